@@ -47,7 +47,8 @@ impl Vars {
         }
         for (k, v) in std::env::vars_os() {
             if let (Some(k), Some(v)) = (k.to_str(), v.to_str()) {
-                vars.vars.insert(k.to_string(), (v.to_string(), Origin::Environment));
+                vars.vars
+                    .insert(k.to_string(), (v.to_string(), Origin::Environment));
             }
         }
         Ok(vars)

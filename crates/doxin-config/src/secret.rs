@@ -18,7 +18,11 @@ impl Secret {
 
     /// A mask that says whether the value is set, and nothing else about it.
     pub fn masked(&self) -> &'static str {
-        if self.0.is_empty() { "(empty)" } else { "********" }
+        if self.0.is_empty() {
+            "(empty)"
+        } else {
+            "********"
+        }
     }
 }
 
@@ -62,6 +66,9 @@ mod tests {
     fn url_passwords_are_masked() {
         let m = mask_url_password("postgres://app:pa55@db:5432/doxin");
         assert_eq!(m, "postgres://app:********@db:5432/doxin");
-        assert_eq!(mask_url_password("sqlite://./data/x.db"), "sqlite://./data/x.db");
+        assert_eq!(
+            mask_url_password("sqlite://./data/x.db"),
+            "sqlite://./data/x.db"
+        );
     }
 }

@@ -226,7 +226,13 @@ impl<'a> Reader<'a> {
     }
 
     /// A whole number in `min..=max`.
-    fn number<T>(&mut self, name: &'static str, default: T, min: T, max: T) -> Result<T, ConfigError>
+    fn number<T>(
+        &mut self,
+        name: &'static str,
+        default: T,
+        min: T,
+        max: T,
+    ) -> Result<T, ConfigError>
     where
         T: FromStr + PartialOrd + Copy + fmt::Display,
     {
@@ -304,9 +310,9 @@ impl Settings {
 
         let frontend_url = match r.raw(&["FRONTEND_URL"]) {
             Some((n, v, o)) => {
-                let u = url::Url::parse(v).ok().filter(|u| {
-                    matches!(u.scheme(), "http" | "https") && u.host_str().is_some()
-                });
+                let u = url::Url::parse(v)
+                    .ok()
+                    .filter(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some());
                 if u.is_none() {
                     return Err(ConfigError::Invalid {
                         variable: n,
@@ -391,7 +397,8 @@ impl Settings {
         let url = self.database_url.expose();
         match self.database_backend {
             DatabaseBackend::Sqlite => Some(Path::new(
-                url.trim_start_matches("sqlite://").trim_start_matches("sqlite:"),
+                url.trim_start_matches("sqlite://")
+                    .trim_start_matches("sqlite:"),
             )),
             DatabaseBackend::Postgres => None,
         }
@@ -409,7 +416,10 @@ impl FromStr for LogFormat {
     }
 }
 
-fn database_url(r: &mut Reader<'_>, data_dir: &Path) -> Result<(Secret, DatabaseBackend), ConfigError> {
+fn database_url(
+    r: &mut Reader<'_>,
+    data_dir: &Path,
+) -> Result<(Secret, DatabaseBackend), ConfigError> {
     let Some((name, value, origin)) = r.raw(&["DATABASE_URL", "NEON_DATABASE_URL"]) else {
         let url = format!("sqlite://{}", data_dir.join("doxin.db").display());
         r.record("DATABASE_URL", url.clone(), Origin::Default);
@@ -446,7 +456,11 @@ fn redis_url(r: &mut Reader<'_>, production: bool) -> Result<Option<Secret>, Con
         &["REDIS_URL", "PRODUCTION_REDIS_URL", "CELERY_BROKER_URL"]
     };
     let Some((name, value, origin)) = r.raw(order) else {
-        r.record("REDIS_URL", "(unset: in-process queue and events)".into(), Origin::Default);
+        r.record(
+            "REDIS_URL",
+            "(unset: in-process queue and events)".into(),
+            Origin::Default,
+        );
         return Ok(None);
     };
     let ok = url::Url::parse(value)
@@ -567,15 +581,24 @@ mod tests {
         assert_eq!(s.database_backend, DatabaseBackend::Sqlite);
         assert_eq!(s.database_url.expose(), "sqlite://./data/doxin.db");
         assert_eq!(s.sqlite_path(), Some(Path::new("./data/doxin.db")));
-        assert_eq!(s.storage, StorageLocation::Local(PathBuf::from("./data/files")));
+        assert_eq!(
+            s.storage,
+            StorageLocation::Local(PathBuf::from("./data/files"))
+        );
         assert!(s.redis_url.is_none());
         assert!(!s.session_cookie_secure);
     }
 
     #[test]
     fn bad_values_name_the_variable() {
-        assert_eq!(invalid_variable(load(&[("PORT", "eighty")]).unwrap_err()), "PORT");
-        assert_eq!(invalid_variable(load(&[("PORT", "70000")]).unwrap_err()), "PORT");
+        assert_eq!(
+            invalid_variable(load(&[("PORT", "eighty")]).unwrap_err()),
+            "PORT"
+        );
+        assert_eq!(
+            invalid_variable(load(&[("PORT", "70000")]).unwrap_err()),
+            "PORT"
+        );
         assert_eq!(
             invalid_variable(load(&[("DATABASE_URL", "mysql://x/y")]).unwrap_err()),
             "DATABASE_URL"
@@ -605,7 +628,10 @@ mod tests {
             "FRONTEND_URL"
         );
         let msg = load(&[("PORT", "x")]).unwrap_err().to_string();
-        assert!(msg.contains("PORT") && msg.contains("whole number"), "{msg}");
+        assert!(
+            msg.contains("PORT") && msg.contains("whole number"),
+            "{msg}"
+        );
     }
 
     #[test]
@@ -646,8 +672,14 @@ mod tests {
             ("PRODUCTION_REDIS_URL", "rediss://prod:6380"),
         ])
         .expect("production");
-        assert_eq!(s.redis_url.as_ref().map(Secret::expose), Some("rediss://prod:6380"));
-        assert!(s.session_cookie_secure, "secure cookies by default in production");
+        assert_eq!(
+            s.redis_url.as_ref().map(Secret::expose),
+            Some("rediss://prod:6380")
+        );
+        assert!(
+            s.session_cookie_secure,
+            "secure cookies by default in production"
+        );
     }
 
     #[test]
@@ -656,7 +688,10 @@ mod tests {
         let missing = load(&[("ENVIRONMENT", "production"), ("JWT_SECRET_KEY", strong)]);
         assert!(matches!(
             missing,
-            Err(ConfigError::InsecureInProduction { variable: "SECRET_KEY", .. })
+            Err(ConfigError::InsecureInProduction {
+                variable: "SECRET_KEY",
+                ..
+            })
         ));
         let default = load(&[
             ("ENVIRONMENT", "production"),
@@ -665,7 +700,10 @@ mod tests {
         ]);
         assert!(matches!(
             default,
-            Err(ConfigError::InsecureInProduction { variable: "JWT_SECRET_KEY", .. })
+            Err(ConfigError::InsecureInProduction {
+                variable: "JWT_SECRET_KEY",
+                ..
+            })
         ));
         let short = load(&[
             ("ENVIRONMENT", "production"),
@@ -674,7 +712,10 @@ mod tests {
         ]);
         assert!(matches!(
             short,
-            Err(ConfigError::InsecureInProduction { variable: "SECRET_KEY", .. })
+            Err(ConfigError::InsecureInProduction {
+                variable: "SECRET_KEY",
+                ..
+            })
         ));
         // Development accepts the defaults.
         assert!(load(&[("ENVIRONMENT", "development")]).is_ok());
@@ -703,9 +744,15 @@ mod tests {
     #[test]
     fn storage_urls() {
         let s = load(&[("STORAGE_URL", "s3://invoices/prod")]).expect("s3");
-        assert_eq!(s.storage, StorageLocation::Remote("s3://invoices/prod".into()));
+        assert_eq!(
+            s.storage,
+            StorageLocation::Remote("s3://invoices/prod".into())
+        );
         let s = load(&[("STORAGE_URL", "file:///srv/doxin")]).expect("file");
-        assert_eq!(s.storage, StorageLocation::Local(PathBuf::from("/srv/doxin")));
+        assert_eq!(
+            s.storage,
+            StorageLocation::Local(PathBuf::from("/srv/doxin"))
+        );
         assert!(load(&[("STORAGE_URL", "s3://")]).is_err());
     }
 
@@ -717,7 +764,11 @@ mod tests {
         let vars = Vars::from_process(Some(&path)).expect("read");
         let s = Settings::from_vars(&vars).expect("valid");
         assert_eq!(s.port, 9100);
-        let port = s.entries().iter().find(|e| e.variable == "PORT").expect("PORT");
+        let port = s
+            .entries()
+            .iter()
+            .find(|e| e.variable == "PORT")
+            .expect("PORT");
         assert_eq!(port.origin, Origin::DotEnv);
     }
 }

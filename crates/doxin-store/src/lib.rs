@@ -1,0 +1,159 @@
+//! DoxIn's persistence: the [`Store`] trait, its SQLite and PostgreSQL implementations (each
+//! with its own migrations and row mapping), and content-addressed file storage ([`files`]).
+//!
+//! The backend is chosen once, from the database URL's scheme ([`connect`]); everything above
+//! holds an `Arc<dyn Store>`. Ownership is part of every query on owned objects ([`Scope`]),
+//! so a caller cannot forget it. This crate knows nothing about HTTP.
+#![forbid(unsafe_code)]
+
+mod error;
+pub mod files;
+mod models;
+mod postgres;
+mod sql;
+mod sqlite;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use uuid::Uuid;
+
+pub use error::StoreError;
+pub use files::{FileStore, StoredBlob};
+pub use models::*;
+pub use postgres::PostgresStore;
+pub use sqlite::SqliteStore;
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// Which implementation a URL selects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    /// The backend for a database URL, or an error listing the accepted schemes.
+    pub fn from_url(url: &str) -> Result<Backend> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Backend::Postgres)
+        } else if url.starts_with("sqlite:") {
+            Ok(Backend::Sqlite)
+        } else {
+            Err(StoreError::Config(
+                "the database URL must start with sqlite://, postgres:// or postgresql://".into(),
+            ))
+        }
+    }
+}
+
+/// Connection options shared by both backends.
+#[derive(Debug, Clone)]
+pub struct ConnectOptions {
+    pub max_connections: u32,
+    /// Apply pending migrations while connecting (`serve` does; `migrate` does it explicitly).
+    pub migrate: bool,
+}
+
+impl Default for ConnectOptions {
+    fn default() -> Self {
+        ConnectOptions {
+            max_connections: 10,
+            migrate: true,
+        }
+    }
+}
+
+/// Opens the store a URL names (creating a SQLite file and its directory if needed).
+pub async fn connect(url: &str, opts: &ConnectOptions) -> Result<Arc<dyn Store>> {
+    Ok(match Backend::from_url(url)? {
+        Backend::Sqlite => Arc::new(SqliteStore::connect(url, opts).await?),
+        Backend::Postgres => Arc::new(PostgresStore::connect(url, opts).await?),
+    })
+}
+
+/// Everything DoxIn persists. Both implementations pass the same conformance suite
+/// (`tests/conformance`), which calls every method.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    fn backend(&self) -> Backend;
+
+    /// Applies pending migrations; returns how many were applied.
+    async fn migrate(&self) -> Result<usize>;
+
+    /// Database server facts for the health endpoint; fails when the database is unreachable.
+    async fn health(&self) -> Result<DatabaseHealth>;
+
+    // Users.
+    async fn create_user(&self, new: NewUser) -> Result<User>;
+    async fn get_user(&self, id: Uuid) -> Result<User>;
+    async fn find_user_by_email(&self, email: &str) -> Result<User>;
+    async fn list_users(&self, page: PageRequest) -> Result<Page<User>>;
+    async fn update_user(&self, id: Uuid, update: UserUpdate) -> Result<User>;
+    async fn count_users(&self) -> Result<u64>;
+
+    // Companies (vendors and customers).
+    /// Returns the existing company matching by VAT id, else by normalised name, else a new one.
+    async fn upsert_company(&self, new: NewCompany) -> Result<Company>;
+    async fn get_company(&self, id: Uuid) -> Result<Company>;
+    async fn list_companies(
+        &self,
+        kind: Option<CompanyKind>,
+        page: PageRequest,
+    ) -> Result<Page<Company>>;
+
+    // Files.
+    async fn insert_file(&self, new: NewFile) -> Result<FileRecord>;
+    async fn get_file(&self, id: Uuid, scope: Scope) -> Result<FileRecord>;
+    /// Files with these bytes visible in `scope`, oldest first.
+    async fn find_files_by_hash(&self, sha256: &str, scope: Scope) -> Result<Vec<FileRecord>>;
+
+    // Invoices.
+    async fn insert_invoice(&self, new: NewInvoice) -> Result<InvoiceRecord>;
+    async fn get_invoice(&self, id: Uuid, scope: Scope) -> Result<InvoiceRecord>;
+    async fn list_invoices(
+        &self,
+        scope: Scope,
+        filter: &InvoiceFilter,
+        page: PageRequest,
+    ) -> Result<Page<InvoiceSummary>>;
+    async fn update_invoice(
+        &self,
+        id: Uuid,
+        scope: Scope,
+        update: InvoiceUpdate,
+    ) -> Result<InvoiceRecord>;
+    /// Hides an invoice from every read; the row stays for the audit trail.
+    async fn soft_delete_invoice(&self, id: Uuid, scope: Scope) -> Result<()>;
+    /// An earlier invoice in `scope` from the same seller (VAT id, else name) with the same number.
+    async fn find_invoice_duplicate(
+        &self,
+        scope: Scope,
+        seller_vat_id: Option<&str>,
+        seller_name: Option<&str>,
+        invoice_number: &str,
+    ) -> Result<Option<Uuid>>;
+
+    // Processing jobs.
+    async fn create_job(&self, new: NewJob) -> Result<JobRecord>;
+    async fn get_job(&self, id: Uuid, scope: Scope) -> Result<JobRecord>;
+    async fn update_job(&self, id: Uuid, update: JobUpdate) -> Result<JobRecord>;
+    async fn list_jobs(
+        &self,
+        scope: Scope,
+        filter: &JobFilter,
+        page: PageRequest,
+    ) -> Result<Page<JobRecord>>;
+    async fn mark_jobs_viewed(&self, scope: Scope, ids: &[Uuid]) -> Result<u64>;
+
+    // Audit log.
+    async fn append_audit(&self, entry: NewAuditEntry) -> Result<()>;
+    async fn list_audit(&self, filter: &AuditFilter, page: PageRequest)
+    -> Result<Page<AuditEntry>>;
+}
+
+/// A time-ordered id: v7 UUIDs keep B-tree inserts local and sort by creation.
+pub fn new_id() -> Uuid {
+    Uuid::now_v7()
+}

@@ -1,0 +1,846 @@
+// The `Store` implementation shared by both SQL backends. Included by `sqlite/mod.rs` and
+// `postgres/mod.rs`, which define before the include:
+//   - `ThisStore` (the struct, with a `pool` field) and `BACKEND`,
+//   - `query(sql, args)`: a query in the dialect with the arguments bound,
+//   - `col_id`, `col_opt_id`, `col_ts`, `col_opt_ts`, `col_opt_dec`, `col_json`,
+//     `col_opt_json`: column decoders for the dialect's representations,
+//   - inherent `migrate_impl` and `health_impl`.
+// Keeping one body means the two backends cannot drift apart in behaviour; the conformance
+// suite checks what remains dialect-specific.
+
+fn user_from_row(row: &DbRow) -> Result<User> {
+    let role: String = row.try_get("role")?;
+    Ok(User {
+        id: col_id(row, "id")?,
+        email: row.try_get("email")?,
+        display_name: row.try_get("display_name")?,
+        password_hash: row.try_get("password_hash")?,
+        role: Role::parse(&role).ok_or_else(|| StoreError::Corrupt(format!("role {role}")))?,
+        is_active: row.try_get("is_active")?,
+        created_at: col_ts(row, "created_at")?,
+        updated_at: col_ts(row, "updated_at")?,
+        last_login_at: col_opt_ts(row, "last_login_at")?,
+    })
+}
+
+fn company_from_row(row: &DbRow) -> Result<Company> {
+    let kind: String = row.try_get("kind")?;
+    Ok(Company {
+        id: col_id(row, "id")?,
+        kind: CompanyKind::parse(&kind)
+            .ok_or_else(|| StoreError::Corrupt(format!("company kind {kind}")))?,
+        name: row.try_get("name")?,
+        vat_id: row.try_get("vat_id")?,
+        tax_number: row.try_get("tax_number")?,
+        country: row.try_get("country")?,
+        address: col_json(row, "address")?,
+        created_at: col_ts(row, "created_at")?,
+        updated_at: col_ts(row, "updated_at")?,
+    })
+}
+
+fn file_from_row(row: &DbRow) -> Result<FileRecord> {
+    Ok(FileRecord {
+        id: col_id(row, "id")?,
+        owner_id: col_opt_id(row, "owner_id")?,
+        sha256: row.try_get("sha256")?,
+        size_bytes: row.try_get("size_bytes")?,
+        mime_type: row.try_get("mime_type")?,
+        original_name: row.try_get("original_name")?,
+        page_count: row.try_get("page_count")?,
+        created_at: col_ts(row, "created_at")?,
+    })
+}
+
+fn invoice_status(row: &DbRow) -> Result<InvoiceStatus> {
+    let s: String = row.try_get("status")?;
+    InvoiceStatus::parse(&s).ok_or_else(|| StoreError::Corrupt(format!("invoice status {s}")))
+}
+
+fn invoice_from_row(row: &DbRow) -> Result<InvoiceRecord> {
+    Ok(InvoiceRecord {
+        id: col_id(row, "id")?,
+        owner_id: col_opt_id(row, "owner_id")?,
+        file_id: col_opt_id(row, "file_id")?,
+        job_id: col_opt_id(row, "job_id")?,
+        status: invoice_status(row)?,
+        confidence: row.try_get("confidence")?,
+        vendor_id: col_opt_id(row, "vendor_id")?,
+        customer_id: col_opt_id(row, "customer_id")?,
+        duplicate_of: col_opt_id(row, "duplicate_of")?,
+        invoice: serde_json::from_value(col_json(row, "data")?)?,
+        findings: serde_json::from_value(col_json(row, "findings")?)?,
+        created_at: col_ts(row, "created_at")?,
+        updated_at: col_ts(row, "updated_at")?,
+    })
+}
+
+fn invoice_summary_from_row(row: &DbRow) -> Result<InvoiceSummary> {
+    Ok(InvoiceSummary {
+        id: col_id(row, "id")?,
+        owner_id: col_opt_id(row, "owner_id")?,
+        status: invoice_status(row)?,
+        invoice_number: row.try_get("invoice_number")?,
+        issue_date: row.try_get("issue_date")?,
+        due_date: row.try_get("due_date")?,
+        currency: row.try_get("currency")?,
+        seller_name: row.try_get("seller_name")?,
+        buyer_name: row.try_get("buyer_name")?,
+        gross_amount: col_opt_dec(row, "gross_amount")?,
+        confidence: row.try_get("confidence")?,
+        duplicate_of: col_opt_id(row, "duplicate_of")?,
+        created_at: col_ts(row, "created_at")?,
+    })
+}
+
+fn job_from_row(row: &DbRow) -> Result<JobRecord> {
+    let status: String = row.try_get("status")?;
+    let stage: Option<String> = row.try_get("stage")?;
+    Ok(JobRecord {
+        id: col_id(row, "id")?,
+        owner_id: col_opt_id(row, "owner_id")?,
+        file_id: col_opt_id(row, "file_id")?,
+        kind: row.try_get("kind")?,
+        status: status.parse().map_err(|e| StoreError::Corrupt(format!("{e}")))?,
+        stage: stage
+            .map(|s| s.parse().map_err(StoreError::Corrupt))
+            .transpose()?,
+        progress: row.try_get("progress")?,
+        attempts: row.try_get("attempts")?,
+        max_attempts: row.try_get("max_attempts")?,
+        error_code: row.try_get("error_code")?,
+        error: row.try_get("error")?,
+        payload: col_json(row, "payload")?,
+        result: col_opt_json(row, "result")?,
+        invoice_id: col_opt_id(row, "invoice_id")?,
+        request_id: row.try_get("request_id")?,
+        created_at: col_ts(row, "created_at")?,
+        started_at: col_opt_ts(row, "started_at")?,
+        finished_at: col_opt_ts(row, "finished_at")?,
+        updated_at: col_ts(row, "updated_at")?,
+        viewed_at: col_opt_ts(row, "viewed_at")?,
+    })
+}
+
+fn audit_from_row(row: &DbRow) -> Result<AuditEntry> {
+    Ok(AuditEntry {
+        id: row.try_get("id")?,
+        at: col_ts(row, "at")?,
+        actor_id: col_opt_id(row, "actor_id")?,
+        action: row.try_get("action")?,
+        entity_type: row.try_get("entity_type")?,
+        entity_id: row.try_get("entity_id")?,
+        before: col_opt_json(row, "before")?,
+        after: col_opt_json(row, "after")?,
+        ip: row.try_get("ip")?,
+        request_id: row.try_get("request_id")?,
+    })
+}
+
+/// Adds the ownership condition of `scope` on `column`.
+fn scope_cond(scope: Scope, column: &str, conds: &mut Vec<String>, args: &mut Args) {
+    if let Scope::Owner(owner) = scope {
+        let p = args.push(owner);
+        conds.push(format!("{column} = {p}"));
+    }
+}
+
+impl ThisStore {
+    async fn count(&self, sql: String, args: Vec<Arg>) -> Result<u64> {
+        let row = query(&sql, args).fetch_one(&self.pool).await?;
+        let n: i64 = row.try_get(0)?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
+    async fn write_lines(
+        conn: &mut <Db as sqlx::Database>::Connection,
+        invoice_id: Uuid,
+        invoice: &Invoice,
+    ) -> Result<()> {
+        query("DELETE FROM invoice_lines WHERE invoice_id = $1", vec![invoice_id.into()])
+            .execute(&mut *conn)
+            .await?;
+        for (i, line) in invoice.lines.iter().enumerate() {
+            let v = |f: &Field<Decimal>| f.as_ref().map(|e| e.value);
+            query(
+                "INSERT INTO invoice_lines (id, invoice_id, position, description, quantity, \
+                 unit_code, unit_price, line_amount, vat_rate) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                vec![
+                    new_id().into(),
+                    invoice_id.into(),
+                    i64::try_from(i + 1).unwrap_or(i64::MAX).into(),
+                    line.description.as_ref().map(|e| e.value.clone()).into(),
+                    v(&line.quantity).into(),
+                    line.unit_code.as_ref().map(|e| e.value.clone()).into(),
+                    v(&line.unit_price).into(),
+                    v(&line.line_amount).into(),
+                    v(&line.vat_rate).into(),
+                ],
+            )
+            .execute(&mut *conn)
+            .await?;
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl Store for ThisStore {
+    fn backend(&self) -> Backend {
+        BACKEND
+    }
+
+    async fn migrate(&self) -> Result<usize> {
+        self.migrate_impl().await
+    }
+
+    async fn health(&self) -> Result<DatabaseHealth> {
+        self.health_impl().await
+    }
+
+    async fn create_user(&self, new: NewUser) -> Result<User> {
+        let now = Utc::now();
+        let row = query(
+            "INSERT INTO users (id, email, display_name, password_hash, role, is_active, \
+             created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $7) RETURNING *",
+            vec![
+                new_id().into(),
+                new.email.trim().to_lowercase().into(),
+                new.display_name.into(),
+                new.password_hash.into(),
+                new.role.as_str().into(),
+                true.into(),
+                now.into(),
+            ],
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        user_from_row(&row)
+    }
+
+    async fn get_user(&self, id: Uuid) -> Result<User> {
+        let row = query("SELECT * FROM users WHERE id = $1", vec![id.into()])
+            .fetch_one(&self.pool)
+            .await?;
+        user_from_row(&row)
+    }
+
+    async fn find_user_by_email(&self, email: &str) -> Result<User> {
+        let row = query(
+            "SELECT * FROM users WHERE email = $1",
+            vec![email.trim().to_lowercase().into()],
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        user_from_row(&row)
+    }
+
+    async fn list_users(&self, page: PageRequest) -> Result<Page<User>> {
+        let total = self.count("SELECT COUNT(*) FROM users".into(), vec![]).await?;
+        let rows = query(
+            "SELECT * FROM users ORDER BY created_at, id LIMIT $1 OFFSET $2",
+            vec![page.limit().into(), page.offset().into()],
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        let items = rows.iter().map(user_from_row).collect::<Result<Vec<_>>>()?;
+        Ok(Page::new(items, page, total))
+    }
+
+    async fn update_user(&self, id: Uuid, update: UserUpdate) -> Result<User> {
+        let row = query(
+            "UPDATE users SET \
+               display_name = COALESCE($2, display_name), \
+               password_hash = COALESCE($3, password_hash), \
+               role = COALESCE($4, role), \
+               is_active = COALESCE($5, is_active), \
+               last_login_at = COALESCE($6, last_login_at), \
+               updated_at = $7 \
+             WHERE id = $1 RETURNING *",
+            vec![
+                id.into(),
+                update.display_name.into(),
+                update.password_hash.into(),
+                update.role.map(Role::as_str).into(),
+                update.is_active.into(),
+                update.last_login_at.into(),
+                Utc::now().into(),
+            ],
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        user_from_row(&row)
+    }
+
+    async fn count_users(&self) -> Result<u64> {
+        self.count("SELECT COUNT(*) FROM users".into(), vec![]).await
+    }
+
+    async fn upsert_company(&self, new: NewCompany) -> Result<Company> {
+        let normalized = normalize_company_name(&new.name);
+        let vat_id = new
+            .vat_id
+            .as_deref()
+            .map(|v| v.chars().filter(|c| c.is_alphanumeric()).collect::<String>().to_uppercase())
+            .filter(|v| !v.is_empty());
+        // Match by VAT id first (it identifies a company), then by normalised name among
+        // companies without a conflicting VAT id.
+        if let Some(vat) = &vat_id {
+            let found = query(
+                "SELECT * FROM companies WHERE kind = $1 AND vat_id = $2",
+                vec![new.kind.as_str().into(), vat.clone().into()],
+            )
+            .fetch_optional(&self.pool)
+            .await?;
+            if let Some(row) = found {
+                return company_from_row(&row);
+            }
+        }
+        if !normalized.is_empty() {
+            let found = query(
+                "SELECT * FROM companies WHERE kind = $1 AND normalized_name = $2 \
+                 AND (vat_id IS NULL OR $3 IS NULL OR vat_id = $3) \
+                 ORDER BY created_at LIMIT 1",
+                vec![new.kind.as_str().into(), normalized.clone().into(), vat_id.clone().into()],
+            )
+            .fetch_optional(&self.pool)
+            .await?;
+            if let Some(row) = found {
+                let company = company_from_row(&row)?;
+                // Learn a VAT id we did not know yet.
+                if company.vat_id.is_none() && vat_id.is_some() {
+                    let row = query(
+                        "UPDATE companies SET vat_id = $2, updated_at = $3 WHERE id = $1 \
+                         RETURNING *",
+                        vec![company.id.into(), vat_id.into(), Utc::now().into()],
+                    )
+                    .fetch_one(&self.pool)
+                    .await?;
+                    return company_from_row(&row);
+                }
+                return Ok(company);
+            }
+        }
+        let now = Utc::now();
+        let inserted = query(
+            "INSERT INTO companies (id, kind, name, normalized_name, vat_id, tax_number, \
+             country, address, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) RETURNING *",
+            vec![
+                new_id().into(),
+                new.kind.as_str().into(),
+                new.name.trim().to_string().into(),
+                normalized.into(),
+                vat_id.clone().into(),
+                new.tax_number.into(),
+                new.country.into(),
+                new.address.into(),
+                now.into(),
+            ],
+        )
+        .fetch_one(&self.pool)
+        .await;
+        match inserted {
+            Ok(row) => company_from_row(&row),
+            // Another writer inserted the same VAT id between our read and write: use theirs.
+            Err(sqlx::Error::Database(db)) if db.is_unique_violation() => {
+                let row = query(
+                    "SELECT * FROM companies WHERE kind = $1 AND vat_id = $2",
+                    vec![new.kind.as_str().into(), vat_id.into()],
+                )
+                .fetch_one(&self.pool)
+                .await?;
+                company_from_row(&row)
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    async fn get_company(&self, id: Uuid) -> Result<Company> {
+        let row = query("SELECT * FROM companies WHERE id = $1", vec![id.into()])
+            .fetch_one(&self.pool)
+            .await?;
+        company_from_row(&row)
+    }
+
+    async fn list_companies(
+        &self,
+        kind: Option<CompanyKind>,
+        page: PageRequest,
+    ) -> Result<Page<Company>> {
+        let mut args = Args::default();
+        let mut conds = Vec::new();
+        if let Some(kind) = kind {
+            let p = args.push(kind.as_str());
+            conds.push(format!("kind = {p}"));
+        }
+        let wh = where_clause(&conds);
+        let total = self
+            .count(format!("SELECT COUNT(*) FROM companies{wh}"), args.args.clone())
+            .await?;
+        let l = args.push(page.limit());
+        let o = args.push(page.offset());
+        let rows = query(
+            &format!("SELECT * FROM companies{wh} ORDER BY name, id LIMIT {l} OFFSET {o}"),
+            args.args,
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        let items = rows.iter().map(company_from_row).collect::<Result<Vec<_>>>()?;
+        Ok(Page::new(items, page, total))
+    }
+
+    async fn insert_file(&self, new: NewFile) -> Result<FileRecord> {
+        let row = query(
+            "INSERT INTO files (id, owner_id, sha256, size_bytes, mime_type, original_name, \
+             page_count, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING *",
+            vec![
+                new_id().into(),
+                new.owner_id.into(),
+                new.sha256.into(),
+                new.size_bytes.into(),
+                new.mime_type.into(),
+                new.original_name.into(),
+                new.page_count.into(),
+                Utc::now().into(),
+            ],
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        file_from_row(&row)
+    }
+
+    async fn get_file(&self, id: Uuid, scope: Scope) -> Result<FileRecord> {
+        let mut args = Args::default();
+        let p = args.push(id);
+        let mut conds = vec![format!("id = {p}")];
+        scope_cond(scope, "owner_id", &mut conds, &mut args);
+        let row = query(&format!("SELECT * FROM files{}", where_clause(&conds)), args.args)
+            .fetch_one(&self.pool)
+            .await?;
+        file_from_row(&row)
+    }
+
+    async fn find_files_by_hash(&self, sha256: &str, scope: Scope) -> Result<Vec<FileRecord>> {
+        let mut args = Args::default();
+        let p = args.push(sha256);
+        let mut conds = vec![format!("sha256 = {p}")];
+        scope_cond(scope, "owner_id", &mut conds, &mut args);
+        let rows = query(
+            &format!("SELECT * FROM files{} ORDER BY created_at, id", where_clause(&conds)),
+            args.args,
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(file_from_row).collect()
+    }
+
+    async fn insert_invoice(&self, new: NewInvoice) -> Result<InvoiceRecord> {
+        let c = InvoiceColumns::of(&new.invoice);
+        let now = Utc::now();
+        let id = new_id();
+        let mut tx = self.pool.begin().await?;
+        let row = query(
+            "INSERT INTO invoices (id, owner_id, file_id, job_id, status, document_type, \
+             invoice_number, issue_date, due_date, currency, seller_name, seller_vat_id, \
+             buyer_name, vendor_id, customer_id, net_amount, tax_amount, gross_amount, \
+             payable_amount, confidence, duplicate_of, data, findings, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, \
+             $17, $18, $19, $20, $21, $22, $23, $24, $24) RETURNING *",
+            vec![
+                id.into(),
+                new.owner_id.into(),
+                new.file_id.into(),
+                new.job_id.into(),
+                new.status.as_str().into(),
+                c.document_type.into(),
+                c.invoice_number.into(),
+                c.issue_date.into(),
+                c.due_date.into(),
+                c.currency.into(),
+                c.seller_name.into(),
+                c.seller_vat_id.into(),
+                c.buyer_name.into(),
+                new.vendor_id.into(),
+                new.customer_id.into(),
+                c.net_amount.into(),
+                c.tax_amount.into(),
+                c.gross_amount.into(),
+                c.payable_amount.into(),
+                new.confidence.into(),
+                new.duplicate_of.into(),
+                serde_json::to_value(&new.invoice)?.into(),
+                serde_json::to_value(&new.findings)?.into(),
+                now.into(),
+            ],
+        )
+        .fetch_one(&mut *tx)
+        .await?;
+        Self::write_lines(&mut tx, id, &new.invoice).await?;
+        tx.commit().await?;
+        invoice_from_row(&row)
+    }
+
+    async fn get_invoice(&self, id: Uuid, scope: Scope) -> Result<InvoiceRecord> {
+        let mut args = Args::default();
+        let p = args.push(id);
+        let mut conds = vec![format!("id = {p}"), "deleted_at IS NULL".to_string()];
+        scope_cond(scope, "owner_id", &mut conds, &mut args);
+        let row = query(&format!("SELECT * FROM invoices{}", where_clause(&conds)), args.args)
+            .fetch_one(&self.pool)
+            .await?;
+        invoice_from_row(&row)
+    }
+
+    async fn list_invoices(
+        &self,
+        scope: Scope,
+        filter: &InvoiceFilter,
+        page: PageRequest,
+    ) -> Result<Page<InvoiceSummary>> {
+        let mut args = Args::default();
+        let mut conds = vec!["deleted_at IS NULL".to_string()];
+        scope_cond(scope, "owner_id", &mut conds, &mut args);
+        if let Some(s) = filter.status {
+            let p = args.push(s.as_str());
+            conds.push(format!("status = {p}"));
+        }
+        if let Some(c) = &filter.currency {
+            let p = args.push(c.to_uppercase());
+            conds.push(format!("currency = {p}"));
+        }
+        if let Some(s) = &filter.seller {
+            let escaped = s.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+            let p = args.push(format!("%{escaped}%"));
+            conds.push(format!("lower(seller_name) LIKE {p} ESCAPE '\\'"));
+        }
+        if let Some(d) = filter.issued_from {
+            let p = args.push(d);
+            conds.push(format!("issue_date >= {p}"));
+        }
+        if let Some(d) = filter.issued_to {
+            let p = args.push(d);
+            conds.push(format!("issue_date <= {p}"));
+        }
+        if let Some(a) = filter.min_gross {
+            let p = args.push(a);
+            conds.push(dec_cmp("gross_amount", ">=", &p));
+        }
+        if let Some(a) = filter.max_gross {
+            let p = args.push(a);
+            conds.push(dec_cmp("gross_amount", "<=", &p));
+        }
+        let wh = where_clause(&conds);
+        let total = self
+            .count(format!("SELECT COUNT(*) FROM invoices{wh}"), args.args.clone())
+            .await?;
+        let l = args.push(page.limit());
+        let o = args.push(page.offset());
+        let rows = query(
+            &format!(
+                "SELECT id, owner_id, status, invoice_number, issue_date, due_date, currency, \
+                 seller_name, buyer_name, gross_amount, confidence, duplicate_of, created_at \
+                 FROM invoices{wh} ORDER BY created_at DESC, id DESC LIMIT {l} OFFSET {o}"
+            ),
+            args.args,
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        let items = rows.iter().map(invoice_summary_from_row).collect::<Result<Vec<_>>>()?;
+        Ok(Page::new(items, page, total))
+    }
+
+    async fn update_invoice(
+        &self,
+        id: Uuid,
+        scope: Scope,
+        update: InvoiceUpdate,
+    ) -> Result<InvoiceRecord> {
+        let current = self.get_invoice(id, scope).await?;
+        let invoice = update.invoice.unwrap_or(current.invoice);
+        let c = InvoiceColumns::of(&invoice);
+        let mut tx = self.pool.begin().await?;
+        let row = query(
+            "UPDATE invoices SET status = $2, confidence = $3, vendor_id = $4, \
+             customer_id = $5, document_type = $6, invoice_number = $7, issue_date = $8, \
+             due_date = $9, currency = $10, seller_name = $11, seller_vat_id = $12, \
+             buyer_name = $13, net_amount = $14, tax_amount = $15, gross_amount = $16, \
+             payable_amount = $17, data = $18, findings = $19, updated_at = $20 \
+             WHERE id = $1 AND deleted_at IS NULL RETURNING *",
+            vec![
+                id.into(),
+                update.status.unwrap_or(current.status).as_str().into(),
+                update.confidence.unwrap_or(current.confidence).into(),
+                update.vendor_id.or(current.vendor_id).into(),
+                update.customer_id.or(current.customer_id).into(),
+                c.document_type.into(),
+                c.invoice_number.into(),
+                c.issue_date.into(),
+                c.due_date.into(),
+                c.currency.into(),
+                c.seller_name.into(),
+                c.seller_vat_id.into(),
+                c.buyer_name.into(),
+                c.net_amount.into(),
+                c.tax_amount.into(),
+                c.gross_amount.into(),
+                c.payable_amount.into(),
+                serde_json::to_value(&invoice)?.into(),
+                serde_json::to_value(update.findings.unwrap_or(current.findings))?.into(),
+                Utc::now().into(),
+            ],
+        )
+        .fetch_one(&mut *tx)
+        .await?;
+        Self::write_lines(&mut tx, id, &invoice).await?;
+        tx.commit().await?;
+        invoice_from_row(&row)
+    }
+
+    async fn soft_delete_invoice(&self, id: Uuid, scope: Scope) -> Result<()> {
+        let mut args = Args::default();
+        let now = args.push(Utc::now());
+        let p = args.push(id);
+        let mut conds = vec![format!("id = {p}"), "deleted_at IS NULL".to_string()];
+        scope_cond(scope, "owner_id", &mut conds, &mut args);
+        let done = query(
+            &format!("UPDATE invoices SET deleted_at = {now}, updated_at = {now}{}", where_clause(&conds)),
+            args.args,
+        )
+        .execute(&self.pool)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    async fn find_invoice_duplicate(
+        &self,
+        scope: Scope,
+        seller_vat_id: Option<&str>,
+        seller_name: Option<&str>,
+        invoice_number: &str,
+    ) -> Result<Option<Uuid>> {
+        let mut args = Args::default();
+        let n = args.push(invoice_number.trim());
+        let mut conds = vec![format!("invoice_number = {n}"), "deleted_at IS NULL".to_string()];
+        match (seller_vat_id, seller_name) {
+            (Some(vat), _) => {
+                let p = args.push(vat);
+                conds.push(format!("seller_vat_id = {p}"));
+            }
+            (None, Some(name)) => {
+                let p = args.push(name.trim().to_lowercase());
+                conds.push(format!("lower(seller_name) = {p}"));
+            }
+            (None, None) => return Ok(None),
+        }
+        scope_cond(scope, "owner_id", &mut conds, &mut args);
+        let row = query(
+            &format!("SELECT id FROM invoices{} ORDER BY created_at, id LIMIT 1", where_clause(&conds)),
+            args.args,
+        )
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|r| col_id(&r, "id")).transpose()
+    }
+
+    async fn create_job(&self, new: NewJob) -> Result<JobRecord> {
+        let now = Utc::now();
+        let row = query(
+            "INSERT INTO processing_jobs (id, owner_id, file_id, kind, status, progress, \
+             attempts, max_attempts, payload, request_id, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, 'queued', 0, 0, $5, $6, $7, $8, $8) RETURNING *",
+            vec![
+                new_id().into(),
+                new.owner_id.into(),
+                new.file_id.into(),
+                new.kind.into(),
+                new.max_attempts.into(),
+                new.payload.into(),
+                new.request_id.into(),
+                now.into(),
+            ],
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        job_from_row(&row)
+    }
+
+    async fn get_job(&self, id: Uuid, scope: Scope) -> Result<JobRecord> {
+        let mut args = Args::default();
+        let p = args.push(id);
+        let mut conds = vec![format!("id = {p}")];
+        scope_cond(scope, "owner_id", &mut conds, &mut args);
+        let row = query(&format!("SELECT * FROM processing_jobs{}", where_clause(&conds)), args.args)
+            .fetch_one(&self.pool)
+            .await?;
+        job_from_row(&row)
+    }
+
+    async fn update_job(&self, id: Uuid, update: JobUpdate) -> Result<JobRecord> {
+        let current = self.get_job(id, Scope::All).await?;
+        let now = Utc::now();
+        let (status, started_at, finished_at, attempts) = match update.status {
+            Some(to) => {
+                current
+                    .status
+                    .transition(to)
+                    .map_err(|e| StoreError::InvalidState(e.to_string()))?;
+                let started = if to == JobStatus::Running { Some(now) } else { current.started_at };
+                let finished = if to.is_terminal() { Some(now) } else { None };
+                let attempts = current.attempts + i32::from(to == JobStatus::Running);
+                (to, started, finished, attempts)
+            }
+            None => (current.status, current.started_at, current.finished_at, current.attempts),
+        };
+        let progress = match (update.progress, status) {
+            (Some(p), _) => p.clamp(0, 100),
+            (None, JobStatus::Succeeded) => 100,
+            (None, _) => current.progress,
+        };
+        // Applied only if nobody changed the status since we read it.
+        let row = query(
+            "UPDATE processing_jobs SET status = $3, stage = $4, progress = $5, attempts = $6, \
+             error_code = $7, error = $8, result = $9, invoice_id = $10, started_at = $11, \
+             finished_at = $12, updated_at = $13 \
+             WHERE id = $1 AND status = $2 RETURNING *",
+            vec![
+                id.into(),
+                current.status.as_str().into(),
+                status.as_str().into(),
+                update.stage.or(current.stage).map(|s| s.as_str()).into(),
+                progress.into(),
+                attempts.into(),
+                update.error_code.or(current.error_code).into(),
+                update.error.or(current.error).into(),
+                update.result.or(current.result).into(),
+                update.invoice_id.or(current.invoice_id).into(),
+                started_at.into(),
+                finished_at.into(),
+                now.into(),
+            ],
+        )
+        .fetch_optional(&self.pool)
+        .await?;
+        match row {
+            Some(row) => job_from_row(&row),
+            None => Err(StoreError::InvalidState(format!(
+                "job {id} changed status concurrently (was {})",
+                current.status
+            ))),
+        }
+    }
+
+    async fn list_jobs(
+        &self,
+        scope: Scope,
+        filter: &JobFilter,
+        page: PageRequest,
+    ) -> Result<Page<JobRecord>> {
+        let mut args = Args::default();
+        let mut conds = Vec::new();
+        scope_cond(scope, "owner_id", &mut conds, &mut args);
+        if let Some(s) = filter.status {
+            let p = args.push(s.as_str());
+            conds.push(format!("status = {p}"));
+        }
+        if filter.unread_only {
+            conds.push("viewed_at IS NULL".to_string());
+        }
+        let wh = where_clause(&conds);
+        let total = self
+            .count(format!("SELECT COUNT(*) FROM processing_jobs{wh}"), args.args.clone())
+            .await?;
+        let l = args.push(page.limit());
+        let o = args.push(page.offset());
+        let rows = query(
+            &format!(
+                "SELECT * FROM processing_jobs{wh} ORDER BY created_at DESC, id DESC \
+                 LIMIT {l} OFFSET {o}"
+            ),
+            args.args,
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        let items = rows.iter().map(job_from_row).collect::<Result<Vec<_>>>()?;
+        Ok(Page::new(items, page, total))
+    }
+
+    async fn mark_jobs_viewed(&self, scope: Scope, ids: &[Uuid]) -> Result<u64> {
+        let mut marked = 0;
+        for id in ids {
+            let mut args = Args::default();
+            let now = args.push(Utc::now());
+            let p = args.push(*id);
+            let mut conds = vec![format!("id = {p}"), "viewed_at IS NULL".to_string()];
+            scope_cond(scope, "owner_id", &mut conds, &mut args);
+            marked += query(
+                &format!("UPDATE processing_jobs SET viewed_at = {now}{}", where_clause(&conds)),
+                args.args,
+            )
+            .execute(&self.pool)
+            .await?
+            .rows_affected();
+        }
+        Ok(marked)
+    }
+
+    async fn append_audit(&self, entry: NewAuditEntry) -> Result<()> {
+        query(
+            "INSERT INTO audit_log (at, actor_id, action, entity_type, entity_id, before, \
+             after, ip, request_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            vec![
+                Utc::now().into(),
+                entry.actor_id.into(),
+                entry.action.into(),
+                entry.entity_type.into(),
+                entry.entity_id.into(),
+                entry.before.into(),
+                entry.after.into(),
+                entry.ip.into(),
+                entry.request_id.into(),
+            ],
+        )
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn list_audit(&self, filter: &AuditFilter, page: PageRequest) -> Result<Page<AuditEntry>> {
+        let mut args = Args::default();
+        let mut conds = Vec::new();
+        if let Some(a) = filter.actor_id {
+            let p = args.push(a);
+            conds.push(format!("actor_id = {p}"));
+        }
+        if let Some(t) = &filter.entity_type {
+            let p = args.push(t.as_str());
+            conds.push(format!("entity_type = {p}"));
+        }
+        if let Some(e) = &filter.entity_id {
+            let p = args.push(e.as_str());
+            conds.push(format!("entity_id = {p}"));
+        }
+        if let Some(a) = &filter.action {
+            let p = args.push(a.as_str());
+            conds.push(format!("action = {p}"));
+        }
+        let wh = where_clause(&conds);
+        let total = self
+            .count(format!("SELECT COUNT(*) FROM audit_log{wh}"), args.args.clone())
+            .await?;
+        let l = args.push(page.limit());
+        let o = args.push(page.offset());
+        let rows = query(
+            &format!("SELECT * FROM audit_log{wh} ORDER BY id DESC LIMIT {l} OFFSET {o}"),
+            args.args,
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        let items = rows.iter().map(audit_from_row).collect::<Result<Vec<_>>>()?;
+        Ok(Page::new(items, page, total))
+    }
+}

@@ -1,0 +1,225 @@
+//! The SQLite backend: the embedded default. WAL journal, foreign keys on, decimals as text
+//! (SQLite has no exact decimal type), timestamps as fixed-width RFC 3339 text so they sort.
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, SecondsFormat, Utc};
+use doxin_model::{Decimal, Field, Invoice, JobStatus};
+use sqlx::migrate::Migrator;
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
+    SqliteSynchronous,
+};
+use sqlx::{AssertSqlSafe, Row};
+use uuid::Uuid;
+
+use crate::sql::{Arg, Args, where_clause};
+use crate::*;
+
+type Db = sqlx::Sqlite;
+type DbRow = SqliteRow;
+type ThisStore = SqliteStore;
+const BACKEND: Backend = Backend::Sqlite;
+
+static MIGRATOR: Migrator = sqlx::migrate!("./migrations/sqlite");
+
+/// The store on a SQLite file.
+#[derive(Debug, Clone)]
+pub struct SqliteStore {
+    pool: SqlitePool,
+}
+
+/// The file path of a `sqlite:` URL, without query parameters.
+fn sqlite_path(url: &str) -> &str {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+        .unwrap_or(url);
+    rest.split('?').next().unwrap_or(rest)
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database file of `url`, e.g. `sqlite://./data/doxin.db`.
+    pub async fn connect(url: &str, opts: &ConnectOptions) -> Result<SqliteStore> {
+        let path = sqlite_path(url);
+        if path.is_empty() || path == ":memory:" {
+            return Err(StoreError::Config(
+                "SQLite needs a file path (in-memory databases lose every job on restart)".into(),
+            ));
+        }
+        if let Some(dir) = Path::new(path)
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+        {
+            std::fs::create_dir_all(dir).map_err(|e| {
+                StoreError::Config(format!("cannot create directory {}: {e}", dir.display()))
+            })?;
+        }
+        let options = SqliteConnectOptions::from_str(&format!("sqlite://{path}"))
+            .map_err(|e| StoreError::Config(e.to_string()))?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10));
+        let pool = SqlitePoolOptions::new()
+            .max_connections(opts.max_connections.max(1))
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(options)
+            .await?;
+        let store = SqliteStore { pool };
+        if opts.migrate {
+            store.migrate_impl().await?;
+        }
+        Ok(store)
+    }
+
+    async fn migrate_impl(&self) -> Result<usize> {
+        let before = applied_migrations(&self.pool).await;
+        MIGRATOR.run(&self.pool).await?;
+        Ok(applied_migrations(&self.pool).await.saturating_sub(before))
+    }
+
+    async fn health_impl(&self) -> Result<DatabaseHealth> {
+        let row = sqlx::query("SELECT sqlite_version()")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(DatabaseHealth {
+            backend: "sqlite",
+            server_version: row.try_get(0)?,
+            pgvector_version: None,
+            pg_trgm_version: None,
+        })
+    }
+
+    /// Closes the pool (waits for connections in use).
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+async fn applied_migrations(pool: &SqlitePool) -> usize {
+    sqlx::query("SELECT COUNT(*) FROM _sqlx_migrations WHERE success")
+        .fetch_one(pool)
+        .await
+        .and_then(|r| r.try_get::<i64, _>(0))
+        .map(|n| usize::try_from(n).unwrap_or(0))
+        .unwrap_or(0)
+}
+
+/// Rewrites `$N` placeholders to SQLite's `?N`, which binds by the same index. Only
+/// placeholders are rewritten: our SQL has no `$` inside string literals.
+fn to_sqlite(sql: &str) -> String {
+    let mut out = String::with_capacity(sql.len());
+    let mut chars = sql.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '$' && chars.peek().is_some_and(char::is_ascii_digit) {
+            out.push('?');
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+fn fmt_ts(ts: DateTime<Utc>) -> String {
+    ts.to_rfc3339_opts(SecondsFormat::Micros, true)
+}
+
+fn query(
+    sql: &str,
+    args: Vec<Arg>,
+) -> sqlx::query::Query<'static, Db, <Db as sqlx::Database>::Arguments> {
+    let mut q = sqlx::query(AssertSqlSafe(to_sqlite(sql)));
+    for a in args {
+        q = match a {
+            Arg::Text(v) => q.bind(v),
+            Arg::Id(v) => q.bind(v.map(|u| u.to_string())),
+            Arg::Ts(v) => q.bind(v.map(fmt_ts)),
+            Arg::Date(v) => q.bind(v),
+            Arg::Dec(v) => q.bind(v.map(|d| d.normalize().to_string())),
+            Arg::Int(v) => q.bind(v),
+            Arg::Real(v) => q.bind(v),
+            Arg::Bool(v) => q.bind(v),
+            Arg::Json(v) => q.bind(v.map(|j| j.to_string())),
+        };
+    }
+    q
+}
+
+/// Decimal text compares as text in SQLite; compare numerically instead.
+fn dec_cmp(column: &str, op: &str, placeholder: &str) -> String {
+    format!("CAST({column} AS REAL) {op} CAST({placeholder} AS REAL)")
+}
+
+fn col_opt_id(row: &DbRow, col: &str) -> Result<Option<Uuid>> {
+    let s: Option<String> = row.try_get(col)?;
+    s.map(|s| Uuid::parse_str(&s).map_err(|e| StoreError::Corrupt(format!("{col}: {e}"))))
+        .transpose()
+}
+
+fn col_id(row: &DbRow, col: &str) -> Result<Uuid> {
+    col_opt_id(row, col)?.ok_or_else(|| StoreError::Corrupt(format!("{col} is null")))
+}
+
+fn col_opt_ts(row: &DbRow, col: &str) -> Result<Option<DateTime<Utc>>> {
+    let s: Option<String> = row.try_get(col)?;
+    s.map(|s| {
+        DateTime::parse_from_rfc3339(&s)
+            .map(|t| t.with_timezone(&Utc))
+            .map_err(|e| StoreError::Corrupt(format!("{col}: {e}")))
+    })
+    .transpose()
+}
+
+fn col_ts(row: &DbRow, col: &str) -> Result<DateTime<Utc>> {
+    col_opt_ts(row, col)?.ok_or_else(|| StoreError::Corrupt(format!("{col} is null")))
+}
+
+fn col_opt_dec(row: &DbRow, col: &str) -> Result<Option<Decimal>> {
+    let s: Option<String> = row.try_get(col)?;
+    s.map(|s| Decimal::from_str(&s).map_err(|e| StoreError::Corrupt(format!("{col}: {e}"))))
+        .transpose()
+}
+
+fn col_opt_json(row: &DbRow, col: &str) -> Result<Option<serde_json::Value>> {
+    let s: Option<String> = row.try_get(col)?;
+    Ok(s.map(|s| serde_json::from_str(&s)).transpose()?)
+}
+
+fn col_json(row: &DbRow, col: &str) -> Result<serde_json::Value> {
+    col_opt_json(row, col)?.ok_or_else(|| StoreError::Corrupt(format!("{col} is null")))
+}
+
+include!("../sql/store_impl.rs");
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_become_numbered_question_marks() {
+        assert_eq!(
+            to_sqlite("UPDATE t SET a = $2, b = $10 WHERE id = $1 AND c = '$'"),
+            "UPDATE t SET a = ?2, b = ?10 WHERE id = ?1 AND c = '$'"
+        );
+    }
+
+    #[test]
+    fn url_paths() {
+        assert_eq!(sqlite_path("sqlite://./data/doxin.db"), "./data/doxin.db");
+        assert_eq!(sqlite_path("sqlite:///abs/x.db?mode=rwc"), "/abs/x.db");
+        assert_eq!(sqlite_path("sqlite:rel.db"), "rel.db");
+    }
+
+    #[test]
+    fn timestamps_are_fixed_width() {
+        let a = fmt_ts(DateTime::from_timestamp(1_700_000_000, 0).expect("ts"));
+        let b = fmt_ts(DateTime::from_timestamp(1_700_000_000, 123_456_000).expect("ts"));
+        assert_eq!(a.len(), b.len());
+        assert!(a < b);
+    }
+}

@@ -1,0 +1,73 @@
+//! One conformance suite for every `Store` backend. Each story below runs against SQLite
+//! (always, in a temporary file) and PostgreSQL (when `DOXIN_TEST_DATABASE_URL` names a
+//! server; each test gets its own database, dropped afterwards). With `CI=true` a missing
+//! PostgreSQL fails the suite instead of skipping it.
+
+mod helpers;
+mod stories;
+
+use helpers::TestDb;
+
+macro_rules! conformance {
+    ($($story:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test]
+                async fn $story() {
+                    let db = super::TestDb::sqlite().await;
+                    super::stories::$story(db.store()).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test]
+                async fn $story() {
+                    let Some(db) = super::TestDb::postgres().await else { return };
+                    super::stories::$story(db.store()).await;
+                    db.cleanup().await;
+                }
+            )*
+        }
+    };
+}
+
+conformance!(
+    full_story_upload_to_deletion,
+    migrations_are_idempotent,
+    health_reports_the_backend,
+    users_are_unique_by_email_and_updatable,
+    users_page,
+    companies_match_by_vat_id_then_name,
+    files_are_found_by_hash_within_scope,
+    invoices_are_invisible_outside_their_scope,
+    invoice_filters,
+    invoice_update_rewrites_columns,
+    soft_deleted_invoices_disappear,
+    duplicates_are_found_by_seller_and_number,
+    one_invoice_per_job,
+    amounts_round_trip_exactly,
+    job_lifecycle_follows_the_rules,
+    concurrent_job_updates_do_not_both_win,
+    jobs_list_and_viewed,
+    audit_log_filters_and_pages,
+);
+
+#[tokio::test]
+async fn migrate_without_pgvector_names_pgvector() {
+    let Some(url) = helpers::no_vector_url() else {
+        return;
+    };
+    let (db_url, cleanup) = helpers::create_database(&url, "novec").await;
+    let err = doxin_store::connect(&db_url, &doxin_store::ConnectOptions::default())
+        .await
+        .err()
+        .expect("migrating a server without pgvector must fail");
+    let msg = err.to_string();
+    assert!(
+        matches!(err, doxin_store::StoreError::PgvectorMissing { .. }),
+        "{msg}"
+    );
+    assert!(msg.contains("pgvector"), "{msg}");
+    cleanup.run().await;
+}

@@ -1,0 +1,1045 @@
+//! The stories every backend must tell the same way. Each takes the store under test.
+
+use chrono::NaiveDate;
+use doxin_model::{Extracted, Invoice, InvoiceLine, JobStage, JobStatus};
+use doxin_store::*;
+use rust_decimal_macros::dec;
+use serde_json::json;
+use uuid::Uuid;
+
+fn date(y: i32, m: u32, d: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, d).expect("valid date")
+}
+
+fn sample_invoice(
+    number: &str,
+    seller: &str,
+    vat: Option<&str>,
+    gross: rust_decimal::Decimal,
+) -> Invoice {
+    let mut inv = Invoice {
+        invoice_number: Some(Extracted::xml(number.to_string())),
+        issue_date: Some(Extracted::xml(date(2026, 3, 14))),
+        due_date: Some(Extracted::xml(date(2026, 4, 13))),
+        currency: Some(Extracted::xml("EUR".to_string())),
+        ..Invoice::default()
+    };
+    inv.seller.name = Some(Extracted::xml(seller.to_string()));
+    inv.seller.vat_id = vat.map(|v| Extracted::xml(v.to_string()));
+    inv.buyer.name = Some(Extracted::xml("Buyer AG".to_string()));
+    inv.totals.tax_inclusive_amount = Some(Extracted::xml(gross));
+    inv.lines = vec![
+        InvoiceLine {
+            description: Some(Extracted::xml("Office chair".to_string())),
+            quantity: Some(Extracted::xml(dec!(2))),
+            unit_price: Some(Extracted::xml(dec!(149.50))),
+            line_amount: Some(Extracted::xml(dec!(299.00))),
+            ..InvoiceLine::default()
+        },
+        InvoiceLine {
+            description: Some(Extracted::xml("Delivery".to_string())),
+            line_amount: Some(Extracted::xml(dec!(10))),
+            ..InvoiceLine::default()
+        },
+    ];
+    inv
+}
+
+async fn user(store: &dyn Store, email: &str) -> User {
+    store
+        .create_user(NewUser {
+            email: email.to_string(),
+            display_name: email.split('@').next().unwrap_or(email).to_string(),
+            password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".to_string(),
+            role: Role::User,
+        })
+        .await
+        .expect("create user")
+}
+
+fn new_invoice(owner: Option<Uuid>, inv: Invoice) -> NewInvoice {
+    NewInvoice {
+        owner_id: owner,
+        file_id: None,
+        job_id: None,
+        status: InvoiceStatus::NeedsReview,
+        confidence: 0.75,
+        invoice: inv,
+        findings: vec![],
+        vendor_id: None,
+        customer_id: None,
+        duplicate_of: None,
+    }
+}
+
+fn new_job(owner: Option<Uuid>, file: Option<Uuid>) -> NewJob {
+    NewJob {
+        owner_id: owner,
+        file_id: file,
+        kind: "extract".to_string(),
+        payload: json!({"auto_save": true}),
+        max_attempts: 3,
+        request_id: Some("req-1".to_string()),
+    }
+}
+
+/// Upload → job → invoice → review → list → delete, as the pipeline and the API will do it.
+pub async fn full_story_upload_to_deletion(store: &dyn Store) {
+    let alice = user(store, "alice@example.com").await;
+    let file = store
+        .insert_file(NewFile {
+            owner_id: Some(alice.id),
+            sha256: "a".repeat(64),
+            size_bytes: 1234,
+            mime_type: "application/pdf".into(),
+            original_name: "march.pdf".into(),
+            page_count: Some(2),
+        })
+        .await
+        .expect("file");
+    let job = store
+        .create_job(new_job(Some(alice.id), Some(file.id)))
+        .await
+        .expect("job");
+    assert_eq!(job.status, JobStatus::Queued);
+    store
+        .update_job(
+            job.id,
+            JobUpdate {
+                status: Some(JobStatus::Running),
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("start");
+    let vendor = store
+        .upsert_company(NewCompany {
+            kind: CompanyKind::Vendor,
+            name: "Stuhlwerk GmbH".into(),
+            vat_id: Some("DE136695976".into()),
+            tax_number: None,
+            country: Some("DE".into()),
+            address: json!({"city": "Berlin"}),
+        })
+        .await
+        .expect("vendor");
+    let mut ni = new_invoice(
+        Some(alice.id),
+        sample_invoice(
+            "R-2026-001",
+            "Stuhlwerk GmbH",
+            Some("DE136695976"),
+            dec!(367.71),
+        ),
+    );
+    ni.file_id = Some(file.id);
+    ni.job_id = Some(job.id);
+    ni.vendor_id = Some(vendor.id);
+    let inv = store.insert_invoice(ni).await.expect("invoice");
+    let done = store
+        .update_job(
+            job.id,
+            JobUpdate {
+                status: Some(JobStatus::Succeeded),
+                stage: Some(JobStage::Save),
+                invoice_id: Some(inv.id),
+                result: Some(json!({"invoice_id": inv.id})),
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("finish");
+    assert_eq!(done.progress, 100);
+    assert_eq!(done.invoice_id, Some(inv.id));
+    assert!(done.finished_at.is_some());
+
+    let approved = store
+        .update_invoice(
+            inv.id,
+            Scope::Owner(alice.id),
+            InvoiceUpdate {
+                status: Some(InvoiceStatus::Approved),
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("approve");
+    assert_eq!(approved.status, InvoiceStatus::Approved);
+    assert_eq!(approved.vendor_id, Some(vendor.id));
+    store
+        .append_audit(NewAuditEntry {
+            actor_id: Some(alice.id),
+            action: "invoice.approve".into(),
+            entity_type: "invoice".into(),
+            entity_id: Some(inv.id.to_string()),
+            before: Some(json!({"status": "needs_review"})),
+            after: Some(json!({"status": "approved"})),
+            ip: Some("127.0.0.1".into()),
+            request_id: Some("req-2".into()),
+        })
+        .await
+        .expect("audit");
+
+    let page = store
+        .list_invoices(
+            Scope::Owner(alice.id),
+            &InvoiceFilter::default(),
+            PageRequest::default(),
+        )
+        .await
+        .expect("list");
+    assert_eq!(page.total, 1);
+    assert_eq!(page.items[0].invoice_number.as_deref(), Some("R-2026-001"));
+    assert_eq!(page.items[0].gross_amount, Some(dec!(367.71)));
+
+    store
+        .soft_delete_invoice(inv.id, Scope::Owner(alice.id))
+        .await
+        .expect("delete");
+    assert!(matches!(
+        store.get_invoice(inv.id, Scope::Owner(alice.id)).await,
+        Err(StoreError::NotFound)
+    ));
+    let audit = store
+        .list_audit(
+            &AuditFilter {
+                entity_id: Some(inv.id.to_string()),
+                ..Default::default()
+            },
+            PageRequest::default(),
+        )
+        .await
+        .expect("audit list");
+    assert_eq!(audit.total, 1);
+    assert_eq!(audit.items[0].after, Some(json!({"status": "approved"})));
+}
+
+pub async fn migrations_are_idempotent(store: &dyn Store) {
+    assert_eq!(store.migrate().await.expect("migrate again"), 0);
+}
+
+pub async fn health_reports_the_backend(store: &dyn Store) {
+    let h = store.health().await.expect("health");
+    match store.backend() {
+        Backend::Sqlite => {
+            assert_eq!(h.backend, "sqlite");
+            assert!(h.server_version.starts_with('3'), "{h:?}");
+            assert_eq!(h.pgvector_version, None);
+        }
+        Backend::Postgres => {
+            assert_eq!(h.backend, "postgres");
+            let v = h
+                .pgvector_version
+                .expect("pgvector installed by the migrations");
+            assert!(v.starts_with("0."), "pgvector version {v}");
+            assert!(h.pg_trgm_version.is_some());
+        }
+    }
+}
+
+pub async fn users_are_unique_by_email_and_updatable(store: &dyn Store) {
+    let u = user(store, "Bob@Example.com").await;
+    assert_eq!(u.email, "bob@example.com");
+    assert!(u.is_active);
+    assert_eq!(
+        store
+            .find_user_by_email("BOB@example.COM")
+            .await
+            .expect("find")
+            .id,
+        u.id
+    );
+    let again = store
+        .create_user(NewUser {
+            email: "bob@example.com".into(),
+            display_name: "Bob 2".into(),
+            password_hash: "x".into(),
+            role: Role::User,
+        })
+        .await;
+    assert!(
+        matches!(again, Err(StoreError::Conflict { .. })),
+        "{again:?}"
+    );
+    let updated = store
+        .update_user(
+            u.id,
+            UserUpdate {
+                role: Some(Role::Admin),
+                is_active: Some(false),
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("update");
+    assert_eq!((updated.role, updated.is_active), (Role::Admin, false));
+    assert_eq!(updated.display_name, "Bob");
+    assert_eq!(store.get_user(u.id).await.expect("get").role, Role::Admin);
+    assert!(matches!(
+        store.get_user(Uuid::new_v4()).await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(matches!(
+        store.find_user_by_email("nobody@x").await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(matches!(
+        store
+            .update_user(Uuid::new_v4(), UserUpdate::default())
+            .await,
+        Err(StoreError::NotFound)
+    ));
+}
+
+pub async fn users_page(store: &dyn Store) {
+    for i in 0..5 {
+        user(store, &format!("u{i}@example.com")).await;
+    }
+    assert_eq!(store.count_users().await.expect("count"), 5);
+    let p = store
+        .list_users(PageRequest::new(2, 2))
+        .await
+        .expect("page");
+    assert_eq!(
+        (p.total, p.pages, p.items.len(), p.has_next, p.has_prev),
+        (5, 3, 2, true, true)
+    );
+    assert_eq!(p.items[0].email, "u2@example.com");
+}
+
+pub async fn companies_match_by_vat_id_then_name(store: &dyn Store) {
+    let nc = |name: &str, vat: Option<&str>| NewCompany {
+        kind: CompanyKind::Vendor,
+        name: name.into(),
+        vat_id: vat.map(str::to_string),
+        tax_number: None,
+        country: None,
+        address: json!({}),
+    };
+    let a = store
+        .upsert_company(nc("ACME GmbH", None))
+        .await
+        .expect("a");
+    // Same name with other legal-form spelling: same company, and it learns the VAT id.
+    let b = store
+        .upsert_company(nc("Acme G.m.b.H.", Some("de 136 695 976")))
+        .await
+        .expect("b");
+    assert_eq!(a.id, b.id);
+    assert_eq!(b.vat_id.as_deref(), Some("DE136695976"));
+    // Same VAT id under another name: still the same company.
+    let c = store
+        .upsert_company(nc("ACME Deutschland", Some("DE136695976")))
+        .await
+        .expect("c");
+    assert_eq!(a.id, c.id);
+    // Same name, different VAT id: a different company.
+    let d = store
+        .upsert_company(nc("ACME GmbH", Some("ATU13585627")))
+        .await
+        .expect("d");
+    assert_ne!(a.id, d.id);
+    // Customers are a separate list.
+    let mut cust = nc("ACME GmbH", None);
+    cust.kind = CompanyKind::Customer;
+    let e = store.upsert_company(cust).await.expect("e");
+    assert_ne!(a.id, e.id);
+    assert_eq!(
+        store.get_company(e.id).await.expect("get").kind,
+        CompanyKind::Customer
+    );
+    let vendors = store
+        .list_companies(Some(CompanyKind::Vendor), PageRequest::default())
+        .await
+        .expect("list");
+    assert_eq!(vendors.total, 2);
+    let all = store
+        .list_companies(None, PageRequest::default())
+        .await
+        .expect("all");
+    assert_eq!(all.total, 3);
+}
+
+pub async fn files_are_found_by_hash_within_scope(store: &dyn Store) {
+    let a = user(store, "a@example.com").await;
+    let b = user(store, "b@example.com").await;
+    let nf = |owner: Uuid| NewFile {
+        owner_id: Some(owner),
+        sha256: "b".repeat(64),
+        size_bytes: 10,
+        mime_type: "image/png".into(),
+        original_name: "scan.png".into(),
+        page_count: None,
+    };
+    let fa = store.insert_file(nf(a.id)).await.expect("a");
+    let fb = store.insert_file(nf(b.id)).await.expect("b");
+    let mine = store
+        .find_files_by_hash(&"b".repeat(64), Scope::Owner(a.id))
+        .await
+        .expect("mine");
+    assert_eq!(mine.iter().map(|f| f.id).collect::<Vec<_>>(), vec![fa.id]);
+    assert_eq!(
+        store
+            .find_files_by_hash(&"b".repeat(64), Scope::All)
+            .await
+            .expect("all")
+            .len(),
+        2
+    );
+    assert!(matches!(
+        store.get_file(fb.id, Scope::Owner(a.id)).await,
+        Err(StoreError::NotFound)
+    ));
+    assert_eq!(
+        store
+            .get_file(fb.id, Scope::All)
+            .await
+            .expect("admin")
+            .original_name,
+        "scan.png"
+    );
+}
+
+pub async fn invoices_are_invisible_outside_their_scope(store: &dyn Store) {
+    let a = user(store, "a@example.com").await;
+    let b = user(store, "b@example.com").await;
+    let inv = store
+        .insert_invoice(new_invoice(
+            Some(a.id),
+            sample_invoice("A-1", "Seller", None, dec!(10)),
+        ))
+        .await
+        .expect("insert");
+    let as_b = Scope::Owner(b.id);
+    assert!(matches!(
+        store.get_invoice(inv.id, as_b).await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(matches!(
+        store
+            .update_invoice(
+                inv.id,
+                as_b,
+                InvoiceUpdate {
+                    status: Some(InvoiceStatus::Approved),
+                    ..Default::default()
+                }
+            )
+            .await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(matches!(
+        store.soft_delete_invoice(inv.id, as_b).await,
+        Err(StoreError::NotFound)
+    ));
+    assert_eq!(
+        store
+            .list_invoices(as_b, &InvoiceFilter::default(), PageRequest::default())
+            .await
+            .expect("list")
+            .total,
+        0
+    );
+    assert_eq!(
+        store
+            .get_invoice(inv.id, Scope::Owner(a.id))
+            .await
+            .expect("owner")
+            .status,
+        InvoiceStatus::NeedsReview
+    );
+    assert_eq!(
+        store
+            .get_invoice(inv.id, Scope::All)
+            .await
+            .expect("admin")
+            .id,
+        inv.id
+    );
+}
+
+pub async fn invoice_filters(store: &dyn Store) {
+    let a = user(store, "a@example.com").await;
+    let scope = Scope::Owner(a.id);
+    let specs = [
+        (
+            "F-1",
+            "Alpha Supplies",
+            dec!(9.99),
+            "EUR",
+            date(2026, 1, 5),
+            InvoiceStatus::Approved,
+        ),
+        (
+            "F-2",
+            "Beta_Werk 100%",
+            dec!(100.00),
+            "EUR",
+            date(2026, 2, 5),
+            InvoiceStatus::NeedsReview,
+        ),
+        (
+            "F-3",
+            "alpha tools",
+            dec!(1000.50),
+            "USD",
+            date(2026, 3, 5),
+            InvoiceStatus::NeedsReview,
+        ),
+    ];
+    for (num, seller, gross, cur, issued, status) in specs {
+        let mut inv = sample_invoice(num, seller, None, gross);
+        inv.currency = Some(Extracted::xml(cur.to_string()));
+        inv.issue_date = Some(Extracted::xml(issued));
+        let mut ni = new_invoice(Some(a.id), inv);
+        ni.status = status;
+        store.insert_invoice(ni).await.expect("insert");
+    }
+    let count = |f: InvoiceFilter| async move {
+        let p = store
+            .list_invoices(scope, &f, PageRequest::default())
+            .await
+            .expect("list");
+        let mut n: Vec<String> = p
+            .items
+            .iter()
+            .filter_map(|s| s.invoice_number.clone())
+            .collect();
+        n.sort();
+        n
+    };
+    assert_eq!(
+        count(InvoiceFilter {
+            status: Some(InvoiceStatus::NeedsReview),
+            ..Default::default()
+        })
+        .await,
+        ["F-2", "F-3"]
+    );
+    assert_eq!(
+        count(InvoiceFilter {
+            currency: Some("usd".into()),
+            ..Default::default()
+        })
+        .await,
+        ["F-3"]
+    );
+    assert_eq!(
+        count(InvoiceFilter {
+            seller: Some("ALPHA".into()),
+            ..Default::default()
+        })
+        .await,
+        ["F-1", "F-3"]
+    );
+    // LIKE wildcards in the search text are literal.
+    assert_eq!(
+        count(InvoiceFilter {
+            seller: Some("alph_".into()),
+            ..Default::default()
+        })
+        .await,
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        count(InvoiceFilter {
+            seller: Some("100%".into()),
+            ..Default::default()
+        })
+        .await,
+        ["F-2"]
+    );
+    assert_eq!(
+        count(InvoiceFilter {
+            issued_from: Some(date(2026, 2, 1)),
+            issued_to: Some(date(2026, 2, 28)),
+            ..Default::default()
+        })
+        .await,
+        ["F-2"]
+    );
+    // Numeric, not textual, comparison: "9.99" > "100.00" as text.
+    assert_eq!(
+        count(InvoiceFilter {
+            min_gross: Some(dec!(10)),
+            ..Default::default()
+        })
+        .await,
+        ["F-2", "F-3"]
+    );
+    assert_eq!(
+        count(InvoiceFilter {
+            min_gross: Some(dec!(9.99)),
+            max_gross: Some(dec!(100)),
+            ..Default::default()
+        })
+        .await,
+        ["F-1", "F-2"]
+    );
+    let p = store
+        .list_invoices(scope, &InvoiceFilter::default(), PageRequest::new(1, 2))
+        .await
+        .expect("page");
+    assert_eq!(
+        (p.total, p.pages, p.items.len(), p.has_next),
+        (3, 2, 2, true)
+    );
+    // Newest first.
+    assert_eq!(p.items[0].invoice_number.as_deref(), Some("F-3"));
+}
+
+pub async fn invoice_update_rewrites_columns(store: &dyn Store) {
+    let inv = store
+        .insert_invoice(new_invoice(
+            None,
+            sample_invoice("U-1", "Old Name", None, dec!(50)),
+        ))
+        .await
+        .expect("insert");
+    let mut changed = inv.invoice.clone();
+    changed.seller.name = Some(Extracted::human("New Name".to_string()));
+    changed.totals.tax_inclusive_amount = Some(Extracted::human(dec!(55.55)));
+    changed.lines.truncate(1);
+    let up = store
+        .update_invoice(
+            inv.id,
+            Scope::All,
+            InvoiceUpdate {
+                invoice: Some(changed.clone()),
+                confidence: Some(1.0),
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("update");
+    assert_eq!(up.invoice, changed);
+    assert_eq!(up.confidence, 1.0);
+    assert!(up.updated_at >= inv.updated_at);
+    let found = store
+        .list_invoices(
+            Scope::All,
+            &InvoiceFilter {
+                seller: Some("new name".into()),
+                ..Default::default()
+            },
+            PageRequest::default(),
+        )
+        .await
+        .expect("list");
+    assert_eq!(found.total, 1);
+    assert_eq!(found.items[0].gross_amount, Some(dec!(55.55)));
+}
+
+pub async fn soft_deleted_invoices_disappear(store: &dyn Store) {
+    let inv = store
+        .insert_invoice(new_invoice(None, sample_invoice("D-1", "S", None, dec!(1))))
+        .await
+        .expect("insert");
+    store
+        .soft_delete_invoice(inv.id, Scope::All)
+        .await
+        .expect("delete");
+    assert!(matches!(
+        store.soft_delete_invoice(inv.id, Scope::All).await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(matches!(
+        store.get_invoice(inv.id, Scope::All).await,
+        Err(StoreError::NotFound)
+    ));
+    assert_eq!(
+        store
+            .list_invoices(
+                Scope::All,
+                &InvoiceFilter::default(),
+                PageRequest::default()
+            )
+            .await
+            .expect("l")
+            .total,
+        0
+    );
+    assert_eq!(
+        store
+            .find_invoice_duplicate(Scope::All, None, Some("S"), "D-1")
+            .await
+            .expect("dup"),
+        None
+    );
+}
+
+pub async fn duplicates_are_found_by_seller_and_number(store: &dyn Store) {
+    let a = user(store, "a@example.com").await;
+    let b = user(store, "b@example.com").await;
+    let first = store
+        .insert_invoice(new_invoice(
+            Some(a.id),
+            sample_invoice("N-7", "Seller Ltd", Some("DE136695976"), dec!(1)),
+        ))
+        .await
+        .expect("insert");
+    let sa = Scope::Owner(a.id);
+    assert_eq!(
+        store
+            .find_invoice_duplicate(sa, Some("DE136695976"), None, "N-7")
+            .await
+            .expect("vat"),
+        Some(first.id)
+    );
+    assert_eq!(
+        store
+            .find_invoice_duplicate(sa, None, Some("seller ltd "), " N-7")
+            .await
+            .expect("name"),
+        Some(first.id)
+    );
+    assert_eq!(
+        store
+            .find_invoice_duplicate(sa, Some("DE136695976"), None, "N-8")
+            .await
+            .expect("other"),
+        None
+    );
+    assert_eq!(
+        store
+            .find_invoice_duplicate(sa, None, None, "N-7")
+            .await
+            .expect("no seller"),
+        None
+    );
+    // Another user's invoices are not duplicates of mine.
+    assert_eq!(
+        store
+            .find_invoice_duplicate(Scope::Owner(b.id), Some("DE136695976"), None, "N-7")
+            .await
+            .expect("b"),
+        None
+    );
+}
+
+pub async fn one_invoice_per_job(store: &dyn Store) {
+    let job = store.create_job(new_job(None, None)).await.expect("job");
+    let mut ni = new_invoice(None, sample_invoice("J-1", "S", None, dec!(1)));
+    ni.job_id = Some(job.id);
+    store.insert_invoice(ni.clone()).await.expect("first");
+    let second = store.insert_invoice(ni).await;
+    assert!(
+        matches!(second, Err(StoreError::Conflict { .. })),
+        "{second:?}"
+    );
+    assert_eq!(
+        store
+            .list_invoices(
+                Scope::All,
+                &InvoiceFilter::default(),
+                PageRequest::default()
+            )
+            .await
+            .expect("l")
+            .total,
+        1
+    );
+}
+
+pub async fn amounts_round_trip_exactly(store: &dyn Store) {
+    for gross in [
+        dec!(0.10),
+        dec!(-7.67),
+        dec!(123456789012.3456),
+        dec!(0.000001),
+        dec!(20.0000),
+    ] {
+        let inv = sample_invoice("X", "S", None, gross);
+        let rec = store
+            .insert_invoice(new_invoice(None, inv.clone()))
+            .await
+            .expect("insert");
+        let back = store.get_invoice(rec.id, Scope::All).await.expect("get");
+        assert_eq!(back.invoice, inv, "canonical invoice unchanged for {gross}");
+        let listed = store
+            .list_invoices(
+                Scope::All,
+                &InvoiceFilter::default(),
+                PageRequest::new(1, 1),
+            )
+            .await
+            .expect("list");
+        assert_eq!(
+            listed.items[0].gross_amount,
+            Some(gross),
+            "column value for {gross}"
+        );
+    }
+}
+
+pub async fn job_lifecycle_follows_the_rules(store: &dyn Store) {
+    let job = store.create_job(new_job(None, None)).await.expect("job");
+    assert_eq!((job.attempts, job.progress, job.stage), (0, 0, None));
+    let bad = store
+        .update_job(
+            job.id,
+            JobUpdate {
+                status: Some(JobStatus::Succeeded),
+                ..Default::default()
+            },
+        )
+        .await;
+    assert!(
+        matches!(bad, Err(StoreError::InvalidState(_))),
+        "queued -> succeeded: {bad:?}"
+    );
+    let run = store
+        .update_job(
+            job.id,
+            JobUpdate {
+                status: Some(JobStatus::Running),
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("run");
+    assert_eq!(run.attempts, 1);
+    assert!(run.started_at.is_some());
+    let staged = store
+        .update_job(
+            job.id,
+            JobUpdate {
+                stage: Some(JobStage::Ocr),
+                progress: Some(40),
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("stage");
+    assert_eq!(
+        (staged.stage, staged.progress, staged.status),
+        (Some(JobStage::Ocr), 40, JobStatus::Running)
+    );
+    // A lease expired: back to the queue, then a second attempt that fails.
+    store
+        .update_job(
+            job.id,
+            JobUpdate {
+                status: Some(JobStatus::Queued),
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("requeue");
+    store
+        .update_job(
+            job.id,
+            JobUpdate {
+                status: Some(JobStatus::Running),
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("rerun");
+    let failed = store
+        .update_job(
+            job.id,
+            JobUpdate {
+                status: Some(JobStatus::Failed),
+                error_code: Some("encrypted_pdf".into()),
+                error: Some("the PDF is encrypted".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("fail");
+    assert_eq!((failed.attempts, failed.status), (2, JobStatus::Failed));
+    assert_eq!(failed.error_code.as_deref(), Some("encrypted_pdf"));
+    assert!(failed.finished_at.is_some());
+    for to in JobStatus::ALL {
+        let r = store
+            .update_job(
+                job.id,
+                JobUpdate {
+                    status: Some(to),
+                    ..Default::default()
+                },
+            )
+            .await;
+        assert!(
+            matches!(r, Err(StoreError::InvalidState(_))),
+            "failed -> {to}: {r:?}"
+        );
+    }
+    assert!(matches!(
+        store.update_job(Uuid::new_v4(), JobUpdate::default()).await,
+        Err(StoreError::NotFound)
+    ));
+}
+
+pub async fn concurrent_job_updates_do_not_both_win(store: &dyn Store) {
+    let job = store.create_job(new_job(None, None)).await.expect("job");
+    let start = || {
+        store.update_job(
+            job.id,
+            JobUpdate {
+                status: Some(JobStatus::Running),
+                ..Default::default()
+            },
+        )
+    };
+    let (a, b) = tokio::join!(start(), start());
+    assert_eq!(
+        [a.is_ok(), b.is_ok()].iter().filter(|ok| **ok).count(),
+        1,
+        "exactly one worker may start a job: {a:?} / {b:?}"
+    );
+    assert_eq!(
+        store
+            .get_job(job.id, Scope::All)
+            .await
+            .expect("get")
+            .attempts,
+        1
+    );
+}
+
+pub async fn jobs_list_and_viewed(store: &dyn Store) {
+    let a = user(store, "a@example.com").await;
+    let b = user(store, "b@example.com").await;
+    let mut mine = Vec::new();
+    for _ in 0..3 {
+        mine.push(
+            store
+                .create_job(new_job(Some(a.id), None))
+                .await
+                .expect("job")
+                .id,
+        );
+    }
+    let theirs = store
+        .create_job(new_job(Some(b.id), None))
+        .await
+        .expect("job");
+    assert!(matches!(
+        store.get_job(theirs.id, Scope::Owner(a.id)).await,
+        Err(StoreError::NotFound)
+    ));
+    let sa = Scope::Owner(a.id);
+    let unread = JobFilter {
+        unread_only: true,
+        ..Default::default()
+    };
+    assert_eq!(
+        store
+            .list_jobs(sa, &unread, PageRequest::default())
+            .await
+            .expect("l")
+            .total,
+        3
+    );
+    // Marking someone else's job does nothing.
+    assert_eq!(
+        store
+            .mark_jobs_viewed(sa, &[mine[0], theirs.id])
+            .await
+            .expect("mark"),
+        1
+    );
+    assert_eq!(
+        store.mark_jobs_viewed(sa, &[mine[0]]).await.expect("again"),
+        0
+    );
+    assert_eq!(
+        store
+            .list_jobs(sa, &unread, PageRequest::default())
+            .await
+            .expect("l")
+            .total,
+        2
+    );
+    assert!(
+        store
+            .get_job(mine[0], sa)
+            .await
+            .expect("get")
+            .viewed_at
+            .is_some()
+    );
+    store
+        .update_job(
+            mine[1],
+            JobUpdate {
+                status: Some(JobStatus::Cancelled),
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("cancel");
+    let cancelled = JobFilter {
+        status: Some(JobStatus::Cancelled),
+        ..Default::default()
+    };
+    let l = store
+        .list_jobs(sa, &cancelled, PageRequest::default())
+        .await
+        .expect("l");
+    assert_eq!(
+        l.items.iter().map(|j| j.id).collect::<Vec<_>>(),
+        vec![mine[1]]
+    );
+    assert_eq!(
+        store
+            .list_jobs(Scope::All, &JobFilter::default(), PageRequest::new(1, 3))
+            .await
+            .expect("all")
+            .total,
+        4
+    );
+}
+
+pub async fn audit_log_filters_and_pages(store: &dyn Store) {
+    let actor = Uuid::new_v4();
+    for i in 0..5 {
+        store
+            .append_audit(NewAuditEntry {
+                actor_id: if i % 2 == 0 { Some(actor) } else { None },
+                action: format!("thing.{}", if i < 3 { "create" } else { "delete" }),
+                entity_type: "thing".into(),
+                entity_id: Some(i.to_string()),
+                ..Default::default()
+            })
+            .await
+            .expect("append");
+    }
+    let by_actor = store
+        .list_audit(
+            &AuditFilter {
+                actor_id: Some(actor),
+                ..Default::default()
+            },
+            PageRequest::default(),
+        )
+        .await
+        .expect("a");
+    assert_eq!(by_actor.total, 3);
+    let deletes = store
+        .list_audit(
+            &AuditFilter {
+                action: Some("thing.delete".into()),
+                ..Default::default()
+            },
+            PageRequest::default(),
+        )
+        .await
+        .expect("d");
+    assert_eq!(deletes.total, 2);
+    let page = store
+        .list_audit(
+            &AuditFilter {
+                entity_type: Some("thing".into()),
+                ..Default::default()
+            },
+            PageRequest::new(1, 2),
+        )
+        .await
+        .expect("p");
+    assert_eq!((page.total, page.items.len()), (5, 2));
+    // Newest first.
+    assert_eq!(page.items[0].entity_id.as_deref(), Some("4"));
+}
