@@ -1,0 +1,98 @@
+//! Errors as RFC 9457 problem details (`application/problem+json`) with a stable `code`.
+
+use axum::Json;
+use axum::http::{StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
+use doxin_store::StoreError;
+use serde::Serialize;
+
+/// An error a handler returns. Internal causes are logged with their chain and answered
+/// with a generic message, so nothing internal reaches the client.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("not found")]
+    NotFound,
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("conflict: {0}")]
+    Conflict(String),
+    #[error("service unavailable: {0}")]
+    Unavailable(String),
+    #[error("internal error")]
+    Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+/// The problem-details body.
+#[derive(Debug, Serialize)]
+pub struct Problem {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+    /// Stable machine-readable code.
+    pub code: &'static str,
+}
+
+pub fn problem(status: StatusCode, code: &'static str, detail: impl Into<String>) -> Response {
+    let body = Problem {
+        kind: format!("https://doxin.dev/problems/{code}"),
+        title: status.canonical_reason().unwrap_or("Error").to_string(),
+        status: status.as_u16(),
+        detail: detail.into(),
+        code,
+    };
+    let mut resp = (status, Json(body)).into_response();
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        header::HeaderValue::from_static("application/problem+json"),
+    );
+    resp
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        match self {
+            ApiError::NotFound => problem(StatusCode::NOT_FOUND, "not_found", "no such resource"),
+            ApiError::BadRequest(m) => problem(StatusCode::BAD_REQUEST, "bad_request", m),
+            ApiError::Conflict(m) => problem(StatusCode::CONFLICT, "conflict", m),
+            ApiError::Unavailable(m) => problem(StatusCode::SERVICE_UNAVAILABLE, "unavailable", m),
+            ApiError::Internal(e) => {
+                let mut chain = e.to_string();
+                let mut src = e.source();
+                while let Some(s) = src {
+                    chain.push_str(": ");
+                    chain.push_str(&s.to_string());
+                    src = s.source();
+                }
+                tracing::error!(error = %chain, "internal error");
+                problem(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal",
+                    "an internal error occurred; it has been logged",
+                )
+            }
+        }
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound => ApiError::NotFound,
+            StoreError::Conflict { constraint } => ApiError::Conflict(constraint),
+            StoreError::InvalidState(m) => ApiError::Conflict(m),
+            e if e.is_transient() => ApiError::Unavailable("the database is unavailable".into()),
+            other => ApiError::Internal(Box::new(other)),
+        }
+    }
+}
+
+/// The fallback for unknown paths.
+pub async fn not_found(uri: Uri) -> Response {
+    problem(
+        StatusCode::NOT_FOUND,
+        "not_found",
+        format!("no route for {}", uri.path()),
+    )
+}

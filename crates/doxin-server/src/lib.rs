@@ -1,0 +1,125 @@
+//! DoxIn's HTTP server: the axum router (REST under `/api/v1`, health), RFC 9457 problem
+//! details for errors ([`ApiError`]), request ids and request spans.
+//!
+//! [`Application`] binds its own listener (port 0 works, for tests) and runs until a shutdown
+//! future resolves, letting in-flight requests finish within a grace period. Business rules
+//! live in the crates below; handlers translate between HTTP and them.
+#![forbid(unsafe_code)]
+
+mod error;
+mod routes;
+mod state;
+mod telemetry;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use axum::Router;
+use tokio::net::TcpListener;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+
+pub use error::ApiError;
+pub use state::AppState;
+
+/// How long in-flight requests may run on after shutdown is requested.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(4);
+
+/// The whole HTTP API over `state`.
+pub fn router(state: AppState) -> Router {
+    let request_id = axum::http::HeaderName::from_static("x-request-id");
+    Router::new()
+        .merge(routes::health::router())
+        .fallback(error::not_found)
+        .with_state(state)
+        .layer(axum::middleware::from_fn(telemetry::log_response))
+        .layer(telemetry::trace_layer())
+        // Outermost: the id exists before the span opens and is echoed on the response.
+        .layer(PropagateRequestIdLayer::new(request_id.clone()))
+        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+}
+
+/// A bound server, ready to run.
+pub struct Application {
+    listener: TcpListener,
+    router: Router,
+}
+
+impl Application {
+    /// Binds `addr` (port 0 picks a free port).
+    pub async fn build(addr: SocketAddr, state: AppState) -> std::io::Result<Application> {
+        let listener = TcpListener::bind(addr).await?;
+        Ok(Application {
+            listener,
+            router: router(state),
+        })
+    }
+
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    pub fn port(&self) -> u16 {
+        self.local_addr().map(|a| a.port()).unwrap_or(0)
+    }
+
+    /// Serves until `shutdown` resolves, then stops accepting and gives in-flight requests
+    /// [`SHUTDOWN_GRACE`] to finish.
+    pub async fn run_until_stopped(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        let (stop_tx, mut stop_rx) = tokio::sync::watch::channel(false);
+        let server = axum::serve(
+            self.listener,
+            self.router
+                .into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(async move {
+            let _ = stop_rx.wait_for(|stop| *stop).await;
+        });
+        let mut server = std::pin::pin!(server.into_future());
+        tokio::select! {
+            result = &mut server => return result,
+            () = shutdown => {
+                tracing::info!("shutdown requested; finishing in-flight requests");
+                let _ = stop_tx.send(true);
+            }
+        }
+        match tokio::time::timeout(SHUTDOWN_GRACE, server).await {
+            Ok(result) => result,
+            Err(_) => {
+                tracing::warn!(grace = ?SHUTDOWN_GRACE, "in-flight requests outlived the grace period");
+                Ok(())
+            }
+        }
+    }
+}
+
+/// Resolves on SIGTERM or SIGINT (Ctrl-C).
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::error!(error = %e, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => tracing::info!(signal = "SIGINT", "signal received"),
+        () = term => tracing::info!(signal = "SIGTERM", "signal received"),
+    }
+}

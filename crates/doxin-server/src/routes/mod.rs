@@ -1,0 +1,3 @@
+//! One module per resource group, each exposing `router()`.
+
+pub mod health;

@@ -1,0 +1,48 @@
+//! `doxin`: the one binary. Parses the command line, loads and validates the configuration
+//! once (a bad value exits with status 2 naming the variable), starts telemetry, and runs the
+//! command. `anyhow` lives here, at the edge; the crates below return typed errors.
+#![forbid(unsafe_code)]
+
+mod cli;
+mod commands;
+mod telemetry;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+/// Exit status for configuration errors, as `sysexits`' EX_USAGE-like "bad invocation".
+const EXIT_CONFIG: u8 = 2;
+
+fn main() -> ExitCode {
+    let cli = cli::Cli::parse();
+    let settings = match doxin_config::Settings::from_process() {
+        Ok(s) => cli.apply_overrides(s),
+        Err(e) => {
+            eprintln!("doxin: configuration error: {e}");
+            return ExitCode::from(EXIT_CONFIG);
+        }
+    };
+    // One TLS provider for every client (sqlx, redis, reqwest, object_store).
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+    telemetry::init(&settings);
+
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("doxin: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(commands::run(cli.command, settings)) {
+        Ok(code) => code,
+        Err(e) => {
+            tracing::error!(error = format!("{e:#}"), "doxin failed");
+            eprintln!("doxin: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
