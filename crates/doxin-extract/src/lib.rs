@@ -1,0 +1,17 @@
+//! Document in, canonical invoice out: DoxIn's extraction engine.
+//!
+//! The pipeline: [`sniff`] the bytes (never the file name); structured e-invoices are parsed
+//! exactly ([`einvoice`]); PDFs use an embedded e-invoice when present, else their text layer
+//! ([`pdf`]); images and text-less pages go to OCR; template-free rules read the rest; the
+//! result is validated and scored. Each stage is a function over bytes or text; only the OCR
+//! adapter starts a process. This crate knows nothing about HTTP or the database.
+#![forbid(unsafe_code)]
+
+pub mod einvoice;
+mod error;
+pub mod fields;
+pub mod pdf;
+pub mod sniff;
+
+pub use error::ExtractError;
+pub use sniff::{DocumentKind, sniff};
