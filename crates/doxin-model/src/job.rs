@@ -62,7 +62,8 @@ impl JobStatus {
         use JobStatus::*;
         let legal = matches!(
             (self, to),
-            (Queued, Running | Cancelled | Failed) | (Running, Queued | Succeeded | Failed | Cancelled)
+            (Queued, Running | Cancelled | Failed)
+                | (Running, Queued | Succeeded | Failed | Cancelled)
         );
         if legal {
             Ok(to)
@@ -166,7 +167,11 @@ mod tests {
 
     #[test]
     fn terminal_states_cannot_be_left() {
-        for from in [JobStatus::Succeeded, JobStatus::Failed, JobStatus::Cancelled] {
+        for from in [
+            JobStatus::Succeeded,
+            JobStatus::Failed,
+            JobStatus::Cancelled,
+        ] {
             for to in JobStatus::ALL {
                 assert!(from.transition(to).is_err(), "{from} -> {to}");
             }
@@ -175,12 +180,18 @@ mod tests {
 
     #[test]
     fn lifecycle_moves() {
-        assert_eq!(JobStatus::Queued.transition(JobStatus::Running), Ok(JobStatus::Running));
+        assert_eq!(
+            JobStatus::Queued.transition(JobStatus::Running),
+            Ok(JobStatus::Running)
+        );
         assert_eq!(
             JobStatus::Running.transition(JobStatus::Succeeded),
             Ok(JobStatus::Succeeded)
         );
-        assert_eq!(JobStatus::Running.transition(JobStatus::Queued), Ok(JobStatus::Queued));
+        assert_eq!(
+            JobStatus::Running.transition(JobStatus::Queued),
+            Ok(JobStatus::Queued)
+        );
         assert!(JobStatus::Queued.transition(JobStatus::Succeeded).is_err());
         assert!(JobStatus::Queued.transition(JobStatus::Queued).is_err());
     }

@@ -27,4 +27,7 @@ pub use invoice::{
 pub use job::{JobStage, JobStatus, TransitionError};
 pub use provenance::{BBox, Extracted, Field, Source};
 pub use rust_decimal::Decimal;
-pub use validation::{Finding, RuleId, Severity, Tolerance, validate};
+pub use validation::{
+    Finding, FindingValue, RuleId, Severity, Tolerance, ValidationReport, validate, validate_report,
+};
+pub use {country::CountryCode, currency::CurrencyCode, iban::Iban, vat_id::VatId};
