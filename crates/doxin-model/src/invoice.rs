@@ -354,7 +354,10 @@ mod tests {
             ..InvoiceLine::default()
         });
         let json = serde_json::to_string(&inv).expect("serialise");
-        assert!(json.contains("\"1234.50\""), "amounts are decimal strings: {json}");
+        assert!(
+            json.contains("\"1234.50\""),
+            "amounts are decimal strings: {json}"
+        );
         assert!(!json.contains("buyer"), "empty parties are omitted: {json}");
         let back: Invoice = serde_json::from_str(&json).expect("deserialise");
         assert_eq!(back, inv);

@@ -1,16 +1,13 @@
 //! `spawn_app()`: the real router on a random port, over a temporary SQLite database.
 
-use std::net::SocketAddr;
-use std::sync::Arc;
-
 use doxin_server::{AppState, Application};
-use doxin_store::{ConnectOptions, FileStore, Store};
+use doxin_store::{ConnectOptions, FileStore};
+use std::net::SocketAddr;
 use tokio::sync::oneshot;
 
 pub struct TestApp {
     pub address: String,
     pub client: reqwest::Client,
-    pub store: Arc<dyn Store>,
     stop: Option<oneshot::Sender<()>>,
     _dir: tempfile::TempDir,
 }
@@ -59,7 +56,7 @@ pub async fn spawn_app_with(opts: SpawnOptions) -> TestApp {
         .await
         .expect("store");
     let files = FileStore::local(&dir.path().join("files")).expect("files");
-    let mut state = AppState::new(store.clone(), files, "test-version");
+    let mut state = AppState::new(store, files, "test-version");
     if let Some(url) = opts.redis_url {
         state = state.with_redis(&url).expect("redis url");
     }
@@ -77,7 +74,6 @@ pub async fn spawn_app_with(opts: SpawnOptions) -> TestApp {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .expect("client"),
-        store,
         stop: Some(tx),
         _dir: dir,
     }

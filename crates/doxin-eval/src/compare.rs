@@ -1,0 +1,356 @@
+//! Comparing extracted `fields` with truth `fields`.
+
+use std::collections::HashMap;
+use std::str::FromStr;
+
+use rust_decimal::Decimal;
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::matching::max_weight_matching;
+
+/// Keys in truth files that describe the truth rather than the invoice.
+const META_KEYS: &[&str] = &["issue_date_raw", "description_from", "note_only_lines"];
+
+/// How one truth value fared.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum FieldOutcome {
+    Correct,
+    Wrong { expected: String, got: String },
+    Missing { expected: String },
+}
+
+/// The outcome for one field of one document.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FieldResult {
+    /// The path with line indices removed (`lines[].quantity`), for aggregation.
+    pub field: String,
+    /// The concrete path (`lines[3].quantity`).
+    pub path: String,
+    #[serde(flatten)]
+    pub outcome: FieldOutcome,
+    /// The extractor's confidence in its value, when it gave one.
+    pub confidence: Option<f32>,
+}
+
+impl FieldResult {
+    pub fn is_correct(&self) -> bool {
+        self.outcome == FieldOutcome::Correct
+    }
+}
+
+/// Line-item counts of one document.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct LineCounts {
+    pub truth: usize,
+    pub extracted: usize,
+    /// Extracted lines paired with a truth line whose description and amount agree.
+    pub correct: usize,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct DocumentScore {
+    pub fields: Vec<FieldResult>,
+    /// `None` when the truth has no line items.
+    pub lines: Option<LineCounts>,
+}
+
+/// Decimal text such as `"1,234.50"` is not accepted: truth and output both use plain decimals.
+fn as_decimal(v: &Value) -> Option<Decimal> {
+    match v {
+        Value::String(s) => Decimal::from_str(s.trim()).ok(),
+        Value::Number(n) => Decimal::from_str(&n.to_string()).ok(),
+        _ => None,
+    }
+}
+
+/// Trimmed, white space collapsed, case folded.
+pub fn normalize_text(s: &str) -> String {
+    s.split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase()
+}
+
+fn display(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// Whether two leaf values agree: numerically when both are numbers, else as normalised text.
+pub fn values_agree(expected: &Value, got: &Value) -> bool {
+    if let (Some(a), Some(b)) = (as_decimal(expected), as_decimal(got)) {
+        return a == b;
+    }
+    match (expected, got) {
+        (Value::String(a), Value::String(b)) => normalize_text(a) == normalize_text(b),
+        (a, b) => a == b,
+    }
+}
+
+/// Leaf values of a JSON object with their dotted paths (arrays indexed as `[i]`).
+fn flatten(prefix: &str, v: &Value, out: &mut Vec<(String, Value)>) {
+    match v {
+        Value::Object(map) => {
+            for (k, child) in map {
+                if META_KEYS.contains(&k.as_str()) {
+                    continue;
+                }
+                let p = if prefix.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{prefix}.{k}")
+                };
+                flatten(&p, child, out);
+            }
+        }
+        Value::Array(items) => {
+            for (i, child) in items.iter().enumerate() {
+                flatten(&format!("{prefix}[{i}]"), child, out);
+            }
+        }
+        Value::Null => {}
+        leaf => out.push((prefix.to_string(), leaf.clone())),
+    }
+}
+
+/// `lines[3].quantity` → `lines[].quantity`.
+fn generic(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    let mut in_index = false;
+    for c in path.chars() {
+        match c {
+            '[' => {
+                in_index = true;
+                out.push('[');
+            }
+            ']' => {
+                in_index = false;
+                out.push(']');
+            }
+            _ if in_index => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn lookup<'a>(v: &'a Value, path: &str) -> Option<&'a Value> {
+    let mut cur = v;
+    for part in path.split('.') {
+        let (key, idx) = match part.split_once('[') {
+            Some((k, rest)) => (k, rest.trim_end_matches(']').parse::<usize>().ok()),
+            None => (part, None),
+        };
+        cur = cur.get(key)?;
+        if let Some(i) = idx {
+            cur = cur.get(i)?;
+        }
+    }
+    (!cur.is_null()).then_some(cur)
+}
+
+fn score_leaf(
+    path: String,
+    expected: &Value,
+    got: Option<&Value>,
+    confidence: Option<f32>,
+) -> FieldResult {
+    let outcome = match got {
+        Some(g) if values_agree(expected, g) => FieldOutcome::Correct,
+        Some(g) => FieldOutcome::Wrong {
+            expected: display(expected),
+            got: display(g),
+        },
+        None => FieldOutcome::Missing {
+            expected: display(expected),
+        },
+    };
+    FieldResult {
+        field: generic(&path),
+        path,
+        outcome,
+        confidence,
+    }
+}
+
+/// Token-overlap similarity of two descriptions (0..1), for pairing lines.
+fn text_similarity(a: &str, b: &str) -> f64 {
+    let ta: Vec<String> = normalize_text(a).split(' ').map(str::to_string).collect();
+    let tb: Vec<String> = normalize_text(b).split(' ').map(str::to_string).collect();
+    if ta.is_empty() || tb.is_empty() {
+        return 0.0;
+    }
+    let common = ta.iter().filter(|t| tb.contains(t)).count();
+    (2 * common) as f64 / (ta.len() + tb.len()) as f64
+}
+
+fn line_weight(truth: &Value, got: &Value) -> f64 {
+    let Some(map) = truth.as_object() else {
+        return 0.0;
+    };
+    map.iter()
+        .filter(|(k, _)| !META_KEYS.contains(&k.as_str()))
+        .map(|(k, tv)| match (k.as_str(), got.get(k)) {
+            ("description" | "item_description", Some(Value::String(g))) => {
+                tv.as_str().map_or(0.0, |t| text_similarity(t, g))
+            }
+            (_, Some(g)) if values_agree(tv, g) => 1.0,
+            _ => 0.0,
+        })
+        .sum()
+}
+
+/// A line is right when its description and its amount (where the truth has them) agree.
+fn line_correct(truth: &Value, got: &Value) -> bool {
+    ["description", "line_amount"]
+        .iter()
+        .all(|k| match truth.get(*k) {
+            None | Some(Value::Null) => true,
+            Some(t) => got.get(*k).is_some_and(|g| values_agree(t, g)),
+        })
+}
+
+/// Scores one document: every truth leaf outside `lines` by path; lines after pairing.
+/// `confidences` maps concrete paths of `got` (`totals.payable_amount`, `lines[2].quantity`)
+/// to the extractor's confidence.
+pub fn compare_document(
+    truth: &Value,
+    got: &Value,
+    confidences: &HashMap<String, f32>,
+) -> DocumentScore {
+    let mut score = DocumentScore::default();
+    let mut header = truth.clone();
+    let truth_lines = header
+        .as_object_mut()
+        .and_then(|m| m.remove("lines"))
+        .and_then(|l| l.as_array().cloned())
+        .unwrap_or_default();
+    let mut leaves = Vec::new();
+    flatten("", &header, &mut leaves);
+    for (path, expected) in leaves {
+        let conf = confidences.get(&path).copied();
+        score.fields.push(score_leaf(
+            path.clone(),
+            &expected,
+            lookup(got, &path),
+            conf,
+        ));
+    }
+    if truth_lines.is_empty() {
+        return score;
+    }
+    let got_lines = got
+        .get("lines")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    let weights: Vec<Vec<f64>> = truth_lines
+        .iter()
+        .map(|t| got_lines.iter().map(|g| line_weight(t, g)).collect())
+        .collect();
+    let pairs = max_weight_matching(&weights);
+    let partner: HashMap<usize, usize> = pairs.iter().copied().collect();
+    let mut counts = LineCounts {
+        truth: truth_lines.len(),
+        extracted: got_lines.len(),
+        correct: 0,
+    };
+    for (ti, t) in truth_lines.iter().enumerate() {
+        let g = partner.get(&ti).map(|&gi| (gi, &got_lines[gi]));
+        if let Some((_, g)) = g
+            && line_correct(t, g)
+        {
+            counts.correct += 1;
+        }
+        let mut leaves = Vec::new();
+        flatten("", t, &mut leaves);
+        for (key, expected) in leaves {
+            let path = format!("lines[{ti}].{key}");
+            let got_v = g.and_then(|(_, g)| lookup(g, &key));
+            let conf =
+                g.and_then(|(gi, _)| confidences.get(&format!("lines[{gi}].{key}")).copied());
+            score.fields.push(score_leaf(path, &expected, got_v, conf));
+        }
+    }
+    score.lines = Some(counts);
+    score
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn numbers_compare_numerically_and_text_after_normalisation() {
+        assert!(values_agree(&json!("20.0000"), &json!("20")));
+        assert!(values_agree(&json!("-7.67"), &json!(-7.67)));
+        assert!(!values_agree(&json!("7.67"), &json!("7.68")));
+        assert!(values_agree(&json!("ACME  GmbH\n"), &json!("acme gmbh")));
+        assert!(!values_agree(&json!("2026-01-02"), &json!("2026-02-01")));
+    }
+
+    #[test]
+    fn header_fields_are_scored_by_path() {
+        let truth = json!({"invoice_id": "7", "seller": {"name": "A", "vat_id": "DE1"},
+                           "issue_date_raw": "1.1.26", "totals": {"payable_amount": "10.00"}});
+        let got =
+            json!({"invoice_id": "7", "seller": {"name": "B"}, "totals": {"payable_amount": "10"}});
+        let conf = HashMap::from([("invoice_id".to_string(), 0.9_f32)]);
+        let s = compare_document(&truth, &got, &conf);
+        let by: HashMap<_, _> = s.fields.iter().map(|f| (f.path.as_str(), f)).collect();
+        assert_eq!(by.len(), 4, "issue_date_raw is metadata: {by:?}");
+        assert!(by["invoice_id"].is_correct());
+        assert_eq!(by["invoice_id"].confidence, Some(0.9));
+        assert!(matches!(
+            by["seller.name"].outcome,
+            FieldOutcome::Wrong { .. }
+        ));
+        assert!(matches!(
+            by["seller.vat_id"].outcome,
+            FieldOutcome::Missing { .. }
+        ));
+        assert!(by["totals.payable_amount"].is_correct());
+        assert!(s.lines.is_none());
+    }
+
+    #[test]
+    fn lines_are_paired_by_content_not_position() {
+        let truth = json!({"lines": [
+            {"description": "Chair", "line_amount": "10"},
+            {"description": "Desk", "line_amount": "20"},
+            {"description": "Lamp", "line_amount": "5"}]});
+        let got = json!({"lines": [
+            {"description": "Lamp", "line_amount": "5"},
+            {"description": "Chair", "line_amount": "10"}]});
+        let s = compare_document(&truth, &got, &HashMap::new());
+        assert_eq!(
+            s.lines,
+            Some(LineCounts {
+                truth: 3,
+                extracted: 2,
+                correct: 2
+            })
+        );
+        let desk: Vec<_> = s
+            .fields
+            .iter()
+            .filter(|f| f.path.starts_with("lines[1]"))
+            .collect();
+        assert!(
+            desk.iter()
+                .all(|f| matches!(f.outcome, FieldOutcome::Missing { .. }))
+        );
+        assert!(
+            s.fields
+                .iter()
+                .filter(|f| f.field == "lines[].line_amount")
+                .count()
+                == 3
+        );
+    }
+}

@@ -1,0 +1,1 @@
+//! The canonical invoice as plain values in the shape of the evaluation corpus fields. (In progress.)

@@ -1,0 +1,1 @@
+//! PDF reading: embedded e-invoices, the text layer with positions. (In progress.)
