@@ -27,7 +27,10 @@ pub enum ExtractError {
 impl ExtractError {
     /// Whether the same document may succeed later (a missing tool installed, a crash).
     pub fn is_retryable(&self) -> bool {
-        matches!(self, ExtractError::OcrUnavailable(_) | ExtractError::OcrFailed(_))
+        matches!(
+            self,
+            ExtractError::OcrUnavailable(_) | ExtractError::OcrFailed(_)
+        )
     }
 
     /// A stable code for job records and API errors.

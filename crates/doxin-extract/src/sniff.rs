@@ -39,7 +39,12 @@ impl DocumentKind {
 
     /// The kind a MIME type names, for checking a client's claim against the content.
     pub fn from_mime(mime: &str) -> Option<DocumentKind> {
-        let m = mime.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+        let m = mime
+            .split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase();
         Some(match m.as_str() {
             "application/pdf" | "application/x-pdf" => DocumentKind::Pdf,
             "image/png" => DocumentKind::Png,
@@ -162,38 +167,71 @@ mod tests {
     fn recognises_each_kind_by_content() {
         assert_eq!(sniff(b"%PDF-1.7\n...").ok(), Some(DocumentKind::Pdf));
         assert_eq!(sniff(b"junk\n%PDF-1.4").ok(), Some(DocumentKind::Pdf));
-        assert_eq!(sniff(b"\x89PNG\r\n\x1a\n\0\0").ok(), Some(DocumentKind::Png));
-        assert_eq!(sniff(b"\xFF\xD8\xFF\xE0\0\x10JFIF").ok(), Some(DocumentKind::Jpeg));
+        assert_eq!(
+            sniff(b"\x89PNG\r\n\x1a\n\0\0").ok(),
+            Some(DocumentKind::Png)
+        );
+        assert_eq!(
+            sniff(b"\xFF\xD8\xFF\xE0\0\x10JFIF").ok(),
+            Some(DocumentKind::Jpeg)
+        );
         assert_eq!(sniff(b"II*\0\x08\0\0\0").ok(), Some(DocumentKind::Tiff));
         assert_eq!(sniff(b"MM\0*\0\0\0\x08").ok(), Some(DocumentKind::Tiff));
-        assert_eq!(sniff(b"RIFF\x10\0\0\0WEBPVP8 ").ok(), Some(DocumentKind::Webp));
+        assert_eq!(
+            sniff(b"RIFF\x10\0\0\0WEBPVP8 ").ok(),
+            Some(DocumentKind::Webp)
+        );
         assert_eq!(
             sniff(b"\xEF\xBB\xBF  <?xml version=\"1.0\"?><Invoice/>").ok(),
             Some(DocumentKind::Xml)
         );
-        assert_eq!(sniff("Rechnung Nr. 1\nSumme 12,00 €\n".as_bytes()).ok(), Some(DocumentKind::Text));
+        assert_eq!(
+            sniff("Rechnung Nr. 1\nSumme 12,00 €\n".as_bytes()).ok(),
+            Some(DocumentKind::Text)
+        );
     }
 
     #[test]
     fn refuses_empty_and_unknown() {
         assert!(matches!(sniff(b""), Err(ExtractError::Empty)));
         let zip = sniff(b"PK\x03\x04\x14\0\0\0");
-        assert!(matches!(&zip, Err(ExtractError::Unsupported(m)) if m.contains("ZIP")), "{zip:?}");
-        assert!(matches!(sniff(b"GIF89a\x01\0"), Err(ExtractError::Unsupported(_))));
-        assert!(matches!(sniff(b"\0\x01\x02\x03binary"), Err(ExtractError::Unsupported(_))));
-        assert!(matches!(sniff(b"\xFF\xFEh\0i\0"), Err(ExtractError::Unsupported(_))));
+        assert!(
+            matches!(&zip, Err(ExtractError::Unsupported(m)) if m.contains("ZIP")),
+            "{zip:?}"
+        );
+        assert!(matches!(
+            sniff(b"GIF89a\x01\0"),
+            Err(ExtractError::Unsupported(_))
+        ));
+        assert!(matches!(
+            sniff(b"\0\x01\x02\x03binary"),
+            Err(ExtractError::Unsupported(_))
+        ));
+        assert!(matches!(
+            sniff(b"\xFF\xFEh\0i\0"),
+            Err(ExtractError::Unsupported(_))
+        ));
     }
 
     #[test]
     fn claimed_type_must_match_content() {
         let png = b"\x89PNG\r\n\x1a\n\0\0";
-        assert_eq!(sniff_claimed(png, "image/png").ok(), Some(DocumentKind::Png));
+        assert_eq!(
+            sniff_claimed(png, "image/png").ok(),
+            Some(DocumentKind::Png)
+        );
         let err = sniff_claimed(png, "application/pdf");
-        assert!(matches!(err, Err(ExtractError::TypeMismatch { .. })), "{err:?}");
+        assert!(
+            matches!(err, Err(ExtractError::TypeMismatch { .. })),
+            "{err:?}"
+        );
         assert_eq!(
             sniff_claimed(png, "application/octet-stream").ok(),
             Some(DocumentKind::Png)
         );
-        assert_eq!(sniff_claimed(b"<Invoice/>", "text/plain").ok(), Some(DocumentKind::Xml));
+        assert_eq!(
+            sniff_claimed(b"<Invoice/>", "text/plain").ok(),
+            Some(DocumentKind::Xml)
+        );
     }
 }
