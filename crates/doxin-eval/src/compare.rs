@@ -204,14 +204,25 @@ fn line_weight(truth: &Value, got: &Value) -> f64 {
         .sum()
 }
 
-/// A line is right when its description and its amount (where the truth has them) agree.
+/// Token similarity at which two descriptions name the same item: most words shared, so a
+/// description with an extra line ("Bruttopreis: 9,90") or a missing code still counts.
+pub const DESCRIPTION_MATCH: f64 = 0.5;
+
+/// A line is found when its amount agrees exactly and its description mostly (where the truth
+/// has them). Each field is also scored on its own, exactly, in the per-field table.
 fn line_correct(truth: &Value, got: &Value) -> bool {
-    ["description", "line_amount"]
-        .iter()
-        .all(|k| match truth.get(*k) {
-            None | Some(Value::Null) => true,
-            Some(t) => got.get(*k).is_some_and(|g| values_agree(t, g)),
-        })
+    let amount_ok = match truth.get("line_amount") {
+        None | Some(Value::Null) => true,
+        Some(t) => got.get("line_amount").is_some_and(|g| values_agree(t, g)),
+    };
+    let description_ok = match truth.get("description").and_then(Value::as_str) {
+        None => true,
+        Some(t) => got
+            .get("description")
+            .and_then(Value::as_str)
+            .is_some_and(|g| text_similarity(t, g) >= DESCRIPTION_MATCH),
+    };
+    amount_ok && description_ok
 }
 
 /// Scores one document: every truth leaf outside `lines` by path; lines after pairing.
@@ -316,6 +327,22 @@ mod tests {
         ));
         assert!(by["totals.payable_amount"].is_correct());
         assert!(s.lines.is_none());
+    }
+
+    #[test]
+    fn a_line_is_found_by_amount_and_most_of_its_description() {
+        let truth = json!({"lines": [{"description": "Trennblätter A4", "line_amount": "198.00"}]});
+        let close = json!({"lines": [{"description": "Trennblätter A4\nBruttopreis :9,9000", "line_amount": "198"}]});
+        let s = compare_document(&truth, &close, &HashMap::new());
+        assert_eq!(s.lines.as_ref().map(|l| l.correct), Some(1));
+        let wrong_amount =
+            json!({"lines": [{"description": "Trennblätter A4", "line_amount": "19.80"}]});
+        let s = compare_document(&truth, &wrong_amount, &HashMap::new());
+        assert_eq!(s.lines.as_ref().map(|l| l.correct), Some(0));
+        let other_item =
+            json!({"lines": [{"description": "Joghurt Banane", "line_amount": "198.00"}]});
+        let s = compare_document(&truth, &other_item, &HashMap::new());
+        assert_eq!(s.lines.as_ref().map(|l| l.correct), Some(0));
     }
 
     #[test]
