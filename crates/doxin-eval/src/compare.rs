@@ -177,6 +177,41 @@ fn score_leaf(
     }
 }
 
+/// The ISO dates a printed date can mean: day-month and month-day orders, two- and four-digit
+/// years, and month names in English.
+pub fn raw_date_readings(raw: &str) -> Vec<String> {
+    const MONTHS: [&str; 12] = [
+        "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
+    ];
+    let lower = raw.to_lowercase();
+    let month_word = MONTHS
+        .iter()
+        .position(|m| lower.contains(m))
+        .map(|i| i as u32 + 1);
+    let nums: Vec<u32> = lower
+        .split(|c: char| !c.is_ascii_digit())
+        .filter(|t| !t.is_empty())
+        .filter_map(|t| t.parse().ok())
+        .collect();
+    let year = |y: u32| if y < 100 { 2000 + y } else { y };
+    let mut out = Vec::new();
+    let mut push = |y: u32, m: u32, d: u32| {
+        if (1..=12).contains(&m) && (1..=31).contains(&d) && (1900..=2100).contains(&y) {
+            out.push(format!("{y:04}-{m:02}-{d:02}"));
+        }
+    };
+    match (month_word, nums.as_slice()) {
+        (Some(m), [d, y, ..]) => push(year(*y), m, *d),
+        (None, [a, b, c, ..]) if *a > 31 => push(*a, *b, *c),
+        (None, [a, b, c, ..]) => {
+            push(year(*c), *b, *a);
+            push(year(*c), *a, *b);
+        }
+        _ => {}
+    }
+    out
+}
+
 /// Token-overlap similarity of two descriptions (0..1), for pairing lines.
 fn text_similarity(a: &str, b: &str) -> f64 {
     let ta: Vec<String> = normalize_text(a).split(' ').map(str::to_string).collect();
@@ -242,6 +277,29 @@ pub fn compare_document(
         .unwrap_or_default();
     let mut leaves = Vec::new();
     flatten("", &header, &mut leaves);
+    // Receipts' truth keeps the date as printed ("25/12/2018"): score the extracted ISO date
+    // against every reading of it.
+    if header.get("issue_date").is_none()
+        && let Some(raw) = header.get("issue_date_raw").and_then(Value::as_str)
+    {
+        let got_date = lookup(got, "issue_date").and_then(Value::as_str);
+        let outcome = match got_date {
+            Some(g) if raw_date_readings(raw).iter().any(|r| r == g) => FieldOutcome::Correct,
+            Some(g) => FieldOutcome::Wrong {
+                expected: raw.to_string(),
+                got: g.to_string(),
+            },
+            None => FieldOutcome::Missing {
+                expected: raw.to_string(),
+            },
+        };
+        score.fields.push(FieldResult {
+            field: "issue_date".into(),
+            path: "issue_date".into(),
+            outcome,
+            confidence: confidences.get("issue_date").copied(),
+        });
+    }
     for (path, expected) in leaves {
         let conf = confidences.get(&path).copied();
         score.fields.push(score_leaf(
@@ -306,6 +364,27 @@ mod tests {
     }
 
     #[test]
+    fn printed_dates_match_their_iso_reading() {
+        assert!(raw_date_readings("25/12/2018").contains(&"2018-12-25".to_string()));
+        assert!(raw_date_readings("12-01-19").contains(&"2019-01-12".to_string()));
+        assert!(raw_date_readings("03 Jan 2018").contains(&"2018-01-03".to_string()));
+        assert!(raw_date_readings("2018-06-01").contains(&"2018-06-01".to_string()));
+        let truth = json!({"issue_date_raw": "25/12/2018"});
+        let s = compare_document(
+            &truth,
+            &json!({"issue_date": "2018-12-25"}),
+            &HashMap::new(),
+        );
+        assert!(s.fields[0].is_correct());
+        let s = compare_document(
+            &truth,
+            &json!({"issue_date": "2018-11-25"}),
+            &HashMap::new(),
+        );
+        assert!(!s.fields[0].is_correct());
+    }
+
+    #[test]
     fn header_fields_are_scored_by_path() {
         let truth = json!({"invoice_id": "7", "seller": {"name": "A", "vat_id": "DE1"},
                            "issue_date_raw": "1.1.26", "totals": {"payable_amount": "10.00"}});
@@ -314,7 +393,8 @@ mod tests {
         let conf = HashMap::from([("invoice_id".to_string(), 0.9_f32)]);
         let s = compare_document(&truth, &got, &conf);
         let by: HashMap<_, _> = s.fields.iter().map(|f| (f.path.as_str(), f)).collect();
-        assert_eq!(by.len(), 4, "issue_date_raw is metadata: {by:?}");
+        assert_eq!(by.len(), 5, "issue_date_raw is scored as issue_date: {by:?}");
+        assert!(matches!(by["issue_date"].outcome, FieldOutcome::Missing { .. }));
         assert!(by["invoice_id"].is_correct());
         assert_eq!(by["invoice_id"].confidence, Some(0.9));
         assert!(matches!(
