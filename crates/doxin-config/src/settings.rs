@@ -342,7 +342,12 @@ impl Settings {
                 LogFormat::Pretty => "pretty".into(),
             },
         )?;
-        let default_level = if debug { "debug" } else { "info" };
+        // PDF libraries narrate every font they load at info level; keep them to warnings.
+        let default_level = if debug {
+            "debug,pdf_oxide=warn,lopdf=warn"
+        } else {
+            "info,pdf_oxide=warn,lopdf=warn"
+        };
         let log_level = match r.raw(&["RUST_LOG", "LOG_LEVEL"]) {
             Some((n, v, o)) => {
                 r.record(n, v.to_string(), o);

@@ -393,8 +393,15 @@ mod tests {
         let conf = HashMap::from([("invoice_id".to_string(), 0.9_f32)]);
         let s = compare_document(&truth, &got, &conf);
         let by: HashMap<_, _> = s.fields.iter().map(|f| (f.path.as_str(), f)).collect();
-        assert_eq!(by.len(), 5, "issue_date_raw is scored as issue_date: {by:?}");
-        assert!(matches!(by["issue_date"].outcome, FieldOutcome::Missing { .. }));
+        assert_eq!(
+            by.len(),
+            5,
+            "issue_date_raw is scored as issue_date: {by:?}"
+        );
+        assert!(matches!(
+            by["issue_date"].outcome,
+            FieldOutcome::Missing { .. }
+        ));
         assert!(by["invoice_id"].is_correct());
         assert_eq!(by["invoice_id"].confidence, Some(0.9));
         assert!(matches!(

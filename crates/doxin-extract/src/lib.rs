@@ -9,8 +9,14 @@
 
 pub mod einvoice;
 mod error;
+pub mod field_confidence;
 pub mod fields;
+pub mod layout;
+pub mod ocr;
 pub mod pdf;
+pub mod pipeline;
+pub mod render;
+pub mod rules;
 pub mod sniff;
 
 pub use error::ExtractError;

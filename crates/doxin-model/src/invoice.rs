@@ -5,7 +5,7 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-use crate::provenance::Field;
+use crate::provenance::{Extracted, Field};
 
 /// Invoice or credit note (BT-3, reduced to what changes the meaning of the amounts).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
@@ -14,6 +14,38 @@ pub enum DocumentType {
     #[default]
     Invoice,
     CreditNote,
+}
+
+/// The e-invoice syntax a document was read from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Syntax {
+    /// OASIS UBL 2.x (`Invoice`, `CreditNote`), including Peppol BIS, XRechnung UBL and national
+    /// flavours such as DIAN (Colombia) and SUNAT (Peru).
+    #[serde(rename = "UBL")]
+    Ubl,
+    /// UN/CEFACT Cross Industry Invoice D16B (Factur-X, ZUGFeRD 2.x, XRechnung CII).
+    #[serde(rename = "CII")]
+    Cii,
+    /// ZUGFeRD 1.0 (`CrossIndustryDocument`, a CII predecessor).
+    #[serde(rename = "ZUGFeRD-1.0-CII")]
+    Zugferd1,
+}
+
+impl Syntax {
+    /// The label used in evaluation truth files and APIs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Syntax::Ubl => "UBL",
+            Syntax::Cii => "CII",
+            Syntax::Zugferd1 => "ZUGFeRD-1.0-CII",
+        }
+    }
+}
+
+impl std::fmt::Display for Syntax {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// A postal address (BG-5 and siblings). `country` is an ISO 3166-1 alpha-2 code.
@@ -128,6 +160,30 @@ pub struct Totals {
     /// Amount due for payment (BT-115).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub payable_amount: Field<Decimal>,
+    /// Total VAT in the tax accounting currency (BT-111), when that differs from the invoice
+    /// currency.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tax_amount_in_tax_currency: Field<Decimal>,
+    /// Tax totals per tax type, for national flavours (Colombian DIAN, Peruvian SUNAT) that
+    /// state one total per tax (IVA, INC, ICA, ISC, …) in the invoice currency instead of one
+    /// VAT total. When present, `tax_amount` is usually absent.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub tax_totals: Vec<TaxTotal>,
+}
+
+/// The total of one tax type (one UBL `TaxTotal` of a national flavour).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct TaxTotal {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub amount: Field<Decimal>,
+    /// The currency the amount is stated in.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub currency: Field<String>,
+    /// The tax scheme identifiers the total covers (e.g. DIAN `01` IVA, SUNAT `1000` IGV), in
+    /// document order, without repetition.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub tax_schemes: Vec<Extracted<String>>,
 }
 
 /// One row of the VAT breakdown (BG-23).
@@ -231,6 +287,24 @@ pub struct InvoiceLine {
     /// VAT rate in percent (BT-152).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub vat_rate: Field<Decimal>,
+    /// Where `description` came from when it is not the item name: `"Item/Description"` when a
+    /// line without an item name took its item description (which is then not repeated in
+    /// `item_description`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description_from: Option<String>,
+    /// Free-text line note (BT-127).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Field<String>,
+    /// The line this one belongs to, in a hierarchy of lines (CII `ParentLineID`, Factur-X
+    /// EXTENDED / XRechnung extension).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub parent_line_id: Field<String>,
+    /// Line status reason (CII `LineStatusReasonCode`: `DETAIL`, `GROUP`, `INFORMATION`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line_status_reason: Field<String>,
+    /// Nested sub-lines (UBL `SubInvoiceLine`, XRechnung extension), each a full line.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub sub_lines: Vec<InvoiceLine>,
 }
 
 /// Fields of the earlier system that EN 16931 does not name; kept so nothing it stored is lost.
@@ -270,6 +344,19 @@ impl LegacyFields {
 #[serde(default)]
 pub struct Invoice {
     pub document_type: DocumentType,
+    /// The e-invoice syntax the invoice was read from; absent for visual extractions.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub syntax: Option<Syntax>,
+    /// The kind of e-invoice document as its root element names it (`Invoice`, `CreditNote`);
+    /// absent for visual extractions.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub document_kind: Option<String>,
+    /// Specification identifier (BT-24), e.g. the XRechnung or Peppol BIS customization id.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub customization_id: Field<String>,
+    /// Business process type (BT-23), e.g. the Peppol profile id.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub profile_id: Field<String>,
     /// UNTDID 1001 type code as written (380, 381, 384, 389, …), when known (BT-3).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub type_code: Field<String>,
@@ -289,6 +376,9 @@ pub struct Invoice {
     /// ISO 4217 invoice currency (BT-5).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub currency: Field<String>,
+    /// ISO 4217 tax accounting currency (BT-6), when it differs from the invoice currency.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tax_currency: Field<String>,
     /// Purchase order reference (BT-13).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub purchase_order_ref: Field<String>,
@@ -329,6 +419,10 @@ pub struct Invoice {
     pub bank_accounts: Vec<BankAccount>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
+    /// Lines that carry only free text (ZUGFeRD 1.0 lines with a note and no item or amount);
+    /// kept apart from `lines` so line arithmetic is not disturbed.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub note_only_lines: Vec<String>,
     #[serde(skip_serializing_if = "LegacyFields::is_empty")]
     pub legacy: LegacyFields,
     #[serde(skip_serializing_if = "Vec::is_empty")]

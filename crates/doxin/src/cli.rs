@@ -27,11 +27,56 @@ pub enum Command {
     },
     /// Apply pending database migrations and exit.
     Migrate,
+    /// Extract invoices from files and print them (JSON, corpus fields or CSV).
+    Extract {
+        /// Files to read (PDF, PNG, JPEG, TIFF, WebP, UBL/CII XML, text).
+        #[arg(required = true)]
+        files: Vec<std::path::PathBuf>,
+        #[arg(long, value_enum, default_value = "json")]
+        format: crate::extract_cmd::Format,
+        #[command(flatten)]
+        extraction: ExtractionArgs,
+    },
+    /// Measure extraction on a corpus with ground truth (`<stem>.expected.json` files).
+    Eval {
+        /// The corpus directory, e.g. ../shared/eval.
+        dir: std::path::PathBuf,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+        /// How many wrong or missing values to list.
+        #[arg(long, default_value_t = 0)]
+        misses: usize,
+        #[command(flatten)]
+        extraction: ExtractionArgs,
+    },
     /// Inspect the configuration.
     Config {
         #[command(subcommand)]
         action: ConfigAction,
     },
+}
+
+/// Options shared by `extract` and `eval`.
+#[derive(Debug, clap::Args)]
+pub struct ExtractionArgs {
+    /// Ignore e-invoices embedded in PDFs and read the visible page instead.
+    #[arg(long)]
+    pub no_embedded_xml: bool,
+    /// OCR languages (Tesseract codes joined by '+').
+    #[arg(long, env = "OCR_LANGUAGES", default_value = "eng+deu")]
+    pub ocr_lang: String,
+}
+
+impl ExtractionArgs {
+    pub fn options(&self) -> doxin_extract::pipeline::ExtractOptions {
+        let mut o = doxin_extract::pipeline::ExtractOptions {
+            use_embedded_xml: !self.no_embedded_xml,
+            ..Default::default()
+        };
+        o.ocr.languages = self.ocr_lang.clone();
+        o
+    }
 }
 
 #[derive(Debug, Subcommand)]

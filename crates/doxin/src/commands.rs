@@ -15,6 +15,25 @@ pub async fn run(command: Command, settings: Settings) -> anyhow::Result<ExitCod
     match command {
         Command::Serve { .. } => serve(settings).await,
         Command::Migrate => migrate(settings).await,
+        Command::Extract {
+            files,
+            format,
+            extraction,
+        } => {
+            let opts = extraction.options();
+            tokio::task::spawn_blocking(move || crate::extract_cmd::run(files, format, opts))
+                .await?
+        }
+        Command::Eval {
+            dir,
+            json,
+            misses,
+            extraction,
+        } => {
+            let opts = extraction.options();
+            tokio::task::spawn_blocking(move || crate::eval_cmd::run(&dir, opts, json, misses))
+                .await?
+        }
         Command::Config {
             action: ConfigAction::Check,
         } => {

@@ -5,6 +5,8 @@
 
 mod cli;
 mod commands;
+mod eval_cmd;
+mod extract_cmd;
 mod telemetry;
 
 use std::process::ExitCode;

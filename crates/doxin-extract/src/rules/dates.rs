@@ -1,0 +1,374 @@
+//! Dates as invoices print them: numeric (`05.03.2013`, `03/20/2023`, `2023-03-20`,
+//! `20-03-23`) and written (`12 March 2026`, `March 12, 2026`, `12. März 2026`, `12 mars 2026`,
+//! `12 maart 2026`, `12 de marzo de 2026`, `12 marzo 2026`, `12-Mar-2026`). Whether `03/04`
+//! is March 4 or April 3 is decided by evidence in the document (a day above 12 in either
+//! position, or the language).
+
+use chrono::NaiveDate;
+
+/// Day-month order for ambiguous numeric dates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DateOrder {
+    DayMonth,
+    MonthDay,
+}
+
+const MONTHS: &[(&str, u32)] = &[
+    // English
+    ("january", 1),
+    ("february", 2),
+    ("march", 3),
+    ("april", 4),
+    ("may", 5),
+    ("june", 6),
+    ("july", 7),
+    ("august", 8),
+    ("september", 9),
+    ("october", 10),
+    ("november", 11),
+    ("december", 12),
+    ("jan", 1),
+    ("feb", 2),
+    ("mar", 3),
+    ("apr", 4),
+    ("jun", 6),
+    ("jul", 7),
+    ("aug", 8),
+    ("sep", 9),
+    ("sept", 9),
+    ("oct", 10),
+    ("nov", 11),
+    ("dec", 12),
+    // German
+    ("januar", 1),
+    ("jänner", 1),
+    ("februar", 2),
+    ("märz", 3),
+    ("maerz", 3),
+    ("mai", 5),
+    ("juni", 6),
+    ("juli", 7),
+    ("oktober", 10),
+    ("dezember", 12),
+    ("mär", 3),
+    ("okt", 10),
+    ("dez", 12),
+    // French
+    ("janvier", 1),
+    ("février", 2),
+    ("fevrier", 2),
+    ("mars", 3),
+    ("avril", 4),
+    ("juin", 6),
+    ("juillet", 7),
+    ("août", 8),
+    ("aout", 8),
+    ("septembre", 9),
+    ("octobre", 10),
+    ("novembre", 11),
+    ("décembre", 12),
+    ("decembre", 12),
+    ("janv", 1),
+    ("févr", 2),
+    ("fevr", 2),
+    ("avr", 4),
+    ("juil", 7),
+    ("déc", 12),
+    // Dutch
+    ("januari", 1),
+    ("februari", 2),
+    ("maart", 3),
+    ("mei", 5),
+    ("augustus", 8),
+    ("mrt", 3),
+    // Spanish
+    ("enero", 1),
+    ("febrero", 2),
+    ("marzo", 3),
+    ("abril", 4),
+    ("mayo", 5),
+    ("junio", 6),
+    ("julio", 7),
+    ("agosto", 8),
+    ("septiembre", 9),
+    ("setiembre", 9),
+    ("octubre", 10),
+    ("noviembre", 11),
+    ("diciembre", 12),
+    ("ene", 1),
+    ("abr", 4),
+    ("ago", 8),
+    ("dic", 12),
+    // Italian
+    ("gennaio", 1),
+    ("febbraio", 2),
+    ("aprile", 4),
+    ("maggio", 5),
+    ("giugno", 6),
+    ("luglio", 7),
+    ("settembre", 9),
+    ("ottobre", 10),
+    ("dicembre", 12),
+    ("gen", 1),
+    ("mag", 5),
+    ("giu", 6),
+    ("lug", 7),
+    ("set", 9),
+    ("ott", 10),
+];
+
+fn month_number(word: &str) -> Option<u32> {
+    let w = word
+        .trim_matches(|c: char| !c.is_alphabetic())
+        .to_lowercase();
+    MONTHS.iter().find(|(n, _)| *n == w).map(|(_, m)| *m)
+}
+
+fn year4(y: u32) -> Option<i32> {
+    match y {
+        0..=69 => Some(2000 + y as i32),
+        70..=99 => Some(1900 + y as i32),
+        1900..=2100 => Some(y as i32),
+        _ => None,
+    }
+}
+
+fn ymd(y: i32, m: u32, d: u32) -> Option<NaiveDate> {
+    NaiveDate::from_ymd_opt(y, m, d)
+}
+
+/// Splits `05.03.2013` / `03/20/23` / `2023-03-20` into three numbers, with the year position
+/// told by its length.
+fn numeric_parts(s: &str) -> Option<(Vec<u32>, Vec<usize>)> {
+    let parts: Vec<&str> = s.split(['.', '/', '-']).collect();
+    if parts.len() != 3 || parts.iter().any(|p| p.is_empty() || p.len() > 4) {
+        return None;
+    }
+    if !parts.iter().all(|p| p.bytes().all(|b| b.is_ascii_digit())) {
+        return None;
+    }
+    let nums = parts
+        .iter()
+        .map(|p| p.parse().ok())
+        .collect::<Option<Vec<u32>>>()?;
+    Some((nums, parts.iter().map(|p| p.len()).collect()))
+}
+
+/// Which order a document's numeric dates use: a first field above 12 means day-month, a
+/// second above 12 means month-day; otherwise the language's habit (`us_hint`).
+pub fn detect_date_order<'a>(
+    tokens: impl IntoIterator<Item = &'a str>,
+    us_hint: bool,
+) -> DateOrder {
+    let (mut dm, mut md) = (0, 0);
+    for t in tokens {
+        let t = t.trim_matches(|c: char| !c.is_ascii_digit());
+        if let Some((n, lens)) = numeric_parts(t)
+            && lens[0] <= 2
+            && lens[1] <= 2
+        {
+            if n[0] > 12 && n[1] <= 12 {
+                dm += 1;
+            } else if n[1] > 12 && n[0] <= 12 {
+                md += 1;
+            }
+        }
+    }
+    match (dm, md) {
+        (d, m) if d > m => DateOrder::DayMonth,
+        (d, m) if m > d => DateOrder::MonthDay,
+        _ if us_hint => DateOrder::MonthDay,
+        _ => DateOrder::DayMonth,
+    }
+}
+
+/// Parses a numeric date token.
+pub fn parse_numeric_date(token: &str, order: DateOrder) -> Option<NaiveDate> {
+    let t = token.trim_matches(|c: char| !c.is_ascii_digit());
+    let (n, lens) = numeric_parts(t)?;
+    if lens[0] == 4 {
+        return ymd(n[0] as i32, n[1], n[2]);
+    }
+    if lens[2] != 4 && lens[2] != 2 {
+        return None;
+    }
+    // Dots are European (day first) whatever the order elsewhere.
+    let day_first = t.contains('.') || order == DateOrder::DayMonth;
+    let y = year4(n[2])?;
+    let (d, m) = if day_first {
+        (n[0], n[1])
+    } else {
+        (n[1], n[0])
+    };
+    ymd(y, m, d).or_else(|| ymd(y, d, m))
+}
+
+/// Finds the first date in a piece of text (numeric or written), returning it with the
+/// byte range it came from.
+pub fn find_date(text: &str, order: DateOrder) -> Option<(NaiveDate, std::ops::Range<usize>)> {
+    let words: Vec<(usize, &str)> = text
+        .split_whitespace()
+        .map(|w| {
+            let start = w.as_ptr() as usize - text.as_ptr() as usize;
+            (start, w)
+        })
+        .collect();
+    for (i, &(start, w)) in words.iter().enumerate() {
+        let clean = w.trim_matches(|c: char| matches!(c, ',' | ';' | ':' | '(' | ')'));
+        if let Some(d) = parse_numeric_date(clean, order) {
+            return Some((d, start..start + w.len()));
+        }
+        // 12-Mar-2026 / 12.Mar.2026
+        let dashed: Vec<&str> = clean.split(['-', '.', '/']).collect();
+        if dashed.len() == 3
+            && let (Ok(d), Some(m), Ok(y)) = (
+                dashed[0].parse::<u32>(),
+                month_number(dashed[1]),
+                dashed[2].parse::<u32>(),
+            )
+            && let Some(date) = year4(y).and_then(|y| ymd(y, m, d))
+        {
+            return Some((date, start..start + w.len()));
+        }
+        let window: Vec<&str> = words[i..words.len().min(i + 5)]
+            .iter()
+            .map(|(_, w)| *w)
+            .collect();
+        if let Some((date, used)) = written_date(&window) {
+            let (last_start, last) = words[i + used - 1];
+            return Some((date, start..last_start + last.len()));
+        }
+    }
+    None
+}
+
+fn num(w: &str) -> Option<u32> {
+    let digits_end = w.find(|c: char| !c.is_ascii_digit()).unwrap_or(w.len());
+    let (digits, suffix) = w.split_at(digits_end);
+    let suffix_ok = matches!(
+        suffix.to_lowercase().as_str(),
+        "" | "." | "," | "er" | "st" | "nd" | "rd" | "th" | "º" | "°" | "th,"
+    );
+    (suffix_ok && !digits.is_empty() && digits.len() <= 4)
+        .then(|| digits.parse().ok())
+        .flatten()
+}
+
+/// `12 March 2026`, `12. März 2026`, `12 de marzo de 2026`, `March 12, 2026`; returns the
+/// date and how many words it used.
+fn written_date(w: &[&str]) -> Option<(NaiveDate, usize)> {
+    let skip_de = |i: usize| -> usize {
+        if w.get(i)
+            .is_some_and(|x| x.eq_ignore_ascii_case("de") || x.eq_ignore_ascii_case("del"))
+        {
+            i + 1
+        } else {
+            i
+        }
+    };
+    // day month year
+    if let Some(d) = w
+        .first()
+        .and_then(|x| num(x))
+        .filter(|d| (1..=31).contains(d))
+    {
+        let mi = skip_de(1);
+        if let Some(m) = w.get(mi).and_then(|x| month_number(x)) {
+            let yi = skip_de(mi + 1);
+            if let Some(y) = w.get(yi).and_then(|x| num(x)).and_then(year4) {
+                return ymd(y, m, d).map(|date| (date, yi + 1));
+            }
+        }
+    }
+    // month day, year
+    if let Some(m) = w.first().and_then(|x| month_number(x))
+        && let Some(d) = w
+            .get(1)
+            .and_then(|x| num(x))
+            .filter(|d| (1..=31).contains(d))
+        && let Some(y) = w.get(2).and_then(|x| num(x)).and_then(year4)
+    {
+        return ymd(y, m, d).map(|date| (date, 3));
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, day).expect("valid")
+    }
+
+    #[test]
+    fn numeric_forms() {
+        use DateOrder::*;
+        assert_eq!(
+            parse_numeric_date("05.03.2013", MonthDay),
+            Some(d(2013, 3, 5))
+        );
+        assert_eq!(
+            parse_numeric_date("03/20/2023", MonthDay),
+            Some(d(2023, 3, 20))
+        );
+        assert_eq!(
+            parse_numeric_date("2023-03-20", DayMonth),
+            Some(d(2023, 3, 20))
+        );
+        assert_eq!(
+            parse_numeric_date("20-03-23", DayMonth),
+            Some(d(2023, 3, 20))
+        );
+        // An impossible reading falls back to the other order.
+        assert_eq!(
+            parse_numeric_date("03/20/2023", DayMonth),
+            Some(d(2023, 3, 20))
+        );
+        assert_eq!(parse_numeric_date("31/02/2023", DayMonth), None);
+        assert_eq!(parse_numeric_date("1234", DayMonth), None);
+    }
+
+    #[test]
+    fn written_forms_in_six_languages() {
+        let o = DateOrder::DayMonth;
+        let cases = [
+            ("Date: 12 March 2026", d(2026, 3, 12)),
+            ("on March 12, 2026.", d(2026, 3, 12)),
+            ("vom 12. März 2026", d(2026, 3, 12)),
+            ("le 1er mars 2026", d(2026, 3, 1)),
+            ("12 maart 2026", d(2026, 3, 12)),
+            ("12 de marzo de 2026", d(2026, 3, 12)),
+            ("12 marzo 2026", d(2026, 3, 12)),
+            ("Dated 12-Mar-2026", d(2026, 3, 12)),
+            ("Jan 3, 2015", d(2015, 1, 3)),
+            ("28 Jan 2015", d(2015, 1, 28)),
+        ];
+        for (text, want) in cases {
+            assert_eq!(find_date(text, o).map(|(x, _)| x), Some(want), "{text}");
+        }
+        assert_eq!(find_date("no date here 12 34", o), None);
+    }
+
+    #[test]
+    fn order_from_evidence() {
+        assert_eq!(
+            detect_date_order(["03/20/2023", "04/04/2023"], false),
+            DateOrder::MonthDay
+        );
+        assert_eq!(detect_date_order(["20/03/2023"], true), DateOrder::DayMonth);
+        assert_eq!(detect_date_order(["03/04/2023"], true), DateOrder::MonthDay);
+        assert_eq!(
+            detect_date_order(["03/04/2023"], false),
+            DateOrder::DayMonth
+        );
+    }
+
+    #[test]
+    fn range_points_at_the_date() {
+        let text = "Rechnungsdatum 05.03.2013 Kunde";
+        let (date, r) = find_date(text, DateOrder::DayMonth).expect("date");
+        assert_eq!(date, d(2013, 3, 5));
+        assert_eq!(&text[r], "05.03.2013");
+    }
+}

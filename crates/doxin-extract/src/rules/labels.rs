@@ -1,0 +1,506 @@
+//! Label dictionaries in English, German, French, Dutch, Spanish and Italian (and a few
+//! Polish ones), and matching of labels at the start of a run of words.
+
+/// What a label announces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum LabelKind {
+    InvoiceNumber,
+    IssueDate,
+    DueDate,
+    DeliveryDate,
+    GrossTotal,
+    AmountDue,
+    NetTotal,
+    TaxTotal,
+    Currency,
+    Seller,
+    Buyer,
+    CustomerNumber,
+    OrderNumber,
+    VatId,
+    TaxNumber,
+    Iban,
+    Bic,
+    Prepaid,
+    /// Σ line net amounts (BT-106).
+    LineTotal,
+    AllowanceTotal,
+    ChargeTotal,
+}
+
+use LabelKind::*;
+
+/// `(label, kind)`; labels are normalised (see [`norm`]). Longer labels win over shorter ones.
+const LABELS: &[(&str, LabelKind)] = &[
+    // invoice number
+    ("invoice number", InvoiceNumber),
+    ("invoice no", InvoiceNumber),
+    ("invoice nr", InvoiceNumber),
+    ("invoice num", InvoiceNumber),
+    ("invoice id", InvoiceNumber),
+    ("invoice", InvoiceNumber),
+    ("inv no", InvoiceNumber),
+    ("bill no", InvoiceNumber),
+    ("receipt no", InvoiceNumber),
+    ("receipt number", InvoiceNumber),
+    ("document no", InvoiceNumber),
+    ("credit note no", InvoiceNumber),
+    ("tax invoice no", InvoiceNumber),
+    ("order id invoice no", InvoiceNumber),
+    ("rechnungsnummer", InvoiceNumber),
+    ("rechnungs nr", InvoiceNumber),
+    ("rechnung nr", InvoiceNumber),
+    ("rechnungsnr", InvoiceNumber),
+    ("rechnung", InvoiceNumber),
+    ("belegnummer", InvoiceNumber),
+    ("beleg nr", InvoiceNumber),
+    ("gutschrift nr", InvoiceNumber),
+    ("gutschriftsnummer", InvoiceNumber),
+    ("numéro de facture", InvoiceNumber),
+    ("n de facture", InvoiceNumber),
+    ("no de facture", InvoiceNumber),
+    ("facture n", InvoiceNumber),
+    ("facture no", InvoiceNumber),
+    ("facture", InvoiceNumber),
+    ("factuurnummer", InvoiceNumber),
+    ("factuur nr", InvoiceNumber),
+    ("factuurnr", InvoiceNumber),
+    ("factuur", InvoiceNumber),
+    ("número de factura", InvoiceNumber),
+    ("numero de factura", InvoiceNumber),
+    ("factura n", InvoiceNumber),
+    ("nº factura", InvoiceNumber),
+    ("n factura", InvoiceNumber),
+    ("factura", InvoiceNumber),
+    ("numero fattura", InvoiceNumber),
+    ("fattura n", InvoiceNumber),
+    ("n fattura", InvoiceNumber),
+    ("fattura", InvoiceNumber),
+    ("faktura nr", InvoiceNumber),
+    // issue date
+    ("invoice date", IssueDate),
+    ("date of issue", IssueDate),
+    ("issue date", IssueDate),
+    ("date issued", IssueDate),
+    ("billing date", IssueDate),
+    ("invoice dt", IssueDate),
+    ("date", IssueDate),
+    ("dated", IssueDate),
+    ("rechnungsdatum", IssueDate),
+    ("belegdatum", IssueDate),
+    ("ausstellungsdatum", IssueDate),
+    ("datum", IssueDate),
+    ("date de facture", IssueDate),
+    ("date de facturation", IssueDate),
+    ("date d émission", IssueDate),
+    ("date facture", IssueDate),
+    ("factuurdatum", IssueDate),
+    ("fecha de factura", IssueDate),
+    ("fecha de emisión", IssueDate),
+    ("fecha", IssueDate),
+    ("data fattura", IssueDate),
+    ("data documento", IssueDate),
+    ("data", IssueDate),
+    ("data wystawienia", IssueDate),
+    // due date
+    ("due date", DueDate),
+    ("payment due", DueDate),
+    ("date due", DueDate),
+    ("pay by", DueDate),
+    ("fälligkeitsdatum", DueDate),
+    ("fällig am", DueDate),
+    ("fällig", DueDate),
+    ("zahlbar bis", DueDate),
+    ("zahlungsziel", DueDate),
+    ("date d échéance", DueDate),
+    ("échéance", DueDate),
+    ("vervaldatum", DueDate),
+    ("fecha de vencimiento", DueDate),
+    ("vencimiento", DueDate),
+    ("data scadenza", DueDate),
+    ("scadenza", DueDate),
+    ("termin płatności", DueDate),
+    // delivery date
+    ("delivery date", DeliveryDate),
+    ("leistungsdatum", DeliveryDate),
+    ("lieferdatum", DeliveryDate),
+    ("liefer und leistungsdatum", DeliveryDate),
+    ("date de livraison", DeliveryDate),
+    ("leverdatum", DeliveryDate),
+    ("fecha de entrega", DeliveryDate),
+    ("data consegna", DeliveryDate),
+    // totals
+    ("grand total", GrossTotal),
+    ("total amount", GrossTotal),
+    ("invoice total", GrossTotal),
+    ("total incl", GrossTotal),
+    ("total including", GrossTotal),
+    ("total inc", GrossTotal),
+    ("total gross", GrossTotal),
+    ("gross total", GrossTotal),
+    ("total", GrossTotal),
+    ("gesamtbetrag", GrossTotal),
+    ("rechnungsbetrag", GrossTotal),
+    ("endbetrag", GrossTotal),
+    ("summe brutto", GrossTotal),
+    ("bruttobetrag", GrossTotal),
+    ("rechnungssumme brutto", GrossTotal),
+    ("gesamtsumme", GrossTotal),
+    ("brutto", GrossTotal),
+    ("gesamt", GrossTotal),
+    ("summe", GrossTotal),
+    ("total ttc", GrossTotal),
+    ("montant ttc", GrossTotal),
+    ("total toutes taxes", GrossTotal),
+    ("totaal", GrossTotal),
+    ("totaal incl", GrossTotal),
+    ("totaalbedrag", GrossTotal),
+    ("importe total", GrossTotal),
+    ("total factura", GrossTotal),
+    ("totale fattura", GrossTotal),
+    ("totale documento", GrossTotal),
+    ("totale", GrossTotal),
+    ("razem", GrossTotal),
+    ("należność ogółem", GrossTotal),
+    ("rounded total", GrossTotal),
+    ("total rounded", GrossTotal),
+    ("amount due", AmountDue),
+    ("balance due", AmountDue),
+    ("total due", AmountDue),
+    ("amount payable", AmountDue),
+    ("zahlbetrag", AmountDue),
+    ("zu zahlen", AmountDue),
+    ("fälliger betrag", AmountDue),
+    ("net à payer", AmountDue),
+    ("montant dû", AmountDue),
+    ("te betalen", AmountDue),
+    ("total a pagar", AmountDue),
+    ("importe a pagar", AmountDue),
+    ("totale da pagare", AmountDue),
+    ("da pagare", AmountDue),
+    ("netto a pagare", AmountDue),
+    ("subtotal", NetTotal),
+    ("sub total", NetTotal),
+    ("net amount", NetTotal),
+    ("net total", NetTotal),
+    ("total excl", NetTotal),
+    ("total excluding", NetTotal),
+    ("total net", NetTotal),
+    ("total before tax", NetTotal),
+    ("amount before tax", NetTotal),
+    ("total exclusive", NetTotal),
+    ("nettobetrag", NetTotal),
+    ("summe netto", NetTotal),
+    ("rechnungssumme netto", NetTotal),
+    ("gesamt netto", NetTotal),
+    ("netto", NetTotal),
+    ("zwischensumme", NetTotal),
+    ("total ht", NetTotal),
+    ("montant ht", NetTotal),
+    ("sous total", NetTotal),
+    ("totaal excl", NetTotal),
+    ("subtotaal", NetTotal),
+    ("base imponible", NetTotal),
+    ("imponibile", NetTotal),
+    ("totale imponibile", NetTotal),
+    ("wartość netto", NetTotal),
+    ("vat", TaxTotal),
+    ("tax", TaxTotal),
+    ("total tax", TaxTotal),
+    ("tax amount", TaxTotal),
+    ("total vat", TaxTotal),
+    ("vat amount", TaxTotal),
+    ("sales tax", TaxTotal),
+    ("gst", TaxTotal),
+    ("mwst", TaxTotal),
+    ("ust", TaxTotal),
+    ("umsatzsteuer", TaxTotal),
+    ("mehrwertsteuer", TaxTotal),
+    ("zzgl ust", TaxTotal),
+    ("zzgl mwst", TaxTotal),
+    ("tva", TaxTotal),
+    ("montant tva", TaxTotal),
+    ("total tva", TaxTotal),
+    ("btw", TaxTotal),
+    ("iva", TaxTotal),
+    ("kwota vat", TaxTotal),
+    ("rechnungssumme ohne ust", NetTotal),
+    ("summe ohne ust", NetTotal),
+    ("bruttosumme", GrossTotal),
+    ("positionssumme", LineTotal),
+    ("summe positionen", LineTotal),
+    ("total lines", LineTotal),
+    ("line total", LineTotal),
+    ("gesamtbetrag der zuschläge", ChargeTotal),
+    ("gesamtbetrag der abschläge", AllowanceTotal),
+    ("summe zuschläge", ChargeTotal),
+    ("summe abschläge", AllowanceTotal),
+    ("total charges", ChargeTotal),
+    ("total allowances", AllowanceTotal),
+    ("total discount", AllowanceTotal),
+    ("steuerbetrag", TaxTotal),
+    ("steuerbasisbetrag", TaxTotal),
+    ("zzgl", TaxTotal),
+    ("paid", Prepaid),
+    ("amount paid", Prepaid),
+    ("prepaid", Prepaid),
+    ("bereits gezahlt", Prepaid),
+    ("anzahlung", Prepaid),
+    ("déjà payé", Prepaid),
+    ("acompte", Prepaid),
+    // currency
+    ("currency", Currency),
+    ("währung", Currency),
+    ("beträge in", Currency),
+    ("devise", Currency),
+    ("valuta", Currency),
+    ("moneda", Currency),
+    ("divisa", Currency),
+    // parties
+    ("seller", Seller),
+    ("supplier", Seller),
+    ("vendor", Seller),
+    ("bill from", Seller),
+    ("verkäufer", Seller),
+    ("lieferant", Seller),
+    ("rechnungsersteller", Seller),
+    ("rechnungssteller", Seller),
+    ("fournisseur", Seller),
+    ("vendeur", Seller),
+    ("leverancier", Seller),
+    ("verkoper", Seller),
+    ("proveedor", Seller),
+    ("emisor", Seller),
+    ("fornitore", Seller),
+    ("cedente", Seller),
+    ("sprzedawca", Seller),
+    ("bill to", Buyer),
+    ("billed to", Buyer),
+    ("invoice to", Buyer),
+    ("invoiced to", Buyer),
+    ("sold to", Buyer),
+    ("customer", Buyer),
+    ("buyer", Buyer),
+    ("client", Buyer),
+    ("rechnungsempfänger", Buyer),
+    ("käufer", Buyer),
+    ("käufer leistungsempfänger", Buyer),
+    ("leistungsempfänger", Buyer),
+    ("kunde", Buyer),
+    ("empfänger", Buyer),
+    ("facturé à", Buyer),
+    ("acheteur", Buyer),
+    ("klant", Buyer),
+    ("afnemer", Buyer),
+    ("cliente", Buyer),
+    ("comprador", Buyer),
+    ("destinatario", Buyer),
+    ("committente", Buyer),
+    ("nabywca", Buyer),
+    // references
+    ("customer number", CustomerNumber),
+    ("customer no", CustomerNumber),
+    ("customer id", CustomerNumber),
+    ("account number", CustomerNumber),
+    ("kundennummer", CustomerNumber),
+    ("kunden nr", CustomerNumber),
+    ("kundennr", CustomerNumber),
+    ("n client", CustomerNumber),
+    ("numéro client", CustomerNumber),
+    ("klantnummer", CustomerNumber),
+    ("número de cliente", CustomerNumber),
+    ("codice cliente", CustomerNumber),
+    ("order number", OrderNumber),
+    ("order no", OrderNumber),
+    ("po number", OrderNumber),
+    ("purchase order", OrderNumber),
+    ("po", OrderNumber),
+    ("bestellnummer", OrderNumber),
+    ("bestellung", OrderNumber),
+    ("auftragsnummer", OrderNumber),
+    ("commande", OrderNumber),
+    ("bestelnummer", OrderNumber),
+    ("pedido", OrderNumber),
+    ("ordine", OrderNumber),
+    // identifiers
+    ("vat id", VatId),
+    ("vat no", VatId),
+    ("vat number", VatId),
+    ("vat reg no", VatId),
+    ("vat registration number", VatId),
+    ("vat reg", VatId),
+    ("ust id", VatId),
+    ("ust idnr", VatId),
+    ("ust id nr", VatId),
+    ("ust identnr", VatId),
+    ("umsatzsteuer id", VatId),
+    ("umsatzsteuer identifikationsnummer", VatId),
+    ("n tva", VatId),
+    ("tva intracommunautaire", VatId),
+    ("n tva intracommunautaire", VatId),
+    ("btw nummer", VatId),
+    ("btw nr", VatId),
+    ("nif", VatId),
+    ("cif", VatId),
+    ("partita iva", VatId),
+    ("p iva", VatId),
+    ("nip", VatId),
+    ("gstin", VatId),
+    ("gst reg no", VatId),
+    ("gst id", VatId),
+    ("steuernummer", TaxNumber),
+    ("steuer nr", TaxNumber),
+    ("st nr", TaxNumber),
+    ("tax id", TaxNumber),
+    ("iban", Iban),
+    ("iban nr", Iban),
+    ("bic", Bic),
+    ("swift", Bic),
+    ("bic swift", Bic),
+];
+
+/// Lower case; anything not a letter or digit becomes a space; spaces collapsed.
+pub fn norm(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut space = true;
+    for c in s.chars().flat_map(char::to_lowercase) {
+        if c.is_alphanumeric() {
+            out.push(c);
+            space = false;
+        } else if !space {
+            out.push(' ');
+            space = true;
+        }
+    }
+    out.trim_end().to_string()
+}
+
+/// A label found at the start of a run of words.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LabelMatch {
+    pub kind: LabelKind,
+    /// How many of the words the label used (the rest may hold the value).
+    pub words_used: usize,
+    /// The remaining words as they were written.
+    pub rest: String,
+    /// Tokens the label has: longer labels are more specific evidence.
+    pub tokens: usize,
+}
+
+/// The longest label at the start of `words`.
+pub fn match_label(words: &[&str]) -> Option<LabelMatch> {
+    // Tokens of each word, remembering which word they came from.
+    let mut tokens: Vec<(String, usize)> = Vec::new();
+    for (i, w) in words.iter().enumerate().take(8) {
+        for t in norm(w).split(' ').filter(|t| !t.is_empty()) {
+            tokens.push((t.to_string(), i));
+        }
+    }
+    if tokens.is_empty() {
+        return None;
+    }
+    let mut best: Option<(usize, LabelKind)> = None;
+    for (label, kind) in LABELS {
+        let lt: Vec<&str> = label.split(' ').collect();
+        if lt.len() <= tokens.len()
+            && lt.iter().zip(&tokens).all(|(a, (b, _))| a == b)
+            && best.is_none_or(|(n, _)| lt.len() > n)
+        {
+            best = Some((lt.len(), *kind));
+        }
+    }
+    let (n, kind) = best?;
+    let last_word = tokens[n - 1].1;
+    // If the last label token ends inside a word that has more tokens ("Nr.:471102"), the
+    // rest of that word belongs to the value.
+    let word_tokens_after = tokens[n..].iter().filter(|(_, w)| *w == last_word).count();
+    let (words_used, rest) = if word_tokens_after > 0 {
+        // Keep the original spelling of the value: cut the word after the label's part.
+        let word = words[last_word];
+        let wanted = tokens[..n]
+            .iter()
+            .filter(|(_, w)| *w == last_word)
+            .map(|(t, _)| t.as_str())
+            .collect::<Vec<_>>()
+            .join(" ");
+        let cut = word
+            .char_indices()
+            .map(|(i, _)| i)
+            .chain(std::iter::once(word.len()))
+            .find(|&i| norm(&word[..i]) == wanted)
+            .unwrap_or(word.len());
+        let later = words[last_word + 1..].join(" ");
+        (
+            last_word + 1,
+            format!("{} {later}", &word[cut..]).trim().to_string(),
+        )
+    } else {
+        (last_word + 1, words[last_word + 1..].join(" "))
+    };
+    let rest = rest
+        .trim_start_matches([':', '#', '.', '-', '/', ' '])
+        .trim()
+        .to_string();
+    Some(LabelMatch {
+        kind,
+        words_used,
+        rest,
+        tokens: n,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn m(s: &str) -> Option<LabelMatch> {
+        let words: Vec<&str> = s.split_whitespace().collect();
+        match_label(&words)
+    }
+
+    #[test]
+    fn labels_in_six_languages() {
+        let cases = [
+            ("Invoice No: 12345", InvoiceNumber, "12345"),
+            ("Rechnungsnummer", InvoiceNumber, ""),
+            ("Rechnungs-Nr.: R-7", InvoiceNumber, "R-7"),
+            ("Facture n° F2026-1", InvoiceNumber, "F2026-1"),
+            ("Factuurnummer 99", InvoiceNumber, "99"),
+            ("Número de factura: A/12", InvoiceNumber, "A/12"),
+            ("Numero fattura 3", InvoiceNumber, "3"),
+            ("Invoice Date: 03/20/2023", IssueDate, "03/20/2023"),
+            ("Rechnungsdatum 05.03.2013", IssueDate, "05.03.2013"),
+            ("Due Date:", DueDate, ""),
+            (
+                "Rechnungssumme Brutto (inkl. USt.)",
+                GrossTotal,
+                "(inkl. USt.)",
+            ),
+            ("Total TTC 12,00", GrossTotal, "12,00"),
+            ("Subtotal $ 262.90", NetTotal, "$ 262.90"),
+            ("USt.-Identnr.: DE123456789", VatId, "DE123456789"),
+            ("IBAN-Nr.: DE08", Iban, "DE08"),
+            ("Bill To", Buyer, ""),
+        ];
+        for (text, kind, rest) in cases {
+            let got = m(text).unwrap_or_else(|| panic!("no label in {text:?}"));
+            assert_eq!((got.kind, got.rest.as_str()), (kind, rest), "{text}");
+        }
+        assert_eq!(m("Office chair 2 x 149,50"), None);
+    }
+
+    #[test]
+    fn longer_labels_win() {
+        assert_eq!(m("Total excl. VAT 100.00").map(|x| x.kind), Some(NetTotal));
+        assert_eq!(m("Amount due 10.00").map(|x| x.kind), Some(AmountDue));
+        assert_eq!(m("Invoice Date 1.1.2020").map(|x| x.kind), Some(IssueDate));
+    }
+
+    #[test]
+    fn value_glued_to_the_label() {
+        let got = m("Nr.:471102").map(|x| x.rest);
+        assert_eq!(got, None, "Nr alone is not a label");
+        let got = m("Invoice#INV-9").expect("label");
+        assert_eq!((got.kind, got.rest.as_str()), (InvoiceNumber, "INV-9"));
+    }
+}

@@ -1,0 +1,553 @@
+//! Seller and buyer: names, addresses, VAT ids and tax numbers, told apart by labels and
+//! position.
+
+use doxin_model::{Invoice, Party, VatId};
+
+use super::labels::{LabelKind, match_label, norm};
+use super::{Ctx, Hit};
+
+/// Legal-form words: a line holding one is very likely a company name.
+const LEGAL_FORMS: &[&str] = &[
+    "gmbh",
+    "ag",
+    "kg",
+    "ohg",
+    "ug",
+    "ek",
+    "mbh",
+    "ltd",
+    "limited",
+    "inc",
+    "llc",
+    "llp",
+    "plc",
+    "corp",
+    "corporation",
+    "sa",
+    "sas",
+    "sarl",
+    "eurl",
+    "bv",
+    "nv",
+    "vof",
+    "sl",
+    "slu",
+    "spa",
+    "srl",
+    "snc",
+    "sp",
+    "oy",
+    "ab",
+    "as",
+    "aps",
+    "pvt",
+    "gbr",
+    "co",
+];
+
+/// Words that title a document rather than name a party.
+const TITLE_WORDS: &[&str] = &[
+    "invoice",
+    "tax invoice",
+    "rechnung",
+    "facture",
+    "factuur",
+    "factura",
+    "fattura",
+    "receipt",
+    "credit note",
+    "gutschrift",
+    "page",
+    "seite",
+    "original",
+    "copy",
+    "kopie",
+    "duplicate",
+];
+
+const COUNTRIES: &[(&str, &str)] = &[
+    ("deutschland", "DE"),
+    ("germany", "DE"),
+    ("allemagne", "DE"),
+    ("france", "FR"),
+    ("frankreich", "FR"),
+    ("nederland", "NL"),
+    ("netherlands", "NL"),
+    ("the netherlands", "NL"),
+    ("niederlande", "NL"),
+    ("españa", "ES"),
+    ("spain", "ES"),
+    ("spanien", "ES"),
+    ("italia", "IT"),
+    ("italy", "IT"),
+    ("italien", "IT"),
+    ("österreich", "AT"),
+    ("austria", "AT"),
+    ("schweiz", "CH"),
+    ("suisse", "CH"),
+    ("switzerland", "CH"),
+    ("belgique", "BE"),
+    ("belgië", "BE"),
+    ("belgium", "BE"),
+    ("belgien", "BE"),
+    ("polska", "PL"),
+    ("poland", "PL"),
+    ("united states", "US"),
+    ("united states of america", "US"),
+    ("usa", "US"),
+    ("united kingdom", "GB"),
+    ("uk", "GB"),
+    ("great britain", "GB"),
+    ("india", "IN"),
+    ("luxembourg", "LU"),
+    ("luxemburg", "LU"),
+    ("denmark", "DK"),
+    ("danmark", "DK"),
+    ("sweden", "SE"),
+    ("sverige", "SE"),
+    ("norway", "NO"),
+    ("norge", "NO"),
+    ("ireland", "IE"),
+    ("portugal", "PT"),
+    ("czech republic", "CZ"),
+    ("malaysia", "MY"),
+    ("singapore", "SG"),
+];
+
+pub(crate) fn country_code(text: &str) -> Option<&'static str> {
+    let n = norm(text);
+    COUNTRIES
+        .iter()
+        .find(|(name, _)| *name == n)
+        .map(|(_, c)| *c)
+}
+
+fn has_legal_form(text: &str) -> bool {
+    // Dots join ("G.m.b.H." is "gmbh", "S.A." is "sa").
+    let joined: String = text.chars().filter(|c| *c != '.').collect();
+    norm(&joined).split(' ').any(|w| LEGAL_FORMS.contains(&w))
+}
+
+fn is_title(text: &str) -> bool {
+    let n = norm(text);
+    TITLE_WORDS
+        .iter()
+        .any(|t| n == *t || n.starts_with(&format!("{t} ")))
+}
+
+/// Key words of "key: value" lines inside party blocks.
+const NAME_KEYS: &[&str] = &[
+    "name",
+    "firma",
+    "company",
+    "company name",
+    "raison sociale",
+    "naam",
+    "nombre",
+    "nome",
+];
+const ADDRESS_KEYS: &[&str] = &[
+    "anschrift",
+    "address",
+    "adresse",
+    "adres",
+    "dirección",
+    "indirizzo",
+    "adress",
+    "straße",
+    "street",
+];
+
+/// The party block under (or beside) a party label, as the lines a person would read as that
+/// party: name first, then address lines. Understands plain address blocks and "Name: …",
+/// "Anschrift: …" forms whose values stand in a column to the right.
+fn party_lines(ctx: &Ctx<'_>, hit: &Hit) -> Vec<(usize, String)> {
+    let head = &ctx.segs[hit.at];
+    let x0 = head.seg.bbox.x0;
+    let line_h = (head.seg.bbox.y1 - head.seg.bbox.y0).max(6.0);
+    let mut name: Option<(usize, String)> = None;
+    let mut plain: Vec<(usize, String)> = Vec::new();
+    let mut address: Vec<(usize, String)> = Vec::new();
+    let is_label_seg = |j: usize| ctx.hits.iter().any(|h| h.at == j);
+    if !hit.label.rest.is_empty() {
+        plain.push((hit.at, hit.label.rest.clone()));
+    } else if let Some(r) = ctx.right_of(hit.at)
+        && !is_label_seg(r)
+        && ctx.segs[r].seg.bbox.x0 - head.seg.bbox.x1 < 120.0
+    {
+        plain.push((r, ctx.segs[r].seg.text.clone()));
+    }
+    // The value column of the last address key line.
+    let mut value_x: Option<f32> = None;
+    let mut last_y = head.seg.bbox.y1;
+    let mut j = hit.at + 1;
+    while j < ctx.segs.len() {
+        let s = &ctx.segs[j];
+        if s.page != head.page
+            || s.seg.bbox.y0 - last_y > 2.6 * line_h
+            || plain.len() + address.len() > 7
+        {
+            break;
+        }
+        if s.line == head.line {
+            j += 1;
+            continue;
+        }
+        // All segments of this line.
+        let line_end = (j..ctx.segs.len())
+            .take_while(|&k| ctx.segs[k].page == s.page && ctx.segs[k].line == s.line)
+            .last()
+            .unwrap_or(j);
+        let line: Vec<usize> = (j..=line_end).collect();
+        j = line_end + 1;
+        let in_column = line
+            .iter()
+            .copied()
+            .find(|&k| (-15.0..=60.0).contains(&(ctx.segs[k].seg.bbox.x0 - x0)));
+        match in_column {
+            Some(k) => {
+                let words: Vec<&str> = ctx.segs[k].words.iter().map(String::as_str).collect();
+                if match_label(&words)
+                    .is_some_and(|m| matches!(m.kind, LabelKind::Seller | LabelKind::Buyer))
+                {
+                    break;
+                }
+                let text = ctx.segs[k].seg.text.trim().to_string();
+                if let Some((key, inline)) = text.split_once(':') {
+                    let key = norm(key);
+                    let value = if inline.trim().is_empty() {
+                        line.iter()
+                            .copied()
+                            .find(|&v| v > k)
+                            .map(|v| (v, ctx.segs[v].seg.text.clone()))
+                    } else {
+                        Some((k, inline.trim().to_string()))
+                    };
+                    value_x = None;
+                    if let Some((v, text)) = value {
+                        if NAME_KEYS.contains(&key.as_str()) {
+                            name = Some((v, text));
+                        } else if ADDRESS_KEYS.contains(&key.as_str()) {
+                            value_x = Some(ctx.segs[v].seg.bbox.x0);
+                            address.push((v, text));
+                        }
+                    }
+                } else {
+                    value_x = None;
+                    plain.push((k, text));
+                }
+                last_y = ctx.segs[k].seg.bbox.y1;
+            }
+            None => {
+                // A continuation of the address value in its column.
+                if let Some(vx) = value_x
+                    && let Some(&k) = line
+                        .iter()
+                        .find(|&&k| (ctx.segs[k].seg.bbox.x0 - vx).abs() < 15.0)
+                {
+                    address.push((k, ctx.segs[k].seg.text.clone()));
+                    last_y = ctx.segs[k].seg.bbox.y1;
+                }
+            }
+        }
+    }
+    match name {
+        Some(n) => std::iter::once(n).chain(address).collect(),
+        None => plain.into_iter().chain(address).collect(),
+    }
+}
+
+/// Fills name and address from block lines.
+fn fill_party(ctx: &Ctx<'_>, lines: &[(usize, String)], party: &mut Party, confidence: f32) {
+    let mut iter = lines.iter().filter(|(_, t)| !t.trim().is_empty());
+    let Some((seg, name)) = iter.next() else {
+        return;
+    };
+    party.name = Some(ctx.value(name.trim().to_string(), name, *seg, confidence));
+    let mut street_lines: Vec<(usize, String)> = Vec::new();
+    for (seg, text) in iter {
+        let t = text.trim();
+        if let Some(code) = country_code(t) {
+            party.address.country = Some(ctx.value(code.to_string(), t, *seg, confidence * 0.95));
+            break;
+        }
+        if let Some((country, postal, city)) = postal_city(t) {
+            if let Some(c) = country {
+                party.address.country = Some(ctx.value(c, t, *seg, confidence * 0.9));
+            }
+            party.address.postal_code = Some(ctx.value(postal, t, *seg, confidence * 0.95));
+            party.address.city = Some(ctx.value(city, t, *seg, confidence * 0.9));
+            continue;
+        }
+        if party.address.city.is_none() && street_lines.len() < 3 && !is_identifier_line(t) {
+            street_lines.push((*seg, t.to_string()));
+        }
+    }
+    let slots = [
+        &mut party.address.line1,
+        &mut party.address.line2,
+        &mut party.address.line3,
+    ];
+    for ((seg, text), slot) in street_lines.into_iter().zip(slots) {
+        *slot = Some(ctx.value(text.clone(), &text, seg, confidence * 0.85));
+    }
+}
+
+fn is_identifier_line(t: &str) -> bool {
+    let n = norm(t);
+    [
+        "gln", "ust", "vat", "tax", "steuer", "tel", "phone", "fax", "email", "e mail", "www",
+        "iban", "bic",
+    ]
+    .iter()
+    .any(|k| n.starts_with(k))
+}
+
+/// `80333 München`, `DE 80333 München`, `D-80333 München`, `1234 AB Amsterdam`,
+/// `Fremont CA 94538`, `09-411 Płock`.
+fn postal_city(t: &str) -> Option<(Option<String>, String, String)> {
+    let words: Vec<&str> = t.split_whitespace().collect();
+    if words.len() < 2 {
+        return None;
+    }
+    let mut i = 0;
+    let mut country = None;
+    let first = words[0];
+    if first.len() == 2 && first.chars().all(|c| c.is_ascii_uppercase()) && words.len() >= 3 {
+        country = Some(first.to_string());
+        i = 1;
+    }
+    let mut code = words[i];
+    if let Some((prefix, rest)) = code.split_once('-')
+        && prefix.len() <= 2
+        && prefix.chars().all(|c| c.is_ascii_uppercase())
+    {
+        if prefix.len() == 2 {
+            country = Some(prefix.to_string());
+        } else if prefix == "D" {
+            country = Some("DE".to_string());
+        }
+        code = rest;
+    }
+    let digits = code.chars().filter(char::is_ascii_digit).count();
+    let code_ok = (4..=6).contains(&digits)
+        && code.chars().all(|c| c.is_ascii_digit() || c == '-')
+        && code.len() <= 7;
+    if code_ok && i + 1 < words.len() {
+        // Dutch postcodes: "1234 AB".
+        let (code, city_start) = if words
+            .get(i + 1)
+            .is_some_and(|w| w.len() == 2 && w.chars().all(|c| c.is_ascii_uppercase()))
+            && digits == 4
+            && words.len() > i + 2
+        {
+            (format!("{} {}", code, words[i + 1]), i + 2)
+        } else {
+            (code.to_string(), i + 1)
+        };
+        let city = words[city_start..].join(" ");
+        if city.chars().next().is_some_and(char::is_alphabetic) {
+            return Some((country, code, city));
+        }
+    }
+    // US: "City ST 12345"
+    let n = words.len();
+    if n >= 3
+        && words[n - 1].len() >= 5
+        && words[n - 1].chars().take(5).all(|c| c.is_ascii_digit())
+        && words[n - 2].len() == 2
+        && words[n - 2].chars().all(|c| c.is_ascii_uppercase())
+    {
+        return Some((None, words[n - 1].to_string(), words[..n - 2].join(" ")));
+    }
+    None
+}
+
+/// VAT ids anywhere, checksum-validated; returns (segment, id) in reading order.
+fn vat_ids(ctx: &Ctx<'_>) -> Vec<(usize, String)> {
+    let mut out: Vec<(usize, String)> = Vec::new();
+    for (i, s) in ctx.segs.iter().enumerate() {
+        for start in 0..s.words.len() {
+            let mut compact = String::new();
+            for w in s.words[start..].iter().take(4) {
+                compact.push_str(w.trim_matches(|c: char| matches!(c, ',' | ';' | ')' | '(')));
+                if compact.len() >= 8
+                    && compact
+                        .get(..2)
+                        .is_some_and(|p| p.chars().all(|c| c.is_ascii_uppercase()))
+                    && let Ok(v) = VatId::parse(&compact)
+                {
+                    if !out.iter().any(|(_, x)| x == v.as_str()) {
+                        out.push((i, v.as_str().to_string()));
+                    }
+                    break;
+                }
+            }
+        }
+    }
+    out
+}
+
+fn in_block(block: &[usize], seg: usize) -> bool {
+    block.contains(&seg)
+}
+
+pub(crate) fn read_parties(ctx: &Ctx<'_>, inv: &mut Invoice) {
+    let seller_hit = ctx
+        .hits_of(LabelKind::Seller)
+        .find(|h| ctx.segs[h.at].page == 1);
+    let buyer_hit = ctx
+        .hits_of(LabelKind::Buyer)
+        .find(|h| ctx.segs[h.at].page == 1 && h.label.tokens >= 1);
+    let mut buyer_block = Vec::new();
+    if let Some(hit) = buyer_hit {
+        let lines = party_lines(ctx, hit);
+        buyer_block = lines.iter().map(|(j, _)| *j).collect();
+        fill_party(ctx, &lines, &mut inv.buyer, 0.8);
+    }
+    if let Some(hit) = seller_hit {
+        let lines = party_lines(ctx, hit);
+        fill_party(ctx, &lines, &mut inv.seller, 0.85);
+    }
+    if inv.seller.name.is_none() {
+        guess_seller_name(ctx, inv, &buyer_block);
+    }
+    // VAT ids: labelled ones first, then any valid id outside the buyer's block.
+    let ids = vat_ids(ctx);
+    for (seg, id) in &ids {
+        let target = if in_block(&buyer_block, *seg) {
+            &mut inv.buyer
+        } else {
+            &mut inv.seller
+        };
+        if target.vat_id.is_none() {
+            target.vat_id = Some(ctx.value(id.clone(), id, *seg, 0.93));
+        }
+    }
+    if inv.seller.vat_id.is_none() {
+        for hit in ctx.hits_of(LabelKind::VatId) {
+            if in_block(&buyer_block, hit.at) {
+                continue;
+            }
+            let text = if hit.label.rest.is_empty() {
+                ctx.right_of(hit.at).map(|r| ctx.segs[r].seg.text.clone())
+            } else {
+                Some(hit.label.rest.clone())
+            };
+            if let Some(t) = text {
+                let compact: String = t.chars().filter(|c| c.is_ascii_alphanumeric()).collect();
+                if compact.len() >= 8 && compact.chars().filter(char::is_ascii_digit).count() >= 7 {
+                    inv.seller.vat_id = Some(ctx.value(compact, &t, hit.at, 0.75));
+                    break;
+                }
+            }
+        }
+    }
+    for hit in ctx.hits_of(LabelKind::TaxNumber) {
+        if in_block(&buyer_block, hit.at) {
+            continue;
+        }
+        let text = if hit.label.rest.is_empty() {
+            ctx.right_of(hit.at).map(|r| ctx.segs[r].seg.text.clone())
+        } else {
+            Some(hit.label.rest.clone())
+        };
+        if let Some(t) = text.filter(|t| t.chars().filter(char::is_ascii_digit).count() >= 6) {
+            inv.seller.tax_registration_id = Some(ctx.value(t.trim().to_string(), &t, hit.at, 0.8));
+            break;
+        }
+    }
+}
+
+/// No seller label: the first company-like line on page 1 outside the buyer's block, else the
+/// topmost text line.
+fn guess_seller_name(ctx: &Ctx<'_>, inv: &mut Invoice, buyer_block: &[usize]) {
+    let candidates: Vec<usize> = ctx
+        .segs
+        .iter()
+        .enumerate()
+        .filter(|(j, s)| {
+            s.page == 1
+                && !in_block(buyer_block, *j)
+                && s.seg.text.chars().filter(|c| c.is_alphabetic()).count() >= 2
+                && !is_title(&s.seg.text)
+                && !ctx.hits.iter().any(|h| h.at == *j)
+        })
+        .map(|(j, _)| j)
+        .collect();
+    if let Some(&j) = candidates
+        .iter()
+        .find(|&&j| has_legal_form(&ctx.segs[j].seg.text))
+    {
+        let t = ctx.segs[j].seg.text.trim().to_string();
+        let mut lines = vec![(j, t)];
+        lines.extend(following_lines(ctx, j));
+        fill_party(ctx, &lines, &mut inv.seller, 0.75);
+        return;
+    }
+    if let Some(&j) = candidates.first() {
+        let t = ctx.segs[j].seg.text.trim().to_string();
+        let mut lines = vec![(j, t)];
+        lines.extend(following_lines(ctx, j));
+        fill_party(ctx, &lines, &mut inv.seller, 0.5);
+    }
+}
+
+/// Address lines under a name found without a label.
+fn following_lines(ctx: &Ctx<'_>, j: usize) -> Vec<(usize, String)> {
+    let head = &ctx.segs[j];
+    let mut out = Vec::new();
+    let mut last = head.line;
+    for (k, s) in ctx.segs.iter().enumerate().skip(j + 1) {
+        if s.page != head.page || s.line > last + 1 || out.len() >= 5 {
+            break;
+        }
+        if s.line == head.line || (s.seg.bbox.x0 - head.seg.bbox.x0).abs() > 15.0 {
+            continue;
+        }
+        out.push((k, s.seg.text.clone()));
+        last = s.line;
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn postal_codes_and_cities() {
+        assert_eq!(
+            postal_city("80333 München"),
+            Some((None, "80333".into(), "München".into()))
+        );
+        assert_eq!(
+            postal_city("DE 80333 München"),
+            Some((Some("DE".into()), "80333".into(), "München".into()))
+        );
+        assert_eq!(
+            postal_city("D-80333 München"),
+            Some((Some("DE".into()), "80333".into(), "München".into()))
+        );
+        assert_eq!(
+            postal_city("1234 AB Amsterdam"),
+            Some((None, "1234 AB".into(), "Amsterdam".into()))
+        );
+        assert_eq!(
+            postal_city("Fremont CA 94538"),
+            Some((None, "94538".into(), "Fremont".into()))
+        );
+        assert_eq!(postal_city("Lieferantenstraße 20"), None);
+    }
+
+    #[test]
+    fn legal_forms_and_titles() {
+        assert!(has_legal_form("Lieferant GmbH"));
+        assert!(has_legal_form("ACME S.A."));
+        assert!(has_legal_form("Amazon Web Services, Inc."));
+        assert!(!has_legal_form("Office chairs"));
+        assert!(is_title("INVOICE"));
+        assert!(is_title("Tax Invoice"));
+        assert!(!is_title("Invoiced goods ltd"));
+    }
+}

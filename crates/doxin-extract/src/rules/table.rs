@@ -1,0 +1,492 @@
+//! Line items from column alignment: a header row names the columns (in any of the six
+//! languages); rows under it with an amount in the amount column are items; text-only rows
+//! right under an item continue its description.
+
+use doxin_model::{BBox, Decimal, InvoiceLine};
+
+use super::Ctx;
+use super::labels::{LabelKind, match_label, norm};
+use super::numbers::{has_decimals, parse_amount};
+use crate::layout::LayoutLine;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Col {
+    Position,
+    Code,
+    Description,
+    Quantity,
+    Unit,
+    UnitPrice,
+    VatRate,
+    Discount,
+    Amount,
+}
+
+const HEADER_WORDS: &[(&str, Col)] = &[
+    ("pos", Col::Position),
+    ("position", Col::Position),
+    ("nr", Col::Position),
+    ("no", Col::Position),
+    ("lp", Col::Position),
+    ("#", Col::Position),
+    ("line", Col::Position),
+    ("art", Col::Code),
+    ("artikelnummer", Col::Code),
+    ("artnr", Col::Code),
+    ("sku", Col::Code),
+    ("code", Col::Code),
+    ("referenz", Col::Code),
+    ("referenzen", Col::Code),
+    ("ref", Col::Code),
+    ("référence", Col::Code),
+    ("codice", Col::Code),
+    ("código", Col::Code),
+    ("description", Col::Description),
+    ("beschreibung", Col::Description),
+    ("artikelbeschreibung", Col::Description),
+    ("bezeichnung", Col::Description),
+    ("artikel", Col::Description),
+    ("item", Col::Description),
+    ("items", Col::Description),
+    ("product", Col::Description),
+    ("produkt", Col::Description),
+    ("leistung", Col::Description),
+    ("désignation", Col::Description),
+    ("designation", Col::Description),
+    ("libellé", Col::Description),
+    ("omschrijving", Col::Description),
+    ("descripción", Col::Description),
+    ("concepto", Col::Description),
+    ("descrizione", Col::Description),
+    ("nazwa", Col::Description),
+    ("particulars", Col::Description),
+    ("details", Col::Description),
+    ("service", Col::Description),
+    ("services", Col::Description),
+    ("qty", Col::Quantity),
+    ("quantity", Col::Quantity),
+    ("menge", Col::Quantity),
+    ("anzahl", Col::Quantity),
+    ("qté", Col::Quantity),
+    ("quantité", Col::Quantity),
+    ("aantal", Col::Quantity),
+    ("cantidad", Col::Quantity),
+    ("cant", Col::Quantity),
+    ("quantità", Col::Quantity),
+    ("qtà", Col::Quantity),
+    ("ilość", Col::Quantity),
+    ("hours", Col::Quantity),
+    ("stunden", Col::Quantity),
+    ("unit", Col::Unit),
+    ("einheit", Col::Unit),
+    ("unité", Col::Unit),
+    ("eenheid", Col::Unit),
+    ("unidad", Col::Unit),
+    ("jm", Col::Unit),
+    ("uom", Col::Unit),
+    ("price", Col::UnitPrice),
+    ("unit price", Col::UnitPrice),
+    ("rate", Col::UnitPrice),
+    ("preis", Col::UnitPrice),
+    ("einzelpreis", Col::UnitPrice),
+    ("nettopreis", Col::UnitPrice),
+    ("prix", Col::UnitPrice),
+    ("prijs", Col::UnitPrice),
+    ("precio", Col::UnitPrice),
+    ("prezzo", Col::UnitPrice),
+    ("cena", Col::UnitPrice),
+    ("stückpreis", Col::UnitPrice),
+    ("vat", Col::VatRate),
+    ("tax", Col::VatRate),
+    ("taxes", Col::VatRate),
+    ("ust", Col::VatRate),
+    ("mwst", Col::VatRate),
+    ("steuersatz", Col::VatRate),
+    ("tva", Col::VatRate),
+    ("btw", Col::VatRate),
+    ("iva", Col::VatRate),
+    ("gst", Col::VatRate),
+    ("disc", Col::Discount),
+    ("discount", Col::Discount),
+    ("rabatt", Col::Discount),
+    ("remise", Col::Discount),
+    ("amount", Col::Amount),
+    ("total", Col::Amount),
+    ("betrag", Col::Amount),
+    ("gesamt", Col::Amount),
+    ("gesamtpreis", Col::Amount),
+    ("summe", Col::Amount),
+    ("nettobetrag", Col::Amount),
+    ("montant", Col::Amount),
+    ("bedrag", Col::Amount),
+    ("importe", Col::Amount),
+    ("importo", Col::Amount),
+    ("wartość", Col::Amount),
+    ("subtotal", Col::Amount),
+    ("net", Col::Amount),
+    ("line total", Col::Amount),
+];
+
+fn header_col(word: &str) -> Option<Col> {
+    let n = norm(word);
+    let n = n.split(' ').next().unwrap_or("");
+    HEADER_WORDS.iter().find(|(w, _)| *w == n).map(|(_, c)| *c)
+}
+
+/// Column anchors from one or more header lines: role and horizontal extent.
+#[derive(Debug, Clone)]
+struct Column {
+    col: Col,
+    x0: f32,
+    x1: f32,
+}
+
+fn header_columns(lines: &[&LayoutLine]) -> Vec<Column> {
+    let mut cols: Vec<Column> = Vec::new();
+    for line in lines {
+        for w in &line.words {
+            if let Some(col) = header_col(&w.text) {
+                // Two header lines may name the same column ("Menge" over "einheit"): merge
+                // overlapping anchors, keeping the first role.
+                if let Some(c) = cols
+                    .iter_mut()
+                    .find(|c| w.bbox.x0 < c.x1 + 2.0 && w.bbox.x1 > c.x0 - 2.0)
+                {
+                    c.x0 = c.x0.min(w.bbox.x0);
+                    c.x1 = c.x1.max(w.bbox.x1);
+                } else {
+                    cols.push(Column {
+                        col,
+                        x0: w.bbox.x0,
+                        x1: w.bbox.x1,
+                    });
+                }
+            }
+        }
+    }
+    cols.sort_by(|a, b| a.x0.total_cmp(&b.x0));
+    cols
+}
+
+fn is_header(cols: &[Column]) -> bool {
+    let has = |c: Col| cols.iter().any(|x| x.col == c);
+    let numeric = [Col::Quantity, Col::UnitPrice, Col::Amount]
+        .iter()
+        .filter(|c| has(**c))
+        .count();
+    (has(Col::Description) && numeric >= 1) || numeric >= 2 && cols.len() >= 3
+}
+
+/// A number token of a row with its position.
+#[derive(Debug, Clone)]
+struct Num {
+    value: Decimal,
+    bbox: BBox,
+    decimals: bool,
+    percent: bool,
+    word: usize,
+}
+
+fn numbers_of(ctx: &Ctx<'_>, line: &LayoutLine) -> Vec<Num> {
+    let mut out = Vec::new();
+    let words = &line.words;
+    let mut i = 0;
+    while i < words.len() {
+        let w = &words[i].text;
+        let percent = w.ends_with('%');
+        let t = w.trim_end_matches('%');
+        // "$ 42.00": a lone currency sign before the number.
+        if matches!(t, "$" | "€" | "£" | "₹") && i + 1 < words.len() {
+            i += 1;
+            continue;
+        }
+        if let Some(v) = parse_amount(t, ctx.mark) {
+            out.push(Num {
+                value: v,
+                bbox: words[i].bbox,
+                decimals: has_decimals(t, ctx.mark),
+                percent,
+                word: i,
+            });
+        }
+        i += 1;
+    }
+    out
+}
+
+fn nearest(cols: &[Column], bbox: BBox, roles: &[Col]) -> Option<Col> {
+    let cx = (bbox.x0 + bbox.x1) / 2.0;
+    cols.iter()
+        .filter(|c| roles.contains(&c.col))
+        .map(|c| {
+            // Numbers are right-aligned under their header, or centred: distance to the
+            // nearer of the header's right edge and centre.
+            let centre = (c.x0 + c.x1) / 2.0;
+            let d = (bbox.x1 - c.x1).abs().min((cx - centre).abs());
+            (d, c.col)
+        })
+        .min_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, c)| c)
+}
+
+const ALL_TEXT_COLS: [Col; 4] = [Col::Position, Col::Code, Col::Description, Col::Unit];
+
+fn is_totals_line(line: &LayoutLine) -> Option<LabelKind> {
+    let words: Vec<&str> = line.words.iter().map(|w| w.text.as_str()).collect();
+    // The label may be indented after empty columns: try from each of the first words.
+    (0..words.len().min(3)).find_map(|s| {
+        match_label(&words[s..]).map(|m| m.kind).filter(|k| {
+            matches!(
+                k,
+                LabelKind::GrossTotal
+                    | LabelKind::NetTotal
+                    | LabelKind::TaxTotal
+                    | LabelKind::AmountDue
+            )
+        })
+    })
+}
+
+fn unit_code(unit: &str) -> Option<&'static str> {
+    Some(match norm(unit).as_str() {
+        "kg" => "KGM",
+        "g" => "GRM",
+        "l" | "liter" | "litre" => "LTR",
+        "h" | "hrs" | "hours" | "std" | "stunden" => "HUR",
+        "m" => "MTR",
+        _ => return None,
+    })
+}
+
+pub(crate) fn read_lines(ctx: &Ctx<'_>) -> Vec<InvoiceLine> {
+    let mut items: Vec<InvoiceLine> = Vec::new();
+    for page in &ctx.layout.pages {
+        let lines = &page.lines;
+        let mut i = 0;
+        while i < lines.len() {
+            // A header may span up to three lines.
+            let window: Vec<&LayoutLine> = lines[i..lines.len().min(i + 3)].iter().collect();
+            let mut found = None;
+            for n in 1..=window.len() {
+                let cols = header_columns(&window[..n]);
+                if is_header(&cols) {
+                    found = Some((n, cols));
+                    // Prefer the larger header if the next line adds columns.
+                    if n < window.len()
+                        && is_header(&header_columns(&window[..n + 1]))
+                        && header_columns(&window[..n + 1]).len()
+                            > header_columns(&window[..n]).len()
+                    {
+                        continue;
+                    }
+                    break;
+                }
+            }
+            let Some((n, cols)) = found else {
+                i += 1;
+                continue;
+            };
+            let (rows, consumed) = read_rows(ctx, page.number, &lines[i + n..], &cols);
+            items.extend(rows);
+            i += n + consumed.max(1);
+        }
+    }
+    items
+}
+
+fn read_rows(
+    ctx: &Ctx<'_>,
+    page: u32,
+    lines: &[LayoutLine],
+    cols: &[Column],
+) -> (Vec<InvoiceLine>, usize) {
+    let mut items: Vec<InvoiceLine> = Vec::new();
+    let amount_col = cols
+        .iter()
+        .rev()
+        .find(|c| c.col == Col::Amount)
+        .or_else(|| cols.last());
+    let Some(amount_col) = amount_col.cloned() else {
+        return (items, 0);
+    };
+    let first_numeric_x = cols
+        .iter()
+        .filter(|c| {
+            matches!(
+                c.col,
+                Col::Quantity | Col::UnitPrice | Col::Amount | Col::VatRate | Col::Discount
+            )
+        })
+        .map(|c| c.x0)
+        .fold(f32::INFINITY, f32::min);
+    let has_description_col = cols.iter().any(|c| c.col == Col::Description);
+    let mut can_continue = false;
+    let mut last_bottom = 0.0f32;
+    let mut consumed = 0;
+    for (k, line) in lines.iter().enumerate() {
+        consumed = k + 1;
+        if let Some(kind) = is_totals_line(line) {
+            can_continue = false;
+            if matches!(
+                kind,
+                LabelKind::GrossTotal | LabelKind::TaxTotal | LabelKind::AmountDue
+            ) && !items.is_empty()
+            {
+                break;
+            }
+            continue;
+        }
+        let nums = numbers_of(ctx, line);
+        // The line amount: a decimal number at the right, under or near the amount column.
+        let amount = nums
+            .iter()
+            .rev()
+            .find(|n| n.decimals && !n.percent && n.bbox.x1 > amount_col.x0 - 40.0);
+        let lb = line.bbox();
+        if let Some(amount) = amount {
+            let mut item = InvoiceLine::default();
+            let conf = 0.8;
+            let src = |v: Decimal, raw: &str, b: BBox| ctx.value_at(v, raw, page, b, conf);
+            item.line_amount = Some(src(
+                amount.value,
+                &line.words[amount.word].text,
+                amount.bbox,
+            ));
+            for n in nums.iter().filter(|n| n.word != amount.word) {
+                let role = if n.percent {
+                    Some(Col::VatRate)
+                } else {
+                    nearest(
+                        cols,
+                        n.bbox,
+                        &[
+                            Col::Quantity,
+                            Col::UnitPrice,
+                            Col::VatRate,
+                            Col::Discount,
+                            Col::Amount,
+                            Col::Position,
+                        ],
+                    )
+                };
+                let raw = &line.words[n.word].text;
+                match role {
+                    Some(Col::Quantity) if item.quantity.is_none() => {
+                        item.quantity = Some(src(n.value, raw, n.bbox))
+                    }
+                    Some(Col::UnitPrice) if item.unit_price.is_none() => {
+                        item.unit_price = Some(src(n.value, raw, n.bbox))
+                    }
+                    Some(Col::VatRate) if item.vat_rate.is_none() => {
+                        item.vat_rate = Some(src(n.value, raw, n.bbox))
+                    }
+                    _ => {}
+                }
+            }
+            // Unit: a word right after the quantity ("1.00 kg").
+            if let Some(q) = &item.quantity
+                && let Some(qi) = nums.iter().find(|n| Some(n.bbox) == q.bbox).map(|n| n.word)
+                && let Some(w) = line.words.get(qi + 1)
+                && let Some(code) = unit_code(&w.text)
+            {
+                item.unit_code = Some(ctx.value_at(code.to_string(), &w.text, page, w.bbox, 0.7));
+            }
+            // Description: words left of the numeric columns, minus a leading position
+            // number and a bracketed or column code.
+            let mut desc_words: Vec<&str> = Vec::new();
+            let mut desc_box: Option<BBox> = None;
+            for (wi, w) in line.words.iter().enumerate() {
+                if w.bbox.x1 > first_numeric_x - 2.0 && nums.iter().any(|n| n.word == wi) {
+                    break;
+                }
+                if w.bbox.x0 >= first_numeric_x - 2.0 {
+                    break;
+                }
+                let t = w.text.as_str();
+                let role = nearest(cols, w.bbox, &[Col::Position, Col::Code, Col::Description]);
+                if wi == 0
+                    && t.chars().all(|c| c.is_ascii_digit())
+                    && t.len() <= 4
+                    && role != Some(Col::Description)
+                {
+                    item.id = Some(ctx.value_at(t.to_string(), t, page, w.bbox, 0.8));
+                    continue;
+                }
+                if (t.starts_with('[') && t.ends_with(']') && t.len() > 2)
+                    || (role == Some(Col::Code) && cols.iter().any(|c| c.col == Col::Description))
+                {
+                    let code = t.trim_matches(['[', ']']);
+                    if item.seller_item_id.is_none() {
+                        item.seller_item_id =
+                            Some(ctx.value_at(code.to_string(), t, page, w.bbox, 0.75));
+                    }
+                    continue;
+                }
+                desc_words.push(t);
+                desc_box = Some(desc_box.map_or(w.bbox, |b| b.union(w.bbox)));
+            }
+            if let Some(b) = desc_box {
+                let d = desc_words.join(" ");
+                item.description = Some(ctx.value_at(d.clone(), &d, page, b, 0.8));
+            }
+            // Arithmetic agreement raises confidence in the whole row.
+            if let (Some(q), Some(p), Some(a)) =
+                (&item.quantity, &item.unit_price, &item.line_amount)
+            {
+                let agree = (q.value * p.value - a.value).abs() <= Decimal::new(1, 2);
+                let c = if agree { 0.93 } else { 0.7 };
+                for f in [
+                    &mut item.quantity,
+                    &mut item.unit_price,
+                    &mut item.line_amount,
+                ]
+                .into_iter()
+                .flatten()
+                {
+                    f.confidence = c;
+                }
+                if let Some(d) = item.description.as_mut() {
+                    d.confidence = if agree { 0.85 } else { 0.7 };
+                }
+            }
+            items.push(item);
+            can_continue = true;
+            last_bottom = lb.y1;
+        } else if can_continue && nums.iter().all(|n| !n.decimals) {
+            // Continuation of the previous description, if close below it.
+            let height = (lb.y1 - lb.y0).max(6.0);
+            if lb.y0 - last_bottom > 1.8 * height || lb.x0 >= first_numeric_x {
+                can_continue = false;
+                continue;
+            }
+            // Only words in the description column continue a description; key-value notes
+            // ("Bruttopreis :9,90"), codes and GTINs in other columns do not.
+            let extra: Vec<&str> = line
+                .words
+                .iter()
+                .filter(|w| {
+                    w.bbox.x0 < first_numeric_x - 2.0
+                        && (!has_description_col
+                            || nearest(cols, w.bbox, &ALL_TEXT_COLS) == Some(Col::Description))
+                })
+                .map(|w| w.text.as_str())
+                .collect();
+            let note_like = extra.iter().any(|w| w.contains(':'))
+                || extra.iter().all(|w| {
+                    w.chars().filter(char::is_ascii_digit).count() >= 8 || w.starts_with('(')
+                });
+            if !extra.is_empty()
+                && !note_like
+                && let Some(last) = items.last_mut()
+                && let Some(d) = last.description.as_mut()
+            {
+                d.value = format!("{}\n{}", d.value, extra.join(" "));
+                if let Some(b) = d.bbox {
+                    d.bbox = Some(b.union(lb));
+                }
+            }
+            last_bottom = lb.y1;
+        }
+    }
+    (items, consumed)
+}

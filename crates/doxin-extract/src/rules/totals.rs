@@ -1,0 +1,270 @@
+//! Totals: amounts next to total, net and tax labels, reconciled. Of all candidate sets the
+//! one that satisfies net + tax = gross (and Σ lines = net) wins; a total that does not add
+//! up keeps a low confidence.
+
+use doxin_model::{Decimal, Extracted, Invoice};
+
+use super::labels::LabelKind;
+use super::numbers::{has_decimals, parse_amount};
+use super::{Ctx, Hit};
+
+#[derive(Debug, Clone)]
+struct Amount {
+    value: Decimal,
+    seg: usize,
+    raw: String,
+    weight: f32,
+    /// (page, line) the amount stands on, to avoid counting one line twice.
+    line: (u32, usize),
+}
+
+/// Amounts a label announces: the rightmost amount on its line (after the label), else the
+/// first amount right below it.
+fn amounts_for(ctx: &Ctx<'_>, hit: &Hit) -> Option<Amount> {
+    let specificity = if hit.label.tokens >= 2 { 1.0 } else { 0.8 };
+    let lateness = 0.15 * hit.at as f32 / ctx.segs.len().max(1) as f32;
+    let mut on_line: Vec<(usize, String)> = Vec::new();
+    if !hit.label.rest.is_empty() {
+        on_line.push((hit.at, hit.label.rest.clone()));
+    }
+    on_line.extend(
+        ctx.rest_of_line(hit.at)
+            .map(|j| (j, ctx.segs[j].seg.text.clone())),
+    );
+    let mut found: Option<Amount> = None;
+    for (seg, text) in &on_line {
+        for raw in split_amount_tokens(text) {
+            if let Some(v) = parse_amount(&raw, ctx.mark).filter(|_| has_decimals(&raw, ctx.mark)) {
+                found = Some(Amount {
+                    value: v,
+                    seg: *seg,
+                    raw,
+                    weight: specificity + lateness,
+                    line: (ctx.segs[*seg].page, ctx.segs[*seg].line),
+                });
+            }
+        }
+    }
+    if found.is_some() {
+        return found;
+    }
+    for b in ctx.below(hit.at, 1) {
+        let text = &ctx.segs[b].seg.text;
+        for raw in split_amount_tokens(text) {
+            if let Some(v) = parse_amount(&raw, ctx.mark).filter(|_| has_decimals(&raw, ctx.mark)) {
+                return Some(Amount {
+                    value: v,
+                    seg: b,
+                    raw,
+                    weight: 0.8 * specificity + lateness,
+                    line: (ctx.segs[b].page, ctx.segs[b].line),
+                });
+            }
+        }
+    }
+    None
+}
+
+/// Tokens that may be amounts, with a currency sign joined to the number after it.
+fn split_amount_tokens(text: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut pending_sign: Option<&str> = None;
+    for w in text.split_whitespace() {
+        if matches!(
+            w,
+            "$" | "€" | "£" | "₹" | "EUR" | "USD" | "GBP" | "INR" | "Rs." | "Rs" | "RM"
+        ) {
+            pending_sign = Some(w);
+            continue;
+        }
+        if w.ends_with('%') {
+            pending_sign = None;
+            continue;
+        }
+        let t = w.trim_matches(|c: char| matches!(c, ':' | '(' | ')' | '*'));
+        out.push(match pending_sign.take() {
+            Some(s) => format!("{s} {t}"),
+            None => t.to_string(),
+        });
+    }
+    out
+}
+
+fn collect(ctx: &Ctx<'_>, kinds: &[LabelKind]) -> Vec<Amount> {
+    let mut out: Vec<Amount> = Vec::new();
+    for hit in ctx.hits.iter().filter(|h| kinds.contains(&h.label.kind)) {
+        if let Some(a) = amounts_for(ctx, hit)
+            && !out.iter().any(|o| o.line == a.line)
+        {
+            out.push(a);
+        }
+    }
+    out
+}
+
+/// A scored choice of (gross, net, tax) and whether it adds up.
+type Choice = (f32, Option<Amount>, Option<Amount>, Option<Amount>, bool);
+
+fn near(a: Decimal, b: Decimal) -> bool {
+    (a - b).abs() <= Decimal::new(2, 2)
+}
+
+pub(crate) fn read_totals(ctx: &Ctx<'_>, inv: &mut Invoice) {
+    let gross = collect(ctx, &[LabelKind::GrossTotal, LabelKind::AmountDue]);
+    let due = collect(ctx, &[LabelKind::AmountDue]);
+    let net = collect(ctx, &[LabelKind::NetTotal]);
+    let mut tax = collect(ctx, &[LabelKind::TaxTotal]);
+    let prepaid = collect(ctx, &[LabelKind::Prepaid]);
+    let line_total = collect(ctx, &[LabelKind::LineTotal]);
+    let allowances = collect(ctx, &[LabelKind::AllowanceTotal]);
+    let charges = collect(ctx, &[LabelKind::ChargeTotal]);
+    // Several VAT rates: their sum is a candidate too.
+    if tax.len() >= 2 {
+        let sum: Decimal = tax.iter().map(|t| t.value).sum();
+        let first = tax[0].clone();
+        tax.push(Amount {
+            value: sum,
+            raw: format!("{sum}"),
+            weight: 0.9,
+            ..first
+        });
+    }
+    let items_sum: Option<Decimal> =
+        (!inv.lines.is_empty() && inv.lines.iter().all(|l| l.line_amount.is_some())).then(|| {
+            inv.lines
+                .iter()
+                .filter_map(|l| l.line_amount.as_ref().map(|a| a.value))
+                .sum()
+        });
+    // Net expected from the lines: Σ lines − allowances + charges.
+    let adjust = charges.first().map_or(Decimal::ZERO, |c| c.value.abs())
+        - allowances.first().map_or(Decimal::ZERO, |a| a.value.abs());
+    let lines_sum = line_total
+        .first()
+        .map(|l| l.value)
+        .or(items_sum)
+        .map(|s| s + adjust);
+
+    let opt = |v: &[Amount]| -> Vec<Option<Amount>> {
+        std::iter::once(None)
+            .chain(v.iter().cloned().map(Some))
+            .collect()
+    };
+    let mut best: Option<Choice> = None;
+    let (gs, ns, ts) = (opt(&gross), opt(&net), opt(&tax));
+    for g in &gs {
+        for n in &ns {
+            for t in &ts {
+                let w = |a: &Option<Amount>| a.as_ref().map_or(0.0, |a| a.weight);
+                let mut score = w(g) + w(n) + w(t);
+                let mut reconciled = false;
+                if let (Some(g), Some(n), Some(t)) = (g, n, t) {
+                    if near(n.value + t.value, g.value) {
+                        score += 3.0;
+                        reconciled = true;
+                    } else {
+                        score -= 1.0;
+                    }
+                }
+                if let (Some(g), Some(n)) = (g, n)
+                    && n.value.abs() > g.value.abs()
+                {
+                    score -= 2.0;
+                }
+                if let (Some(s), Some(n)) = (lines_sum, n)
+                    && near(s, n.value)
+                {
+                    score += 1.0;
+                }
+                if let (Some(s), Some(g), None) = (lines_sum, g, n)
+                    && near(s, g.value)
+                {
+                    score += 0.5;
+                }
+                if best.as_ref().is_none_or(|b| score > b.0) {
+                    best = Some((score, g.clone(), n.clone(), t.clone(), reconciled));
+                }
+            }
+        }
+    }
+    let Some((_, g, n, t, reconciled)) = best else {
+        return;
+    };
+    let conf = if reconciled { 0.96 } else { 0.7 };
+    let wrap = |a: &Amount, c: f32| ctx.value(a.value, &a.raw, a.seg, c);
+    let mut gross_v = g.as_ref().map(|a| wrap(a, conf));
+    let mut net_v = n.as_ref().map(|a| wrap(a, conf));
+    let mut tax_v = t.as_ref().map(|a| wrap(a, conf));
+    // Derive the one missing member of the triple.
+    match (&gross_v, &net_v, &tax_v) {
+        (Some(g), Some(n), None) if g.value.abs() >= n.value.abs() => {
+            tax_v = Some(derived(g.value - n.value, g, 0.75));
+        }
+        (Some(g), None, Some(t)) => net_v = Some(derived(g.value - t.value, g, 0.7)),
+        (None, Some(n), Some(t)) => gross_v = Some(derived(n.value + t.value, n, 0.7)),
+        (Some(g), None, None) if ctx.hits_of(LabelKind::TaxTotal).next().is_none() => {
+            // No tax anywhere: net equals gross (receipts, tax-exempt sellers).
+            net_v = Some(derived(g.value, g, 0.55));
+        }
+        _ => {}
+    }
+    if let Some(l) = line_total.first() {
+        let ok = net_v
+            .as_ref()
+            .is_some_and(|n| near(l.value + adjust, n.value));
+        inv.totals.line_extension_amount = Some(wrap(l, if ok { 0.95 } else { 0.7 }));
+    } else if let (Some(s), Some(n)) = (lines_sum, &net_v)
+        && near(s, n.value)
+    {
+        let mut l = n.clone();
+        l.confidence = (l.confidence + 0.02).min(0.98);
+        inv.totals.line_extension_amount = Some(l);
+    } else if let Some(n) = &net_v
+        && inv.allowances_charges.is_empty()
+    {
+        inv.totals.line_extension_amount = Some(derived(n.value, n, n.confidence * 0.8));
+    }
+    let payable = due
+        .iter()
+        .filter(|d| {
+            gross_v
+                .as_ref()
+                .is_none_or(|g| d.value.abs() <= g.value.abs())
+        })
+        .max_by(|a, b| a.weight.total_cmp(&b.weight))
+        .map(|d| wrap(d, conf))
+        .or_else(|| {
+            gross_v
+                .as_ref()
+                .map(|g| derived(g.value, g, g.confidence * 0.95))
+        });
+    for (found, slot) in [
+        (&allowances, &mut inv.totals.allowance_total_amount),
+        (&charges, &mut inv.totals.charge_total_amount),
+    ] {
+        if let Some(a) = found.first() {
+            let mut v = wrap(a, 0.85);
+            v.value = v.value.abs();
+            *slot = Some(v);
+        }
+    }
+    if let Some(p) = prepaid.first() {
+        inv.totals.prepaid_amount = Some(wrap(p, 0.7));
+    }
+    inv.totals.tax_inclusive_amount = gross_v;
+    inv.totals.tax_exclusive_amount = net_v;
+    inv.totals.tax_amount = tax_v;
+    inv.totals.payable_amount = payable;
+}
+
+/// A value computed from another, pointing at the evidence it came from.
+fn derived(value: Decimal, from: &Extracted<Decimal>, confidence: f32) -> Extracted<Decimal> {
+    Extracted {
+        value,
+        raw_text: None,
+        confidence,
+        page: from.page,
+        bbox: from.bbox,
+        source: from.source,
+    }
+}

@@ -1,0 +1,162 @@
+//! `doxin extract FILE…`: extract invoices from files and print them.
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use doxin_extract::pipeline::{ExtractOptions, Extraction};
+use serde_json::{Value, json};
+
+/// Output formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// The canonical invoice with provenance and validation findings.
+    Json,
+    /// Plain values in the shape of the evaluation corpus' truth files.
+    Fields,
+    /// One row per file with the header values.
+    Csv,
+}
+
+const CSV_HEADER: &[&str] = &[
+    "file",
+    "status",
+    "invoice_number",
+    "issue_date",
+    "due_date",
+    "currency",
+    "seller_name",
+    "seller_vat_id",
+    "buyer_name",
+    "net",
+    "tax",
+    "gross",
+    "payable",
+    "lines",
+    "confidence",
+    "needs_review",
+    "error",
+];
+
+fn csv_row(file: &str, result: &Result<Extraction, String>) -> Vec<String> {
+    let mut row = vec![file.to_string()];
+    match result {
+        Ok(x) => {
+            let inv = &x.invoice;
+            let s = |f: &doxin_model::Field<String>| {
+                f.as_ref().map(|e| e.value.clone()).unwrap_or_default()
+            };
+            let d = |f: &doxin_model::Field<chrono::NaiveDate>| {
+                f.as_ref().map(|e| e.value.to_string()).unwrap_or_default()
+            };
+            let a = |f: &doxin_model::Field<doxin_model::Decimal>| {
+                f.as_ref().map(|e| e.value.to_string()).unwrap_or_default()
+            };
+            row.extend([
+                "ok".to_string(),
+                s(&inv.invoice_number),
+                d(&inv.issue_date),
+                d(&inv.due_date),
+                s(&inv.currency),
+                s(&inv.seller.name),
+                s(&inv.seller.vat_id),
+                s(&inv.buyer.name),
+                a(&inv.totals.tax_exclusive_amount),
+                a(&inv.totals.tax_amount),
+                a(&inv.totals.tax_inclusive_amount),
+                a(&inv.totals.payable_amount),
+                inv.lines.len().to_string(),
+                format!("{:.3}", x.confidence),
+                x.needs_review.to_string(),
+                String::new(),
+            ]);
+        }
+        Err(e) => {
+            row.push("failed".into());
+            row.extend(std::iter::repeat_n(String::new(), CSV_HEADER.len() - 3));
+            row.push(e.clone());
+        }
+    }
+    row
+}
+
+fn json_of(file: &str, result: &Result<Extraction, String>, format: Format) -> Value {
+    match (result, format) {
+        (Ok(x), Format::Fields) => {
+            json!({ "file": file, "fields": doxin_extract::fields::to_fields(&x.invoice) })
+        }
+        (Ok(x), _) => {
+            let mut v = serde_json::to_value(x).unwrap_or(Value::Null);
+            if let Some(o) = v.as_object_mut() {
+                o.insert("file".into(), file.into());
+            }
+            v
+        }
+        (Err(e), _) => json!({ "file": file, "error": e }),
+    }
+}
+
+pub fn run(files: Vec<PathBuf>, format: Format, opts: ExtractOptions) -> anyhow::Result<ExitCode> {
+    let progress = (files.len() > 1 && std::io::stderr().is_terminal()).then(|| {
+        let bar = indicatif::ProgressBar::new(files.len() as u64);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} {elapsed_precise} {msg}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        bar
+    });
+    let mut out = std::io::stdout().lock();
+    let mut csv = (format == Format::Csv).then(|| csv::Writer::from_writer(Vec::new()));
+    if let Some(w) = csv.as_mut() {
+        w.write_record(CSV_HEADER)?;
+    }
+    let mut failed = 0usize;
+    let mut json_items = Vec::new();
+    for file in &files {
+        let name = file.display().to_string();
+        if let Some(bar) = &progress {
+            bar.set_message(name.clone());
+        }
+        let result = std::fs::read(file)
+            .map_err(|e| format!("cannot read {name}: {e}"))
+            .and_then(|bytes| {
+                doxin_extract::pipeline::extract(&bytes, &opts)
+                    .map_err(|e| format!("{e} [{}]", e.code()))
+            });
+        if let Err(e) = &result {
+            failed += 1;
+            let line = format!("doxin: {name}: {e}");
+            match &progress {
+                Some(bar) => bar.println(line),
+                None => eprintln!("{line}"),
+            }
+        }
+        match csv.as_mut() {
+            Some(w) => w.write_record(csv_row(&name, &result))?,
+            None => json_items.push(json_of(&name, &result, format)),
+        }
+        if let Some(bar) = &progress {
+            bar.inc(1);
+        }
+    }
+    if let Some(bar) = progress {
+        bar.finish_and_clear();
+    }
+    match csv {
+        Some(w) => out.write_all(&w.into_inner()?)?,
+        None => {
+            let value = if json_items.len() == 1 {
+                json_items.remove(0)
+            } else {
+                Value::Array(json_items)
+            };
+            serde_json::to_writer_pretty(&mut out, &value)?;
+            writeln!(out)?;
+        }
+    }
+    Ok(if failed > 0 {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
+}
