@@ -59,7 +59,13 @@ pub struct DocumentScore {
 /// Decimal text such as `"1,234.50"` is not accepted: truth and output both use plain decimals.
 fn as_decimal(v: &Value) -> Option<Decimal> {
     match v {
-        Value::String(s) => Decimal::from_str(s.trim()).ok(),
+        // Receipt truths sometimes keep the currency ("RM41.45", "RM 13.30").
+        Value::String(s) => Decimal::from_str(
+            s.trim()
+                .trim_start_matches(|c: char| c.is_alphabetic() || "$€£¥₹ ".contains(c))
+                .trim_end_matches(|c: char| c.is_alphabetic() || "$€£¥₹ ".contains(c)),
+        )
+        .ok(),
         Value::Number(n) => Decimal::from_str(&n.to_string()).ok(),
         _ => None,
     }
@@ -358,6 +364,8 @@ mod tests {
     fn numbers_compare_numerically_and_text_after_normalisation() {
         assert!(values_agree(&json!("20.0000"), &json!("20")));
         assert!(values_agree(&json!("-7.67"), &json!(-7.67)));
+        assert!(values_agree(&json!("RM 13.30"), &json!("13.3")));
+        assert!(values_agree(&json!("RM41.45"), &json!("41.45")));
         assert!(!values_agree(&json!("7.67"), &json!("7.68")));
         assert!(values_agree(&json!("ACME  GmbH\n"), &json!("acme gmbh")));
         assert!(!values_agree(&json!("2026-01-02"), &json!("2026-02-01")));

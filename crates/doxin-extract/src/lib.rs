@@ -9,7 +9,6 @@
 
 pub mod einvoice;
 mod error;
-pub mod field_confidence;
 pub mod fields;
 pub mod layout;
 pub mod ocr;

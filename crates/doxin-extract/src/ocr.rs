@@ -198,6 +198,9 @@ pub fn parse_tsv(tsv: &str) -> Vec<LayoutPage> {
     }
     for p in &mut pages {
         merge_visual_lines(p);
+        for line in &mut p.lines {
+            join_split_numbers(line);
+        }
     }
     pages.retain(|p| !p.lines.is_empty());
     pages
@@ -229,6 +232,42 @@ fn merge_visual_lines(page: &mut LayoutPage) {
     page.lines = out;
 }
 
+/// OCR often splits an amount at its decimal mark ("68. 87", "68 .87") or reads a space into
+/// it; adjacent fragments that together form `digits[.,]digits` become one word again.
+fn join_split_numbers(line: &mut LayoutLine) {
+    let is_num = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_digit());
+    let mut out: Vec<LayoutWord> = Vec::with_capacity(line.words.len());
+    for w in line.words.drain(..) {
+        if let Some(prev) = out.last_mut() {
+            let gap = w.bbox.x0 - prev.bbox.x1;
+            let height = (prev.bbox.y1 - prev.bbox.y0).max(1.0);
+            let p = prev.text.as_str();
+            let close = gap < 0.8 * height;
+            let ends_with_mark = p.len() >= 2
+                && (p.ends_with('.') || p.ends_with(','))
+                && p[..p.len() - 1]
+                    .chars()
+                    .last()
+                    .is_some_and(|c| c.is_ascii_digit());
+            let starts_with_mark = (w.text.starts_with('.') || w.text.starts_with(','))
+                && is_num(&w.text[1..])
+                && p.chars().last().is_some_and(|c| c.is_ascii_digit());
+            let frac = w.text.trim_end_matches(|c: char| !c.is_ascii_digit());
+            if close
+                && ((ends_with_mark && is_num(frac) && frac.len() <= 2)
+                    || (starts_with_mark && w.text.len() <= 3))
+            {
+                prev.text.push_str(&w.text);
+                prev.bbox = prev.bbox.union(w.bbox);
+                prev.confidence = prev.confidence.min(w.confidence);
+                continue;
+            }
+        }
+        out.push(w);
+    }
+    line.words = out;
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -250,6 +289,30 @@ mod tests {
         assert_eq!(lines, ["TOTAL 9.00", "Thank you"]);
         let w = &pages[0].lines[0].words[0];
         assert!((w.confidence - 0.965).abs() < 1e-6);
+    }
+
+    #[test]
+    fn amounts_split_at_the_decimal_mark_are_joined() {
+        let word = |t: &str, x0: f32| LayoutWord {
+            text: t.into(),
+            bbox: BBox::new(x0, 0.0, x0 + 6.0 * t.len() as f32, 12.0),
+            confidence: 0.9,
+        };
+        let mut line = LayoutLine {
+            words: vec![
+                word("RM", 0.0),
+                word("68.", 20.0),
+                word("87", 42.0),
+                word("Qty", 80.0),
+            ],
+        };
+        join_split_numbers(&mut line);
+        assert_eq!(line.text(), "RM 68.87 Qty");
+        let mut far = LayoutLine {
+            words: vec![word("68.", 0.0), word("87", 200.0)],
+        };
+        join_split_numbers(&mut far);
+        assert_eq!(far.words.len(), 2, "far apart words stay apart");
     }
 
     #[test]

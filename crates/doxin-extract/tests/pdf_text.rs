@@ -259,6 +259,29 @@ fn kerned_words_without_space_characters_are_split_by_geometry() {
 }
 
 #[test]
+fn kerned_words_on_a_rotated_page_are_split_by_geometry() {
+    // On a /Rotate 90 page the text runs up the user space; pdf_oxide reports no advances for
+    // such glyphs, so their extents are estimated. Word gaps from TJ offsets must still show.
+    let pdf = PdfBuilder::new()
+        .page(Page::a4().rotate(90).raw(
+            "BT /F1 10 Tf 0 1 -1 0 100 50 Tm [(Invoice) -300 (Number) -2000 (AV) 80 (ATAR) -250 (total)] TJ ET",
+        ))
+        .build();
+    let doc = layer(&pdf);
+    let p = &doc.pages[0];
+    let words: Vec<&str> = p.words.iter().map(|w| w.text.as_str()).collect();
+    assert_eq!(words, ["Invoice", "Number", "AVATAR", "total"]);
+    assert!(p.words.iter().all(|w| w.horizontal));
+    let b = p.words[0].bbox;
+    assert!(
+        close(b.x0, 50.0, 0.05) && close(b.y1, 100.0 + 0.207 * 10.0, 0.05),
+        "{b:?}"
+    );
+    let width = Font::Helvetica.width("Invoice", 10.0);
+    assert!(close(b.x1 - b.x0, width, 0.5), "{b:?} vs {width}");
+}
+
+#[test]
 fn scaled_text_matrix_gives_the_rendered_size() {
     // Font size 1 scaled by the text matrix to 12 pt.
     let pdf = PdfBuilder::new()

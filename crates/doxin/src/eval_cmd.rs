@@ -33,7 +33,7 @@ pub fn run(
             Ok(x) => {
                 let score = doc.truth.as_ref().map(|truth| {
                     let got = doxin_extract::fields::to_fields(&x.invoice);
-                    let conf = doxin_extract::field_confidence::field_confidences(&x.invoice);
+                    let conf = doxin_extract::fields::field_confidences(&x.invoice);
                     compare_document(truth, &got, &conf)
                 });
                 report.record(

@@ -1,11 +1,10 @@
 //! Bytes to text: byte order marks, the XML declaration's encoding, and the encodings
 //! e-invoices are written in (UTF-8, UTF-16, ISO-8859-1/-15, Windows-1252, US-ASCII).
 //!
-//! One leniency: a document that declares a single-byte encoding but whose bytes are valid
-//! UTF-8 with non-ASCII characters is read as UTF-8. Such files exist (Peruvian SUNAT samples
-//! declare ISO-8859-1 and are written in UTF-8); honouring the declaration would turn every
-//! `í` into `Ã­`. Genuine Latin-1 text is practically never valid UTF-8 once it has a
-//! non-ASCII byte, so the guess is safe.
+//! The declaration governs, as the XML specification says and as every conforming reader
+//! (and so the receiver of an e-invoice) does: a file that declares ISO-8859-1 but was written
+//! in UTF-8 (some Peruvian SUNAT samples) reads as `ArtÃ­culo`, exactly as its recipient's
+//! system would read it. Guessing otherwise would make DoxIn disagree with the legal document.
 
 use std::borrow::Cow;
 
@@ -67,10 +66,6 @@ pub fn decode(bytes: &[u8]) -> Result<Cow<'_, str>, XmlError> {
         single_byte => {
             if bytes.is_ascii() {
                 return utf8(bytes, 0);
-            }
-            if let Ok(s) = std::str::from_utf8(bytes) {
-                // Declared single-byte, written in UTF-8 (see the module docs).
-                return Ok(Cow::Borrowed(s));
             }
             Ok(Cow::Owned(
                 bytes

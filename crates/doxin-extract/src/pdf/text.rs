@@ -530,16 +530,34 @@ fn rows(glyphs: &mut [Glyph]) -> Vec<Row> {
     merged
 }
 
-/// Gives unsized glyphs an extent: up to the next glyph (a space glyph starts exactly where
-/// the previous glyph's advance ends), else 0.6 em.
+/// Gives unsized glyphs (pdf_oxide reports no advance for rotated text) an extent.
+///
+/// A glyph followed by a space glyph ends where the space starts (a space is drawn where the
+/// previous advance ended). Otherwise the advance is estimated from Helvetica's proportions,
+/// scaled by the row's own median ratio of origin distance to Helvetica width, so that a
+/// narrower or wider font is measured by itself and word gaps stand out.
 fn estimate_unsized(glyphs: &mut [Glyph]) {
+    let mut ratios: Vec<f32> = glyphs
+        .windows(2)
+        .filter(|p| !p[0].sized && !p[0].ch.is_whitespace() && !p[1].ch.is_whitespace())
+        .map(|p| (p[1].x0 - p[0].x0) / (helvetica_em(p[0].ch) * p[0].size))
+        .filter(|r| r.is_finite() && *r > 0.3 && *r < 3.0)
+        .collect();
+    // Most pairs are inside words: the lower half is free of word gaps.
+    ratios.sort_by(f32::total_cmp);
+    let ratio = ratios
+        .get(ratios.len() / 3)
+        .copied()
+        .unwrap_or(1.0)
+        .clamp(0.6, 1.6);
     for i in 0..glyphs.len() {
         if glyphs[i].sized || glyphs[i].ch.is_whitespace() {
             continue;
         }
         let g = glyphs[i];
-        let mut x1 = g.x0 + 0.6 * g.size;
+        let mut x1 = g.x0 + ratio * helvetica_em(g.ch) * g.size;
         if let Some(next) = glyphs.get(i + 1)
+            && next.ch.is_whitespace()
             && next.x0 > g.x0
             && next.x0 - g.x0 < 1.2 * g.size
         {
@@ -547,6 +565,27 @@ fn estimate_unsized(glyphs: &mut [Glyph]) {
         }
         glyphs[i].x1 = x1;
     }
+}
+
+/// Helvetica's advance width in em (AFM), the estimate for glyphs without a known advance.
+fn helvetica_em(c: char) -> f32 {
+    const W: [u16; 95] = [
+        278, 278, 355, 556, 556, 889, 667, 222, 333, 333, 389, 584, 278, 333, 278, 278, 556, 556,
+        556, 556, 556, 556, 556, 556, 556, 556, 278, 278, 584, 584, 584, 556, 1015, 667, 667, 722,
+        722, 667, 611, 778, 722, 278, 500, 667, 556, 833, 722, 778, 667, 778, 722, 667, 611, 722,
+        667, 944, 667, 667, 611, 278, 278, 278, 469, 556, 222, 556, 556, 500, 556, 556, 278, 556,
+        556, 222, 222, 500, 222, 833, 556, 556, 556, 556, 333, 500, 278, 556, 500, 722, 500, 500,
+        500, 334, 260, 334, 584,
+    ];
+    let i = c as u32;
+    let units = if (32..127).contains(&i) {
+        W[(i - 32) as usize]
+    } else if c.is_uppercase() {
+        700
+    } else {
+        556
+    };
+    f32::from(units) / 1000.0
 }
 
 /// Whether any glyph of `a` overlaps any glyph of `b` horizontally (both sorted by `x0`).
@@ -586,11 +625,13 @@ fn words_of(row: &Row, dir: u8) -> Vec<Word> {
             if duplicate {
                 continue;
             }
-            let split = if prev.sized && g.sized {
-                g.x0 - prev.x1 > WORD_BREAK * size
+            // Estimated extents (unsized glyphs) need a wider margin than measured ones.
+            let threshold = if prev.sized && g.sized {
+                WORD_BREAK
             } else {
-                g.x0 - prev.x0 > 1.2 * size
+                2.0 * WORD_BREAK
             };
+            let split = g.x0 - prev.x1 > threshold * size;
             if split {
                 words.push(make_word(&current, dir));
                 current.clear();

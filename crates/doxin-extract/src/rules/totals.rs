@@ -118,9 +118,13 @@ pub(crate) fn read_totals(ctx: &Ctx<'_>, inv: &mut Invoice) {
     let line_total = collect(ctx, &[LabelKind::LineTotal]);
     let allowances = collect(ctx, &[LabelKind::AllowanceTotal]);
     let charges = collect(ctx, &[LabelKind::ChargeTotal]);
-    // Several VAT rates: their sum is a candidate too.
-    if tax.len() >= 2 {
-        let sum: Decimal = tax.iter().map(|t| t.value).sum();
+    // Several VAT rates: their sum is a candidate too (a summary repeating the same amount is
+    // not a second rate).
+    let mut distinct: Vec<Decimal> = tax.iter().map(|t| t.value).collect();
+    distinct.sort();
+    distinct.dedup();
+    if distinct.len() >= 2 {
+        let sum: Decimal = distinct.iter().sum();
         let first = tax[0].clone();
         tax.push(Amount {
             value: sum,
@@ -187,10 +191,30 @@ pub(crate) fn read_totals(ctx: &Ctx<'_>, inv: &mut Invoice) {
             }
         }
     }
-    let Some((_, g, n, t, reconciled)) = best else {
+    let Some((_, mut g, n, t, mut reconciled)) = best else {
         return;
     };
-    let conf = if reconciled { 0.96 } else { 0.7 };
+    if g.is_none() && n.is_none() && t.is_none() {
+        // No labelled total at all (a receipt with a misread "TOTAL"): the largest amount in
+        // the lower part of the document that is not cash given or change, with low confidence.
+        g = largest_amount_below(ctx, 0.35);
+    }
+    // Net and tax found but no labelled gross (a misread "TOTAL"): an amount elsewhere that
+    // equals their sum is the gross.
+    if g.is_none()
+        && let (Some(n), Some(t)) = (&n, &t)
+        && let Some(found) = any_amount_equal(ctx, n.value + t.value)
+    {
+        g = Some(found);
+        reconciled = true;
+    }
+    let conf = if reconciled {
+        0.96
+    } else if g.as_ref().is_some_and(|g| g.weight < 0.5) {
+        0.45
+    } else {
+        0.7
+    };
     let wrap = |a: &Amount, c: f32| ctx.value(a.value, &a.raw, a.seg, c);
     let mut gross_v = g.as_ref().map(|a| wrap(a, conf));
     let mut net_v = n.as_ref().map(|a| wrap(a, conf));
@@ -255,6 +279,76 @@ pub(crate) fn read_totals(ctx: &Ctx<'_>, inv: &mut Invoice) {
     inv.totals.tax_exclusive_amount = net_v;
     inv.totals.tax_amount = tax_v;
     inv.totals.payable_amount = payable;
+}
+
+/// Words on lines that show money handed over rather than owed.
+const PAYMENT_WORDS: &[&str] = &[
+    "cash",
+    "change",
+    "tendered",
+    "tender",
+    "paid",
+    "card",
+    "visa",
+    "mastercard",
+    "rounding",
+];
+
+/// The largest decimal amount below `from` (a fraction of the page height) on the first page.
+fn largest_amount_below(ctx: &Ctx<'_>, from: f32) -> Option<Amount> {
+    let page = ctx.layout.pages.first()?;
+    let limit = page.height * from;
+    let mut best: Option<Amount> = None;
+    for (i, s) in ctx.segs.iter().enumerate() {
+        if s.page != page.number || s.seg.bbox.y0 < limit {
+            continue;
+        }
+        // Skip amounts on payment lines.
+        let line_text: String = ctx
+            .segs
+            .iter()
+            .filter(|t| t.page == s.page && t.line == s.line)
+            .map(|t| t.seg.text.to_lowercase())
+            .collect::<Vec<_>>()
+            .join(" ");
+        if PAYMENT_WORDS.iter().any(|w| line_text.contains(w)) {
+            continue;
+        }
+        for raw in split_amount_tokens(&s.seg.text) {
+            if let Some(v) = parse_amount(&raw, ctx.mark).filter(|_| has_decimals(&raw, ctx.mark))
+                && v > Decimal::ZERO
+                && best.as_ref().is_none_or(|b| v > b.value)
+            {
+                best = Some(Amount {
+                    value: v,
+                    seg: i,
+                    raw,
+                    weight: 0.3,
+                    line: (s.page, s.line),
+                });
+            }
+        }
+    }
+    best
+}
+
+/// The last amount anywhere in the document equal to `value`.
+fn any_amount_equal(ctx: &Ctx<'_>, value: Decimal) -> Option<Amount> {
+    ctx.segs.iter().enumerate().rev().find_map(|(i, s)| {
+        split_amount_tokens(&s.seg.text)
+            .into_iter()
+            .find_map(|raw| {
+                parse_amount(&raw, ctx.mark)
+                    .filter(|v| has_decimals(&raw, ctx.mark) && near(*v, value))
+                    .map(|v| Amount {
+                        value: v,
+                        seg: i,
+                        raw,
+                        weight: 0.5,
+                        line: (s.page, s.line),
+                    })
+            })
+    })
 }
 
 /// A value computed from another, pointing at the evidence it came from.
