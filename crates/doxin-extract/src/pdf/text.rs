@@ -89,7 +89,7 @@ impl TextPage {
 
     /// The page as layout text: one text line per line, words placed on a character grid so
     /// columns line up (see [`Line::text_with_gaps`]); a blank line where the vertical gap
-    /// between two lines is larger than a typical line height.
+    /// between two lines is larger than 1.3 typical line heights (a paragraph or block break).
     pub fn layout_text(&self) -> String {
         let origin = self.grid_origin();
         let line_height = self.typical_line_height();
@@ -97,7 +97,7 @@ impl TextPage {
         let mut prev_bottom: Option<f32> = None;
         for line in &self.lines {
             if let Some(bottom) = prev_bottom
-                && line.bbox.y0 - bottom > line_height
+                && line.bbox.y0 - bottom > 1.3 * line_height
             {
                 out.push('\n');
             }
@@ -534,8 +534,9 @@ fn rows(glyphs: &mut [Glyph]) -> Vec<Row> {
 ///
 /// A glyph followed by a space glyph ends where the space starts (a space is drawn where the
 /// previous advance ended). Otherwise the advance is estimated from Helvetica's proportions,
-/// scaled by the row's own median ratio of origin distance to Helvetica width, so that a
-/// narrower or wider font is measured by itself and word gaps stand out.
+/// scaled by the row's own ratio of origin distance to Helvetica width (its lower third, which
+/// pairs inside words dominate), so a narrower or wider font is measured by itself and word
+/// gaps stand out.
 fn estimate_unsized(glyphs: &mut [Glyph]) {
     let mut ratios: Vec<f32> = glyphs
         .windows(2)
@@ -543,7 +544,6 @@ fn estimate_unsized(glyphs: &mut [Glyph]) {
         .map(|p| (p[1].x0 - p[0].x0) / (helvetica_em(p[0].ch) * p[0].size))
         .filter(|r| r.is_finite() && *r > 0.3 && *r < 3.0)
         .collect();
-    // Most pairs are inside words: the lower half is free of word gaps.
     ratios.sort_by(f32::total_cmp);
     let ratio = ratios
         .get(ratios.len() / 3)

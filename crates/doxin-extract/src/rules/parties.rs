@@ -179,6 +179,8 @@ fn party_lines(ctx: &Ctx<'_>, hit: &Hit) -> Vec<(usize, String)> {
     }
     // The value column of the last address key line.
     let mut value_x: Option<f32> = None;
+    // A lone value-column line waiting for the key line below it.
+    let mut pending: Option<(usize, (f32, String))> = None;
     let mut last_y = head.seg.bbox.y1;
     let mut j = hit.at + 1;
     while j < ctx.segs.len() {
@@ -224,8 +226,17 @@ fn party_lines(ctx: &Ctx<'_>, hit: &Hit) -> Vec<(usize, String)> {
                         Some((k, inline.trim().to_string()))
                     };
                     value_x = None;
+                    let above = pending.take();
                     if let Some((v, text)) = value {
                         if NAME_KEYS.contains(&key.as_str()) {
+                            // A long name wraps around its key: the value-column line right
+                            // above belongs to it.
+                            let text = match above {
+                                Some((_, a)) if (ctx.segs[v].seg.bbox.x0 - a.0).abs() < 15.0 => {
+                                    format!("{}\n{text}", a.1)
+                                }
+                                _ => text,
+                            };
                             name = Some((v, text));
                         } else if ADDRESS_KEYS.contains(&key.as_str()) {
                             value_x = Some(ctx.segs[v].seg.bbox.x0);
@@ -239,6 +250,10 @@ fn party_lines(ctx: &Ctx<'_>, hit: &Hit) -> Vec<(usize, String)> {
                 last_y = ctx.segs[k].seg.bbox.y1;
             }
             None => {
+                if line.len() == 1 {
+                    let only = &ctx.segs[line[0]];
+                    pending = Some((line[0], (only.seg.bbox.x0, only.seg.text.clone())));
+                }
                 // A continuation of the address value in its column.
                 if let Some(vx) = value_x
                     && let Some(&k) = line
@@ -479,7 +494,10 @@ fn guess_seller_name(ctx: &Ctx<'_>, inv: &mut Invoice, buyer_block: &[usize]) {
         .iter()
         .find(|&&j| has_legal_form(&ctx.segs[j].seg.text))
     {
-        let t = ctx.segs[j].seg.text.trim().to_string();
+        let mut t = ctx.segs[j].seg.text.trim().to_string();
+        if let Some(above) = line_above(ctx, j) {
+            t = format!("{above}\n{t}");
+        }
         let mut lines = vec![(j, t)];
         lines.extend(following_lines(ctx, j));
         fill_party(ctx, &lines, &mut inv.seller, 0.75);
@@ -491,6 +509,22 @@ fn guess_seller_name(ctx: &Ctx<'_>, inv: &mut Invoice, buyer_block: &[usize]) {
         lines.extend(following_lines(ctx, j));
         fill_party(ctx, &lines, &mut inv.seller, 0.5);
     }
+}
+
+/// The name line right above a company line ("MVM Musterhafter" over "Versicherungsverein
+/// Musterstadt a.G."): same column, adjacent, letters only, not a label or title.
+fn line_above(ctx: &Ctx<'_>, j: usize) -> Option<String> {
+    let s = &ctx.segs[j];
+    let h = (s.seg.bbox.y1 - s.seg.bbox.y0).max(6.0);
+    let (k, above) = ctx.segs.iter().enumerate().take(j).rev().find(|(_, t)| {
+        t.page == s.page && t.line + 1 == s.line && (t.seg.bbox.x0 - s.seg.bbox.x0).abs() < 8.0
+    })?;
+    let ok = s.seg.bbox.y0 - above.seg.bbox.y1 < 0.8 * h
+        && !above.seg.text.chars().any(|c| c.is_ascii_digit())
+        && !ctx.hits.iter().any(|hit| hit.at == k)
+        && !is_title(&above.seg.text)
+        && !has_legal_form(&above.seg.text);
+    ok.then(|| above.seg.text.trim().to_string())
 }
 
 /// Address lines under a name found without a label.

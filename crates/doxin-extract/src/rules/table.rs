@@ -7,7 +7,7 @@ use doxin_model::{BBox, Decimal, InvoiceLine};
 use super::Ctx;
 use super::labels::{LabelKind, match_label, norm};
 use super::numbers::{has_decimals, parse_amount};
-use crate::layout::LayoutLine;
+use crate::layout::{LayoutLine, LayoutWord};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Col {
@@ -291,7 +291,81 @@ pub(crate) fn read_lines(ctx: &Ctx<'_>) -> Vec<InvoiceLine> {
             i += n + consumed.max(1);
         }
     }
+    if items.is_empty() {
+        items = headerless_items(ctx);
+    }
     items
+}
+
+/// Items listed without a header ("Privathaftpflicht .... 50,00 €"): the run of lines right
+/// above the first total label, each with text on the left and one amount on the right edge,
+/// accepted only if their amounts add up to that total.
+fn headerless_items(ctx: &Ctx<'_>) -> Vec<InvoiceLine> {
+    for page in &ctx.layout.pages {
+        let lines = &page.lines;
+        let Some(total_at) = lines.iter().position(|l| is_totals_line(l).is_some()) else {
+            continue;
+        };
+        let total_nums = numbers_of(ctx, &lines[total_at]);
+        let Some(total) = total_nums.iter().rev().find(|n| n.decimals) else {
+            continue;
+        };
+        let mut rows: Vec<(usize, Num)> = Vec::new();
+        for k in (0..total_at).rev() {
+            let nums = numbers_of(ctx, &lines[k]);
+            let amounts: Vec<&Num> = nums.iter().filter(|n| n.decimals && !n.percent).collect();
+            let right_aligned = amounts
+                .last()
+                .is_some_and(|a| (a.bbox.x1 - total.bbox.x1).abs() < 25.0);
+            let has_text = lines[k]
+                .words
+                .first()
+                .is_some_and(|w| w.text.chars().any(char::is_alphabetic));
+            if amounts.len() != 1 || !right_aligned || !has_text {
+                break;
+            }
+            rows.push((k, amounts[0].clone()));
+        }
+        if rows.is_empty() {
+            continue;
+        }
+        let sum: Decimal = rows.iter().map(|(_, n)| n.value).sum();
+        if (sum - total.value).abs() > Decimal::new(1, 2) {
+            continue;
+        }
+        rows.reverse();
+        return rows
+            .into_iter()
+            .map(|(k, n)| {
+                let line = &lines[k];
+                let text: Vec<&LayoutWord> = line
+                    .words
+                    .iter()
+                    .take(n.word)
+                    .filter(|w| !matches!(w.text.as_str(), "€" | "$" | "£"))
+                    .collect();
+                let desc = text
+                    .iter()
+                    .map(|w| w.text.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                let desc_box = text.iter().map(|w| w.bbox).reduce(BBox::union);
+                InvoiceLine {
+                    description: desc_box
+                        .map(|b| ctx.value_at(desc.clone(), &desc, page.number, b, 0.75)),
+                    line_amount: Some(ctx.value_at(
+                        n.value,
+                        &line.words[n.word].text,
+                        page.number,
+                        n.bbox,
+                        0.85,
+                    )),
+                    ..InvoiceLine::default()
+                }
+            })
+            .collect();
+    }
+    Vec::new()
 }
 
 fn read_rows(
@@ -320,6 +394,10 @@ fn read_rows(
         .map(|c| c.x0)
         .fold(f32::INFINITY, f32::min);
     let has_description_col = cols.iter().any(|c| c.col == Col::Description);
+    let description_x0 = cols
+        .iter()
+        .find(|c| c.col == Col::Description)
+        .map_or(f32::NEG_INFINITY, |c| c.x0);
     let mut can_continue = false;
     let mut last_bottom = 0.0f32;
     let mut consumed = 0;
@@ -459,6 +537,23 @@ fn read_rows(
                 can_continue = false;
                 continue;
             }
+            // A line opening with the position number ("1  Wir erlauben uns …") is the item's
+            // note, not its description: it gives the position and ends the description.
+            let first = &line.words[0];
+            let pos_marker = first.text.chars().all(|c| c.is_ascii_digit())
+                && first.text.len() <= 3
+                && cols.iter().any(|c| c.col == Col::Position)
+                && nearest(cols, first.bbox, &ALL_TEXT_COLS) == Some(Col::Position);
+            if pos_marker {
+                if let Some(last) = items.last_mut()
+                    && last.id.is_none()
+                {
+                    last.id =
+                        Some(ctx.value_at(first.text.clone(), &first.text, page, first.bbox, 0.7));
+                }
+                can_continue = false;
+                continue;
+            }
             // Only words in the description column continue a description; key-value notes
             // ("Bruttopreis :9,90"), codes and GTINs in other columns do not.
             let extra: Vec<&str> = line
@@ -466,6 +561,7 @@ fn read_rows(
                 .iter()
                 .filter(|w| {
                     w.bbox.x0 < first_numeric_x - 2.0
+                        && w.bbox.x0 >= description_x0 - 20.0
                         && (!has_description_col
                             || nearest(cols, w.bbox, &ALL_TEXT_COLS) == Some(Col::Description))
                 })
@@ -480,7 +576,13 @@ fn read_rows(
                 && let Some(last) = items.last_mut()
                 && let Some(d) = last.description.as_mut()
             {
-                d.value = format!("{}\n{}", d.value, extra.join(" "));
+                // A word broken at a hyphen or slash continues without a line break.
+                let sep = if d.value.ends_with('-') || d.value.ends_with('/') {
+                    ""
+                } else {
+                    "\n"
+                };
+                d.value = format!("{}{sep}{}", d.value, extra.join(" "));
                 if let Some(b) = d.bbox {
                     d.bbox = Some(b.union(lb));
                 }
