@@ -86,6 +86,24 @@ fn display(v: &Value) -> String {
     }
 }
 
+/// Names compare without punctuation: "SDN. BHD." is "SDN BHD", "{SP}" is "(SP)".
+fn normalize_name(s: &str) -> String {
+    let spaced: String = s
+        .chars()
+        .map(|c| if c.is_alphanumeric() { c } else { ' ' })
+        .collect();
+    normalize_text(&spaced)
+}
+
+/// Whether the value at `path` agrees with the truth; names ignore punctuation.
+pub fn field_agrees(path: &str, expected: &Value, got: &Value) -> bool {
+    let is_name = path.ends_with(".name") || path.ends_with(".trading_name");
+    match (is_name, expected, got) {
+        (true, Value::String(a), Value::String(b)) => normalize_name(a) == normalize_name(b),
+        _ => values_agree(expected, got),
+    }
+}
+
 /// Whether two leaf values agree: numerically when both are numbers, else as normalised text.
 pub fn values_agree(expected: &Value, got: &Value) -> bool {
     if let (Some(a), Some(b)) = (as_decimal(expected), as_decimal(got)) {
@@ -166,7 +184,7 @@ fn score_leaf(
     confidence: Option<f32>,
 ) -> FieldResult {
     let outcome = match got {
-        Some(g) if values_agree(expected, g) => FieldOutcome::Correct,
+        Some(g) if field_agrees(&path, expected, g) => FieldOutcome::Correct,
         Some(g) => FieldOutcome::Wrong {
             expected: display(expected),
             got: display(g),
@@ -390,6 +408,25 @@ mod tests {
             &HashMap::new(),
         );
         assert!(!s.fields[0].is_correct());
+    }
+
+    #[test]
+    fn names_ignore_punctuation_but_other_fields_do_not() {
+        assert!(field_agrees(
+            "seller.name",
+            &json!("BEMED (SP) SDN BHD"),
+            &json!("BEMED {SP} SDN. BHD.")
+        ));
+        assert!(!field_agrees(
+            "seller.name",
+            &json!("BEMED SDN BHD"),
+            &json!("BEMEX SDN BHD")
+        ));
+        assert!(!field_agrees(
+            "invoice_id",
+            &json!("INV/2023/1"),
+            &json!("INV 2023 1")
+        ));
     }
 
     #[test]

@@ -484,16 +484,24 @@ fn guess_seller_name(ctx: &Ctx<'_>, inv: &mut Invoice, buyer_block: &[usize]) {
         .filter(|(j, s)| {
             s.page == 1
                 && !in_block(buyer_block, *j)
-                && s.seg.text.chars().filter(|c| c.is_alphabetic()).count() >= 2
+                && looks_like_a_name(&s.seg.text, s.seg.confidence)
                 && !is_title(&s.seg.text)
                 && !ctx.hits.iter().any(|h| h.at == *j)
         })
         .map(|(j, _)| j)
         .collect();
-    if let Some(&j) = candidates
+    // A company line near the top is the letterhead; one in the footer may be anybody's.
+    let page_h = ctx.layout.pages.first().map_or(f32::MAX, |p| p.height);
+    let top = |j: usize| ctx.segs[j].seg.bbox.y0 < 0.4 * page_h;
+    let legal = candidates
         .iter()
-        .find(|&&j| has_legal_form(&ctx.segs[j].seg.text))
-    {
+        .copied()
+        .filter(|&j| has_legal_form(&ctx.segs[j].seg.text));
+    let best = legal
+        .clone()
+        .find(|&j| top(j))
+        .or_else(|| legal.clone().next());
+    if let Some(j) = best {
         let mut t = ctx.segs[j].seg.text.trim().to_string();
         if let Some(above) = line_above(ctx, j) {
             t = format!("{above}\n{t}");
@@ -509,6 +517,13 @@ fn guess_seller_name(ctx: &Ctx<'_>, inv: &mut Invoice, buyer_block: &[usize]) {
         lines.extend(following_lines(ctx, j));
         fill_party(ctx, &lines, &mut inv.seller, 0.5);
     }
+}
+
+/// Whether a line can be a name: mostly letters (OCR noise is not), read with some confidence.
+fn looks_like_a_name(text: &str, confidence: f32) -> bool {
+    let visible: Vec<char> = text.chars().filter(|c| !c.is_whitespace()).collect();
+    let letters = visible.iter().filter(|c| c.is_alphabetic()).count();
+    letters >= 4 && letters * 10 >= visible.len() * 6 && confidence >= 0.45
 }
 
 /// The name line right above a company line ("MVM Musterhafter" over "Versicherungsverein
