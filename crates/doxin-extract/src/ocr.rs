@@ -55,7 +55,15 @@ pub fn ocr_image(image: &[u8], opts: &OcrOptions) -> Result<Vec<LayoutPage>, Ext
     }
     let psm = opts.page_segmentation.min(13).to_string();
     let mut child = Command::new(&opts.program)
-        .args(["stdin", "stdout", "-l", &opts.languages, "--psm", &psm, "tsv"])
+        .args([
+            "stdin",
+            "stdout",
+            "-l",
+            &opts.languages,
+            "--psm",
+            &psm,
+            "tsv",
+        ])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
