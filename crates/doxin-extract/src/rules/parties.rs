@@ -9,6 +9,10 @@ use super::{Ctx, Hit};
 /// Legal-form words: a line holding one is very likely a company name.
 const LEGAL_FORMS: &[&str] = &[
     "gmbh",
+    "bhd",
+    "sdn",
+    "enterprise",
+    "trading",
     "ag",
     "kg",
     "ohg",
@@ -123,9 +127,37 @@ pub(crate) fn country_code(text: &str) -> Option<&'static str> {
 }
 
 fn has_legal_form(text: &str) -> bool {
-    // Dots join ("G.m.b.H." is "gmbh", "S.A." is "sa").
-    let joined: String = text.chars().filter(|c| *c != '.').collect();
-    norm(&joined).split(' ').any(|w| LEGAL_FORMS.contains(&w))
+    // Dots join ("G.m.b.H." is "gmbh", "S.A." is "sa"). The form ends a company name
+    // ("Stuhlwerk GmbH", "SUN WONG KUT SDN BHD"); "Amt Inc. GST" in a table header is not one.
+    let joined: String = strip_registration(text)
+        .chars()
+        .filter(|c| *c != '.')
+        .collect();
+    let n = norm(&joined);
+    let words: Vec<&str> = n.split(' ').filter(|w| !w.is_empty()).collect();
+    words.len() >= 2 && words.last().is_some_and(|w| LEGAL_FORMS.contains(w))
+}
+
+/// A company name without a trailing registration number: "AMANO MALAYSIA SDN BHD
+/// (682288-V)" names "AMANO MALAYSIA SDN BHD".
+pub(crate) fn strip_registration(text: &str) -> &str {
+    let t = text.trim().trim_end_matches([',', ';']);
+    if let Some(open) = t.rfind('(')
+        && t[open..].chars().filter(char::is_ascii_digit).count() >= 4
+    {
+        return t[..open].trim_end();
+    }
+    t
+}
+
+/// Words that make a line something other than a party's name.
+const NOT_NAME_WORDS: &[&str] = &[
+    "invoice", "receipt", "rechnung", "facture", "factura", "fattura", "factuur", "welcome",
+    "thank", "order", "bill", "table", "cashier", "page", "seite",
+];
+
+fn is_not_name(text: &str) -> bool {
+    norm(text).split(' ').any(|w| NOT_NAME_WORDS.contains(&w))
 }
 
 fn is_title(text: &str) -> bool {
@@ -278,7 +310,11 @@ fn fill_party(ctx: &Ctx<'_>, lines: &[(usize, String)], party: &mut Party, confi
     let Some((seg, name)) = iter.next() else {
         return;
     };
-    party.name = Some(ctx.value(name.trim().to_string(), name, *seg, confidence));
+    let mut clean = strip_registration(name).to_string();
+    if ctx.source == doxin_model::Source::Ocr {
+        clean = fix_ocr_legal_form(&clean);
+    }
+    party.name = Some(ctx.value(clean, name, *seg, confidence));
     let mut street_lines: Vec<(usize, String)> = Vec::new();
     for (seg, text) in iter {
         let t = text.trim();
@@ -486,6 +522,7 @@ fn guess_seller_name(ctx: &Ctx<'_>, inv: &mut Invoice, buyer_block: &[usize]) {
                 && !in_block(buyer_block, *j)
                 && looks_like_a_name(&s.seg.text, s.seg.confidence)
                 && !is_title(&s.seg.text)
+                && !is_not_name(&s.seg.text)
                 && !ctx.hits.iter().any(|h| h.at == *j)
         })
         .map(|(j, _)| j)
@@ -517,6 +554,24 @@ fn guess_seller_name(ctx: &Ctx<'_>, inv: &mut Invoice, buyer_block: &[usize]) {
         lines.extend(following_lines(ctx, j));
         fill_party(ctx, &lines, &mut inv.seller, 0.5);
     }
+}
+
+/// OCR reads "SDN BHD" (Malaysian Sendirian Berhad) as "SON BHD" or "SDN. BHD": put back
+/// the only spelling that exists.
+fn fix_ocr_legal_form(name: &str) -> String {
+    let words: Vec<&str> = name.split_whitespace().collect();
+    let mut out: Vec<String> = words.iter().map(|w| w.to_string()).collect();
+    for i in 0..words.len().saturating_sub(1) {
+        let next = norm(words[i + 1]);
+        if next == "bhd" && matches!(norm(words[i]).as_str(), "son" | "sdn" | "sdm" | "scn") {
+            out[i] = if words[i].chars().any(char::is_lowercase) {
+                "Sdn".into()
+            } else {
+                "SDN".into()
+            };
+        }
+    }
+    out.join(" ")
 }
 
 /// Whether a line can be a name: mostly letters (OCR noise is not), read with some confidence.
@@ -598,5 +653,19 @@ mod tests {
         assert!(is_title("INVOICE"));
         assert!(is_title("Tax Invoice"));
         assert!(!is_title("Invoiced goods ltd"));
+        assert!(!has_legal_form("UNITAmt Exc. Amt Inc. GST"));
+        assert!(has_legal_form("AMANO MALAYSIA SDN BHD (682288-V )"));
+        assert_eq!(
+            strip_registration("AMANO MALAYSIA SDN BHD (682288-V )"),
+            "AMANO MALAYSIA SDN BHD"
+        );
+        assert_eq!(
+            strip_registration("BEMED (SP) SDN BHD"),
+            "BEMED (SP) SDN BHD"
+        );
+        assert_eq!(
+            fix_ocr_legal_form("SUN WONG KUT SON BHD"),
+            "SUN WONG KUT SDN BHD"
+        );
     }
 }
