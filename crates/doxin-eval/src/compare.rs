@@ -224,6 +224,15 @@ pub fn raw_date_readings(raw: &str) -> Vec<String> {
             out.push(format!("{y:04}-{m:02}-{d:02}"));
         }
     };
+    // Compact forms: "20180304" (year first) or "25032018" (day first).
+    if let [n] = nums.as_slice()
+        && (10_000_000..=99_999_999).contains(n)
+    {
+        let (a, b, c) = (n / 10_000, n / 100 % 100, n % 100);
+        push(a, b, c);
+        push(n % 10_000, n / 10_000 % 100, n / 1_000_000);
+        return out;
+    }
     match (month_word, nums.as_slice()) {
         (Some(m), [d, y, ..]) => push(year(*y), m, *d),
         (None, [a, b, c, ..]) if *a > 31 => push(*a, *b, *c),
@@ -395,6 +404,9 @@ mod tests {
         assert!(raw_date_readings("12-01-19").contains(&"2019-01-12".to_string()));
         assert!(raw_date_readings("03 Jan 2018").contains(&"2018-01-03".to_string()));
         assert!(raw_date_readings("2018-06-01").contains(&"2018-06-01".to_string()));
+        assert!(raw_date_readings("20180304").contains(&"2018-03-04".to_string()));
+        assert!(raw_date_readings("25032018").contains(&"2018-03-25".to_string()));
+        assert!(raw_date_readings("(06/12/2016)").contains(&"2016-12-06".to_string()));
         let truth = json!({"issue_date_raw": "25/12/2018"});
         let s = compare_document(
             &truth,

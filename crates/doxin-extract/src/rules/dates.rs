@@ -215,6 +215,8 @@ pub fn find_date(text: &str, order: DateOrder) -> Option<(NaiveDate, std::ops::R
         .collect();
     for (i, &(start, w)) in words.iter().enumerate() {
         let clean = w.trim_matches(|c: char| matches!(c, ',' | ';' | ':' | '(' | ')'));
+        // A label glued to its date by OCR: "Date:07-06-16".
+        let clean = clean.rsplit_once(':').map_or(clean, |(_, after)| after);
         if let Some(d) = parse_numeric_date(clean, order) {
             return Some((d, start..start + w.len()));
         }
@@ -348,6 +350,10 @@ mod tests {
             assert_eq!(find_date(text, o).map(|(x, _)| x), Some(want), "{text}");
         }
         assert_eq!(find_date("no date here 12 34", o), None);
+        assert_eq!(
+            find_date("Date:07-06-16 10:21", o).map(|(x, _)| x),
+            Some(d(2016, 6, 7))
+        );
     }
 
     #[test]
