@@ -5,7 +5,7 @@
 use doxin_model::{Decimal, Extracted, Invoice};
 
 use super::labels::LabelKind;
-use super::numbers::{has_decimals, parse_amount};
+use super::numbers::{DecimalMark, has_decimals, parse_amount};
 use super::{Ctx, Hit};
 
 #[derive(Debug, Clone)]
@@ -33,7 +33,7 @@ fn amounts_for(ctx: &Ctx<'_>, hit: &Hit) -> Option<Amount> {
     );
     let mut found: Option<Amount> = None;
     for (seg, text) in &on_line {
-        for raw in split_amount_tokens(text) {
+        for raw in split_amount_tokens(text, ctx.mark) {
             if let Some(v) = parse_amount(&raw, ctx.mark).filter(|_| has_decimals(&raw, ctx.mark)) {
                 found = Some(Amount {
                     value: v,
@@ -50,7 +50,7 @@ fn amounts_for(ctx: &Ctx<'_>, hit: &Hit) -> Option<Amount> {
     }
     for b in ctx.below(hit.at, 1) {
         let text = &ctx.segs[b].seg.text;
-        for raw in split_amount_tokens(text) {
+        for raw in split_amount_tokens(text, ctx.mark) {
             if let Some(v) = parse_amount(&raw, ctx.mark).filter(|_| has_decimals(&raw, ctx.mark)) {
                 return Some(Amount {
                     value: v,
@@ -66,7 +66,7 @@ fn amounts_for(ctx: &Ctx<'_>, hit: &Hit) -> Option<Amount> {
 }
 
 /// Tokens that may be amounts, with a currency sign joined to the number after it.
-fn split_amount_tokens(text: &str) -> Vec<String> {
+fn split_amount_tokens(text: &str, mark: DecimalMark) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     let mut pending_sign: Option<&str> = None;
     for w in text.split_whitespace() {
@@ -78,10 +78,41 @@ fn split_amount_tokens(text: &str) -> Vec<String> {
             continue;
         }
         if w.ends_with('%') {
+            // "19 %": the number before a lone percent sign is a rate, not an amount.
+            if w == "%"
+                && out
+                    .last()
+                    .is_some_and(|p| p.bytes().all(|b| b.is_ascii_digit()))
+            {
+                out.pop();
+            }
             pending_sign = None;
             continue;
         }
         let t = w.trim_matches(|c: char| matches!(c, ':' | '(' | ')' | '*'));
+        // "6 760,08": a space groups thousands (French style); join "6" and "760,08" when
+        // the second part is exactly three digits before this document's decimal mark.
+        let decimal = match mark {
+            DecimalMark::Point => '.',
+            DecimalMark::Comma => ',',
+        };
+        if let Some(prev) = out.last_mut()
+            && pending_sign.is_none()
+            && t.split_once(decimal).is_some_and(|(int, frac)| {
+                int.len() == 3
+                    && int.bytes().all(|b| b.is_ascii_digit())
+                    && (1..=2).contains(&frac.len())
+                    && frac.bytes().all(|b| b.is_ascii_digit())
+            })
+            && {
+                let digits = prev.trim_start_matches(|c: char| !c.is_ascii_digit());
+                (1..=3).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit())
+            }
+        {
+            prev.push(' ');
+            prev.push_str(t);
+            continue;
+        }
         out.push(match pending_sign.take() {
             Some(s) => format!("{s} {t}"),
             None => t.to_string(),
@@ -314,7 +345,7 @@ fn largest_amount_below(ctx: &Ctx<'_>, from: f32) -> Option<Amount> {
         if PAYMENT_WORDS.iter().any(|w| line_text.contains(w)) {
             continue;
         }
-        for raw in split_amount_tokens(&s.seg.text) {
+        for raw in split_amount_tokens(&s.seg.text, ctx.mark) {
             if let Some(v) = parse_amount(&raw, ctx.mark).filter(|_| has_decimals(&raw, ctx.mark))
                 && v > Decimal::ZERO
                 && best.as_ref().is_none_or(|b| v > b.value)
@@ -335,7 +366,7 @@ fn largest_amount_below(ctx: &Ctx<'_>, from: f32) -> Option<Amount> {
 /// The last amount anywhere in the document equal to `value`.
 fn any_amount_equal(ctx: &Ctx<'_>, value: Decimal) -> Option<Amount> {
     ctx.segs.iter().enumerate().rev().find_map(|(i, s)| {
-        split_amount_tokens(&s.seg.text)
+        split_amount_tokens(&s.seg.text, ctx.mark)
             .into_iter()
             .find_map(|raw| {
                 parse_amount(&raw, ctx.mark)
@@ -360,5 +391,26 @@ fn derived(value: Decimal, from: &Extracted<Decimal>, confidence: f32) -> Extrac
         page: from.page,
         bbox: from.bbox,
         source: from.source,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn space_grouped_thousands_are_one_amount() {
+        let t = split_amount_tokens("Total TTC 6 760,08 €", DecimalMark::Comma);
+        assert!(t.contains(&"6 760,08".to_string()), "{t:?}");
+        assert_eq!(
+            parse_amount("6 760,08", DecimalMark::Comma),
+            Some(Decimal::new(676008, 2))
+        );
+        // A rate before an amount is not a thousands group.
+        let t = split_amount_tokens("USt. 19 % 166,31", DecimalMark::Comma);
+        assert!(t.contains(&"166,31".to_string()), "{t:?}");
+        // Under a decimal point, "1 234,56" is not grouped.
+        let t = split_amount_tokens("Total 1 234,56", DecimalMark::Point);
+        assert!(t.contains(&"234,56".to_string()), "{t:?}");
     }
 }
