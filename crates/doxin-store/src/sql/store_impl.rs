@@ -145,7 +145,38 @@ fn scope_cond(scope: Scope, column: &str, conds: &mut Vec<String>, args: &mut Ar
     }
 }
 
+/// One page of a listing: which rows, in which order, with the filter conditions built so far.
+struct Listing<'a> {
+    table: &'static str,
+    columns: &'static str,
+    order: &'static str,
+    conds: &'a [String],
+}
+
 impl ThisStore {
+    /// Counts the rows matching `listing`, then fetches the requested page of them.
+    async fn page<T>(
+        &self,
+        listing: Listing<'_>,
+        mut args: Args,
+        page: PageRequest,
+        map: fn(&DbRow) -> Result<T>,
+    ) -> Result<Page<T>> {
+        let wh = where_clause(listing.conds);
+        let total = self
+            .count(format!("SELECT COUNT(*) FROM {}{wh}", listing.table), args.args.clone())
+            .await?;
+        let l = args.push(page.limit());
+        let o = args.push(page.offset());
+        let sql = format!(
+            "SELECT {} FROM {}{wh} ORDER BY {} LIMIT {l} OFFSET {o}",
+            listing.columns, listing.table, listing.order
+        );
+        let rows = query(&sql, args.args).fetch_all(&self.pool).await?;
+        let items = rows.iter().map(map).collect::<Result<Vec<_>>>()?;
+        Ok(Page::new(items, page, total))
+    }
+
     async fn count(&self, sql: String, args: Vec<Arg>) -> Result<u64> {
         let row = query(&sql, args).fetch_one(&self.pool).await?;
         let n: i64 = row.try_get(0)?;
@@ -237,15 +268,8 @@ impl Store for ThisStore {
     }
 
     async fn list_users(&self, page: PageRequest) -> Result<Page<User>> {
-        let total = self.count("SELECT COUNT(*) FROM users".into(), vec![]).await?;
-        let rows = query(
-            "SELECT * FROM users ORDER BY created_at, id LIMIT $1 OFFSET $2",
-            vec![page.limit().into(), page.offset().into()],
-        )
-        .fetch_all(&self.pool)
-        .await?;
-        let items = rows.iter().map(user_from_row).collect::<Result<Vec<_>>>()?;
-        Ok(Page::new(items, page, total))
+        let listing = Listing { table: "users", columns: "*", order: "created_at, id", conds: &[] };
+        self.page(listing, Args::default(), page, user_from_row).await
     }
 
     async fn update_user(&self, id: Uuid, update: UserUpdate) -> Result<User> {
@@ -375,20 +399,13 @@ impl Store for ThisStore {
             let p = args.push(kind.as_str());
             conds.push(format!("kind = {p}"));
         }
-        let wh = where_clause(&conds);
-        let total = self
-            .count(format!("SELECT COUNT(*) FROM companies{wh}"), args.args.clone())
-            .await?;
-        let l = args.push(page.limit());
-        let o = args.push(page.offset());
-        let rows = query(
-            &format!("SELECT * FROM companies{wh} ORDER BY name, id LIMIT {l} OFFSET {o}"),
-            args.args,
-        )
-        .fetch_all(&self.pool)
-        .await?;
-        let items = rows.iter().map(company_from_row).collect::<Result<Vec<_>>>()?;
-        Ok(Page::new(items, page, total))
+        let listing = Listing {
+            table: "companies",
+            columns: "*",
+            order: "name, id",
+            conds: &conds,
+        };
+        self.page(listing, args, page, company_from_row).await
     }
 
     async fn insert_file(&self, new: NewFile) -> Result<FileRecord> {
@@ -531,24 +548,13 @@ impl Store for ThisStore {
             let p = args.push(a);
             conds.push(dec_cmp("gross_amount", "<=", &p));
         }
-        let wh = where_clause(&conds);
-        let total = self
-            .count(format!("SELECT COUNT(*) FROM invoices{wh}"), args.args.clone())
-            .await?;
-        let l = args.push(page.limit());
-        let o = args.push(page.offset());
-        let rows = query(
-            &format!(
-                "SELECT id, owner_id, status, invoice_number, issue_date, due_date, currency, \
-                 seller_name, buyer_name, gross_amount, confidence, duplicate_of, created_at \
-                 FROM invoices{wh} ORDER BY created_at DESC, id DESC LIMIT {l} OFFSET {o}"
-            ),
-            args.args,
-        )
-        .fetch_all(&self.pool)
-        .await?;
-        let items = rows.iter().map(invoice_summary_from_row).collect::<Result<Vec<_>>>()?;
-        Ok(Page::new(items, page, total))
+        let listing = Listing {
+            table: "invoices",
+            columns: "id, owner_id, status, invoice_number, issue_date, due_date, currency, seller_name, buyer_name, gross_amount, confidence, duplicate_of, created_at",
+            order: "created_at DESC, id DESC",
+            conds: &conds,
+        };
+        self.page(listing, args, page, invoice_summary_from_row).await
     }
 
     async fn update_invoice(
@@ -750,23 +756,13 @@ impl Store for ThisStore {
         if filter.unread_only {
             conds.push("viewed_at IS NULL".to_string());
         }
-        let wh = where_clause(&conds);
-        let total = self
-            .count(format!("SELECT COUNT(*) FROM processing_jobs{wh}"), args.args.clone())
-            .await?;
-        let l = args.push(page.limit());
-        let o = args.push(page.offset());
-        let rows = query(
-            &format!(
-                "SELECT * FROM processing_jobs{wh} ORDER BY created_at DESC, id DESC \
-                 LIMIT {l} OFFSET {o}"
-            ),
-            args.args,
-        )
-        .fetch_all(&self.pool)
-        .await?;
-        let items = rows.iter().map(job_from_row).collect::<Result<Vec<_>>>()?;
-        Ok(Page::new(items, page, total))
+        let listing = Listing {
+            table: "processing_jobs",
+            columns: "*",
+            order: "created_at DESC, id DESC",
+            conds: &conds,
+        };
+        self.page(listing, args, page, job_from_row).await
     }
 
     async fn mark_jobs_viewed(&self, scope: Scope, ids: &[Uuid]) -> Result<u64> {
@@ -828,19 +824,12 @@ impl Store for ThisStore {
             let p = args.push(a.as_str());
             conds.push(format!("action = {p}"));
         }
-        let wh = where_clause(&conds);
-        let total = self
-            .count(format!("SELECT COUNT(*) FROM audit_log{wh}"), args.args.clone())
-            .await?;
-        let l = args.push(page.limit());
-        let o = args.push(page.offset());
-        let rows = query(
-            &format!("SELECT * FROM audit_log{wh} ORDER BY id DESC LIMIT {l} OFFSET {o}"),
-            args.args,
-        )
-        .fetch_all(&self.pool)
-        .await?;
-        let items = rows.iter().map(audit_from_row).collect::<Result<Vec<_>>>()?;
-        Ok(Page::new(items, page, total))
+        let listing = Listing {
+            table: "audit_log",
+            columns: "*",
+            order: "id DESC",
+            conds: &conds,
+        };
+        self.page(listing, args, page, audit_from_row).await
     }
 }
