@@ -25,7 +25,17 @@ impl JobError {
     /// Whether the job should be tried again later rather than failed now.
     pub fn is_transient(&self) -> bool {
         match self {
-            JobError::Store(e) => e.is_transient() || matches!(e, StoreError::Files(_)),
+            // A database that restarts answers with I/O errors, pool timeouts or "shutting
+            // down" server errors; all of them pass. What cannot pass is the data's own state.
+            JobError::Store(e) => !matches!(
+                e,
+                StoreError::NotFound
+                    | StoreError::Conflict { .. }
+                    | StoreError::InvalidState(_)
+                    | StoreError::Corrupt(_)
+                    | StoreError::Config(_)
+                    | StoreError::PgvectorMissing { .. }
+            ),
             JobError::Redis(_) | JobError::Retryable { .. } => true,
             JobError::Document { .. } | JobError::LostLease(_) | JobError::Internal(_) => false,
         }
