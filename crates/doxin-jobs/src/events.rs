@@ -269,7 +269,13 @@ mod tests {
             at: Utc::now(),
         })
         .await;
-        assert_eq!(a.recv().await.ok().and_then(|e| e.job_id()), Some(Uuid::nil()));
-        assert_eq!(b.recv().await.ok().and_then(|e| e.job_id()), Some(Uuid::nil()));
+        assert_eq!(
+            a.recv().await.ok().and_then(|e| e.job_id()),
+            Some(Uuid::nil())
+        );
+        assert_eq!(
+            b.recv().await.ok().and_then(|e| e.job_id()),
+            Some(Uuid::nil())
+        );
     }
 }

@@ -83,12 +83,11 @@ impl Pipeline {
     /// Runs `job` (already leased to us) to its end and records it. Errors leave the job
     /// running for the caller to retry or fail.
     pub async fn run(&self, job: &JobRecord) -> Result<JobResult> {
-        let options: JobOptions = serde_json::from_value(job.payload.clone()).map_err(|e| {
-            JobError::Document {
+        let options: JobOptions =
+            serde_json::from_value(job.payload.clone()).map_err(|e| JobError::Document {
                 code: "invalid_job",
                 message: format!("the job's options cannot be read: {e}"),
-            }
-        })?;
+            })?;
         // A re-delivered job whose invoice was saved before the crash: finish the record only.
         if let Some(invoice) = self.store.find_invoice_by_job(job.id).await? {
             let result = JobResult {
@@ -160,8 +159,10 @@ impl Pipeline {
         let threshold = options
             .confidence_threshold
             .unwrap_or(self.config.confidence_threshold);
-        let approved =
-            options.auto_save && extraction.confidence >= threshold && valid && duplicate_of.is_none();
+        let approved = options.auto_save
+            && extraction.confidence >= threshold
+            && valid
+            && duplicate_of.is_none();
         // Re-read before saving: a job cancelled while it ran saves nothing.
         if self.store.get_job(job.id, Scope::All).await?.status != JobStatus::Running {
             return Err(JobError::LostLease("cancelled while running".into()));
@@ -249,21 +250,21 @@ impl Pipeline {
     }
 
     async fn finish(&self, job: &JobRecord, result: JobResult) -> Result<JobResult> {
-        let updated = self
-            .store
-            .update_job(
-                job.id,
-                JobUpdate {
-                    status: Some(JobStatus::Succeeded),
-                    progress: Some(100),
-                    result: Some(serde_json::to_value(&result).map_err(|e| {
-                        JobError::Internal(format!("job result encoding: {e}"))
-                    })?),
-                    invoice_id: result.invoice_id,
-                    ..Default::default()
-                },
-            )
-            .await;
+        let updated =
+            self.store
+                .update_job(
+                    job.id,
+                    JobUpdate {
+                        status: Some(JobStatus::Succeeded),
+                        progress: Some(100),
+                        result: Some(serde_json::to_value(&result).map_err(|e| {
+                            JobError::Internal(format!("job result encoding: {e}"))
+                        })?),
+                        invoice_id: result.invoice_id,
+                        ..Default::default()
+                    },
+                )
+                .await;
         match updated {
             Ok(_) => {}
             Err(StoreError::InvalidState(e)) => return Err(JobError::LostLease(e)),
@@ -316,12 +317,18 @@ impl Pipeline {
     }
 
     /// Links the seller and buyer to company records (found by VAT id or name, else created).
-    async fn match_companies(&self, extraction: &Extraction) -> Result<(Option<Uuid>, Option<Uuid>)> {
+    async fn match_companies(
+        &self,
+        extraction: &Extraction,
+    ) -> Result<(Option<Uuid>, Option<Uuid>)> {
         let inv = &extraction.invoice;
         let mut ids = [None, None];
-        for (slot, (party, kind)) in [(&inv.seller, CompanyKind::Vendor), (&inv.buyer, CompanyKind::Customer)]
-            .into_iter()
-            .enumerate()
+        for (slot, (party, kind)) in [
+            (&inv.seller, CompanyKind::Vendor),
+            (&inv.buyer, CompanyKind::Customer),
+        ]
+        .into_iter()
+        .enumerate()
         {
             let Some(name) = party.name.as_ref().map(|n| n.value.trim().to_string()) else {
                 continue;

@@ -115,7 +115,12 @@ impl Worker {
         Ok(())
     }
 
-    async fn slot(self: Arc<Self>, slot: usize, shutdown: CancellationToken, hard_stop: CancellationToken) {
+    async fn slot(
+        self: Arc<Self>,
+        slot: usize,
+        shutdown: CancellationToken,
+        hard_stop: CancellationToken,
+    ) {
         let consumer = format!("{}/{slot}", self.config.id);
         let mut backoff = Duration::from_millis(200);
         loop {
@@ -149,7 +154,8 @@ impl Worker {
                 "gave up after {} attempts: workers stopped responding while processing it",
                 job.max_attempts
             );
-            self.settle_failure(&delivery, "attempts_exhausted", &reason).await;
+            self.settle_failure(&delivery, "attempts_exhausted", &reason)
+                .await;
             if let Err(e) = self.queue.dead_letter(&delivery, &reason).await {
                 tracing::warn!(error = %e, "dead letter not recorded");
             }
@@ -193,7 +199,8 @@ impl Worker {
             }
             Some(Err(e)) => {
                 tracing::warn!(job_id = %job.id, error = %e, code = e.code(), "job failed");
-                self.settle_failure(&delivery, e.code(), &e.to_string()).await;
+                self.settle_failure(&delivery, e.code(), &e.to_string())
+                    .await;
             }
         }
     }
@@ -201,7 +208,9 @@ impl Worker {
     async fn settle_failure(&self, delivery: &Delivery, code: &str, message: &str) {
         match self.pipeline.fail(&delivery.job, code, message).await {
             Ok(()) => self.ack(delivery).await,
-            Err(e) => tracing::warn!(job_id = %delivery.job.id, error = %e, "failure not recorded; the lease will expire"),
+            Err(e) => {
+                tracing::warn!(job_id = %delivery.job.id, error = %e, "failure not recorded; the lease will expire")
+            }
         }
     }
 
@@ -286,6 +295,7 @@ async fn keep_alive(
 
 /// Whether a worker of this deployment sent a heartbeat within `within` (`doxin worker --ping`).
 pub async fn worker_is_alive(store: &dyn Store, within: Duration) -> Result<bool> {
-    let since = Utc::now() - chrono::Duration::from_std(within).unwrap_or(chrono::Duration::seconds(30));
+    let since =
+        Utc::now() - chrono::Duration::from_std(within).unwrap_or(chrono::Duration::seconds(30));
     Ok(!store.live_workers(since).await?.is_empty())
 }

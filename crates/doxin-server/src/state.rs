@@ -64,7 +64,9 @@ impl AppState {
             events: EventBus::local(),
             limits: IntakeLimits::default(),
             tokens: JobTokens::new(b"doxin-development-job-tokens"),
-            fetcher: Arc::new(doxin_fetch::Fetcher::new(doxin_fetch::FetchPolicy::default())),
+            fetcher: Arc::new(doxin_fetch::Fetcher::new(
+                doxin_fetch::FetchPolicy::default(),
+            )),
         }
     }
 

@@ -112,7 +112,8 @@ async fn serve(settings: Settings, with_worker: bool) -> anyhow::Result<ExitCode
         version = %settings.app_version,
         "doxin serving"
     );
-    app.run_until_stopped(stop.clone().cancelled_owned()).await?;
+    app.run_until_stopped(stop.clone().cancelled_owned())
+        .await?;
     if let Some(worker) = worker {
         stop.cancel();
         worker.await??;
@@ -126,7 +127,11 @@ async fn worker(settings: Settings) -> anyhow::Result<ExitCode> {
     let files = open_files(&settings)?;
     let jobs = jobs_setup::jobs(&settings, store.clone())?;
     let worker = jobs_setup::worker(&settings, store, files, &jobs);
-    tracing::info!(worker = worker.id(), queue = jobs.queue.kind(), "doxin worker starting");
+    tracing::info!(
+        worker = worker.id(),
+        queue = jobs.queue.kind(),
+        "doxin worker starting"
+    );
     worker.run(stop_on_signal()).await?;
     Ok(ExitCode::SUCCESS)
 }

@@ -7,8 +7,8 @@ use std::time::Duration;
 use anyhow::Context;
 use doxin_config::Settings;
 use doxin_jobs::{
-    EventBus, JobQueue, Pipeline, ProcessConfig, RedisKeys, RedisQueue, RedisQueueConfig,
-    SqlQueue, Worker, WorkerConfig,
+    EventBus, JobQueue, Pipeline, ProcessConfig, RedisKeys, RedisQueue, RedisQueueConfig, SqlQueue,
+    Worker, WorkerConfig,
 };
 use doxin_server::IntakeLimits;
 use doxin_store::{FileStore, Store};
@@ -26,8 +26,8 @@ pub fn jobs(settings: &Settings, store: Arc<dyn Store>) -> anyhow::Result<Jobs> 
     let lease = visibility_timeout(settings);
     Ok(match &settings.redis_url {
         Some(url) => {
-            let client = redis::Client::open(url.expose())
-                .context("REDIS_URL is not a usable Redis URL")?;
+            let client =
+                redis::Client::open(url.expose()).context("REDIS_URL is not a usable Redis URL")?;
             let keys = RedisKeys::new(settings.pipeline.redis_key_prefix.clone());
             let queue = RedisQueue::new(
                 client.clone(),
@@ -73,12 +73,7 @@ pub fn fetcher(settings: &Settings) -> anyhow::Result<doxin_fetch::Fetcher> {
     }))
 }
 
-pub fn worker(
-    settings: &Settings,
-    store: Arc<dyn Store>,
-    files: FileStore,
-    jobs: &Jobs,
-) -> Worker {
+pub fn worker(settings: &Settings, store: Arc<dyn Store>, files: FileStore, jobs: &Jobs) -> Worker {
     let mut extract = doxin_extract::pipeline::ExtractOptions {
         max_bytes: settings.max_upload_mb * 1024 * 1024,
         ..Default::default()

@@ -368,7 +368,11 @@ impl JobQueue for RedisQueue {
             }
         }
         if report != ReconcileReport::default() {
-            tracing::warn!(expired = report.expired, resent = report.resent, "reconciler re-enqueued jobs");
+            tracing::warn!(
+                expired = report.expired,
+                resent = report.resent,
+                "reconciler re-enqueued jobs"
+            );
         }
         Ok(report)
     }

@@ -87,7 +87,12 @@ struct Options {
 }
 
 impl Rejected {
-    fn new(filename: &str, status: StatusCode, code: &'static str, detail: impl Into<String>) -> Self {
+    fn new(
+        filename: &str,
+        status: StatusCode,
+        code: &'static str,
+        detail: impl Into<String>,
+    ) -> Self {
         Rejected {
             filename: filename.to_string(),
             status: status.as_u16(),
@@ -110,7 +115,12 @@ fn check(state: &AppState, filename: &str, bytes: Vec<u8>) -> Result<Checked, Re
     let filename = sanitize_filename(filename);
     let limit = state.limits.max_upload_bytes;
     if bytes.is_empty() {
-        return Err(Rejected::new(&filename, StatusCode::UNPROCESSABLE_ENTITY, "empty_file", "the file is empty"));
+        return Err(Rejected::new(
+            &filename,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "empty_file",
+            "the file is empty",
+        ));
     }
     if bytes.len() as u64 > limit {
         return Err(too_large(&filename, limit));
@@ -125,7 +135,10 @@ fn check(state: &AppState, filename: &str, bytes: Vec<u8>) -> Result<Checked, Re
                     &filename,
                     StatusCode::UNPROCESSABLE_ENTITY,
                     "too_many_pages",
-                    format!("the PDF has {pages} pages; the limit is {}", state.limits.max_pages),
+                    format!(
+                        "the PDF has {pages} pages; the limit is {}",
+                        state.limits.max_pages
+                    ),
                 ));
             }
             Some(pages)
@@ -146,7 +159,10 @@ fn too_large(filename: &str, limit: u64) -> Rejected {
         filename,
         StatusCode::PAYLOAD_TOO_LARGE,
         "file_too_large",
-        format!("the file is larger than the limit of {} MB", limit / (1024 * 1024)),
+        format!(
+            "the file is larger than the limit of {} MB",
+            limit / (1024 * 1024)
+        ),
     )
 }
 
@@ -186,9 +202,7 @@ async fn refuse_when_full(state: &AppState) -> Result<(), ApiError> {
         return Err(ApiError::Problem {
             status: StatusCode::TOO_MANY_REQUESTS,
             code: "queue_full",
-            detail: format!(
-                "{queued} documents are waiting to be processed; try again shortly"
-            ),
+            detail: format!("{queued} documents are waiting to be processed; try again shortly"),
             retry_after: Some(30),
         });
     }
@@ -228,8 +242,7 @@ async fn store_and_queue(
             owner_id: owner,
             file_id: Some(file.id),
             kind: "extract".to_string(),
-            payload: serde_json::to_value(&payload)
-                .map_err(|e| ApiError::Internal(Box::new(e)))?,
+            payload: serde_json::to_value(&payload).map_err(|e| ApiError::Internal(Box::new(e)))?,
             max_attempts: i32::try_from(state.limits.max_attempts).unwrap_or(3),
             request_id,
         })
@@ -280,7 +293,11 @@ fn respond(accepted: Vec<Accepted>, mut rejected: Vec<Rejected>) -> Response {
         return ApiError::problem(
             StatusCode::UNPROCESSABLE_ENTITY,
             "no_document_accepted",
-            if detail.is_empty() { "no file in the request".to_string() } else { detail },
+            if detail.is_empty() {
+                "no file in the request".to_string()
+            } else {
+                detail
+            },
         )
         .into_response();
     }
@@ -325,7 +342,10 @@ async fn upload(
             return Err(ApiError::problem(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "too_many_files",
-                format!("at most {} files per request", state.limits.max_files_per_request),
+                format!(
+                    "at most {} files per request",
+                    state.limits.max_files_per_request
+                ),
             ));
         }
         // Read with the cap applied while streaming, so an oversized file costs no memory.
@@ -358,7 +378,9 @@ async fn upload(
     let owner = owner_of(&headers);
     let mut accepted = Vec::new();
     for doc in checked {
-        accepted.push(store_and_queue(&state, owner, doc, &options, "upload", request_id(&headers)).await?);
+        accepted.push(
+            store_and_queue(&state, owner, doc, &options, "upload", request_id(&headers)).await?,
+        );
     }
     Ok(respond(accepted, rejected))
 }
@@ -370,7 +392,9 @@ fn read_option(options: &mut Options, name: &str, value: &str) -> Result<(), Api
                 "1" | "true" | "yes" | "on" => true,
                 "0" | "false" | "no" | "off" => false,
                 other => {
-                    return Err(ApiError::BadRequest(format!("auto_save must be true or false, not {other:?}")));
+                    return Err(ApiError::BadRequest(format!(
+                        "auto_save must be true or false, not {other:?}"
+                    )));
                 }
             })
         }
@@ -385,7 +409,9 @@ fn read_option(options: &mut Options, name: &str, value: &str) -> Result<(), Api
 fn parse_threshold(v: Option<f32>) -> Result<f32, ApiError> {
     match v {
         Some(t) if (0.0..=1.0).contains(&t) => Ok(t),
-        _ => Err(ApiError::BadRequest("confidence_threshold must be a number from 0 to 1".into())),
+        _ => Err(ApiError::BadRequest(
+            "confidence_threshold must be a number from 0 to 1".into(),
+        )),
     }
 }
 
@@ -410,15 +436,32 @@ async fn process_url(
         .ok_or_else(|| ApiError::BadRequest("blob_url or url is required".into()))?;
     let options = Options {
         auto_save: req.auto_save,
-        confidence_threshold: req.confidence_threshold.map(|t| parse_threshold(Some(t))).transpose()?,
+        confidence_threshold: req
+            .confidence_threshold
+            .map(|t| parse_threshold(Some(t)))
+            .transpose()?,
     };
     refuse_when_full(&state).await?;
-    let doc = fetch_and_check(&state, &url, req.filename.as_deref()).await.map_err(Rejected::into_error)?;
-    let accepted = store_and_queue(&state, owner_of(&headers), doc, &options, "url", request_id(&headers)).await?;
+    let doc = fetch_and_check(&state, &url, req.filename.as_deref())
+        .await
+        .map_err(Rejected::into_error)?;
+    let accepted = store_and_queue(
+        &state,
+        owner_of(&headers),
+        doc,
+        &options,
+        "url",
+        request_id(&headers),
+    )
+    .await?;
     Ok(respond(vec![accepted], vec![]))
 }
 
-async fn fetch_and_check(state: &AppState, url: &str, filename: Option<&str>) -> Result<Checked, Rejected> {
+async fn fetch_and_check(
+    state: &AppState,
+    url: &str,
+    filename: Option<&str>,
+) -> Result<Checked, Rejected> {
     let shown = filename.unwrap_or(url);
     let fetched = state.fetcher.fetch(url).await.map_err(|e| {
         let status = match &e {
@@ -471,7 +514,10 @@ async fn process_batch(
         return Err(ApiError::problem(
             StatusCode::PAYLOAD_TOO_LARGE,
             "too_many_files",
-            format!("at most {} files per request", state.limits.max_files_per_request),
+            format!(
+                "at most {} files per request",
+                state.limits.max_files_per_request
+            ),
         ));
     }
     let options = Options {
@@ -503,7 +549,9 @@ async fn process_batch(
     let owner = owner_of(&headers);
     let mut accepted = Vec::new();
     for doc in checked {
-        accepted.push(store_and_queue(&state, owner, doc, &options, "batch", request_id(&headers)).await?);
+        accepted.push(
+            store_and_queue(&state, owner, doc, &options, "batch", request_id(&headers)).await?,
+        );
     }
     Ok(respond(accepted, rejected))
 }

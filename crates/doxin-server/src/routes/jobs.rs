@@ -95,7 +95,11 @@ async fn detail(
     let job = load(&state, job_id, &headers).await?;
     let mut view = job_view(&job);
     if let Some(invoice_id) = job.invoice_id {
-        if let Ok(invoice) = state.store.get_invoice(invoice_id, scope_of(&headers)).await {
+        if let Ok(invoice) = state
+            .store
+            .get_invoice(invoice_id, scope_of(&headers))
+            .await
+        {
             view["invoice"] = json!({
                 "id": invoice.id,
                 "status": invoice.status,
@@ -142,7 +146,12 @@ async fn my_jobs(
     let counts = state.store.count_jobs_by_status().await?;
     let mut statistics = json!({"total": counts.iter().map(|(_, n)| n).sum::<u64>()});
     for s in JobStatus::ALL {
-        statistics[s.as_str()] = json!(counts.iter().find(|(st, _)| *st == s).map_or(0, |(_, n)| *n));
+        statistics[s.as_str()] = json!(
+            counts
+                .iter()
+                .find(|(st, _)| *st == s)
+                .map_or(0, |(_, n)| *n)
+        );
     }
     Ok(Json(json!({
         "jobs": jobs.items.iter().filter(|j| visible(j, &headers)).map(job_view).collect::<Vec<_>>(),
@@ -285,7 +294,13 @@ async fn approve_job(
             )));
         }
     };
-    if job.result.as_ref().and_then(|r| r.get("outcome")).and_then(Value::as_str) == Some("duplicate") {
+    if job
+        .result
+        .as_ref()
+        .and_then(|r| r.get("outcome"))
+        .and_then(Value::as_str)
+        == Some("duplicate")
+    {
         return Err(ApiError::Conflict(
             "the job was a duplicate; its invoice is the original's and is approved there".into(),
         ));

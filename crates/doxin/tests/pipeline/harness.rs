@@ -44,7 +44,6 @@ pub struct Proc {
     pub name: String,
     pub child: Child,
     pub port: Option<u16>,
-    pub log: PathBuf,
 }
 
 impl Proc {
@@ -75,7 +74,11 @@ impl Proc {
             if let Some(s) = self.child.try_wait().expect("try_wait") {
                 return s;
             }
-            assert!(started.elapsed() < limit, "{} did not exit within {limit:?}", self.name);
+            assert!(
+                started.elapsed() < limit,
+                "{} did not exit within {limit:?}",
+                self.name
+            );
             std::thread::sleep(Duration::from_millis(50));
         }
     }
@@ -98,10 +101,19 @@ impl Deployment {
     pub fn new(env: &[(&str, &str)]) -> Deployment {
         let dir = tempfile::tempdir().expect("tempdir");
         let mut all: Vec<(String, String)> = vec![
-            ("DATA_DIR".into(), dir.path().join("data").display().to_string()),
+            (
+                "DATA_DIR".into(),
+                dir.path().join("data").display().to_string(),
+            ),
             ("LOG_FORMAT".into(), "json".into()),
-            ("RUST_LOG".into(), "info,doxin_jobs=debug,pdf_oxide=warn,lopdf=warn".into()),
-            ("SECRET_KEY".into(), "pipeline-test-secret-key-0123456789abcdef".into()),
+            (
+                "RUST_LOG".into(),
+                "info,doxin_jobs=debug,pdf_oxide=warn,lopdf=warn".into(),
+            ),
+            (
+                "SECRET_KEY".into(),
+                "pipeline-test-secret-key-0123456789abcdef".into(),
+            ),
             ("HOST".into(), "127.0.0.1".into()),
         ];
         all.extend(env.iter().map(|(k, v)| (k.to_string(), v.to_string())));
@@ -113,10 +125,7 @@ impl Deployment {
     }
 
     fn spawn(&self, name: &str, args: &[&str], extra: &[(&str, &str)], ready: &str) -> Proc {
-        let port = args
-            .first()
-            .is_some_and(|a| *a == "serve")
-            .then(free_port);
+        let port = args.first().is_some_and(|a| *a == "serve").then(free_port);
         let mut cmd = Command::new(BIN);
         cmd.args(args).current_dir(self.path()).env_clear();
         for key in ["PATH", "HOME"] {
@@ -166,18 +175,26 @@ impl Deployment {
             name: name.to_string(),
             child,
             port,
-            log,
         }
     }
 
     pub fn api(&self, name: &str, with_worker: bool) -> Proc {
-        let args: &[&str] = if with_worker { &["serve"] } else { &["serve", "--no-worker"] };
+        let args: &[&str] = if with_worker {
+            &["serve"]
+        } else {
+            &["serve", "--no-worker"]
+        };
         self.spawn(name, args, &[], "doxin serving")
     }
 
     pub fn worker(&self, name: &str, concurrency: usize) -> Proc {
         let c = concurrency.to_string();
-        self.spawn(name, &["worker", "--concurrency", &c], &[], "worker started")
+        self.spawn(
+            name,
+            &["worker", "--concurrency", &c],
+            &[],
+            "worker started",
+        )
     }
 
     /// Every log, for a failing test's message.
@@ -210,7 +227,9 @@ pub struct PgDatabase {
 impl PgDatabase {
     pub async fn create(admin: &str) -> PgDatabase {
         let name = format!("doxin_pipeline_{}", Uuid::new_v4().simple());
-        let mut c = PgConnection::connect(admin).await.expect("admin connection");
+        let mut c = PgConnection::connect(admin)
+            .await
+            .expect("admin connection");
         sqlx::query(AssertSqlSafe(format!("CREATE DATABASE \"{name}\"")))
             .execute(&mut c)
             .await
@@ -229,7 +248,10 @@ impl Drop for PgDatabase {
     fn drop(&mut self) {
         let (admin, name) = (self.admin.clone(), self.name.clone());
         let _ = std::thread::spawn(move || {
-            if let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() {
+            if let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            {
                 rt.block_on(async {
                     if let Ok(mut c) = PgConnection::connect(&admin).await {
                         let _ = sqlx::query(AssertSqlSafe(format!(
@@ -290,7 +312,6 @@ pub fn documents(first_seed: u64, n: usize) -> Vec<(String, Vec<u8>)> {
 pub struct Queued {
     pub job_id: Uuid,
     pub token: String,
-    pub filename: String,
 }
 
 fn queued_from(body: &Value) -> Vec<Queued> {
@@ -299,9 +320,11 @@ fn queued_from(body: &Value) -> Vec<Queued> {
         .map(|jobs| {
             jobs.iter()
                 .map(|j| Queued {
-                    job_id: j["job_id"].as_str().and_then(|s| s.parse().ok()).expect("job id"),
+                    job_id: j["job_id"]
+                        .as_str()
+                        .and_then(|s| s.parse().ok())
+                        .expect("job id"),
                     token: j["job_token"].as_str().expect("token").to_string(),
-                    filename: j["filename"].as_str().unwrap_or_default().to_string(),
                 })
                 .collect()
         })
@@ -309,7 +332,11 @@ fn queued_from(body: &Value) -> Vec<Queued> {
 }
 
 /// Multipart upload of several files in one request.
-pub async fn upload(client: &reqwest::Client, base: &str, docs: &[(String, Vec<u8>)]) -> Vec<Queued> {
+pub async fn upload(
+    client: &reqwest::Client,
+    base: &str,
+    docs: &[(String, Vec<u8>)],
+) -> Vec<Queued> {
     let mut form = reqwest::multipart::Form::new();
     for (name, bytes) in docs {
         form = form.part(
@@ -332,7 +359,12 @@ pub async fn upload(client: &reqwest::Client, base: &str, docs: &[(String, Vec<u
 }
 
 /// `process-batch` with URLs on `files_base`.
-pub async fn process_batch(client: &reqwest::Client, base: &str, files_base: &str, names: &[String]) -> Vec<Queued> {
+pub async fn process_batch(
+    client: &reqwest::Client,
+    base: &str,
+    files_base: &str,
+    names: &[String],
+) -> Vec<Queued> {
     let files: Vec<Value> = names
         .iter()
         .map(|n| json!({"blob_url": format!("{files_base}/{n}"), "filename": n}))
@@ -367,7 +399,9 @@ pub async fn file_server(docs: &[(String, Vec<u8>)]) -> String {
             }
         }),
     );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
     let addr = listener.local_addr().expect("addr");
     tokio::spawn(async move {
         let _ = axum::serve(listener, app).await;
@@ -401,7 +435,10 @@ pub async fn wait_terminal(
                 continue;
             }
             let v = job_status(client, base, *id).await;
-            if matches!(v["status"].as_str(), Some("succeeded" | "failed" | "cancelled")) {
+            if matches!(
+                v["status"].as_str(),
+                Some("succeeded" | "failed" | "cancelled")
+            ) {
                 done.insert(*id, v);
             }
         }
@@ -410,54 +447,63 @@ pub async fn wait_terminal(
         }
         tokio::time::sleep(Duration::from_millis(300)).await;
     }
-    Err(format!("{} of {} jobs terminal after {limit:?}", done.len(), ids.len()))
+    Err(format!(
+        "{} of {} jobs terminal after {limit:?}",
+        done.len(),
+        ids.len()
+    ))
 }
 
 /// A WebSocket client that records the terminal event of every job it follows.
 pub struct EventWatcher {
     pub terminal: Arc<Mutex<HashMap<Uuid, Value>>>,
-    pub progress_events: Arc<Mutex<usize>>,
     send: tokio::sync::mpsc::UnboundedSender<String>,
 }
 
 impl EventWatcher {
     pub async fn connect(base: &str) -> EventWatcher {
         let url = format!("{}/ws", base.replacen("http://", "ws://", 1));
-        let (socket, _) = tokio_tungstenite::connect_async(url).await.expect("websocket");
+        let (socket, _) = tokio_tungstenite::connect_async(url)
+            .await
+            .expect("websocket");
         let (mut tx, mut rx) = socket.split();
         let terminal = Arc::new(Mutex::new(HashMap::new()));
-        let progress_events = Arc::new(Mutex::new(0usize));
         let (send, mut outbox) = tokio::sync::mpsc::unbounded_channel::<String>();
         tokio::spawn(async move {
             while let Some(m) = outbox.recv().await {
-                if tx.send(tokio_tungstenite::tungstenite::Message::Text(m.into())).await.is_err() {
+                if tx
+                    .send(tokio_tungstenite::tungstenite::Message::Text(m.into()))
+                    .await
+                    .is_err()
+                {
                     return;
                 }
             }
         });
-        let (t, p) = (terminal.clone(), progress_events.clone());
+        let t = terminal.clone();
         tokio::spawn(async move {
             while let Some(Ok(msg)) = rx.next().await {
                 let Ok(text) = msg.into_text() else { continue };
-                let Ok(v) = serde_json::from_str::<Value>(&text) else { continue };
+                let Ok(v) = serde_json::from_str::<Value>(&text) else {
+                    continue;
+                };
                 let id = v["job_id"].as_str().and_then(|s| s.parse::<Uuid>().ok());
                 let event = v["event"].as_str().unwrap_or_default();
                 let terminal_snapshot = event == "job.snapshot"
-                    && matches!(v["status"].as_str(), Some("succeeded" | "failed" | "cancelled"));
+                    && matches!(
+                        v["status"].as_str(),
+                        Some("succeeded" | "failed" | "cancelled")
+                    );
                 if let Some(id) = id {
-                    if matches!(event, "job.completed" | "job.failed" | "job.cancelled") || terminal_snapshot {
+                    if matches!(event, "job.completed" | "job.failed" | "job.cancelled")
+                        || terminal_snapshot
+                    {
                         t.lock().expect("lock").entry(id).or_insert(v);
-                    } else if event == "job.progress" {
-                        *p.lock().expect("lock") += 1;
                     }
                 }
             }
         });
-        EventWatcher {
-            terminal,
-            progress_events,
-            send,
-        }
+        EventWatcher { terminal, send }
     }
 
     pub fn subscribe(&self, jobs: &[Queued]) {
@@ -476,12 +522,233 @@ impl EventWatcher {
         loop {
             let missing: HashSet<Uuid> = {
                 let t = self.terminal.lock().expect("lock");
-                ids.iter().filter(|id| !t.contains_key(id)).copied().collect()
+                ids.iter()
+                    .filter(|id| !t.contains_key(id))
+                    .copied()
+                    .collect()
             };
             if missing.is_empty() || started.elapsed() > limit {
                 return missing;
             }
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
+    }
+}
+
+/// Bigger documents (several pages) so a job takes long enough to be interrupted.
+pub fn slow_documents(first_seed: u64, n: usize) -> Vec<(String, Vec<u8>)> {
+    (0..n as u64)
+        .map(|i| {
+            let s = doxin_synth::generate(
+                first_seed + i,
+                &doxin_synth::Spec {
+                    lines: 90..=120,
+                    ..Default::default()
+                },
+            );
+            (format!("long-{}.pdf", first_seed + i), s.pdf)
+        })
+        .collect()
+}
+
+/// A Redis server of the test's own (FLUSHALL must not touch anyone else's data).
+pub struct OwnRedis {
+    child: Child,
+    pub port: u16,
+}
+
+impl OwnRedis {
+    pub fn start() -> Option<OwnRedis> {
+        let port = free_port();
+        let child = match Command::new("redis-server")
+            .args([
+                "--port",
+                &port.to_string(),
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--bind",
+                "127.0.0.1",
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+        {
+            Ok(c) => c,
+            Err(e) => {
+                assert!(!ci(), "redis-server must be installed in CI: {e}");
+                eprintln!("skipping: no redis-server ({e})");
+                return None;
+            }
+        };
+        let started = Instant::now();
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                started.elapsed() < Duration::from_secs(10),
+                "redis-server did not start"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Some(OwnRedis { child, port })
+    }
+
+    pub fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.port)
+    }
+
+    pub fn cli(&self, args: &[&str]) -> String {
+        let out = Command::new("redis-cli")
+            .args(["-p", &self.port.to_string()])
+            .args(args)
+            .output()
+            .expect("redis-cli");
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    }
+}
+
+impl Drop for OwnRedis {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A PostgreSQL server of the test's own, to stop and start (from the pgserver binaries the
+/// test script installs: `DOXIN_TEST_PG_BIN`, run as `DOXIN_TEST_PG_USER` when root).
+pub struct OwnPostgres {
+    bin: PathBuf,
+    user: Option<String>,
+    data: PathBuf,
+    root: PathBuf,
+    pub port: u16,
+}
+
+impl OwnPostgres {
+    pub fn start() -> Option<OwnPostgres> {
+        let bin = PathBuf::from(service("DOXIN_TEST_PG_BIN")?);
+        let user = std::env::var("DOXIN_TEST_PG_USER")
+            .ok()
+            .filter(|u| !u.is_empty());
+        let root = PathBuf::from(format!(
+            "/var/tmp/doxin-pg-restart-{}",
+            Uuid::new_v4().simple()
+        ));
+        std::fs::create_dir_all(&root).expect("pg dir");
+        if let Some(u) = &user {
+            let ok = Command::new("chown")
+                .args(["-R", u])
+                .arg(&root)
+                .status()
+                .expect("chown");
+            assert!(ok.success(), "chown {u}");
+        }
+        let pg = OwnPostgres {
+            bin,
+            user,
+            data: root.join("data"),
+            root,
+            port: free_port(),
+        };
+        let data = pg.data.display().to_string();
+        pg.run(
+            "initdb",
+            &["-D", &data, "-U", "postgres", "--auth=trust", "-E", "UTF8"],
+        );
+        pg.ctl_start();
+        Some(pg)
+    }
+
+    fn run(&self, tool: &str, args: &[&str]) {
+        let exe = self.bin.join(tool).display().to_string();
+        let mut cmd = match &self.user {
+            Some(u) => {
+                let mut c = Command::new("runuser");
+                c.args(["-u", u, "--", &exe]);
+                c
+            }
+            None => Command::new(&exe),
+        };
+        let out = cmd.args(args).output().expect("run postgres tool");
+        assert!(
+            out.status.success(),
+            "{tool} failed: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    pub fn ctl_start(&self) {
+        let opts = format!(
+            "-p {} -k {} -c listen_addresses=127.0.0.1",
+            self.port,
+            self.root.display()
+        );
+        let data = self.data.display().to_string();
+        let log = self.root.join("log").display().to_string();
+        self.run(
+            "pg_ctl",
+            &["-D", &data, "-o", &opts, "-l", &log, "-w", "start"],
+        );
+    }
+
+    pub fn ctl_stop(&self) {
+        let data = self.data.display().to_string();
+        self.run("pg_ctl", &["-D", &data, "-m", "fast", "-w", "stop"]);
+    }
+
+    pub fn url(&self) -> String {
+        format!("postgres://postgres@127.0.0.1:{}/postgres", self.port)
+    }
+}
+
+impl Drop for OwnPostgres {
+    fn drop(&mut self) {
+        let data = self.data.display().to_string();
+        let exe = self.bin.join("pg_ctl").display().to_string();
+        let mut cmd = match &self.user {
+            Some(u) => {
+                let mut c = Command::new("runuser");
+                c.args(["-u", u, "--", &exe]);
+                c
+            }
+            None => Command::new(&exe),
+        };
+        let _ = cmd.args(["-D", &data, "-m", "immediate", "stop"]).output();
+        let _ = std::fs::remove_dir_all(&self.root);
+    }
+}
+
+/// Jobs running under a lease of the worker process `pid`.
+pub async fn running_jobs_of(url: &str, pid: u32) -> Vec<Uuid> {
+    let mut c = PgConnection::connect(url).await.expect("connect");
+    sqlx::query("SELECT id FROM processing_jobs WHERE status = 'running' AND lease_owner LIKE $1")
+        .bind(format!("%-{pid}-%"))
+        .fetch_all(&mut c)
+        .await
+        .expect("running jobs")
+        .iter()
+        .map(|r| r.get::<Uuid, _>("id"))
+        .collect()
+}
+
+pub async fn job_attempts(url: &str, id: Uuid) -> i32 {
+    let mut c = PgConnection::connect(url).await.expect("connect");
+    sqlx::query("SELECT attempts FROM processing_jobs WHERE id = $1")
+        .bind(id)
+        .fetch_one(&mut c)
+        .await
+        .expect("job")
+        .get("attempts")
+}
+
+pub async fn health_status(client: &reqwest::Client, base: &str) -> u16 {
+    match client
+        .get(format!("{base}/api/v1/health/detailed"))
+        .send()
+        .await
+    {
+        Ok(r) => r.status().as_u16(),
+        Err(_) => 0,
     }
 }
