@@ -258,7 +258,9 @@ impl<'a> Ubl<'a> {
     /// The tax total(s), shaped so the reader tells them apart the way it reads them:
     /// one VAT total with its breakdown (plus, when the tax currency differs, a second total
     /// in that currency, BT-111), or, for national flavours, one total per tax type in one
-    /// currency.
+    /// currency. Two shapes cannot come back as they were, because the reader tells them apart
+    /// by count and currency alone: a single per-type total reads as the VAT total, and
+    /// per-type totals beside a VAT total are not written (the VAT total wins).
     fn tax_totals(&self, root: &mut Node) {
         let inv = self.inv;
         let t = &inv.totals;
