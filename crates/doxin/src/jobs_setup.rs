@@ -58,7 +58,7 @@ pub fn limits(settings: &Settings) -> IntakeLimits {
         max_pages: settings.pipeline.max_pages,
         queue_max: settings.pipeline.queue_max,
         max_attempts: settings.pipeline.max_attempts,
-        max_files_per_request: settings.batch_processing_size.max(1).min(1000).max(50),
+        ..IntakeLimits::default()
     }
 }
 
@@ -78,10 +78,10 @@ pub fn worker(settings: &Settings, store: Arc<dyn Store>, files: FileStore, jobs
         max_bytes: settings.max_upload_mb * 1024 * 1024,
         ..Default::default()
     };
-    if let Ok(langs) = std::env::var("OCR_LANGUAGES") {
-        if !langs.trim().is_empty() {
-            extract.ocr.languages = langs;
-        }
+    if let Ok(langs) = std::env::var("OCR_LANGUAGES")
+        && !langs.trim().is_empty()
+    {
+        extract.ocr.languages = langs;
     }
     let pipeline = Pipeline {
         store,

@@ -280,10 +280,10 @@ fn owner_of(_headers: &HeaderMap) -> Option<Uuid> {
 /// 202 with the accepted jobs; a single rejected file answers with its own problem.
 fn respond(accepted: Vec<Accepted>, mut rejected: Vec<Rejected>) -> Response {
     if accepted.is_empty() {
-        if rejected.len() == 1 {
-            if let Some(r) = rejected.pop() {
-                return r.into_error().into_response();
-            }
+        if rejected.len() == 1
+            && let Some(r) = rejected.pop()
+        {
+            return r.into_error().into_response();
         }
         let detail = rejected
             .iter()

@@ -94,20 +94,19 @@ async fn detail(
 ) -> Result<Json<Value>, ApiError> {
     let job = load(&state, job_id, &headers).await?;
     let mut view = job_view(&job);
-    if let Some(invoice_id) = job.invoice_id {
-        if let Ok(invoice) = state
+    if let Some(invoice_id) = job.invoice_id
+        && let Ok(invoice) = state
             .store
             .get_invoice(invoice_id, scope_of(&headers))
             .await
-        {
-            view["invoice"] = json!({
-                "id": invoice.id,
-                "status": invoice.status,
-                "confidence": invoice.confidence,
-                "duplicate_of": invoice.duplicate_of,
-                "invoice_number": invoice.invoice.invoice_number.as_ref().map(|v| v.value.clone()),
-            });
-        }
+    {
+        view["invoice"] = json!({
+            "id": invoice.id,
+            "status": invoice.status,
+            "confidence": invoice.confidence,
+            "duplicate_of": invoice.duplicate_of,
+            "invoice_number": invoice.invoice.invoice_number.as_ref().map(|v| v.value.clone()),
+        });
     }
     Ok(Json(view))
 }

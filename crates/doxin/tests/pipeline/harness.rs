@@ -494,12 +494,11 @@ impl EventWatcher {
                         v["status"].as_str(),
                         Some("succeeded" | "failed" | "cancelled")
                     );
-                if let Some(id) = id {
-                    if matches!(event, "job.completed" | "job.failed" | "job.cancelled")
-                        || terminal_snapshot
-                    {
-                        t.lock().expect("lock").entry(id).or_insert(v);
-                    }
+                if let Some(id) = id
+                    && (matches!(event, "job.completed" | "job.failed" | "job.cancelled")
+                        || terminal_snapshot)
+                {
+                    t.lock().expect("lock").entry(id).or_insert(v);
                 }
             }
         });
