@@ -197,6 +197,26 @@ impl Deployment {
         )
     }
 
+    /// Runs `doxin <args>` to completion with the deployment's environment; returns the exit code.
+    pub fn run(&self, args: &[&str]) -> i32 {
+        let mut cmd = Command::new(BIN);
+        cmd.args(args).current_dir(self.path()).env_clear();
+        for key in ["PATH", "HOME"] {
+            if let Ok(v) = std::env::var(key) {
+                cmd.env(key, v);
+            }
+        }
+        for (k, v) in &self.env {
+            cmd.env(k, v);
+        }
+        cmd.stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .expect("run doxin")
+            .code()
+            .unwrap_or(-1)
+    }
+
     /// Every log, for a failing test's message.
     pub fn logs(&self) -> String {
         let mut out = String::new();

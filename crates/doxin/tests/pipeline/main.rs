@@ -50,8 +50,10 @@ async fn scale_out_two_apis_two_workers_200_documents() {
     ]);
     let api1 = deployment.api("api1", false);
     let api2 = deployment.api("api2", false);
+    assert_eq!(deployment.run(&["worker", "--ping"]), 1, "no worker yet");
     let _w1 = deployment.worker("worker1", 2);
     let _w2 = deployment.worker("worker2", 2);
+    assert_eq!(deployment.run(&["worker", "--ping"]), 0, "a live worker answers the ping");
     let http = client();
     let watcher = EventWatcher::connect(&api1.base()).await;
 
@@ -343,4 +345,48 @@ async fn embedded_default_single_node() {
 
     api.term();
     assert!(api.wait_exit(Duration::from_secs(10)).success());
+}
+
+/// SIGTERM to a worker in the middle of jobs: it takes no new job, finishes or gives back what
+/// it holds, and exits 0; nothing stays running and another worker finishes the rest.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sigterm_worker_finishes_or_releases_its_jobs() {
+    let (Some(admin), Some(redis)) = (
+        service("DOXIN_TEST_DATABASE_URL"),
+        service("DOXIN_TEST_REDIS_URL"),
+    ) else {
+        return;
+    };
+    let db = PgDatabase::create(&admin).await;
+    let prefix = format!("doxin-test-{}", Uuid::new_v4().simple());
+    let deployment = Deployment::new(&[
+        ("DATABASE_URL", &db.url),
+        ("REDIS_URL", &redis),
+        ("REDIS_KEY_PREFIX", &prefix),
+        ("JOB_VISIBILITY_TIMEOUT", "30"),
+    ]);
+    let api = deployment.api("api", false);
+    let mut first = deployment.worker("first", 2);
+    let http = client();
+    let queued = upload(&http, &api.base(), &slow_documents(60_000, 10)).await;
+    let started = std::time::Instant::now();
+    while running_jobs_of(&db.url, first.pid()).await.is_empty() {
+        assert!(started.elapsed() < Duration::from_secs(60), "no job started");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    first.term();
+    let status = first.wait_exit(Duration::from_secs(30));
+    assert!(status.success(), "a stopped worker exits 0: {status:?}");
+    let (by_status, _, _) = pg_counts(&db.url).await;
+    assert_eq!(by_status.get("running"), None, "nothing left running: {by_status:?}");
+    // With a 30 s visibility timeout, finishing in time proves the jobs were given back.
+    let _second = deployment.worker("second", 2);
+    let ids: Vec<Uuid> = queued.iter().map(|q| q.job_id).collect();
+    let done = match wait_terminal(&http, &api.base(), &ids, Duration::from_secs(25)).await {
+        Ok(d) => d,
+        Err(e) => panic!("{e}\n{}", deployment.logs()),
+    };
+    assert_all_succeeded(&done);
+    let (_, invoices, distinct) = pg_counts(&db.url).await;
+    assert_eq!((invoices, distinct), (10, 10));
 }
