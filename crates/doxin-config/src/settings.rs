@@ -699,6 +699,36 @@ mod tests {
     }
 
     #[test]
+    fn pipeline_settings_have_defaults_and_name_bad_values() {
+        let p = load(&[]).expect("defaults").pipeline;
+        assert_eq!((p.queue_max, p.max_attempts, p.max_pages), (10_000, 3, 200));
+        assert_eq!(p.visibility_timeout_secs, 60);
+        assert_eq!(p.redis_key_prefix, "doxin");
+        assert!((p.confidence_threshold - 0.8).abs() < f32::EPSILON);
+        let p = load(&[("QUEUE_MAX", "5"), ("CONFIDENCE_THRESHOLD", "0.95")])
+            .expect("valid")
+            .pipeline;
+        assert_eq!(p.queue_max, 5);
+        assert!((p.confidence_threshold - 0.95).abs() < f32::EPSILON);
+        for (var, value) in [
+            ("QUEUE_MAX", "0"),
+            ("MAX_ATTEMPTS", "lots"),
+            ("MAX_PAGES", "-1"),
+            ("JOB_VISIBILITY_TIMEOUT", "0"),
+            ("JOB_RECONCILE_INTERVAL", "1h"),
+            ("CONFIDENCE_THRESHOLD", "1.5"),
+            ("CONFIDENCE_THRESHOLD", "high"),
+            ("URL_FETCH_TIMEOUT", "0"),
+        ] {
+            assert_eq!(
+                invalid_variable(load(&[(var, value)]).unwrap_err()),
+                var,
+                "{var}={value}"
+            );
+        }
+    }
+
+    #[test]
     fn a_bad_database_url_does_not_print_its_password() {
         let err = load(&[("DATABASE_URL", "mysql://u:topsecret@h/db")]).unwrap_err();
         assert!(!err.to_string().contains("topsecret"), "{err}");

@@ -5,7 +5,10 @@ use std::path::PathBuf;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
-    let dir = PathBuf::from(args.next().ok_or("usage: synth_ubl <dir> <count> [first-seed]")?);
+    let dir = PathBuf::from(
+        args.next()
+            .ok_or("usage: synth_ubl <dir> <count> [first-seed]")?,
+    );
     let count: u64 = args.next().ok_or("count missing")?.parse()?;
     let first: u64 = args.next().map(|s| s.parse()).transpose()?.unwrap_or(1);
     std::fs::create_dir_all(&dir)?;

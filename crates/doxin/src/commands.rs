@@ -83,6 +83,14 @@ fn stop_on_signal() -> CancellationToken {
 }
 
 async fn serve(settings: Settings, with_worker: bool) -> anyhow::Result<ExitCode> {
+    // A bad allow-list is a configuration error like any other: exit 2 before touching anything.
+    let fetcher = match jobs_setup::fetcher(&settings) {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("doxin: configuration error: {e:#}");
+            return Ok(ExitCode::from(2));
+        }
+    };
     let store = open_store(&settings, true).await?;
     let files = open_files(&settings)?;
     let jobs = jobs_setup::jobs(&settings, store.clone())?;
@@ -90,7 +98,7 @@ async fn serve(settings: Settings, with_worker: bool) -> anyhow::Result<ExitCode
         .with_jobs(jobs.queue.clone(), jobs.events.clone())
         .with_limits(jobs_setup::limits(&settings))
         .with_token_key(settings.secret_key.expose().as_bytes())
-        .with_fetcher(jobs_setup::fetcher(&settings)?);
+        .with_fetcher(fetcher);
     if let Some(url) = &settings.redis_url {
         state = state
             .with_redis(url.expose())

@@ -47,6 +47,26 @@ fn bad_configuration_exits_2_naming_the_variable() {
 }
 
 #[test]
+fn a_bad_url_allow_list_is_a_configuration_error() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = run(
+        dir.path(),
+        &["serve"],
+        &[("URL_FETCH_ALLOWLIST", "10.0.0.0/99"), ("PORT", "0")],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("URL_FETCH_ALLOWLIST") && err.contains("10.0.0.0/99"),
+        "{err}"
+    );
+    assert!(
+        !dir.path().join("data/doxin.db").exists(),
+        "nothing created"
+    );
+}
+
+#[test]
 fn production_refuses_default_secrets() {
     let dir = tempfile::tempdir().expect("tempdir");
     let out = run(dir.path(), &["serve"], &[("ENVIRONMENT", "production")]);

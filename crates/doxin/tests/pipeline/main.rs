@@ -53,7 +53,11 @@ async fn scale_out_two_apis_two_workers_200_documents() {
     assert_eq!(deployment.run(&["worker", "--ping"]), 1, "no worker yet");
     let _w1 = deployment.worker("worker1", 2);
     let _w2 = deployment.worker("worker2", 2);
-    assert_eq!(deployment.run(&["worker", "--ping"]), 0, "a live worker answers the ping");
+    assert_eq!(
+        deployment.run(&["worker", "--ping"]),
+        0,
+        "a live worker answers the ping"
+    );
     let http = client();
     let watcher = EventWatcher::connect(&api1.base()).await;
 
@@ -371,14 +375,21 @@ async fn sigterm_worker_finishes_or_releases_its_jobs() {
     let queued = upload(&http, &api.base(), &slow_documents(60_000, 10)).await;
     let started = std::time::Instant::now();
     while running_jobs_of(&db.url, first.pid()).await.is_empty() {
-        assert!(started.elapsed() < Duration::from_secs(60), "no job started");
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "no job started"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     first.term();
     let status = first.wait_exit(Duration::from_secs(30));
     assert!(status.success(), "a stopped worker exits 0: {status:?}");
     let (by_status, _, _) = pg_counts(&db.url).await;
-    assert_eq!(by_status.get("running"), None, "nothing left running: {by_status:?}");
+    assert_eq!(
+        by_status.get("running"),
+        None,
+        "nothing left running: {by_status:?}"
+    );
     // With a 30 s visibility timeout, finishing in time proves the jobs were given back.
     let _second = deployment.worker("second", 2);
     let ids: Vec<Uuid> = queued.iter().map(|q| q.job_id).collect();
