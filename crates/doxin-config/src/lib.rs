@@ -14,5 +14,6 @@ mod settings;
 pub use reader::{ConfigEntry, Origin, Vars};
 pub use secret::{Secret, mask_url_password};
 pub use settings::{
-    ConfigError, DatabaseBackend, Environment, LogFormat, Settings, StorageLocation,
+    ConfigError, DatabaseBackend, EmbeddingsProvider, EmbeddingsSettings, Environment,
+    ExtractionMode, LlmProvider, LlmSettings, LogFormat, Settings, StorageLocation,
 };

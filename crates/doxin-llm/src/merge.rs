@@ -334,3 +334,97 @@ pub fn has_llm_values(inv: &Invoice) -> bool {
     }
     walk(&v)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use doxin_model::Extracted;
+    use rust_decimal_macros::dec;
+
+    fn text<T>(v: T) -> Field<T> {
+        Some(Extracted::new(v, Source::Text, 0.85))
+    }
+    fn llm<T>(v: T) -> Field<T> {
+        Some(Extracted::new(v, Source::Llm, 0.75))
+    }
+
+    fn rules_invoice(gross: Decimal) -> Invoice {
+        let mut i = Invoice {
+            invoice_number: text("RE-1".to_string()),
+            currency: text("EUR".to_string()),
+            ..Invoice::default()
+        };
+        i.totals.tax_exclusive_amount = text(dec!(100.00));
+        i.totals.tax_amount = text(dec!(19.00));
+        i.totals.tax_inclusive_amount = text(gross);
+        i
+    }
+
+    fn llm_invoice(gross: Decimal) -> Invoice {
+        let mut i = Invoice {
+            invoice_number: llm("RE-1".to_string()),
+            due_date: llm(NaiveDate::from_ymd_opt(2024, 4, 1).expect("date")),
+            ..Invoice::default()
+        };
+        i.totals.tax_exclusive_amount = llm(dec!(100.00));
+        i.totals.tax_amount = llm(dec!(19.00));
+        i.totals.tax_inclusive_amount = llm(gross);
+        i
+    }
+
+    #[test]
+    fn a_wrong_model_total_is_rejected_when_the_rules_reconcile() {
+        let (inv, r) = merge(rules_invoice(dec!(119.00)), llm_invoice(dec!(191.00)), Prefer::Llm);
+        let gross = inv.totals.tax_inclusive_amount.expect("gross");
+        assert_eq!((gross.value, gross.source), (dec!(119.00), Source::Text));
+        let c = r
+            .conflicts
+            .iter()
+            .find(|c| c.field == "totals.tax_inclusive_amount")
+            .expect("conflict");
+        assert_eq!(c.resolution, Resolution::Rules);
+        assert!(!r.needs_review());
+    }
+
+    #[test]
+    fn a_right_model_total_replaces_a_wrong_rules_total() {
+        let (inv, r) = merge(rules_invoice(dec!(911.00)), llm_invoice(dec!(119.00)), Prefer::Rules);
+        let gross = inv.totals.tax_inclusive_amount.expect("gross");
+        assert_eq!((gross.value, gross.source), (dec!(119.00), Source::Llm));
+        assert!(gross.confidence >= CONFIRMED_BY_ARITHMETIC);
+        assert_eq!(r.conflicts[0].resolution, Resolution::Llm);
+    }
+
+    #[test]
+    fn gaps_are_filled_and_agreement_confirms() {
+        let (inv, r) = merge(rules_invoice(dec!(119.00)), llm_invoice(dec!(119.00)), Prefer::Rules);
+        let due = inv.due_date.expect("filled");
+        assert_eq!(due.source, Source::Llm);
+        assert!(r.filled.contains(&"due_date".to_string()));
+        let n = inv.invoice_number.expect("number");
+        assert_eq!(n.source, Source::Text);
+        assert!(n.confidence >= CONFIRMED_BY_AGREEMENT);
+        assert!(r.confirmed.contains(&"invoice_number".to_string()));
+        assert!(r.conflicts.is_empty());
+    }
+
+    #[test]
+    fn a_disagreement_validation_cannot_decide_goes_to_review() {
+        let mut l = llm_invoice(dec!(119.00));
+        l.invoice_number = llm("RE-7".to_string());
+        let (inv, r) = merge(rules_invoice(dec!(119.00)), l.clone(), Prefer::Rules);
+        assert_eq!(inv.invoice_number.expect("n").value, "RE-1");
+        assert!(r.needs_review());
+        let (inv, _) = merge(rules_invoice(dec!(119.00)), l, Prefer::Llm);
+        assert_eq!(inv.invoice_number.expect("n").value, "RE-7");
+    }
+
+    #[test]
+    fn a_fill_that_breaks_arithmetic_is_refused() {
+        let mut rules = rules_invoice(dec!(119.00));
+        rules.totals.tax_inclusive_amount = None;
+        let (inv, r) = merge(rules, llm_invoice(dec!(191.00)), Prefer::Llm);
+        assert!(inv.totals.tax_inclusive_amount.is_none());
+        assert_eq!(r.conflicts[0].resolution, Resolution::Rules);
+    }
+}
