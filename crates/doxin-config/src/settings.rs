@@ -9,9 +9,7 @@ use crate::reader::{ConfigEntry, Origin, Vars};
 use crate::secret::{Secret, mask_url_password};
 
 mod llm;
-pub use llm::{
-    EmbeddingsProvider, EmbeddingsSettings, ExtractionMode, LlmProvider, LlmSettings,
-};
+pub use llm::{EmbeddingsProvider, EmbeddingsSettings, ExtractionMode, LlmProvider, LlmSettings};
 
 /// A configuration problem. Each names the variable and what would be accepted.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -315,11 +313,7 @@ impl Settings {
         let webhook_secret = r.optional_secret(&["WEBHOOK_SECRET"]);
         let openai_api_key = r.optional_secret(&["OPENAI_API_KEY"]);
         let anthropic_api_key = r.optional_secret(&["ANTHROPIC_API_KEY"]);
-        let llm = llm::llm_settings(
-            &mut r,
-            openai_api_key.as_ref(),
-            anthropic_api_key.as_ref(),
-        )?;
+        let llm = llm::llm_settings(&mut r, openai_api_key.as_ref(), anthropic_api_key.as_ref())?;
         let embeddings =
             llm::embeddings_settings(&mut r, openai_api_key.as_ref(), &llm.openai_base_url)?;
 

@@ -128,7 +128,10 @@ mod tests {
 
     #[test]
     fn rank_orders_by_similarity() {
-        let r = rank(&[1.0, 0.0], &[vec![0.0, 1.0], vec![1.0, 0.1], vec![0.5, 0.5]]);
+        let r = rank(
+            &[1.0, 0.0],
+            &[vec![0.0, 1.0], vec![1.0, 0.1], vec![0.5, 0.5]],
+        );
         let order: Vec<usize> = r.iter().map(|(i, _)| *i).collect();
         assert_eq!(order, vec![1, 2, 0]);
     }

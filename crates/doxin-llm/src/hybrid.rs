@@ -172,7 +172,10 @@ impl LlmExtractor {
             let (b, o) = (bytes.clone(), opts.clone());
             blocking(move || doxin_extract::pipeline::extract(&b, &o)).await??
         };
-        let exact = matches!(rules.path, ExtractionPath::Xml | ExtractionPath::EmbeddedXml);
+        let exact = matches!(
+            rules.path,
+            ExtractionPath::Xml | ExtractionPath::EmbeddedXml
+        );
         let reasons = match mode {
             Mode::Rules => Vec::new(),
             _ if exact => Vec::new(),
@@ -236,7 +239,11 @@ impl LlmExtractor {
                 };
                 let (invoice, merged) = merge(extraction.invoice, answer.invoice, prefer);
                 extraction.invoice = invoice;
-                rescore(&mut extraction, opts.review_threshold, merged.needs_review());
+                rescore(
+                    &mut extraction,
+                    opts.review_threshold,
+                    merged.needs_review(),
+                );
                 report.merge = Some(merged);
             }
             Err(e) if mode == Mode::Llm => return Err(e.into()),
@@ -379,7 +386,8 @@ fn rescore(x: &mut Extraction, threshold: f32, conflict: bool) {
         .iter()
         .filter(|f| f.severity == Severity::Error)
         .count();
-    let c = key.iter().map(|c| c.unwrap_or(0.3)).fold(1.0f32, f32::min) * 0.85f32.powi(errors as i32);
+    let c =
+        key.iter().map(|c| c.unwrap_or(0.3)).fold(1.0f32, f32::min) * 0.85f32.powi(errors as i32);
     x.confidence = c.clamp(0.0, 1.0);
     x.needs_review = x.confidence < threshold || x.validation.has_errors() || conflict;
 }

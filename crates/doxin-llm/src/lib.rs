@@ -67,8 +67,7 @@ pub fn build_provider(cfg: &ProviderConfig) -> Result<Arc<dyn Provider>, LlmErro
             &cfg.model,
         )),
         ProviderKind::Anthropic => {
-            let key =
-                key.ok_or_else(|| LlmError::Config("ANTHROPIC_API_KEY is not set".into()))?;
+            let key = key.ok_or_else(|| LlmError::Config("ANTHROPIC_API_KEY is not set".into()))?;
             Arc::new(provider::anthropic::AnthropicProvider::new(
                 http,
                 &cfg.base_url,

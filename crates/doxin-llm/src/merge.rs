@@ -169,17 +169,26 @@ impl Merger {
                 *get(&mut cand) = Some(theirs.clone());
                 let (s_rules, s_llm) = (score(&self.base), score(&cand));
                 let (resolution, why) = if better(s_rules, s_llm) {
-                    (Resolution::Rules, format!("validation: {s_rules:?} vs {s_llm:?} (errors, passed)"))
+                    (
+                        Resolution::Rules,
+                        format!("validation: {s_rules:?} vs {s_llm:?} (errors, passed)"),
+                    )
                 } else if better(s_llm, s_rules) {
                     let mut v = theirs.clone();
                     v.confidence = v.confidence.max(CONFIRMED_BY_ARITHMETIC);
                     *get(&mut self.base) = Some(v);
-                    (Resolution::Llm, format!("validation: {s_llm:?} vs {s_rules:?} (errors, passed)"))
+                    (
+                        Resolution::Llm,
+                        format!("validation: {s_llm:?} vs {s_rules:?} (errors, passed)"),
+                    )
                 } else {
                     if self.prefer == Prefer::Llm {
                         *get(&mut self.base) = Some(theirs.clone());
                     }
-                    (Resolution::Review, "validation cannot tell them apart".into())
+                    (
+                        Resolution::Review,
+                        "validation cannot tell them apart".into(),
+                    )
                 };
                 self.report.conflicts.push(Conflict {
                     field: path.into(),
@@ -196,10 +205,16 @@ impl Merger {
     /// place, whichever complete set validates better is taken before the per-field pass.
     fn totals_as_set(&mut self) {
         const TOTALS: [(&str, Get<Decimal>); 5] = [
-            ("totals.line_extension_amount", |i| &mut i.totals.line_extension_amount),
-            ("totals.tax_exclusive_amount", |i| &mut i.totals.tax_exclusive_amount),
+            ("totals.line_extension_amount", |i| {
+                &mut i.totals.line_extension_amount
+            }),
+            ("totals.tax_exclusive_amount", |i| {
+                &mut i.totals.tax_exclusive_amount
+            }),
             ("totals.tax_amount", |i| &mut i.totals.tax_amount),
-            ("totals.tax_inclusive_amount", |i| &mut i.totals.tax_inclusive_amount),
+            ("totals.tax_inclusive_amount", |i| {
+                &mut i.totals.tax_inclusive_amount
+            }),
             ("totals.payable_amount", |i| &mut i.totals.payable_amount),
         ];
         let differing: Vec<usize> = TOTALS
@@ -374,7 +389,11 @@ mod tests {
 
     #[test]
     fn a_wrong_model_total_is_rejected_when_the_rules_reconcile() {
-        let (inv, r) = merge(rules_invoice(dec!(119.00)), llm_invoice(dec!(191.00)), Prefer::Llm);
+        let (inv, r) = merge(
+            rules_invoice(dec!(119.00)),
+            llm_invoice(dec!(191.00)),
+            Prefer::Llm,
+        );
         let gross = inv.totals.tax_inclusive_amount.expect("gross");
         assert_eq!((gross.value, gross.source), (dec!(119.00), Source::Text));
         let c = r
@@ -388,7 +407,11 @@ mod tests {
 
     #[test]
     fn a_right_model_total_replaces_a_wrong_rules_total() {
-        let (inv, r) = merge(rules_invoice(dec!(911.00)), llm_invoice(dec!(119.00)), Prefer::Rules);
+        let (inv, r) = merge(
+            rules_invoice(dec!(911.00)),
+            llm_invoice(dec!(119.00)),
+            Prefer::Rules,
+        );
         let gross = inv.totals.tax_inclusive_amount.expect("gross");
         assert_eq!((gross.value, gross.source), (dec!(119.00), Source::Llm));
         assert!(gross.confidence >= CONFIRMED_BY_ARITHMETIC);
@@ -397,7 +420,11 @@ mod tests {
 
     #[test]
     fn gaps_are_filled_and_agreement_confirms() {
-        let (inv, r) = merge(rules_invoice(dec!(119.00)), llm_invoice(dec!(119.00)), Prefer::Rules);
+        let (inv, r) = merge(
+            rules_invoice(dec!(119.00)),
+            llm_invoice(dec!(119.00)),
+            Prefer::Rules,
+        );
         let due = inv.due_date.expect("filled");
         assert_eq!(due.source, Source::Llm);
         assert!(r.filled.contains(&"due_date".to_string()));

@@ -120,13 +120,20 @@ pub fn document_input(
 }
 
 /// A page as PNG, at the highest of a few resolutions that fits the cap.
-fn render_within(bytes: &[u8], page: u32, cap: usize, warnings: &mut Vec<String>) -> Option<Vec<u8>> {
+fn render_within(
+    bytes: &[u8],
+    page: u32,
+    cap: usize,
+    warnings: &mut Vec<String>,
+) -> Option<Vec<u8>> {
     for dpi in [150.0, 110.0, 72.0] {
         match doxin_extract::render::render_page_png(bytes, page, dpi) {
             Ok(png) if png.len() <= cap => return Some(png),
             Ok(_) => continue,
             Err(e) => {
-                warnings.push(format!("page {page} could not be rendered for the language model: {e}"));
+                warnings.push(format!(
+                    "page {page} could not be rendered for the language model: {e}"
+                ));
                 return None;
             }
         }

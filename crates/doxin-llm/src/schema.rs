@@ -28,10 +28,8 @@ fn nullable(kind: &str, description: &str) -> Value {
 
 fn object(props: Vec<(&str, Value)>) -> Value {
     let required: Vec<&str> = props.iter().map(|(k, _)| *k).collect();
-    let properties: serde_json::Map<String, Value> = props
-        .into_iter()
-        .map(|(k, v)| (k.to_string(), v))
-        .collect();
+    let properties: serde_json::Map<String, Value> =
+        props.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
     json!({
         "type": "object",
         "properties": properties,
@@ -78,7 +76,10 @@ pub fn invoice_schema() -> Value {
             "purchase_order_ref",
             nullable("string", "buyer's order reference"),
         ),
-        ("payment_terms", nullable("string", "payment terms as printed")),
+        (
+            "payment_terms",
+            nullable("string", "payment terms as printed"),
+        ),
         ("iban", nullable("string", "seller's IBAN without spaces")),
         ("bic", nullable("string", "seller's BIC")),
         (
@@ -225,9 +226,8 @@ impl Conv {
             return None;
         }
         if t.len() != len || !t.chars().all(|c| c.is_ascii_alphabetic()) {
-            self.problems.push(format!(
-                "{field} must be a {len}-letter code, got {t:?}"
-            ));
+            self.problems
+                .push(format!("{field} must be a {len}-letter code, got {t:?}"));
             return None;
         }
         Some(llm(t.to_ascii_uppercase(), t))
@@ -444,7 +444,10 @@ mod tests {
         let Err(ParseProblem::Malformed(m)) = parse_answer(&v.to_string()) else {
             panic!("expected malformed");
         };
-        assert!(m.contains("issue_date") && m.contains("totals.gross"), "{m}");
+        assert!(
+            m.contains("issue_date") && m.contains("totals.gross"),
+            "{m}"
+        );
 
         let mut v = sample();
         v["extra"] = json!(1);

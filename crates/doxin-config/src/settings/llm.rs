@@ -233,11 +233,13 @@ pub(super) fn llm_settings(
     };
     let mode = match r.raw(&["EXTRACTION_MODE", "LLM_MODE"]) {
         Some((n, v, o)) => {
-            let m = v.parse::<ExtractionMode>().map_err(|_| ConfigError::Invalid {
-                variable: n,
-                value: v.to_string(),
-                allowed: "rules, llm or hybrid".into(),
-            })?;
+            let m = v
+                .parse::<ExtractionMode>()
+                .map_err(|_| ConfigError::Invalid {
+                    variable: n,
+                    value: v.to_string(),
+                    allowed: "rules, llm or hybrid".into(),
+                })?;
             if m != ExtractionMode::Rules && provider.is_none() {
                 return Err(ConfigError::Invalid {
                     variable: n,
@@ -348,9 +350,9 @@ pub(super) fn embeddings_settings(
                 EmbeddingsProvider::Local if model_dir.is_none() => {
                     Some("local needs EMBEDDINGS_MODEL_DIR")
                 }
-                EmbeddingsProvider::OpenAi if openai_key.is_none() && !base_set => {
-                    Some("openai needs OPENAI_API_KEY (or EMBEDDINGS_BASE_URL for a compatible server)")
-                }
+                EmbeddingsProvider::OpenAi if openai_key.is_none() && !base_set => Some(
+                    "openai needs OPENAI_API_KEY (or EMBEDDINGS_BASE_URL for a compatible server)",
+                ),
                 _ => None,
             };
             if let Some(why) = problem {
@@ -377,7 +379,11 @@ pub(super) fn embeddings_settings(
     let dimensions = match r.raw(&["EMBEDDINGS_DIMENSIONS"]) {
         Some(_) => Some(r.number("EMBEDDINGS_DIMENSIONS", 0usize, 1, 8192)?),
         None => {
-            r.record("EMBEDDINGS_DIMENSIONS", "(the model's)".into(), Origin::Default);
+            r.record(
+                "EMBEDDINGS_DIMENSIONS",
+                "(the model's)".into(),
+                Origin::Default,
+            );
             None
         }
     };
@@ -441,14 +447,29 @@ mod tests {
         assert_eq!(bad(&[("EXTRACTION_MODE", "hybrid")]), "EXTRACTION_MODE");
         assert_eq!(bad(&[("LLM_PROVIDER", "openai")]), "LLM_PROVIDER");
         assert_eq!(bad(&[("LLM_PROVIDER", "gemini")]), "LLM_PROVIDER");
-        assert_eq!(bad(&[("OPENAI_BASE_URL", "localhost:11434")]), "OPENAI_BASE_URL");
+        assert_eq!(
+            bad(&[("OPENAI_BASE_URL", "localhost:11434")]),
+            "OPENAI_BASE_URL"
+        );
         assert_eq!(bad(&[("LLM_SEND_IMAGES", "sometimes")]), "LLM_SEND_IMAGES");
         assert_eq!(bad(&[("LLM_TIMEOUT_SECS", "0")]), "LLM_TIMEOUT_SECS");
         assert_eq!(bad(&[("LLM_PRICES", "gpt=cheap")]), "LLM_PRICES");
-        assert_eq!(bad(&[("EMBEDDINGS_PROVIDER", "local")]), "EMBEDDINGS_PROVIDER");
-        assert_eq!(bad(&[("EMBEDDINGS_PROVIDER", "openai")]), "EMBEDDINGS_PROVIDER");
-        assert_eq!(bad(&[("EMBEDDINGS_MODEL_DIR", "/nonexistent")]), "EMBEDDINGS_MODEL_DIR");
-        assert_eq!(bad(&[("EMBEDDINGS_DIMENSIONS", "0")]), "EMBEDDINGS_DIMENSIONS");
+        assert_eq!(
+            bad(&[("EMBEDDINGS_PROVIDER", "local")]),
+            "EMBEDDINGS_PROVIDER"
+        );
+        assert_eq!(
+            bad(&[("EMBEDDINGS_PROVIDER", "openai")]),
+            "EMBEDDINGS_PROVIDER"
+        );
+        assert_eq!(
+            bad(&[("EMBEDDINGS_MODEL_DIR", "/nonexistent")]),
+            "EMBEDDINGS_MODEL_DIR"
+        );
+        assert_eq!(
+            bad(&[("EMBEDDINGS_DIMENSIONS", "0")]),
+            "EMBEDDINGS_DIMENSIONS"
+        );
         assert!(load(&[("LLM_PRICES", "gpt-4o-mini=0.15:0.6, llama=0:0")]).is_ok());
     }
 
@@ -464,7 +485,10 @@ mod tests {
             .iter()
             .map(|e| format!("{}={}\n", e.variable, e.shown))
             .collect();
-        assert!(!text.contains("sk-very-secret") && !text.contains("hunter2"), "{text}");
+        assert!(
+            !text.contains("sk-very-secret") && !text.contains("hunter2"),
+            "{text}"
+        );
         assert!(text.contains("LLM_PROVIDER=openai"), "{text}");
     }
 }

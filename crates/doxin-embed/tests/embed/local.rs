@@ -32,7 +32,9 @@ fn local_model_matches_the_independent_reference() {
             .iter()
             .map(|x| x.as_f64().expect("number") as f32)
             .collect();
-        let alone = model.embed_blocking(&[case["text"].as_str().expect("text")]).expect("embed");
+        let alone = model
+            .embed_blocking(&[case["text"].as_str().expect("text")])
+            .expect("embed");
         let c = cosine(got, &want);
         let c_alone = cosine(&alone[0], &want);
         assert!(c >= 0.999, "{}: cosine {c} in a batch", case["text"]);
@@ -50,10 +52,14 @@ async fn german_query_finds_the_office_chair_invoice_first() {
     let docs = model.embed(&texts).await.expect("embed invoices");
     assert_eq!((docs.provider, docs.dimension), ("local", 384));
     assert_eq!(docs.vectors.len(), 20);
-    let q = model.embed(&[QUERY.to_string()]).await.expect("embed query");
+    let q = model
+        .embed(&[QUERY.to_string()])
+        .await
+        .expect("embed query");
     let ranking = rank(&q.vectors[0], &docs.vectors);
     assert_eq!(
-        ranking[0].0, chairs,
+        ranking[0].0,
+        chairs,
         "expected the office-chair invoice first:\n{}",
         ranking
             .iter()
@@ -73,7 +79,8 @@ async fn the_hash_fallback_also_finds_the_office_chairs() {
     let q = e.embed_one(QUERY);
     let ranking = rank(&q, &docs.vectors);
     assert_eq!(
-        ranking[0].0, chairs,
+        ranking[0].0,
+        chairs,
         "{}",
         ranking
             .iter()

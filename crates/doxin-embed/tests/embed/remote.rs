@@ -28,7 +28,13 @@ async fn sends_the_openai_request_and_orders_vectors_by_index() {
     server.push(Reply::openai_error(429, "slow down").header("retry-after", "0"));
     server.push(openai_embeddings(&[vec![3.0, 4.0], vec![0.0, 2.0]]));
     let base = format!("{}/v1", server.url());
-    let e = OpenAiEmbedder::new(client(), &base, Some("sk-test"), "text-embedding-3-small", Some(2));
+    let e = OpenAiEmbedder::new(
+        client(),
+        &base,
+        Some("sk-test"),
+        "text-embedding-3-small",
+        Some(2),
+    );
     let out = e
         .embed(&["Bürostuhl".to_string(), "Papier".to_string()])
         .await
@@ -56,17 +62,35 @@ async fn errors_are_typed() {
     server.push(Reply::openai_error(401, "Incorrect API key provided"));
     let err = e.embed(&["x".to_string()]).await.expect_err("401");
     assert!(
-        matches!(err, EmbedError::Remote(LlmError::Unauthorized { status: 401, .. })),
+        matches!(
+            err,
+            EmbedError::Remote(LlmError::Unauthorized { status: 401, .. })
+        ),
         "{err}"
     );
     assert!(!err.is_retryable());
-    server.push(Reply::raw(200, r#"{"object":"list","data":[{"index":0,"embedding":[0.1,"#));
+    server.push(Reply::raw(
+        200,
+        r#"{"object":"list","data":[{"index":0,"embedding":[0.1,"#,
+    ));
     let err = e.embed(&["x".to_string()]).await.expect_err("truncated");
-    assert!(matches!(err, EmbedError::Remote(LlmError::Truncated(_))), "{err}");
+    assert!(
+        matches!(err, EmbedError::Remote(LlmError::Truncated(_))),
+        "{err}"
+    );
     server.push(openai_embeddings(&[vec![1.0]]));
     let err = e
         .embed(&["x".to_string(), "y".to_string()])
         .await
         .expect_err("count");
-    assert!(matches!(err, EmbedError::CountMismatch { expected: 2, got: 1 }), "{err}");
+    assert!(
+        matches!(
+            err,
+            EmbedError::CountMismatch {
+                expected: 2,
+                got: 1
+            }
+        ),
+        "{err}"
+    );
 }

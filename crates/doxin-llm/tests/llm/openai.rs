@@ -56,8 +56,10 @@ async fn sends_chat_completions_with_images_and_a_strict_schema() {
             .contains("Rechnung Nr. 4711")
     );
     assert_eq!(user["content"][1]["type"], "image_url");
-    let url = user["content"][1]["image_url"]["url"].as_str().expect("url");
-    assert!(url.starts_with("data:image/png;base64,iVBORw0KGgo"), "{url}");
+    let url = user["content"][1]["image_url"]["url"]
+        .as_str()
+        .expect("url");
+    assert!(url.starts_with("data:image/png;base64,iVBORw0KGg"), "{url}");
     assert_eq!(
         b["response_format"],
         json!({"type": "json_schema",
@@ -75,25 +77,40 @@ async fn compatible_servers_get_no_key_and_max_tokens() {
         "llama3.2-vision",
     );
     server.push(openai_chat(&invoice_answer().to_string(), "stop"));
-    extractor(Arc::new(p)).ask("text", vec![]).await.expect("answer");
+    extractor(Arc::new(p))
+        .ask("text", vec![])
+        .await
+        .expect("answer");
     let r = &server.requests()[0];
     assert_eq!(r.path, "/v1/chat/completions");
     assert!(!r.headers.contains_key("authorization"));
     assert_eq!(r.body["max_tokens"], 4096);
     assert!(r.body.get("max_completion_tokens").is_none());
-    assert_eq!(r.body["messages"][1]["content"].as_array().map(Vec::len), Some(1));
+    assert_eq!(
+        r.body["messages"][1]["content"].as_array().map(Vec::len),
+        Some(1)
+    );
 }
 
 #[tokio::test]
 async fn client_errors_are_not_retried() {
     let (server, x) = setup(Duration::from_secs(5)).await;
-    server.push(Reply::openai_error(400, "Invalid schema for response_format"));
+    server.push(Reply::openai_error(
+        400,
+        "Invalid schema for response_format",
+    ));
     let err = x.ask("t", vec![]).await.expect_err("400");
-    assert!(matches!(err, LlmError::Rejected { status: 400, ref message } if message.contains("Invalid schema")), "{err}");
+    assert!(
+        matches!(err, LlmError::Rejected { status: 400, ref message } if message.contains("Invalid schema")),
+        "{err}"
+    );
     assert!(!err.is_retryable());
     server.push(Reply::openai_error(401, "Incorrect API key provided"));
     let err = x.ask("t", vec![]).await.expect_err("401");
-    assert!(matches!(err, LlmError::Unauthorized { status: 401, .. }), "{err}");
+    assert!(
+        matches!(err, LlmError::Unauthorized { status: 401, .. }),
+        "{err}"
+    );
     assert_eq!(err.code(), "llm_unauthorized");
     assert_eq!(server.requests().len(), 2, "one request each, no retries");
 }
@@ -105,19 +122,30 @@ async fn rate_limits_honour_retry_after() {
     server.push(openai_chat(&invoice_answer().to_string(), "stop"));
     let started = Instant::now();
     let answer = x.ask("t", vec![]).await.expect("answer after the wait");
-    assert!(started.elapsed() >= Duration::from_millis(950), "waited {:?}", started.elapsed());
+    assert!(
+        started.elapsed() >= Duration::from_millis(950),
+        "waited {:?}",
+        started.elapsed()
+    );
     assert_eq!(answer.http_attempts, 2);
 
     // Still limited after every retry: a typed, retryable error.
-    server.set_fallback(Reply::openai_error(429, "Rate limit reached").header("retry-after-ms", "5"));
+    server
+        .set_fallback(Reply::openai_error(429, "Rate limit reached").header("retry-after-ms", "5"));
     let err = x.ask("t", vec![]).await.expect_err("429");
-    assert!(matches!(err, LlmError::RateLimited { attempts: 3, .. }), "{err}");
+    assert!(
+        matches!(err, LlmError::RateLimited { attempts: 3, .. }),
+        "{err}"
+    );
     assert!(err.is_retryable());
     // A wait longer than the policy allows is not slept through.
     server.set_fallback(Reply::openai_error(429, "later").header("retry-after", "3600"));
     let started = Instant::now();
     let err = x.ask("t", vec![]).await.expect_err("429");
-    assert!(matches!(err, LlmError::RateLimited { attempts: 1, .. }), "{err}");
+    assert!(
+        matches!(err, LlmError::RateLimited { attempts: 1, .. }),
+        "{err}"
+    );
     assert!(started.elapsed() < Duration::from_secs(2));
 }
 
@@ -131,7 +159,17 @@ async fn server_errors_are_retried_with_backoff() {
     assert_eq!(answer.http_attempts, 3);
     server.set_fallback(Reply::openai_error(500, "down"));
     let err = x.ask("t", vec![]).await.expect_err("500");
-    assert!(matches!(err, LlmError::Server { status: 500, attempts: 3, .. }), "{err}");
+    assert!(
+        matches!(
+            err,
+            LlmError::Server {
+                status: 500,
+                attempts: 3,
+                ..
+            }
+        ),
+        "{err}"
+    );
 }
 
 #[tokio::test]
@@ -186,12 +224,18 @@ async fn truncated_refused_and_empty_answers() {
     let err = x.ask("t", vec![]).await.expect_err("truncated");
     assert!(matches!(err, LlmError::Truncated(_)), "{err}");
     // A truncated HTTP body.
-    server.push(Reply::raw(200, r#"{"id":"chatcmpl-1","choices":[{"index":0,"message":"#));
+    server.push(Reply::raw(
+        200,
+        r#"{"id":"chatcmpl-1","choices":[{"index":0,"message":"#,
+    ));
     let err = x.ask("t", vec![]).await.expect_err("body");
     assert!(matches!(err, LlmError::Truncated(_)), "{err}");
     server.push(openai_refusal("I can't help with that."));
     let err = x.ask("t", vec![]).await.expect_err("refusal");
-    assert!(matches!(err, LlmError::Refusal(ref m) if m.contains("can't help")), "{err}");
+    assert!(
+        matches!(err, LlmError::Refusal(ref m) if m.contains("can't help")),
+        "{err}"
+    );
     server.push(openai_chat("", "stop"));
     server.push(openai_chat("{}", "stop"));
     let err = x.ask("t", vec![]).await.expect_err("empty");
