@@ -161,7 +161,7 @@ fn http_url(r: &mut Reader<'_>, name: &'static str, default: &str) -> Result<Str
             Ok(v.trim_end_matches('/').to_string())
         }
         None => {
-            r.record(name, default.to_string(), Origin::Default);
+            r.record(name, crate::mask_url_password(default), Origin::Default);
             Ok(default.to_string())
         }
     }
