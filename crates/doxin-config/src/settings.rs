@@ -120,6 +120,8 @@ pub struct Settings {
     pub worker_concurrency: usize,
     pub batch_processing_size: usize,
     pub max_upload_mb: u64,
+    /// Uploads, the queue and workers.
+    pub pipeline: PipelineSettings,
     pub log_format: LogFormat,
     /// A `tracing` filter directive such as `info` or `doxin=debug,sqlx=warn`.
     pub log_level: String,
@@ -127,6 +129,61 @@ pub struct Settings {
     pub llm: LlmSettings,
     pub embeddings: EmbeddingsSettings,
     entries: Vec<ConfigEntry>,
+}
+
+/// Settings of intake, the job queue and workers.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PipelineSettings {
+    /// Documents with more pages are refused (`MAX_PAGES`).
+    pub max_pages: u32,
+    /// Above this many queued jobs, uploads get 429 (`QUEUE_MAX`).
+    pub queue_max: u64,
+    /// A running job whose worker is silent this long is taken over (`JOB_VISIBILITY_TIMEOUT`,
+    /// seconds).
+    pub visibility_timeout_secs: u64,
+    /// Deliveries of one job before it is failed and dead-lettered (`MAX_ATTEMPTS`).
+    pub max_attempts: u32,
+    /// How often workers repair what crashes and broker data loss left (`JOB_RECONCILE_INTERVAL`,
+    /// seconds).
+    pub reconcile_interval_secs: u64,
+    /// Prefix of every Redis key and channel (`REDIS_KEY_PREFIX`), so deployments can share one.
+    pub redis_key_prefix: String,
+    /// Document confidence needed for automatic approval (`CONFIDENCE_THRESHOLD`, 0 to 1).
+    pub confidence_threshold: f32,
+    /// Networks (CIDR) and host names URL ingestion may reach although private
+    /// (`URL_FETCH_ALLOWLIST`, comma-separated); checked by the fetcher at start-up.
+    pub url_fetch_allowlist: String,
+    /// Time limit of one URL download (`URL_FETCH_TIMEOUT`, seconds).
+    pub url_fetch_timeout_secs: u64,
+}
+
+impl PipelineSettings {
+    fn read(r: &mut Reader<'_>) -> Result<PipelineSettings, ConfigError> {
+        let confidence_threshold = r.parsed(
+            "CONFIDENCE_THRESHOLD",
+            0.8f32,
+            "a number from 0 to 1 such as 0.8",
+            |v| v.to_string(),
+        )?;
+        if !(0.0..=1.0).contains(&confidence_threshold) {
+            return Err(ConfigError::Invalid {
+                variable: "CONFIDENCE_THRESHOLD",
+                value: confidence_threshold.to_string(),
+                allowed: "a number from 0 to 1 such as 0.8".into(),
+            });
+        }
+        Ok(PipelineSettings {
+            max_pages: r.number("MAX_PAGES", 200u32, 1, 100_000)?,
+            queue_max: r.number("QUEUE_MAX", 10_000u64, 1, 100_000_000)?,
+            visibility_timeout_secs: r.number("JOB_VISIBILITY_TIMEOUT", 60u64, 1, 86_400)?,
+            max_attempts: r.number("MAX_ATTEMPTS", 3u32, 1, 100)?,
+            reconcile_interval_secs: r.number("JOB_RECONCILE_INTERVAL", 15u64, 1, 3_600)?,
+            redis_key_prefix: r.string("REDIS_KEY_PREFIX", "doxin"),
+            confidence_threshold,
+            url_fetch_allowlist: r.string("URL_FETCH_ALLOWLIST", ""),
+            url_fetch_timeout_secs: r.number("URL_FETCH_TIMEOUT", 20u64, 1, 600)?,
+        })
+    }
 }
 
 /// Secrets the earlier system's examples and our development default use; never accepted in
@@ -342,6 +399,7 @@ impl Settings {
         let worker_concurrency = r.number("WORKER_CONCURRENCY", 2usize, 1, 256)?;
         let batch_processing_size = r.number("BATCH_PROCESSING_SIZE", 10usize, 1, 10_000)?;
         let max_upload_mb = r.number("MAX_UPLOAD_MB", 25u64, 1, 2048)?;
+        let pipeline = PipelineSettings::read(&mut r)?;
         let log_format = r.parsed(
             "LOG_FORMAT",
             LogFormat::Json,
@@ -391,6 +449,7 @@ impl Settings {
             worker_concurrency,
             batch_processing_size,
             max_upload_mb,
+            pipeline,
             log_format,
             log_level,
             llm,

@@ -18,8 +18,28 @@ pub enum ApiError {
     Conflict(String),
     #[error("service unavailable: {0}")]
     Unavailable(String),
+    /// Any other problem with its own status and code (413, 415, 422, 429…).
+    #[error("{detail}")]
+    Problem {
+        status: StatusCode,
+        code: &'static str,
+        detail: String,
+        /// Seconds for a `Retry-After` header.
+        retry_after: Option<u64>,
+    },
     #[error("internal error")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+impl ApiError {
+    pub fn problem(status: StatusCode, code: &'static str, detail: impl Into<String>) -> ApiError {
+        ApiError::Problem {
+            status,
+            code,
+            detail: detail.into(),
+            retry_after: None,
+        }
+    }
 }
 
 /// The problem-details body.
@@ -57,6 +77,19 @@ impl IntoResponse for ApiError {
             ApiError::BadRequest(m) => problem(StatusCode::BAD_REQUEST, "bad_request", m),
             ApiError::Conflict(m) => problem(StatusCode::CONFLICT, "conflict", m),
             ApiError::Unavailable(m) => problem(StatusCode::SERVICE_UNAVAILABLE, "unavailable", m),
+            ApiError::Problem {
+                status,
+                code,
+                detail,
+                retry_after,
+            } => {
+                let mut resp = problem(status, code, detail);
+                if let Some(secs) = retry_after {
+                    resp.headers_mut()
+                        .insert(header::RETRY_AFTER, header::HeaderValue::from(secs));
+                }
+                resp
+            }
             ApiError::Internal(e) => {
                 let mut chain = e.to_string();
                 let mut src = e.source();

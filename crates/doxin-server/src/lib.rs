@@ -10,6 +10,7 @@ mod error;
 mod routes;
 mod state;
 mod telemetry;
+mod tokens;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -20,7 +21,8 @@ use tokio::net::TcpListener;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 
 pub use error::ApiError;
-pub use state::AppState;
+pub use state::{AppState, IntakeLimits};
+pub use tokens::JobTokens;
 
 /// How long in-flight requests may run on after shutdown is requested.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(4);
@@ -30,6 +32,9 @@ pub fn router(state: AppState) -> Router {
     let request_id = axum::http::HeaderName::from_static("x-request-id");
     Router::new()
         .merge(routes::health::router())
+        .merge(routes::intake::router(&state))
+        .merge(routes::jobs::router())
+        .merge(routes::ws::router())
         .fallback(error::not_found)
         .with_state(state)
         .layer(axum::middleware::from_fn(telemetry::log_response))

@@ -1,8 +1,39 @@
 //! What every handler can reach.
 
 use std::sync::Arc;
+use std::time::Duration;
 
+use doxin_jobs::{EventBus, JobQueue, SqlQueue};
 use doxin_store::{FileStore, Store};
+
+use crate::tokens::JobTokens;
+
+/// Limits and defaults of intake.
+#[derive(Debug, Clone)]
+pub struct IntakeLimits {
+    /// Largest accepted document.
+    pub max_upload_bytes: u64,
+    /// Most pages a PDF may have.
+    pub max_pages: u32,
+    /// Queued jobs above which uploads are refused with 429.
+    pub queue_max: u64,
+    /// Job attempts before a job is failed for good.
+    pub max_attempts: u32,
+    /// Files accepted in one request.
+    pub max_files_per_request: usize,
+}
+
+impl Default for IntakeLimits {
+    fn default() -> Self {
+        IntakeLimits {
+            max_upload_bytes: 25 * 1024 * 1024,
+            max_pages: 200,
+            queue_max: 10_000,
+            max_attempts: 3,
+            max_files_per_request: 50,
+        }
+    }
+}
 
 /// Shared application state; cheap to clone.
 #[derive(Clone)]
@@ -12,15 +43,30 @@ pub struct AppState {
     /// A Redis client when `REDIS_URL` is configured (health reports it; queues use it).
     pub redis: Option<redis::Client>,
     pub version: String,
+    pub queue: Arc<dyn JobQueue>,
+    pub events: EventBus,
+    pub limits: IntakeLimits,
+    pub tokens: JobTokens,
+    /// Downloads documents by URL behind the SSRF guard.
+    pub fetcher: Arc<doxin_fetch::Fetcher>,
 }
 
 impl AppState {
+    /// A state with the embedded defaults: the SQL queue, an in-process event bus, default
+    /// limits, a development token key and a fetcher that allows no private address.
     pub fn new(store: Arc<dyn Store>, files: FileStore, version: impl Into<String>) -> AppState {
         AppState {
+            queue: Arc::new(SqlQueue::new(store.clone(), Duration::from_secs(60))),
             store,
             files,
             redis: None,
             version: version.into(),
+            events: EventBus::local(),
+            limits: IntakeLimits::default(),
+            tokens: JobTokens::new(b"doxin-development-job-tokens"),
+            fetcher: Arc::new(doxin_fetch::Fetcher::new(
+                doxin_fetch::FetchPolicy::default(),
+            )),
         }
     }
 
@@ -28,5 +74,28 @@ impl AppState {
     pub fn with_redis(mut self, url: &str) -> Result<AppState, redis::RedisError> {
         self.redis = Some(redis::Client::open(url)?);
         Ok(self)
+    }
+
+    /// The queue and event bus the API hands jobs to and follows them on.
+    pub fn with_jobs(mut self, queue: Arc<dyn JobQueue>, events: EventBus) -> AppState {
+        self.queue = queue;
+        self.events = events;
+        self
+    }
+
+    pub fn with_limits(mut self, limits: IntakeLimits) -> AppState {
+        self.limits = limits;
+        self
+    }
+
+    /// Job tokens signed with this key (every API process of a deployment must share it).
+    pub fn with_token_key(mut self, key: &[u8]) -> AppState {
+        self.tokens = JobTokens::new(key);
+        self
+    }
+
+    pub fn with_fetcher(mut self, fetcher: doxin_fetch::Fetcher) -> AppState {
+        self.fetcher = Arc::new(fetcher);
+        self
     }
 }

@@ -16,6 +16,8 @@ mod sqlite;
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use doxin_model::JobStatus;
 use uuid::Uuid;
 
 pub use error::StoreError;
@@ -146,6 +148,60 @@ pub trait Store: Send + Sync + 'static {
         page: PageRequest,
     ) -> Result<Page<JobRecord>>;
     async fn mark_jobs_viewed(&self, scope: Scope, ids: &[Uuid]) -> Result<u64>;
+    /// How many jobs are in each status (statuses with none are left out).
+    async fn count_jobs_by_status(&self) -> Result<Vec<(JobStatus, u64)>>;
+
+    // The SQL job queue: leases on `processing_jobs` rows.
+    /// Leases the oldest claimable job to `worker` until `lease_until`: a queued job, or a
+    /// running one whose lease expired (its worker died). Counts an attempt. Concurrent callers
+    /// never get the same job.
+    async fn claim_next_job(
+        &self,
+        worker: &str,
+        lease_until: DateTime<Utc>,
+    ) -> Result<Option<JobRecord>>;
+    /// Leases this job if it is claimable (see [`Store::claim_next_job`]); `None` when it is
+    /// leased to a live worker, finished or cancelled (a re-delivered message to ignore).
+    async fn claim_job(
+        &self,
+        id: Uuid,
+        worker: &str,
+        lease_until: DateTime<Utc>,
+    ) -> Result<Option<JobRecord>>;
+    /// Extends `worker`'s lease; `false` when the worker no longer holds it.
+    async fn renew_job_lease(
+        &self,
+        id: Uuid,
+        worker: &str,
+        lease_until: DateTime<Utc>,
+    ) -> Result<bool>;
+    /// Gives a leased job back to the queue without counting the attempt (graceful shutdown).
+    async fn release_job(&self, id: Uuid, worker: &str) -> Result<bool>;
+    /// Puts running jobs whose lease expired before `now` back in the queue; returns their ids.
+    async fn requeue_expired_jobs(&self, now: DateTime<Utc>) -> Result<Vec<Uuid>>;
+    /// Ids of jobs queued and untouched since before `before`, oldest first.
+    async fn stale_queued_jobs(&self, before: DateTime<Utc>, limit: u32) -> Result<Vec<Uuid>>;
+
+    // Workers.
+    /// Records a heartbeat and forgets workers silent since `forget_before`.
+    async fn record_worker_heartbeat(
+        &self,
+        beat: &WorkerHeartbeat,
+        forget_before: DateTime<Utc>,
+    ) -> Result<()>;
+    /// Workers seen at or after `since`.
+    async fn live_workers(&self, since: DateTime<Utc>) -> Result<Vec<WorkerHeartbeat>>;
+    async fn remove_worker(&self, id: &str) -> Result<()>;
+
+    // Lookups of the pipeline.
+    /// The live invoice a job produced, if any.
+    async fn find_invoice_by_job(&self, job_id: Uuid) -> Result<Option<InvoiceRecord>>;
+    /// The live invoice of `owner` (or of nobody) made from a file with these bytes.
+    async fn find_invoice_by_file_hash(
+        &self,
+        owner: Option<Uuid>,
+        sha256: &str,
+    ) -> Result<Option<Uuid>>;
 
     // Audit log.
     async fn append_audit(&self, entry: NewAuditEntry) -> Result<()>;

@@ -297,6 +297,9 @@ pub struct NewInvoice {
     pub vendor_id: Option<Uuid>,
     pub customer_id: Option<Uuid>,
     pub duplicate_of: Option<Uuid>,
+    /// SHA-256 of the source file. At most one live invoice per owner has a given hash: a second
+    /// insert is refused with [`StoreError::Conflict`](crate::StoreError::Conflict).
+    pub file_sha256: Option<String>,
 }
 
 /// A stored invoice: the canonical invoice plus bookkeeping.
@@ -425,6 +428,9 @@ pub struct JobRecord {
     pub finished_at: Option<DateTime<Utc>>,
     pub updated_at: DateTime<Utc>,
     pub viewed_at: Option<DateTime<Utc>>,
+    /// The worker holding a running job, and until when.
+    pub lease_owner: Option<String>,
+    pub lease_until: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Clone)]
@@ -455,6 +461,20 @@ pub struct JobUpdate {
 pub struct JobFilter {
     pub status: Option<JobStatus>,
     pub unread_only: bool,
+}
+
+/// A worker's periodic sign of life: who it is, where, and what it is doing.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct WorkerHeartbeat {
+    pub id: String,
+    pub host: String,
+    pub pid: i32,
+    pub concurrency: i32,
+    /// Which queue it consumes: `sql` or `redis`.
+    pub queue: String,
+    pub current_jobs: Vec<Uuid>,
+    pub started_at: DateTime<Utc>,
+    pub last_seen: DateTime<Utc>,
 }
 
 /// One audited mutation.

@@ -24,6 +24,19 @@ pub enum Command {
         /// Address to bind (overrides HOST).
         #[arg(long)]
         host: Option<std::net::IpAddr>,
+        /// Serve the API only; jobs are left to `doxin worker` processes.
+        #[arg(long)]
+        no_worker: bool,
+    },
+    /// Process queued jobs (any number of workers may share a database and a Redis).
+    Worker {
+        /// Jobs run at once (overrides WORKER_CONCURRENCY).
+        #[arg(long)]
+        concurrency: Option<usize>,
+        /// Exit 0 if a live worker of this deployment sent a heartbeat recently, 1 if none did
+        /// (the compose health check); processes nothing.
+        #[arg(long)]
+        ping: bool,
     },
     /// Apply pending database migrations and exit.
     Migrate,
@@ -89,7 +102,14 @@ pub enum ConfigAction {
 
 impl Cli {
     pub fn apply_overrides(&self, mut s: Settings) -> Settings {
-        if let Command::Serve { port, host } = &self.command {
+        if let Command::Worker {
+            concurrency: Some(n),
+            ..
+        } = &self.command
+        {
+            s.worker_concurrency = (*n).max(1);
+        }
+        if let Command::Serve { port, host, .. } = &self.command {
             if let Some(p) = port {
                 s.port = *p;
             }

@@ -3,17 +3,23 @@
 use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context;
 use doxin_config::{Settings, StorageLocation};
 use doxin_server::{AppState, Application};
 use doxin_store::{ConnectOptions, FileStore, Store};
 
+use tokio_util::sync::CancellationToken;
+
 use crate::cli::{Command, ConfigAction};
+use crate::jobs_setup;
 
 pub async fn run(command: Command, settings: Settings) -> anyhow::Result<ExitCode> {
     match command {
-        Command::Serve { .. } => serve(settings).await,
+        Command::Serve { no_worker, .. } => serve(settings, !no_worker).await,
+        Command::Worker { ping: true, .. } => ping(settings).await,
+        Command::Worker { .. } => worker(settings).await,
         Command::Migrate => migrate(settings).await,
         Command::Extract {
             files,
@@ -67,15 +73,36 @@ fn open_files(settings: &Settings) -> anyhow::Result<FileStore> {
     })
 }
 
-async fn serve(settings: Settings) -> anyhow::Result<ExitCode> {
+/// Cancelled on SIGTERM or Ctrl-C; everything that runs until shutdown watches it.
+fn stop_on_signal() -> CancellationToken {
+    let stop = CancellationToken::new();
+    let trigger = stop.clone();
+    tokio::spawn(async move {
+        doxin_server::shutdown_signal().await;
+        trigger.cancel();
+    });
+    stop
+}
+
+async fn serve(settings: Settings, with_worker: bool) -> anyhow::Result<ExitCode> {
     let store = open_store(&settings, true).await?;
     let files = open_files(&settings)?;
-    let mut state = AppState::new(store, files, settings.app_version.clone());
+    let jobs = jobs_setup::jobs(&settings, store.clone())?;
+    let mut state = AppState::new(store.clone(), files.clone(), settings.app_version.clone())
+        .with_jobs(jobs.queue.clone(), jobs.events.clone())
+        .with_limits(jobs_setup::limits(&settings))
+        .with_token_key(settings.secret_key.expose().as_bytes())
+        .with_fetcher(jobs_setup::fetcher(&settings)?);
     if let Some(url) = &settings.redis_url {
         state = state
             .with_redis(url.expose())
             .context("REDIS_URL is not a usable Redis URL")?;
     }
+    let stop = stop_on_signal();
+    let worker = with_worker.then(|| {
+        let worker = jobs_setup::worker(&settings, store.clone(), files.clone(), &jobs);
+        tokio::spawn(worker.run(stop.clone()))
+    });
     let addr = SocketAddr::new(settings.host, settings.port);
     let app = Application::build(addr, state)
         .await
@@ -87,10 +114,40 @@ async fn serve(settings: Settings) -> anyhow::Result<ExitCode> {
         version = %settings.app_version,
         "doxin serving"
     );
-    app.run_until_stopped(doxin_server::shutdown_signal())
+    app.run_until_stopped(stop.clone().cancelled_owned())
         .await?;
+    if let Some(worker) = worker {
+        stop.cancel();
+        worker.await??;
+    }
     tracing::info!("doxin stopped");
     Ok(ExitCode::SUCCESS)
+}
+
+async fn worker(settings: Settings) -> anyhow::Result<ExitCode> {
+    let store = open_store(&settings, true).await?;
+    let files = open_files(&settings)?;
+    let jobs = jobs_setup::jobs(&settings, store.clone())?;
+    let worker = jobs_setup::worker(&settings, store, files, &jobs);
+    tracing::info!(
+        worker = worker.id(),
+        queue = jobs.queue.kind(),
+        "doxin worker starting"
+    );
+    worker.run(stop_on_signal()).await?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `doxin worker --ping`: is any worker of this deployment alive?
+async fn ping(settings: Settings) -> anyhow::Result<ExitCode> {
+    let store = open_store(&settings, false).await?;
+    if doxin_jobs::worker_is_alive(store.as_ref(), Duration::from_secs(30)).await? {
+        println!("a worker is alive");
+        Ok(ExitCode::SUCCESS)
+    } else {
+        println!("no worker sent a heartbeat in the last 30 s");
+        Ok(ExitCode::from(1))
+    }
 }
 
 async fn migrate(settings: Settings) -> anyhow::Result<ExitCode> {

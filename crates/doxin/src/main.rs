@@ -7,6 +7,7 @@ mod cli;
 mod commands;
 mod eval_cmd;
 mod extract_cmd;
+mod jobs_setup;
 mod telemetry;
 
 use std::process::ExitCode;

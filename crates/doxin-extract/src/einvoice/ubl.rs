@@ -331,7 +331,8 @@ fn line(l: El<'_>, kind: &str) -> InvoiceLine {
         unit_code: attr(quantity_el, "unitCode"),
         unit_price: decimal(price.and_then(|p| p.child("PriceAmount"))),
         price_base_quantity: decimal(price.and_then(|p| p.child("BaseQuantity"))),
-        gross_unit_price: None,
+        // BT-148: the gross price is the base of the price discount (BT-147).
+        gross_unit_price: decimal(price.and_then(|p| p.path(&["AllowanceCharge", "BaseAmount"]))),
         allowance_amount: allowance.map(Extracted::xml),
         charge_amount: charge.map(Extracted::xml),
         line_amount: decimal(l.child("LineExtensionAmount")),
@@ -343,5 +344,37 @@ fn line(l: El<'_>, kind: &str) -> InvoiceLine {
             .map(|s| line(s, kind))
             .collect(),
         ..InvoiceLine::default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::einvoice::parse;
+
+    #[test]
+    fn gross_price_is_the_base_of_the_price_discount() {
+        let xml = r#"<Invoice xmlns="urn:oasis:names:specification:ubl:schema:xsd:Invoice-2"
+            xmlns:cac="urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2"
+            xmlns:cbc="urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2">
+          <cbc:ID>1</cbc:ID>
+          <cac:InvoiceLine><cbc:ID>1</cbc:ID>
+            <cac:Price><cbc:PriceAmount currencyID="EUR">9.00</cbc:PriceAmount>
+              <cac:AllowanceCharge><cbc:ChargeIndicator>false</cbc:ChargeIndicator>
+                <cbc:Amount currencyID="EUR">1.00</cbc:Amount>
+                <cbc:BaseAmount currencyID="EUR">10.00</cbc:BaseAmount></cac:AllowanceCharge>
+            </cac:Price></cac:InvoiceLine>
+          <cac:InvoiceLine><cbc:ID>2</cbc:ID>
+            <cac:Price><cbc:PriceAmount currencyID="EUR">5</cbc:PriceAmount></cac:Price>
+          </cac:InvoiceLine>
+        </Invoice>"#;
+        let inv = parse(xml.as_bytes()).expect("parse").invoice;
+        let gross = |i: usize| {
+            inv.lines[i]
+                .gross_unit_price
+                .as_ref()
+                .map(|g| g.value.to_string())
+        };
+        assert_eq!(gross(0).as_deref(), Some("10.00"));
+        assert_eq!(gross(1), None);
     }
 }

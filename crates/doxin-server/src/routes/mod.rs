@@ -1,3 +1,4 @@
-//! One module per resource group, each exposing `router()`.
-
 pub mod health;
+pub mod intake;
+pub mod jobs;
+pub mod ws;

@@ -49,7 +49,7 @@ async fn detailed_health_is_503_when_configured_redis_is_down() {
     // Nothing listens on port 1.
     let app = spawn_app_with(SpawnOptions {
         redis_url: Some("redis://127.0.0.1:1".into()),
-        database_url: None,
+        ..Default::default()
     })
     .await;
     let resp = app.get("/api/v1/health/detailed").await;
@@ -71,7 +71,7 @@ async fn detailed_health_reports_a_live_redis() {
     };
     let app = spawn_app_with(SpawnOptions {
         redis_url: Some(url),
-        database_url: None,
+        ..Default::default()
     })
     .await;
     let resp = app.get("/api/v1/health/detailed").await;
@@ -143,6 +143,7 @@ async fn database_outage_is_503_and_recovers() {
     let app = spawn_app_with(SpawnOptions {
         redis_url: None,
         database_url: Some(url.to_string()),
+        ..Default::default()
     })
     .await;
     let body: Value = app

@@ -7,6 +7,7 @@ use tokio::sync::oneshot;
 
 pub struct TestApp {
     pub address: String,
+    pub store: std::sync::Arc<dyn doxin_store::Store>,
     pub client: reqwest::Client,
     stop: Option<oneshot::Sender<()>>,
     _dir: tempfile::TempDir,
@@ -34,17 +35,16 @@ impl Drop for TestApp {
     }
 }
 
+#[derive(Default)]
 pub struct SpawnOptions {
     pub redis_url: Option<String>,
     pub database_url: Option<String>,
+    pub limits: Option<doxin_server::IntakeLimits>,
+    pub fetcher: Option<doxin_fetch::Fetcher>,
 }
 
 pub async fn spawn_app() -> TestApp {
-    spawn_app_with(SpawnOptions {
-        redis_url: None,
-        database_url: None,
-    })
-    .await
+    spawn_app_with(SpawnOptions::default()).await
 }
 
 pub async fn spawn_app_with(opts: SpawnOptions) -> TestApp {
@@ -56,7 +56,13 @@ pub async fn spawn_app_with(opts: SpawnOptions) -> TestApp {
         .await
         .expect("store");
     let files = FileStore::local(&dir.path().join("files")).expect("files");
-    let mut state = AppState::new(store, files, "test-version");
+    let mut state = AppState::new(store.clone(), files, "test-version");
+    if let Some(limits) = opts.limits {
+        state = state.with_limits(limits);
+    }
+    if let Some(fetcher) = opts.fetcher {
+        state = state.with_fetcher(fetcher);
+    }
     if let Some(url) = opts.redis_url {
         state = state.with_redis(&url).expect("redis url");
     }
@@ -70,6 +76,7 @@ pub async fn spawn_app_with(opts: SpawnOptions) -> TestApp {
     }));
     TestApp {
         address,
+        store,
         client: reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .build()

@@ -17,6 +17,8 @@ use crate::*;
 type Db = sqlx::Postgres;
 type DbRow = PgRow;
 type ThisStore = PostgresStore;
+/// Row locking for the queue's claim: skip rows another transaction is claiming.
+const LOCK_ROWS: &str = " FOR UPDATE SKIP LOCKED";
 const BACKEND: Backend = Backend::Postgres;
 
 static MIGRATOR: Migrator = sqlx::migrate!("./migrations/postgres");

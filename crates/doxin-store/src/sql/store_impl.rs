@@ -119,7 +119,28 @@ fn job_from_row(row: &DbRow) -> Result<JobRecord> {
         finished_at: col_opt_ts(row, "finished_at")?,
         updated_at: col_ts(row, "updated_at")?,
         viewed_at: col_opt_ts(row, "viewed_at")?,
+        lease_owner: row.try_get("lease_owner")?,
+        lease_until: col_opt_ts(row, "lease_until")?,
     })
+}
+
+fn worker_from_row(row: &DbRow) -> Result<WorkerHeartbeat> {
+    Ok(WorkerHeartbeat {
+        id: row.try_get("id")?,
+        host: row.try_get("host")?,
+        pid: row.try_get("pid")?,
+        concurrency: row.try_get("concurrency")?,
+        queue: row.try_get("queue")?,
+        current_jobs: serde_json::from_value(col_json(row, "current_jobs")?)?,
+        started_at: col_ts(row, "started_at")?,
+        last_seen: col_ts(row, "last_seen")?,
+    })
+}
+
+/// What makes a job claimable: queued, or running under an expired lease. `$now` is the
+/// placeholder of the current time.
+fn claimable(now: &str) -> String {
+    format!("(status = 'queued' OR (status = 'running' AND lease_until < {now}))")
 }
 
 fn audit_from_row(row: &DbRow) -> Result<AuditEntry> {
@@ -462,9 +483,10 @@ impl Store for ThisStore {
             "INSERT INTO invoices (id, owner_id, file_id, job_id, status, document_type, \
              invoice_number, issue_date, due_date, currency, seller_name, seller_vat_id, \
              buyer_name, vendor_id, customer_id, net_amount, tax_amount, gross_amount, \
-             payable_amount, confidence, duplicate_of, data, findings, created_at, updated_at) \
+             payable_amount, confidence, duplicate_of, data, findings, created_at, updated_at, \
+             file_sha256) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, \
-             $17, $18, $19, $20, $21, $22, $23, $24, $24) RETURNING *",
+             $17, $18, $19, $20, $21, $22, $23, $24, $24, $25) RETURNING *",
             vec![
                 id.into(),
                 new.owner_id.into(),
@@ -490,6 +512,7 @@ impl Store for ThisStore {
                 serde_json::to_value(&new.invoice)?.into(),
                 serde_json::to_value(&new.findings)?.into(),
                 now.into(),
+                new.file_sha256.into(),
             ],
         )
         .fetch_one(&mut *tx)
@@ -711,7 +734,9 @@ impl Store for ThisStore {
         let row = query(
             "UPDATE processing_jobs SET status = $3, stage = $4, progress = $5, attempts = $6, \
              error_code = $7, error = $8, result = $9, invoice_id = $10, started_at = $11, \
-             finished_at = $12, updated_at = $13 \
+             finished_at = $12, updated_at = $13, \
+             lease_owner = CASE WHEN $3 = 'running' THEN lease_owner ELSE NULL END, \
+             lease_until = CASE WHEN $3 = 'running' THEN lease_until ELSE NULL END \
              WHERE id = $1 AND status = $2 RETURNING *",
             vec![
                 id.into(),
@@ -782,6 +807,195 @@ impl Store for ThisStore {
             .rows_affected();
         }
         Ok(marked)
+    }
+
+    async fn count_jobs_by_status(&self) -> Result<Vec<(JobStatus, u64)>> {
+        let rows = query(
+            "SELECT status, COUNT(*) AS n FROM processing_jobs GROUP BY status",
+            vec![],
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let s: String = r.try_get("status")?;
+                let n: i64 = r.try_get("n")?;
+                let status = s.parse().map_err(|e| StoreError::Corrupt(format!("{e}")))?;
+                Ok((status, u64::try_from(n).unwrap_or(0)))
+            })
+            .collect()
+    }
+
+    async fn claim_next_job(
+        &self,
+        worker: &str,
+        lease_until: DateTime<Utc>,
+    ) -> Result<Option<JobRecord>> {
+        let now = Utc::now();
+        let sql = format!(
+            "UPDATE processing_jobs SET status = 'running', lease_owner = $1, lease_until = $2, \
+             attempts = attempts + 1, started_at = $3, updated_at = $3, finished_at = NULL \
+             WHERE id = (SELECT id FROM processing_jobs WHERE {} \
+             ORDER BY created_at, id LIMIT 1{LOCK_ROWS}) RETURNING *",
+            claimable("$3")
+        );
+        let row = query(&sql, vec![worker.into(), lease_until.into(), now.into()])
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(job_from_row).transpose()
+    }
+
+    async fn claim_job(
+        &self,
+        id: Uuid,
+        worker: &str,
+        lease_until: DateTime<Utc>,
+    ) -> Result<Option<JobRecord>> {
+        let now = Utc::now();
+        let sql = format!(
+            "UPDATE processing_jobs SET status = 'running', lease_owner = $1, lease_until = $2, \
+             attempts = attempts + 1, started_at = $3, updated_at = $3, finished_at = NULL \
+             WHERE id = $4 AND {} RETURNING *",
+            claimable("$3")
+        );
+        let row = query(&sql, vec![worker.into(), lease_until.into(), now.into(), id.into()])
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(job_from_row).transpose()
+    }
+
+    async fn renew_job_lease(
+        &self,
+        id: Uuid,
+        worker: &str,
+        lease_until: DateTime<Utc>,
+    ) -> Result<bool> {
+        let n = query(
+            "UPDATE processing_jobs SET lease_until = $3 \
+             WHERE id = $1 AND status = 'running' AND lease_owner = $2",
+            vec![id.into(), worker.into(), lease_until.into()],
+        )
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        Ok(n == 1)
+    }
+
+    async fn release_job(&self, id: Uuid, worker: &str) -> Result<bool> {
+        let n = query(
+            "UPDATE processing_jobs SET status = 'queued', lease_owner = NULL, \
+             lease_until = NULL, stage = NULL, progress = 0, updated_at = $3, \
+             attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END \
+             WHERE id = $1 AND status = 'running' AND lease_owner = $2",
+            vec![id.into(), worker.into(), Utc::now().into()],
+        )
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        Ok(n == 1)
+    }
+
+    async fn requeue_expired_jobs(&self, now: DateTime<Utc>) -> Result<Vec<Uuid>> {
+        let rows = query(
+            "UPDATE processing_jobs SET status = 'queued', lease_owner = NULL, \
+             lease_until = NULL, stage = NULL, updated_at = $1 \
+             WHERE status = 'running' AND lease_until < $1 RETURNING id",
+            vec![now.into()],
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(|r| col_id(r, "id")).collect()
+    }
+
+    async fn stale_queued_jobs(&self, before: DateTime<Utc>, limit: u32) -> Result<Vec<Uuid>> {
+        let rows = query(
+            "SELECT id FROM processing_jobs WHERE status = 'queued' AND updated_at < $1 \
+             ORDER BY created_at, id LIMIT $2",
+            vec![before.into(), i64::from(limit).into()],
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(|r| col_id(r, "id")).collect()
+    }
+
+    async fn record_worker_heartbeat(
+        &self,
+        beat: &WorkerHeartbeat,
+        forget_before: DateTime<Utc>,
+    ) -> Result<()> {
+        query(
+            "INSERT INTO workers (id, host, pid, concurrency, queue, current_jobs, started_at, \
+             last_seen) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+             ON CONFLICT (id) DO UPDATE SET current_jobs = excluded.current_jobs, \
+             last_seen = excluded.last_seen, concurrency = excluded.concurrency",
+            vec![
+                beat.id.as_str().into(),
+                beat.host.as_str().into(),
+                beat.pid.into(),
+                beat.concurrency.into(),
+                beat.queue.as_str().into(),
+                serde_json::to_value(&beat.current_jobs)?.into(),
+                beat.started_at.into(),
+                beat.last_seen.into(),
+            ],
+        )
+        .execute(&self.pool)
+        .await?;
+        query("DELETE FROM workers WHERE last_seen < $1", vec![forget_before.into()])
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn live_workers(&self, since: DateTime<Utc>) -> Result<Vec<WorkerHeartbeat>> {
+        let rows = query(
+            "SELECT * FROM workers WHERE last_seen >= $1 ORDER BY started_at, id",
+            vec![since.into()],
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(worker_from_row).collect()
+    }
+
+    async fn remove_worker(&self, id: &str) -> Result<()> {
+        query("DELETE FROM workers WHERE id = $1", vec![id.into()])
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn find_invoice_by_job(&self, job_id: Uuid) -> Result<Option<InvoiceRecord>> {
+        let row = query(
+            "SELECT * FROM invoices WHERE job_id = $1 AND deleted_at IS NULL",
+            vec![job_id.into()],
+        )
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(invoice_from_row).transpose()
+    }
+
+    async fn find_invoice_by_file_hash(
+        &self,
+        owner: Option<Uuid>,
+        sha256: &str,
+    ) -> Result<Option<Uuid>> {
+        let mut args = Args::default();
+        let p = args.push(sha256);
+        let mut conds = vec![format!("file_sha256 = {p}"), "deleted_at IS NULL".to_string()];
+        match owner {
+            Some(o) => {
+                let p = args.push(o);
+                conds.push(format!("owner_id = {p}"));
+            }
+            None => conds.push("owner_id IS NULL".to_string()),
+        }
+        let row = query(
+            &format!("SELECT id FROM invoices{} ORDER BY created_at, id LIMIT 1", where_clause(&conds)),
+            args.args,
+        )
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|r| col_id(&r, "id")).transpose()
     }
 
     async fn append_audit(&self, entry: NewAuditEntry) -> Result<()> {

@@ -22,6 +22,8 @@ use crate::*;
 type Db = sqlx::Sqlite;
 type DbRow = SqliteRow;
 type ThisStore = SqliteStore;
+/// SQLite serialises writers, so the queue's claim needs no row locking.
+const LOCK_ROWS: &str = "";
 const BACKEND: Backend = Backend::Sqlite;
 
 static MIGRATOR: Migrator = sqlx::migrate!("./migrations/sqlite");

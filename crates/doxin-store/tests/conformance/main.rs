@@ -51,6 +51,11 @@ conformance!(
     concurrent_job_updates_do_not_both_win,
     jobs_list_and_viewed,
     audit_log_filters_and_pages,
+    queue_claims_each_job_once,
+    queue_takes_over_expired_leases,
+    queue_reconciliation_queries,
+    workers_heartbeat_and_expire,
+    one_live_invoice_per_file_hash,
 );
 
 #[tokio::test]

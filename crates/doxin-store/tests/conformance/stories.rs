@@ -69,6 +69,7 @@ fn new_invoice(owner: Option<Uuid>, inv: Invoice) -> NewInvoice {
         vendor_id: None,
         customer_id: None,
         duplicate_of: None,
+        file_sha256: None,
     }
 }
 
@@ -1042,4 +1043,291 @@ pub async fn audit_log_filters_and_pages(store: &dyn Store) {
     assert_eq!((page.total, page.items.len()), (5, 2));
     // Newest first.
     assert_eq!(page.items[0].entity_id.as_deref(), Some("4"));
+}
+
+fn lease(secs: i64) -> chrono::DateTime<chrono::Utc> {
+    chrono::Utc::now() + chrono::Duration::seconds(secs)
+}
+
+pub async fn queue_claims_each_job_once(store: &dyn Store) {
+    let mut ids = Vec::new();
+    for _ in 0..12 {
+        ids.push(store.create_job(new_job(None, None)).await.expect("job").id);
+    }
+    // Six claimers race for twelve jobs, two rounds each.
+    let claim = |w: usize| async move {
+        let mut got = Vec::new();
+        for _ in 0..3 {
+            if let Some(j) = store
+                .claim_next_job(&format!("w{w}"), lease(60))
+                .await
+                .expect("claim")
+            {
+                got.push(j.id);
+            }
+        }
+        got
+    };
+    let results = futures::future::join_all((0..6).map(claim)).await;
+    let mut claimed: Vec<Uuid> = results.into_iter().flatten().collect();
+    claimed.sort();
+    let before = claimed.len();
+    claimed.dedup();
+    assert_eq!(before, claimed.len(), "a job was claimed twice");
+    let mut expected = ids.clone();
+    expected.sort();
+    assert_eq!(claimed, expected, "every job claimed");
+    assert!(
+        store
+            .claim_next_job("w9", lease(60))
+            .await
+            .expect("claim")
+            .is_none()
+    );
+    let job = store.get_job(ids[0], Scope::All).await.expect("get");
+    assert_eq!(job.status, JobStatus::Running);
+    assert_eq!(job.attempts, 1);
+    assert!(job.lease_owner.is_some() && job.lease_until.is_some());
+}
+
+pub async fn queue_takes_over_expired_leases(store: &dyn Store) {
+    let job = store.create_job(new_job(None, None)).await.expect("job");
+    let first = store
+        .claim_next_job("dead", lease(-1))
+        .await
+        .expect("claim")
+        .expect("a job");
+    assert_eq!(first.id, job.id);
+    // The dead worker's lease has expired: another worker takes the job, counting an attempt.
+    let second = store
+        .claim_next_job("alive", lease(60))
+        .await
+        .expect("claim")
+        .expect("taken over");
+    assert_eq!((second.id, second.attempts), (job.id, 2));
+    assert_eq!(second.lease_owner.as_deref(), Some("alive"));
+    // The dead worker can neither renew nor release what it lost.
+    assert!(
+        !store
+            .renew_job_lease(job.id, "dead", lease(60))
+            .await
+            .expect("renew")
+    );
+    assert!(!store.release_job(job.id, "dead").await.expect("release"));
+    assert!(
+        store
+            .renew_job_lease(job.id, "alive", lease(120))
+            .await
+            .expect("renew")
+    );
+    // A live lease is not claimable by id either.
+    assert!(
+        store
+            .claim_job(job.id, "third", lease(60))
+            .await
+            .expect("claim")
+            .is_none()
+    );
+    // Release on shutdown gives the attempt back.
+    assert!(store.release_job(job.id, "alive").await.expect("release"));
+    let released = store.get_job(job.id, Scope::All).await.expect("get");
+    assert_eq!((released.status, released.attempts), (JobStatus::Queued, 1));
+    assert!(released.lease_owner.is_none());
+    let again = store
+        .claim_job(job.id, "third", lease(60))
+        .await
+        .expect("claim")
+        .expect("queued job is claimable by id");
+    assert_eq!(again.attempts, 2);
+    // Finishing clears the lease; a finished job is never claimed again.
+    let done = store
+        .update_job(
+            job.id,
+            JobUpdate {
+                status: Some(JobStatus::Succeeded),
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("finish");
+    assert!(done.lease_owner.is_none() && done.lease_until.is_none());
+    assert!(
+        store
+            .claim_job(job.id, "x", lease(60))
+            .await
+            .expect("claim")
+            .is_none()
+    );
+}
+
+pub async fn queue_reconciliation_queries(store: &dyn Store) {
+    let a = store.create_job(new_job(None, None)).await.expect("job");
+    let b = store.create_job(new_job(None, None)).await.expect("job");
+    let c = store.create_job(new_job(None, None)).await.expect("job");
+    store
+        .claim_job(b.id, "dead", lease(-5))
+        .await
+        .expect("claim")
+        .expect("b");
+    store
+        .claim_job(c.id, "alive", lease(60))
+        .await
+        .expect("claim")
+        .expect("c");
+    let stale = store.stale_queued_jobs(lease(1), 10).await.expect("stale");
+    assert_eq!(stale, vec![a.id]);
+    assert!(
+        store
+            .stale_queued_jobs(lease(-60), 10)
+            .await
+            .expect("stale")
+            .is_empty()
+    );
+    let requeued = store
+        .requeue_expired_jobs(chrono::Utc::now())
+        .await
+        .expect("requeue");
+    assert_eq!(requeued, vec![b.id]);
+    let b2 = store.get_job(b.id, Scope::All).await.expect("get");
+    assert_eq!((b2.status, b2.attempts), (JobStatus::Queued, 1));
+    let counts = store.count_jobs_by_status().await.expect("counts");
+    let count = |s| {
+        counts
+            .iter()
+            .find(|(st, _)| *st == s)
+            .map_or(0, |(_, n)| *n)
+    };
+    assert_eq!(
+        (count(JobStatus::Queued), count(JobStatus::Running)),
+        (2, 1)
+    );
+}
+
+pub async fn workers_heartbeat_and_expire(store: &dyn Store) {
+    let now = chrono::Utc::now();
+    let beat = |id: &str, seen: chrono::DateTime<chrono::Utc>| WorkerHeartbeat {
+        id: id.to_string(),
+        host: "host-1".to_string(),
+        pid: 42,
+        concurrency: 2,
+        queue: "sql".to_string(),
+        current_jobs: vec![Uuid::nil()],
+        started_at: now,
+        last_seen: seen,
+    };
+    let old = now - chrono::Duration::seconds(600);
+    store
+        .record_worker_heartbeat(&beat("w-old", old), old - chrono::Duration::seconds(1))
+        .await
+        .expect("beat");
+    store
+        .record_worker_heartbeat(&beat("w-1", now), now - chrono::Duration::seconds(300))
+        .await
+        .expect("beat");
+    // The second beat forgot the worker silent for ten minutes.
+    let live = store
+        .live_workers(old - chrono::Duration::seconds(10))
+        .await
+        .expect("live");
+    assert_eq!(live.len(), 1);
+    assert_eq!(live[0].id, "w-1");
+    assert_eq!(live[0].current_jobs, vec![Uuid::nil()]);
+    store
+        .record_worker_heartbeat(
+            &WorkerHeartbeat {
+                current_jobs: vec![],
+                ..beat("w-1", now)
+            },
+            old,
+        )
+        .await
+        .expect("beat");
+    assert!(
+        store.live_workers(now).await.expect("live")[0]
+            .current_jobs
+            .is_empty()
+    );
+    store.remove_worker("w-1").await.expect("remove");
+    assert!(store.live_workers(old).await.expect("live").is_empty());
+}
+
+pub async fn one_live_invoice_per_file_hash(store: &dyn Store) {
+    let owner = user(store, "hash@example.com").await;
+    let inv = sample_invoice("H-1", "Hash GmbH", None, rust_decimal_macros::dec!(10));
+    let with_hash = |owner: Option<Uuid>| NewInvoice {
+        file_sha256: Some("ab".repeat(32)),
+        ..new_invoice(owner, inv.clone())
+    };
+    let first = store
+        .insert_invoice(with_hash(Some(owner.id)))
+        .await
+        .expect("first");
+    let err = store
+        .insert_invoice(with_hash(Some(owner.id)))
+        .await
+        .expect_err("second");
+    assert!(matches!(err, StoreError::Conflict { .. }), "{err:?}");
+    // Another owner (and nobody) may hold the same bytes.
+    let anon = store
+        .insert_invoice(with_hash(None))
+        .await
+        .expect("anonymous");
+    assert!(matches!(
+        store.insert_invoice(with_hash(None)).await,
+        Err(StoreError::Conflict { .. })
+    ));
+    assert_eq!(
+        store
+            .find_invoice_by_file_hash(Some(owner.id), &"ab".repeat(32))
+            .await
+            .expect("find"),
+        Some(first.id)
+    );
+    assert_eq!(
+        store
+            .find_invoice_by_file_hash(None, &"ab".repeat(32))
+            .await
+            .expect("find"),
+        Some(anon.id)
+    );
+    // Once deleted, the bytes may make a new invoice.
+    store
+        .soft_delete_invoice(first.id, Scope::All)
+        .await
+        .expect("delete");
+    assert!(
+        store
+            .find_invoice_by_file_hash(Some(owner.id), &"ab".repeat(32))
+            .await
+            .expect("find")
+            .is_none()
+    );
+    store
+        .insert_invoice(with_hash(Some(owner.id)))
+        .await
+        .expect("after delete");
+    // Lookup by job.
+    let job = store.create_job(new_job(None, None)).await.expect("job");
+    assert!(
+        store
+            .find_invoice_by_job(job.id)
+            .await
+            .expect("by job")
+            .is_none()
+    );
+    let by_job = store
+        .insert_invoice(NewInvoice {
+            job_id: Some(job.id),
+            ..new_invoice(None, inv.clone())
+        })
+        .await
+        .expect("insert");
+    assert_eq!(
+        store
+            .find_invoice_by_job(job.id)
+            .await
+            .expect("by job")
+            .map(|i| i.id),
+        Some(by_job.id)
+    );
 }

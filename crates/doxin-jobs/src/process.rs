@@ -1,0 +1,397 @@
+//! One document to one invoice: the stages a job goes through, each reported as progress.
+//!
+//! Safe to run twice for the same job (a re-delivery after a crash): the invoice is found by
+//! its job id before anything is saved, and the database refuses a second invoice per job or
+//! per file hash, so a race between two workers still yields one invoice.
+
+use std::sync::Arc;
+
+use chrono::Utc;
+use doxin_extract::ExtractError;
+use doxin_extract::pipeline::{ExtractOptions, Extraction, extract};
+use doxin_model::{JobStage, JobStatus};
+use doxin_store::{
+    CompanyKind, FileStore, InvoiceRecord, InvoiceStatus, JobRecord, JobUpdate, NewCompany,
+    NewInvoice, Scope, Store, StoreError,
+};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::{Event, EventBus, JobError, Outcome, Result};
+
+/// What the uploader asked for; stored as the job's payload.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JobOptions {
+    pub filename: String,
+    /// Approve automatically when confident and valid (otherwise everything goes to review).
+    #[serde(default = "default_true")]
+    pub auto_save: bool,
+    /// Document confidence needed for automatic approval; the deployment default if absent.
+    #[serde(default)]
+    pub confidence_threshold: Option<f32>,
+    /// Where the document came from: `upload`, `url`, `batch`.
+    #[serde(default)]
+    pub source: Option<String>,
+}
+
+fn default_true() -> bool {
+    true
+}
+
+/// Deployment-wide processing settings.
+#[derive(Debug, Clone)]
+pub struct ProcessConfig {
+    pub extract: ExtractOptions,
+    /// Confidence needed for automatic approval when the job does not say.
+    pub confidence_threshold: f32,
+}
+
+impl Default for ProcessConfig {
+    fn default() -> Self {
+        ProcessConfig {
+            extract: ExtractOptions::default(),
+            confidence_threshold: 0.8,
+        }
+    }
+}
+
+/// How a job ended, as stored in its `result`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JobResult {
+    pub outcome: Outcome,
+    pub invoice_id: Option<Uuid>,
+    pub duplicate_of: Option<Uuid>,
+    /// What made it a duplicate: `file` (same bytes) or `number` (same seller and number).
+    pub duplicate_reason: Option<String>,
+    pub confidence: f32,
+    pub path: Option<String>,
+    pub pages: Option<u32>,
+    pub warnings: Vec<String>,
+    pub findings: usize,
+    pub extract_millis: Option<f64>,
+}
+
+/// The processing of documents, shared by a worker's slots.
+pub struct Pipeline {
+    pub store: Arc<dyn Store>,
+    pub files: FileStore,
+    pub events: EventBus,
+    pub config: ProcessConfig,
+}
+
+impl Pipeline {
+    /// Runs `job` (already leased to us) to its end and records it. Errors leave the job
+    /// running for the caller to retry or fail.
+    pub async fn run(&self, job: &JobRecord) -> Result<JobResult> {
+        let options: JobOptions =
+            serde_json::from_value(job.payload.clone()).map_err(|e| JobError::Document {
+                code: "invalid_job",
+                message: format!("the job's options cannot be read: {e}"),
+            })?;
+        // A re-delivered job whose invoice was saved before the crash: finish the record only.
+        if let Some(invoice) = self.store.find_invoice_by_job(job.id).await? {
+            let result = JobResult {
+                outcome: outcome_of(&invoice),
+                invoice_id: Some(invoice.id),
+                duplicate_of: invoice.duplicate_of,
+                duplicate_reason: invoice.duplicate_of.map(|_| "number".to_string()),
+                confidence: invoice.confidence,
+                path: None,
+                pages: None,
+                warnings: vec![],
+                findings: invoice.findings.len(),
+                extract_millis: None,
+            };
+            return self.finish(job, result).await;
+        }
+
+        self.stage(job, JobStage::Store, 10).await?;
+        let file_id = job.file_id.ok_or_else(|| JobError::Document {
+            code: "no_file",
+            message: "the job has no file".into(),
+        })?;
+        let file = self.store.get_file(file_id, Scope::All).await?;
+        let bytes = self.files.get(&file.sha256).await?;
+
+        self.stage(job, JobStage::Sniff, 20).await?;
+        doxin_extract::sniff(&bytes).map_err(document_error)?;
+
+        // The same bytes were already an invoice of this owner: link, don't extract again.
+        if let Some(original) = self
+            .store
+            .find_invoice_by_file_hash(job.owner_id, &file.sha256)
+            .await?
+        {
+            self.stage(job, JobStage::Dedupe, 90).await?;
+            return self.finish(job, duplicate_result(original, 1.0)).await;
+        }
+
+        self.stage(job, JobStage::Extract, 35).await?;
+        let opts = self.config.extract.clone();
+        let extraction = tokio::task::spawn_blocking(move || extract(&bytes, &opts))
+            .await
+            .map_err(|e| JobError::Internal(format!("extraction panicked: {e}")))?
+            .map_err(document_error)?;
+        if extraction.path == doxin_extract::pipeline::ExtractionPath::Ocr {
+            self.stage(job, JobStage::Ocr, 60).await?;
+        }
+
+        self.stage(job, JobStage::Validate, 75).await?;
+        let valid = !extraction.validation.has_errors();
+
+        self.stage(job, JobStage::Dedupe, 85).await?;
+        let inv = &extraction.invoice;
+        let duplicate_of = match inv.invoice_number.as_ref() {
+            Some(number) => {
+                self.store
+                    .find_invoice_duplicate(
+                        scope_of(job.owner_id),
+                        inv.seller.vat_id.as_ref().map(|v| v.value.as_str()),
+                        inv.seller.name.as_ref().map(|v| v.value.as_str()),
+                        &number.value,
+                    )
+                    .await?
+            }
+            None => None,
+        };
+
+        self.stage(job, JobStage::Save, 95).await?;
+        let threshold = options
+            .confidence_threshold
+            .unwrap_or(self.config.confidence_threshold);
+        let approved = options.auto_save
+            && extraction.confidence >= threshold
+            && valid
+            && duplicate_of.is_none();
+        // Re-read before saving: a job cancelled while it ran saves nothing.
+        if self.store.get_job(job.id, Scope::All).await?.status != JobStatus::Running {
+            return Err(JobError::LostLease("cancelled while running".into()));
+        }
+        let (vendor_id, customer_id) = self.match_companies(&extraction).await?;
+        let saved = self
+            .store
+            .insert_invoice(NewInvoice {
+                owner_id: job.owner_id,
+                file_id: Some(file.id),
+                job_id: Some(job.id),
+                status: if approved {
+                    InvoiceStatus::Approved
+                } else {
+                    InvoiceStatus::NeedsReview
+                },
+                confidence: extraction.confidence,
+                invoice: extraction.invoice.clone(),
+                findings: extraction.validation.findings.clone(),
+                vendor_id,
+                customer_id,
+                duplicate_of,
+                file_sha256: Some(file.sha256.clone()),
+            })
+            .await;
+        let invoice = match saved {
+            Ok(invoice) => invoice,
+            Err(StoreError::Conflict { .. }) => {
+                // Another delivery of this job, or another job with the same bytes, saved first.
+                if let Some(invoice) = self.store.find_invoice_by_job(job.id).await? {
+                    invoice
+                } else if let Some(original) = self
+                    .store
+                    .find_invoice_by_file_hash(job.owner_id, &file.sha256)
+                    .await?
+                {
+                    return self
+                        .finish(job, duplicate_result(original, extraction.confidence))
+                        .await;
+                } else {
+                    return Err(JobError::Internal("invoice refused by the database".into()));
+                }
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let result = JobResult {
+            outcome: outcome_of(&invoice),
+            invoice_id: Some(invoice.id),
+            duplicate_of,
+            duplicate_reason: duplicate_of.map(|_| "number".to_string()),
+            confidence: extraction.confidence,
+            path: serde_json::to_value(extraction.path)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string)),
+            pages: Some(extraction.pages),
+            warnings: extraction.warnings.clone(),
+            findings: extraction.validation.findings.len(),
+            extract_millis: Some(extraction.millis),
+        };
+        self.finish(job, result).await
+    }
+
+    /// Records a stage on the row and tells subscribers.
+    async fn stage(&self, job: &JobRecord, stage: JobStage, progress: i16) -> Result<()> {
+        self.store
+            .update_job(
+                job.id,
+                JobUpdate {
+                    stage: Some(stage),
+                    progress: Some(progress),
+                    ..Default::default()
+                },
+            )
+            .await?;
+        self.events
+            .publish(Event::JobProgress {
+                job_id: job.id,
+                owner_id: job.owner_id,
+                stage,
+                progress,
+                at: Utc::now(),
+            })
+            .await;
+        Ok(())
+    }
+
+    async fn finish(&self, job: &JobRecord, result: JobResult) -> Result<JobResult> {
+        let updated =
+            self.store
+                .update_job(
+                    job.id,
+                    JobUpdate {
+                        status: Some(JobStatus::Succeeded),
+                        progress: Some(100),
+                        result: Some(serde_json::to_value(&result).map_err(|e| {
+                            JobError::Internal(format!("job result encoding: {e}"))
+                        })?),
+                        invoice_id: result.invoice_id,
+                        ..Default::default()
+                    },
+                )
+                .await;
+        match updated {
+            Ok(_) => {}
+            Err(StoreError::InvalidState(e)) => return Err(JobError::LostLease(e)),
+            Err(e) => return Err(e.into()),
+        }
+        self.events
+            .publish(Event::JobCompleted {
+                job_id: job.id,
+                owner_id: job.owner_id,
+                invoice_id: result.invoice_id,
+                outcome: result.outcome,
+                duplicate_of: result.duplicate_of,
+                confidence: result.confidence,
+                at: Utc::now(),
+            })
+            .await;
+        Ok(result)
+    }
+
+    /// Marks the job failed for good and tells subscribers.
+    pub async fn fail(&self, job: &JobRecord, code: &str, message: &str) -> Result<()> {
+        let updated = self
+            .store
+            .update_job(
+                job.id,
+                JobUpdate {
+                    status: Some(JobStatus::Failed),
+                    error_code: Some(code.to_string()),
+                    error: Some(message.to_string()),
+                    ..Default::default()
+                },
+            )
+            .await;
+        match updated {
+            Ok(_) => {}
+            // Cancelled or finished meanwhile: nothing to fail.
+            Err(StoreError::InvalidState(_)) => return Ok(()),
+            Err(e) => return Err(e.into()),
+        }
+        self.events
+            .publish(Event::JobFailed {
+                job_id: job.id,
+                owner_id: job.owner_id,
+                error_code: code.to_string(),
+                error: message.to_string(),
+                at: Utc::now(),
+            })
+            .await;
+        Ok(())
+    }
+
+    /// Links the seller and buyer to company records (found by VAT id or name, else created).
+    async fn match_companies(
+        &self,
+        extraction: &Extraction,
+    ) -> Result<(Option<Uuid>, Option<Uuid>)> {
+        let inv = &extraction.invoice;
+        let mut ids = [None, None];
+        for (slot, (party, kind)) in [
+            (&inv.seller, CompanyKind::Vendor),
+            (&inv.buyer, CompanyKind::Customer),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let Some(name) = party.name.as_ref().map(|n| n.value.trim().to_string()) else {
+                continue;
+            };
+            if name.is_empty() {
+                continue;
+            }
+            let company = self
+                .store
+                .upsert_company(NewCompany {
+                    kind,
+                    name,
+                    vat_id: party.vat_id.as_ref().map(|v| v.value.to_string()),
+                    tax_number: None,
+                    country: None,
+                    address: serde_json::Value::Null,
+                })
+                .await?;
+            ids[slot] = Some(company.id);
+        }
+        Ok((ids[0], ids[1]))
+    }
+}
+
+fn scope_of(owner: Option<Uuid>) -> Scope {
+    match owner {
+        Some(o) => Scope::Owner(o),
+        None => Scope::All,
+    }
+}
+
+fn outcome_of(invoice: &InvoiceRecord) -> Outcome {
+    match invoice.status {
+        InvoiceStatus::Approved => Outcome::Approved,
+        _ => Outcome::NeedsReview,
+    }
+}
+
+fn duplicate_result(original: Uuid, confidence: f32) -> JobResult {
+    JobResult {
+        outcome: Outcome::Duplicate,
+        invoice_id: Some(original),
+        duplicate_of: Some(original),
+        duplicate_reason: Some("file".to_string()),
+        confidence,
+        path: None,
+        pages: None,
+        warnings: vec![],
+        findings: 0,
+        extract_millis: None,
+    }
+}
+
+fn document_error(e: ExtractError) -> JobError {
+    if e.is_retryable() {
+        JobError::Retryable {
+            code: e.code(),
+            message: e.to_string(),
+        }
+    } else {
+        JobError::Document {
+            code: e.code(),
+            message: e.to_string(),
+        }
+    }
+}

@@ -1,0 +1,324 @@
+//! Following and settling jobs: status polling, the jobs API of the earlier system
+//! (`my-jobs`, detail, unread count, mark as read), cancel, and approval of the invoice a job
+//! produced.
+//!
+//! Ownership: every query runs in the caller's [`Scope`]. Until accounts exist the caller is
+//! the deployment's single anonymous user and sees the jobs uploaded without an owner.
+
+use axum::extract::{Path, Query, State};
+use axum::http::HeaderMap;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use chrono::Utc;
+use doxin_jobs::Event;
+use doxin_model::JobStatus;
+use doxin_store::{
+    InvoiceStatus, InvoiceUpdate, JobFilter, JobRecord, JobUpdate, Page, PageRequest, Scope,
+    StoreError,
+};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use crate::{ApiError, AppState};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/invoices/status/{job_id}", get(status))
+        .route("/api/v1/invoices/approve/{job_id}", post(approve_job))
+        .route("/api/v1/invoices/{id}/approve", post(approve_invoice))
+        .route("/api/v1/invoices/{id}/reject", post(reject_invoice))
+        .route("/api/v1/jobs/my-jobs", get(my_jobs))
+        .route("/api/v1/jobs/unread-count", get(unread_count))
+        .route("/api/v1/jobs/mark-as-read", post(mark_as_read))
+        .route("/api/v1/jobs/{job_id}", get(detail))
+        .route("/api/v1/jobs/{job_id}/cancel", post(cancel))
+}
+
+/// The caller's scope (see the module note).
+pub(crate) fn scope_of(_headers: &HeaderMap) -> Scope {
+    Scope::All
+}
+
+/// Whether the caller may see this job.
+pub(crate) fn visible(job: &JobRecord, _headers: &HeaderMap) -> bool {
+    job.owner_id.is_none()
+}
+
+async fn load(state: &AppState, id: Uuid, headers: &HeaderMap) -> Result<JobRecord, ApiError> {
+    let job = state.store.get_job(id, scope_of(headers)).await?;
+    if !visible(&job, headers) {
+        return Err(ApiError::NotFound);
+    }
+    Ok(job)
+}
+
+/// A job as clients see it.
+pub(crate) fn job_view(job: &JobRecord) -> Value {
+    let filename = job.payload.get("filename").cloned().unwrap_or(Value::Null);
+    json!({
+        "job_id": job.id,
+        "id": job.id,
+        "status": job.status,
+        "stage": job.stage,
+        "progress": job.progress,
+        "attempts": job.attempts,
+        "max_attempts": job.max_attempts,
+        "filename": filename,
+        "file_id": job.file_id,
+        "invoice_id": job.invoice_id,
+        "error": job.error,
+        "error_code": job.error_code,
+        "result": job.result,
+        "created_at": job.created_at,
+        "started_at": job.started_at,
+        "finished_at": job.finished_at,
+        "viewed_at": job.viewed_at,
+        "is_read": job.viewed_at.is_some(),
+        "worker": job.lease_owner,
+    })
+}
+
+async fn status(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(job_id): Path<Uuid>,
+) -> Result<Json<Value>, ApiError> {
+    Ok(Json(job_view(&load(&state, job_id, &headers).await?)))
+}
+
+async fn detail(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(job_id): Path<Uuid>,
+) -> Result<Json<Value>, ApiError> {
+    let job = load(&state, job_id, &headers).await?;
+    let mut view = job_view(&job);
+    if let Some(invoice_id) = job.invoice_id
+        && let Ok(invoice) = state
+            .store
+            .get_invoice(invoice_id, scope_of(&headers))
+            .await
+    {
+        view["invoice"] = json!({
+            "id": invoice.id,
+            "status": invoice.status,
+            "confidence": invoice.confidence,
+            "duplicate_of": invoice.duplicate_of,
+            "invoice_number": invoice.invoice.invoice_number.as_ref().map(|v| v.value.clone()),
+        });
+    }
+    Ok(Json(view))
+}
+
+#[derive(Debug, Deserialize)]
+struct MyJobsQuery {
+    status: Option<String>,
+    #[serde(default)]
+    unread_only: bool,
+    page: Option<u32>,
+    per_page: Option<u32>,
+}
+
+async fn my_jobs(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<MyJobsQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let status = q
+        .status
+        .as_deref()
+        .map(|s| {
+            s.parse::<JobStatus>()
+                .map_err(|_| ApiError::BadRequest(format!("unknown status {s:?}")))
+        })
+        .transpose()?;
+    let filter = JobFilter {
+        status,
+        unread_only: q.unread_only,
+    };
+    let page = PageRequest::new(q.page.unwrap_or(1), q.per_page.unwrap_or(20));
+    let jobs: Page<JobRecord> = state
+        .store
+        .list_jobs(scope_of(&headers), &filter, page)
+        .await?;
+    let counts = state.store.count_jobs_by_status().await?;
+    let mut statistics = json!({"total": counts.iter().map(|(_, n)| n).sum::<u64>()});
+    for s in JobStatus::ALL {
+        statistics[s.as_str()] = json!(
+            counts
+                .iter()
+                .find(|(st, _)| *st == s)
+                .map_or(0, |(_, n)| *n)
+        );
+    }
+    Ok(Json(json!({
+        "jobs": jobs.items.iter().filter(|j| visible(j, &headers)).map(job_view).collect::<Vec<_>>(),
+        "pagination": {
+            "page": jobs.page,
+            "per_page": jobs.per_page,
+            "total": jobs.total,
+            "pages": jobs.pages,
+            "has_next": jobs.has_next,
+            "has_prev": jobs.has_prev,
+        },
+        "statistics": statistics,
+    })))
+}
+
+async fn unread_count(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Json<Value>, ApiError> {
+    let page = state
+        .store
+        .list_jobs(
+            scope_of(&headers),
+            &JobFilter {
+                status: None,
+                unread_only: true,
+            },
+            PageRequest::new(1, 1),
+        )
+        .await?;
+    Ok(Json(json!({"unread_count": page.total})))
+}
+
+#[derive(Debug, Deserialize)]
+struct MarkAsRead {
+    #[serde(default)]
+    job_ids: Vec<Uuid>,
+}
+
+async fn mark_as_read(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Json(body): Json<MarkAsRead>,
+) -> Result<Json<Value>, ApiError> {
+    let marked = state
+        .store
+        .mark_jobs_viewed(scope_of(&headers), &body.job_ids)
+        .await?;
+    Ok(Json(json!({"marked": marked})))
+}
+
+async fn cancel(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(job_id): Path<Uuid>,
+) -> Result<Json<Value>, ApiError> {
+    let job = load(&state, job_id, &headers).await?;
+    let cancelled = state
+        .store
+        .update_job(
+            job.id,
+            JobUpdate {
+                status: Some(JobStatus::Cancelled),
+                ..Default::default()
+            },
+        )
+        .await
+        .map_err(|e| match e {
+            StoreError::InvalidState(_) => ApiError::Conflict(format!(
+                "the job is {} and can no longer be cancelled",
+                job.status
+            )),
+            e => e.into(),
+        })?;
+    state
+        .events
+        .publish(Event::JobCancelled {
+            job_id: job.id,
+            owner_id: job.owner_id,
+            at: Utc::now(),
+        })
+        .await;
+    Ok(Json(job_view(&cancelled)))
+}
+
+async fn set_invoice_status(
+    state: &AppState,
+    headers: &HeaderMap,
+    invoice_id: Uuid,
+    status: InvoiceStatus,
+) -> Result<Json<Value>, ApiError> {
+    let scope = scope_of(headers);
+    let before = state.store.get_invoice(invoice_id, scope).await?;
+    let after = state
+        .store
+        .update_invoice(
+            invoice_id,
+            scope,
+            InvoiceUpdate {
+                status: Some(status),
+                ..Default::default()
+            },
+        )
+        .await?;
+    state
+        .store
+        .append_audit(doxin_store::NewAuditEntry {
+            actor_id: None,
+            action: format!("invoice.{}", status.as_str()),
+            entity_type: "invoice".into(),
+            entity_id: Some(invoice_id.to_string()),
+            before: Some(json!({"status": before.status})),
+            after: Some(json!({"status": after.status})),
+            ip: None,
+            request_id: headers
+                .get("x-request-id")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string),
+        })
+        .await?;
+    Ok(Json(json!({
+        "invoice_id": after.id,
+        "status": after.status,
+        "duplicate_of": after.duplicate_of,
+    })))
+}
+
+async fn approve_job(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(job_id): Path<Uuid>,
+) -> Result<Json<Value>, ApiError> {
+    let job = load(&state, job_id, &headers).await?;
+    let invoice_id = match (job.status, job.invoice_id) {
+        (JobStatus::Succeeded, Some(id)) => id,
+        _ => {
+            return Err(ApiError::Conflict(format!(
+                "the job is {} and has no invoice to approve",
+                job.status
+            )));
+        }
+    };
+    if job
+        .result
+        .as_ref()
+        .and_then(|r| r.get("outcome"))
+        .and_then(Value::as_str)
+        == Some("duplicate")
+    {
+        return Err(ApiError::Conflict(
+            "the job was a duplicate; its invoice is the original's and is approved there".into(),
+        ));
+    }
+    set_invoice_status(&state, &headers, invoice_id, InvoiceStatus::Approved).await
+}
+
+async fn approve_invoice(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<Uuid>,
+) -> Result<Json<Value>, ApiError> {
+    set_invoice_status(&state, &headers, id, InvoiceStatus::Approved).await
+}
+
+async fn reject_invoice(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<Uuid>,
+) -> Result<Json<Value>, ApiError> {
+    set_invoice_status(&state, &headers, id, InvoiceStatus::Rejected).await
+}

@@ -1,0 +1,470 @@
+//! Intake over HTTP: bad input gets a clear problem and stores nothing; URLs pass the SSRF
+//! guard or are refused; the queue limit answers 429; job tokens guard the WebSocket.
+
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use doxin_fetch::{FetchPolicy, Fetcher, StaticResolver};
+use doxin_server::IntakeLimits;
+use doxin_store::{JobFilter, PageRequest, Scope};
+use futures::{SinkExt, StreamExt};
+use serde_json::{Value, json};
+
+use crate::helpers::{SpawnOptions, TestApp, spawn_app, spawn_app_with};
+
+fn pdf(pages: usize) -> Vec<u8> {
+    doxin_synth::generate(
+        7,
+        &doxin_synth::Spec {
+            lines: (pages * 40)..=(pages * 40),
+            ..Default::default()
+        },
+    )
+    .pdf
+}
+
+/// A one-page PDF written by hand, with extra trailer entries (e.g. an `/Encrypt`).
+fn handmade_pdf(trailer_extra: &str) -> Vec<u8> {
+    let content = "BT /F1 12 Tf 72 720 Td (Invoice 1) Tj ET";
+    let objects = [
+        "<< /Type /Catalog /Pages 2 0 R >>".to_string(),
+        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_string(),
+        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R >>".to_string(),
+        format!(
+            "<< /Length {} >>\nstream\n{content}\nendstream",
+            content.len()
+        ),
+    ];
+    let mut out = b"%PDF-1.4\n".to_vec();
+    let mut offsets = Vec::new();
+    for (i, body) in objects.iter().enumerate() {
+        offsets.push(out.len());
+        out.extend_from_slice(format!("{} 0 obj\n{body}\nendobj\n", i + 1).as_bytes());
+    }
+    let xref = out.len();
+    out.extend_from_slice(
+        format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).as_bytes(),
+    );
+    for off in offsets {
+        out.extend_from_slice(format!("{off:010} 00000 n \n").as_bytes());
+    }
+    out.extend_from_slice(
+        format!(
+            "trailer\n<< /Size {} /Root 1 0 R {trailer_extra} >>\nstartxref\n{xref}\n%%EOF\n",
+            objects.len() + 1
+        )
+        .as_bytes(),
+    );
+    out
+}
+
+async fn upload(app: &TestApp, files: &[(&str, Vec<u8>)]) -> (u16, Value) {
+    let mut form = reqwest::multipart::Form::new();
+    for (name, bytes) in files {
+        form = form.part(
+            "file",
+            reqwest::multipart::Part::bytes(bytes.clone()).file_name(name.to_string()),
+        );
+    }
+    let resp = app
+        .client
+        .post(app.url("/api/v1/invoices/upload"))
+        .multipart(form)
+        .send()
+        .await
+        .expect("upload");
+    let status = resp.status().as_u16();
+    (status, resp.json().await.unwrap_or(Value::Null))
+}
+
+async fn jobs_stored(app: &TestApp) -> u64 {
+    app.store
+        .list_jobs(Scope::All, &JobFilter::default(), PageRequest::new(1, 1))
+        .await
+        .expect("jobs")
+        .total
+}
+
+async fn process(app: &TestApp, body: Value) -> (u16, Value) {
+    let resp = app
+        .client
+        .post(app.url("/api/v1/invoices/process"))
+        .json(&body)
+        .send()
+        .await
+        .expect("process");
+    let status = resp.status().as_u16();
+    (status, resp.json().await.unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn an_upload_is_stored_and_queued_before_202() {
+    let app = spawn_app().await;
+    let (status, body) = upload(&app, &[("a.pdf", pdf(1)), ("b.pdf", pdf(2))]).await;
+    assert_eq!(status, 202, "{body}");
+    assert_eq!(body["jobs"].as_array().map(Vec::len), Some(2));
+    let job_id = body["job_id"].as_str().expect("job id");
+    let job = app
+        .store
+        .get_job(job_id.parse().expect("uuid"), Scope::All)
+        .await
+        .expect("job row exists when 202 is answered");
+    assert_eq!(job.status.as_str(), "queued");
+    let file = app
+        .store
+        .get_file(job.file_id.expect("file"), Scope::All)
+        .await
+        .expect("file row");
+    assert_eq!(file.mime_type, "application/pdf");
+    assert_eq!(file.original_name, "a.pdf");
+    let status: Value = app
+        .get(body["status_url"].as_str().expect("status url"))
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(status["status"], "queued");
+    assert_eq!(status["filename"], "a.pdf");
+}
+
+#[tokio::test]
+async fn bad_files_get_clear_problems_and_store_nothing() {
+    let app = spawn_app_with(SpawnOptions {
+        limits: Some(IntakeLimits {
+            max_upload_bytes: 64 * 1024,
+            max_pages: 1,
+            ..Default::default()
+        }),
+        ..Default::default()
+    })
+    .await;
+    let cases: Vec<(&str, Vec<u8>, u16, &str)> = vec![
+        ("empty.pdf", vec![], 422, "empty_file"),
+        ("big.pdf", vec![b'%'; 70 * 1024], 413, "file_too_large"),
+        (
+            "photo.gif",
+            b"GIF89a\x01\x00\x01\x00".to_vec(),
+            415,
+            "unsupported_type",
+        ),
+        (
+            "invoice.pdf",
+            b"MZ\x90\x00 this is an executable".to_vec(),
+            415,
+            "unsupported_type",
+        ),
+        (
+            "broken.pdf",
+            b"%PDF-1.7\n1 0 obj <<".to_vec(),
+            422,
+            "corrupt_file",
+        ),
+        (
+            "locked.pdf",
+            handmade_pdf("/Encrypt << /Filter /Standard /V 2 /R 3 >>"),
+            422,
+            "encrypted_pdf",
+        ),
+        ("long.pdf", pdf(3), 422, "too_many_pages"),
+    ];
+    for (name, bytes, want_status, want_code) in cases {
+        let (status, body) = upload(&app, &[(name, bytes)]).await;
+        assert_eq!(status, want_status, "{name}: {body}");
+        assert_eq!(body["code"], want_code, "{name}: {body}");
+        assert!(
+            body["detail"].as_str().is_some_and(|d| d.contains(name)),
+            "{body}"
+        );
+    }
+    assert_eq!(
+        jobs_stored(&app).await,
+        0,
+        "nothing stored for refused files"
+    );
+    // A batch with good and bad files: the good one is accepted, the bad one listed.
+    let (status, body) = upload(&app, &[("ok.pdf", handmade_pdf("")), ("empty.pdf", vec![])]).await;
+    assert_eq!(status, 202, "{body}");
+    assert_eq!(body["jobs"].as_array().map(Vec::len), Some(1));
+    assert_eq!(body["rejected"][0]["code"], "empty_file");
+    assert_eq!(jobs_stored(&app).await, 1);
+}
+
+#[tokio::test]
+async fn a_full_queue_answers_429_with_retry_after() {
+    let app = spawn_app_with(SpawnOptions {
+        limits: Some(IntakeLimits {
+            queue_max: 2,
+            ..Default::default()
+        }),
+        ..Default::default()
+    })
+    .await;
+    let (status, _) = upload(&app, &[("a.pdf", handmade_pdf("")), ("b.pdf", pdf(1))]).await;
+    assert_eq!(status, 202);
+    let mut form = reqwest::multipart::Form::new();
+    form = form.part(
+        "file",
+        reqwest::multipart::Part::bytes(pdf(1)).file_name("c.pdf"),
+    );
+    let resp = app
+        .client
+        .post(app.url("/api/v1/invoices/upload"))
+        .multipart(form)
+        .send()
+        .await
+        .expect("upload");
+    assert_eq!(resp.status().as_u16(), 429);
+    assert_eq!(
+        resp.headers()
+            .get("retry-after")
+            .and_then(|v| v.to_str().ok()),
+        Some("30")
+    );
+    let body: Value = resp.json().await.expect("json");
+    assert_eq!(body["code"], "queue_full");
+    assert_eq!(jobs_stored(&app).await, 2, "nothing half-stored");
+    let (status, _) = process(&app, json!({"url": "https://example.com/x.pdf"})).await;
+    assert_eq!(status, 429);
+}
+
+/// A server that counts the requests it receives.
+async fn counting_server(body: Vec<u8>, redirect_to: Option<String>) -> (String, Arc<AtomicUsize>) {
+    let hits = Arc::new(AtomicUsize::new(0));
+    let h = hits.clone();
+    let app = axum::Router::new().fallback(move || {
+        let (h, body, redirect_to) = (h.clone(), body.clone(), redirect_to.clone());
+        async move {
+            h.fetch_add(1, Ordering::SeqCst);
+            match redirect_to {
+                Some(to) => axum::response::Response::builder()
+                    .status(302)
+                    .header("location", to)
+                    .body(axum::body::Body::empty())
+                    .expect("response"),
+                None => axum::response::Response::new(axum::body::Body::from(body)),
+            }
+        }
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    (format!("http://{addr}"), hits)
+}
+
+#[tokio::test]
+async fn urls_to_internal_addresses_are_refused() {
+    let (target, hits) = counting_server(handmade_pdf(""), None).await;
+    let resolver = StaticResolver::new([(
+        "intranet.example",
+        vec!["10.1.2.3".parse::<IpAddr>().expect("ip")],
+    )]);
+    let app = spawn_app_with(SpawnOptions {
+        fetcher: Some(Fetcher::with_resolver(
+            FetchPolicy::default(),
+            Arc::new(resolver),
+        )),
+        ..Default::default()
+    })
+    .await;
+    for url in [
+        format!("{target}/invoice.pdf"),
+        "http://169.254.169.254/latest/meta-data/".to_string(),
+        "http://intranet.example/invoice.pdf".to_string(),
+        "http://[::1]/x".to_string(),
+        "file:///etc/passwd".to_string(),
+    ] {
+        let (status, body) = process(&app, json!({"blob_url": url, "filename": "x.pdf"})).await;
+        assert_eq!(status, 422, "{url}: {body}");
+        assert!(
+            matches!(body["code"].as_str(), Some("url_blocked" | "url_scheme")),
+            "{url}: {body}"
+        );
+    }
+    assert_eq!(
+        hits.load(Ordering::SeqCst),
+        0,
+        "the internal server was never contacted"
+    );
+    assert_eq!(jobs_stored(&app).await, 0);
+}
+
+#[tokio::test]
+async fn allow_listed_urls_are_fetched_and_redirects_to_internal_addresses_refused() {
+    let (target, _) = counting_server(handmade_pdf(""), None).await;
+    let (bouncer, _) = counting_server(
+        vec![],
+        Some("http://169.254.169.254/latest/meta-data/".into()),
+    )
+    .await;
+    let policy = FetchPolicy {
+        allow: FetchPolicy::parse_allow_list("127.0.0.1/32").expect("allow list"),
+        ..Default::default()
+    };
+    let app = spawn_app_with(SpawnOptions {
+        fetcher: Some(Fetcher::new(policy)),
+        ..Default::default()
+    })
+    .await;
+    let (status, body) = process(&app, json!({"url": format!("{target}/scan.pdf")})).await;
+    assert_eq!(status, 202, "{body}");
+    assert_eq!(body["jobs"][0]["filename"], "scan.pdf");
+    let (status, body) = process(&app, json!({"url": format!("{bouncer}/go")})).await;
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(body["code"], "url_blocked");
+    // The batch shape of the earlier system: per-file outcomes.
+    let resp = app
+        .client
+        .post(app.url("/api/v1/invoices/process-batch"))
+        .json(&json!({
+            "files": [
+                {"blob_url": format!("{target}/a.pdf"), "filename": "a.pdf", "file_size": 1, "mime_type": "application/pdf"},
+                {"blob_url": format!("{bouncer}/b"), "filename": "b.pdf", "file_size": 1, "mime_type": "application/pdf"}
+            ],
+            "options": {"auto_save": false, "confidence_threshold": 0.9}
+        }))
+        .send()
+        .await
+        .expect("batch");
+    assert_eq!(resp.status().as_u16(), 202);
+    let body: Value = resp.json().await.expect("json");
+    assert_eq!(body["jobs"].as_array().map(Vec::len), Some(1), "{body}");
+    assert_eq!(body["rejected"][0]["filename"], "b.pdf");
+    assert_eq!(body["rejected"][0]["code"], "url_blocked");
+    assert_eq!(jobs_stored(&app).await, 2);
+}
+
+#[tokio::test]
+async fn websocket_needs_the_job_token_and_sends_a_snapshot() {
+    let app = spawn_app().await;
+    let (_, body) = upload(&app, &[("a.pdf", handmade_pdf(""))]).await;
+    let job_id = body["job_id"].as_str().expect("job").to_string();
+    let token = body["job_token"].as_str().expect("token").to_string();
+    let ws_url = format!("{}/ws", app.address.replacen("http://", "ws://", 1));
+    let (mut socket, _) = tokio_tungstenite::connect_async(&ws_url).await.expect("ws");
+    let mut forged = token.clone();
+    forged.replace_range(0..2, if token.starts_with("00") { "11" } else { "00" });
+    let subscribe = |t: &str| {
+        tokio_tungstenite::tungstenite::Message::Text(
+            json!({"action": "subscribe", "jobs": [{"job_id": job_id, "token": t}]})
+                .to_string()
+                .into(),
+        )
+    };
+    socket.send(subscribe(&forged)).await.expect("send");
+    let reply = next_json(&mut socket).await;
+    assert_eq!(reply["event"], "subscribed");
+    assert_eq!(
+        reply["job_ids"],
+        json!([]),
+        "a forged token subscribes nothing"
+    );
+    assert_eq!(reply["rejected"], json!([job_id]));
+    socket.send(subscribe(&token)).await.expect("send");
+    let reply = next_json(&mut socket).await;
+    assert_eq!(reply["job_ids"], json!([job_id]));
+    let snapshot = next_json(&mut socket).await;
+    assert_eq!(snapshot["event"], "job.snapshot");
+    assert_eq!(snapshot["status"], "queued");
+    socket
+        .send(tokio_tungstenite::tungstenite::Message::Text(
+            json!({"action": "ping"}).to_string().into(),
+        ))
+        .await
+        .expect("send");
+    assert_eq!(next_json(&mut socket).await["event"], "pong");
+}
+
+#[tokio::test]
+async fn jobs_can_be_listed_cancelled_and_marked_read() {
+    let app = spawn_app().await;
+    let (_, body) = upload(&app, &[("a.pdf", handmade_pdf("")), ("b.pdf", pdf(1))]).await;
+    let first = body["jobs"][0]["job_id"].as_str().expect("job").to_string();
+    let resp = app
+        .client
+        .post(app.url(&format!("/api/v1/jobs/{first}/cancel")))
+        .send()
+        .await
+        .expect("cancel");
+    assert_eq!(resp.status().as_u16(), 200);
+    let again = app
+        .client
+        .post(app.url(&format!("/api/v1/jobs/{first}/cancel")))
+        .send()
+        .await
+        .expect("cancel");
+    assert_eq!(
+        again.status().as_u16(),
+        409,
+        "a cancelled job cannot be cancelled again"
+    );
+    let list: Value = app
+        .get("/api/v1/jobs/my-jobs?per_page=1")
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(list["pagination"]["total"], 2);
+    assert_eq!(list["pagination"]["pages"], 2);
+    assert_eq!(list["statistics"]["cancelled"], 1);
+    assert_eq!(list["statistics"]["queued"], 1);
+    let unread: Value = app
+        .get("/api/v1/jobs/unread-count")
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(unread["unread_count"], 2);
+    let resp = app
+        .client
+        .post(app.url("/api/v1/jobs/mark-as-read"))
+        .json(&json!({"job_ids": [first]}))
+        .send()
+        .await
+        .expect("mark");
+    assert_eq!(resp.status().as_u16(), 200);
+    let unread: Value = app
+        .get("/api/v1/jobs/unread-count")
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(unread["unread_count"], 1);
+    let missing = app
+        .get(&format!("/api/v1/invoices/status/{}", uuid::Uuid::now_v7()))
+        .await;
+    assert_eq!(missing.status().as_u16(), 404);
+    let approve = app
+        .client
+        .post(app.url(&format!("/api/v1/invoices/approve/{first}")))
+        .send()
+        .await
+        .expect("approve");
+    assert_eq!(
+        approve.status().as_u16(),
+        409,
+        "a cancelled job has no invoice to approve"
+    );
+}
+
+async fn next_json<S>(socket: &mut S) -> Value
+where
+    S: futures::Stream<
+            Item = Result<
+                tokio_tungstenite::tungstenite::Message,
+                tokio_tungstenite::tungstenite::Error,
+            >,
+        > + Unpin,
+{
+    let msg = tokio::time::timeout(Duration::from_secs(5), socket.next())
+        .await
+        .expect("a message")
+        .expect("open")
+        .expect("ok");
+    serde_json::from_str::<Value>(&msg.into_text().expect("text")).expect("json")
+}

@@ -1,0 +1,98 @@
+//! Assembles the job pipeline from the settings: the SQL queue and an in-process event bus on
+//! the embedded default, Redis Streams and Redis pub/sub when `REDIS_URL` is set.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use doxin_config::Settings;
+use doxin_jobs::{
+    EventBus, JobQueue, Pipeline, ProcessConfig, RedisKeys, RedisQueue, RedisQueueConfig, SqlQueue,
+    Worker, WorkerConfig,
+};
+use doxin_server::IntakeLimits;
+use doxin_store::{FileStore, Store};
+
+pub struct Jobs {
+    pub queue: Arc<dyn JobQueue>,
+    pub events: EventBus,
+}
+
+pub fn visibility_timeout(settings: &Settings) -> Duration {
+    Duration::from_secs(settings.pipeline.visibility_timeout_secs)
+}
+
+pub fn jobs(settings: &Settings, store: Arc<dyn Store>) -> anyhow::Result<Jobs> {
+    let lease = visibility_timeout(settings);
+    Ok(match &settings.redis_url {
+        Some(url) => {
+            let client =
+                redis::Client::open(url.expose()).context("REDIS_URL is not a usable Redis URL")?;
+            let keys = RedisKeys::new(settings.pipeline.redis_key_prefix.clone());
+            let queue = RedisQueue::new(
+                client.clone(),
+                store,
+                RedisQueueConfig {
+                    keys: keys.clone(),
+                    visibility_timeout: lease,
+                    resend_after: Duration::from_secs(
+                        settings.pipeline.reconcile_interval_secs.max(5),
+                    ),
+                },
+            );
+            Jobs {
+                queue: Arc::new(queue),
+                events: EventBus::redis(client, &keys),
+            }
+        }
+        None => Jobs {
+            queue: Arc::new(SqlQueue::new(store, lease)),
+            events: EventBus::local(),
+        },
+    })
+}
+
+pub fn limits(settings: &Settings) -> IntakeLimits {
+    IntakeLimits {
+        max_upload_bytes: settings.max_upload_mb * 1024 * 1024,
+        max_pages: settings.pipeline.max_pages,
+        queue_max: settings.pipeline.queue_max,
+        max_attempts: settings.pipeline.max_attempts,
+        ..IntakeLimits::default()
+    }
+}
+
+pub fn fetcher(settings: &Settings) -> anyhow::Result<doxin_fetch::Fetcher> {
+    let allow = doxin_fetch::FetchPolicy::parse_allow_list(&settings.pipeline.url_fetch_allowlist)
+        .context("URL_FETCH_ALLOWLIST")?;
+    Ok(doxin_fetch::Fetcher::new(doxin_fetch::FetchPolicy {
+        allow,
+        max_bytes: settings.max_upload_mb * 1024 * 1024,
+        timeout: Duration::from_secs(settings.pipeline.url_fetch_timeout_secs),
+        max_redirects: 5,
+    }))
+}
+
+pub fn worker(settings: &Settings, store: Arc<dyn Store>, files: FileStore, jobs: &Jobs) -> Worker {
+    let mut extract = doxin_extract::pipeline::ExtractOptions {
+        max_bytes: settings.max_upload_mb * 1024 * 1024,
+        ..Default::default()
+    };
+    if let Ok(langs) = std::env::var("OCR_LANGUAGES")
+        && !langs.trim().is_empty()
+    {
+        extract.ocr.languages = langs;
+    }
+    let pipeline = Pipeline {
+        store,
+        files,
+        events: jobs.events.clone(),
+        config: ProcessConfig {
+            extract,
+            confidence_threshold: settings.pipeline.confidence_threshold,
+        },
+    };
+    let mut config = WorkerConfig::new(settings.worker_concurrency, visibility_timeout(settings));
+    config.reconcile_every = Duration::from_secs(settings.pipeline.reconcile_interval_secs);
+    Worker::new(config, pipeline, jobs.queue.clone())
+}

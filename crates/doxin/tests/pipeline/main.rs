@@ -1,0 +1,346 @@
+//! The pipeline as an operator runs it: real `doxin serve` and `doxin worker` processes on
+//! SQLite, or on PostgreSQL 18 and Redis, uploads through both intake APIs, WebSocket
+//! followers, and the failures DESIGN.md promises to survive (a worker killed with -9, Redis
+//! flushed, PostgreSQL restarted).
+
+mod harness;
+
+use std::time::Duration;
+
+use harness::*;
+use serde_json::Value;
+use uuid::Uuid;
+
+fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(60))
+        .build()
+        .expect("client")
+}
+
+fn assert_all_succeeded(done: &std::collections::HashMap<Uuid, Value>) {
+    for (id, v) in done {
+        assert_eq!(v["status"], "succeeded", "job {id}: {v}");
+    }
+}
+
+/// Two APIs and two workers on one PostgreSQL and one Redis: 200 documents through both
+/// intake APIs (multipart on API 1, URLs on API 2) all finish; a WebSocket on API 1 sees the
+/// completion of every job uploaded through API 2; each document yields one invoice; the same
+/// file uploaded again is flagged as a duplicate of the first.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn scale_out_two_apis_two_workers_200_documents() {
+    let (Some(admin), Some(redis)) = (
+        service("DOXIN_TEST_DATABASE_URL"),
+        service("DOXIN_TEST_REDIS_URL"),
+    ) else {
+        return;
+    };
+    let db = PgDatabase::create(&admin).await;
+    let prefix = format!("doxin-test-{}", Uuid::new_v4().simple());
+    let docs = documents(10_000, 200);
+    let (first, second) = docs.split_at(100);
+    let files = file_server(second).await;
+    let deployment = Deployment::new(&[
+        ("DATABASE_URL", &db.url),
+        ("REDIS_URL", &redis),
+        ("REDIS_KEY_PREFIX", &prefix),
+        ("URL_FETCH_ALLOWLIST", "127.0.0.1/32"),
+        ("JOB_VISIBILITY_TIMEOUT", "10"),
+    ]);
+    let api1 = deployment.api("api1", false);
+    let api2 = deployment.api("api2", false);
+    let _w1 = deployment.worker("worker1", 2);
+    let _w2 = deployment.worker("worker2", 2);
+    let http = client();
+    let watcher = EventWatcher::connect(&api1.base()).await;
+
+    let mut via_api1 = Vec::new();
+    for chunk in first.chunks(10) {
+        via_api1.extend(upload(&http, &api1.base(), chunk).await);
+    }
+    let mut via_api2 = Vec::new();
+    for chunk in second.chunks(20) {
+        let names: Vec<String> = chunk.iter().map(|(n, _)| n.clone()).collect();
+        via_api2.extend(process_batch(&http, &api2.base(), &files, &names).await);
+    }
+    watcher.subscribe(&via_api2);
+
+    let all: Vec<Uuid> = via_api1.iter().chain(&via_api2).map(|q| q.job_id).collect();
+    let done = match wait_terminal(&http, &api1.base(), &all, Duration::from_secs(300)).await {
+        Ok(d) => d,
+        Err(e) => panic!("{e}\n{}", deployment.logs()),
+    };
+    assert_all_succeeded(&done);
+    let api2_ids: Vec<Uuid> = via_api2.iter().map(|q| q.job_id).collect();
+    let missing = watcher.wait_for(&api2_ids, Duration::from_secs(30)).await;
+    assert!(
+        missing.is_empty(),
+        "the WebSocket on API 1 missed {} completions of jobs uploaded through API 2",
+        missing.len()
+    );
+    let (by_status, invoices, distinct) = pg_counts(&db.url).await;
+    assert_eq!(
+        (invoices, distinct),
+        (200, 200),
+        "one invoice per document: {by_status:?}"
+    );
+    assert_eq!(by_status.get("succeeded"), Some(&200), "{by_status:?}");
+
+    // The same bytes again, through the other API: a duplicate linked to the first invoice.
+    let again = upload(&http, &api2.base(), &first[..1]).await;
+    let done_again = wait_terminal(
+        &http,
+        &api2.base(),
+        &[again[0].job_id],
+        Duration::from_secs(60),
+    )
+    .await
+    .expect("duplicate job finishes");
+    let v = &done_again[&again[0].job_id];
+    let original = &done[&via_api1[0].job_id];
+    assert_eq!(v["result"]["outcome"], "duplicate", "{v}");
+    assert_eq!(v["result"]["duplicate_of"], original["invoice_id"], "{v}");
+    let (_, invoices, _) = pg_counts(&db.url).await;
+    assert_eq!(invoices, 200, "a duplicate never becomes a second invoice");
+}
+
+/// A worker killed with -9 in the middle of a job: the other worker takes the job over after
+/// the visibility timeout; every document yields exactly one invoice; nothing stays running.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn killed_worker_jobs_are_taken_over() {
+    let (Some(admin), Some(redis)) = (
+        service("DOXIN_TEST_DATABASE_URL"),
+        service("DOXIN_TEST_REDIS_URL"),
+    ) else {
+        return;
+    };
+    let db = PgDatabase::create(&admin).await;
+    let prefix = format!("doxin-test-{}", Uuid::new_v4().simple());
+    let deployment = Deployment::new(&[
+        ("DATABASE_URL", &db.url),
+        ("REDIS_URL", &redis),
+        ("REDIS_KEY_PREFIX", &prefix),
+        ("JOB_VISIBILITY_TIMEOUT", "3"),
+        ("JOB_RECONCILE_INTERVAL", "1"),
+    ]);
+    let api = deployment.api("api", false);
+    let mut victim = deployment.worker("victim", 1);
+    let http = client();
+    let docs = slow_documents(20_000, 8);
+    let queued = upload(&http, &api.base(), &docs).await;
+    // Kill the victim the moment it holds a job (the survivor starts later, so it cannot
+    // have taken them all).
+    let started = std::time::Instant::now();
+    let interrupted = loop {
+        let running = running_jobs_of(&db.url, victim.pid()).await;
+        if let Some(id) = running.first() {
+            victim.kill9();
+            break *id;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "the victim never ran a job\n{}",
+            deployment.logs()
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    let _survivor = deployment.worker("survivor", 2);
+    let ids: Vec<Uuid> = queued.iter().map(|q| q.job_id).collect();
+    let done = match wait_terminal(&http, &api.base(), &ids, Duration::from_secs(240)).await {
+        Ok(d) => d,
+        Err(e) => panic!("{e}\n{}", deployment.logs()),
+    };
+    assert_all_succeeded(&done);
+    assert!(
+        job_attempts(&db.url, interrupted).await >= 2,
+        "the interrupted job was run again by the survivor"
+    );
+    let (by_status, invoices, distinct) = pg_counts(&db.url).await;
+    assert_eq!(
+        (invoices, distinct),
+        (8, 8),
+        "exactly one invoice per document: {by_status:?}"
+    );
+    assert_eq!(
+        by_status.get("running"),
+        None,
+        "no job left running: {by_status:?}"
+    );
+}
+
+/// `FLUSHALL` while jobs are queued: the reconciler sends them again from the database and
+/// every one finishes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn redis_flushall_loses_no_job() {
+    let Some(admin) = service("DOXIN_TEST_DATABASE_URL") else {
+        return;
+    };
+    let Some(redis) = OwnRedis::start() else {
+        return;
+    };
+    let db = PgDatabase::create(&admin).await;
+    let deployment = Deployment::new(&[
+        ("DATABASE_URL", &db.url),
+        ("REDIS_URL", &redis.url()),
+        ("JOB_RECONCILE_INTERVAL", "1"),
+        ("JOB_VISIBILITY_TIMEOUT", "5"),
+    ]);
+    let api = deployment.api("api", false);
+    let _worker = deployment.worker("worker", 1);
+    let http = client();
+    let docs = slow_documents(30_000, 12);
+    let queued = upload(&http, &api.base(), &docs).await;
+    assert_eq!(redis.cli(&["FLUSHALL"]), "OK");
+    assert_eq!(redis.cli(&["DBSIZE"]), "0", "Redis lost everything");
+    let ids: Vec<Uuid> = queued.iter().map(|q| q.job_id).collect();
+    let done = match wait_terminal(&http, &api.base(), &ids, Duration::from_secs(240)).await {
+        Ok(d) => d,
+        Err(e) => panic!("{e}\n{}", deployment.logs()),
+    };
+    assert_all_succeeded(&done);
+    let (by_status, invoices, _) = pg_counts(&db.url).await;
+    assert_eq!(invoices, 12, "{by_status:?}");
+    let resent = std::fs::read_to_string(deployment.path().join("worker.log")).unwrap_or_default();
+    assert!(
+        resent.contains("reconciler re-enqueued jobs"),
+        "the reconciler did the work"
+    );
+}
+
+/// PostgreSQL stopped and started again while documents are processed: health answers 503
+/// while it is down, DoxIn recovers without a restart, and no job is lost.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn postgres_restart_loses_no_job() {
+    let Some(redis) = service("DOXIN_TEST_REDIS_URL") else {
+        return;
+    };
+    let Some(pg) = OwnPostgres::start() else {
+        return;
+    };
+    let prefix = format!("doxin-test-{}", Uuid::new_v4().simple());
+    let deployment = Deployment::new(&[
+        ("DATABASE_URL", &pg.url()),
+        ("REDIS_URL", &redis),
+        ("REDIS_KEY_PREFIX", &prefix),
+        ("JOB_VISIBILITY_TIMEOUT", "3"),
+        ("JOB_RECONCILE_INTERVAL", "1"),
+    ]);
+    let api = deployment.api("api", false);
+    let _worker = deployment.worker("worker", 2);
+    let http = client();
+    let docs = slow_documents(40_000, 16);
+    let queued = upload(&http, &api.base(), &docs).await;
+    let ids: Vec<Uuid> = queued.iter().map(|q| q.job_id).collect();
+    // Let processing get going, then pull the database away.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    pg.ctl_stop();
+    let started = std::time::Instant::now();
+    let mut saw_503 = false;
+    while started.elapsed() < Duration::from_secs(15) {
+        if health_status(&http, &api.base()).await == 503 {
+            saw_503 = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert!(saw_503, "health must answer 503 while PostgreSQL is down");
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    pg.ctl_start();
+    let done = match wait_terminal(&http, &api.base(), &ids, Duration::from_secs(240)).await {
+        Ok(d) => d,
+        Err(e) => panic!("{e}\n{}", deployment.logs()),
+    };
+    assert_all_succeeded(&done);
+    assert_eq!(health_status(&http, &api.base()).await, 200);
+    let (by_status, invoices, distinct) = pg_counts(&pg.url()).await;
+    assert_eq!((invoices, distinct), (16, 16), "{by_status:?}");
+}
+
+/// The embedded default: SQLite, no Redis, the worker inside `doxin serve`. Uploads and URL
+/// intake finish, the WebSocket follows them, a repeated file is a duplicate, and SIGTERM
+/// stops the server cleanly.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn embedded_default_single_node() {
+    let docs = documents(50_000, 24);
+    let (by_upload, by_url) = docs.split_at(16);
+    let files = file_server(by_url).await;
+    let deployment = Deployment::new(&[("URL_FETCH_ALLOWLIST", "127.0.0.1/32")]);
+    let mut api = deployment.api("api", true);
+    let http = client();
+    let watcher = EventWatcher::connect(&api.base()).await;
+    let mut queued = Vec::new();
+    for chunk in by_upload.chunks(4) {
+        queued.extend(upload(&http, &api.base(), chunk).await);
+    }
+    let names: Vec<String> = by_url.iter().map(|(n, _)| n.clone()).collect();
+    queued.extend(process_batch(&http, &api.base(), &files, &names[..4]).await);
+    for name in &names[4..] {
+        let resp = http
+            .post(format!("{}/api/v1/invoices/process", api.base()))
+            .json(&serde_json::json!({"url": format!("{files}/{name}"), "filename": name}))
+            .send()
+            .await
+            .expect("process");
+        assert_eq!(resp.status().as_u16(), 202);
+        let body: Value = resp.json().await.expect("json");
+        queued.push(Queued {
+            job_id: body["job_id"]
+                .as_str()
+                .and_then(|s| s.parse().ok())
+                .expect("job id"),
+            token: body["job_token"].as_str().expect("token").to_string(),
+        });
+    }
+    watcher.subscribe(&queued);
+    let ids: Vec<Uuid> = queued.iter().map(|q| q.job_id).collect();
+    let done = match wait_terminal(&http, &api.base(), &ids, Duration::from_secs(240)).await {
+        Ok(d) => d,
+        Err(e) => panic!("{e}\n{}", deployment.logs()),
+    };
+    assert_all_succeeded(&done);
+    assert!(
+        watcher
+            .wait_for(&ids, Duration::from_secs(20))
+            .await
+            .is_empty(),
+        "every completion reached the WebSocket"
+    );
+    let invoice_ids: std::collections::HashSet<&str> = done
+        .values()
+        .filter_map(|v| v["invoice_id"].as_str())
+        .collect();
+    assert_eq!(invoice_ids.len(), 24, "one invoice per document");
+
+    let again = upload(&http, &api.base(), &by_upload[..1]).await;
+    let v = &wait_terminal(
+        &http,
+        &api.base(),
+        &[again[0].job_id],
+        Duration::from_secs(60),
+    )
+    .await
+    .expect("duplicate finishes")[&again[0].job_id];
+    assert_eq!(v["result"]["outcome"], "duplicate", "{v}");
+    assert_eq!(
+        v["result"]["duplicate_of"],
+        done[&queued[0].job_id]["invoice_id"]
+    );
+
+    let listing: Value = http
+        .get(format!("{}/api/v1/jobs/my-jobs?per_page=100", api.base()))
+        .send()
+        .await
+        .expect("my-jobs")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(
+        listing["statistics"]["succeeded"], 25,
+        "{}",
+        listing["statistics"]
+    );
+
+    api.term();
+    assert!(api.wait_exit(Duration::from_secs(10)).success());
+}
