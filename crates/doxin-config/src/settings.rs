@@ -8,6 +8,9 @@ use std::str::FromStr;
 use crate::reader::{ConfigEntry, Origin, Vars};
 use crate::secret::{Secret, mask_url_password};
 
+mod llm;
+pub use llm::{EmbeddingsProvider, EmbeddingsSettings, ExtractionMode, LlmProvider, LlmSettings};
+
 /// A configuration problem. Each names the variable and what would be accepted.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ConfigError {
@@ -122,6 +125,9 @@ pub struct Settings {
     pub log_format: LogFormat,
     /// A `tracing` filter directive such as `info` or `doxin=debug,sqlx=warn`.
     pub log_level: String,
+    /// Language models in extraction.
+    pub llm: LlmSettings,
+    pub embeddings: EmbeddingsSettings,
     entries: Vec<ConfigEntry>,
 }
 
@@ -364,6 +370,9 @@ impl Settings {
         let webhook_secret = r.optional_secret(&["WEBHOOK_SECRET"]);
         let openai_api_key = r.optional_secret(&["OPENAI_API_KEY"]);
         let anthropic_api_key = r.optional_secret(&["ANTHROPIC_API_KEY"]);
+        let llm = llm::llm_settings(&mut r, openai_api_key.as_ref(), anthropic_api_key.as_ref())?;
+        let embeddings =
+            llm::embeddings_settings(&mut r, openai_api_key.as_ref(), &llm.openai_base_url)?;
 
         let frontend_url = match r.raw(&["FRONTEND_URL"]) {
             Some((n, v, o)) => {
@@ -443,6 +452,8 @@ impl Settings {
             pipeline,
             log_format,
             log_level,
+            llm,
+            embeddings,
             entries: r.entries,
         })
     }

@@ -49,6 +49,8 @@ pub enum Command {
         format: crate::extract_cmd::Format,
         #[command(flatten)]
         extraction: ExtractionArgs,
+        #[command(flatten)]
+        llm: crate::extract_cmd::LlmArgs,
     },
     /// Measure extraction on a corpus with ground truth (`<stem>.expected.json` files).
     Eval {

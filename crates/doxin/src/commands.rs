@@ -25,9 +25,11 @@ pub async fn run(command: Command, settings: Settings) -> anyhow::Result<ExitCod
             files,
             format,
             extraction,
+            llm,
         } => {
             let opts = extraction.options();
-            tokio::task::spawn_blocking(move || crate::extract_cmd::run(files, format, opts))
+            let llm = llm.setup(&settings)?;
+            tokio::task::spawn_blocking(move || crate::extract_cmd::run(files, format, opts, llm))
                 .await?
         }
         Command::Eval {

@@ -4,8 +4,138 @@ use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use doxin_extract::pipeline::{ExtractOptions, Extraction};
+use anyhow::Context;
+use doxin_config::{ExtractionMode, LlmProvider, Settings};
+use doxin_extract::pipeline::ExtractOptions;
+use doxin_llm::http::RetryPolicy;
+use doxin_llm::pricing::PriceTable;
+use doxin_llm::{HybridExtraction, LlmExtractor, LlmOptions, Mode, ProviderConfig, ProviderKind};
 use serde_json::{Value, json};
+
+/// `--mode` of `doxin extract`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ModeArg {
+    /// Offline rules only.
+    Rules,
+    /// Always ask the language model; arithmetic arbitrates, its reading wins otherwise.
+    Llm,
+    /// Rules first; the model is asked when they are unsure (or always, with LLM_ALWAYS).
+    Hybrid,
+}
+
+/// Language-model options of `doxin extract`.
+#[derive(Debug, clap::Args)]
+pub struct LlmArgs {
+    /// Extraction mode (default: EXTRACTION_MODE, which is hybrid when a model is configured
+    /// and rules otherwise).
+    #[arg(long, value_enum)]
+    pub mode: Option<ModeArg>,
+}
+
+/// The model set-up of one `extract` run.
+pub struct LlmSetup {
+    mode: Mode,
+    extractor: Option<LlmExtractor>,
+    runtime: Option<tokio::runtime::Handle>,
+}
+
+impl LlmArgs {
+    /// The mode and, unless it is `rules`, the configured provider.
+    pub fn setup(&self, settings: &Settings) -> anyhow::Result<LlmSetup> {
+        let mode = match self.mode {
+            Some(ModeArg::Rules) => Mode::Rules,
+            Some(ModeArg::Llm) => Mode::Llm,
+            Some(ModeArg::Hybrid) => Mode::Hybrid,
+            None => match settings.llm.mode {
+                ExtractionMode::Rules => Mode::Rules,
+                ExtractionMode::Llm => Mode::Llm,
+                ExtractionMode::Hybrid => Mode::Hybrid,
+            },
+        };
+        if mode == Mode::Rules {
+            return Ok(LlmSetup {
+                mode,
+                extractor: None,
+                runtime: None,
+            });
+        }
+        let l = &settings.llm;
+        let Some(provider) = l.provider else {
+            anyhow::bail!(
+                "--mode {} needs a language model: set OPENAI_API_KEY, ANTHROPIC_API_KEY or \
+                 OPENAI_BASE_URL (an OpenAI-compatible server)",
+                mode.as_str()
+            );
+        };
+        let key = |s: &Option<doxin_config::Secret>| s.as_ref().map(|k| k.expose().to_string());
+        let (kind, base_url, api_key) = match provider {
+            LlmProvider::OpenAi => (
+                ProviderKind::OpenAi,
+                &l.openai_base_url,
+                key(&settings.openai_api_key),
+            ),
+            LlmProvider::Anthropic => (
+                ProviderKind::Anthropic,
+                &l.anthropic_base_url,
+                key(&settings.anthropic_api_key),
+            ),
+            LlmProvider::OpenAiCompatible => (
+                ProviderKind::OpenAiCompatible,
+                &l.openai_base_url,
+                key(&settings.openai_api_key),
+            ),
+        };
+        let provider = doxin_llm::build_provider(&ProviderConfig {
+            kind,
+            base_url: base_url.clone(),
+            api_key,
+            model: l.model.clone(),
+            timeout: std::time::Duration::from_secs(l.timeout_secs),
+            retry: RetryPolicy {
+                max_retries: l.max_retries,
+                ..RetryPolicy::default()
+            },
+        })?;
+        let prices = match &l.prices {
+            Some(spec) => PriceTable::parse(spec)
+                .map_err(anyhow::Error::msg)
+                .context("LLM_PRICES")?,
+            None => PriceTable::default(),
+        };
+        let opts = LlmOptions {
+            always: l.always,
+            send_images: l.send_images,
+            max_pages: l.max_pages,
+            max_image_bytes: usize::try_from(l.max_image_kb * 1024).unwrap_or(usize::MAX),
+            max_tokens: l.max_tokens,
+            prices,
+            ..LlmOptions::default()
+        };
+        Ok(LlmSetup {
+            mode,
+            extractor: Some(LlmExtractor::new(provider, opts)),
+            runtime: Some(tokio::runtime::Handle::current()),
+        })
+    }
+}
+
+impl LlmSetup {
+    /// Extracts one document; runs on a blocking thread (the model call is driven by the
+    /// runtime's handle).
+    fn extract(&self, bytes: Vec<u8>, opts: &ExtractOptions) -> Result<HybridExtraction, String> {
+        match (&self.extractor, &self.runtime) {
+            (Some(x), Some(rt)) => rt
+                .block_on(x.extract(bytes, opts, self.mode))
+                .map_err(|e| format!("{e} [{}]", e.code())),
+            _ => doxin_extract::pipeline::extract(&bytes, opts)
+                .map(|extraction| HybridExtraction {
+                    extraction,
+                    llm: None,
+                })
+                .map_err(|e| format!("{e} [{}]", e.code())),
+        }
+    }
+}
 
 /// Output formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -38,10 +168,11 @@ const CSV_HEADER: &[&str] = &[
     "error",
 ];
 
-fn csv_row(file: &str, result: &Result<Extraction, String>) -> Vec<String> {
+fn csv_row(file: &str, result: &Result<HybridExtraction, String>) -> Vec<String> {
     let mut row = vec![file.to_string()];
     match result {
-        Ok(x) => {
+        Ok(h) => {
+            let x = &h.extraction;
             let inv = &x.invoice;
             let s = |f: &doxin_model::Field<String>| {
                 f.as_ref().map(|e| e.value.clone()).unwrap_or_default()
@@ -80,10 +211,10 @@ fn csv_row(file: &str, result: &Result<Extraction, String>) -> Vec<String> {
     row
 }
 
-fn json_of(file: &str, result: &Result<Extraction, String>, format: Format) -> Value {
+fn json_of(file: &str, result: &Result<HybridExtraction, String>, format: Format) -> Value {
     match (result, format) {
         (Ok(x), Format::Fields) => {
-            json!({ "file": file, "fields": doxin_extract::fields::to_fields(&x.invoice) })
+            json!({ "file": file, "fields": doxin_extract::fields::to_fields(&x.extraction.invoice) })
         }
         (Ok(x), _) => {
             let mut v = serde_json::to_value(x).unwrap_or(Value::Null);
@@ -96,7 +227,12 @@ fn json_of(file: &str, result: &Result<Extraction, String>, format: Format) -> V
     }
 }
 
-pub fn run(files: Vec<PathBuf>, format: Format, opts: ExtractOptions) -> anyhow::Result<ExitCode> {
+pub fn run(
+    files: Vec<PathBuf>,
+    format: Format,
+    opts: ExtractOptions,
+    llm: LlmSetup,
+) -> anyhow::Result<ExitCode> {
     let progress = (files.len() > 1 && std::io::stderr().is_terminal()).then(|| {
         let bar = indicatif::ProgressBar::new(files.len() as u64);
         bar.set_style(
@@ -119,10 +255,7 @@ pub fn run(files: Vec<PathBuf>, format: Format, opts: ExtractOptions) -> anyhow:
         }
         let result = std::fs::read(file)
             .map_err(|e| format!("cannot read {name}: {e}"))
-            .and_then(|bytes| {
-                doxin_extract::pipeline::extract(&bytes, &opts)
-                    .map_err(|e| format!("{e} [{}]", e.code()))
-            });
+            .and_then(|bytes| llm.extract(bytes, &opts));
         if let Err(e) = &result {
             failed += 1;
             let line = format!("doxin: {name}: {e}");
