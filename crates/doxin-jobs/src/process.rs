@@ -9,6 +9,7 @@ use std::sync::Arc;
 use chrono::Utc;
 use doxin_extract::ExtractError;
 use doxin_extract::pipeline::{ExtractOptions, Extraction, extract};
+use doxin_llm::{HybridError, LlmExtractor, Mode};
 use doxin_model::{JobStage, JobStatus};
 use doxin_store::{
     CompanyKind, FileStore, InvoiceRecord, InvoiceStatus, JobRecord, JobUpdate, NewCompany,
@@ -69,6 +70,10 @@ pub struct JobResult {
     pub warnings: Vec<String>,
     pub findings: usize,
     pub extract_millis: Option<f64>,
+    /// When a language model was involved: whether it was asked, its tokens, cost and the
+    /// field-by-field merge.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub llm: Option<serde_json::Value>,
 }
 
 /// The processing of documents, shared by a worker's slots.
@@ -77,6 +82,8 @@ pub struct Pipeline {
     pub files: FileStore,
     pub events: EventBus,
     pub config: ProcessConfig,
+    /// A language model and the mode it is used in (`llm` or `hybrid`); `None` is rules only.
+    pub llm: Option<(LlmExtractor, Mode)>,
 }
 
 impl Pipeline {
@@ -101,6 +108,7 @@ impl Pipeline {
                 warnings: vec![],
                 findings: invoice.findings.len(),
                 extract_millis: None,
+                llm: None,
             };
             return self.finish(job, result).await;
         }
@@ -128,12 +136,27 @@ impl Pipeline {
 
         self.stage(job, JobStage::Extract, 35).await?;
         let opts = self.config.extract.clone();
-        let extraction = tokio::task::spawn_blocking(move || extract(&bytes, &opts))
-            .await
-            .map_err(|e| JobError::Internal(format!("extraction panicked: {e}")))?
-            .map_err(document_error)?;
+        let (extraction, llm_report) = match &self.llm {
+            Some((extractor, mode)) => {
+                let hybrid = extractor
+                    .extract(bytes, &opts, *mode)
+                    .await
+                    .map_err(hybrid_error)?;
+                (hybrid.extraction, hybrid.llm)
+            }
+            None => {
+                let extraction = tokio::task::spawn_blocking(move || extract(&bytes, &opts))
+                    .await
+                    .map_err(|e| JobError::Internal(format!("extraction panicked: {e}")))?
+                    .map_err(document_error)?;
+                (extraction, None)
+            }
+        };
         if extraction.path == doxin_extract::pipeline::ExtractionPath::Ocr {
             self.stage(job, JobStage::Ocr, 60).await?;
+        }
+        if llm_report.as_ref().is_some_and(|r| r.asked) {
+            self.stage(job, JobStage::Llm, 70).await?;
         }
 
         self.stage(job, JobStage::Validate, 75).await?;
@@ -221,6 +244,7 @@ impl Pipeline {
             warnings: extraction.warnings.clone(),
             findings: extraction.validation.findings.len(),
             extract_millis: Some(extraction.millis),
+            llm: llm_report.and_then(|r| serde_json::to_value(r).ok()),
         };
         self.finish(job, result).await
     }
@@ -379,6 +403,23 @@ fn duplicate_result(original: Uuid, confidence: f32) -> JobResult {
         warnings: vec![],
         findings: 0,
         extract_millis: None,
+        llm: None,
+    }
+}
+
+fn hybrid_error(e: HybridError) -> JobError {
+    match e {
+        HybridError::Extract(e) => document_error(e),
+        // A model that is down or rate-limited may answer later; a malformed or refused answer
+        // after the repair attempt will not.
+        HybridError::Llm(e) if e.is_retryable() => JobError::Retryable {
+            code: e.code(),
+            message: e.to_string(),
+        },
+        HybridError::Llm(e) => JobError::Document {
+            code: e.code(),
+            message: e.to_string(),
+        },
     }
 }
 

@@ -107,10 +107,12 @@ async fn serve(settings: Settings, with_worker: bool) -> anyhow::Result<ExitCode
             .context("REDIS_URL is not a usable Redis URL")?;
     }
     let stop = stop_on_signal();
-    let worker = with_worker.then(|| {
-        let worker = jobs_setup::worker(&settings, store.clone(), files.clone(), &jobs);
-        tokio::spawn(worker.run(stop.clone()))
-    });
+    let worker = if with_worker {
+        let worker = jobs_setup::worker(&settings, store.clone(), files.clone(), &jobs)?;
+        Some(tokio::spawn(worker.run(stop.clone())))
+    } else {
+        None
+    };
     let addr = SocketAddr::new(settings.host, settings.port);
     let app = Application::build(addr, state)
         .await
@@ -136,7 +138,7 @@ async fn worker(settings: Settings) -> anyhow::Result<ExitCode> {
     let store = open_store(&settings, true).await?;
     let files = open_files(&settings)?;
     let jobs = jobs_setup::jobs(&settings, store.clone())?;
-    let worker = jobs_setup::worker(&settings, store, files, &jobs);
+    let worker = jobs_setup::worker(&settings, store, files, &jobs)?;
     tracing::info!(
         worker = worker.id(),
         queue = jobs.queue.kind(),

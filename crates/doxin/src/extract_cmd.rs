@@ -59,64 +59,71 @@ impl LlmArgs {
                 runtime: None,
             });
         }
-        let l = &settings.llm;
-        let Some(provider) = l.provider else {
-            anyhow::bail!(
-                "--mode {} needs a language model: set OPENAI_API_KEY, ANTHROPIC_API_KEY or \
-                 OPENAI_BASE_URL (an OpenAI-compatible server)",
-                mode.as_str()
-            );
-        };
-        let key = |s: &Option<doxin_config::Secret>| s.as_ref().map(|k| k.expose().to_string());
-        let (kind, base_url, api_key) = match provider {
-            LlmProvider::OpenAi => (
-                ProviderKind::OpenAi,
-                &l.openai_base_url,
-                key(&settings.openai_api_key),
-            ),
-            LlmProvider::Anthropic => (
-                ProviderKind::Anthropic,
-                &l.anthropic_base_url,
-                key(&settings.anthropic_api_key),
-            ),
-            LlmProvider::OpenAiCompatible => (
-                ProviderKind::OpenAiCompatible,
-                &l.openai_base_url,
-                key(&settings.openai_api_key),
-            ),
-        };
-        let provider = doxin_llm::build_provider(&ProviderConfig {
-            kind,
-            base_url: base_url.clone(),
-            api_key,
-            model: l.model.clone(),
-            timeout: std::time::Duration::from_secs(l.timeout_secs),
-            retry: RetryPolicy {
-                max_retries: l.max_retries,
-                ..RetryPolicy::default()
-            },
-        })?;
-        let prices = match &l.prices {
-            Some(spec) => PriceTable::parse(spec)
-                .map_err(anyhow::Error::msg)
-                .context("LLM_PRICES")?,
-            None => PriceTable::default(),
-        };
-        let opts = LlmOptions {
-            always: l.always,
-            send_images: l.send_images,
-            max_pages: l.max_pages,
-            max_image_bytes: usize::try_from(l.max_image_kb * 1024).unwrap_or(usize::MAX),
-            max_tokens: l.max_tokens,
-            prices,
-            ..LlmOptions::default()
-        };
+        let extractor = configured_extractor(settings, mode)?;
         Ok(LlmSetup {
             mode,
-            extractor: Some(LlmExtractor::new(provider, opts)),
+            extractor: Some(extractor),
             runtime: Some(tokio::runtime::Handle::current()),
         })
     }
+}
+
+/// The configured language model for `mode` (not `rules`): provider, retries, prices and caps
+/// from the settings. Shared by `doxin extract` and the workers.
+pub fn configured_extractor(settings: &Settings, mode: Mode) -> anyhow::Result<LlmExtractor> {
+    let l = &settings.llm;
+    let Some(provider) = l.provider else {
+        anyhow::bail!(
+            "--mode {} needs a language model: set OPENAI_API_KEY, ANTHROPIC_API_KEY or \
+                 OPENAI_BASE_URL (an OpenAI-compatible server)",
+            mode.as_str()
+        );
+    };
+    let key = |s: &Option<doxin_config::Secret>| s.as_ref().map(|k| k.expose().to_string());
+    let (kind, base_url, api_key) = match provider {
+        LlmProvider::OpenAi => (
+            ProviderKind::OpenAi,
+            &l.openai_base_url,
+            key(&settings.openai_api_key),
+        ),
+        LlmProvider::Anthropic => (
+            ProviderKind::Anthropic,
+            &l.anthropic_base_url,
+            key(&settings.anthropic_api_key),
+        ),
+        LlmProvider::OpenAiCompatible => (
+            ProviderKind::OpenAiCompatible,
+            &l.openai_base_url,
+            key(&settings.openai_api_key),
+        ),
+    };
+    let provider = doxin_llm::build_provider(&ProviderConfig {
+        kind,
+        base_url: base_url.clone(),
+        api_key,
+        model: l.model.clone(),
+        timeout: std::time::Duration::from_secs(l.timeout_secs),
+        retry: RetryPolicy {
+            max_retries: l.max_retries,
+            ..RetryPolicy::default()
+        },
+    })?;
+    let prices = match &l.prices {
+        Some(spec) => PriceTable::parse(spec)
+            .map_err(anyhow::Error::msg)
+            .context("LLM_PRICES")?,
+        None => PriceTable::default(),
+    };
+    let opts = LlmOptions {
+        always: l.always,
+        send_images: l.send_images,
+        max_pages: l.max_pages,
+        max_image_bytes: usize::try_from(l.max_image_kb * 1024).unwrap_or(usize::MAX),
+        max_tokens: l.max_tokens,
+        prices,
+        ..LlmOptions::default()
+    };
+    Ok(LlmExtractor::new(provider, opts))
 }
 
 impl LlmSetup {

@@ -73,7 +73,25 @@ pub fn fetcher(settings: &Settings) -> anyhow::Result<doxin_fetch::Fetcher> {
     }))
 }
 
-pub fn worker(settings: &Settings, store: Arc<dyn Store>, files: FileStore, jobs: &Jobs) -> Worker {
+/// The language model workers use, from `EXTRACTION_MODE` and the provider settings.
+fn llm(settings: &Settings) -> anyhow::Result<Option<(doxin_llm::LlmExtractor, doxin_llm::Mode)>> {
+    let mode = match settings.llm.mode {
+        doxin_config::ExtractionMode::Rules => return Ok(None),
+        doxin_config::ExtractionMode::Llm => doxin_llm::Mode::Llm,
+        doxin_config::ExtractionMode::Hybrid => doxin_llm::Mode::Hybrid,
+    };
+    Ok(Some((
+        crate::extract_cmd::configured_extractor(settings, mode).context("EXTRACTION_MODE")?,
+        mode,
+    )))
+}
+
+pub fn worker(
+    settings: &Settings,
+    store: Arc<dyn Store>,
+    files: FileStore,
+    jobs: &Jobs,
+) -> anyhow::Result<Worker> {
     let mut extract = doxin_extract::pipeline::ExtractOptions {
         max_bytes: settings.max_upload_mb * 1024 * 1024,
         ..Default::default()
@@ -91,8 +109,9 @@ pub fn worker(settings: &Settings, store: Arc<dyn Store>, files: FileStore, jobs
             extract,
             confidence_threshold: settings.pipeline.confidence_threshold,
         },
+        llm: llm(settings)?,
     };
     let mut config = WorkerConfig::new(settings.worker_concurrency, visibility_timeout(settings));
     config.reconcile_every = Duration::from_secs(settings.pipeline.reconcile_interval_secs);
-    Worker::new(config, pipeline, jobs.queue.clone())
+    Ok(Worker::new(config, pipeline, jobs.queue.clone()))
 }

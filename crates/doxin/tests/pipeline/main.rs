@@ -401,3 +401,60 @@ async fn sigterm_worker_finishes_or_releases_its_jobs() {
     let (_, invoices, distinct) = pg_counts(&db.url).await;
     assert_eq!((invoices, distinct), (10, 10));
 }
+
+/// A worker configured with a language model (hybrid, against a local OpenAI-format server):
+/// the job passes the `llm` stage and its result carries the model's tokens and cost.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn hybrid_worker_records_llm_usage_per_job() {
+    use doxin_llm::fake::{FakeServer, answer_for, openai_chat};
+    let server = FakeServer::start().await.expect("fake OpenAI server");
+    let synthetic = doxin_synth::generate(71, &doxin_synth::Spec::default());
+    server.push(openai_chat(
+        &answer_for(&synthetic.truth).to_string(),
+        "stop",
+    ));
+    let base_url = format!("{}/v1", server.url());
+    let deployment = Deployment::new(&[
+        ("EXTRACTION_MODE", "hybrid"),
+        ("LLM_ALWAYS", "true"),
+        ("OPENAI_API_KEY", "sk-test-worker"),
+        ("OPENAI_BASE_URL", &base_url),
+    ]);
+    let api = deployment.api("api", true);
+    let http = client();
+    let queued = upload(
+        &http,
+        &api.base(),
+        &[("hybrid.pdf".to_string(), synthetic.pdf)],
+    )
+    .await;
+    let done = match wait_terminal(
+        &http,
+        &api.base(),
+        &[queued[0].job_id],
+        Duration::from_secs(120),
+    )
+    .await
+    {
+        Ok(d) => d,
+        Err(e) => panic!("{e}\n{}", deployment.logs()),
+    };
+    let v = &done[&queued[0].job_id];
+    assert_eq!(v["status"], "succeeded", "{v}");
+    assert_eq!(v["result"]["llm"]["asked"], true, "{v}");
+    assert_eq!(v["result"]["llm"]["provider"], "openai");
+    assert!(
+        v["result"]["llm"]["usage"]["input_tokens"]
+            .as_u64()
+            .unwrap_or(0)
+            > 0,
+        "{v}"
+    );
+    assert!(
+        v["result"]["llm"]["cost_usd"].as_f64().unwrap_or(0.0) > 0.0,
+        "{v}"
+    );
+    let reqs = server.requests();
+    assert_eq!(reqs.len(), 1, "one model call for one document");
+    assert_eq!(reqs[0].headers["authorization"], "Bearer sk-test-worker");
+}
