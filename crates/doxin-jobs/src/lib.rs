@@ -13,6 +13,7 @@ mod error;
 mod events;
 mod process;
 mod queue;
+pub mod similar;
 mod worker;
 
 pub use error::JobError;

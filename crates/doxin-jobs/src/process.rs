@@ -12,8 +12,8 @@ use doxin_extract::pipeline::{ExtractOptions, Extraction, extract};
 use doxin_llm::{HybridError, LlmExtractor, Mode};
 use doxin_model::{JobStage, JobStatus};
 use doxin_store::{
-    CompanyKind, FileStore, InvoiceRecord, InvoiceStatus, JobRecord, JobUpdate, NewCompany,
-    NewInvoice, Scope, Store, StoreError,
+    CompanyKind, FileStore, InvoiceFilter, InvoiceRecord, InvoiceStatus, JobRecord, JobUpdate,
+    NewCompany, NewInvoice, PageRequest, Scope, Store, StoreError,
 };
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -164,7 +164,7 @@ impl Pipeline {
 
         self.stage(job, JobStage::Dedupe, 85).await?;
         let inv = &extraction.invoice;
-        let duplicate_of = match inv.invoice_number.as_ref() {
+        let same_number = match inv.invoice_number.as_ref() {
             Some(number) => {
                 self.store
                     .find_invoice_duplicate(
@@ -176,6 +176,13 @@ impl Pipeline {
                     .await?
             }
             None => None,
+        };
+        let (duplicate_of, duplicate_reason) = match same_number {
+            Some(id) => (Some(id), Some("number")),
+            None => match self.near_duplicate(job.owner_id, inv).await? {
+                Some(id) => (Some(id), Some("similar")),
+                None => (None, None),
+            },
         };
 
         self.stage(job, JobStage::Save, 95).await?;
@@ -235,7 +242,7 @@ impl Pipeline {
             outcome: outcome_of(&invoice),
             invoice_id: Some(invoice.id),
             duplicate_of,
-            duplicate_reason: duplicate_of.map(|_| "number".to_string()),
+            duplicate_reason: duplicate_reason.map(str::to_string),
             confidence: extraction.confidence,
             path: serde_json::to_value(extraction.path)
                 .ok()
@@ -338,6 +345,40 @@ impl Pipeline {
             })
             .await;
         Ok(())
+    }
+
+    /// An earlier invoice of the same owner, same currency and gross amount, whose fingerprint
+    /// is nearly identical (see [`crate::similar`]).
+    async fn near_duplicate(
+        &self,
+        owner: Option<Uuid>,
+        inv: &doxin_model::Invoice,
+    ) -> Result<Option<Uuid>> {
+        let (Some(gross), Some(currency)) = (
+            inv.totals.tax_inclusive_amount.as_ref(),
+            inv.currency.as_ref(),
+        ) else {
+            return Ok(None);
+        };
+        let filter = InvoiceFilter {
+            currency: Some(currency.value.clone()),
+            min_gross: Some(gross.value),
+            max_gross: Some(gross.value),
+            ..Default::default()
+        };
+        let candidates = self
+            .store
+            .list_invoices(scope_of(owner), &filter, PageRequest::new(1, 50))
+            .await?;
+        for candidate in candidates.items.iter().filter(|c| c.owner_id == owner) {
+            let earlier = self.store.get_invoice(candidate.id, Scope::All).await?;
+            if crate::similar::similarity(inv, &earlier.invoice)
+                >= crate::similar::NEAR_DUPLICATE_SIMILARITY
+            {
+                return Ok(Some(candidate.id));
+            }
+        }
+        Ok(None)
     }
 
     /// Links the seller and buyer to company records (found by VAT id or name, else created).

@@ -333,6 +333,46 @@ async fn embedded_default_single_node() {
         done[&queued[0].job_id]["invoice_id"]
     );
 
+    // The same invoice under another number (here as UBL): saved for review, linked as similar.
+    let truth = doxin_synth::generate(77, &doxin_synth::Spec::default()).truth;
+    let mut renumbered = truth.clone();
+    renumbered.invoice_number = Some(doxin_model::Extracted::human("RE-RENUMBERED-1".to_string()));
+    let pair = [
+        (
+            "original.xml".to_string(),
+            doxin_reports::to_ubl(&truth).expect("ubl").into_bytes(),
+        ),
+        (
+            "renumbered.xml".to_string(),
+            doxin_reports::to_ubl(&renumbered)
+                .expect("ubl")
+                .into_bytes(),
+        ),
+    ];
+    let first = upload(&http, &api.base(), &pair[..1]).await;
+    wait_terminal(
+        &http,
+        &api.base(),
+        &[first[0].job_id],
+        Duration::from_secs(60),
+    )
+    .await
+    .expect("original");
+    let second = upload(&http, &api.base(), &pair[1..]).await;
+    let done_pair = wait_terminal(
+        &http,
+        &api.base(),
+        &[first[0].job_id, second[0].job_id],
+        Duration::from_secs(60),
+    )
+    .await
+    .expect("pair finishes");
+    let (a, b) = (&done_pair[&first[0].job_id], &done_pair[&second[0].job_id]);
+    assert_eq!(b["result"]["outcome"], "needs_review", "{b}");
+    assert_eq!(b["result"]["duplicate_reason"], "similar", "{b}");
+    assert_eq!(b["result"]["duplicate_of"], a["invoice_id"], "{b}");
+    assert_ne!(b["invoice_id"], a["invoice_id"], "flagged, not dropped");
+
     let listing: Value = http
         .get(format!("{}/api/v1/jobs/my-jobs?per_page=100", api.base()))
         .send()
@@ -342,7 +382,7 @@ async fn embedded_default_single_node() {
         .await
         .expect("json");
     assert_eq!(
-        listing["statistics"]["succeeded"], 25,
+        listing["statistics"]["succeeded"], 27,
         "{}",
         listing["statistics"]
     );
