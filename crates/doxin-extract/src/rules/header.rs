@@ -281,7 +281,8 @@ fn read_currency(ctx: &Ctx<'_>, inv: &mut Invoice) {
         for w in &s.words {
             let clean = w.trim_matches(|c: char| !c.is_alphanumeric() && !"€£₹$¥".contains(c));
             let upper = clean.to_uppercase();
-            if CODES.contains(&upper.as_str()) && clean.len() == 3 {
+            // Codes are written in capitals; "try" or "aud" in running text are words.
+            if CODES.contains(&upper.as_str()) && clean.len() == 3 && clean == upper {
                 vote(&upper, 2.0, i);
             }
             for (sym, code) in SYMBOLS {

@@ -84,6 +84,13 @@ impl<'a> Ctx<'a> {
                             || m.rest.is_empty()
                             || s.seg.text.contains(':')
                     })
+                    // "To" names the addressee only as "To:"; "To be paid …" is a sentence.
+                    .filter(|m| {
+                        !(m.kind == LabelKind::Buyer
+                            && m.tokens == 1
+                            && words.first().is_some_and(|w| labels::norm(w) == "to")
+                            && !words.first().is_some_and(|w| w.ends_with(':')))
+                    })
                     .map(|label| Hit { at: i, label })
             })
             .collect();

@@ -23,35 +23,13 @@ struct Amount {
 fn amounts_for(ctx: &Ctx<'_>, hit: &Hit) -> Option<Amount> {
     let specificity = if hit.label.tokens >= 2 { 1.0 } else { 0.8 };
     let lateness = 0.15 * hit.at as f32 / ctx.segs.len().max(1) as f32;
-    let mut on_line: Vec<(usize, String)> = Vec::new();
-    if !hit.label.rest.is_empty() {
-        on_line.push((hit.at, hit.label.rest.clone()));
-    }
-    on_line.extend(
-        ctx.rest_of_line(hit.at)
-            .map(|j| (j, ctx.segs[j].seg.text.clone())),
-    );
-    let mut found: Option<Amount> = None;
-    for (seg, text) in &on_line {
-        for raw in split_amount_tokens(text, ctx.mark) {
-            if let Some(v) = parse_amount(&raw, ctx.mark).filter(|_| has_decimals(&raw, ctx.mark)) {
-                found = Some(Amount {
-                    value: v,
-                    seg: *seg,
-                    raw,
-                    weight: specificity + lateness,
-                    line: (ctx.segs[*seg].page, ctx.segs[*seg].line),
-                });
-            }
-        }
-    }
-    if found.is_some() {
-        return found;
+    if let Some(last) = line_amounts(ctx, hit).pop() {
+        return Some(last);
     }
     for b in ctx.below(hit.at, 1) {
         let text = &ctx.segs[b].seg.text;
         for raw in split_amount_tokens(text, ctx.mark) {
-            if let Some(v) = parse_amount(&raw, ctx.mark).filter(|_| has_decimals(&raw, ctx.mark)) {
+            if let Some(v) = parse_amount(&raw, ctx.mark).filter(|_| is_money(&raw, ctx.mark)) {
                 return Some(Amount {
                     value: v,
                     seg: b,
@@ -65,15 +43,89 @@ fn amounts_for(ctx: &Ctx<'_>, hit: &Hit) -> Option<Amount> {
     None
 }
 
+/// Every amount on a label's line after the label, left to right.
+fn line_amounts(ctx: &Ctx<'_>, hit: &Hit) -> Vec<Amount> {
+    let specificity = if hit.label.tokens >= 2 { 1.0 } else { 0.8 };
+    let lateness = 0.15 * hit.at as f32 / ctx.segs.len().max(1) as f32;
+    let mut on_line: Vec<(usize, String)> = Vec::new();
+    if !hit.label.rest.is_empty() {
+        on_line.push((hit.at, hit.label.rest.clone()));
+    }
+    on_line.extend(
+        ctx.rest_of_line(hit.at)
+            .map(|j| (j, ctx.segs[j].seg.text.clone())),
+    );
+    let mut out = Vec::new();
+    for (seg, text) in &on_line {
+        for raw in split_amount_tokens(text, ctx.mark) {
+            if let Some(v) = parse_amount(&raw, ctx.mark).filter(|_| is_money(&raw, ctx.mark)) {
+                out.push(Amount {
+                    value: v,
+                    seg: *seg,
+                    raw,
+                    weight: specificity + lateness,
+                    line: (ctx.segs[*seg].page, ctx.segs[*seg].line),
+                });
+            }
+        }
+    }
+    out
+}
+
+/// A total row of a table ("Razem: 257,59 59,24 316,83", "Total 1 278.61 40.39 319.00")
+/// carries net, tax and gross in its columns: the rightmost amount that is the sum of two
+/// amounts before it is the gross, and those two are net and tax (the larger is the net).
+fn net_tax_on_total_row(ctx: &Ctx<'_>, hit: &Hit) -> Option<(Amount, Amount)> {
+    let row = line_amounts(ctx, hit);
+    if row.len() < 3 {
+        return None;
+    }
+    for k in (2..row.len()).rev() {
+        let g = row[k].value;
+        if g <= Decimal::ZERO {
+            continue;
+        }
+        for i in 0..k {
+            for j in i + 1..k {
+                let (a, b) = (&row[i], &row[j]);
+                if a.value > Decimal::ZERO && b.value > Decimal::ZERO && near(a.value + b.value, g)
+                {
+                    let (n, t) = if a.value >= b.value { (a, b) } else { (b, a) };
+                    return Some((n.clone(), t.clone()));
+                }
+            }
+        }
+    }
+    None
+}
+
+/// Whether a token is money: an amount with decimals, or a whole number written with its
+/// currency ("Rs 1939", "€ 25", "25 EUR"). A bare integer is more often a count, a rate or
+/// a reference than an amount.
+fn is_money(raw: &str, mark: DecimalMark) -> bool {
+    if has_decimals(raw, mark) {
+        return true;
+    }
+    let (head, tail) = (
+        raw.split_whitespace().next().unwrap_or(""),
+        raw.split_whitespace().last().unwrap_or(""),
+    );
+    let sign =
+        |w: &str| CURRENCY_WORDS.contains(&w) || CURRENCY_WORDS.contains(&w.trim_end_matches('.'));
+    raw.split_whitespace().count() == 2 && (sign(head) || sign(tail))
+}
+
+/// Currency signs and codes that may stand as their own word before an amount.
+const CURRENCY_WORDS: &[&str] = &[
+    "$", "€", "£", "₹", "EUR", "USD", "GBP", "INR", "Rs", "RM", "MYR", "PLN", "CHF",
+];
+
 /// Tokens that may be amounts, with a currency sign joined to the number after it.
 fn split_amount_tokens(text: &str, mark: DecimalMark) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     let mut pending_sign: Option<&str> = None;
     for w in text.split_whitespace() {
-        if matches!(
-            w,
-            "$" | "€" | "£" | "₹" | "EUR" | "USD" | "GBP" | "INR" | "Rs." | "Rs" | "RM"
-        ) {
+        if CURRENCY_WORDS.contains(&w) || CURRENCY_WORDS.contains(&w.trim_end_matches('.')) {
             pending_sign = Some(w);
             continue;
         }
@@ -144,7 +196,18 @@ pub(crate) fn read_totals(ctx: &Ctx<'_>, inv: &mut Invoice) {
     let gross = collect(ctx, &[LabelKind::GrossTotal, LabelKind::AmountDue]);
     let due = collect(ctx, &[LabelKind::AmountDue]);
     let net = collect(ctx, &[LabelKind::NetTotal]);
+    let mut net = net;
     let mut tax = collect(ctx, &[LabelKind::TaxTotal]);
+    for hit in ctx.hits_of(LabelKind::GrossTotal) {
+        if let Some((n, t)) = net_tax_on_total_row(ctx, hit) {
+            if !net.iter().any(|o| o.line == n.line && o.value == n.value) {
+                net.push(n);
+            }
+            if !tax.iter().any(|o| o.line == t.line && o.value == t.value) {
+                tax.push(t);
+            }
+        }
+    }
     let prepaid = collect(ctx, &[LabelKind::Prepaid]);
     let line_total = collect(ctx, &[LabelKind::LineTotal]);
     let allowances = collect(ctx, &[LabelKind::AllowanceTotal]);

@@ -1,0 +1,199 @@
+//! The template-free rules on hand-written plain-text invoices and receipts (laid on a
+//! character grid, so column alignment is kept as printed). Each test pins one rule.
+
+use doxin_extract::layout::Layout;
+use doxin_extract::rules::extract_invoice;
+use doxin_model::{Decimal, Invoice};
+
+fn read(text: &str) -> Invoice {
+    extract_invoice(&Layout::from_text(text))
+}
+
+fn dec(s: &str) -> Decimal {
+    s.parse().expect("decimal")
+}
+
+fn gross(inv: &Invoice) -> Option<Decimal> {
+    inv.totals.tax_inclusive_amount.as_ref().map(|e| e.value)
+}
+
+fn net(inv: &Invoice) -> Option<Decimal> {
+    inv.totals.tax_exclusive_amount.as_ref().map(|e| e.value)
+}
+
+fn tax(inv: &Invoice) -> Option<Decimal> {
+    inv.totals.tax_amount.as_ref().map(|e| e.value)
+}
+
+fn seller(inv: &Invoice) -> Option<&str> {
+    inv.seller.name.as_ref().map(|e| e.value.as_str())
+}
+
+#[test]
+fn currency_codes_count_only_in_capitals() {
+    let inv = read(
+        r"Bright Gadgets Pvt. Ltd.
+Invoice No: 7781              Invoice Date: 02-03-2024
+
+We try hard to deliver on time; please try again if a parcel is late.
+Discount of Rs -10.00 applied
+Grand Total                         Rs 499.00
+",
+    );
+    assert_eq!(inv.currency.as_ref().map(|c| c.value.as_str()), Some("INR"));
+}
+
+#[test]
+fn a_whole_total_written_with_its_currency_is_an_amount() {
+    let inv = read(
+        r"                 PAYMENT RECEIPT
+
+Guest Name: Alex                                   Date: 31/12/2017
+
+DESCRIPTION                                 RATE            AMOUNT
+Room Charges                   Rs 1200 x 1 Night          Rs 1200
+
+Grand Total                                               Rs 1200
+",
+    );
+    assert_eq!(gross(&inv), Some(dec("1200")));
+}
+
+#[test]
+fn a_total_row_gives_net_tax_and_gross_from_its_columns() {
+    let inv = read(
+        r"Faktura nr: F 12/2021                         Data wystawienia: 2021-01-01
+Sprzedawca: Przykładowa Firma S.A.
+
+Lp Nazwa towaru        Jm  Ilość    Wartość netto   VAT [%]  Kwota VAT   Wartość brutto
+1  Olej napędowy        l  10,000        100,00        23       23,00        123,00
+
+                             Razem:       100,00                 23,00        123,00
+",
+    );
+    assert_eq!(gross(&inv), Some(dec("123.00")));
+    assert_eq!(net(&inv), Some(dec("100.00")));
+    assert_eq!(tax(&inv), Some(dec("23.00")));
+}
+
+#[test]
+fn to_colon_names_the_buyer_so_the_letterhead_is_the_seller() {
+    let inv = read(
+        r"Tax Invoice
+Gadgetworks
+ABN: 11 222 333 444                                    PO Box 100
+To:     Clientco Ltd                                   Order date: 28 Jan 15
+                                                       Invoice No. 5550123
+
+Invoice Total: $101.00
+",
+    );
+    assert_eq!(seller(&inv), Some("Gadgetworks"));
+    assert_eq!(
+        inv.buyer.name.as_ref().map(|n| n.value.as_str()),
+        Some("Clientco Ltd")
+    );
+    // "To be paid …" is a sentence, not a buyer label.
+    let inv = read("Northwind Traders Ltd\nTo be paid within 14 days\nTotal 10.00\n");
+    assert_eq!(seller(&inv), Some("Northwind Traders Ltd"));
+}
+
+#[test]
+fn the_account_holder_is_the_seller_when_nothing_better_names_it() {
+    let inv = read(
+        r"                                                   JEAN DUPONT
+                                                   27 rue des Lilas
+                                                   69100 Villeurbanne
+
+                      Facture n° 2022000123
+           Date : 28/11/2022
+
+                                             Total TTC :     56,02 €
+
+Virement   BANQUE EXEMPLE – Titulaire du compte : ANNONCEPRESSE
+           IBAN : FR76 3000 6000 0112 3456 7890 189
+",
+    );
+    assert_eq!(seller(&inv), Some("ANNONCEPRESSE"));
+}
+
+#[test]
+fn a_service_provider_label_names_the_seller_and_bill_to_address_the_buyer() {
+    let inv = read(
+        r"                                   Example Cloud Invoice
+Bill to Address:
+ATTN: Tiny Labs Limited
+93 Harbour Road
+
+Total for this invoice                                       $4.11
+
+* May include estimated sales tax              Service Provider:
+                                               (Not to be used for payment remittance)
+                                               Example Cloud Services, Inc.
+                                               410 Terry Ave North
+",
+    );
+    assert_eq!(seller(&inv), Some("Example Cloud Services, Inc."));
+    assert_eq!(
+        inv.buyer.name.as_ref().map(|n| n.value.as_str()),
+        Some("Tiny Labs Limited")
+    );
+}
+
+#[test]
+fn an_indented_service_summary_is_read_as_items() {
+    let inv = read(
+        r"Invoice Number: 4711                       Invoice Date: August 3 , 2014
+
+ Summary
+    Cloud Service Charges                                      $4.11
+       Charges                                                    $4.11
+       Credits                                                    $0.00
+       Tax *                                                      $0.00
+
+ Total for this invoice                                        $4.11
+
+ Detail
+    Data Transfer                                              $0.01
+       Charges                                                    $0.01
+       VAT **                                                     $0.00
+
+    Compute Cloud                                              $1.87
+       Charges                                                    $1.87
+       VAT **                                                     $0.00
+
+    Archive Storage                                            $2.23
+       Charges                                                    $2.23
+       VAT **                                                     $0.00
+",
+    );
+    let items: Vec<(String, Option<Decimal>, Option<Decimal>)> = inv
+        .lines
+        .iter()
+        .map(|l| {
+            (
+                l.description
+                    .as_ref()
+                    .map_or(String::new(), |d| d.value.clone()),
+                l.line_amount.as_ref().map(|a| a.value),
+                l.unit_price.as_ref().map(|a| a.value),
+            )
+        })
+        .collect();
+    assert_eq!(
+        items,
+        [
+            ("Data Transfer".into(), Some(dec("0.01")), Some(dec("0.01"))),
+            ("Compute Cloud".into(), Some(dec("1.87")), Some(dec("1.87"))),
+            (
+                "Archive Storage".into(),
+                Some(dec("2.23")),
+                Some(dec("2.23"))
+            ),
+        ]
+    );
+    assert_eq!(
+        inv.issue_date.as_ref().map(|d| d.value.to_string()),
+        Some("2014-08-03".into())
+    );
+}
