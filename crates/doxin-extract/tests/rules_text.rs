@@ -197,3 +197,43 @@ fn an_indented_service_summary_is_read_as_items() {
         Some("2014-08-03".into())
     );
 }
+
+#[test]
+fn a_booking_code_numbers_a_receipt_without_an_invoice_number() {
+    let text = r"                 PAYMENT RECEIPT
+Guest Name: Alex                                   Date: 31/12/2017
+Hotel Details                         Check In          Check Out
+Seaside Inn 12, Harbour Road          31/12/2017        01/01/2018
+                                      Booking ID        Payment Mode
+                                      QXZA1234          Cash at Hotel
+Grand Total                                               Rs 1200
+";
+    let inv = read(text);
+    assert_eq!(
+        inv.invoice_number.as_ref().map(|n| n.value.as_str()),
+        Some("QXZA1234")
+    );
+    // A printed invoice number wins over the booking code.
+    let inv = read(&format!("Invoice No: INV-42\n{text}"));
+    assert_eq!(
+        inv.invoice_number.as_ref().map(|n| n.value.as_str()),
+        Some("INV-42")
+    );
+}
+
+#[test]
+fn cash_minus_change_picks_the_receipt_total() {
+    // The labelled total is misread (a digit off); cash minus change names the right one.
+    let inv = read(
+        r"KEDAI RUNCIT MAJU SDN BHD
+TOTAL:                     RM 87.80
+SUBTOTAL                   RM 57.80
+CASH                       RM 100.00
+CHANGE                     RM 42.20
+",
+    );
+    assert_eq!(gross(&inv), Some(dec("57.80")));
+    // Agreeing evidence keeps the labelled total.
+    let inv = read("KEDAI MAJU SDN BHD\nTOTAL: 57.80\nCASH 60.00\nCHANGE 2.20\n");
+    assert_eq!(gross(&inv), Some(dec("57.80")));
+}

@@ -122,8 +122,23 @@ fn identifier(text: &str) -> Option<String> {
 }
 
 fn read_number(ctx: &Ctx<'_>, inv: &mut Invoice) {
+    if read_number_by(ctx, inv, LabelKind::InvoiceNumber, 1.0) {
+        return;
+    }
+    for (i, s) in ctx.segs.iter().enumerate() {
+        if let Some((id, _)) = number_phrase(&s.seg.text) {
+            inv.invoice_number = Some(ctx.value(id.clone(), &id, i, 0.85));
+            return;
+        }
+    }
+    // No invoice number printed: a booking code is the document's reference.
+    read_number_by(ctx, inv, LabelKind::BookingNumber, 0.8);
+}
+
+/// The best identifier after labels of `kind`; whether one was found.
+fn read_number_by(ctx: &Ctx<'_>, inv: &mut Invoice, kind: LabelKind, trust: f32) -> bool {
     let mut best: Option<(f32, usize, String)> = None;
-    for hit in ctx.hits_of(LabelKind::InvoiceNumber) {
+    for hit in ctx.hits_of(kind) {
         for c in candidates(ctx, hit) {
             if c.seg != hit.at && is_label(ctx, c.seg, &c.text) {
                 continue;
@@ -143,15 +158,13 @@ fn read_number(ctx: &Ctx<'_>, inv: &mut Invoice) {
             }
         }
     }
-    if let Some((score, seg, id)) = best {
-        inv.invoice_number = Some(ctx.value(id.clone(), &id, seg, (0.55 + 0.4 * score).min(0.97)));
-        return;
-    }
-    for (i, s) in ctx.segs.iter().enumerate() {
-        if let Some((id, _)) = number_phrase(&s.seg.text) {
-            inv.invoice_number = Some(ctx.value(id.clone(), &id, i, 0.85));
-            return;
+    match best {
+        Some((score, seg, id)) => {
+            let conf = (0.55 + 0.4 * score).min(0.97) * trust;
+            inv.invoice_number = Some(ctx.value(id.clone(), &id, seg, conf));
+            true
         }
+        None => false,
     }
 }
 

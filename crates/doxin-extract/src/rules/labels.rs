@@ -5,6 +5,9 @@
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum LabelKind {
     InvoiceNumber,
+    /// A booking or reservation code: the document's number on receipts that print no
+    /// invoice number (hotels, travel), never preferred over one.
+    BookingNumber,
     IssueDate,
     DueDate,
     DeliveryDate,
@@ -77,6 +80,15 @@ const LABELS: &[(&str, LabelKind)] = &[
     ("n fattura", InvoiceNumber),
     ("fattura", InvoiceNumber),
     ("faktura nr", InvoiceNumber),
+    ("booking id", BookingNumber),
+    ("booking no", BookingNumber),
+    ("booking number", BookingNumber),
+    ("booking reference", BookingNumber),
+    ("reservation number", BookingNumber),
+    ("reservation no", BookingNumber),
+    ("confirmation number", BookingNumber),
+    ("buchungsnummer", BookingNumber),
+    ("numéro de réservation", BookingNumber),
     // issue date
     ("invoice date", IssueDate),
     ("date of issue", IssueDate),

@@ -4,7 +4,7 @@
 
 use doxin_model::{Decimal, Extracted, Invoice};
 
-use super::labels::LabelKind;
+use super::labels::{LabelKind, norm};
 use super::numbers::{DecimalMark, has_decimals, parse_amount};
 use super::{Ctx, Hit};
 
@@ -285,7 +285,7 @@ pub(crate) fn read_totals(ctx: &Ctx<'_>, inv: &mut Invoice) {
             }
         }
     }
-    let Some((_, mut g, n, t, mut reconciled)) = best else {
+    let Some((_, mut g, mut n, mut t, mut reconciled)) = best else {
         return;
     };
     if g.is_none() && n.is_none() && t.is_none() {
@@ -301,6 +301,28 @@ pub(crate) fn read_totals(ctx: &Ctx<'_>, inv: &mut Invoice) {
     {
         g = Some(found);
         reconciled = true;
+    }
+    // Cash handed over minus the change given back is what was owed: on a receipt it
+    // confirms the total, or picks the right one where OCR misread a digit of it.
+    if let Some(paid) = paid_total(ctx) {
+        if g.as_ref().is_some_and(|a| near(a.value, paid)) {
+            reconciled = true;
+        } else if !reconciled
+            && let Some(found) = gross
+                .iter()
+                .find(|c| near(c.value, paid))
+                .cloned()
+                .or_else(|| any_amount_equal(ctx, paid))
+        {
+            g = Some(found);
+            reconciled = true;
+            if let (Some(nv), Some(tv)) = (&n, &t)
+                && !near(nv.value + tv.value, paid)
+            {
+                n = None;
+                t = None;
+            }
+        }
     }
     let conf = if reconciled {
         0.96
@@ -387,6 +409,60 @@ const PAYMENT_WORDS: &[&str] = &[
     "mastercard",
     "rounding",
 ];
+
+/// The rightmost amount on each line whose words include one of `words` (and none of
+/// `not`), in reading order.
+fn amounts_on_lines_with(ctx: &Ctx<'_>, words: &[&str], not: &[&str]) -> Vec<Amount> {
+    let mut out: Vec<Amount> = Vec::new();
+    let mut i = 0;
+    while i < ctx.segs.len() {
+        let (page, line) = (ctx.segs[i].page, ctx.segs[i].line);
+        let end = (i..ctx.segs.len())
+            .take_while(|&j| ctx.segs[j].page == page && ctx.segs[j].line == line)
+            .last()
+            .unwrap_or(i);
+        let text: String = (i..=end)
+            .map(|j| ctx.segs[j].seg.text.as_str())
+            .collect::<Vec<_>>()
+            .join(" ");
+        let n = norm(&text);
+        let tokens: Vec<&str> = n.split(' ').collect();
+        if tokens.iter().any(|t| words.contains(t)) && !tokens.iter().any(|t| not.contains(t)) {
+            let last = (i..=end).rev().find_map(|j| {
+                split_amount_tokens(&ctx.segs[j].seg.text, ctx.mark)
+                    .into_iter()
+                    .rev()
+                    .find_map(|raw| {
+                        parse_amount(&raw, ctx.mark)
+                            .filter(|_| is_money(&raw, ctx.mark))
+                            .map(|v| Amount {
+                                value: v,
+                                seg: j,
+                                raw,
+                                weight: 0.5,
+                                line: (page, line),
+                            })
+                    })
+            });
+            out.extend(last);
+        }
+        i = end + 1;
+    }
+    out
+}
+
+/// Cash tendered minus change, when a receipt prints both.
+fn paid_total(ctx: &Ctx<'_>) -> Option<Decimal> {
+    let cash = amounts_on_lines_with(
+        ctx,
+        &["cash", "tendered", "tender", "paid", "received"],
+        &["change"],
+    );
+    let change = amounts_on_lines_with(ctx, &["change"], &[]);
+    let (cash, change) = (cash.first()?.value, change.first()?.value);
+    let paid = cash - change;
+    (change >= Decimal::ZERO && paid > Decimal::ZERO).then_some(paid)
+}
 
 /// The largest decimal amount below `from` (a fraction of the page height) on the first page.
 fn largest_amount_below(ctx: &Ctx<'_>, from: f32) -> Option<Amount> {
