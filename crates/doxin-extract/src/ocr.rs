@@ -410,7 +410,10 @@ fn join_split_numbers(line: &mut LayoutLine) {
             let gap = w.bbox.x0 - prev.bbox.x1;
             let height = (prev.bbox.y1 - prev.bbox.y0).max(1.0);
             let p = prev.text.as_str();
-            let close = gap < 0.8 * height;
+            // Two decimals after a dangling mark ("RM96. 20") belong to it even a little
+            // further away; other fragments only when close.
+            let close =
+                gap < 0.8 * height || (gap < 2.5 * height && w.text.len() == 2 && is_num(&w.text));
             let ends_with_mark = p.len() >= 2
                 && (p.ends_with('.') || p.ends_with(','))
                 && p[..p.len() - 1]
@@ -476,6 +479,15 @@ mod tests {
         };
         join_split_numbers(&mut line);
         assert_eq!(line.text(), "RM 68.87 Qty");
+        let mut spaced = LayoutLine {
+            words: vec![word("RM100.", 0.0), word("00", 60.0)],
+        };
+        join_split_numbers(&mut spaced);
+        assert_eq!(
+            spaced.text(),
+            "RM100.00",
+            "two decimals after a dangling mark"
+        );
         let mut far = LayoutLine {
             words: vec![word("68.", 0.0), word("87", 200.0)],
         };

@@ -237,3 +237,30 @@ CHANGE                     RM 42.20
     let inv = read("KEDAI MAJU SDN BHD\nTOTAL: 57.80\nCASH 60.00\nCHANGE 2.20\n");
     assert_eq!(gross(&inv), Some(dec("57.80")));
 }
+
+#[test]
+fn a_total_on_the_line_below_its_label_and_a_subtotal_alone() {
+    let inv = read(
+        r"JAPANESE DINING SDN BHD
+1 Green Tea                     10.00
+Total:
+                               105.00
+Thank you
+",
+    );
+    assert_eq!(gross(&inv), Some(dec("105.00")));
+    let inv = read("MINI MART\nBread 3.20\nSUBTOTAL 3.20\nThank you\n");
+    assert_eq!(gross(&inv), Some(dec("3.20")));
+}
+
+#[test]
+fn cash_minus_change_is_the_total_when_no_printed_total_is_there() {
+    let inv = read("MINI MART\nBread 3.20\nMilk 4.80\nCASH 10.00\nCHANGE 2.00\n");
+    assert_eq!(gross(&inv), Some(dec("8.00")));
+}
+
+#[test]
+fn a_company_after_a_key_is_named_without_the_key() {
+    let inv = read("OWN BY: CHEF LEE SDN BHD\nNO 12 JALAN MAJU\nTOTAL 10.00\n");
+    assert_eq!(seller(&inv), Some("CHEF LEE SDN BHD"));
+}

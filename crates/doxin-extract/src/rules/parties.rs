@@ -561,6 +561,12 @@ fn guess_seller_name(ctx: &Ctx<'_>, inv: &mut Invoice, buyer_block: &[usize]) {
         .or_else(|| legal.clone().next());
     if let Some(j) = best {
         let mut t = ctx.segs[j].seg.text.trim().to_string();
+        // "Own by: CHEF LEE SDN BHD": the company is the value after the key.
+        if let Some((_, after)) = t.rsplit_once(':')
+            && has_legal_form(after)
+        {
+            t = after.trim().to_string();
+        }
         if let Some(above) = line_above(ctx, j) {
             t = format!("{above}\n{t}");
         }

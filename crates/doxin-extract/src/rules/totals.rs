@@ -26,6 +26,26 @@ fn amounts_for(ctx: &Ctx<'_>, hit: &Hit) -> Option<Amount> {
     if let Some(last) = line_amounts(ctx, hit).pop() {
         return Some(last);
     }
+    // "Total:" with its amount alone on the next line, right-aligned.
+    if let Some(r) = ctx.next_line_right(hit.at)
+        && ctx.segs[r].line == ctx.segs[hit.at].line + 1
+        && ctx.rest_of_line(r).next().is_none()
+        && ctx.segs[r - 1].line != ctx.segs[r].line
+    {
+        let text = &ctx.segs[r].seg.text;
+        let tokens = split_amount_tokens(text, ctx.mark);
+        if let [raw] = tokens.as_slice()
+            && let Some(v) = parse_amount(raw, ctx.mark).filter(|_| is_money(raw, ctx.mark))
+        {
+            return Some(Amount {
+                value: v,
+                seg: r,
+                raw: raw.clone(),
+                weight: 0.85 * specificity + lateness,
+                line: (ctx.segs[r].page, ctx.segs[r].line),
+            });
+        }
+    }
     for b in ctx.below(hit.at, 1) {
         let text = &ctx.segs[b].seg.text;
         for raw in split_amount_tokens(text, ctx.mark) {
@@ -322,7 +342,30 @@ pub(crate) fn read_totals(ctx: &Ctx<'_>, inv: &mut Invoice) {
                 n = None;
                 t = None;
             }
+        } else if !reconciled && g.as_ref().is_none_or(|a| a.weight < 0.5) {
+            // No labelled total (or only a guess): what was paid is the total, with the
+            // evidence of the cash line. A labelled total that disagrees is kept: cash and
+            // change are two readings that can be wrong as often as its one.
+            if let Some(cash) = amounts_on_lines_with(ctx, CASH_WORDS, &["change"]).first() {
+                g = Some(Amount {
+                    value: paid,
+                    raw: format!("{paid}"),
+                    weight: 0.4,
+                    ..cash.clone()
+                });
+            }
         }
+    }
+    // A subtotal and no total or tax at all: on a receipt without tax they are the same.
+    if g.is_none()
+        && t.is_none()
+        && ctx.hits_of(LabelKind::TaxTotal).next().is_none()
+        && let Some(nv) = &n
+    {
+        g = Some(Amount {
+            weight: 0.4,
+            ..nv.clone()
+        });
     }
     let conf = if reconciled {
         0.96
@@ -451,13 +494,12 @@ fn amounts_on_lines_with(ctx: &Ctx<'_>, words: &[&str], not: &[&str]) -> Vec<Amo
     out
 }
 
+/// Words of lines that give the money handed over.
+const CASH_WORDS: &[&str] = &["cash", "tendered", "tender", "paid", "received", "payment"];
+
 /// Cash tendered minus change, when a receipt prints both.
 fn paid_total(ctx: &Ctx<'_>) -> Option<Decimal> {
-    let cash = amounts_on_lines_with(
-        ctx,
-        &["cash", "tendered", "tender", "paid", "received"],
-        &["change"],
-    );
+    let cash = amounts_on_lines_with(ctx, CASH_WORDS, &["change"]);
     let change = amounts_on_lines_with(ctx, &["change"], &[]);
     let (cash, change) = (cash.first()?.value, change.first()?.value);
     let paid = cash - change;
