@@ -264,3 +264,10 @@ fn a_company_after_a_key_is_named_without_the_key() {
     let inv = read("OWN BY: CHEF LEE SDN BHD\nNO 12 JALAN MAJU\nTOTAL 10.00\n");
     assert_eq!(seller(&inv), Some("CHEF LEE SDN BHD"));
 }
+
+#[test]
+fn total_gst_is_the_tax_not_the_total() {
+    let inv = read("KEDAI SDN BHD\nGross Amount : 40.00\nTotal GST Amt : 2.40\nTotal : 42.40\n");
+    assert_eq!(tax(&inv), Some(dec("2.40")));
+    assert_eq!(gross(&inv), Some(dec("42.40")));
+}

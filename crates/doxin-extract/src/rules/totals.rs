@@ -324,7 +324,8 @@ pub(crate) fn read_totals(ctx: &Ctx<'_>, inv: &mut Invoice) {
     }
     // Cash handed over minus the change given back is what was owed: on a receipt it
     // confirms the total, or picks the right one where OCR misread a digit of it.
-    if let Some(paid) = paid_total(ctx) {
+    // What was paid is never less than the subtotal: then cash or change was misread.
+    if let Some(paid) = paid_total(ctx).filter(|p| n.as_ref().is_none_or(|n| *p >= n.value)) {
         if g.as_ref().is_some_and(|a| near(a.value, paid)) {
             reconciled = true;
         } else if !reconciled
