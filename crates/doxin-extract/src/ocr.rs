@@ -345,7 +345,9 @@ pub fn repair_amount(word: &str) -> Option<String> {
         }
     }
     let mark_fixed = chars[n - 3] == ',';
-    if real == 0 || fixed > 2 || (fixed == 0 && !mark_fixed) {
+    // "RH152.00", "RN152.00": the currency itself misread.
+    let prefix_fixed = matches!(prefix, "RH" | "RN");
+    if real == 0 || fixed > 2 || (fixed == 0 && !mark_fixed && !prefix_fixed) {
         return None;
     }
     // A leading look-alike with no currency prefix is as likely a word ("S.00" in a code).
@@ -529,6 +531,7 @@ mod tests {
         assert_eq!(repair_amount("RMIO,05").as_deref(), Some("RM10.05"));
         assert_eq!(repair_amount("1S.90").as_deref(), Some("15.90"));
         assert_eq!(repair_amount("11,60").as_deref(), Some("11.60"));
+        assert_eq!(repair_amount("RN152.00").as_deref(), Some("RM152.00"));
         // Already right, or not an amount at all.
         assert_eq!(repair_amount("41.45"), None);
         assert_eq!(repair_amount("SALMON"), None);

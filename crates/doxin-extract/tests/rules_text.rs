@@ -271,3 +271,12 @@ fn total_gst_is_the_tax_not_the_total() {
     assert_eq!(tax(&inv), Some(dec("2.40")));
     assert_eq!(gross(&inv), Some(dec("42.40")));
 }
+
+#[test]
+fn with_no_currency_printed_the_country_of_an_address_hints_it() {
+    let inv = read(
+        "Bright Gadgets Pvt. Ltd.\nWarehouse: Hosur Road, Bangalore, India 560067\nTotal 319.00\n",
+    );
+    assert_eq!(inv.currency.as_ref().map(|c| c.value.as_str()), Some("INR"));
+    assert!(inv.currency.as_ref().is_some_and(|c| c.confidence < 0.6));
+}

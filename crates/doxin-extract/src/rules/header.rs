@@ -320,7 +320,43 @@ fn read_currency(ctx: &Ctx<'_>, inv: &mut Invoice) {
         let total: f32 = votes.iter().map(|v| v.1).sum();
         let share = w / total;
         inv.currency = Some(ctx.value(code.clone(), code, *seg, (0.5 + 0.45 * share).min(0.93)));
+        return;
     }
+    // No sign or code printed (or none read): the country an address names is a weak hint.
+    for (i, s) in ctx.segs.iter().enumerate() {
+        for part in s.seg.text.split([',', '-', '(', ')']) {
+            if let Some(code) = super::parties::country_code(part.trim()).and_then(country_currency)
+            {
+                inv.currency = Some(ctx.value(code.to_string(), part, i, 0.5));
+                return;
+            }
+        }
+        for w in &s.words {
+            if let Some(code) = super::parties::country_code(w).and_then(country_currency) {
+                inv.currency = Some(ctx.value(code.to_string(), w, i, 0.5));
+                return;
+            }
+        }
+    }
+}
+
+/// The currency of a country (ISO 3166 alpha-2), for the countries the rules name.
+fn country_currency(country: &str) -> Option<&'static str> {
+    Some(match country {
+        "DE" | "FR" | "NL" | "ES" | "IT" | "AT" | "BE" | "LU" | "IE" | "PT" => "EUR",
+        "CH" => "CHF",
+        "PL" => "PLN",
+        "US" => "USD",
+        "GB" => "GBP",
+        "IN" => "INR",
+        "DK" => "DKK",
+        "SE" => "SEK",
+        "NO" => "NOK",
+        "CZ" => "CZK",
+        "MY" => "MYR",
+        "SG" => "SGD",
+        _ => return None,
+    })
 }
 
 fn read_references(ctx: &Ctx<'_>, inv: &mut Invoice) {
