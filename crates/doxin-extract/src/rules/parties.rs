@@ -318,7 +318,8 @@ fn fill_party(ctx: &Ctx<'_>, lines: &[(usize, String)], party: &mut Party, confi
     // not the party's name.
     let mut iter = lines.iter().filter(|(_, t)| {
         let t = t.trim();
-        !t.is_empty() && !(t.starts_with('(') && t.ends_with(')'))
+        let bracketed = t.starts_with('(') && t.ends_with(')');
+        !(t.is_empty() || bracketed)
     });
     let Some((seg, name)) = iter.next() else {
         return;
