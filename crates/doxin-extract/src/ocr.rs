@@ -302,9 +302,8 @@ fn merge_visual_lines(page: &mut LayoutPage) {
 /// Letters OCR puts for digits in amounts printed on receipts ("RMA1.45", "RMIO,05",
 /// "1S.90"), only inside a token shaped like an amount: an optional currency prefix, then
 /// digits or look-alikes, a decimal mark, and exactly two more. At least one real digit must
-/// be there and at most two look-alikes, so words are never turned into numbers. A comma
-/// before the last two digits is a misread point when the token has no other mark. Returns
-/// the repaired token when something changed.
+/// be there and at most two look-alikes, so words are never turned into numbers. Returns the
+/// repaired token when something changed.
 pub fn repair_amount(word: &str) -> Option<String> {
     const PREFIXES: &[&str] = &["RM", "RH", "RN", "Rm", "rm", "$", "€", "£"];
     let (prefix, body) = PREFIXES
@@ -333,7 +332,8 @@ pub fn repair_amount(word: &str) -> Option<String> {
     let (mut real, mut fixed) = (0, 0);
     for (i, &c) in chars.iter().enumerate() {
         if i == n - 3 {
-            out.push('.');
+            // The mark stays as printed: which one is decimal is the document's choice.
+            out.push(c);
             continue;
         }
         let (d, was_letter) = digit(c)?;
@@ -344,10 +344,9 @@ pub fn repair_amount(word: &str) -> Option<String> {
             real += 1;
         }
     }
-    let mark_fixed = chars[n - 3] == ',';
     // "RH152.00", "RN152.00": the currency itself misread.
     let prefix_fixed = matches!(prefix, "RH" | "RN");
-    if real == 0 || fixed > 2 || (fixed == 0 && !mark_fixed && !prefix_fixed) {
+    if real == 0 || fixed > 2 || (fixed == 0 && !prefix_fixed) {
         return None;
     }
     // A leading look-alike with no currency prefix is as likely a word ("S.00" in a code).
@@ -528,9 +527,10 @@ mod tests {
     #[test]
     fn look_alike_letters_in_amounts_become_digits() {
         assert_eq!(repair_amount("RMA1.45").as_deref(), Some("RM41.45"));
-        assert_eq!(repair_amount("RMIO,05").as_deref(), Some("RM10.05"));
+        assert_eq!(repair_amount("RMIO,05").as_deref(), Some("RM10,05"));
         assert_eq!(repair_amount("1S.90").as_deref(), Some("15.90"));
-        assert_eq!(repair_amount("11,60").as_deref(), Some("11.60"));
+        // The decimal mark is the document's: "301,73" of "6 301,73" stays.
+        assert_eq!(repair_amount("301,73"), None);
         assert_eq!(repair_amount("RN152.00").as_deref(), Some("RM152.00"));
         // Already right, or not an amount at all.
         assert_eq!(repair_amount("41.45"), None);
