@@ -280,3 +280,11 @@ fn with_no_currency_printed_the_country_of_an_address_hints_it() {
     assert_eq!(inv.currency.as_ref().map(|c| c.value.as_str()), Some("INR"));
     assert!(inv.currency.as_ref().is_some_and(|c| c.confidence < 0.6));
 }
+
+#[test]
+fn a_tax_registration_label_does_not_stop_a_subtotal_from_being_the_total() {
+    let inv = read(
+        "PERSONAL CARE STORES SDN BHD\nGST Reg No. 000947339264\nSUBTOTAL (QTY 4) RM41.45\nThank you\n",
+    );
+    assert_eq!(gross(&inv), Some(dec("41.45")));
+}

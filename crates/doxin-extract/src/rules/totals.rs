@@ -357,10 +357,11 @@ pub(crate) fn read_totals(ctx: &Ctx<'_>, inv: &mut Invoice) {
             }
         }
     }
-    // A subtotal and no total or tax at all: on a receipt without tax they are the same.
+    // A subtotal and no total or tax amount at all: on a receipt without tax they are the
+    // same. (A "GST Reg No" label announces no tax amount.)
     if g.is_none()
         && t.is_none()
-        && ctx.hits_of(LabelKind::TaxTotal).next().is_none()
+        && tax.is_empty()
         && let Some(nv) = &n
     {
         g = Some(Amount {
