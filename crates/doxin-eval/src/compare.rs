@@ -100,6 +100,11 @@ pub fn field_agrees(path: &str, expected: &Value, got: &Value) -> bool {
     let is_name = path.ends_with(".name") || path.ends_with(".trading_name");
     match (is_name, expected, got) {
         (true, Value::String(a), Value::String(b)) => normalize_name(a) == normalize_name(b),
+        // "#" is the number sign, not part of the number: "# BLR_1" is "#BLR_1" is "BLR_1".
+        (false, Value::String(a), Value::String(b)) if path == "invoice_id" => {
+            let id = |s: &str| s.trim().trim_start_matches('#').trim().to_string();
+            id(a) == id(b)
+        }
         _ => values_agree(expected, got),
     }
 }
@@ -420,6 +425,26 @@ mod tests {
             &HashMap::new(),
         );
         assert!(!s.fields[0].is_correct());
+    }
+
+    #[test]
+    fn invoice_numbers_ignore_a_leading_number_sign() {
+        assert!(field_agrees(
+            "invoice_id",
+            &json!("#BLR_7"),
+            &json!("BLR_7")
+        ));
+        assert!(field_agrees(
+            "invoice_id",
+            &json!("# BLR_7"),
+            &json!("#BLR_7")
+        ));
+        assert!(!field_agrees(
+            "invoice_id",
+            &json!("BLR_7"),
+            &json!("BLR_8")
+        ));
+        assert!(!field_agrees("invoice_id", &json!("A#1"), &json!("A1")));
     }
 
     #[test]

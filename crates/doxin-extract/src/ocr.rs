@@ -27,6 +27,10 @@ pub struct OcrOptions {
     /// better than automatic layout analysis (3): the rules rebuild columns from the word
     /// boxes themselves, and mode 3 drops short isolated words such as totals.
     pub page_segmentation: u8,
+    /// PNG and JPEG images narrower than this (pixels) are enlarged before recognition:
+    /// Tesseract reads text best at a cap height of about 30 px, and receipt photos and
+    /// small renderings print their text at half that. 0 turns enlarging off.
+    pub upscale_below: u32,
 }
 
 impl Default for OcrOptions {
@@ -36,6 +40,7 @@ impl Default for OcrOptions {
             program: PathBuf::from("tesseract"),
             timeout: Duration::from_secs(120),
             page_segmentation: 6,
+            upscale_below: 0,
         }
     }
 }
@@ -53,6 +58,7 @@ pub fn ocr_image(image: &[u8], opts: &OcrOptions) -> Result<Vec<LayoutPage>, Ext
             opts.languages
         )));
     }
+    let (input, scale) = enlarge_small_image(image, opts.upscale_below);
     let psm = opts.page_segmentation.min(13).to_string();
     let mut child = Command::new(&opts.program)
         .args([
@@ -78,7 +84,6 @@ pub fn ocr_image(image: &[u8], opts: &OcrOptions) -> Result<Vec<LayoutPage>, Ext
         })?;
     // Feed stdin and drain stdout/stderr on threads so a full pipe cannot deadlock.
     let mut stdin = child.stdin.take();
-    let input = image.to_vec();
     let writer = std::thread::spawn(move || {
         if let Some(s) = stdin.as_mut() {
             let _ = s.write_all(&input);
@@ -139,7 +144,58 @@ pub fn ocr_image(image: &[u8], opts: &OcrOptions) -> Result<Vec<LayoutPage>, Ext
             stderr.lines().take(3).collect::<Vec<_>>().join(" ")
         )));
     }
-    Ok(parse_tsv(&tsv))
+    let mut pages = parse_tsv(&tsv);
+    if scale != 1.0 {
+        // Back to the pixels of the image as given.
+        for page in &mut pages {
+            page.width /= scale;
+            page.height /= scale;
+            for w in page.lines.iter_mut().flat_map(|l| l.words.iter_mut()) {
+                w.bbox = BBox::new(
+                    w.bbox.x0 / scale,
+                    w.bbox.y0 / scale,
+                    w.bbox.x1 / scale,
+                    w.bbox.y1 / scale,
+                );
+            }
+        }
+    }
+    Ok(pages)
+}
+
+/// A PNG or JPEG narrower than `below` pixels, enlarged twice in grey (Catmull-Rom keeps
+/// strokes sharp) and handed over as PNM, which needs no compression; with the factor it was
+/// enlarged by. Anything else (TIFF with its several pages, WebP, what does not decode) goes
+/// to Tesseract as it is, which reports what it cannot read.
+fn enlarge_small_image(bytes: &[u8], below: u32) -> (Vec<u8>, f32) {
+    const FACTOR: u32 = 2;
+    let as_is = || (bytes.to_vec(), 1.0);
+    let format = match crate::sniff(bytes) {
+        Ok(crate::DocumentKind::Png) => image::ImageFormat::Png,
+        Ok(crate::DocumentKind::Jpeg) => image::ImageFormat::Jpeg,
+        _ => return as_is(),
+    };
+    if below == 0 {
+        return as_is();
+    }
+    let Ok(decoded) = image::load_from_memory_with_format(bytes, format) else {
+        return as_is();
+    };
+    if decoded.width() >= below || decoded.width() == 0 || decoded.height() == 0 {
+        return as_is();
+    }
+    let grey = decoded.to_luma8();
+    let big = image::imageops::resize(
+        &grey,
+        grey.width() * FACTOR,
+        grey.height() * FACTOR,
+        image::imageops::FilterType::CatmullRom,
+    );
+    let mut out = std::io::Cursor::new(Vec::with_capacity(big.len() + 32));
+    match big.write_to(&mut out, image::ImageFormat::Pnm) {
+        Ok(()) => (out.into_inner(), FACTOR as f32),
+        Err(_) => as_is(),
+    }
 }
 
 /// Parses Tesseract's TSV (level 5 rows are words) into pages of lines.
@@ -206,6 +262,11 @@ pub fn parse_tsv(tsv: &str) -> Vec<LayoutPage> {
         merge_visual_lines(p);
         for line in &mut p.lines {
             join_split_numbers(line);
+            for w in &mut line.words {
+                if let Some(fixed) = repair_amount(&w.text).or_else(|| repair_total(&w.text)) {
+                    w.text = fixed;
+                }
+            }
         }
     }
     pages.retain(|p| !p.lines.is_empty());
@@ -238,6 +299,108 @@ fn merge_visual_lines(page: &mut LayoutPage) {
     page.lines = out;
 }
 
+/// Letters OCR puts for digits in amounts printed on receipts ("RMA1.45", "RMIO,05",
+/// "1S.90"), only inside a token shaped like an amount: an optional currency prefix, then
+/// digits or look-alikes, a decimal mark, and exactly two more. At least one real digit must
+/// be there and at most two look-alikes, so words are never turned into numbers. Returns the
+/// repaired token when something changed.
+pub fn repair_amount(word: &str) -> Option<String> {
+    const PREFIXES: &[&str] = &["RM", "RH", "RN", "Rm", "rm", "$", "€", "£"];
+    let (prefix, body) = PREFIXES
+        .iter()
+        .find_map(|p| word.strip_prefix(p).map(|b| (*p, b)))
+        .unwrap_or(("", word));
+    // A trailing tax code glued on ("11.60SR") stays as it is: only the amount is looked at.
+    let chars: Vec<char> = body.chars().collect();
+    let n = chars.len();
+    if !(4..=10).contains(&n) || !matches!(chars[n - 3], '.' | ',') {
+        return None;
+    }
+    let digit = |c: char| -> Option<(char, bool)> {
+        match c {
+            '0'..='9' => Some((c, false)),
+            'O' | 'o' | 'D' | 'Q' => Some(('0', true)),
+            'I' | 'l' | '|' | 'i' => Some(('1', true)),
+            'S' | 's' | '§' => Some(('5', true)),
+            'B' => Some(('8', true)),
+            'Z' | 'z' => Some(('2', true)),
+            'A' => Some(('4', true)),
+            _ => None,
+        }
+    };
+    let mut out = String::with_capacity(word.len());
+    let (mut real, mut fixed) = (0, 0);
+    for (i, &c) in chars.iter().enumerate() {
+        if i == n - 3 {
+            // The mark stays as printed: which one is decimal is the document's choice.
+            out.push(c);
+            continue;
+        }
+        let (d, was_letter) = digit(c)?;
+        out.push(d);
+        if was_letter {
+            fixed += 1;
+        } else {
+            real += 1;
+        }
+    }
+    // "RH152.00", "RN152.00": the currency itself misread.
+    let prefix_fixed = matches!(prefix, "RH" | "RN");
+    if real == 0 || fixed > 2 || (fixed == 0 && !prefix_fixed) {
+        return None;
+    }
+    // A leading look-alike with no currency prefix is as likely a word ("S.00" in a code).
+    if prefix.is_empty() && digit(chars[0]).is_some_and(|(_, l)| l) {
+        return None;
+    }
+    let prefix = if prefix.starts_with('R') || prefix.starts_with('r') {
+        "RM"
+    } else {
+        prefix
+    };
+    Some(format!("{prefix}{out}"))
+}
+
+/// "TOTAL" as OCR misreads it on receipts ("IOTAL", "TOTAI", "OTAL", "TotalRM", "NETTOTAL"):
+/// one letter off, or glued to the currency or to "NETT", is read as the label.
+pub fn repair_total(word: &str) -> Option<String> {
+    let trimmed = word.trim_end_matches(':');
+    let colon = &word[trimmed.len()..];
+    let lower = trimmed.to_lowercase();
+    if lower == "total" {
+        return None;
+    }
+    let upper = trimmed.chars().all(|c| !c.is_lowercase());
+    let total = if upper { "TOTAL" } else { "Total" };
+    if let Some(rest) = lower.strip_suffix("rm")
+        && rest == "total"
+    {
+        return Some(format!("{total} RM{colon}"));
+    }
+    if lower == "nettotal" {
+        return Some(format!(
+            "{} {total}{colon}",
+            if upper { "NETT" } else { "Nett" }
+        ));
+    }
+    let near = match lower.len() {
+        // One letter substituted ("iotal", "totai", "tota1").
+        5 => {
+            lower
+                .chars()
+                .zip("total".chars())
+                .filter(|(a, b)| a != b)
+                .count()
+                == 1
+                && lower.chars().filter(|c| c.is_alphabetic()).count() >= 4
+        }
+        // The first letter lost ("otal").
+        4 => lower == "otal",
+        _ => false,
+    };
+    near.then(|| format!("{total}{colon}"))
+}
+
 /// OCR often splits an amount at its decimal mark ("68. 87", "68 .87") or reads a space into
 /// it; adjacent fragments that together form `digits[.,]digits` become one word again.
 fn join_split_numbers(line: &mut LayoutLine) {
@@ -248,7 +411,10 @@ fn join_split_numbers(line: &mut LayoutLine) {
             let gap = w.bbox.x0 - prev.bbox.x1;
             let height = (prev.bbox.y1 - prev.bbox.y0).max(1.0);
             let p = prev.text.as_str();
-            let close = gap < 0.8 * height;
+            // Two decimals after a dangling mark ("RM96. 20") belong to it even a little
+            // further away; other fragments only when close.
+            let close =
+                gap < 0.8 * height || (gap < 2.5 * height && w.text.len() == 2 && is_num(&w.text));
             let ends_with_mark = p.len() >= 2
                 && (p.ends_with('.') || p.ends_with(','))
                 && p[..p.len() - 1]
@@ -314,11 +480,82 @@ mod tests {
         };
         join_split_numbers(&mut line);
         assert_eq!(line.text(), "RM 68.87 Qty");
+        let mut spaced = LayoutLine {
+            words: vec![word("RM100.", 0.0), word("00", 60.0)],
+        };
+        join_split_numbers(&mut spaced);
+        assert_eq!(
+            spaced.text(),
+            "RM100.00",
+            "two decimals after a dangling mark"
+        );
         let mut far = LayoutLine {
             words: vec![word("68.", 0.0), word("87", 200.0)],
         };
         join_split_numbers(&mut far);
         assert_eq!(far.words.len(), 2, "far apart words stay apart");
+    }
+
+    fn png(width: u32, height: u32) -> Vec<u8> {
+        let img = image::GrayImage::from_fn(width, height, |x, _| image::Luma([(x % 256) as u8]));
+        let mut out = std::io::Cursor::new(Vec::new());
+        img.write_to(&mut out, image::ImageFormat::Png)
+            .expect("encode png");
+        out.into_inner()
+    }
+
+    #[test]
+    fn small_images_are_enlarged_twice_and_large_ones_left_alone() {
+        let (bytes, scale) = enlarge_small_image(&png(300, 40), 1500);
+        assert_eq!(scale, 2.0);
+        let big = image::load_from_memory(&bytes).expect("decodes");
+        assert_eq!((big.width(), big.height()), (600, 80));
+        let wide = png(1600, 10);
+        assert_eq!(enlarge_small_image(&wide, 1500), (wide.clone(), 1.0));
+        assert_eq!(
+            enlarge_small_image(&png(300, 40), 0).1,
+            1.0,
+            "0 turns it off"
+        );
+        // Multi-page TIFFs and undecodable images go to Tesseract untouched.
+        let tiff = b"II*\0rest".to_vec();
+        assert_eq!(enlarge_small_image(&tiff, 1500), (tiff.clone(), 1.0));
+        let broken = b"\xFF\xD8\xFFnot really a jpeg".to_vec();
+        assert_eq!(enlarge_small_image(&broken, 1500), (broken.clone(), 1.0));
+    }
+
+    #[test]
+    fn look_alike_letters_in_amounts_become_digits() {
+        assert_eq!(repair_amount("RMA1.45").as_deref(), Some("RM41.45"));
+        assert_eq!(repair_amount("RMIO,05").as_deref(), Some("RM10,05"));
+        assert_eq!(repair_amount("1S.90").as_deref(), Some("15.90"));
+        // The decimal mark is the document's: "301,73" of "6 301,73" stays.
+        assert_eq!(repair_amount("301,73"), None);
+        assert_eq!(repair_amount("RN152.00").as_deref(), Some("RM152.00"));
+        // Already right, or not an amount at all.
+        assert_eq!(repair_amount("41.45"), None);
+        assert_eq!(repair_amount("SALMON"), None);
+        assert_eq!(repair_amount("SO.OO"), None, "needs a real digit");
+        assert_eq!(
+            repair_amount("S.00"),
+            None,
+            "a leading letter needs a currency"
+        );
+        assert_eq!(repair_amount("1,234,56"), None);
+        assert_eq!(repair_amount("BOB.AB"), None);
+    }
+
+    #[test]
+    fn misread_total_labels_are_read_as_total() {
+        assert_eq!(repair_total("IOTAL").as_deref(), Some("TOTAL"));
+        assert_eq!(repair_total("TOTAI:").as_deref(), Some("TOTAL:"));
+        assert_eq!(repair_total("OTAL").as_deref(), Some("TOTAL"));
+        assert_eq!(repair_total("TotalRM").as_deref(), Some("Total RM"));
+        assert_eq!(repair_total("NETTOTAL:").as_deref(), Some("NETT TOTAL:"));
+        assert_eq!(repair_total("TOTAL"), None);
+        assert_eq!(repair_total("TOTE"), None);
+        assert_eq!(repair_total("metal"), None);
+        assert_eq!(repair_total("Royal"), None);
     }
 
     #[test]

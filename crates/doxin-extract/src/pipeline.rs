@@ -123,6 +123,20 @@ pub fn extract(bytes: &[u8], opts: &ExtractOptions) -> Result<Extraction, Extrac
     })
 }
 
+/// The page layout the rules would read for a document (text layer, OCR or plain text), for
+/// development tools that show what the rules see. `None` for XML, which has no layout.
+pub fn read_layout(bytes: &[u8], opts: &ExtractOptions) -> Result<Option<Layout>, ExtractError> {
+    Ok(match sniff(bytes)? {
+        DocumentKind::Xml => None,
+        DocumentKind::Pdf => Some(pdf_layout(bytes, opts, &mut Vec::new())?),
+        DocumentKind::Text => Some(Layout::from_text(&String::from_utf8_lossy(bytes))),
+        _ => Some(Layout {
+            pages: ocr_image(bytes, &opts.ocr)?,
+            source: Source::Ocr,
+        }),
+    })
+}
+
 fn read_pdf(
     bytes: &[u8],
     opts: &ExtractOptions,

@@ -81,6 +81,9 @@ pub struct ExtractionArgs {
     /// OCR languages (Tesseract codes joined by '+').
     #[arg(long, env = "OCR_LANGUAGES", default_value = "eng+deu")]
     pub ocr_lang: String,
+    /// Images narrower than this many pixels are enlarged twice before OCR (0: never).
+    #[arg(long, env = "OCR_UPSCALE_BELOW", default_value_t = 0)]
+    pub ocr_upscale_below: u32,
 }
 
 impl ExtractionArgs {
@@ -90,6 +93,7 @@ impl ExtractionArgs {
             ..Default::default()
         };
         o.ocr.languages = self.ocr_lang.clone();
+        o.ocr.upscale_below = self.ocr_upscale_below;
         o
     }
 }

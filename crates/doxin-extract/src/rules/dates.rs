@@ -282,15 +282,22 @@ fn written_date(w: &[&str]) -> Option<(NaiveDate, usize)> {
             }
         }
     }
-    // month day, year
+    // month day, year — the comma may stand apart ("August 3 , 2014") when a text layer
+    // or OCR puts a space before it.
     if let Some(m) = w.first().and_then(|x| month_number(x))
         && let Some(d) = w
             .get(1)
             .and_then(|x| num(x))
             .filter(|d| (1..=31).contains(d))
-        && let Some(y) = w.get(2).and_then(|x| num(x)).and_then(year4)
     {
-        return ymd(y, m, d).map(|date| (date, 3));
+        let yi = if w.get(2).is_some_and(|x| *x == ",") {
+            3
+        } else {
+            2
+        };
+        if let Some(y) = w.get(yi).and_then(|x| num(x)).and_then(year4) {
+            return ymd(y, m, d).map(|date| (date, yi + 1));
+        }
     }
     None
 }
@@ -345,6 +352,7 @@ mod tests {
             ("Dated 12-Mar-2026", d(2026, 3, 12)),
             ("Jan 3, 2015", d(2015, 1, 3)),
             ("28 Jan 2015", d(2015, 1, 28)),
+            ("Invoice Date: August 3 , 2014", d(2014, 8, 3)),
         ];
         for (text, want) in cases {
             assert_eq!(find_date(text, o).map(|(x, _)| x), Some(want), "{text}");

@@ -122,8 +122,23 @@ fn identifier(text: &str) -> Option<String> {
 }
 
 fn read_number(ctx: &Ctx<'_>, inv: &mut Invoice) {
+    if read_number_by(ctx, inv, LabelKind::InvoiceNumber, 1.0) {
+        return;
+    }
+    for (i, s) in ctx.segs.iter().enumerate() {
+        if let Some((id, _)) = number_phrase(&s.seg.text) {
+            inv.invoice_number = Some(ctx.value(id.clone(), &id, i, 0.85));
+            return;
+        }
+    }
+    // No invoice number printed: a booking code is the document's reference.
+    read_number_by(ctx, inv, LabelKind::BookingNumber, 0.8);
+}
+
+/// The best identifier after labels of `kind`; whether one was found.
+fn read_number_by(ctx: &Ctx<'_>, inv: &mut Invoice, kind: LabelKind, trust: f32) -> bool {
     let mut best: Option<(f32, usize, String)> = None;
-    for hit in ctx.hits_of(LabelKind::InvoiceNumber) {
+    for hit in ctx.hits_of(kind) {
         for c in candidates(ctx, hit) {
             if c.seg != hit.at && is_label(ctx, c.seg, &c.text) {
                 continue;
@@ -143,15 +158,13 @@ fn read_number(ctx: &Ctx<'_>, inv: &mut Invoice) {
             }
         }
     }
-    if let Some((score, seg, id)) = best {
-        inv.invoice_number = Some(ctx.value(id.clone(), &id, seg, (0.55 + 0.4 * score).min(0.97)));
-        return;
-    }
-    for (i, s) in ctx.segs.iter().enumerate() {
-        if let Some((id, _)) = number_phrase(&s.seg.text) {
-            inv.invoice_number = Some(ctx.value(id.clone(), &id, i, 0.85));
-            return;
+    match best {
+        Some((score, seg, id)) => {
+            let conf = (0.55 + 0.4 * score).min(0.97) * trust;
+            inv.invoice_number = Some(ctx.value(id.clone(), &id, seg, conf));
+            true
         }
+        None => false,
     }
 }
 
@@ -281,7 +294,8 @@ fn read_currency(ctx: &Ctx<'_>, inv: &mut Invoice) {
         for w in &s.words {
             let clean = w.trim_matches(|c: char| !c.is_alphanumeric() && !"€£₹$¥".contains(c));
             let upper = clean.to_uppercase();
-            if CODES.contains(&upper.as_str()) && clean.len() == 3 {
+            // Codes are written in capitals; "try" or "aud" in running text are words.
+            if CODES.contains(&upper.as_str()) && clean.len() == 3 && clean == upper {
                 vote(&upper, 2.0, i);
             }
             for (sym, code) in SYMBOLS {
@@ -306,7 +320,43 @@ fn read_currency(ctx: &Ctx<'_>, inv: &mut Invoice) {
         let total: f32 = votes.iter().map(|v| v.1).sum();
         let share = w / total;
         inv.currency = Some(ctx.value(code.clone(), code, *seg, (0.5 + 0.45 * share).min(0.93)));
+        return;
     }
+    // No sign or code printed (or none read): the country an address names is a weak hint.
+    for (i, s) in ctx.segs.iter().enumerate() {
+        for part in s.seg.text.split([',', '-', '(', ')']) {
+            if let Some(code) = super::parties::country_code(part.trim()).and_then(country_currency)
+            {
+                inv.currency = Some(ctx.value(code.to_string(), part, i, 0.5));
+                return;
+            }
+        }
+        for w in &s.words {
+            if let Some(code) = super::parties::country_code(w).and_then(country_currency) {
+                inv.currency = Some(ctx.value(code.to_string(), w, i, 0.5));
+                return;
+            }
+        }
+    }
+}
+
+/// The currency of a country (ISO 3166 alpha-2), for the countries the rules name.
+fn country_currency(country: &str) -> Option<&'static str> {
+    Some(match country {
+        "DE" | "FR" | "NL" | "ES" | "IT" | "AT" | "BE" | "LU" | "IE" | "PT" => "EUR",
+        "CH" => "CHF",
+        "PL" => "PLN",
+        "US" => "USD",
+        "GB" => "GBP",
+        "IN" => "INR",
+        "DK" => "DKK",
+        "SE" => "SEK",
+        "NO" => "NOK",
+        "CZ" => "CZK",
+        "MY" => "MYR",
+        "SG" => "SGD",
+        _ => return None,
+    })
 }
 
 fn read_references(ctx: &Ctx<'_>, inv: &mut Invoice) {

@@ -5,6 +5,9 @@
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum LabelKind {
     InvoiceNumber,
+    /// A booking or reservation code: the document's number on receipts that print no
+    /// invoice number (hotels, travel), never preferred over one.
+    BookingNumber,
     IssueDate,
     DueDate,
     DeliveryDate,
@@ -77,6 +80,15 @@ const LABELS: &[(&str, LabelKind)] = &[
     ("n fattura", InvoiceNumber),
     ("fattura", InvoiceNumber),
     ("faktura nr", InvoiceNumber),
+    ("booking id", BookingNumber),
+    ("booking no", BookingNumber),
+    ("booking number", BookingNumber),
+    ("booking reference", BookingNumber),
+    ("reservation number", BookingNumber),
+    ("reservation no", BookingNumber),
+    ("confirmation number", BookingNumber),
+    ("buchungsnummer", BookingNumber),
+    ("numéro de réservation", BookingNumber),
     // issue date
     ("invoice date", IssueDate),
     ("date of issue", IssueDate),
@@ -218,6 +230,9 @@ const LABELS: &[(&str, LabelKind)] = &[
     ("vat amount", TaxTotal),
     ("sales tax", TaxTotal),
     ("gst", TaxTotal),
+    ("total gst", TaxTotal),
+    ("gst amount", TaxTotal),
+    ("gst amt", TaxTotal),
     ("mwst", TaxTotal),
     ("ust", TaxTotal),
     ("umsatzsteuer", TaxTotal),
@@ -271,6 +286,11 @@ const LABELS: &[(&str, LabelKind)] = &[
     ("supplier", Seller),
     ("vendor", Seller),
     ("bill from", Seller),
+    ("sold by", Seller),
+    ("service provider", Seller),
+    ("issued by", Seller),
+    ("verkauft von", Seller),
+    ("vendu par", Seller),
     ("verkäufer", Seller),
     ("lieferant", Seller),
     ("rechnungsersteller", Seller),
@@ -289,6 +309,8 @@ const LABELS: &[(&str, LabelKind)] = &[
     ("invoice to", Buyer),
     ("invoiced to", Buyer),
     ("sold to", Buyer),
+    // Only as "To:" (see `Ctx::new`): "to" opens many sentences.
+    ("to", Buyer),
     ("customer", Buyer),
     ("buyer", Buyer),
     ("client", Buyer),

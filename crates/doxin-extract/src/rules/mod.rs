@@ -84,6 +84,13 @@ impl<'a> Ctx<'a> {
                             || m.rest.is_empty()
                             || s.seg.text.contains(':')
                     })
+                    // "To" names the addressee only as "To:"; "To be paid …" is a sentence.
+                    .filter(|m| {
+                        !(m.kind == LabelKind::Buyer
+                            && m.tokens == 1
+                            && words.first().is_some_and(|w| labels::norm(w) == "to")
+                            && !words.first().is_some_and(|w| w.ends_with(':')))
+                    })
                     .map(|label| Hit { at: i, label })
             })
             .collect();
@@ -155,8 +162,11 @@ impl<'a> Ctx<'a> {
     /// Wraps a value with this document's provenance.
     pub fn value<T>(&self, value: T, raw: &str, i: usize, confidence: f32) -> Extracted<T> {
         let s = &self.segs[i];
+        // A recognised word is never as sure as a text layer's: one misread digit passes
+        // every arithmetic check that the misread total also fails. OCR values stay below
+        // 0.9, the level at which values are taken without review.
         let conf = match self.source {
-            Source::Ocr => confidence * (0.6 + 0.4 * s.seg.confidence),
+            Source::Ocr => (confidence * (0.6 + 0.4 * s.seg.confidence)).min(0.89),
             _ => confidence,
         };
         Extracted::new(value, self.source, conf)

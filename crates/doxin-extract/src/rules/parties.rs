@@ -177,6 +177,9 @@ const NAME_KEYS: &[&str] = &[
     "naam",
     "nombre",
     "nome",
+    "attn",
+    "attention",
+    "z hd",
 ];
 const ADDRESS_KEYS: &[&str] = &[
     "anschrift",
@@ -201,7 +204,12 @@ fn party_lines(ctx: &Ctx<'_>, hit: &Hit) -> Vec<(usize, String)> {
     let mut plain: Vec<(usize, String)> = Vec::new();
     let mut address: Vec<(usize, String)> = Vec::new();
     let is_label_seg = |j: usize| ctx.hits.iter().any(|h| h.at == j);
-    if !hit.label.rest.is_empty() {
+    // "Bill to Address:" — the rest of the label is a form word, not the party.
+    let rest_is_key = {
+        let n = norm(&hit.label.rest);
+        ADDRESS_KEYS.contains(&n.as_str()) || NAME_KEYS.contains(&n.as_str())
+    };
+    if !hit.label.rest.is_empty() && !rest_is_key {
         plain.push((hit.at, hit.label.rest.clone()));
     } else if let Some(r) = ctx.right_of(hit.at)
         && !is_label_seg(r)
@@ -306,7 +314,13 @@ fn party_lines(ctx: &Ctx<'_>, hit: &Hit) -> Vec<(usize, String)> {
 
 /// Fills name and address from block lines.
 fn fill_party(ctx: &Ctx<'_>, lines: &[(usize, String)], party: &mut Party, confidence: f32) {
-    let mut iter = lines.iter().filter(|(_, t)| !t.trim().is_empty());
+    // A remark in brackets under the label ("(Not to be used for payment remittance)") is
+    // not the party's name.
+    let mut iter = lines.iter().filter(|(_, t)| {
+        let t = t.trim();
+        let bracketed = t.starts_with('(') && t.ends_with(')');
+        !(t.is_empty() || bracketed)
+    });
     let Some((seg, name)) = iter.next() else {
         return;
     };
@@ -462,6 +476,14 @@ pub(crate) fn read_parties(ctx: &Ctx<'_>, inv: &mut Invoice) {
     }
     if inv.seller.name.is_none() {
         guess_seller_name(ctx, inv, &buyer_block);
+        // A weak guess (no label, no legal form) gives way to the named payee.
+        if inv.seller.name.as_ref().is_none_or(|n| n.confidence < 0.75)
+            && let Some((seg, name)) = payee_name(ctx)
+            && !in_block(&buyer_block, seg)
+        {
+            inv.seller = Party::default();
+            fill_party(ctx, &[(seg, name)], &mut inv.seller, 0.7);
+        }
     }
     // VAT ids: labelled ones first, then any valid id outside the buyer's block.
     let ids = vat_ids(ctx);
@@ -540,6 +562,12 @@ fn guess_seller_name(ctx: &Ctx<'_>, inv: &mut Invoice, buyer_block: &[usize]) {
         .or_else(|| legal.clone().next());
     if let Some(j) = best {
         let mut t = ctx.segs[j].seg.text.trim().to_string();
+        // "Own by: CHEF LEE SDN BHD": the company is the value after the key.
+        if let Some((_, after)) = t.rsplit_once(':')
+            && has_legal_form(after)
+        {
+            t = after.trim().to_string();
+        }
         if let Some(above) = line_above(ctx, j) {
             t = format!("{above}\n{t}");
         }
@@ -554,6 +582,72 @@ fn guess_seller_name(ctx: &Ctx<'_>, inv: &mut Invoice, buyer_block: &[usize]) {
         lines.extend(following_lines(ctx, j));
         fill_party(ctx, &lines, &mut inv.seller, 0.5);
     }
+}
+
+/// Phrases naming who is to be paid: the bank account's holder or the payee is the seller.
+const PAYEE_PHRASES: &[&str] = &[
+    "account holder",
+    "account name",
+    "beneficiary",
+    "payable to",
+    "in favor of",
+    "in favour of",
+    "kontoinhaber",
+    "titulaire du compte",
+    "rekeninghouder",
+    "ten name van",
+    "titular de la cuenta",
+    "beneficiario",
+    "intestatario",
+    "intestato a",
+];
+
+/// The payee named after a payee phrase: the rest of its segment up to the next separator,
+/// else the next column, else the line below.
+fn payee_name(ctx: &Ctx<'_>) -> Option<(usize, String)> {
+    for (i, s) in ctx.segs.iter().enumerate() {
+        let n = norm(&s.seg.text);
+        let Some(phrase) = PAYEE_PHRASES
+            .iter()
+            .find(|p| n == **p || n.ends_with(&format!(" {p}")) || n.contains(&format!("{p} ")))
+        else {
+            continue;
+        };
+        // The rest of the segment after the phrase, in its original spelling.
+        let words: Vec<&str> = s.seg.text.split_whitespace().collect();
+        let after = (0..words.len()).find_map(|k| {
+            let upto = norm(&words[..=k].join(" "));
+            (upto == *phrase || upto.ends_with(&format!(" {phrase}")))
+                .then(|| words[k + 1..].join(" "))
+        });
+        let cut = |t: &str| -> String {
+            let t = t.trim_start_matches([':', '-', ' ']);
+            let end = [" – ", " - ", " | ", " / ", ",", ";"]
+                .iter()
+                .filter_map(|sep| t.find(sep))
+                .min()
+                .unwrap_or(t.len());
+            t[..end].trim().to_string()
+        };
+        let plausible =
+            |t: &str| looks_like_a_name(t, 1.0) && !t.chars().any(|c| c.is_ascii_digit());
+        if let Some(a) = after.map(|a| cut(&a)).filter(|a| plausible(a)) {
+            return Some((i, a));
+        }
+        if let Some(r) = ctx.right_of(i) {
+            let t = cut(&ctx.segs[r].seg.text);
+            if plausible(&t) {
+                return Some((r, t));
+            }
+        }
+        if let Some(&b) = ctx.below(i, 1).first() {
+            let t = cut(&ctx.segs[b].seg.text);
+            if plausible(&t) {
+                return Some((b, t));
+            }
+        }
+    }
+    None
 }
 
 /// OCR reads "SDN BHD" (Malaysian Sendirian Berhad) as "SON BHD" or "SDN. BHD": put back
@@ -591,6 +685,8 @@ fn line_above(ctx: &Ctx<'_>, j: usize) -> Option<String> {
     })?;
     let ok = s.seg.bbox.y0 - above.seg.bbox.y1 < 0.8 * h
         && !above.seg.text.chars().any(|c| c.is_ascii_digit())
+        // "Note : payment to be made in favour of" is a sentence, not the first name line.
+        && !above.seg.text.contains(':')
         && !ctx.hits.iter().any(|hit| hit.at == k)
         && !is_title(&above.seg.text)
         && !has_legal_form(&above.seg.text);

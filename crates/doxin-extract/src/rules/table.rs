@@ -297,10 +297,133 @@ pub(crate) fn read_lines(ctx: &Ctx<'_>) -> Vec<InvoiceLine> {
     items
 }
 
+/// Items listed without a header: the run right above the first total label, else an
+/// indented run elsewhere whose amounts add up to a labelled total.
+fn headerless_items(ctx: &Ctx<'_>) -> Vec<InvoiceLine> {
+    let above = items_above_total(ctx);
+    if !above.is_empty() {
+        return above;
+    }
+    indented_items(ctx)
+}
+
+/// A line with text on the left and exactly one amount, at its right end: (left edge, the
+/// amount).
+fn single_amount_row(ctx: &Ctx<'_>, line: &LayoutLine) -> Option<(f32, Num)> {
+    let first = line.words.first()?;
+    if !first.text.chars().any(char::is_alphabetic) {
+        return None;
+    }
+    let nums = numbers_of(ctx, line);
+    let amounts: Vec<&Num> = nums.iter().filter(|n| n.decimals && !n.percent).collect();
+    match amounts.as_slice() {
+        [a] if a.word + 1 == line.words.len() && a.word > 0 => Some((first.bbox.x0, (*a).clone())),
+        _ => None,
+    }
+}
+
+/// Items in a summary of services ("AWS Data Transfer .... $0.01" with indented "Charges"
+/// and "VAT" detail lines under each): lines at one indentation, each with text and one
+/// right-aligned amount, uninterrupted by a line further left (a section heading) or a total
+/// at their level, whose amounts add up to an amount on a total line. Of several such runs
+/// the longest wins; a run of one line is not a list.
+fn indented_items(ctx: &Ctx<'_>) -> Vec<InvoiceLine> {
+    let totals: Vec<Decimal> = ctx
+        .layout
+        .pages
+        .iter()
+        .flat_map(|p| p.lines.iter())
+        .filter(|l| {
+            matches!(
+                is_totals_line(l),
+                Some(LabelKind::GrossTotal | LabelKind::NetTotal | LabelKind::AmountDue)
+            )
+        })
+        .flat_map(|l| numbers_of(ctx, l))
+        .filter(|n| n.decimals && !n.percent && n.value > Decimal::ZERO)
+        .map(|n| n.value)
+        .collect();
+    if totals.is_empty() {
+        return Vec::new();
+    }
+    const TOL: f32 = 6.0;
+    let mut best: Option<(u32, Vec<(usize, Num)>)> = None;
+    for page in &ctx.layout.pages {
+        let lines = &page.lines;
+        for start in 0..lines.len() {
+            let Some((x0, first)) = single_amount_row(ctx, &lines[start]) else {
+                continue;
+            };
+            if is_totals_line(&lines[start]).is_some() {
+                continue;
+            }
+            let mut run = vec![(start, first.clone())];
+            for (k, line) in lines.iter().enumerate().skip(start + 1) {
+                let lx = line.words.first().map_or(f32::MAX, |w| w.bbox.x0);
+                if lx < x0 - TOL {
+                    break;
+                }
+                if lx > x0 + TOL {
+                    continue;
+                }
+                if is_totals_line(line).is_some() {
+                    break;
+                }
+                match single_amount_row(ctx, line) {
+                    Some((_, n)) if (n.bbox.x1 - first.bbox.x1).abs() < 25.0 => run.push((k, n)),
+                    _ => break,
+                }
+            }
+            let sum: Decimal = run.iter().map(|(_, n)| n.value).sum();
+            if run.len() >= 2
+                && totals
+                    .iter()
+                    .any(|t| (*t - sum).abs() <= Decimal::new(1, 2))
+                && best.as_ref().is_none_or(|(_, b)| run.len() > b.len())
+            {
+                best = Some((page.number, run));
+            }
+        }
+    }
+    let Some((page_no, run)) = best else {
+        return Vec::new();
+    };
+    let Some(page) = ctx.layout.pages.iter().find(|p| p.number == page_no) else {
+        return Vec::new();
+    };
+    run.into_iter()
+        .map(|(k, n)| row_item(ctx, page_no, &page.lines[k], &n, 0.7))
+        .collect()
+}
+
+/// An item from a headerless row: the words before its amount describe it. With no quantity
+/// printed, the row bills one unit, so its unit price is the amount too.
+fn row_item(ctx: &Ctx<'_>, page: u32, line: &LayoutLine, n: &Num, conf: f32) -> InvoiceLine {
+    let text: Vec<&LayoutWord> = line
+        .words
+        .iter()
+        .take(n.word)
+        .filter(|w| !matches!(w.text.as_str(), "€" | "$" | "£"))
+        .collect();
+    let desc = text
+        .iter()
+        .map(|w| w.text.as_str())
+        .collect::<Vec<_>>()
+        .join(" ");
+    let desc_box = text.iter().map(|w| w.bbox).reduce(BBox::union);
+    let raw = &line.words[n.word].text;
+    InvoiceLine {
+        description: desc_box.map(|b| ctx.value_at(desc.clone(), &desc, page, b, conf - 0.1)),
+        line_amount: Some(ctx.value_at(n.value, raw, page, n.bbox, conf)),
+        unit_price: Some(ctx.value_at(n.value, raw, page, n.bbox, conf - 0.15)),
+        ..InvoiceLine::default()
+    }
+}
+
 /// Items listed without a header ("Privathaftpflicht .... 50,00 €"): the run of lines right
 /// above the first total label, each with text on the left and one amount on the right edge,
 /// accepted only if their amounts add up to that total.
-fn headerless_items(ctx: &Ctx<'_>) -> Vec<InvoiceLine> {
+fn items_above_total(ctx: &Ctx<'_>) -> Vec<InvoiceLine> {
     for page in &ctx.layout.pages {
         let lines = &page.lines;
         let Some(total_at) = lines.iter().position(|l| is_totals_line(l).is_some()) else {
@@ -336,33 +459,7 @@ fn headerless_items(ctx: &Ctx<'_>) -> Vec<InvoiceLine> {
         rows.reverse();
         return rows
             .into_iter()
-            .map(|(k, n)| {
-                let line = &lines[k];
-                let text: Vec<&LayoutWord> = line
-                    .words
-                    .iter()
-                    .take(n.word)
-                    .filter(|w| !matches!(w.text.as_str(), "€" | "$" | "£"))
-                    .collect();
-                let desc = text
-                    .iter()
-                    .map(|w| w.text.as_str())
-                    .collect::<Vec<_>>()
-                    .join(" ");
-                let desc_box = text.iter().map(|w| w.bbox).reduce(BBox::union);
-                InvoiceLine {
-                    description: desc_box
-                        .map(|b| ctx.value_at(desc.clone(), &desc, page.number, b, 0.75)),
-                    line_amount: Some(ctx.value_at(
-                        n.value,
-                        &line.words[n.word].text,
-                        page.number,
-                        n.bbox,
-                        0.85,
-                    )),
-                    ..InvoiceLine::default()
-                }
-            })
+            .map(|(k, n)| row_item(ctx, page.number, &lines[k], &n, 0.85))
             .collect();
     }
     Vec::new()

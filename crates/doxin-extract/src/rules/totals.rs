@@ -4,7 +4,7 @@
 
 use doxin_model::{Decimal, Extracted, Invoice};
 
-use super::labels::LabelKind;
+use super::labels::{LabelKind, norm};
 use super::numbers::{DecimalMark, has_decimals, parse_amount};
 use super::{Ctx, Hit};
 
@@ -23,35 +23,33 @@ struct Amount {
 fn amounts_for(ctx: &Ctx<'_>, hit: &Hit) -> Option<Amount> {
     let specificity = if hit.label.tokens >= 2 { 1.0 } else { 0.8 };
     let lateness = 0.15 * hit.at as f32 / ctx.segs.len().max(1) as f32;
-    let mut on_line: Vec<(usize, String)> = Vec::new();
-    if !hit.label.rest.is_empty() {
-        on_line.push((hit.at, hit.label.rest.clone()));
+    if let Some(last) = line_amounts(ctx, hit).pop() {
+        return Some(last);
     }
-    on_line.extend(
-        ctx.rest_of_line(hit.at)
-            .map(|j| (j, ctx.segs[j].seg.text.clone())),
-    );
-    let mut found: Option<Amount> = None;
-    for (seg, text) in &on_line {
-        for raw in split_amount_tokens(text, ctx.mark) {
-            if let Some(v) = parse_amount(&raw, ctx.mark).filter(|_| has_decimals(&raw, ctx.mark)) {
-                found = Some(Amount {
-                    value: v,
-                    seg: *seg,
-                    raw,
-                    weight: specificity + lateness,
-                    line: (ctx.segs[*seg].page, ctx.segs[*seg].line),
-                });
-            }
+    // "Total:" with its amount alone on the next line, right-aligned.
+    if let Some(r) = ctx.next_line_right(hit.at)
+        && ctx.segs[r].line == ctx.segs[hit.at].line + 1
+        && ctx.rest_of_line(r).next().is_none()
+        && ctx.segs[r - 1].line != ctx.segs[r].line
+    {
+        let text = &ctx.segs[r].seg.text;
+        let tokens = split_amount_tokens(text, ctx.mark);
+        if let [raw] = tokens.as_slice()
+            && let Some(v) = parse_amount(raw, ctx.mark).filter(|_| is_money(raw, ctx.mark))
+        {
+            return Some(Amount {
+                value: v,
+                seg: r,
+                raw: raw.clone(),
+                weight: 0.85 * specificity + lateness,
+                line: (ctx.segs[r].page, ctx.segs[r].line),
+            });
         }
-    }
-    if found.is_some() {
-        return found;
     }
     for b in ctx.below(hit.at, 1) {
         let text = &ctx.segs[b].seg.text;
         for raw in split_amount_tokens(text, ctx.mark) {
-            if let Some(v) = parse_amount(&raw, ctx.mark).filter(|_| has_decimals(&raw, ctx.mark)) {
+            if let Some(v) = parse_amount(&raw, ctx.mark).filter(|_| is_money(&raw, ctx.mark)) {
                 return Some(Amount {
                     value: v,
                     seg: b,
@@ -65,15 +63,89 @@ fn amounts_for(ctx: &Ctx<'_>, hit: &Hit) -> Option<Amount> {
     None
 }
 
+/// Every amount on a label's line after the label, left to right.
+fn line_amounts(ctx: &Ctx<'_>, hit: &Hit) -> Vec<Amount> {
+    let specificity = if hit.label.tokens >= 2 { 1.0 } else { 0.8 };
+    let lateness = 0.15 * hit.at as f32 / ctx.segs.len().max(1) as f32;
+    let mut on_line: Vec<(usize, String)> = Vec::new();
+    if !hit.label.rest.is_empty() {
+        on_line.push((hit.at, hit.label.rest.clone()));
+    }
+    on_line.extend(
+        ctx.rest_of_line(hit.at)
+            .map(|j| (j, ctx.segs[j].seg.text.clone())),
+    );
+    let mut out = Vec::new();
+    for (seg, text) in &on_line {
+        for raw in split_amount_tokens(text, ctx.mark) {
+            if let Some(v) = parse_amount(&raw, ctx.mark).filter(|_| is_money(&raw, ctx.mark)) {
+                out.push(Amount {
+                    value: v,
+                    seg: *seg,
+                    raw,
+                    weight: specificity + lateness,
+                    line: (ctx.segs[*seg].page, ctx.segs[*seg].line),
+                });
+            }
+        }
+    }
+    out
+}
+
+/// A total row of a table ("Razem: 257,59 59,24 316,83", "Total 1 278.61 40.39 319.00")
+/// carries net, tax and gross in its columns: the rightmost amount that is the sum of two
+/// amounts before it is the gross, and those two are net and tax (the larger is the net).
+fn net_tax_on_total_row(ctx: &Ctx<'_>, hit: &Hit) -> Option<(Amount, Amount)> {
+    let row = line_amounts(ctx, hit);
+    if row.len() < 3 {
+        return None;
+    }
+    for k in (2..row.len()).rev() {
+        let g = row[k].value;
+        if g <= Decimal::ZERO {
+            continue;
+        }
+        for i in 0..k {
+            for j in i + 1..k {
+                let (a, b) = (&row[i], &row[j]);
+                if a.value > Decimal::ZERO && b.value > Decimal::ZERO && near(a.value + b.value, g)
+                {
+                    let (n, t) = if a.value >= b.value { (a, b) } else { (b, a) };
+                    return Some((n.clone(), t.clone()));
+                }
+            }
+        }
+    }
+    None
+}
+
+/// Whether a token is money: an amount with decimals, or a whole number written with its
+/// currency ("Rs 1939", "€ 25", "25 EUR"). A bare integer is more often a count, a rate or
+/// a reference than an amount.
+fn is_money(raw: &str, mark: DecimalMark) -> bool {
+    if has_decimals(raw, mark) {
+        return true;
+    }
+    let (head, tail) = (
+        raw.split_whitespace().next().unwrap_or(""),
+        raw.split_whitespace().last().unwrap_or(""),
+    );
+    let sign =
+        |w: &str| CURRENCY_WORDS.contains(&w) || CURRENCY_WORDS.contains(&w.trim_end_matches('.'));
+    raw.split_whitespace().count() == 2 && (sign(head) || sign(tail))
+}
+
+/// Currency signs and codes that may stand as their own word before an amount.
+const CURRENCY_WORDS: &[&str] = &[
+    "$", "€", "£", "₹", "EUR", "USD", "GBP", "INR", "Rs", "RM", "MYR", "PLN", "CHF",
+];
+
 /// Tokens that may be amounts, with a currency sign joined to the number after it.
 fn split_amount_tokens(text: &str, mark: DecimalMark) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     let mut pending_sign: Option<&str> = None;
     for w in text.split_whitespace() {
-        if matches!(
-            w,
-            "$" | "€" | "£" | "₹" | "EUR" | "USD" | "GBP" | "INR" | "Rs." | "Rs" | "RM"
-        ) {
+        if CURRENCY_WORDS.contains(&w) || CURRENCY_WORDS.contains(&w.trim_end_matches('.')) {
             pending_sign = Some(w);
             continue;
         }
@@ -144,7 +216,18 @@ pub(crate) fn read_totals(ctx: &Ctx<'_>, inv: &mut Invoice) {
     let gross = collect(ctx, &[LabelKind::GrossTotal, LabelKind::AmountDue]);
     let due = collect(ctx, &[LabelKind::AmountDue]);
     let net = collect(ctx, &[LabelKind::NetTotal]);
+    let mut net = net;
     let mut tax = collect(ctx, &[LabelKind::TaxTotal]);
+    for hit in ctx.hits_of(LabelKind::GrossTotal) {
+        if let Some((n, t)) = net_tax_on_total_row(ctx, hit) {
+            if !net.iter().any(|o| o.line == n.line && o.value == n.value) {
+                net.push(n);
+            }
+            if !tax.iter().any(|o| o.line == t.line && o.value == t.value) {
+                tax.push(t);
+            }
+        }
+    }
     let prepaid = collect(ctx, &[LabelKind::Prepaid]);
     let line_total = collect(ctx, &[LabelKind::LineTotal]);
     let allowances = collect(ctx, &[LabelKind::AllowanceTotal]);
@@ -222,7 +305,7 @@ pub(crate) fn read_totals(ctx: &Ctx<'_>, inv: &mut Invoice) {
             }
         }
     }
-    let Some((_, mut g, n, t, mut reconciled)) = best else {
+    let Some((_, mut g, mut n, mut t, mut reconciled)) = best else {
         return;
     };
     if g.is_none() && n.is_none() && t.is_none() {
@@ -238,6 +321,53 @@ pub(crate) fn read_totals(ctx: &Ctx<'_>, inv: &mut Invoice) {
     {
         g = Some(found);
         reconciled = true;
+    }
+    // Cash handed over minus the change given back is what was owed: on a receipt it
+    // confirms the total, or picks the right one where OCR misread a digit of it.
+    // What was paid is never less than the subtotal: then cash or change was misread.
+    if let Some(paid) = paid_total(ctx).filter(|p| n.as_ref().is_none_or(|n| *p >= n.value)) {
+        if g.as_ref().is_some_and(|a| near(a.value, paid)) {
+            reconciled = true;
+        } else if !reconciled
+            && let Some(found) = gross
+                .iter()
+                .find(|c| near(c.value, paid))
+                .cloned()
+                .or_else(|| any_amount_equal(ctx, paid))
+        {
+            g = Some(found);
+            reconciled = true;
+            if let (Some(nv), Some(tv)) = (&n, &t)
+                && !near(nv.value + tv.value, paid)
+            {
+                n = None;
+                t = None;
+            }
+        } else if !reconciled && g.as_ref().is_none_or(|a| a.weight < 0.5) {
+            // No labelled total (or only a guess): what was paid is the total, with the
+            // evidence of the cash line. A labelled total that disagrees is kept: cash and
+            // change are two readings that can be wrong as often as its one.
+            if let Some(cash) = amounts_on_lines_with(ctx, CASH_WORDS, &["change"]).first() {
+                g = Some(Amount {
+                    value: paid,
+                    raw: format!("{paid}"),
+                    weight: 0.4,
+                    ..cash.clone()
+                });
+            }
+        }
+    }
+    // A subtotal and no total or tax amount at all: on a receipt without tax they are the
+    // same. (A "GST Reg No" label announces no tax amount.)
+    if g.is_none()
+        && t.is_none()
+        && tax.is_empty()
+        && let Some(nv) = &n
+    {
+        g = Some(Amount {
+            weight: 0.4,
+            ..nv.clone()
+        });
     }
     let conf = if reconciled {
         0.96
@@ -324,6 +454,59 @@ const PAYMENT_WORDS: &[&str] = &[
     "mastercard",
     "rounding",
 ];
+
+/// The rightmost amount on each line whose words include one of `words` (and none of
+/// `not`), in reading order.
+fn amounts_on_lines_with(ctx: &Ctx<'_>, words: &[&str], not: &[&str]) -> Vec<Amount> {
+    let mut out: Vec<Amount> = Vec::new();
+    let mut i = 0;
+    while i < ctx.segs.len() {
+        let (page, line) = (ctx.segs[i].page, ctx.segs[i].line);
+        let end = (i..ctx.segs.len())
+            .take_while(|&j| ctx.segs[j].page == page && ctx.segs[j].line == line)
+            .last()
+            .unwrap_or(i);
+        let text: String = (i..=end)
+            .map(|j| ctx.segs[j].seg.text.as_str())
+            .collect::<Vec<_>>()
+            .join(" ");
+        let n = norm(&text);
+        let tokens: Vec<&str> = n.split(' ').collect();
+        if tokens.iter().any(|t| words.contains(t)) && !tokens.iter().any(|t| not.contains(t)) {
+            let last = (i..=end).rev().find_map(|j| {
+                split_amount_tokens(&ctx.segs[j].seg.text, ctx.mark)
+                    .into_iter()
+                    .rev()
+                    .find_map(|raw| {
+                        parse_amount(&raw, ctx.mark)
+                            .filter(|_| is_money(&raw, ctx.mark))
+                            .map(|v| Amount {
+                                value: v,
+                                seg: j,
+                                raw,
+                                weight: 0.5,
+                                line: (page, line),
+                            })
+                    })
+            });
+            out.extend(last);
+        }
+        i = end + 1;
+    }
+    out
+}
+
+/// Words of lines that give the money handed over.
+const CASH_WORDS: &[&str] = &["cash", "tendered", "tender", "paid", "received", "payment"];
+
+/// Cash tendered minus change, when a receipt prints both.
+fn paid_total(ctx: &Ctx<'_>) -> Option<Decimal> {
+    let cash = amounts_on_lines_with(ctx, CASH_WORDS, &["change"]);
+    let change = amounts_on_lines_with(ctx, &["change"], &[]);
+    let (cash, change) = (cash.first()?.value, change.first()?.value);
+    let paid = cash - change;
+    (change >= Decimal::ZERO && paid > Decimal::ZERO).then_some(paid)
+}
 
 /// The largest decimal amount below `from` (a fraction of the page height) on the first page.
 fn largest_amount_below(ctx: &Ctx<'_>, from: f32) -> Option<Amount> {

@@ -1,0 +1,290 @@
+//! The template-free rules on hand-written plain-text invoices and receipts (laid on a
+//! character grid, so column alignment is kept as printed). Each test pins one rule.
+
+use doxin_extract::layout::Layout;
+use doxin_extract::rules::extract_invoice;
+use doxin_model::{Decimal, Invoice};
+
+fn read(text: &str) -> Invoice {
+    extract_invoice(&Layout::from_text(text))
+}
+
+fn dec(s: &str) -> Decimal {
+    s.parse().expect("decimal")
+}
+
+fn gross(inv: &Invoice) -> Option<Decimal> {
+    inv.totals.tax_inclusive_amount.as_ref().map(|e| e.value)
+}
+
+fn net(inv: &Invoice) -> Option<Decimal> {
+    inv.totals.tax_exclusive_amount.as_ref().map(|e| e.value)
+}
+
+fn tax(inv: &Invoice) -> Option<Decimal> {
+    inv.totals.tax_amount.as_ref().map(|e| e.value)
+}
+
+fn seller(inv: &Invoice) -> Option<&str> {
+    inv.seller.name.as_ref().map(|e| e.value.as_str())
+}
+
+#[test]
+fn currency_codes_count_only_in_capitals() {
+    let inv = read(
+        r"Bright Gadgets Pvt. Ltd.
+Invoice No: 7781              Invoice Date: 02-03-2024
+
+We try hard to deliver on time; please try again if a parcel is late.
+Discount of Rs -10.00 applied
+Grand Total                         Rs 499.00
+",
+    );
+    assert_eq!(inv.currency.as_ref().map(|c| c.value.as_str()), Some("INR"));
+}
+
+#[test]
+fn a_whole_total_written_with_its_currency_is_an_amount() {
+    let inv = read(
+        r"                 PAYMENT RECEIPT
+
+Guest Name: Alex                                   Date: 31/12/2017
+
+DESCRIPTION                                 RATE            AMOUNT
+Room Charges                   Rs 1200 x 1 Night          Rs 1200
+
+Grand Total                                               Rs 1200
+",
+    );
+    assert_eq!(gross(&inv), Some(dec("1200")));
+}
+
+#[test]
+fn a_total_row_gives_net_tax_and_gross_from_its_columns() {
+    let inv = read(
+        r"Faktura nr: F 12/2021                         Data wystawienia: 2021-01-01
+Sprzedawca: Przykładowa Firma S.A.
+
+Lp Nazwa towaru        Jm  Ilość    Wartość netto   VAT [%]  Kwota VAT   Wartość brutto
+1  Olej napędowy        l  10,000        100,00        23       23,00        123,00
+
+                             Razem:       100,00                 23,00        123,00
+",
+    );
+    assert_eq!(gross(&inv), Some(dec("123.00")));
+    assert_eq!(net(&inv), Some(dec("100.00")));
+    assert_eq!(tax(&inv), Some(dec("23.00")));
+}
+
+#[test]
+fn to_colon_names_the_buyer_so_the_letterhead_is_the_seller() {
+    let inv = read(
+        r"Tax Invoice
+Gadgetworks
+ABN: 11 222 333 444                                    PO Box 100
+To:     Clientco Ltd                                   Order date: 28 Jan 15
+                                                       Invoice No. 5550123
+
+Invoice Total: $101.00
+",
+    );
+    assert_eq!(seller(&inv), Some("Gadgetworks"));
+    assert_eq!(
+        inv.buyer.name.as_ref().map(|n| n.value.as_str()),
+        Some("Clientco Ltd")
+    );
+    // "To be paid …" is a sentence, not a buyer label.
+    let inv = read("Northwind Traders Ltd\nTo be paid within 14 days\nTotal 10.00\n");
+    assert_eq!(seller(&inv), Some("Northwind Traders Ltd"));
+}
+
+#[test]
+fn the_account_holder_is_the_seller_when_nothing_better_names_it() {
+    let inv = read(
+        r"                                                   JEAN DUPONT
+                                                   27 rue des Lilas
+                                                   69100 Villeurbanne
+
+                      Facture n° 2022000123
+           Date : 28/11/2022
+
+                                             Total TTC :     56,02 €
+
+Virement   BANQUE EXEMPLE – Titulaire du compte : ANNONCEPRESSE
+           IBAN : FR76 3000 6000 0112 3456 7890 189
+",
+    );
+    assert_eq!(seller(&inv), Some("ANNONCEPRESSE"));
+}
+
+#[test]
+fn a_service_provider_label_names_the_seller_and_bill_to_address_the_buyer() {
+    let inv = read(
+        r"                                   Example Cloud Invoice
+Bill to Address:
+ATTN: Tiny Labs Limited
+93 Harbour Road
+
+Total for this invoice                                       $4.11
+
+* May include estimated sales tax              Service Provider:
+                                               (Not to be used for payment remittance)
+                                               Example Cloud Services, Inc.
+                                               410 Terry Ave North
+",
+    );
+    assert_eq!(seller(&inv), Some("Example Cloud Services, Inc."));
+    assert_eq!(
+        inv.buyer.name.as_ref().map(|n| n.value.as_str()),
+        Some("Tiny Labs Limited")
+    );
+}
+
+#[test]
+fn an_indented_service_summary_is_read_as_items() {
+    let inv = read(
+        r"Invoice Number: 4711                       Invoice Date: August 3 , 2014
+
+ Summary
+    Cloud Service Charges                                      $4.11
+       Charges                                                    $4.11
+       Credits                                                    $0.00
+       Tax *                                                      $0.00
+
+ Total for this invoice                                        $4.11
+
+ Detail
+    Data Transfer                                              $0.01
+       Charges                                                    $0.01
+       VAT **                                                     $0.00
+
+    Compute Cloud                                              $1.87
+       Charges                                                    $1.87
+       VAT **                                                     $0.00
+
+    Archive Storage                                            $2.23
+       Charges                                                    $2.23
+       VAT **                                                     $0.00
+",
+    );
+    let items: Vec<(String, Option<Decimal>, Option<Decimal>)> = inv
+        .lines
+        .iter()
+        .map(|l| {
+            (
+                l.description
+                    .as_ref()
+                    .map_or(String::new(), |d| d.value.clone()),
+                l.line_amount.as_ref().map(|a| a.value),
+                l.unit_price.as_ref().map(|a| a.value),
+            )
+        })
+        .collect();
+    assert_eq!(
+        items,
+        [
+            ("Data Transfer".into(), Some(dec("0.01")), Some(dec("0.01"))),
+            ("Compute Cloud".into(), Some(dec("1.87")), Some(dec("1.87"))),
+            (
+                "Archive Storage".into(),
+                Some(dec("2.23")),
+                Some(dec("2.23"))
+            ),
+        ]
+    );
+    assert_eq!(
+        inv.issue_date.as_ref().map(|d| d.value.to_string()),
+        Some("2014-08-03".into())
+    );
+}
+
+#[test]
+fn a_booking_code_numbers_a_receipt_without_an_invoice_number() {
+    let text = r"                 PAYMENT RECEIPT
+Guest Name: Alex                                   Date: 31/12/2017
+Hotel Details                         Check In          Check Out
+Seaside Inn 12, Harbour Road          31/12/2017        01/01/2018
+                                      Booking ID        Payment Mode
+                                      QXZA1234          Cash at Hotel
+Grand Total                                               Rs 1200
+";
+    let inv = read(text);
+    assert_eq!(
+        inv.invoice_number.as_ref().map(|n| n.value.as_str()),
+        Some("QXZA1234")
+    );
+    // A printed invoice number wins over the booking code.
+    let inv = read(&format!("Invoice No: INV-42\n{text}"));
+    assert_eq!(
+        inv.invoice_number.as_ref().map(|n| n.value.as_str()),
+        Some("INV-42")
+    );
+}
+
+#[test]
+fn cash_minus_change_picks_the_receipt_total() {
+    // The labelled total is misread (a digit off); cash minus change names the right one.
+    let inv = read(
+        r"KEDAI RUNCIT MAJU SDN BHD
+TOTAL:                     RM 87.80
+SUBTOTAL                   RM 57.80
+CASH                       RM 100.00
+CHANGE                     RM 42.20
+",
+    );
+    assert_eq!(gross(&inv), Some(dec("57.80")));
+    // Agreeing evidence keeps the labelled total.
+    let inv = read("KEDAI MAJU SDN BHD\nTOTAL: 57.80\nCASH 60.00\nCHANGE 2.20\n");
+    assert_eq!(gross(&inv), Some(dec("57.80")));
+}
+
+#[test]
+fn a_total_on_the_line_below_its_label_and_a_subtotal_alone() {
+    let inv = read(
+        r"JAPANESE DINING SDN BHD
+1 Green Tea                     10.00
+Total:
+                               105.00
+Thank you
+",
+    );
+    assert_eq!(gross(&inv), Some(dec("105.00")));
+    let inv = read("MINI MART\nBread 3.20\nSUBTOTAL 3.20\nThank you\n");
+    assert_eq!(gross(&inv), Some(dec("3.20")));
+}
+
+#[test]
+fn cash_minus_change_is_the_total_when_no_printed_total_is_there() {
+    let inv = read("MINI MART\nBread 3.20\nMilk 4.80\nCASH 10.00\nCHANGE 2.00\n");
+    assert_eq!(gross(&inv), Some(dec("8.00")));
+}
+
+#[test]
+fn a_company_after_a_key_is_named_without_the_key() {
+    let inv = read("OWN BY: CHEF LEE SDN BHD\nNO 12 JALAN MAJU\nTOTAL 10.00\n");
+    assert_eq!(seller(&inv), Some("CHEF LEE SDN BHD"));
+}
+
+#[test]
+fn total_gst_is_the_tax_not_the_total() {
+    let inv = read("KEDAI SDN BHD\nGross Amount : 40.00\nTotal GST Amt : 2.40\nTotal : 42.40\n");
+    assert_eq!(tax(&inv), Some(dec("2.40")));
+    assert_eq!(gross(&inv), Some(dec("42.40")));
+}
+
+#[test]
+fn with_no_currency_printed_the_country_of_an_address_hints_it() {
+    let inv = read(
+        "Bright Gadgets Pvt. Ltd.\nWarehouse: Hosur Road, Bangalore, India 560067\nTotal 319.00\n",
+    );
+    assert_eq!(inv.currency.as_ref().map(|c| c.value.as_str()), Some("INR"));
+    assert!(inv.currency.as_ref().is_some_and(|c| c.confidence < 0.6));
+}
+
+#[test]
+fn a_tax_registration_label_does_not_stop_a_subtotal_from_being_the_total() {
+    let inv = read(
+        "PERSONAL CARE STORES SDN BHD\nGST Reg No. 000947339264\nSUBTOTAL (QTY 4) RM41.45\nThank you\n",
+    );
+    assert_eq!(gross(&inv), Some(dec("41.45")));
+}
