@@ -7,6 +7,7 @@
 #![forbid(unsafe_code)]
 
 mod error;
+mod metrics;
 mod routes;
 mod state;
 mod telemetry;
@@ -35,7 +36,12 @@ pub fn router(state: AppState) -> Router {
         .merge(routes::intake::router(&state))
         .merge(routes::jobs::router())
         .merge(routes::ws::router())
+        .merge(metrics::router())
         .fallback(error::not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            metrics::count_requests,
+        ))
         .with_state(state)
         .layer(axum::middleware::from_fn(telemetry::log_response))
         .layer(telemetry::trace_layer())

@@ -49,6 +49,8 @@ pub struct AppState {
     pub tokens: JobTokens,
     /// Downloads documents by URL behind the SSRF guard.
     pub fetcher: Arc<doxin_fetch::Fetcher>,
+    /// This process's HTTP counters for `/metrics`.
+    pub http_metrics: crate::metrics::HttpMetrics,
 }
 
 impl AppState {
@@ -67,6 +69,7 @@ impl AppState {
             fetcher: Arc::new(doxin_fetch::Fetcher::new(
                 doxin_fetch::FetchPolicy::default(),
             )),
+            http_metrics: crate::metrics::HttpMetrics::default(),
         }
     }
 

@@ -468,3 +468,42 @@ where
         .expect("ok");
     serde_json::from_str::<Value>(&msg.into_text().expect("text")).expect("json")
 }
+
+#[tokio::test]
+async fn metrics_report_jobs_queue_and_requests() {
+    let app = spawn_app().await;
+    let (status, _) = upload(&app, &[("a.pdf", handmade_pdf("")), ("b.pdf", pdf(1))]).await;
+    assert_eq!(status, 202);
+    let _ = app.get("/api/v1/nothing-here").await;
+    let resp = app.get("/metrics").await;
+    assert_eq!(resp.status().as_u16(), 200);
+    assert!(
+        resp.headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|c| c.starts_with("text/plain; version=0.0.4"))
+    );
+    let text = resp.text().await.expect("text");
+    assert!(text.contains("doxin_jobs{status=\"queued\"} 2"), "{text}");
+    assert!(text.contains("doxin_queue_depth 2"), "{text}");
+    assert!(text.contains("doxin_workers_live 0"), "{text}");
+    assert!(
+        text.contains(
+            "doxin_http_requests_total{method=\"POST\",route=\"/api/v1/invoices/upload\",status=\"202\"} 1"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("route=\"unmatched\",status=\"404\"} 1"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("route=\"/metrics\""),
+        "scrapes are not counted"
+    );
+    // Every sample line is `name{labels} value` with a numeric value.
+    for line in text.lines().filter(|l| !l.starts_with('#')) {
+        let value = line.rsplit(' ').next().expect("value");
+        assert!(value.parse::<f64>().is_ok(), "bad sample line {line:?}");
+    }
+}
