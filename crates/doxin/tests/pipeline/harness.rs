@@ -771,3 +771,46 @@ pub async fn health_status(client: &reqwest::Client, base: &str) -> u16 {
         Err(_) => 0,
     }
 }
+
+/// A Redis key prefix of the test's own on the shared Redis; its keys are deleted on drop.
+pub struct RedisPrefix {
+    url: String,
+    pub prefix: String,
+}
+
+impl RedisPrefix {
+    pub fn new(url: &str) -> RedisPrefix {
+        RedisPrefix {
+            url: url.to_string(),
+            prefix: format!("doxin-test-{}", Uuid::new_v4().simple()),
+        }
+    }
+}
+
+impl Drop for RedisPrefix {
+    fn drop(&mut self) {
+        let Ok(out) = Command::new("redis-cli")
+            .args([
+                "-u",
+                &self.url,
+                "--scan",
+                "--pattern",
+                &format!("{}:*", self.prefix),
+            ])
+            .output()
+        else {
+            return;
+        };
+        let keys: Vec<String> = String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(str::to_string)
+            .filter(|k| !k.is_empty())
+            .collect();
+        if !keys.is_empty() {
+            let _ = Command::new("redis-cli")
+                .args(["-u", &self.url, "DEL"])
+                .args(&keys)
+                .output();
+        }
+    }
+}

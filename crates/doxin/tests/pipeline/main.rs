@@ -37,14 +37,14 @@ async fn scale_out_two_apis_two_workers_200_documents() {
         return;
     };
     let db = PgDatabase::create(&admin).await;
-    let prefix = format!("doxin-test-{}", Uuid::new_v4().simple());
+    let prefix = RedisPrefix::new(&redis);
     let docs = documents(10_000, 200);
     let (first, second) = docs.split_at(100);
     let files = file_server(second).await;
     let deployment = Deployment::new(&[
         ("DATABASE_URL", &db.url),
         ("REDIS_URL", &redis),
-        ("REDIS_KEY_PREFIX", &prefix),
+        ("REDIS_KEY_PREFIX", &prefix.prefix),
         ("URL_FETCH_ALLOWLIST", "127.0.0.1/32"),
         ("JOB_VISIBILITY_TIMEOUT", "10"),
     ]);
@@ -122,11 +122,11 @@ async fn killed_worker_jobs_are_taken_over() {
         return;
     };
     let db = PgDatabase::create(&admin).await;
-    let prefix = format!("doxin-test-{}", Uuid::new_v4().simple());
+    let prefix = RedisPrefix::new(&redis);
     let deployment = Deployment::new(&[
         ("DATABASE_URL", &db.url),
         ("REDIS_URL", &redis),
-        ("REDIS_KEY_PREFIX", &prefix),
+        ("REDIS_KEY_PREFIX", &prefix.prefix),
         ("JOB_VISIBILITY_TIMEOUT", "3"),
         ("JOB_RECONCILE_INTERVAL", "1"),
     ]);
@@ -224,11 +224,11 @@ async fn postgres_restart_loses_no_job() {
     let Some(pg) = OwnPostgres::start() else {
         return;
     };
-    let prefix = format!("doxin-test-{}", Uuid::new_v4().simple());
+    let prefix = RedisPrefix::new(&redis);
     let deployment = Deployment::new(&[
         ("DATABASE_URL", &pg.url()),
         ("REDIS_URL", &redis),
-        ("REDIS_KEY_PREFIX", &prefix),
+        ("REDIS_KEY_PREFIX", &prefix.prefix),
         ("JOB_VISIBILITY_TIMEOUT", "3"),
         ("JOB_RECONCILE_INTERVAL", "1"),
     ]);
@@ -402,11 +402,11 @@ async fn sigterm_worker_finishes_or_releases_its_jobs() {
         return;
     };
     let db = PgDatabase::create(&admin).await;
-    let prefix = format!("doxin-test-{}", Uuid::new_v4().simple());
+    let prefix = RedisPrefix::new(&redis);
     let deployment = Deployment::new(&[
         ("DATABASE_URL", &db.url),
         ("REDIS_URL", &redis),
-        ("REDIS_KEY_PREFIX", &prefix),
+        ("REDIS_KEY_PREFIX", &prefix.prefix),
         ("JOB_VISIBILITY_TIMEOUT", "30"),
     ]);
     let api = deployment.api("api", false);
