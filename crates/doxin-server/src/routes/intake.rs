@@ -14,7 +14,7 @@ use axum::{Json, Router};
 use doxin_extract::{DocumentKind, ExtractError};
 use doxin_jobs::JobOptions;
 use doxin_model::JobStatus;
-use doxin_store::{NewFile, NewJob};
+use doxin_store::{JobFilter, NewFile, NewJob, PageRequest, Scope};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -191,13 +191,19 @@ fn sanitize_filename(name: &str) -> String {
 
 /// 429 when the queue is over its limit, before anything is read or stored.
 async fn refuse_when_full(state: &AppState) -> Result<(), ApiError> {
+    // A counted page of queued jobs: the count uses the status index, not every job ever run.
     let queued = state
         .store
-        .count_jobs_by_status()
+        .list_jobs(
+            Scope::All,
+            &JobFilter {
+                status: Some(JobStatus::Queued),
+                unread_only: false,
+            },
+            PageRequest::new(1, 1),
+        )
         .await?
-        .into_iter()
-        .find(|(s, _)| *s == JobStatus::Queued)
-        .map_or(0, |(_, n)| n);
+        .total;
     if queued >= state.limits.queue_max {
         return Err(ApiError::Problem {
             status: StatusCode::TOO_MANY_REQUESTS,

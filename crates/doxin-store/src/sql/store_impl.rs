@@ -166,6 +166,11 @@ fn scope_cond(scope: Scope, column: &str, conds: &mut Vec<String>, args: &mut Ar
     }
 }
 
+/// The lease a claim writes: `$1` the worker, `$2` the lease's end, `$3` now; one more attempt.
+const CLAIM_SET: &str = "UPDATE processing_jobs SET status = 'running', lease_owner = $1, \
+    lease_until = $2, attempts = attempts + 1, started_at = $3, updated_at = $3, \
+    finished_at = NULL";
+
 /// One page of a listing: which rows, in which order, with the filter conditions built so far.
 struct Listing<'a> {
     table: &'static str,
@@ -175,6 +180,23 @@ struct Listing<'a> {
 }
 
 impl ThisStore {
+    /// Leases the job `target` selects (a condition that may use `$1`–`$3` of [`CLAIM_SET`] and
+    /// the `extra` arguments from `$4` on).
+    async fn claim_where(
+        &self,
+        target: &str,
+        worker: &str,
+        lease_until: DateTime<Utc>,
+        extra: Vec<Arg>,
+    ) -> Result<Option<JobRecord>> {
+        let mut args = vec![worker.into(), lease_until.into(), Utc::now().into()];
+        args.extend(extra);
+        let row = query(&format!("{CLAIM_SET} WHERE {target} RETURNING *"), args)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(job_from_row).transpose()
+    }
+
     /// Counts the rows matching `listing`, then fetches the requested page of them.
     async fn page<T>(
         &self,
@@ -831,18 +853,11 @@ impl Store for ThisStore {
         worker: &str,
         lease_until: DateTime<Utc>,
     ) -> Result<Option<JobRecord>> {
-        let now = Utc::now();
-        let sql = format!(
-            "UPDATE processing_jobs SET status = 'running', lease_owner = $1, lease_until = $2, \
-             attempts = attempts + 1, started_at = $3, updated_at = $3, finished_at = NULL \
-             WHERE id = (SELECT id FROM processing_jobs WHERE {} \
-             ORDER BY created_at, id LIMIT 1{LOCK_ROWS}) RETURNING *",
+        let oldest = format!(
+            "id = (SELECT id FROM processing_jobs WHERE {} ORDER BY created_at, id LIMIT 1{LOCK_ROWS})",
             claimable("$3")
         );
-        let row = query(&sql, vec![worker.into(), lease_until.into(), now.into()])
-            .fetch_optional(&self.pool)
-            .await?;
-        row.as_ref().map(job_from_row).transpose()
+        self.claim_where(&oldest, worker, lease_until, vec![]).await
     }
 
     async fn claim_job(
@@ -851,17 +866,9 @@ impl Store for ThisStore {
         worker: &str,
         lease_until: DateTime<Utc>,
     ) -> Result<Option<JobRecord>> {
-        let now = Utc::now();
-        let sql = format!(
-            "UPDATE processing_jobs SET status = 'running', lease_owner = $1, lease_until = $2, \
-             attempts = attempts + 1, started_at = $3, updated_at = $3, finished_at = NULL \
-             WHERE id = $4 AND {} RETURNING *",
-            claimable("$3")
-        );
-        let row = query(&sql, vec![worker.into(), lease_until.into(), now.into(), id.into()])
-            .fetch_optional(&self.pool)
-            .await?;
-        row.as_ref().map(job_from_row).transpose()
+        let this = format!("id = $4 AND {}", claimable("$3"));
+        self.claim_where(&this, worker, lease_until, vec![id.into()])
+            .await
     }
 
     async fn renew_job_lease(

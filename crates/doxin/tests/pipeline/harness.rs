@@ -217,6 +217,20 @@ impl Deployment {
             .unwrap_or(-1)
     }
 
+    /// Waits until every job is terminal; on time-out fails the test with every process's log.
+    pub async fn wait_all(
+        &self,
+        client: &reqwest::Client,
+        base: &str,
+        ids: &[Uuid],
+        limit: Duration,
+    ) -> HashMap<Uuid, Value> {
+        match wait_terminal(client, base, ids, limit).await {
+            Ok(done) => done,
+            Err(e) => panic!("{e}\n{}", self.logs()),
+        }
+    }
+
     /// Every log, for a failing test's message.
     pub fn logs(&self) -> String {
         let mut out = String::new();

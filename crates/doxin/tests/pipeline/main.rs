@@ -73,10 +73,9 @@ async fn scale_out_two_apis_two_workers_200_documents() {
     watcher.subscribe(&via_api2);
 
     let all: Vec<Uuid> = via_api1.iter().chain(&via_api2).map(|q| q.job_id).collect();
-    let done = match wait_terminal(&http, &api1.base(), &all, Duration::from_secs(300)).await {
-        Ok(d) => d,
-        Err(e) => panic!("{e}\n{}", deployment.logs()),
-    };
+    let done = deployment
+        .wait_all(&http, &api1.base(), &all, Duration::from_secs(300))
+        .await;
     assert_all_succeeded(&done);
     let api2_ids: Vec<Uuid> = via_api2.iter().map(|q| q.job_id).collect();
     let missing = watcher.wait_for(&api2_ids, Duration::from_secs(30)).await;
@@ -153,10 +152,9 @@ async fn killed_worker_jobs_are_taken_over() {
     };
     let _survivor = deployment.worker("survivor", 2);
     let ids: Vec<Uuid> = queued.iter().map(|q| q.job_id).collect();
-    let done = match wait_terminal(&http, &api.base(), &ids, Duration::from_secs(240)).await {
-        Ok(d) => d,
-        Err(e) => panic!("{e}\n{}", deployment.logs()),
-    };
+    let done = deployment
+        .wait_all(&http, &api.base(), &ids, Duration::from_secs(240))
+        .await;
     assert_all_succeeded(&done);
     assert!(
         job_attempts(&db.url, interrupted).await >= 2,
@@ -200,10 +198,9 @@ async fn redis_flushall_loses_no_job() {
     assert_eq!(redis.cli(&["FLUSHALL"]), "OK");
     assert_eq!(redis.cli(&["DBSIZE"]), "0", "Redis lost everything");
     let ids: Vec<Uuid> = queued.iter().map(|q| q.job_id).collect();
-    let done = match wait_terminal(&http, &api.base(), &ids, Duration::from_secs(240)).await {
-        Ok(d) => d,
-        Err(e) => panic!("{e}\n{}", deployment.logs()),
-    };
+    let done = deployment
+        .wait_all(&http, &api.base(), &ids, Duration::from_secs(240))
+        .await;
     assert_all_succeeded(&done);
     let (by_status, invoices, _) = pg_counts(&db.url).await;
     assert_eq!(invoices, 12, "{by_status:?}");
@@ -253,10 +250,9 @@ async fn postgres_restart_loses_no_job() {
     assert!(saw_503, "health must answer 503 while PostgreSQL is down");
     tokio::time::sleep(Duration::from_secs(3)).await;
     pg.ctl_start();
-    let done = match wait_terminal(&http, &api.base(), &ids, Duration::from_secs(240)).await {
-        Ok(d) => d,
-        Err(e) => panic!("{e}\n{}", deployment.logs()),
-    };
+    let done = deployment
+        .wait_all(&http, &api.base(), &ids, Duration::from_secs(240))
+        .await;
     assert_all_succeeded(&done);
     assert_eq!(health_status(&http, &api.base()).await, 200);
     let (by_status, invoices, distinct) = pg_counts(&pg.url()).await;
@@ -300,10 +296,9 @@ async fn embedded_default_single_node() {
     }
     watcher.subscribe(&queued);
     let ids: Vec<Uuid> = queued.iter().map(|q| q.job_id).collect();
-    let done = match wait_terminal(&http, &api.base(), &ids, Duration::from_secs(240)).await {
-        Ok(d) => d,
-        Err(e) => panic!("{e}\n{}", deployment.logs()),
-    };
+    let done = deployment
+        .wait_all(&http, &api.base(), &ids, Duration::from_secs(240))
+        .await;
     assert_all_succeeded(&done);
     assert!(
         watcher
@@ -433,10 +428,9 @@ async fn sigterm_worker_finishes_or_releases_its_jobs() {
     // With a 30 s visibility timeout, finishing in time proves the jobs were given back.
     let _second = deployment.worker("second", 2);
     let ids: Vec<Uuid> = queued.iter().map(|q| q.job_id).collect();
-    let done = match wait_terminal(&http, &api.base(), &ids, Duration::from_secs(25)).await {
-        Ok(d) => d,
-        Err(e) => panic!("{e}\n{}", deployment.logs()),
-    };
+    let done = deployment
+        .wait_all(&http, &api.base(), &ids, Duration::from_secs(25))
+        .await;
     assert_all_succeeded(&done);
     let (_, invoices, distinct) = pg_counts(&db.url).await;
     assert_eq!((invoices, distinct), (10, 10));
@@ -468,17 +462,14 @@ async fn hybrid_worker_records_llm_usage_per_job() {
         &[("hybrid.pdf".to_string(), synthetic.pdf)],
     )
     .await;
-    let done = match wait_terminal(
-        &http,
-        &api.base(),
-        &[queued[0].job_id],
-        Duration::from_secs(120),
-    )
-    .await
-    {
-        Ok(d) => d,
-        Err(e) => panic!("{e}\n{}", deployment.logs()),
-    };
+    let done = deployment
+        .wait_all(
+            &http,
+            &api.base(),
+            &[queued[0].job_id],
+            Duration::from_secs(120),
+        )
+        .await;
     let v = &done[&queued[0].job_id];
     assert_eq!(v["status"], "succeeded", "{v}");
     assert_eq!(v["result"]["llm"]["asked"], true, "{v}");
