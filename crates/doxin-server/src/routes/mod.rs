@@ -1,4 +1,7 @@
+pub mod access;
+pub mod auth;
 pub mod health;
 pub mod intake;
 pub mod jobs;
+pub mod setup;
 pub mod ws;
