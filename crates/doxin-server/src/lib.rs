@@ -8,6 +8,7 @@
 
 pub mod auth;
 mod error;
+pub mod mail;
 mod metrics;
 mod routes;
 mod state;

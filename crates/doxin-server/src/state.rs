@@ -54,6 +54,8 @@ pub struct AppState {
     pub http_metrics: crate::metrics::HttpMetrics,
     /// Sessions, tokens, sign-in limits and first-run setup.
     pub auth: Auth,
+    /// Sends invitations when SMTP is configured.
+    pub mailer: Option<crate::mail::Mailer>,
 }
 
 impl AppState {
@@ -74,6 +76,7 @@ impl AppState {
             )),
             http_metrics: crate::metrics::HttpMetrics::default(),
             auth: Auth::development(),
+            mailer: None,
         }
     }
 
@@ -110,6 +113,11 @@ impl AppState {
     /// Job tokens signed with this key (every API process of a deployment must share it).
     pub fn with_token_key(mut self, key: &[u8]) -> AppState {
         self.tokens = JobTokens::new(key);
+        self
+    }
+
+    pub fn with_mailer(mut self, mailer: crate::mail::Mailer) -> AppState {
+        self.mailer = Some(mailer);
         self
     }
 
