@@ -6,12 +6,14 @@
 //! live in the crates below; handlers translate between HTTP and them.
 #![forbid(unsafe_code)]
 
+pub mod auth;
 mod error;
 mod metrics;
 mod routes;
 mod state;
 mod telemetry;
 mod tokens;
+mod usage;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -33,16 +35,26 @@ pub fn router(state: AppState) -> Router {
     let request_id = axum::http::HeaderName::from_static("x-request-id");
     Router::new()
         .merge(routes::health::router())
+        .merge(routes::auth::router())
+        .merge(routes::access::router())
+        .merge(routes::setup::router())
         .merge(routes::intake::router(&state))
         .merge(routes::jobs::router())
         .merge(routes::ws::router())
+        .merge(routes::exports::router())
+        .merge(routes::admin::router())
         .merge(metrics::router())
         .fallback(error::not_found)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             metrics::count_requests,
         ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            usage::count_usage,
+        ))
         .with_state(state)
+        .layer(axum::middleware::from_fn(error::problems_for_rejections))
         .layer(axum::middleware::from_fn(telemetry::log_response))
         .layer(telemetry::trace_layer())
         // Outermost: the id exists before the span opens and is echoed on the response.

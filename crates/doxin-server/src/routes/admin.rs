@@ -19,8 +19,8 @@ use axum::{Json, Router};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use doxin_model::JobStatus;
 use doxin_store::{
-    AuditEntry, AuditFilter, InvoiceFilter, JobFilter, JobRecord, Page, PageRequest, Role,
-    Scope, UsageFilter, UsageReport, User, UserUpdate, WorkerHeartbeat,
+    AuditEntry, AuditFilter, InvoiceFilter, JobFilter, JobRecord, Page, PageRequest, Role, Scope,
+    UsageFilter, UsageReport, User, UserUpdate, WorkerHeartbeat,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -40,7 +40,10 @@ const DEFAULT_USAGE_DAYS: i64 = 30;
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/v1/admin/users", get(list_users))
-        .route("/api/v1/admin/users/{id}", get(user_detail).patch(update_user))
+        .route(
+            "/api/v1/admin/users/{id}",
+            get(user_detail).patch(update_user),
+        )
         .route("/api/v1/admin/audit-log", get(audit_log))
         .route("/api/v1/admin/jobs", get(jobs_overview))
         .route("/api/v1/admin/analytics/usage", get(usage))
@@ -55,7 +58,10 @@ struct PageQuery {
 impl PageQuery {
     fn request(&self) -> PageRequest {
         let d = PageRequest::default();
-        PageRequest::new(self.page.unwrap_or(d.page), self.per_page.unwrap_or(d.per_page))
+        PageRequest::new(
+            self.page.unwrap_or(d.page),
+            self.per_page.unwrap_or(d.per_page),
+        )
     }
 }
 
@@ -257,10 +263,7 @@ async fn audit_log(
 fn status_counts(counts: &[(JobStatus, u64)]) -> Value {
     let mut out = serde_json::Map::new();
     for s in JobStatus::ALL {
-        let n = counts
-            .iter()
-            .find(|(c, _)| *c == s)
-            .map_or(0, |(_, n)| *n);
+        let n = counts.iter().find(|(c, _)| *c == s).map_or(0, |(_, n)| *n);
         out.insert(s.to_string(), json!(n));
     }
     Value::Object(out)
@@ -386,8 +389,14 @@ mod tests {
         let day = Some("2026-11-29".to_string());
         let from = parse_instant("from", day.as_ref(), false).expect("from");
         let to = parse_instant("to", day.as_ref(), true).expect("to");
-        assert_eq!(from.map(|t| t.to_rfc3339()).as_deref(), Some("2026-11-29T00:00:00+00:00"));
-        assert_eq!(to.map(|t| t.to_rfc3339()).as_deref(), Some("2026-11-30T00:00:00+00:00"));
+        assert_eq!(
+            from.map(|t| t.to_rfc3339()).as_deref(),
+            Some("2026-11-29T00:00:00+00:00")
+        );
+        assert_eq!(
+            to.map(|t| t.to_rfc3339()).as_deref(),
+            Some("2026-11-30T00:00:00+00:00")
+        );
         let t = Some("2026-11-29T08:30:00+01:00".to_string());
         assert_eq!(
             parse_instant("from", t.as_ref(), false)
@@ -397,7 +406,10 @@ mod tests {
             Some("2026-11-29T07:30:00+00:00")
         );
         assert!(parse_instant("from", Some(&"yesterday".to_string()), false).is_err());
-        assert_eq!(parse_instant("from", Some(&" ".to_string()), false).ok(), Some(None));
+        assert_eq!(
+            parse_instant("from", Some(&" ".to_string()), false).ok(),
+            Some(None)
+        );
     }
 
     #[test]

@@ -71,10 +71,7 @@ fn parse_format(format: Option<&str>) -> Result<ExportFormat, ApiError> {
         )));
     };
     ExportFormat::parse(raw).ok_or_else(|| {
-        ApiError::BadRequest(format!(
-            "unknown format `{raw}`: use one of {}",
-            names()
-        ))
+        ApiError::BadRequest(format!("unknown format `{raw}`: use one of {}", names()))
     })
 }
 
@@ -228,7 +225,11 @@ async fn respond(
     .map_err(|e| ApiError::Internal(Box::new(e)))?
     .map_err(|e| {
         if e.is_content_error() {
-            ApiError::problem(StatusCode::UNPROCESSABLE_ENTITY, "not_exportable", e.to_string())
+            ApiError::problem(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "not_exportable",
+                e.to_string(),
+            )
         } else {
             ApiError::Internal(Box::new(e))
         }
@@ -246,7 +247,10 @@ async fn respond(
         HeaderValue::from_str(&disposition).map_err(|e| ApiError::Internal(Box::new(e)))?,
     );
     // Exports hold invoice data: no shared caches.
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, no-store"),
+    );
     Ok(resp)
 }
 

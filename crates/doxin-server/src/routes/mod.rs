@@ -1,4 +1,9 @@
+pub mod access;
+pub mod admin;
+pub mod auth;
+pub mod exports;
 pub mod health;
 pub mod intake;
 pub mod jobs;
+pub mod setup;
 pub mod ws;

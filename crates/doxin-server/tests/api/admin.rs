@@ -167,9 +167,15 @@ async fn deactivating_a_user_refuses_their_token_and_is_audited() {
     .await;
     assert_eq!(resp.status(), 200);
     assert_eq!(
-        send(&fx.app, Method::GET, "/api/v1/admin/jobs", Some(&fx.user), None)
-            .await
-            .status(),
+        send(
+            &fx.app,
+            Method::GET,
+            "/api/v1/admin/jobs",
+            Some(&fx.user),
+            None
+        )
+        .await
+        .status(),
         200
     );
     let by_actor = get_json(
@@ -193,7 +199,14 @@ async fn bad_changes_are_refused_and_admins_cannot_lock_themselves_out() {
         (json!({}), "nothing_to_change"),
         (json!({"role": "root"}), "invalid_role"),
     ] {
-        let resp = send(&fx.app, Method::PATCH, &own, Some(&fx.admin), Some(body.clone())).await;
+        let resp = send(
+            &fx.app,
+            Method::PATCH,
+            &own,
+            Some(&fx.admin),
+            Some(body.clone()),
+        )
+        .await;
         assert_eq!(resp.status(), 422, "{body}");
         let problem: Value = resp.json().await.expect("problem");
         assert_eq!(problem["code"], code, "{body}");
@@ -244,8 +257,15 @@ async fn the_audit_log_filters_by_date_and_refuses_bad_values() {
     .await;
     let today = Utc::now().date_naive();
     let tomorrow = today + Duration::days(1);
-    let q = |from: &str, to: &str| format!("/api/v1/admin/audit-log?action=user.update&from={from}&to={to}");
-    let hit = get_json(&fx.app, &q(&today.to_string(), &today.to_string()), &fx.admin).await;
+    let q = |from: &str, to: &str| {
+        format!("/api/v1/admin/audit-log?action=user.update&from={from}&to={to}")
+    };
+    let hit = get_json(
+        &fx.app,
+        &q(&today.to_string(), &today.to_string()),
+        &fx.admin,
+    )
+    .await;
     assert_eq!(hit["total"], 1);
     let miss = get_json(&fx.app, &q(&tomorrow.to_string(), ""), &fx.admin).await;
     assert_eq!(miss["total"], 0);
@@ -278,7 +298,10 @@ async fn the_jobs_overview_counts_by_status_and_lists_failures() {
     let failing = store.create_job(new_job()).await.expect("job");
     // The oldest queued job is claimed first: claim both, fail the second.
     let lease = Utc::now() + Duration::seconds(60);
-    store.claim_job(failing.id, "w1", lease).await.expect("claim");
+    store
+        .claim_job(failing.id, "w1", lease)
+        .await
+        .expect("claim");
     store
         .update_job(
             failing.id,
@@ -309,11 +332,30 @@ async fn the_jobs_overview_counts_by_status_and_lists_failures() {
 async fn usage_is_counted_by_route_user_and_day_without_health_or_metrics() {
     let fx = fixture().await;
     for _ in 0..3 {
-        send(&fx.app, Method::GET, "/api/v1/admin/users", Some(&fx.user), None).await;
+        send(
+            &fx.app,
+            Method::GET,
+            "/api/v1/admin/users",
+            Some(&fx.user),
+            None,
+        )
+        .await;
     }
-    send(&fx.app, Method::GET, "/api/v1/admin/jobs", Some(&fx.admin), None).await;
+    send(
+        &fx.app,
+        Method::GET,
+        "/api/v1/admin/jobs",
+        Some(&fx.admin),
+        None,
+    )
+    .await;
     send(&fx.app, Method::GET, "/api/v1/admin/jobs", None, None).await;
-    for path in ["/api/health", "/api/v1/health", "/api/v1/health/database", "/metrics"] {
+    for path in [
+        "/api/health",
+        "/api/v1/health",
+        "/api/v1/health/database",
+        "/metrics",
+    ] {
         send(&fx.app, Method::GET, path, None, None).await;
     }
 
@@ -327,7 +369,12 @@ async fn usage_is_counted_by_route_user_and_day_without_health_or_metrics() {
     assert_eq!(users["client_errors"], 3, "plain users get 403");
     let jobs = route("/api/v1/admin/jobs").expect("jobs route counted");
     assert_eq!(jobs["requests"], 2);
-    for excluded in ["/api/health", "/api/v1/health", "/api/v1/health/database", "/metrics"] {
+    for excluded in [
+        "/api/health",
+        "/api/v1/health",
+        "/api/v1/health/database",
+        "/metrics",
+    ] {
         assert!(route(excluded).is_none(), "{excluded} must not be counted");
     }
     let by_user = r["by_user"].as_array().expect("users");
@@ -337,7 +384,10 @@ async fn usage_is_counted_by_route_user_and_day_without_health_or_metrics() {
         .expect("plain user counted");
     assert_eq!(plain["requests"], 3);
     assert_eq!(plain["email"], "plain@example.com");
-    assert!(by_user.iter().any(|u| u["user_id"].is_null()), "anonymous counted");
+    assert!(
+        by_user.iter().any(|u| u["user_id"].is_null()),
+        "anonymous counted"
+    );
     let days = r["by_day"].as_array().expect("days");
     assert_eq!(days.len(), 1);
     assert_eq!(days[0]["day"], today);

@@ -82,9 +82,15 @@ async fn fixture() -> Fixture {
     let alice = app.create_user("alice@example.com", false).await;
     let bob = app.create_user("bob@example.com", false).await;
     let admin = app.create_user("admin@example.com", true).await;
-    let alice_approved = add_invoice(&app, &alice, invoice("A-1", "EUR"), InvoiceStatus::Approved).await;
-    let alice_review =
-        add_invoice(&app, &alice, invoice("A/2", "USD"), InvoiceStatus::NeedsReview).await;
+    let alice_approved =
+        add_invoice(&app, &alice, invoice("A-1", "EUR"), InvoiceStatus::Approved).await;
+    let alice_review = add_invoice(
+        &app,
+        &alice,
+        invoice("A/2", "USD"),
+        InvoiceStatus::NeedsReview,
+    )
+    .await;
     let bob_invoice = add_invoice(&app, &bob, invoice("B-1", "EUR"), InvoiceStatus::Approved).await;
     Fixture {
         app,
@@ -137,7 +143,12 @@ async fn one_invoice_exports_in_every_format() {
     // Formula-injection guard on text cells.
     assert!(rows[0].iter().any(|c| c == "'=Seller, \"Quoted\" GmbH"));
 
-    let resp = get(&fx.app, &format!("{base}?format=csv-lines"), Some(&fx.alice)).await;
+    let resp = get(
+        &fx.app,
+        &format!("{base}?format=csv-lines"),
+        Some(&fx.alice),
+    )
+    .await;
     assert_eq!(resp.status(), 200);
     let mut r = csv::Reader::from_reader(Cursor::new(resp.bytes().await.expect("body")));
     assert_eq!(&r.headers().expect("header")[0], "invoice_id");
@@ -150,7 +161,8 @@ async fn one_invoice_exports_in_every_format() {
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     );
     assert!(header(&resp, "content-disposition").ends_with(".xlsx\""));
-    let mut zip = zip::ZipArchive::new(Cursor::new(resp.bytes().await.expect("body"))).expect("xlsx is a zip");
+    let mut zip = zip::ZipArchive::new(Cursor::new(resp.bytes().await.expect("body")))
+        .expect("xlsx is a zip");
     let mut workbook = String::new();
     zip.by_name("xl/workbook.xml")
         .expect("workbook part")
@@ -171,9 +183,14 @@ async fn one_invoice_exports_in_every_format() {
     assert_eq!(resp.status(), 200);
     assert_eq!(header(&resp, "content-type"), "application/xml");
     let xml = resp.bytes().await.expect("body");
-    let extraction = doxin_extract::pipeline::extract(&xml, &Default::default()).expect("re-import");
+    let extraction =
+        doxin_extract::pipeline::extract(&xml, &Default::default()).expect("re-import");
     assert_eq!(
-        extraction.invoice.invoice_number.map(|n| n.value).as_deref(),
+        extraction
+            .invoice
+            .invoice_number
+            .map(|n| n.value)
+            .as_deref(),
         Some("A-1")
     );
     assert_eq!(
@@ -221,11 +238,17 @@ async fn bad_formats_and_filters_are_problems() {
 #[tokio::test]
 async fn a_set_holds_only_the_callers_invoices_and_follows_the_filter() {
     let fx = fixture().await;
-    let resp = get(&fx.app, "/api/v1/invoices/export?format=csv", Some(&fx.alice)).await;
+    let resp = get(
+        &fx.app,
+        "/api/v1/invoices/export?format=csv",
+        Some(&fx.alice),
+    )
+    .await;
     assert_eq!(resp.status(), 200);
     let disposition = header(&resp, "content-disposition");
     assert!(
-        disposition.starts_with("attachment; filename=\"invoices-") && disposition.ends_with(".csv\""),
+        disposition.starts_with("attachment; filename=\"invoices-")
+            && disposition.ends_with(".csv\""),
         "{disposition}"
     );
     let rows = csv_rows(&resp.bytes().await.expect("body"));
@@ -265,7 +288,12 @@ async fn a_set_holds_only_the_callers_invoices_and_follows_the_filter() {
     assert_eq!(body["count"], 0);
 
     // The administrator's set holds everyone's.
-    let resp = get(&fx.app, "/api/v1/invoices/export?format=json", Some(&fx.admin)).await;
+    let resp = get(
+        &fx.app,
+        "/api/v1/invoices/export?format=json",
+        Some(&fx.admin),
+    )
+    .await;
     let body: Value = resp.json().await.expect("json");
     assert_eq!(body["count"], 3);
     let all = body["invoices"].as_array().expect("array");
@@ -275,12 +303,22 @@ async fn a_set_holds_only_the_callers_invoices_and_follows_the_filter() {
 #[tokio::test]
 async fn a_ubl_set_is_a_zip_of_documents() {
     let fx = fixture().await;
-    let resp = get(&fx.app, "/api/v1/invoices/export?format=ubl", Some(&fx.alice)).await;
+    let resp = get(
+        &fx.app,
+        "/api/v1/invoices/export?format=ubl",
+        Some(&fx.alice),
+    )
+    .await;
     assert_eq!(resp.status(), 200);
     assert_eq!(header(&resp, "content-type"), "application/zip");
     assert!(header(&resp, "content-disposition").ends_with(".zip\""));
-    let mut zip = zip::ZipArchive::new(Cursor::new(resp.bytes().await.expect("body"))).expect("zip");
-    let names: Vec<String> = zip.file_names().map(str::to_string).collect();
+    let mut zip =
+        zip::ZipArchive::new(Cursor::new(resp.bytes().await.expect("body"))).expect("zip");
+    let names: Vec<String> = zip
+        .file_names()
+        .map(|n| n.map(|n| n.into_owned()))
+        .collect::<Result<_, _>>()
+        .expect("names");
     let xml: Vec<&String> = names.iter().filter(|n| n.ends_with(".xml")).collect();
     assert_eq!(xml.len(), 2, "{names:?}");
     assert!(names.iter().any(|n| n == "manifest.json"));
