@@ -220,6 +220,50 @@ async fn another_users_invoice_is_not_found_and_anonymous_is_refused() {
 }
 
 #[tokio::test]
+async fn an_invoice_ubl_cannot_carry_is_a_problem_alone_and_skipped_in_a_set() {
+    let fx = fixture().await;
+    let mut no_currency = invoice("N-1", "EUR");
+    no_currency.currency = None;
+    let id = add_invoice(&fx.app, &fx.bob, no_currency, InvoiceStatus::Approved).await;
+    let resp = get(
+        &fx.app,
+        &format!("/api/v1/invoices/{id}/export?format=ubl"),
+        Some(&fx.bob),
+    )
+    .await;
+    assert_eq!(resp.status(), 422);
+    let problem: Value = resp.json().await.expect("problem");
+    assert_eq!(problem["code"], "not_exportable");
+    assert!(
+        problem["detail"]
+            .as_str()
+            .unwrap_or("")
+            .contains("currency")
+    );
+    // Other formats do not need a currency.
+    let resp = get(
+        &fx.app,
+        &format!("/api/v1/invoices/{id}/export?format=csv"),
+        Some(&fx.bob),
+    )
+    .await;
+    assert_eq!(resp.status(), 200);
+
+    let resp = get(&fx.app, "/api/v1/invoices/export?format=ubl", Some(&fx.bob)).await;
+    assert_eq!(resp.status(), 200);
+    let mut zip =
+        zip::ZipArchive::new(Cursor::new(resp.bytes().await.expect("body"))).expect("zip");
+    let mut manifest = String::new();
+    zip.by_name("manifest.json")
+        .expect("manifest")
+        .read_to_string(&mut manifest)
+        .expect("read");
+    let manifest: Value = serde_json::from_str(&manifest).expect("json");
+    assert_eq!(manifest["files"].as_array().map(Vec::len), Some(1));
+    assert_eq!(manifest["skipped"][0]["id"], id.to_string());
+}
+
+#[tokio::test]
 async fn bad_formats_and_filters_are_problems() {
     let fx = fixture().await;
     for path in [
