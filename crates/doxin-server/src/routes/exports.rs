@@ -9,7 +9,7 @@
 //! [`MAX_EXPORT`] invoices and a larger one is refused with 422 naming the count, rather than
 //! silently cut: a partial export of accounting data looks complete and is not. Rendering is
 //! `doxin_reports::export`'s; it runs on the blocking pool, since a large XLSX or ZIP is
-//! seconds of CPU. Responses are attachments with a safe ASCII file name.
+//! seconds of CPU, and at most two sets render at once. Responses are attachments with a safe ASCII file name.
 
 use axum::Router;
 use axum::extract::{Path, Query, State};
@@ -32,6 +32,12 @@ pub const MAX_EXPORT: u64 = 10_000;
 
 /// Invoices loaded concurrently while building a set (a pool's worth, not the whole set).
 const LOAD_CONCURRENCY: usize = 8;
+
+/// Set exports rendered at once in this process. A 10,000-invoice XLSX or UBL ZIP is seconds
+/// of CPU; more requests wait their turn instead of taking every core from the API (the
+/// machine may have two). Single-invoice exports are cheap and not limited.
+static SET_RENDERS: std::sync::LazyLock<tokio::sync::Semaphore> =
+    std::sync::LazyLock::new(|| tokio::sync::Semaphore::new(2));
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -197,6 +203,11 @@ async fn export_set(
         .try_collect()
         .await?;
     let stem = format!("invoices-{}", chrono::Utc::now().format("%Y%m%d-%H%M%S"));
+    // The semaphore is never closed; an error would be a bug, answered 500.
+    let _slot = SET_RENDERS
+        .acquire()
+        .await
+        .map_err(|e| ApiError::Internal(Box::new(e)))?;
     respond(records, format, false, stem).await
 }
 
