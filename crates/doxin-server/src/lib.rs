@@ -14,6 +14,7 @@ mod routes;
 mod state;
 mod telemetry;
 mod tokens;
+mod usage;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -41,11 +42,17 @@ pub fn router(state: AppState) -> Router {
         .merge(routes::intake::router(&state))
         .merge(routes::jobs::router())
         .merge(routes::ws::router())
+        .merge(routes::exports::router())
+        .merge(routes::admin::router())
         .merge(metrics::router())
         .fallback(error::not_found)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             metrics::count_requests,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            usage::count_usage,
         ))
         .with_state(state)
         .layer(axum::middleware::from_fn(error::problems_for_rejections))

@@ -52,6 +52,8 @@ pub struct AppState {
     pub fetcher: Arc<doxin_fetch::Fetcher>,
     /// This process's HTTP counters for `/metrics`.
     pub http_metrics: crate::metrics::HttpMetrics,
+    /// Request counts for the usage analytics, flushed to the store in batches.
+    pub usage: crate::usage::UsageRecorder,
     /// Sessions, tokens, sign-in limits and first-run setup.
     pub auth: Auth,
     /// Sends invitations when SMTP is configured.
@@ -75,6 +77,7 @@ impl AppState {
                 doxin_fetch::FetchPolicy::default(),
             )),
             http_metrics: crate::metrics::HttpMetrics::default(),
+            usage: crate::usage::UsageRecorder::default(),
             auth: Auth::development(),
             mailer: None,
         }

@@ -1,5 +1,7 @@
 pub mod access;
+pub mod admin;
 pub mod auth;
+pub mod exports;
 pub mod health;
 pub mod intake;
 pub mod jobs;

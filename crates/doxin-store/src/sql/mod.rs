@@ -51,7 +51,7 @@ arg_from!(Bool, bool);
 arg_from!(Json, serde_json::Value);
 
 /// Builds `$N` placeholders and their arguments together, so numbering cannot drift.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub(crate) struct Args {
     pub(crate) args: Vec<Arg>,
 }
