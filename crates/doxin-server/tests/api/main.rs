@@ -5,3 +5,4 @@ mod auth;
 mod health;
 mod helpers;
 mod intake;
+mod openapi;
