@@ -61,6 +61,7 @@ pub(super) fn operations() -> Vec<Operation> {
                         } }),
                 ),
             )
+            .link(201, "revoke_access_code", "id", "/items/0/id")
             .caller()
             .json_rejections()
             .store_errors()

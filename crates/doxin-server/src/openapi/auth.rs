@@ -181,6 +181,7 @@ pub(super) fn operations() -> Vec<Operation> {
                     "Created; `token` is shown this once",
                     schema_ref("NewApiToken"),
                 )
+                .link(201, "revoke_api_token", "id", "/id")
                 .caller()
                 .json_rejections()
                 .store_errors()
@@ -285,6 +286,8 @@ pub(super) fn operations() -> Vec<Operation> {
                     }),
                 ),
             )
+            .link(202, "approve_access_request", "id", "/id")
+            .link(202, "reject_access_request", "id", "/id")
             .problems(&limited)
             .json_rejections()
             .store_errors()

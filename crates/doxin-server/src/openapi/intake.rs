@@ -14,6 +14,13 @@ fn threshold() -> Value {
     })
 }
 
+/// The first accepted job leads to the job operations.
+fn follow_job(op: Op) -> Op {
+    ["job_status", "job_detail", "cancel_job", "approve_job"]
+        .into_iter()
+        .fold(op, |op, target| op.link(202, target, "job_id", "/job_id"))
+}
+
 fn accepted() -> Value {
     json!({
         "description": "Accepted and queued (files that were refused are in `rejected`)",
@@ -58,6 +65,7 @@ pub(super) fn operations() -> Vec<Operation> {
                     true,
                 )
                 .response(202, accepted())
+                .apply(follow_job)
                 .problems(&INTAKE_PROBLEMS)
                 .store_errors()
                 .build(),
@@ -82,6 +90,7 @@ pub(super) fn operations() -> Vec<Operation> {
                     },
                 }))
                 .response(202, accepted())
+                .apply(follow_job)
                 .problems(&INTAKE_PROBLEMS)
                 .problems(&[502, 504])
                 .store_errors()
@@ -124,6 +133,7 @@ pub(super) fn operations() -> Vec<Operation> {
                     }),
                 ))
                 .response(202, accepted())
+                .apply(follow_job)
                 .problems(&INTAKE_PROBLEMS)
                 .problems(&[502, 504])
                 .store_errors()

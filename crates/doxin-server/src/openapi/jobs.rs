@@ -169,6 +169,8 @@ pub(super) fn operations() -> Vec<Operation> {
             ))
             .read()
             .ok(200, "The job", schema_ref("JobDetail"))
+            .link(200, "approve_invoice", "id", "/invoice_id")
+            .link(200, "reject_invoice", "id", "/invoice_id")
             .caller()
             .problems(&[400, 404])
             .store_errors()

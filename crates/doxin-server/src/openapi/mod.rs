@@ -411,6 +411,36 @@ impl Op {
         )
     }
 
+    /// An OpenAPI link from the `status` answer to the operation `operation_id`, whose
+    /// parameter `param` is taken from the answer's body at JSON pointer `pointer` (clients
+    /// and stateful testing follow these).
+    fn link(mut self, status: u16, operation_id: &str, param: &str, pointer: &str) -> Op {
+        if let Some(resp) = self
+            .0
+            .get_mut("responses")
+            .and_then(|r| r.get_mut(status.to_string()))
+        {
+            let links = resp
+                .as_object_mut()
+                .map(|r| r.entry("links").or_insert_with(|| json!({})));
+            if let Some(Value::Object(links)) = links {
+                links.insert(
+                    operation_id.to_string(),
+                    json!({
+                        "operationId": operation_id,
+                        "parameters": { param: format!("$response.body#{pointer}") },
+                    }),
+                );
+            }
+        }
+        self
+    }
+
+    /// Applies a shared piece of documentation.
+    fn apply(self, f: impl FnOnce(Op) -> Op) -> Op {
+        f(self)
+    }
+
     /// An answer without a body.
     fn empty(self, status: u16, description: &str) -> Op {
         self.response(status, json!({ "description": description }))

@@ -219,6 +219,7 @@ async fn the_document_is_well_formed_openapi_3_1() {
     }
 
     let mut ids = HashSet::new();
+    let mut link_targets = Vec::new();
     for (path, item) in doc["paths"].as_object().expect("paths") {
         let params_in_path: BTreeSet<&str> = path
             .split('/')
@@ -255,6 +256,12 @@ async fn the_document_is_well_formed_openapi_3_1() {
                     .parse()
                     .unwrap_or_else(|_| panic!("{here}: {status}"));
                 assert!(resp["description"].is_string(), "{here} {status}");
+                if let Some(links) = resp["links"].as_object() {
+                    for link in links.values() {
+                        let target = link["operationId"].as_str().expect("link operationId");
+                        link_targets.push((here.clone(), target.to_string()));
+                    }
+                }
                 // Health answers 503 with its own JSON body; every other error is a problem.
                 if code >= 400 && !path.starts_with("/api/v1/health") {
                     assert_eq!(
@@ -272,6 +279,12 @@ async fn the_document_is_well_formed_openapi_3_1() {
                 "{here}: needs a credential but documents no 401"
             );
         }
+    }
+    for (from, target) in link_targets {
+        assert!(
+            ids.contains(&target),
+            "{from}: link to unknown operation {target}"
+        );
     }
 }
 
