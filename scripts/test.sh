@@ -13,8 +13,9 @@
 #                               poppler), print the exported env, stop the services; no cargo
 #   DOXIN_TEST_KEEP_PG_DATA=1   keep the PG 18 data directory after the run (for debugging)
 #   DOXIN_TEST_CONTRACT=0|1     skip, or force, the API contract check (schemathesis against a
-#                               running `doxin serve`, see scripts/lib/contract.sh); by default
-#                               it runs when no arguments select tests
+#                               running `doxin serve` on a fresh PG 18 database, see
+#                               scripts/lib/contract.sh); by default it runs when no arguments
+#                               select tests
 #   DOXIN_TEST_CONTRACT_ONLY=1  only the contract check (no lint, no cargo tests)
 #   CARGO_TARGET_DIR            defaults to /work/.cache/doxin-target (shared build cache)
 #
@@ -171,9 +172,19 @@ else
 fi
 
 if [[ $RUN_CONTRACT == 1 ]]; then
-    section "API contract: schemathesis against doxin serve"
-    if cargo build -p doxin --bin doxin "${LOCKED[@]}"; then
-        if run_contract_tests "$CARGO_TARGET_DIR/debug/doxin"; then contract_rc=0; else contract_rc=$?; fi
+    # On PostgreSQL, the production backend: it refuses what SQLite lets pass (NUL in text and
+    # jsonb), which schemathesis's generated strings find.
+    section "API contract: schemathesis against doxin serve on PostgreSQL $PG_PORT"
+    contract_db=doxin_contract_$$
+    if cargo build -p doxin --bin doxin "${LOCKED[@]}" &&
+        pg18_psql -d postgres -c "CREATE DATABASE $contract_db"; then
+        if run_contract_tests "$CARGO_TARGET_DIR/debug/doxin" \
+            "postgres://postgres@127.0.0.1:$PG_PORT/$contract_db"; then
+            contract_rc=0
+        else
+            contract_rc=$?
+        fi
+        pg18_psql -d postgres -c "DROP DATABASE IF EXISTS $contract_db WITH (FORCE)" || true
     else
         contract_rc=$?
     fi

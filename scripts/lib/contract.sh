@@ -3,7 +3,8 @@
 # /api/v1/openapi.json. Source it after scripts/lib/common.sh.
 #
 #   ensure_schemathesis           venv with schemathesis==$SCHEMATHESIS_VERSION, sets SCHEMATHESIS
-#   run_contract_tests BIN        serve BIN on a temporary SQLite data dir, seed it, run schemathesis
+#   run_contract_tests BIN [URL]  serve BIN on a temporary SQLite data dir (or the empty PostgreSQL
+#                                 database at URL), seed it, run schemathesis
 #
 # Knobs: DOXIN_CONTRACT_MAX_EXAMPLES (per operation and phase, default 50),
 #        DOXIN_CONTRACT_SEED (default 1, for reproducible runs).
@@ -63,9 +64,10 @@ stop_contract_server() {
     fi
 }
 
-# run_contract_tests BIN: returns schemathesis's exit status (0: every check passed).
+# run_contract_tests BIN [DATABASE_URL]: returns schemathesis's exit status (0: every check
+# passed). Without DATABASE_URL the server uses a SQLite file in a temporary data directory.
 run_contract_tests() {
-    local bin=$1 port email=contract-admin@example.com password token log rc
+    local bin=$1 database_url=${2:-} port email=contract-admin@example.com password token log rc
     [[ -x $bin ]] || die "no doxin binary at $bin"
     [[ -n $SCHEMATHESIS ]] || die "ensure_schemathesis first"
     CONTRACT_DIR=$(mktemp -d "${TMPDIR:-/tmp}/doxin-contract.XXXXXX")
@@ -78,6 +80,8 @@ run_contract_tests() {
         env -i "PATH=$PATH" "HOME=$CONTRACT_DIR" "DATA_DIR=$CONTRACT_DIR/data" "PORT=$port"
         "HOST=127.0.0.1" "LOG_LEVEL=warn"
     )
+    # An empty PostgreSQL database instead of SQLite, when given.
+    [[ -n $database_url ]] && env+=("DATABASE_URL=$database_url")
     mkdir -p "$CONTRACT_DIR/data"
     # From the temporary directory, so no `.env` of the working tree is read.
     pushd "$CONTRACT_DIR" >/dev/null || die "cd $CONTRACT_DIR"
