@@ -310,3 +310,28 @@ async fn swagger_ui_is_served() {
     let js = init.text().await.expect("body");
     assert!(js.contains(doxin_server::openapi::SPEC_PATH), "{js:.500}");
 }
+
+#[test]
+fn the_route_parser_reads_paths_and_methods() {
+    let code = r#"
+        Router::new()
+            .route("/a/{id}", get(one).delete(gone))
+            .route(
+                "/b",
+                post(upload).layer(DefaultBodyLimit::max(limit)),
+            )
+            .route("/c", routing::put(c))
+    "#;
+    let parsed = parse_routes(code);
+    assert_eq!(
+        parsed,
+        vec![
+            (
+                "/a/{id}".to_string(),
+                vec!["get".to_string(), "delete".to_string()]
+            ),
+            ("/b".to_string(), vec!["post".to_string()]),
+            ("/c".to_string(), vec!["put".to_string()]),
+        ]
+    );
+}
