@@ -12,6 +12,11 @@
 #                               CREATE EXTENSION vector/pg_trgm, redis ping, 5432, tesseract,
 #                               poppler), print the exported env, stop the services; no cargo
 #   DOXIN_TEST_KEEP_PG_DATA=1   keep the PG 18 data directory after the run (for debugging)
+#   DOXIN_TEST_CONTRACT=0|1     skip, or force, the API contract check (schemathesis against a
+#                               running `doxin serve` on a fresh PG 18 database, see
+#                               scripts/lib/contract.sh); by default it runs when no arguments
+#                               select tests
+#   DOXIN_TEST_CONTRACT_ONLY=1  only the contract check (no lint, no cargo tests)
 #   CARGO_TARGET_DIR            defaults to /work/.cache/doxin-target (shared build cache)
 #
 # Services (see scripts/lib/services.sh):
@@ -40,6 +45,8 @@ cd "$ROOT"
 source "$ROOT/scripts/lib/common.sh"
 # shellcheck source=scripts/lib/services.sh
 source "$ROOT/scripts/lib/services.sh"
+# shellcheck source=scripts/lib/contract.sh
+source "$ROOT/scripts/lib/contract.sh"
 
 add_tool_paths
 
@@ -49,6 +56,7 @@ cleanup() {
     trap - EXIT INT TERM
     set +e
     section "stopping services started by this run"
+    stop_contract_server
     stop_started_services
     exit "$rc"
 }
@@ -65,6 +73,7 @@ ensure_debian_packages
 ensure_pgserver
 ensure_pg_user
 ensure_python_packages
+ensure_schemathesis
 
 section "starting postgres 18 on $PG_PORT"
 start_pg18
@@ -112,10 +121,19 @@ command -v cargo >/dev/null 2>&1 || die "cargo not found on PATH ($PATH)"
 LOCKED=()
 [[ -f Cargo.lock ]] && LOCKED=(--locked)
 
+CONTRACT_ONLY=${DOXIN_TEST_CONTRACT_ONLY:-0}
+RUN_CONTRACT=${DOXIN_TEST_CONTRACT:-}
+if [[ -z $RUN_CONTRACT ]]; then
+    if (($# == 0)); then RUN_CONTRACT=1; else RUN_CONTRACT=0; fi
+fi
+[[ $CONTRACT_ONLY == 1 ]] && RUN_CONTRACT=1
+
 fmt_rc=skipped
 clippy_rc=skipped
-if [[ ${DOXIN_TEST_SKIP_LINT:-0} == 1 ]]; then
-    section "lint skipped (DOXIN_TEST_SKIP_LINT=1)"
+test_rc=skipped
+contract_rc=skipped
+if [[ ${DOXIN_TEST_SKIP_LINT:-0} == 1 || $CONTRACT_ONLY == 1 ]]; then
+    section "lint skipped (DOXIN_TEST_SKIP_LINT=1 or DOXIN_TEST_CONTRACT_ONLY=1)"
 else
     section "cargo fmt --check"
     if cargo fmt --all -- --check --color never; then fmt_rc=0; else fmt_rc=$?; fi
@@ -137,32 +155,54 @@ for a in "$@"; do
     esac
 done
 
-if cargo nextest --version >/dev/null 2>&1; then
-    PROFILE=()
-    if [[ ${CI:-} == true && -f .config/nextest.toml ]] && grep -q '^\[profile\.ci\]' .config/nextest.toml; then
-        PROFILE=(--profile ci)
-    fi
-    section "cargo nextest run ${SCOPE[*]} ${PROFILE[*]} $*"
-    if cargo nextest run "${SCOPE[@]}" "${PROFILE[@]}" --no-fail-fast "$@"; then test_rc=0; else test_rc=$?; fi
+if [[ $CONTRACT_ONLY == 1 ]]; then
+    section "cargo tests skipped (DOXIN_TEST_CONTRACT_ONLY=1)"
 else
-    section "cargo test ${SCOPE[*]} $* (cargo-nextest not installed)"
-    if cargo test "${SCOPE[@]}" --no-fail-fast "$@"; then test_rc=0; else test_rc=$?; fi
+    if cargo nextest --version >/dev/null 2>&1; then
+        PROFILE=()
+        if [[ ${CI:-} == true && -f .config/nextest.toml ]] && grep -q '^\[profile\.ci\]' .config/nextest.toml; then
+            PROFILE=(--profile ci)
+        fi
+        section "cargo nextest run ${SCOPE[*]} ${PROFILE[*]} $*"
+        if cargo nextest run "${SCOPE[@]}" "${PROFILE[@]}" --no-fail-fast "$@"; then test_rc=0; else test_rc=$?; fi
+    else
+        section "cargo test ${SCOPE[*]} $* (cargo-nextest not installed)"
+        if cargo test "${SCOPE[@]}" --no-fail-fast "$@"; then test_rc=0; else test_rc=$?; fi
+    fi
+fi
+
+if [[ $RUN_CONTRACT == 1 ]]; then
+    # On PostgreSQL, the production backend: it refuses what SQLite lets pass (NUL in text and
+    # jsonb), which schemathesis's generated strings find.
+    section "API contract: schemathesis against doxin serve on PostgreSQL $PG_PORT"
+    contract_db=doxin_contract_$$
+    if cargo build -p doxin --bin doxin "${LOCKED[@]}" &&
+        pg18_psql -d postgres -c "CREATE DATABASE $contract_db"; then
+        if run_contract_tests "$CARGO_TARGET_DIR/debug/doxin" \
+            "postgres://postgres@127.0.0.1:$PG_PORT/$contract_db"; then
+            contract_rc=0
+        else
+            contract_rc=$?
+        fi
+        pg18_psql -d postgres -c "DROP DATABASE IF EXISTS $contract_db WITH (FORCE)" || true
+    else
+        contract_rc=$?
+    fi
 fi
 
 section "summary"
-info "fmt:    $fmt_rc"
-info "clippy: $clippy_rc"
-info "tests:  $test_rc"
+info "fmt:      $fmt_rc"
+info "clippy:   $clippy_rc"
+info "tests:    $test_rc"
+info "contract: $contract_rc"
 info "postgres 18 log: $PG_LOG"
 
-rc=$test_rc
-if ((rc == 0)); then
-    for r in "$fmt_rc" "$clippy_rc"; do
-        if [[ $r != skipped && $r != 0 ]]; then
-            rc=$r
-            break
-        fi
-    done
-fi
+rc=0
+for r in "$test_rc" "$fmt_rc" "$clippy_rc" "$contract_rc"; do
+    if [[ $r != skipped && $r != 0 ]]; then
+        rc=$r
+        break
+    fi
+done
 if ((rc == 0)); then info "ALL OK"; else info "FAILED (exit $rc)"; fi
 exit "$rc"

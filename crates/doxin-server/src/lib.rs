@@ -1,5 +1,6 @@
 //! DoxIn's HTTP server: the axum router (REST under `/api/v1`, health), RFC 9457 problem
-//! details for errors ([`ApiError`]), request ids and request spans.
+//! details for errors ([`ApiError`]), request ids and request spans, and the OpenAPI 3.1
+//! document of it all ([`openapi`], Swagger UI at `/api/docs`).
 //!
 //! [`Application`] binds its own listener (port 0 works, for tests) and runs until a shutdown
 //! future resolves, letting in-flight requests finish within a grace period. Business rules
@@ -10,6 +11,7 @@ pub mod auth;
 mod error;
 pub mod mail;
 mod metrics;
+pub mod openapi;
 mod routes;
 mod state;
 mod telemetry;
@@ -45,6 +47,7 @@ pub fn router(state: AppState) -> Router {
         .merge(routes::exports::router())
         .merge(routes::admin::router())
         .merge(metrics::router())
+        .merge(openapi::router())
         .fallback(error::not_found)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

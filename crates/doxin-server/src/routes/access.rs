@@ -118,7 +118,7 @@ async fn create_codes(
             "count must be 1 to 100",
         ));
     }
-    let note = body.note.map(|n| n.chars().take(500).collect::<String>());
+    let note = body.note.map(|n| super::auth::free_text(&n, 500));
     let mut items = Vec::new();
     for _ in 0..count {
         let (code, record) = mint(&state, &admin, ttl, note.clone()).await?;

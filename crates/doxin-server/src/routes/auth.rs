@@ -128,6 +128,16 @@ fn check_name(name: &str, field: &str) -> Result<String, ApiError> {
     Ok(name.to_string())
 }
 
+/// Free text (a message, a note) cut to `max` characters, without control characters other
+/// than line breaks and tabs: PostgreSQL refuses NUL in text, and the rest only garbles logs
+/// and pages.
+pub(crate) fn free_text(text: &str, max: usize) -> String {
+    text.chars()
+        .filter(|c| !c.is_control() || matches!(c, '\n' | '\r' | '\t'))
+        .take(max)
+        .collect()
+}
+
 #[derive(Debug, Deserialize)]
 struct Register {
     email: String,
@@ -224,7 +234,10 @@ async fn check_credentials(state: &AppState, creds: Credentials) -> Result<User,
             "the e-mail address or password is wrong",
         )
     };
-    if creds.password.len() > password::MAX_PASSWORD_BYTES {
+    // No account has such an address, and PostgreSQL would refuse a NUL in the lookup.
+    if creds.password.len() > password::MAX_PASSWORD_BYTES
+        || creds.email.chars().any(char::is_control)
+    {
         return Err(wrong());
     }
     let user = match state.store.find_user_by_email(&creds.email).await {
@@ -256,7 +269,8 @@ async fn login(
 ) -> Result<Response, ApiError> {
     state.auth.limiter.check("login", origin.ip)?;
     let ip = origin.ip.map(|i| i.to_string());
-    let email = body.email.trim().to_lowercase();
+    // For the audit log only: PostgreSQL's jsonb refuses NUL.
+    let email = free_text(&body.email.trim().to_lowercase(), 320);
     let user = match check_credentials(&state, body).await {
         Ok(user) => user,
         Err(e) => {
@@ -605,9 +619,7 @@ async fn request_access(
     state.auth.limiter.check("access_request", origin.ip)?;
     let email = check_email(&body.email)?;
     let name = check_name(&body.name, "name")?;
-    let message = body
-        .message
-        .map(|m| m.chars().take(2000).collect::<String>());
+    let message = body.message.map(|m| free_text(&m, 2000));
     let created = state
         .store
         .create_access_request(NewAccessRequest {

@@ -7,3 +7,4 @@ mod exports;
 mod health;
 mod helpers;
 mod intake;
+mod openapi;

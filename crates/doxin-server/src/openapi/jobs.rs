@@ -1,0 +1,247 @@
+//! Jobs and their invoices' review: `routes/jobs.rs`.
+
+use serde_json::{Map, Value, json};
+
+use super::{
+    Op, Operation, boolean, datetime, enumeration, integer, nullable, nullable_format, object,
+    object_with, schema_ref, uuid,
+};
+
+const JOB_STATUSES: [&str; 5] = ["queued", "running", "succeeded", "failed", "cancelled"];
+
+fn invoice_decision(op: Op) -> Op {
+    op.ok(
+        200,
+        "The invoice's new status",
+        object(
+            "The invoice after the decision.",
+            json!({
+                "invoice_id": uuid(),
+                "status": enumeration(&["needs_review", "approved", "rejected"]),
+                "duplicate_of": nullable_format("string", "uuid"),
+            }),
+        ),
+    )
+    .caller()
+    .problems(&[400, 404])
+    .store_errors()
+}
+
+pub(super) fn operations() -> Vec<Operation> {
+    let job_id = |op: Op| op.path_id("job_id", "The job's id");
+    vec![
+        (
+            "/api/v1/invoices/status/{job_id}",
+            "get",
+            job_id(Op::new("jobs", "job_status", "A job's status (polling)"))
+                .read()
+                .ok(200, "The job", schema_ref("Job"))
+                .caller()
+                .problems(&[400, 404])
+                .store_errors()
+                .build(),
+        ),
+        (
+            "/api/v1/invoices/approve/{job_id}",
+            "post",
+            invoice_decision(
+                job_id(Op::new(
+                    "jobs",
+                    "approve_job",
+                    "Approve the invoice a job produced",
+                ))
+                .description(
+                    "409 unless the job succeeded with an invoice of its own (a duplicate's \
+                         invoice is the original's).",
+                ),
+            )
+            .problems(&[409])
+            .build(),
+        ),
+        (
+            "/api/v1/invoices/{id}/approve",
+            "post",
+            invoice_decision(
+                Op::new("jobs", "approve_invoice", "Approve an invoice")
+                    .path_id("id", "The invoice's id"),
+            )
+            .build(),
+        ),
+        (
+            "/api/v1/invoices/{id}/reject",
+            "post",
+            invoice_decision(
+                Op::new("jobs", "reject_invoice", "Reject an invoice")
+                    .path_id("id", "The invoice's id"),
+            )
+            .build(),
+        ),
+        (
+            "/api/v1/jobs/my-jobs",
+            "get",
+            Op::new(
+                "jobs",
+                "my_jobs",
+                "The caller's jobs (an administrator's: all)",
+            )
+            .read()
+            .query(
+                "status",
+                "Only jobs in this state",
+                enumeration(&JOB_STATUSES),
+            )
+            .query(
+                "unread_only",
+                "Only jobs not yet marked as read",
+                json!({ "type": "boolean", "default": false }),
+            )
+            .paged()
+            .ok(
+                200,
+                "A page of jobs and counts by status",
+                object(
+                    "Jobs, newest first.",
+                    json!({
+                        "jobs": { "type": "array", "items": schema_ref("Job") },
+                        "pagination": schema_ref("Pagination"),
+                        "statistics": object(
+                            "Jobs by status, and all of them.",
+                            json!({
+                                "total": integer(),
+                                "queued": integer(),
+                                "running": integer(),
+                                "succeeded": integer(),
+                                "failed": integer(),
+                                "cancelled": integer(),
+                            }),
+                        ),
+                    }),
+                ),
+            )
+            .caller()
+            .problems(&[400])
+            .store_errors()
+            .build(),
+        ),
+        (
+            "/api/v1/jobs/unread-count",
+            "get",
+            Op::new(
+                "jobs",
+                "unread_count",
+                "How many jobs are not yet marked as read",
+            )
+            .read()
+            .ok(
+                200,
+                "The count",
+                object("Unread jobs.", json!({ "unread_count": integer() })),
+            )
+            .caller()
+            .store_errors()
+            .build(),
+        ),
+        (
+            "/api/v1/jobs/mark-as-read",
+            "post",
+            Op::new("jobs", "mark_as_read", "Mark jobs as read")
+                .json_body(object_with(
+                    &[],
+                    json!({ "job_ids": { "type": "array", "items": uuid() } }),
+                ))
+                .ok(
+                    200,
+                    "How many were marked (others' jobs are skipped)",
+                    object("Marked jobs.", json!({ "marked": integer() })),
+                )
+                .caller()
+                .json_rejections()
+                .store_errors()
+                .build(),
+        ),
+        (
+            "/api/v1/jobs/{job_id}",
+            "get",
+            job_id(Op::new(
+                "jobs",
+                "job_detail",
+                "A job, with its invoice's summary",
+            ))
+            .read()
+            .ok(200, "The job", schema_ref("JobDetail"))
+            .link(200, "approve_invoice", "id", "/invoice_id")
+            .link(200, "reject_invoice", "id", "/invoice_id")
+            .caller()
+            .problems(&[400, 404])
+            .store_errors()
+            .build(),
+        ),
+        (
+            "/api/v1/jobs/{job_id}/cancel",
+            "post",
+            job_id(Op::new(
+                "jobs",
+                "cancel_job",
+                "Cancel a job that has not finished",
+            ))
+            .ok(200, "The cancelled job", schema_ref("Job"))
+            .caller()
+            .problems(&[400, 404, 409])
+            .store_errors()
+            .build(),
+        ),
+    ]
+}
+
+pub(super) fn schemas() -> Map<String, Value> {
+    let job = json!({
+        "job_id": uuid(),
+        "id": uuid(),
+        "status": enumeration(&JOB_STATUSES),
+        "stage": {
+            "type": ["string", "null"],
+            "enum": ["store", "sniff", "extract", "ocr", "llm", "validate", "dedupe", "save", null],
+        },
+        "progress": { "type": "integer", "minimum": 0, "maximum": 100 },
+        "attempts": integer(),
+        "max_attempts": integer(),
+        "filename": nullable("string"),
+        "file_id": nullable_format("string", "uuid"),
+        "invoice_id": nullable_format("string", "uuid"),
+        "error": nullable("string"),
+        "error_code": nullable("string"),
+        "result": { "description": "What the worker reported (any JSON, or null)" },
+        "created_at": datetime(),
+        "started_at": nullable_format("string", "date-time"),
+        "finished_at": nullable_format("string", "date-time"),
+        "viewed_at": nullable_format("string", "date-time"),
+        "is_read": boolean(),
+        "worker": nullable("string"),
+    });
+    let mut m = Map::new();
+    m.insert("Job".into(), object("A processing job.", job));
+    m.insert(
+        "JobDetail".into(),
+        json!({
+            "allOf": [
+                schema_ref("Job"),
+                {
+                    "type": "object",
+                    "properties": {
+                        "invoice": object(
+                            "The invoice the job produced, when there is one the caller sees.",
+                            json!({
+                                "id": uuid(),
+                                "status": enumeration(&["needs_review", "approved", "rejected"]),
+                                "confidence": nullable("number"),
+                                "duplicate_of": nullable_format("string", "uuid"),
+                                "invoice_number": nullable("string"),
+                            }),
+                        ),
+                    },
+                },
+            ],
+        }),
+    );
+    m
+}

@@ -1,0 +1,101 @@
+//! Pages, metrics, the WebSocket and this document: `routes/setup.rs`, `metrics.rs`,
+//! `routes/ws.rs`, and the routes of `openapi/mod.rs` itself.
+
+use serde_json::json;
+
+use super::{DOCS_PATH, Op, Operation, SPEC_PATH};
+
+fn html(op: Op, description: &str) -> Op {
+    op.response(
+        200,
+        json!({
+            "description": description,
+            "content": { "text/html": { "schema": { "type": "string" } } },
+        }),
+    )
+}
+
+pub(super) fn operations() -> Vec<Operation> {
+    vec![
+        (
+            "/setup",
+            "get",
+            html(
+                Op::new(
+                    "meta",
+                    "setup_page",
+                    "First-run page: create the administrator",
+                )
+                .public(),
+                "The page (static; it posts to /api/v1/auth/setup)",
+            )
+            .build(),
+        ),
+        (
+            "/metrics",
+            "get",
+            Op::new("meta", "metrics", "Prometheus metrics (text format 0.0.4)")
+                .public()
+                .response(
+                    200,
+                    json!({
+                        "description": "Jobs by status, queue depth and limit, live workers, \
+                            this process's HTTP counters",
+                        "content": { "text/plain": { "schema": { "type": "string" } } },
+                    }),
+                )
+                .store_errors()
+                .build(),
+        ),
+        (
+            "/ws",
+            "get",
+            Op::new("meta", "websocket", "Live job events over a WebSocket")
+                .description(
+                    "An HTTP/1.1 upgrade (`Connection: Upgrade`, `Upgrade: websocket`), \
+                     authenticated like any request. The socket receives the events of the \
+                     caller's jobs. Client messages: `{\"action\":\"subscribe\",\"jobs\":\
+                     [{\"job_id\":…}]}`, `{\"action\":\"unsubscribe\",\"job_ids\":[…]}`, \
+                     `{\"action\":\"ping\"}`. Server messages (field `type`): `subscribed`, \
+                     `job.snapshot`, `job.progress`, `job.completed`, `job.failed`, \
+                     `job.cancelled`, `pong`, `error`. Without upgrade headers the answer is \
+                     400 or 426.",
+                )
+                .read()
+                .query(
+                    "job_id",
+                    "A job to follow from the start",
+                    json!({ "type": "string", "format": "uuid" }),
+                )
+                .empty(101, "Switching to the WebSocket protocol")
+                .caller()
+                .problems(&[400, 405, 426])
+                .store_errors()
+                .build(),
+        ),
+        (
+            SPEC_PATH,
+            "get",
+            Op::new("meta", "openapi", "This OpenAPI 3.1 document")
+                .public()
+                .ok(200, "The document", json!({ "type": "object" }))
+                .build(),
+        ),
+        (
+            DOCS_PATH,
+            "get",
+            html(
+                Op::new("meta", "docs", "Swagger UI for this document").public(),
+                "Swagger UI (served at /api/docs/; /api/docs redirects there)",
+            )
+            .response(
+                303,
+                json!({
+                    "description": "Redirect to /api/docs/",
+                    "headers": { "Location": { "schema": { "type": "string" } } },
+                }),
+            )
+            .build(),
+        ),
+    ]
+}

@@ -1,0 +1,145 @@
+# shellcheck shell=bash
+# The API contract check: schemathesis (PyPI) against a real `doxin serve` and its own
+# /api/v1/openapi.json. Source it after scripts/lib/common.sh.
+#
+#   ensure_schemathesis           venv with schemathesis==$SCHEMATHESIS_VERSION, sets SCHEMATHESIS
+#   run_contract_tests BIN [URL]  serve BIN on a temporary SQLite data dir (or the empty PostgreSQL
+#                                 database at URL), seed it, run schemathesis
+#
+# Knobs: DOXIN_CONTRACT_MAX_EXAMPLES (per operation and phase, default 50),
+#        DOXIN_CONTRACT_SEED (default 1, for reproducible runs).
+
+SCHEMATHESIS_VERSION=${SCHEMATHESIS_VERSION:-4.32.5}
+if is_root; then
+    SCHEMATHESIS_HOME=/opt/doxin-schemathesis/$SCHEMATHESIS_VERSION
+else
+    SCHEMATHESIS_HOME=${XDG_CACHE_HOME:-$HOME/.cache}/doxin-schemathesis/$SCHEMATHESIS_VERSION
+fi
+SCHEMATHESIS=""
+
+# A virtual environment of its own: schemathesis has many dependencies (hypothesis, httpx,
+# jsonschema…) that must not meet the system's or other tools' packages.
+ensure_schemathesis() {
+    local py="" p
+    for p in python3 "$HOME/.pyenv/shims/python3" /usr/bin/python3; do
+        if command -v "$p" >/dev/null 2>&1 && "$p" -c 'import venv' >/dev/null 2>&1; then
+            py=$p
+            break
+        fi
+    done
+    [[ -n $py ]] || die "no python3 with venv found to install schemathesis"
+    if [[ ! -f $SCHEMATHESIS_HOME/.complete ]]; then
+        # A venv is not relocatable, so it is built in place; `.complete` marks success and
+        # a half-built one is removed first.
+        rm -rf "$SCHEMATHESIS_HOME"
+        mkdir -p "$(dirname "$SCHEMATHESIS_HOME")"
+        info "installing schemathesis==$SCHEMATHESIS_VERSION into $SCHEMATHESIS_HOME (via $py)"
+        "$py" -m venv "$SCHEMATHESIS_HOME" || die "python3 -m venv $SCHEMATHESIS_HOME failed"
+        PIP_ROOT_USER_ACTION=ignore "$SCHEMATHESIS_HOME/bin/pip" install --quiet \
+            --disable-pip-version-check --no-input "schemathesis==$SCHEMATHESIS_VERSION" </dev/null ||
+            die "pip could not install schemathesis==$SCHEMATHESIS_VERSION"
+        echo "$SCHEMATHESIS_VERSION" >"$SCHEMATHESIS_HOME/.complete"
+    fi
+    SCHEMATHESIS=$SCHEMATHESIS_HOME/bin/schemathesis
+    "$SCHEMATHESIS" --version >/dev/null 2>&1 || die "$SCHEMATHESIS does not run"
+    info "schemathesis: $("$SCHEMATHESIS" --version 2>&1 | head -1)"
+}
+
+free_port() {
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
+}
+
+CONTRACT_PID=""
+CONTRACT_DIR=""
+
+stop_contract_server() {
+    if [[ -n $CONTRACT_PID ]]; then
+        kill "$CONTRACT_PID" 2>/dev/null || true
+        wait "$CONTRACT_PID" 2>/dev/null || true
+        CONTRACT_PID=""
+    fi
+    if [[ -n $CONTRACT_DIR ]]; then
+        rm -rf "$CONTRACT_DIR"
+        CONTRACT_DIR=""
+    fi
+}
+
+# run_contract_tests BIN [DATABASE_URL]: returns schemathesis's exit status (0: every check
+# passed). Without DATABASE_URL the server uses a SQLite file in a temporary data directory.
+run_contract_tests() {
+    local bin=$1 database_url=${2:-} port email=contract-admin@example.com password token log rc
+    [[ -x $bin ]] || die "no doxin binary at $bin"
+    [[ -n $SCHEMATHESIS ]] || die "ensure_schemathesis first"
+    CONTRACT_DIR=$(mktemp -d "${TMPDIR:-/tmp}/doxin-contract.XXXXXX")
+    port=$(free_port)
+    password=$(head -c 18 /dev/urandom | base64 | tr -d '/+=')
+    log=$CONTRACT_DIR/serve.log
+    # Only what this run needs: a fresh SQLite data dir, no Redis (in-process queue), no LLM
+    # keys; the environment of the caller (DATABASE_URL, REDIS_URL…) must not leak in.
+    local -a env=(
+        env -i "PATH=$PATH" "HOME=$CONTRACT_DIR" "DATA_DIR=$CONTRACT_DIR/data" "PORT=$port"
+        "HOST=127.0.0.1" "LOG_LEVEL=warn"
+    )
+    # An empty PostgreSQL database instead of SQLite, when given.
+    [[ -n $database_url ]] && env+=("DATABASE_URL=$database_url")
+    mkdir -p "$CONTRACT_DIR/data"
+    # From the temporary directory, so no `.env` of the working tree is read.
+    pushd "$CONTRACT_DIR" >/dev/null || die "cd $CONTRACT_DIR"
+    "${env[@]}" "$bin" migrate >"$CONTRACT_DIR/migrate.log" 2>&1 ||
+        { cat "$CONTRACT_DIR/migrate.log"; die "doxin migrate failed"; }
+    "${env[@]}" DOXIN_USER_PASSWORD="$password" "$bin" user create --email "$email" \
+        --name "Contract Admin" --admin >/dev/null || die "doxin user create failed"
+    token=$("${env[@]}" "$bin" user token --email "$email" --name schemathesis) ||
+        die "doxin user token failed"
+    [[ $token == dxn_* ]] || die "doxin user token printed no dxn_ token"
+
+    "${env[@]}" "$bin" serve >"$log" 2>&1 &
+    CONTRACT_PID=$!
+    if ! wait_until 60 curl -fsS "http://127.0.0.1:$port/api/health"; then
+        cat "$log"
+        stop_contract_server
+        die "doxin serve did not come up on $port"
+    fi
+    info "doxin serve on 127.0.0.1:$port (pid $CONTRACT_PID, log $log)"
+
+    # One real document, so lists and counts have something in them.
+    printf 'INVOICE\nInvoice number: CT-1\nDate: 2026-01-15\nSeller: Contract GmbH\nTotal: 119.00 EUR\n' \
+        >"$CONTRACT_DIR/invoice.txt"
+    curl -fsS -H "Authorization: Bearer $token" -F "file=@$CONTRACT_DIR/invoice.txt" \
+        "http://127.0.0.1:$port/api/v1/invoices/upload" >/dev/null ||
+        { cat "$log"; stop_contract_server; die "seeding upload failed"; }
+
+    # Excluded, because they would end the run's own credential: revoking API tokens (the
+    # stateful phase can read the token's id from GET /api-tokens and revoke it). Everything
+    # else runs, logout and change-password included (with an API token, logout ends no
+    # session, and a change needs the current password, which schemathesis does not know).
+    local -a cmd=(
+        "$SCHEMATHESIS" run "http://127.0.0.1:$port/api/v1/openapi.json"
+        --checks not_a_server_error,response_schema_conformance
+        -H "Authorization: Bearer $token"
+        --exclude-operation-id revoke_api_token
+        --max-examples "${DOXIN_CONTRACT_MAX_EXAMPLES:-50}"
+        --seed "${DOXIN_CONTRACT_SEED:-1}"
+        # One worker: hypothesis 6 on Python 3.11 can fail with "AST constructor recursion
+        # depth mismatch" when two threads describe lambdas at once (a tool error, not ours).
+        --workers 1
+        --request-timeout 30
+        --no-color
+        --report json --report-json-path "$CONTRACT_DIR/report.json"
+    )
+    info "${cmd[*]//$token/dxn_…}"
+    set +e
+    "${cmd[@]}" 2>&1 | tee "$CONTRACT_DIR/schemathesis.out" | sed "s/$token/dxn_…/g"
+    rc=${PIPESTATUS[0]}
+    set -e
+    # The summary's case count, once more at the end where it is easy to find.
+    # ("Test cases:" is followed by e.g. "1771 generated, 1771 passed".)
+    info "schemathesis test cases: $(grep -A1 '^Test cases:' "$CONTRACT_DIR/schemathesis.out" | tail -1 | sed 's/^ *//')"
+    if ((rc != 0)); then
+        info "doxin serve log (last 40 lines):"
+        tail -n 40 "$log" | sed 's/^/   /'
+    fi
+    popd >/dev/null || true
+    stop_contract_server
+    return "$rc"
+}
