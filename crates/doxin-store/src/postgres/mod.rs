@@ -11,7 +11,7 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgRow};
 use sqlx::{AssertSqlSafe, Row};
 use uuid::Uuid;
 
-use crate::sql::{Arg, Args, where_clause};
+use crate::sql::{Arg, Args, FullText, contains_pattern, search_tokens, where_clause};
 use crate::*;
 
 type Db = sqlx::Postgres;
@@ -120,6 +120,7 @@ fn query(
             Arg::Real(v) => q.bind(v),
             Arg::Bool(v) => q.bind(v),
             Arg::Json(v) => q.bind(v),
+            Arg::Bytes(v) => q.bind(v),
         };
     }
     q
@@ -127,6 +128,144 @@ fn query(
 
 fn dec_cmp(column: &str, op: &str, placeholder: &str) -> String {
     format!("{column} {op} {placeholder}")
+}
+
+/// How a decimal column orders (numerically: PostgreSQL's numeric already does).
+fn dec_sort(column: &str) -> String {
+    column.to_string()
+}
+
+/// The exact sum of a decimal column.
+fn sum_dec(column: &str) -> String {
+    format!("SUM({column})")
+}
+
+fn col_sum_dec(row: &DbRow, col: &str) -> Result<Decimal> {
+    Ok(col_opt_dec(row, col)?.unwrap_or_default())
+}
+
+/// The `YYYY-MM` an invoice counts in: its issue month, else its upload month (UTC).
+const MONTH_OF_INVOICE: &str =
+    "to_char(coalesce(issue_date, (created_at AT TIME ZONE 'UTC')::date), 'YYYY-MM')";
+
+/// Full text on the generated `search` column (GIN), prefix matching per word, plus fuzzy
+/// matches of names (trigram word similarity) and number substrings (trigram GIN).
+fn full_text(q: &str, args: &mut Args) -> Option<FullText> {
+    let tokens = search_tokens(q);
+    if tokens.is_empty() {
+        return None;
+    }
+    let tsq = args.push(
+        tokens
+            .iter()
+            .map(|t| format!("{t}:*"))
+            .collect::<Vec<_>>()
+            .join(" & "),
+    );
+    let raw = args.push(q.trim().to_lowercase());
+    let like = args.push(contains_pattern(q));
+    // Typo tolerance for a single word only: trigram similarity of a phrase to a name is
+    // loose enough to let one matching word stand for all of them.
+    let fuzzy = if tokens.len() == 1 {
+        format!(" OR {raw} <% seller_name OR {raw} <% buyer_name")
+    } else {
+        String::new()
+    };
+    Some(FullText {
+        join: String::new(),
+        cond: format!(
+            "(search @@ to_tsquery('simple', {tsq}) OR invoice_number ILIKE {like} ESCAPE '\\'\
+             {fuzzy})"
+        ),
+        score: format!(
+            "(ts_rank_cd(search, to_tsquery('simple', {tsq})) + greatest(\
+             word_similarity({raw}, coalesce(seller_name, '')), \
+             word_similarity({raw}, coalesce(buyer_name, '')), \
+             similarity({raw}, coalesce(invoice_number, ''))))"
+        ),
+    })
+}
+
+/// A vector parameter: pgvector's text form, cast in SQL (sqlx has no vector type).
+fn vector_param(args: &mut Args, v: &[f32]) -> String {
+    let text = format!(
+        "[{}]",
+        v.iter().map(f32::to_string).collect::<Vec<_>>().join(",")
+    );
+    format!("CAST({} AS vector)", args.push(text))
+}
+
+/// The embedding column in a form [`col_opt_vector`] reads.
+const VECTOR_SELECT: &str = "embedding::text AS embedding";
+
+fn col_opt_vector(row: &DbRow, col: &str) -> Result<Option<Vec<f32>>> {
+    let text: Option<String> = row.try_get(col)?;
+    text.map(|t| {
+        t.trim_matches(|c| c == '[' || c == ']')
+            .split(',')
+            .map(|x| {
+                x.trim()
+                    .parse::<f32>()
+                    .map_err(|e| StoreError::Corrupt(format!("{col}: {e}")))
+            })
+            .collect()
+    })
+    .transpose()
+}
+
+impl PostgresStore {
+    /// Nearest live invoices by cosine distance through the HNSW index.
+    async fn nearest_impl(
+        &self,
+        scope: Scope,
+        target: &InvoiceEmbedding,
+        limit: u32,
+        exclude: Option<Uuid>,
+    ) -> Result<Vec<(Uuid, f32)>> {
+        let mut args = Args::default();
+        let v = vector_param(&mut args, &target.vector);
+        let m = args.push(target.model.as_str());
+        let mut conds = vec![
+            "deleted_at IS NULL".to_string(),
+            "embedding IS NOT NULL".to_string(),
+            format!("embedding_model = {m}"),
+        ];
+        scope_cond(scope, "owner_id", &mut conds, &mut args);
+        if let Some(x) = exclude {
+            let p = args.push(x);
+            conds.push(format!("id <> {p}"));
+        }
+        let l = args.push(i64::from(limit.clamp(1, 200)));
+        let sql = format!(
+            "SELECT id, CAST(1 - (embedding <=> {v}) AS real) AS score FROM invoices{} \
+             ORDER BY embedding <=> {v} LIMIT {l}",
+            where_clause(&conds)
+        );
+        // An HNSW scan yields `ef_search` candidates and filters afterwards, so a user owning
+        // a small share of the rows would get few or no results. pgvector 0.8's iterative
+        // scan keeps walking the graph until enough rows pass the filters; older versions
+        // reject the setting and get the plain scan.
+        let mut tx = self.pool.begin().await?;
+        let rows = if sqlx::query("SET LOCAL hnsw.iterative_scan = relaxed_order")
+            .execute(&mut *tx)
+            .await
+            .is_ok()
+        {
+            let rows = query(&sql, args.args).fetch_all(&mut *tx).await?;
+            tx.commit().await?;
+            rows
+        } else {
+            tx.rollback().await?;
+            query(&sql, args.args).fetch_all(&self.pool).await?
+        };
+        let mut hits = rows
+            .iter()
+            .map(|r| Ok((col_id(r, "id")?, r.try_get::<f32, _>("score")?)))
+            .collect::<Result<Vec<_>>>()?;
+        // Relaxed order may return neighbours slightly out of order.
+        hits.sort_by(|a, b| b.1.total_cmp(&a.1));
+        Ok(hits)
+    }
 }
 
 fn col_opt_id(row: &DbRow, col: &str) -> Result<Option<Uuid>> {
