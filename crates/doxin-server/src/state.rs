@@ -51,6 +51,9 @@ pub struct AppState {
     pub fetcher: Arc<doxin_fetch::Fetcher>,
     /// This process's HTTP counters for `/metrics`.
     pub http_metrics: crate::metrics::HttpMetrics,
+    /// Embeds search queries and invoices for semantic search (the hash embedder unless the
+    /// deployment configures a model; the worker must use the same one).
+    pub embedder: Arc<dyn doxin_embed::Embedder>,
 }
 
 impl AppState {
@@ -70,6 +73,7 @@ impl AppState {
                 doxin_fetch::FetchPolicy::default(),
             )),
             http_metrics: crate::metrics::HttpMetrics::default(),
+            embedder: Arc::new(doxin_embed::hash::HashEmbedder::default()),
         }
     }
 
@@ -94,6 +98,11 @@ impl AppState {
     /// Job tokens signed with this key (every API process of a deployment must share it).
     pub fn with_token_key(mut self, key: &[u8]) -> AppState {
         self.tokens = JobTokens::new(key);
+        self
+    }
+
+    pub fn with_embedder(mut self, embedder: Arc<dyn doxin_embed::Embedder>) -> AppState {
+        self.embedder = embedder;
         self
     }
 

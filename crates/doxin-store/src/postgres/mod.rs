@@ -148,8 +148,16 @@ fn col_sum_dec(row: &DbRow, col: &str) -> Result<Decimal> {
 const MONTH_OF_INVOICE: &str =
     "to_char(coalesce(issue_date, (created_at AT TIME ZONE 'UTC')::date), 'YYYY-MM')";
 
-/// Full text on the generated `search` column (GIN), prefix matching per word, plus fuzzy
-/// matches of names (trigram word similarity) and number substrings (trigram GIN).
+/// A substring of invoice numbers worth looking for: one run without spaces, long enough for
+/// the trigram index (shorter patterns would scan every row).
+fn number_fragment(q: &str) -> Option<&str> {
+    let q = q.trim();
+    (q.chars().count() >= 3 && !q.contains(char::is_whitespace)).then_some(q)
+}
+
+/// Full text on the generated `search` column (GIN): every word, prefix-matched; ranked by
+/// `ts_rank` (number over parties over lines). A query that looks like part of an invoice
+/// number also matches number substrings (trigram GIN) and ranks those first.
 fn full_text(q: &str, args: &mut Args) -> Option<FullText> {
     let tokens = search_tokens(q);
     if tokens.is_empty() {
@@ -162,26 +170,43 @@ fn full_text(q: &str, args: &mut Args) -> Option<FullText> {
             .collect::<Vec<_>>()
             .join(" & "),
     );
-    let raw = args.push(q.trim().to_lowercase());
-    let like = args.push(contains_pattern(q));
-    // Typo tolerance for a single word only: trigram similarity of a phrase to a name is
-    // loose enough to let one matching word stand for all of them.
-    let fuzzy = if tokens.len() == 1 {
-        format!(" OR {raw} <% seller_name OR {raw} <% buyer_name")
-    } else {
-        String::new()
-    };
+    let matches = format!("search @@ to_tsquery('simple', {tsq})");
+    let rank = format!("ts_rank(search, to_tsquery('simple', {tsq}))");
+    Some(match number_fragment(q) {
+        Some(fragment) => {
+            let like = args.push(contains_pattern(fragment));
+            let number = format!("invoice_number ILIKE {like} ESCAPE '\\'");
+            FullText {
+                join: String::new(),
+                cond: format!("({matches} OR {number})"),
+                score: format!("({rank} + CASE WHEN {number} THEN 1 ELSE 0 END)"),
+            }
+        }
+        None => FullText {
+            join: String::new(),
+            cond: matches,
+            score: rank,
+        },
+    })
+}
+
+/// Typo-tolerant matching, for a search the full text found nothing for: trigram word
+/// similarity of the query to the party names and the number (GIN trigram indexes). Kept out
+/// of the first pass because scoring trigrams over thousands of matches costs far more than
+/// `ts_rank`.
+fn fuzzy_text(q: &str, args: &mut Args) -> Option<FullText> {
+    let q = q.trim().to_lowercase();
+    if q.chars().count() < 3 {
+        return None;
+    }
+    let raw = args.push(q);
     Some(FullText {
         join: String::new(),
-        cond: format!(
-            "(search @@ to_tsquery('simple', {tsq}) OR invoice_number ILIKE {like} ESCAPE '\\'\
-             {fuzzy})"
-        ),
+        cond: format!("({raw} <% seller_name OR {raw} <% buyer_name OR {raw} <% invoice_number)"),
         score: format!(
-            "(ts_rank_cd(search, to_tsquery('simple', {tsq})) + greatest(\
-             word_similarity({raw}, coalesce(seller_name, '')), \
+            "greatest(word_similarity({raw}, coalesce(seller_name, '')), \
              word_similarity({raw}, coalesce(buyer_name, '')), \
-             similarity({raw}, coalesce(invoice_number, ''))))"
+             word_similarity({raw}, coalesce(invoice_number, '')))"
         ),
     })
 }
@@ -213,8 +238,14 @@ fn col_opt_vector(row: &DbRow, col: &str) -> Result<Option<Vec<f32>>> {
     .transpose()
 }
 
+/// Up to how many invoices a user's semantic search compares exactly instead of using the
+/// HNSW index (measured on 100,000 invoices of 64 users: an exact scan of one user's 1,560
+/// takes ~25 ms, a filtered HNSW walk to the same rows ~110 ms).
+const EXACT_SCAN_LIMIT: i64 = 20_000;
+
 impl PostgresStore {
-    /// Nearest live invoices by cosine distance through the HNSW index.
+    /// Nearest live invoices by cosine distance: exactly for a user's invoices, through the
+    /// HNSW index for everybody's.
     async fn nearest_impl(
         &self,
         scope: Scope,
@@ -236,27 +267,53 @@ impl PostgresStore {
             conds.push(format!("id <> {p}"));
         }
         let l = args.push(i64::from(limit.clamp(1, 200)));
+        // A user's few thousand invoices are compared exactly, through the owner index: exact
+        // and faster than walking the HNSW graph past everybody else's rows. Past
+        // EXACT_SCAN_LIMIT rows the index wins. (`+ 0` keeps the planner off the HNSW index,
+        // which only serves `ORDER BY embedding <=> constant` itself.)
+        let exact = match scope {
+            Scope::Owner(owner) => {
+                let n: i64 = sqlx::query(
+                    "SELECT COUNT(*) FROM invoices WHERE owner_id = $1 AND deleted_at IS NULL",
+                )
+                .bind(owner)
+                .fetch_one(&self.pool)
+                .await?
+                .try_get(0)?;
+                n <= EXACT_SCAN_LIMIT
+            }
+            Scope::All => false,
+        };
+        let order = if exact {
+            format!("(embedding <=> {v}) + 0")
+        } else {
+            format!("embedding <=> {v}")
+        };
         let sql = format!(
             "SELECT id, CAST(1 - (embedding <=> {v}) AS real) AS score FROM invoices{} \
-             ORDER BY embedding <=> {v} LIMIT {l}",
+             ORDER BY {order} LIMIT {l}",
             where_clause(&conds)
         );
-        // An HNSW scan yields `ef_search` candidates and filters afterwards, so a user owning
-        // a small share of the rows would get few or no results. pgvector 0.8's iterative
-        // scan keeps walking the graph until enough rows pass the filters; older versions
-        // reject the setting and get the plain scan.
-        let mut tx = self.pool.begin().await?;
-        let rows = if sqlx::query("SET LOCAL hnsw.iterative_scan = relaxed_order")
-            .execute(&mut *tx)
-            .await
-            .is_ok()
-        {
-            let rows = query(&sql, args.args).fetch_all(&mut *tx).await?;
-            tx.commit().await?;
-            rows
-        } else {
-            tx.rollback().await?;
+        let rows = if exact {
             query(&sql, args.args).fetch_all(&self.pool).await?
+        } else {
+            // An HNSW scan yields `ef_search` candidates and filters afterwards, so filters
+            // (model, deleted rows) could leave too few. pgvector 0.8's iterative scan keeps
+            // walking the graph until enough rows pass; older versions reject the setting and
+            // get the plain scan.
+            let mut tx = self.pool.begin().await?;
+            if sqlx::query("SET LOCAL hnsw.iterative_scan = relaxed_order")
+                .execute(&mut *tx)
+                .await
+                .is_ok()
+            {
+                let rows = query(&sql, args.args).fetch_all(&mut *tx).await?;
+                tx.commit().await?;
+                rows
+            } else {
+                tx.rollback().await?;
+                query(&sql, args.args).fetch_all(&self.pool).await?
+            }
         };
         let mut hits = rows
             .iter()

@@ -918,25 +918,34 @@ impl Store for ThisStore {
         filter: &InvoiceFilter,
         page: PageRequest,
     ) -> Result<Page<InvoiceHit>> {
-        let mut args = Args::default();
-        let Some(ft) = full_text(text, &mut args) else {
-            return Ok(Page::new(Vec::new(), page, 0));
-        };
         let filter = InvoiceFilter {
             q: None,
             ..filter.clone()
         };
-        let (mut conds, _) = invoice_conds(scope, &filter, &mut args);
-        conds.push(ft.cond);
-        let table = format!("invoices{}", ft.join);
-        let columns = format!("{SUMMARY_COLUMNS}, CAST({} AS REAL) AS score", ft.score);
-        let listing = Listing {
-            table: &table,
-            columns: &columns,
-            order: "score DESC, invoices.created_at DESC, invoices.id DESC",
-            conds: &conds,
-        };
-        self.page(listing, args, page, invoice_hit_from_row).await
+        // Full text first; only when it finds nothing, the typo-tolerant pass (if the dialect
+        // has one).
+        let mut found = Page::new(Vec::new(), page, 0);
+        for pass in [full_text, fuzzy_text] {
+            let mut args = Args::default();
+            let Some(ft) = pass(text, &mut args) else {
+                continue;
+            };
+            let (mut conds, _) = invoice_conds(scope, &filter, &mut args);
+            conds.push(ft.cond);
+            let table = format!("invoices{}", ft.join);
+            let columns = format!("{SUMMARY_COLUMNS}, CAST({} AS REAL) AS score", ft.score);
+            let listing = Listing {
+                table: &table,
+                columns: &columns,
+                order: "score DESC, invoices.created_at DESC, invoices.id DESC",
+                conds: &conds,
+            };
+            found = self.page(listing, args, page, invoice_hit_from_row).await?;
+            if found.total > 0 {
+                break;
+            }
+        }
+        Ok(found)
     }
 
     async fn set_invoice_embedding(

@@ -204,6 +204,11 @@ fn full_text(q: &str, args: &mut Args) -> Option<FullText> {
     })
 }
 
+/// SQLite has no trigram index: no second, typo-tolerant pass.
+fn fuzzy_text(_q: &str, _args: &mut Args) -> Option<FullText> {
+    None
+}
+
 /// A vector parameter: little-endian f32 bytes.
 fn vector_param(args: &mut Args, v: &[f32]) -> String {
     args.push(v.iter().flat_map(|x| x.to_le_bytes()).collect::<Vec<u8>>())

@@ -347,6 +347,17 @@ pub async fn full_text_search_ranks_within_scope(store: &dyn Store) {
     // Other owners' invoices are not found; everybody's are for Scope::All.
     assert_eq!(search(store, Scope::Owner(b.id), "crane").await, ["B-9"]);
     assert_eq!(search(store, Scope::All, "crane").await.len(), 3);
+    // A typo: PostgreSQL's second, trigram pass finds the name; SQLite has none.
+    let typo = search(store, mine, "schmidtt").await;
+    match store.backend() {
+        Backend::Postgres => assert_eq!(typo, ["INV-2026-002"]),
+        Backend::Sqlite => assert!(typo.is_empty()),
+    }
+    // Number fragments match inside numbers.
+    assert_eq!(
+        sorted(search(store, mine, "26-00").await),
+        ["INV-2026-001", "INV-2026-002"]
+    );
     // Query syntax of either dialect is just text.
     assert!(search(store, mine, "  &|!:*() ").await.is_empty());
     assert!(search(store, mine, "\"toner\" OR NOT x").await.is_empty());
