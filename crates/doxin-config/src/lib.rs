@@ -14,7 +14,7 @@ mod settings;
 pub use reader::{ConfigEntry, Origin, Vars};
 pub use secret::{Secret, mask_url_password};
 pub use settings::{
-    ConfigError, DatabaseBackend, EmbeddingsProvider, EmbeddingsSettings, Environment,
-    ExtractionMode, LlmProvider, LlmSettings, LogFormat, PipelineSettings, Settings,
+    AccountSettings, ConfigError, DatabaseBackend, EmbeddingsProvider, EmbeddingsSettings,
+    Environment, ExtractionMode, LlmProvider, LlmSettings, LogFormat, PipelineSettings, Settings,
     StorageLocation,
 };

@@ -122,6 +122,7 @@ pub struct Settings {
     pub max_upload_mb: u64,
     /// Uploads, the queue and workers.
     pub pipeline: PipelineSettings,
+    pub accounts: AccountSettings,
     pub log_format: LogFormat,
     /// A `tracing` filter directive such as `info` or `doxin=debug,sqlx=warn`.
     pub log_level: String,
@@ -155,6 +156,59 @@ pub struct PipelineSettings {
     pub url_fetch_allowlist: String,
     /// Time limit of one URL download (`URL_FETCH_TIMEOUT`, seconds).
     pub url_fetch_timeout_secs: u64,
+}
+
+/// Settings of sign-up, sign-in and sessions.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AccountSettings {
+    /// Anyone may sign up without an access code (`OPEN_SIGNUP`).
+    pub open_signup: bool,
+    /// How long a browser session lasts (`SESSION_TTL_HOURS`).
+    pub session_ttl_hours: u64,
+    /// Attempts per minute and client address on sign-in, sign-up, access-code and
+    /// access-request endpoints (`AUTH_RATE_LIMIT_PER_MINUTE`); more get 429.
+    pub auth_rate_limit_per_minute: u32,
+    /// The address people reach DoxIn at, for links in invitations (`PUBLIC_URL`; defaults
+    /// to `FRONTEND_URL`, else `http://localhost:<PORT>`).
+    pub public_url: String,
+    /// Days an access code stays valid unless the administrator says otherwise
+    /// (`ACCESS_CODE_TTL_DAYS`).
+    pub access_code_ttl_days: u32,
+}
+
+impl AccountSettings {
+    fn read(
+        r: &mut Reader<'_>,
+        frontend_url: Option<&str>,
+        port: u16,
+    ) -> Result<AccountSettings, ConfigError> {
+        let fallback = frontend_url
+            .map(str::to_string)
+            .unwrap_or_else(|| format!("http://localhost:{port}"));
+        let public_url = r.string("PUBLIC_URL", &fallback);
+        let parsed = url::Url::parse(&public_url)
+            .ok()
+            .filter(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some());
+        if parsed.is_none() {
+            return Err(ConfigError::Invalid {
+                variable: "PUBLIC_URL",
+                value: public_url,
+                allowed: "an http(s) URL such as https://invoices.example.com".into(),
+            });
+        }
+        Ok(AccountSettings {
+            open_signup: r.bool("OPEN_SIGNUP", false)?,
+            session_ttl_hours: r.number("SESSION_TTL_HOURS", 168u64, 1, 24 * 365)?,
+            auth_rate_limit_per_minute: r.number(
+                "AUTH_RATE_LIMIT_PER_MINUTE",
+                10u32,
+                1,
+                100_000,
+            )?,
+            public_url: public_url.trim_end_matches('/').to_string(),
+            access_code_ttl_days: r.number("ACCESS_CODE_TTL_DAYS", 14u32, 1, 3650)?,
+        })
+    }
 }
 
 impl PipelineSettings {
@@ -400,6 +454,7 @@ impl Settings {
         let batch_processing_size = r.number("BATCH_PROCESSING_SIZE", 10usize, 1, 10_000)?;
         let max_upload_mb = r.number("MAX_UPLOAD_MB", 25u64, 1, 2048)?;
         let pipeline = PipelineSettings::read(&mut r)?;
+        let accounts = AccountSettings::read(&mut r, frontend_url.as_deref(), port)?;
         let log_format = r.parsed(
             "LOG_FORMAT",
             LogFormat::Json,
@@ -450,6 +505,7 @@ impl Settings {
             batch_processing_size,
             max_upload_mb,
             pipeline,
+            accounts,
             log_format,
             log_level,
             llm,

@@ -132,3 +132,44 @@ pub async fn not_found(uri: Uri) -> Response {
         format!("no route for {}", uri.path()),
     )
 }
+
+/// Turns the plain-text rejections of axum's extractors (a malformed JSON body, a bad query
+/// string or path parameter, a missing content type) into problem details, so every error a
+/// client sees has the same shape.
+pub async fn problems_for_rejections(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let resp = next.run(req).await;
+    let status = resp.status();
+    let plain_text = resp
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.starts_with("text/plain"));
+    if !(status.is_client_error() || status.is_server_error()) || !plain_text {
+        return resp;
+    }
+    let (parts, body) = resp.into_parts();
+    let detail = match axum::body::to_bytes(body, 64 * 1024).await {
+        Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
+        Err(_) => String::new(),
+    };
+    let code = match status {
+        StatusCode::BAD_REQUEST => "bad_request",
+        StatusCode::UNPROCESSABLE_ENTITY => "invalid_body",
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
+        StatusCode::PAYLOAD_TOO_LARGE => "payload_too_large",
+        StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
+        StatusCode::NOT_FOUND => "not_found",
+        _ if status.is_server_error() => "internal",
+        _ => "request_refused",
+    };
+    let mut out = problem(status, code, detail);
+    for (name, value) in parts.headers.iter() {
+        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+            out.headers_mut().insert(name.clone(), value.clone());
+        }
+    }
+    out
+}

@@ -6,6 +6,7 @@
 //! live in the crates below; handlers translate between HTTP and them.
 #![forbid(unsafe_code)]
 
+pub mod auth;
 mod error;
 mod metrics;
 mod routes;
@@ -33,8 +34,14 @@ pub fn router(state: AppState) -> Router {
     let request_id = axum::http::HeaderName::from_static("x-request-id");
     Router::new()
         .merge(routes::health::router())
+        .merge(routes::auth::router())
+        .merge(routes::access::router())
+        .merge(routes::setup::router())
         .merge(routes::intake::router(&state))
         .merge(routes::jobs::router())
+        .merge(routes::invoices::router())
+        .merge(routes::companies::router())
+        .merge(routes::dashboard::router())
         .merge(routes::ws::router())
         .merge(metrics::router())
         .fallback(error::not_found)
@@ -43,6 +50,7 @@ pub fn router(state: AppState) -> Router {
             metrics::count_requests,
         ))
         .with_state(state)
+        .layer(axum::middleware::from_fn(error::problems_for_rejections))
         .layer(axum::middleware::from_fn(telemetry::log_response))
         .layer(telemetry::trace_layer())
         // Outermost: the id exists before the span opens and is echoed on the response.

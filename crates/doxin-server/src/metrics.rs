@@ -73,7 +73,10 @@ fn label(v: &str) -> String {
 }
 
 async fn metrics(State(state): State<AppState>) -> Result<Response, ApiError> {
-    let counts = state.store.count_jobs_by_status().await?;
+    let counts = state
+        .store
+        .count_jobs_by_status(doxin_store::Scope::All)
+        .await?;
     let since = chrono::Utc::now() - chrono::Duration::seconds(30);
     let workers = state.store.live_workers(since).await?;
     let mut out = String::new();

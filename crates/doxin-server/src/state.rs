@@ -6,6 +6,7 @@ use std::time::Duration;
 use doxin_jobs::{EventBus, JobQueue, SqlQueue};
 use doxin_store::{FileStore, Store};
 
+use crate::auth::{Auth, AuthSettings};
 use crate::tokens::JobTokens;
 
 /// Limits and defaults of intake.
@@ -51,6 +52,8 @@ pub struct AppState {
     pub fetcher: Arc<doxin_fetch::Fetcher>,
     /// This process's HTTP counters for `/metrics`.
     pub http_metrics: crate::metrics::HttpMetrics,
+    /// Sessions, tokens, sign-in limits and first-run setup.
+    pub auth: Auth,
     /// Embeds search queries and invoices for semantic search (the hash embedder unless the
     /// deployment configures a model; the worker must use the same one).
     pub embedder: Arc<dyn doxin_embed::Embedder>,
@@ -58,7 +61,7 @@ pub struct AppState {
 
 impl AppState {
     /// A state with the embedded defaults: the SQL queue, an in-process event bus, default
-    /// limits, a development token key and a fetcher that allows no private address.
+    /// limits, development token and JWT keys and a fetcher that allows no private address.
     pub fn new(store: Arc<dyn Store>, files: FileStore, version: impl Into<String>) -> AppState {
         AppState {
             queue: Arc::new(SqlQueue::new(store.clone(), Duration::from_secs(60))),
@@ -73,8 +76,21 @@ impl AppState {
                 doxin_fetch::FetchPolicy::default(),
             )),
             http_metrics: crate::metrics::HttpMetrics::default(),
+            auth: Auth::development(),
             embedder: Arc::new(doxin_embed::hash::HashEmbedder::default()),
         }
+    }
+
+    /// Authentication with this JWT secret, these settings and this sign-in rate limit; fails
+    /// only for an empty secret.
+    pub fn with_auth(
+        mut self,
+        jwt_secret: &[u8],
+        settings: AuthSettings,
+        per_minute: u32,
+    ) -> Result<AppState, jsonwebtoken::errors::Error> {
+        self.auth = Auth::new(jwt_secret, settings, per_minute)?;
+        Ok(self)
     }
 
     /// Adds the Redis at `url`; fails only on a malformed URL (connecting happens on use).

@@ -6,6 +6,7 @@
 //! so a caller cannot forget it. This crate knows nothing about HTTP.
 #![forbid(unsafe_code)]
 
+mod accounts;
 mod error;
 pub mod files;
 mod models;
@@ -20,6 +21,7 @@ use chrono::{DateTime, Utc};
 use doxin_model::JobStatus;
 use uuid::Uuid;
 
+pub use accounts::*;
 pub use error::StoreError;
 pub use files::{FileStore, StoredBlob};
 pub use models::*;
@@ -78,7 +80,7 @@ pub async fn connect(url: &str, opts: &ConnectOptions) -> Result<Arc<dyn Store>>
 /// Everything DoxIn persists. Both implementations pass the same conformance suite
 /// (`tests/conformance`), which calls every method.
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait Store: AccountStore + Send + Sync + 'static {
     fn backend(&self) -> Backend;
 
     /// Applies pending migrations; returns how many were applied.
@@ -205,8 +207,8 @@ pub trait Store: Send + Sync + 'static {
         page: PageRequest,
     ) -> Result<Page<JobRecord>>;
     async fn mark_jobs_viewed(&self, scope: Scope, ids: &[Uuid]) -> Result<u64>;
-    /// How many jobs are in each status (statuses with none are left out).
-    async fn count_jobs_by_status(&self) -> Result<Vec<(JobStatus, u64)>>;
+    /// How many jobs in `scope` are in each status (statuses with none are left out).
+    async fn count_jobs_by_status(&self, scope: Scope) -> Result<Vec<(JobStatus, u64)>>;
 
     // The SQL job queue: leases on `processing_jobs` rows.
     /// Leases the oldest claimable job to `worker` until `lease_until`: a queued job, or a

@@ -65,6 +65,11 @@ pub enum Command {
         #[command(flatten)]
         extraction: ExtractionArgs,
     },
+    /// Manage accounts (the first administrator, API tokens for scripts).
+    User {
+        #[command(subcommand)]
+        action: UserAction,
+    },
     /// Inspect the configuration.
     Config {
         #[command(subcommand)]
@@ -96,6 +101,30 @@ impl ExtractionArgs {
         o.ocr.upscale_below = self.ocr_upscale_below;
         o
     }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserAction {
+    /// Create a user. The password is read from DOXIN_USER_PASSWORD, else from the first line
+    /// of standard input (never from a flag, which would land in shell history).
+    Create {
+        #[arg(long)]
+        email: String,
+        /// Display name (defaults to the part of the address before '@').
+        #[arg(long)]
+        name: Option<String>,
+        /// Make the user an administrator.
+        #[arg(long)]
+        admin: bool,
+    },
+    /// Create a personal API token for a user and print it (shown once).
+    Token {
+        #[arg(long)]
+        email: String,
+        /// What the token is for, e.g. "nightly import".
+        #[arg(long, default_value = "cli")]
+        name: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -42,6 +42,10 @@ pub async fn run(command: Command, settings: Settings) -> anyhow::Result<ExitCod
             tokio::task::spawn_blocking(move || crate::eval_cmd::run(&dir, opts, json, misses))
                 .await?
         }
+        Command::User { action } => {
+            let store = open_store(&settings, true).await?;
+            crate::user_cmd::run(action, store.as_ref()).await
+        }
         Command::Config {
             action: ConfigAction::Check,
         } => {
@@ -51,7 +55,10 @@ pub async fn run(command: Command, settings: Settings) -> anyhow::Result<ExitCod
     }
 }
 
-async fn open_store(settings: &Settings, migrate: bool) -> anyhow::Result<Arc<dyn Store>> {
+pub(crate) async fn open_store(
+    settings: &Settings,
+    migrate: bool,
+) -> anyhow::Result<Arc<dyn Store>> {
     let opts = ConnectOptions {
         max_connections: settings.database_max_connections,
         migrate,
@@ -103,7 +110,22 @@ async fn serve(settings: Settings, with_worker: bool) -> anyhow::Result<ExitCode
         .with_embedder(embedder.clone())
         .with_limits(jobs_setup::limits(&settings))
         .with_token_key(settings.secret_key.expose().as_bytes())
+        .with_auth(
+            settings.jwt_secret_key.expose().as_bytes(),
+            auth_settings(&settings),
+            settings.accounts.auth_rate_limit_per_minute,
+        )
+        .context("JWT_SECRET_KEY cannot be used")?
         .with_fetcher(fetcher);
+    if store.count_users().await? == 0 {
+        let token = state.auth.arm_setup();
+        tracing::warn!(
+            setup_url = format!("{}/setup?token={token}", settings.accounts.public_url),
+            setup_token = %token,
+            "no users yet: open the setup page with this one-time token to create the first \
+             administrator (or run `doxin user create --admin`)"
+        );
+    }
     if let Some(url) = &settings.redis_url {
         state = state
             .with_redis(url.expose())
@@ -135,6 +157,17 @@ async fn serve(settings: Settings, with_worker: bool) -> anyhow::Result<ExitCode
     }
     tracing::info!("doxin stopped");
     Ok(ExitCode::SUCCESS)
+}
+
+fn auth_settings(settings: &Settings) -> doxin_server::auth::AuthSettings {
+    let hours = i64::try_from(settings.accounts.session_ttl_hours).unwrap_or(168);
+    doxin_server::auth::AuthSettings {
+        cookie_secure: settings.session_cookie_secure,
+        session_ttl: chrono::Duration::hours(hours),
+        open_signup: settings.accounts.open_signup,
+        public_url: settings.accounts.public_url.clone(),
+        access_code_ttl: chrono::Duration::days(i64::from(settings.accounts.access_code_ttl_days)),
+    }
 }
 
 async fn worker(settings: Settings) -> anyhow::Result<ExitCode> {

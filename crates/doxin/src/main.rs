@@ -9,6 +9,7 @@ mod eval_cmd;
 mod extract_cmd;
 mod jobs_setup;
 mod telemetry;
+mod user_cmd;
 
 use std::process::ExitCode;
 

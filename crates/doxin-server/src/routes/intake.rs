@@ -7,7 +7,7 @@
 //! runs before anything is written.
 
 use axum::extract::{DefaultBodyLimit, Multipart, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
@@ -18,6 +18,7 @@ use doxin_store::{JobFilter, NewFile, NewJob, PageRequest, Scope};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use crate::auth::Caller;
 use crate::{ApiError, AppState};
 
 pub fn router(state: &AppState) -> Router<AppState> {
@@ -218,12 +219,12 @@ async fn refuse_when_full(state: &AppState) -> Result<(), ApiError> {
 /// Stores a checked document and queues its job.
 async fn store_and_queue(
     state: &AppState,
-    owner: Option<Uuid>,
+    caller: &Caller,
     doc: Checked,
     options: &Options,
     source: &str,
-    request_id: Option<String>,
 ) -> Result<Accepted, ApiError> {
+    let owner = Some(caller.id());
     let blob = state.files.put(&doc.bytes).await?;
     let file = state
         .store
@@ -250,8 +251,21 @@ async fn store_and_queue(
             kind: "extract".to_string(),
             payload: serde_json::to_value(&payload).map_err(|e| ApiError::Internal(Box::new(e)))?,
             max_attempts: i32::try_from(state.limits.max_attempts).unwrap_or(3),
-            request_id,
+            request_id: caller.request_id.clone(),
         })
+        .await?;
+    caller
+        .audit(
+            state,
+            "job.create",
+            "job",
+            Some(job.id.to_string()),
+            None,
+            Some(serde_json::json!({
+                "file_id": file.id, "filename": doc.filename, "sha256": blob.sha256,
+                "source": source,
+            })),
+        )
         .await?;
     if let Err(e) = state.queue.enqueue(job.id).await {
         // The row is queued; the reconciler will send it once the broker is back.
@@ -268,19 +282,6 @@ async fn store_and_queue(
         websocket_url: format!("/ws?job_id={}&token={token}", job.id),
         job_token: token,
     })
-}
-
-fn request_id(headers: &HeaderMap) -> Option<String> {
-    headers
-        .get("x-request-id")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string)
-}
-
-/// The owner of new uploads. Accounts arrive with the API issue; until then every upload
-/// belongs to the deployment's single anonymous user, and job tokens guard the WebSocket.
-fn owner_of(_headers: &HeaderMap) -> Option<Uuid> {
-    None
 }
 
 /// 202 with the accepted jobs; a single rejected file answers with its own problem.
@@ -322,7 +323,7 @@ fn respond(accepted: Vec<Accepted>, mut rejected: Vec<Rejected>) -> Response {
 /// file name), plus optional `auto_save` and `confidence_threshold` fields.
 async fn upload(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    caller: Caller,
     mut multipart: Multipart,
 ) -> Result<Response, ApiError> {
     refuse_when_full(&state).await?;
@@ -381,12 +382,9 @@ async fn upload(
             Err(r) => rejected.push(r),
         }
     }
-    let owner = owner_of(&headers);
     let mut accepted = Vec::new();
     for doc in checked {
-        accepted.push(
-            store_and_queue(&state, owner, doc, &options, "upload", request_id(&headers)).await?,
-        );
+        accepted.push(store_and_queue(&state, &caller, doc, &options, "upload").await?);
     }
     Ok(respond(accepted, rejected))
 }
@@ -433,7 +431,7 @@ struct ProcessRequest {
 /// `POST /api/v1/invoices/process`: fetch one document by URL (behind the SSRF guard).
 async fn process_url(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    caller: Caller,
     Json(req): Json<ProcessRequest>,
 ) -> Result<Response, ApiError> {
     let url = req
@@ -451,15 +449,7 @@ async fn process_url(
     let doc = fetch_and_check(&state, &url, req.filename.as_deref())
         .await
         .map_err(Rejected::into_error)?;
-    let accepted = store_and_queue(
-        &state,
-        owner_of(&headers),
-        doc,
-        &options,
-        "url",
-        request_id(&headers),
-    )
-    .await?;
+    let accepted = store_and_queue(&state, &caller, doc, &options, "url").await?;
     Ok(respond(vec![accepted], vec![]))
 }
 
@@ -513,7 +503,7 @@ struct BatchRequest {
 /// rejected on its own.
 async fn process_batch(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    caller: Caller,
     Json(req): Json<BatchRequest>,
 ) -> Result<Response, ApiError> {
     if req.files.len() > state.limits.max_files_per_request {
@@ -552,12 +542,9 @@ async fn process_batch(
             Err(r) => rejected.push(r),
         }
     }
-    let owner = owner_of(&headers);
     let mut accepted = Vec::new();
     for doc in checked {
-        accepted.push(
-            store_and_queue(&state, owner, doc, &options, "batch", request_id(&headers)).await?,
-        );
+        accepted.push(store_and_queue(&state, &caller, doc, &options, "batch").await?);
     }
     Ok(respond(accepted, rejected))
 }

@@ -2,24 +2,23 @@
 //! (`my-jobs`, detail, unread count, mark as read), cancel, and approval of the invoice a job
 //! produced.
 //!
-//! Ownership: every query runs in the caller's [`Scope`]. Until accounts exist the caller is
-//! the deployment's single anonymous user and sees the jobs uploaded without an owner.
+//! Ownership: every query runs in the caller's scope (their own jobs and invoices; all for an
+//! administrator), so another user's job is simply not found (404).
 
 use axum::extract::{Path, Query, State};
-use axum::http::HeaderMap;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::Utc;
 use doxin_jobs::Event;
 use doxin_model::JobStatus;
 use doxin_store::{
-    InvoiceStatus, InvoiceUpdate, JobFilter, JobRecord, JobUpdate, Page, PageRequest, Scope,
-    StoreError,
+    InvoiceStatus, InvoiceUpdate, JobFilter, JobRecord, JobUpdate, Page, PageRequest, StoreError,
 };
 use serde::Deserialize;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
+use crate::auth::Caller;
 use crate::{ApiError, AppState};
 
 pub fn router() -> Router<AppState> {
@@ -35,22 +34,8 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/jobs/{job_id}/cancel", post(cancel))
 }
 
-/// The caller's scope (see the module note).
-pub(crate) fn scope_of(_headers: &HeaderMap) -> Scope {
-    Scope::All
-}
-
-/// Whether the caller may see this job.
-pub(crate) fn visible(job: &JobRecord, _headers: &HeaderMap) -> bool {
-    job.owner_id.is_none()
-}
-
-async fn load(state: &AppState, id: Uuid, headers: &HeaderMap) -> Result<JobRecord, ApiError> {
-    let job = state.store.get_job(id, scope_of(headers)).await?;
-    if !visible(&job, headers) {
-        return Err(ApiError::NotFound);
-    }
-    Ok(job)
+async fn load(state: &AppState, id: Uuid, caller: &Caller) -> Result<JobRecord, ApiError> {
+    Ok(state.store.get_job(id, caller.scope()).await?)
 }
 
 /// A job as clients see it.
@@ -81,24 +66,21 @@ pub(crate) fn job_view(job: &JobRecord) -> Value {
 
 async fn status(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    caller: Caller,
     Path(job_id): Path<Uuid>,
 ) -> Result<Json<Value>, ApiError> {
-    Ok(Json(job_view(&load(&state, job_id, &headers).await?)))
+    Ok(Json(job_view(&load(&state, job_id, &caller).await?)))
 }
 
 async fn detail(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    caller: Caller,
     Path(job_id): Path<Uuid>,
 ) -> Result<Json<Value>, ApiError> {
-    let job = load(&state, job_id, &headers).await?;
+    let job = load(&state, job_id, &caller).await?;
     let mut view = job_view(&job);
     if let Some(invoice_id) = job.invoice_id
-        && let Ok(invoice) = state
-            .store
-            .get_invoice(invoice_id, scope_of(&headers))
-            .await
+        && let Ok(invoice) = state.store.get_invoice(invoice_id, caller.scope()).await
     {
         view["invoice"] = json!({
             "id": invoice.id,
@@ -122,7 +104,7 @@ struct MyJobsQuery {
 
 async fn my_jobs(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    caller: Caller,
     Query(q): Query<MyJobsQuery>,
 ) -> Result<Json<Value>, ApiError> {
     let status = q
@@ -138,11 +120,8 @@ async fn my_jobs(
         unread_only: q.unread_only,
     };
     let page = PageRequest::new(q.page.unwrap_or(1), q.per_page.unwrap_or(20));
-    let jobs: Page<JobRecord> = state
-        .store
-        .list_jobs(scope_of(&headers), &filter, page)
-        .await?;
-    let counts = state.store.count_jobs_by_status().await?;
+    let jobs: Page<JobRecord> = state.store.list_jobs(caller.scope(), &filter, page).await?;
+    let counts = state.store.count_jobs_by_status(caller.scope()).await?;
     let mut statistics = json!({"total": counts.iter().map(|(_, n)| n).sum::<u64>()});
     for s in JobStatus::ALL {
         statistics[s.as_str()] = json!(
@@ -153,7 +132,7 @@ async fn my_jobs(
         );
     }
     Ok(Json(json!({
-        "jobs": jobs.items.iter().filter(|j| visible(j, &headers)).map(job_view).collect::<Vec<_>>(),
+        "jobs": jobs.items.iter().map(job_view).collect::<Vec<_>>(),
         "pagination": {
             "page": jobs.page,
             "per_page": jobs.per_page,
@@ -168,12 +147,12 @@ async fn my_jobs(
 
 async fn unread_count(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    caller: Caller,
 ) -> Result<Json<Value>, ApiError> {
     let page = state
         .store
         .list_jobs(
-            scope_of(&headers),
+            caller.scope(),
             &JobFilter {
                 status: None,
                 unread_only: true,
@@ -192,22 +171,22 @@ struct MarkAsRead {
 
 async fn mark_as_read(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    caller: Caller,
     Json(body): Json<MarkAsRead>,
 ) -> Result<Json<Value>, ApiError> {
     let marked = state
         .store
-        .mark_jobs_viewed(scope_of(&headers), &body.job_ids)
+        .mark_jobs_viewed(caller.scope(), &body.job_ids)
         .await?;
     Ok(Json(json!({"marked": marked})))
 }
 
 async fn cancel(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    caller: Caller,
     Path(job_id): Path<Uuid>,
 ) -> Result<Json<Value>, ApiError> {
-    let job = load(&state, job_id, &headers).await?;
+    let job = load(&state, job_id, &caller).await?;
     let cancelled = state
         .store
         .update_job(
@@ -225,6 +204,16 @@ async fn cancel(
             )),
             e => e.into(),
         })?;
+    caller
+        .audit(
+            &state,
+            "job.cancel",
+            "job",
+            Some(job.id.to_string()),
+            Some(json!({"status": job.status})),
+            Some(json!({"status": cancelled.status})),
+        )
+        .await?;
     state
         .events
         .publish(Event::JobCancelled {
@@ -238,11 +227,11 @@ async fn cancel(
 
 async fn set_invoice_status(
     state: &AppState,
-    headers: &HeaderMap,
+    caller: &Caller,
     invoice_id: Uuid,
     status: InvoiceStatus,
 ) -> Result<Json<Value>, ApiError> {
-    let scope = scope_of(headers);
+    let scope = caller.scope();
     let before = state.store.get_invoice(invoice_id, scope).await?;
     let after = state
         .store
@@ -255,21 +244,15 @@ async fn set_invoice_status(
             },
         )
         .await?;
-    state
-        .store
-        .append_audit(doxin_store::NewAuditEntry {
-            actor_id: None,
-            action: format!("invoice.{}", status.as_str()),
-            entity_type: "invoice".into(),
-            entity_id: Some(invoice_id.to_string()),
-            before: Some(json!({"status": before.status})),
-            after: Some(json!({"status": after.status})),
-            ip: None,
-            request_id: headers
-                .get("x-request-id")
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_string),
-        })
+    caller
+        .audit(
+            state,
+            &format!("invoice.{}", status.as_str()),
+            "invoice",
+            Some(invoice_id.to_string()),
+            Some(json!({"status": before.status})),
+            Some(json!({"status": after.status})),
+        )
         .await?;
     Ok(Json(json!({
         "invoice_id": after.id,
@@ -280,10 +263,10 @@ async fn set_invoice_status(
 
 async fn approve_job(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    caller: Caller,
     Path(job_id): Path<Uuid>,
 ) -> Result<Json<Value>, ApiError> {
-    let job = load(&state, job_id, &headers).await?;
+    let job = load(&state, job_id, &caller).await?;
     let invoice_id = match (job.status, job.invoice_id) {
         (JobStatus::Succeeded, Some(id)) => id,
         _ => {
@@ -304,21 +287,21 @@ async fn approve_job(
             "the job was a duplicate; its invoice is the original's and is approved there".into(),
         ));
     }
-    set_invoice_status(&state, &headers, invoice_id, InvoiceStatus::Approved).await
+    set_invoice_status(&state, &caller, invoice_id, InvoiceStatus::Approved).await
 }
 
 async fn approve_invoice(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    caller: Caller,
     Path(id): Path<Uuid>,
 ) -> Result<Json<Value>, ApiError> {
-    set_invoice_status(&state, &headers, id, InvoiceStatus::Approved).await
+    set_invoice_status(&state, &caller, id, InvoiceStatus::Approved).await
 }
 
 async fn reject_invoice(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    caller: Caller,
     Path(id): Path<Uuid>,
 ) -> Result<Json<Value>, ApiError> {
-    set_invoice_status(&state, &headers, id, InvoiceStatus::Rejected).await
+    set_invoice_status(&state, &caller, id, InvoiceStatus::Rejected).await
 }

@@ -1,4 +1,10 @@
+pub mod access;
+pub mod auth;
+pub mod companies;
+pub mod dashboard;
 pub mod health;
 pub mod intake;
+pub mod invoices;
 pub mod jobs;
+pub mod setup;
 pub mod ws;

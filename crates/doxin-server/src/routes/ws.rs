@@ -1,11 +1,15 @@
 //! `GET /ws`: live job events over a WebSocket.
 //!
-//! A client subscribes to jobs by id with the job token it got at upload (accounts will add
-//! the caller's own channel). On each subscription the server first sends the job's current
-//! state (`job.snapshot`) and then its events, so a client that subscribes after a job has
-//! finished, or that lost events on a slow link, still learns how it ended.
+//! The upgrade request is authenticated like any other (session cookie or bearer token). A
+//! connection then receives the events of the caller's own jobs and the caller's
+//! notifications, and may subscribe to further jobs it can see (an administrator: any). Other
+//! users' jobs are refused as if they did not exist. On each subscription the server first
+//! sends the job's current state (`job.snapshot`) and then its events, so a client that
+//! subscribes after a job has finished, or that lost events on a slow link, still learns how
+//! it ended. The user is re-read every few seconds: a deactivated account's sockets close.
 //!
-//! Client → server: `{"action":"subscribe","jobs":[{"job_id":…,"token":…}]}`,
+//! Client → server: `{"action":"subscribe","jobs":[{"job_id":…}]}` (a `token` from the upload
+//! answer is accepted and ignored: ownership decides),
 //! `{"action":"unsubscribe","job_ids":[…]}`, `{"action":"ping"}`.
 //! Server → client: `subscribed`, `job.snapshot`, `job.progress`, `job.completed`,
 //! `job.failed`, `job.cancelled`, `pong`, `error`.
@@ -23,22 +27,24 @@ use tokio::sync::broadcast::error::RecvError;
 use uuid::Uuid;
 
 use crate::AppState;
+use crate::auth::Caller;
 use crate::routes::jobs::job_view;
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/ws", get(upgrade))
 }
 
+/// How often an open socket re-checks that its user is still active.
+const RECHECK_USER: std::time::Duration = std::time::Duration::from_secs(3);
+
 #[derive(Debug, Deserialize)]
 struct Initial {
     job_id: Option<Uuid>,
-    token: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
 struct JobGrant {
     job_id: Uuid,
-    token: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -51,10 +57,11 @@ enum ClientMessage {
 
 async fn upgrade(
     State(state): State<AppState>,
+    caller: Caller,
     Query(initial): Query<Initial>,
     ws: WebSocketUpgrade,
 ) -> Response {
-    ws.on_upgrade(move |socket| session(state, socket, initial))
+    ws.on_upgrade(move |socket| session(state, caller, socket, initial))
 }
 
 async fn send(socket: &mut WebSocket, value: &Value) -> bool {
@@ -64,19 +71,35 @@ async fn send(socket: &mut WebSocket, value: &Value) -> bool {
         .is_ok()
 }
 
-async fn session(state: AppState, mut socket: WebSocket, initial: Initial) {
+async fn session(state: AppState, caller: Caller, mut socket: WebSocket, initial: Initial) {
     // Subscribe to the bus before reading snapshots: an event between the two is then
     // seen twice at worst, never missed.
     let mut events = state.events.subscribe();
     let mut jobs: HashSet<Uuid> = HashSet::new();
-    if let (Some(job_id), Some(token)) = (initial.job_id, initial.token) {
-        let grants = vec![JobGrant { job_id, token }];
-        if !subscribe(&state, &mut socket, &mut jobs, grants).await {
+    let me = caller.id();
+    if let Some(job_id) = initial.job_id {
+        let grants = vec![JobGrant { job_id }];
+        if !subscribe(&state, &caller, &mut socket, &mut jobs, grants).await {
             return;
         }
     }
+    let mut recheck = tokio::time::interval(RECHECK_USER);
+    recheck.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tokio::select! {
+            _ = recheck.tick() => {
+                let active = match state.store.get_user(me).await {
+                    Ok(user) => user.is_active,
+                    Err(doxin_store::StoreError::NotFound) => false,
+                    // The database being away is no reason to drop a client.
+                    Err(_) => true,
+                };
+                if !active {
+                    let _ = send(&mut socket, &json!({"event": "error", "code": "account_inactive", "detail": "this account has been deactivated"})).await;
+                    let _ = socket.send(Message::Close(None)).await;
+                    return;
+                }
+            }
             incoming = socket.recv() => {
                 let Some(Ok(msg)) = incoming else { return };
                 let text = match msg {
@@ -86,7 +109,7 @@ async fn session(state: AppState, mut socket: WebSocket, initial: Initial) {
                 };
                 let ok = match serde_json::from_str::<ClientMessage>(&text) {
                     Ok(ClientMessage::Subscribe { jobs: grants }) => {
-                        subscribe(&state, &mut socket, &mut jobs, grants).await
+                        subscribe(&state, &caller, &mut socket, &mut jobs, grants).await
                     }
                     Ok(ClientMessage::Unsubscribe { job_ids }) => {
                         for id in &job_ids {
@@ -104,7 +127,8 @@ async fn session(state: AppState, mut socket: WebSocket, initial: Initial) {
             event = events.recv() => {
                 match event {
                     Ok(event) => {
-                        if event.job_id().is_some_and(|id| jobs.contains(&id)) {
+                        let mine = event.owner_id() == Some(me);
+                        if mine || event.job_id().is_some_and(|id| jobs.contains(&id)) {
                             let Ok(value) = serde_json::to_value(&event) else { continue };
                             if !send(&mut socket, &value).await {
                                 return;
@@ -128,9 +152,10 @@ async fn session(state: AppState, mut socket: WebSocket, initial: Initial) {
     }
 }
 
-/// Checks each grant, subscribes the valid ones and sends their snapshots.
+/// Subscribes the jobs the caller can see, refuses the rest, and sends snapshots.
 async fn subscribe(
     state: &AppState,
+    caller: &Caller,
     socket: &mut WebSocket,
     jobs: &mut HashSet<Uuid>,
     grants: Vec<JobGrant>,
@@ -138,7 +163,12 @@ async fn subscribe(
     let mut accepted = Vec::new();
     let mut rejected = Vec::new();
     for grant in grants {
-        if state.tokens.verify(grant.job_id, &grant.token) {
+        if state
+            .store
+            .get_job(grant.job_id, caller.scope())
+            .await
+            .is_ok()
+        {
             jobs.insert(grant.job_id);
             accepted.push(grant.job_id);
         } else {

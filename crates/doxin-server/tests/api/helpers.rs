@@ -1,14 +1,37 @@
 //! `spawn_app()`: the real router on a random port, over a temporary SQLite database.
+//!
+//! Every app comes with a default user (`app.user`), and `app.client` sends that user's API
+//! token on every request; `app.anon` sends none. More users: `app.create_user`.
 
 use doxin_server::{AppState, Application};
 use doxin_store::{ConnectOptions, FileStore};
 use std::net::SocketAddr;
 use tokio::sync::oneshot;
 
+/// A user made directly in the store, with a personal API token.
+#[derive(Debug, Clone)]
+pub struct TestUser {
+    pub id: uuid::Uuid,
+    pub email: String,
+    pub token: String,
+}
+
+/// A valid Argon2id hash of [`TEST_PASSWORD`] (made once, so tests need not hash).
+pub const TEST_PASSWORD: &str = "correct horse battery staple";
+
+/// The JWT secret of test apps.
+pub const JWT_SECRET: &[u8] = b"test-jwt-secret";
+
 pub struct TestApp {
     pub address: String,
     pub store: std::sync::Arc<dyn doxin_store::Store>,
+    /// Sends the default user's token.
     pub client: reqwest::Client,
+    /// Sends no credential.
+    pub anon: reqwest::Client,
+    pub user: TestUser,
+    /// The app's authentication state (to arm first-run setup, as `doxin serve` does).
+    pub auth: doxin_server::auth::Auth,
     stop: Option<oneshot::Sender<()>>,
     _dir: tempfile::TempDir,
 }
@@ -24,6 +47,70 @@ impl TestApp {
             .send()
             .await
             .expect("request")
+    }
+
+    /// A request as `user`, or anonymous.
+    pub fn req(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        user: Option<&TestUser>,
+    ) -> reqwest::RequestBuilder {
+        let rb = self.anon.request(method, self.url(path));
+        match user {
+            Some(u) => rb.bearer_auth(&u.token),
+            None => rb,
+        }
+    }
+
+    pub async fn create_user(&self, email: &str, admin: bool) -> TestUser {
+        create_user(self.store.as_ref(), email, admin).await
+    }
+}
+
+pub async fn password_hash() -> String {
+    static HASH: tokio::sync::OnceCell<String> = tokio::sync::OnceCell::const_new();
+    HASH.get_or_init(|| async {
+        use argon2::password_hash::PasswordHasher;
+        argon2::Argon2::default()
+            .hash_password(TEST_PASSWORD.as_bytes())
+            .expect("hash")
+            .to_string()
+    })
+    .await
+    .clone()
+}
+
+pub async fn create_user(store: &dyn doxin_store::Store, email: &str, admin: bool) -> TestUser {
+    use sha2::Digest;
+    let user = store
+        .create_user(doxin_store::NewUser {
+            email: email.to_string(),
+            display_name: email.split('@').next().unwrap_or(email).to_string(),
+            password_hash: password_hash().await,
+            role: if admin {
+                doxin_store::Role::Admin
+            } else {
+                doxin_store::Role::User
+            },
+        })
+        .await
+        .expect("create user");
+    let token = format!("dxn_{}", uuid::Uuid::new_v4().simple());
+    store
+        .create_api_token(doxin_store::NewApiToken {
+            user_id: user.id,
+            name: "tests".into(),
+            token_hash: hex::encode(sha2::Sha256::digest(token.as_bytes())),
+            prefix: token[..10].to_string(),
+            expires_at: None,
+        })
+        .await
+        .expect("create token");
+    TestUser {
+        id: user.id,
+        email: user.email,
+        token,
     }
 }
 
@@ -41,6 +128,11 @@ pub struct SpawnOptions {
     pub database_url: Option<String>,
     pub limits: Option<doxin_server::IntakeLimits>,
     pub fetcher: Option<doxin_fetch::Fetcher>,
+    /// Sign-in attempts per minute and address (default 10).
+    pub auth_per_minute: Option<u32>,
+    pub open_signup: bool,
+    /// No users at all (the default user's token then signs nobody in).
+    pub fresh_install: bool,
 }
 
 pub async fn spawn_app() -> TestApp {
@@ -55,17 +147,38 @@ pub async fn spawn_app_with(opts: SpawnOptions) -> TestApp {
     let store = doxin_store::connect(&db_url, &ConnectOptions::default())
         .await
         .expect("store");
+    let user = if opts.fresh_install {
+        TestUser {
+            id: uuid::Uuid::now_v7(),
+            email: "nobody@example.com".into(),
+            token: "dxn_none".into(),
+        }
+    } else {
+        create_user(store.as_ref(), "owner@example.com", false).await
+    };
     let files = FileStore::local(&dir.path().join("files")).expect("files");
     let mut state = AppState::new(store.clone(), files, "test-version");
     if let Some(limits) = opts.limits {
         state = state.with_limits(limits);
     }
+    state = state
+        .with_auth(
+            JWT_SECRET,
+            doxin_server::auth::AuthSettings {
+                open_signup: opts.open_signup,
+                public_url: "http://doxin.test".into(),
+                ..Default::default()
+            },
+            opts.auth_per_minute.unwrap_or(10),
+        )
+        .expect("auth");
     if let Some(fetcher) = opts.fetcher {
         state = state.with_fetcher(fetcher);
     }
     if let Some(url) = opts.redis_url {
         state = state.with_redis(&url).expect("redis url");
     }
+    let auth = state.auth.clone();
     let app = Application::build(SocketAddr::from(([127, 0, 0, 1], 0)), state)
         .await
         .expect("bind");
@@ -79,8 +192,22 @@ pub async fn spawn_app_with(opts: SpawnOptions) -> TestApp {
         store,
         client: reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
+            .default_headers(
+                [(
+                    reqwest::header::AUTHORIZATION,
+                    format!("Bearer {}", user.token).parse().expect("header"),
+                )]
+                .into_iter()
+                .collect(),
+            )
             .build()
             .expect("client"),
+        anon: reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client"),
+        user,
+        auth,
         stop: Some(tx),
         _dir: dir,
     }

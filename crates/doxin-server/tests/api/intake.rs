@@ -339,45 +339,114 @@ async fn allow_listed_urls_are_fetched_and_redirects_to_internal_addresses_refus
     assert_eq!(jobs_stored(&app).await, 2);
 }
 
+/// A WebSocket as `token`'s user.
+async fn ws_as(
+    app: &TestApp,
+    token: Option<&str>,
+) -> Result<
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>,
+    tokio_tungstenite::tungstenite::Error,
+> {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let ws_url = format!("{}/ws", app.address.replacen("http://", "ws://", 1));
+    let mut request = ws_url.into_client_request().expect("request");
+    if let Some(t) = token {
+        request.headers_mut().insert(
+            "authorization",
+            format!("Bearer {t}").parse().expect("header"),
+        );
+    }
+    tokio_tungstenite::connect_async(request)
+        .await
+        .map(|(s, _)| s)
+}
+
+fn ws_text(v: Value) -> tokio_tungstenite::tungstenite::Message {
+    tokio_tungstenite::tungstenite::Message::Text(v.to_string().into())
+}
+
 #[tokio::test]
-async fn websocket_needs_the_job_token_and_sends_a_snapshot() {
+async fn websocket_events_follow_ownership_and_deactivation() {
     let app = spawn_app().await;
+    let bob = app.create_user("bob@example.com", false).await;
     let (_, body) = upload(&app, &[("a.pdf", handmade_pdf(""))]).await;
     let job_id = body["job_id"].as_str().expect("job").to_string();
-    let token = body["job_token"].as_str().expect("token").to_string();
-    let ws_url = format!("{}/ws", app.address.replacen("http://", "ws://", 1));
-    let (mut socket, _) = tokio_tungstenite::connect_async(&ws_url).await.expect("ws");
-    let mut forged = token.clone();
-    forged.replace_range(0..2, if token.starts_with("00") { "11" } else { "00" });
-    let subscribe = |t: &str| {
-        tokio_tungstenite::tungstenite::Message::Text(
-            json!({"action": "subscribe", "jobs": [{"job_id": job_id, "token": t}]})
-                .to_string()
-                .into(),
-        )
-    };
-    socket.send(subscribe(&forged)).await.expect("send");
-    let reply = next_json(&mut socket).await;
+
+    let anonymous = ws_as(&app, None)
+        .await
+        .expect_err("no credential, no socket");
+    assert!(anonymous.to_string().contains("401"), "{anonymous}");
+
+    // Bob cannot subscribe to the owner's job: refused as if it did not exist.
+    let mut bob_socket = ws_as(&app, Some(&bob.token)).await.expect("ws");
+    bob_socket
+        .send(ws_text(
+            json!({"action": "subscribe", "jobs": [{"job_id": job_id}]}),
+        ))
+        .await
+        .expect("send");
+    let reply = next_json(&mut bob_socket).await;
     assert_eq!(reply["event"], "subscribed");
-    assert_eq!(
-        reply["job_ids"],
-        json!([]),
-        "a forged token subscribes nothing"
-    );
+    assert_eq!(reply["job_ids"], json!([]));
     assert_eq!(reply["rejected"], json!([job_id]));
-    socket.send(subscribe(&token)).await.expect("send");
+
+    let mut socket = ws_as(&app, Some(&app.user.token)).await.expect("ws");
+    socket
+        .send(ws_text(
+            json!({"action": "subscribe", "jobs": [{"job_id": job_id}]}),
+        ))
+        .await
+        .expect("send");
     let reply = next_json(&mut socket).await;
     assert_eq!(reply["job_ids"], json!([job_id]));
     let snapshot = next_json(&mut socket).await;
     assert_eq!(snapshot["event"], "job.snapshot");
     assert_eq!(snapshot["status"], "queued");
-    socket
-        .send(tokio_tungstenite::tungstenite::Message::Text(
-            json!({"action": "ping"}).to_string().into(),
-        ))
+
+    // The owner's event reaches the owner and not Bob (Bob's next message is his pong).
+    let resp = app
+        .client
+        .post(app.url(&format!("/api/v1/jobs/{job_id}/cancel")))
+        .send()
+        .await
+        .expect("cancel");
+    assert_eq!(resp.status(), 200);
+    let event = next_json(&mut socket).await;
+    assert_eq!(event["event"], "job.cancelled");
+    assert_eq!(event["job_id"], json!(job_id));
+    bob_socket
+        .send(ws_text(json!({"action": "ping"})))
         .await
         .expect("send");
-    assert_eq!(next_json(&mut socket).await["event"], "pong");
+    assert_eq!(next_json(&mut bob_socket).await["event"], "pong");
+
+    // Deactivation closes the open socket within a few seconds.
+    app.store
+        .update_user(
+            app.user.id,
+            doxin_store::UserUpdate {
+                is_active: Some(false),
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("deactivate");
+    let closing = next_json(&mut socket).await;
+    assert_eq!(closing["code"], "account_inactive", "{closing}");
+    let rest = tokio::time::timeout(std::time::Duration::from_secs(5), socket.next())
+        .await
+        .expect("the server closes");
+    assert!(
+        matches!(
+            rest,
+            None | Some(Ok(tokio_tungstenite::tungstenite::Message::Close(_))) | Some(Err(_))
+        ),
+        "{rest:?}"
+    );
+    let refused = ws_as(&app, Some(&app.user.token))
+        .await
+        .expect_err("inactive");
+    assert!(refused.to_string().contains("403"), "{refused}");
 }
 
 #[tokio::test]

@@ -1,6 +1,8 @@
 //! Black-box tests of the HTTP API: each spawns the real application on port 0 over a fresh
 //! database (a temporary SQLite file, or a new PostgreSQL database when configured).
 
+mod auth;
 mod health;
 mod helpers;
 mod intake;
+mod invoices;

@@ -354,3 +354,4 @@ fn col_json(row: &DbRow, col: &str) -> Result<serde_json::Value> {
 }
 
 include!("../sql/store_impl.rs");
+include!("../sql/accounts_impl.rs");

@@ -1266,10 +1266,16 @@ impl Store for ThisStore {
         Ok(marked)
     }
 
-    async fn count_jobs_by_status(&self) -> Result<Vec<(JobStatus, u64)>> {
+    async fn count_jobs_by_status(&self, scope: Scope) -> Result<Vec<(JobStatus, u64)>> {
+        let mut args = Args::default();
+        let mut conds = Vec::new();
+        scope_cond(scope, "owner_id", &mut conds, &mut args);
         let rows = query(
-            "SELECT status, COUNT(*) AS n FROM processing_jobs GROUP BY status",
-            vec![],
+            &format!(
+                "SELECT status, COUNT(*) AS n FROM processing_jobs{} GROUP BY status",
+                where_clause(&conds)
+            ),
+            args.args,
         )
         .fetch_all(&self.pool)
         .await?;

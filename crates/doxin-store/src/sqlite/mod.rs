@@ -309,6 +309,7 @@ fn col_json(row: &DbRow, col: &str) -> Result<serde_json::Value> {
 }
 
 include!("../sql/store_impl.rs");
+include!("../sql/accounts_impl.rs");
 
 #[cfg(test)]
 mod tests {

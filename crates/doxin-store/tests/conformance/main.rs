@@ -83,3 +83,18 @@ async fn migrate_without_pgvector_names_pgvector() {
     assert!(msg.contains("pgvector"), "{msg}");
     cleanup.run().await;
 }
+
+/// Accounts: sessions, API tokens, access codes and access requests.
+mod accounts_suite {
+    use super::TestDb;
+    use super::accounts as stories;
+
+    conformance!(
+        sign_up_redeems_an_access_code_once,
+        sessions_expire_and_end,
+        api_tokens_are_found_by_hash_and_revoked_by_their_owner,
+        access_codes_list_and_revoke,
+        access_requests_are_decided_once,
+    );
+}
+mod accounts;

@@ -1193,7 +1193,10 @@ pub async fn queue_reconciliation_queries(store: &dyn Store) {
     assert_eq!(requeued, vec![b.id]);
     let b2 = store.get_job(b.id, Scope::All).await.expect("get");
     assert_eq!((b2.status, b2.attempts), (JobStatus::Queued, 1));
-    let counts = store.count_jobs_by_status().await.expect("counts");
+    let counts = store
+        .count_jobs_by_status(Scope::All)
+        .await
+        .expect("counts");
     let count = |s| {
         counts
             .iter()

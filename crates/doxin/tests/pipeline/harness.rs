@@ -197,6 +197,48 @@ impl Deployment {
         )
     }
 
+    /// Creates the deployment's test user with `doxin user create` and returns an API token
+    /// from `doxin user token`, as an operator would script it.
+    pub fn user_token(&self) -> String {
+        let email = "pipeline@example.com";
+        let out = self
+            .command(&["user", "create", "--email", email])
+            .env("DOXIN_USER_PASSWORD", "pipeline test password")
+            .output()
+            .expect("doxin user create");
+        assert!(
+            out.status.success(),
+            "doxin user create: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let out = self
+            .command(&["user", "token", "--email", email])
+            .output()
+            .expect("doxin user token");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let token = String::from_utf8_lossy(&out.stdout).trim().to_string();
+        assert!(token.starts_with("dxn_"), "{token}");
+        token
+    }
+
+    fn command(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(BIN);
+        cmd.args(args).current_dir(self.path()).env_clear();
+        for key in ["PATH", "HOME"] {
+            if let Ok(v) = std::env::var(key) {
+                cmd.env(key, v);
+            }
+        }
+        for (k, v) in &self.env {
+            cmd.env(k, v);
+        }
+        cmd
+    }
+
     /// Runs `doxin <args>` to completion with the deployment's environment; returns the exit code.
     pub fn run(&self, args: &[&str]) -> i32 {
         let mut cmd = Command::new(BIN);
@@ -495,9 +537,15 @@ pub struct EventWatcher {
 }
 
 impl EventWatcher {
-    pub async fn connect(base: &str) -> EventWatcher {
+    pub async fn connect(base: &str, token: &str) -> EventWatcher {
+        use tokio_tungstenite::tungstenite::client::IntoClientRequest;
         let url = format!("{}/ws", base.replacen("http://", "ws://", 1));
-        let (socket, _) = tokio_tungstenite::connect_async(url)
+        let mut request = url.into_client_request().expect("ws request");
+        request.headers_mut().insert(
+            "authorization",
+            format!("Bearer {token}").parse().expect("header"),
+        );
+        let (socket, _) = tokio_tungstenite::connect_async(request)
             .await
             .expect("websocket");
         let (mut tx, mut rx) = socket.split();

@@ -11,8 +11,15 @@ use harness::*;
 use serde_json::Value;
 use uuid::Uuid;
 
-fn client() -> reqwest::Client {
+/// An HTTP client that sends `token` on every request.
+fn client(token: &str) -> reqwest::Client {
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(
+        reqwest::header::AUTHORIZATION,
+        format!("Bearer {token}").parse().expect("header"),
+    );
     reqwest::Client::builder()
+        .default_headers(headers)
         .timeout(Duration::from_secs(60))
         .build()
         .expect("client")
@@ -58,8 +65,9 @@ async fn scale_out_two_apis_two_workers_200_documents() {
         0,
         "a live worker answers the ping"
     );
-    let http = client();
-    let watcher = EventWatcher::connect(&api1.base()).await;
+    let token = deployment.user_token();
+    let http = client(&token);
+    let watcher = EventWatcher::connect(&api1.base(), &token).await;
 
     let mut via_api1 = Vec::new();
     for chunk in first.chunks(10) {
@@ -131,7 +139,8 @@ async fn killed_worker_jobs_are_taken_over() {
     ]);
     let api = deployment.api("api", false);
     let mut victim = deployment.worker("victim", 1);
-    let http = client();
+    let token = deployment.user_token();
+    let http = client(&token);
     let docs = slow_documents(20_000, 8);
     let queued = upload(&http, &api.base(), &docs).await;
     // Kill the victim the moment it holds a job (the survivor starts later, so it cannot
@@ -192,7 +201,8 @@ async fn redis_flushall_loses_no_job() {
     ]);
     let api = deployment.api("api", false);
     let _worker = deployment.worker("worker", 1);
-    let http = client();
+    let token = deployment.user_token();
+    let http = client(&token);
     let docs = slow_documents(30_000, 12);
     let queued = upload(&http, &api.base(), &docs).await;
     assert_eq!(redis.cli(&["FLUSHALL"]), "OK");
@@ -231,7 +241,8 @@ async fn postgres_restart_loses_no_job() {
     ]);
     let api = deployment.api("api", false);
     let _worker = deployment.worker("worker", 2);
-    let http = client();
+    let token = deployment.user_token();
+    let http = client(&token);
     let docs = slow_documents(40_000, 16);
     let queued = upload(&http, &api.base(), &docs).await;
     let ids: Vec<Uuid> = queued.iter().map(|q| q.job_id).collect();
@@ -269,8 +280,9 @@ async fn embedded_default_single_node() {
     let files = file_server(by_url).await;
     let deployment = Deployment::new(&[("URL_FETCH_ALLOWLIST", "127.0.0.1/32")]);
     let mut api = deployment.api("api", true);
-    let http = client();
-    let watcher = EventWatcher::connect(&api.base()).await;
+    let token = deployment.user_token();
+    let http = client(&token);
+    let watcher = EventWatcher::connect(&api.base(), &token).await;
     let mut queued = Vec::new();
     for chunk in by_upload.chunks(4) {
         queued.extend(upload(&http, &api.base(), chunk).await);
@@ -406,7 +418,8 @@ async fn sigterm_worker_finishes_or_releases_its_jobs() {
     ]);
     let api = deployment.api("api", false);
     let mut first = deployment.worker("first", 2);
-    let http = client();
+    let token = deployment.user_token();
+    let http = client(&token);
     let queued = upload(&http, &api.base(), &slow_documents(60_000, 10)).await;
     let started = std::time::Instant::now();
     while running_jobs_of(&db.url, first.pid()).await.is_empty() {
@@ -455,7 +468,8 @@ async fn hybrid_worker_records_llm_usage_per_job() {
         ("OPENAI_BASE_URL", &base_url),
     ]);
     let api = deployment.api("api", true);
-    let http = client();
+    let token = deployment.user_token();
+    let http = client(&token);
     let queued = upload(
         &http,
         &api.base(),

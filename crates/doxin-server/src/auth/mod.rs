@@ -1,0 +1,437 @@
+//! Who is calling: the [`Caller`] and [`Admin`] extractors, and what they need ([`Auth`]).
+//!
+//! Three credentials are accepted on every route:
+//! - the session cookie a browser gets at sign-in (HttpOnly, SameSite=Lax, Secure when
+//!   configured); changes made with it must carry the session's CSRF token in `X-CSRF-Token`,
+//!   because a cookie is sent by the browser whoever made the page that sends the request;
+//! - `Authorization: Bearer <JWT>` (15 minutes, HS256, see [`jwt`]);
+//! - `Authorization: Bearer dxn_…`, a personal API token.
+//!
+//! The user is reloaded on every request, so deactivation and role changes apply at once.
+//! Objects a caller does not own answer 404, not 403, so their existence does not leak.
+
+pub mod jwt;
+pub mod password;
+pub mod rate_limit;
+pub mod secrets;
+
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, Mutex};
+
+use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use chrono::{DateTime, Duration, Utc};
+use doxin_store::{NewAuditEntry, Scope, StoreError, User};
+use uuid::Uuid;
+
+use crate::{ApiError, AppState};
+pub use jwt::JwtKeys;
+pub use rate_limit::RateLimiter;
+
+pub const SESSION_COOKIE: &str = "doxin_session";
+/// Readable by the page's script (not HttpOnly), which copies it into `X-CSRF-Token`.
+pub const CSRF_COOKIE: &str = "doxin_csrf";
+pub const CSRF_HEADER: &str = "x-csrf-token";
+
+/// Account settings the handlers need.
+#[derive(Debug, Clone)]
+pub struct AuthSettings {
+    pub cookie_secure: bool,
+    pub session_ttl: Duration,
+    pub open_signup: bool,
+    /// Base of links in invitations, e.g. `https://invoices.example.com`.
+    pub public_url: String,
+    pub access_code_ttl: Duration,
+}
+
+impl Default for AuthSettings {
+    fn default() -> Self {
+        AuthSettings {
+            cookie_secure: false,
+            session_ttl: Duration::days(7),
+            open_signup: false,
+            public_url: "http://localhost:8000".into(),
+            access_code_ttl: Duration::days(14),
+        }
+    }
+}
+
+/// Everything authentication shares across requests.
+#[derive(Debug, Clone)]
+pub struct Auth {
+    pub jwt: JwtKeys,
+    pub settings: AuthSettings,
+    pub limiter: RateLimiter,
+    /// The one-time first-run token, while no user exists (see `routes::setup`).
+    pub setup_token: Arc<Mutex<Option<String>>>,
+}
+
+impl Auth {
+    /// Fails only for an empty JWT secret.
+    pub fn new(
+        jwt_secret: &[u8],
+        settings: AuthSettings,
+        attempts_per_minute: u32,
+    ) -> Result<Auth, jsonwebtoken::errors::Error> {
+        Ok(Auth {
+            jwt: JwtKeys::new(jwt_secret)?,
+            settings,
+            limiter: RateLimiter::per_minute(attempts_per_minute),
+            setup_token: Arc::default(),
+        })
+    }
+
+    /// The development defaults (a fixed, public JWT secret: never for production, which the
+    /// configuration enforces).
+    pub fn development() -> Auth {
+        let jwt = JwtKeys::new(b"doxin-development-jwt-secret")
+            .unwrap_or_else(|_| unreachable!("the development secret is not empty"));
+        Auth {
+            jwt,
+            settings: AuthSettings::default(),
+            limiter: RateLimiter::per_minute(10),
+            setup_token: Arc::default(),
+        }
+    }
+
+    /// Arms first-run setup with a fresh token and returns it (for the log).
+    pub fn arm_setup(&self) -> String {
+        let token = secrets::random_hex(16);
+        *self
+            .setup_token
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(token.clone());
+        token
+    }
+
+    /// Consumes the setup token if `offered` matches it.
+    pub fn take_setup_token(&self, offered: &str) -> bool {
+        let mut slot = self
+            .setup_token
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        match slot.as_deref() {
+            Some(t) if secrets::constant_time_eq(t, offered) => {
+                *slot = None;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    pub fn setup_armed(&self) -> bool {
+        self.setup_token
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .is_some()
+    }
+}
+
+/// How a request proved who it is.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Credential {
+    Session {
+        token_hash: String,
+        csrf_token: String,
+        expires_at: DateTime<Utc>,
+    },
+    Jwt {
+        expires_at: DateTime<Utc>,
+    },
+    ApiToken {
+        id: Uuid,
+    },
+}
+
+impl Credential {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Credential::Session { .. } => "session",
+            Credential::Jwt { .. } => "jwt",
+            Credential::ApiToken { .. } => "api_token",
+        }
+    }
+}
+
+/// An authenticated, active user making this request.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub user: User,
+    pub credential: Credential,
+    pub ip: Option<String>,
+    pub request_id: Option<String>,
+}
+
+impl Caller {
+    pub fn id(&self) -> Uuid {
+        self.user.id
+    }
+
+    pub fn is_admin(&self) -> bool {
+        self.user.role == doxin_store::Role::Admin
+    }
+
+    /// What this caller may see: everything for an administrator, else their own objects.
+    pub fn scope(&self) -> Scope {
+        if self.is_admin() {
+            Scope::All
+        } else {
+            Scope::Owner(self.user.id)
+        }
+    }
+
+    /// Appends a change to the audit log, with this caller as the actor.
+    pub async fn audit(
+        &self,
+        state: &AppState,
+        action: &str,
+        entity_type: &str,
+        entity_id: Option<String>,
+        before: Option<serde_json::Value>,
+        after: Option<serde_json::Value>,
+    ) -> Result<(), ApiError> {
+        record_audit(
+            state,
+            Some(self.user.id),
+            self.ip.clone(),
+            self.request_id.clone(),
+            action,
+            entity_type,
+            entity_id,
+            before,
+            after,
+        )
+        .await
+    }
+}
+
+/// Appends an audit entry for an actor that may not be a [`Caller`] yet (sign-up, setup).
+#[allow(clippy::too_many_arguments)]
+pub async fn record_audit(
+    state: &AppState,
+    actor_id: Option<Uuid>,
+    ip: Option<String>,
+    request_id: Option<String>,
+    action: &str,
+    entity_type: &str,
+    entity_id: Option<String>,
+    before: Option<serde_json::Value>,
+    after: Option<serde_json::Value>,
+) -> Result<(), ApiError> {
+    state
+        .store
+        .append_audit(NewAuditEntry {
+            actor_id,
+            action: action.into(),
+            entity_type: entity_type.into(),
+            entity_id,
+            before,
+            after,
+            ip,
+            request_id,
+        })
+        .await?;
+    Ok(())
+}
+
+/// The client's address as the TCP peer saw it.
+pub fn client_ip(parts: &Parts) -> Option<IpAddr> {
+    parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip())
+}
+
+pub fn request_id(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
+}
+
+/// The value of cookie `name` in the request's `Cookie` headers.
+pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_string())
+}
+
+fn unauthenticated(detail: &str) -> ApiError {
+    ApiError::problem(StatusCode::UNAUTHORIZED, "unauthenticated", detail)
+}
+
+/// Resolves the request's credential to a user (active or not).
+async fn authenticate(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> Result<(User, Credential), ApiError> {
+    let lookup = |e: StoreError| match e {
+        StoreError::NotFound => unauthenticated("the credential is not valid"),
+        other => ApiError::from(other),
+    };
+    if let Some(value) = headers.get(header::AUTHORIZATION) {
+        let value = value
+            .to_str()
+            .map_err(|_| unauthenticated("the Authorization header is not readable"))?;
+        let token = value
+            .strip_prefix("Bearer ")
+            .or_else(|| value.strip_prefix("bearer "))
+            .map(str::trim)
+            .ok_or_else(|| unauthenticated("use `Authorization: Bearer <token>`"))?;
+        if token.starts_with(secrets::API_TOKEN_PREFIX) {
+            let found = state
+                .store
+                .find_api_token(&secrets::sha256_hex(token))
+                .await
+                .map_err(lookup)?;
+            let now = Utc::now();
+            if !found.is_usable(now) {
+                return Err(unauthenticated("the API token was revoked or has expired"));
+            }
+            // Recording use costs a write: do it at most once a minute per token.
+            if found
+                .last_used_at
+                .is_none_or(|at| now - at > Duration::minutes(1))
+            {
+                let store = state.store.clone();
+                tokio::spawn(async move {
+                    if let Err(e) = store.touch_api_token(found.id, now).await {
+                        tracing::debug!(error = %e, "recording API token use");
+                    }
+                });
+            }
+            let user = state.store.get_user(found.user_id).await.map_err(lookup)?;
+            return Ok((user, Credential::ApiToken { id: found.id }));
+        }
+        let claims = state
+            .auth
+            .jwt
+            .verify(token)
+            .ok_or_else(|| unauthenticated("the token is invalid or has expired"))?;
+        let user = state.store.get_user(claims.sub).await.map_err(lookup)?;
+        let expires_at = DateTime::from_timestamp(claims.exp, 0).unwrap_or_else(Utc::now);
+        return Ok((user, Credential::Jwt { expires_at }));
+    }
+    if let Some(session) = cookie(headers, SESSION_COOKIE) {
+        let token_hash = secrets::sha256_hex(&session);
+        let found = state
+            .store
+            .get_session(&token_hash)
+            .await
+            .map_err(|e| match e {
+                StoreError::NotFound => unauthenticated("the session has ended; sign in again"),
+                other => ApiError::from(other),
+            })?;
+        let user = state.store.get_user(found.user_id).await.map_err(lookup)?;
+        return Ok((
+            user,
+            Credential::Session {
+                token_hash,
+                csrf_token: found.csrf_token,
+                expires_at: found.expires_at,
+            },
+        ));
+    }
+    Err(unauthenticated("sign in, or send a bearer token"))
+}
+
+fn changes_state(method: &Method) -> bool {
+    !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
+}
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        if let Some(caller) = parts.extensions.get::<Caller>() {
+            return Ok(caller.clone());
+        }
+        let (user, credential) = authenticate(state, &parts.headers).await?;
+        if !user.is_active {
+            return Err(ApiError::problem(
+                StatusCode::FORBIDDEN,
+                "account_inactive",
+                "this account has been deactivated",
+            ));
+        }
+        if let Credential::Session { csrf_token, .. } = &credential
+            && changes_state(&parts.method)
+        {
+            let offered = parts
+                .headers
+                .get(CSRF_HEADER)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("");
+            if !secrets::constant_time_eq(offered, csrf_token) {
+                return Err(ApiError::problem(
+                    StatusCode::FORBIDDEN,
+                    "csrf_failed",
+                    "a change made with a session cookie needs its CSRF token in X-CSRF-Token",
+                ));
+            }
+        }
+        let caller = Caller {
+            user,
+            credential,
+            ip: client_ip(parts).map(|ip| ip.to_string()),
+            request_id: request_id(&parts.headers),
+        };
+        // Later extractors of the same request (and the usage middleware) reuse it.
+        parts.extensions.insert(caller.clone());
+        Ok(caller)
+    }
+}
+
+/// A [`Caller`] who is an administrator; anyone else gets 403.
+#[derive(Debug, Clone)]
+pub struct Admin(pub Caller);
+
+impl FromRequestParts<AppState> for Admin {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let caller = Caller::from_request_parts(parts, state).await?;
+        if !caller.is_admin() {
+            return Err(ApiError::problem(
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                "this needs an administrator",
+            ));
+        }
+        Ok(Admin(caller))
+    }
+}
+
+/// `Set-Cookie` values that start a session.
+pub fn session_cookies(
+    settings: &AuthSettings,
+    session_token: &str,
+    csrf_token: &str,
+) -> [HeaderValue; 2] {
+    let secure = if settings.cookie_secure {
+        "; Secure"
+    } else {
+        ""
+    };
+    let max_age = settings.session_ttl.num_seconds();
+    let session = format!(
+        "{SESSION_COOKIE}={session_token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}"
+    );
+    let csrf =
+        format!("{CSRF_COOKIE}={csrf_token}; Path=/; SameSite=Lax; Max-Age={max_age}{secure}");
+    [session, csrf].map(|c| HeaderValue::from_str(&c).unwrap_or(HeaderValue::from_static("")))
+}
+
+/// `Set-Cookie` values that end a session in the browser.
+pub fn clear_session_cookies() -> [HeaderValue; 2] {
+    [
+        HeaderValue::from_static("doxin_session=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0"),
+        HeaderValue::from_static("doxin_csrf=; Path=/; SameSite=Lax; Max-Age=0"),
+    ]
+}
