@@ -2,10 +2,9 @@
 //! 404 on every route), update with validation recomputed, soft delete, file download and
 //! replacement, full-text and semantic search, similar invoices, companies and dashboard.
 
-use doxin_model::{Extracted, Invoice, Severity};
+use doxin_model::{Decimal, Extracted, Invoice, Severity};
 use doxin_store::{AuditFilter, InvoiceStatus, NewInvoice, PageRequest};
 use reqwest::{Method, StatusCode};
-use rust_decimal_macros::dec;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -93,21 +92,21 @@ async fn list_filters_sorts_and_pages() {
             "L-1",
             "Kunde Eins",
             Some("Jane Roe"),
-            dec!(10),
+            Decimal::new(10, 0),
             InvoiceStatus::NeedsReview,
         ),
         (
             "L-2",
             "Kunde Zwei",
             None,
-            dec!(300),
+            Decimal::new(300, 0),
             InvoiceStatus::Approved,
         ),
         (
             "L-3",
             "Kunde Eins",
             Some("John Doe"),
-            dec!(25.5),
+            Decimal::new(255, 1),
             InvoiceStatus::Rejected,
         ),
     ];
@@ -215,7 +214,7 @@ async fn list_filters_sorts_and_pages() {
 #[tokio::test]
 async fn another_users_invoice_is_not_found_on_every_route() {
     let app = spawn_app().await;
-    let alice = app.create_user("owner@example.com", false).await;
+    let alice = app.create_user("alice-owner@example.com", false).await;
     let bob = app.create_user("stranger@example.com", false).await;
     let admin = app.create_user("root@example.com", true).await;
     let created = create(
