@@ -16,5 +16,5 @@ pub use secret::{Secret, mask_url_password};
 pub use settings::{
     AccountSettings, ConfigError, DatabaseBackend, EmbeddingsProvider, EmbeddingsSettings,
     Environment, ExtractionMode, LlmProvider, LlmSettings, LogFormat, PipelineSettings, Settings,
-    StorageLocation,
+    SmtpSettings, SmtpTls, StorageLocation,
 };

@@ -174,6 +174,106 @@ pub struct AccountSettings {
     /// Days an access code stays valid unless the administrator says otherwise
     /// (`ACCESS_CODE_TTL_DAYS`).
     pub access_code_ttl_days: u32,
+    /// Where invitations are mailed from; `None` shows invitation links to the administrator.
+    pub smtp: Option<SmtpSettings>,
+}
+
+/// How transport security is set up with the mail server (`SMTP_TLS`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SmtpTls {
+    /// Plain SMTP (a local relay).
+    None,
+    /// Upgrade with STARTTLS (usually port 587).
+    StartTls,
+    /// TLS from the first byte (usually port 465).
+    Tls,
+}
+
+/// The mail server invitations go through (`SMTP_HOST`, alias `MAIL_SERVER`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SmtpSettings {
+    pub host: String,
+    /// `SMTP_PORT` (alias `MAIL_PORT`); default 587, or 465 with `SMTP_TLS=tls`, 25 with `none`.
+    pub port: u16,
+    pub tls: SmtpTls,
+    /// `SMTP_USERNAME` / `SMTP_PASSWORD` (aliases `MAIL_USERNAME` / `MAIL_PASSWORD`).
+    pub username: Option<String>,
+    pub password: Option<Secret>,
+    /// `SMTP_FROM` (alias `MAIL_DEFAULT_SENDER`), e.g. `DoxIn <invoices@example.com>`.
+    pub from: String,
+}
+
+impl SmtpSettings {
+    fn read(r: &mut Reader<'_>) -> Result<Option<SmtpSettings>, ConfigError> {
+        let Some((name, host, origin)) = r.raw(&["SMTP_HOST", "MAIL_SERVER"]) else {
+            r.record("SMTP_HOST", "(unset)".into(), Origin::Default);
+            return Ok(None);
+        };
+        let host = host.trim().to_string();
+        r.record(name, host.clone(), origin);
+        let tls = r.parsed(
+            "SMTP_TLS",
+            SmtpTls::StartTls,
+            "none, starttls or tls",
+            |t| match t {
+                SmtpTls::None => "none".into(),
+                SmtpTls::StartTls => "starttls".into(),
+                SmtpTls::Tls => "tls".into(),
+            },
+        )?;
+        let default_port = match tls {
+            SmtpTls::None => 25,
+            SmtpTls::StartTls => 587,
+            SmtpTls::Tls => 465,
+        };
+        let port = match r.raw(&["SMTP_PORT", "MAIL_PORT"]) {
+            Some((n, v, o)) => {
+                let p = v
+                    .trim()
+                    .parse::<u16>()
+                    .ok()
+                    .filter(|p| *p > 0)
+                    .ok_or_else(|| ConfigError::Invalid {
+                        variable: n,
+                        value: v.to_string(),
+                        allowed: "a port number from 1 to 65535".into(),
+                    })?;
+                r.record(n, p.to_string(), o);
+                p
+            }
+            None => default_port,
+        };
+        let username = match r.raw(&["SMTP_USERNAME", "MAIL_USERNAME"]) {
+            Some((n, v, o)) => {
+                r.record(n, v.to_string(), o);
+                Some(v.to_string())
+            }
+            None => None,
+        };
+        let password = r.optional_secret(&["SMTP_PASSWORD", "MAIL_PASSWORD"]);
+        let from = match r.raw(&["SMTP_FROM", "MAIL_DEFAULT_SENDER"]) {
+            Some((n, v, o)) => {
+                r.record(n, v.to_string(), o);
+                v.to_string()
+            }
+            None => format!("DoxIn <doxin@{host}>"),
+        };
+        if host.is_empty() {
+            return Err(ConfigError::Invalid {
+                variable: "SMTP_HOST",
+                value: host,
+                allowed: "a mail server host name".into(),
+            });
+        }
+        Ok(Some(SmtpSettings {
+            host,
+            port,
+            tls,
+            username,
+            password,
+            from,
+        }))
+    }
 }
 
 impl AccountSettings {
@@ -207,6 +307,7 @@ impl AccountSettings {
             )?,
             public_url: public_url.trim_end_matches('/').to_string(),
             access_code_ttl_days: r.number("ACCESS_CODE_TTL_DAYS", 14u32, 1, 3650)?,
+            smtp: SmtpSettings::read(r)?,
         })
     }
 }
@@ -536,6 +637,18 @@ impl Settings {
     }
 }
 
+impl FromStr for SmtpTls {
+    type Err = ();
+    fn from_str(s: &str) -> Result<Self, ()> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "none" | "off" | "false" => Ok(SmtpTls::None),
+            "starttls" => Ok(SmtpTls::StartTls),
+            "tls" | "ssl" => Ok(SmtpTls::Tls),
+            _ => Err(()),
+        }
+    }
+}
+
 impl FromStr for LogFormat {
     type Err = ();
     fn from_str(s: &str) -> Result<Self, ()> {
@@ -789,6 +902,50 @@ mod tests {
         ] {
             assert_eq!(
                 invalid_variable(load(&[(var, value)]).unwrap_err()),
+                var,
+                "{var}={value}"
+            );
+        }
+    }
+
+    #[test]
+    fn account_settings_have_defaults_and_name_bad_values() {
+        let a = load(&[]).expect("defaults").accounts;
+        assert!(!a.open_signup);
+        assert_eq!(a.auth_rate_limit_per_minute, 10);
+        assert_eq!(a.public_url, "http://localhost:8000");
+        assert!(a.smtp.is_none());
+        let a = load(&[
+            ("MAIL_SERVER", "smtp.example.com"),
+            ("SMTP_TLS", "tls"),
+            ("MAIL_USERNAME", "doxin"),
+            ("MAIL_PASSWORD", "hunter2hunter2"),
+            ("FRONTEND_URL", "https://app.example.com/"),
+        ])
+        .expect("valid")
+        .accounts;
+        let smtp = a.smtp.expect("smtp");
+        assert_eq!(
+            (smtp.host.as_str(), smtp.port, smtp.tls),
+            ("smtp.example.com", 465, SmtpTls::Tls)
+        );
+        assert_eq!(smtp.from, "DoxIn <doxin@smtp.example.com>");
+        assert_eq!(a.public_url, "https://app.example.com");
+        for (var, value) in [
+            ("OPEN_SIGNUP", "maybe"),
+            ("AUTH_RATE_LIMIT_PER_MINUTE", "0"),
+            ("SESSION_TTL_HOURS", "forever"),
+            ("PUBLIC_URL", "ftp://example.com"),
+        ] {
+            assert_eq!(
+                invalid_variable(load(&[(var, value)]).unwrap_err()),
+                var,
+                "{var}={value}"
+            );
+        }
+        for (var, value) in [("SMTP_TLS", "sometimes"), ("SMTP_PORT", "0")] {
+            assert_eq!(
+                invalid_variable(load(&[("SMTP_HOST", "mail"), (var, value)]).unwrap_err()),
                 var,
                 "{var}={value}"
             );

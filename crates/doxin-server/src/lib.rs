@@ -8,11 +8,13 @@
 
 pub mod auth;
 mod error;
+pub mod mail;
 mod metrics;
 mod routes;
 mod state;
 mod telemetry;
 mod tokens;
+mod usage;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -43,11 +45,17 @@ pub fn router(state: AppState) -> Router {
         .merge(routes::companies::router())
         .merge(routes::dashboard::router())
         .merge(routes::ws::router())
+        .merge(routes::exports::router())
+        .merge(routes::admin::router())
         .merge(metrics::router())
         .fallback(error::not_found)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             metrics::count_requests,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            usage::count_usage,
         ))
         .with_state(state)
         .layer(axum::middleware::from_fn(error::problems_for_rejections))

@@ -52,8 +52,12 @@ pub struct AppState {
     pub fetcher: Arc<doxin_fetch::Fetcher>,
     /// This process's HTTP counters for `/metrics`.
     pub http_metrics: crate::metrics::HttpMetrics,
+    /// Request counts for the usage analytics, flushed to the store in batches.
+    pub usage: crate::usage::UsageRecorder,
     /// Sessions, tokens, sign-in limits and first-run setup.
     pub auth: Auth,
+    /// Sends invitations when SMTP is configured.
+    pub mailer: Option<crate::mail::Mailer>,
     /// Embeds search queries and invoices for semantic search (the hash embedder unless the
     /// deployment configures a model; the worker must use the same one).
     pub embedder: Arc<dyn doxin_embed::Embedder>,
@@ -76,7 +80,9 @@ impl AppState {
                 doxin_fetch::FetchPolicy::default(),
             )),
             http_metrics: crate::metrics::HttpMetrics::default(),
+            usage: crate::usage::UsageRecorder::default(),
             auth: Auth::development(),
+            mailer: None,
             embedder: Arc::new(doxin_embed::hash::HashEmbedder::default()),
         }
     }
@@ -119,6 +125,11 @@ impl AppState {
 
     pub fn with_embedder(mut self, embedder: Arc<dyn doxin_embed::Embedder>) -> AppState {
         self.embedder = embedder;
+        self
+    }
+
+    pub fn with_mailer(mut self, mailer: crate::mail::Mailer) -> AppState {
+        self.mailer = Some(mailer);
         self
     }
 

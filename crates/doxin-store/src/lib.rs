@@ -252,6 +252,13 @@ pub trait Store: AccountStore + Send + Sync + 'static {
     async fn live_workers(&self, since: DateTime<Utc>) -> Result<Vec<WorkerHeartbeat>>;
     async fn remove_worker(&self, id: &str) -> Result<()>;
 
+    // API usage analytics.
+    /// Adds the counts to the usage counters (callers batch: one call per flush, not per
+    /// request).
+    async fn record_usage(&self, counts: &[(UsageKey, u64)]) -> Result<()>;
+    /// Usage summed by route, by user and by day.
+    async fn usage_report(&self, filter: &UsageFilter) -> Result<UsageReport>;
+
     // Lookups of the pipeline.
     /// The live invoice a job produced, if any.
     async fn find_invoice_by_job(&self, job_id: Uuid) -> Result<Option<InvoiceRecord>>;

@@ -701,6 +701,78 @@ pub struct AuditFilter {
     pub entity_type: Option<String>,
     pub entity_id: Option<String>,
     pub action: Option<String>,
+    /// Entries at or after this instant.
+    pub from: Option<DateTime<Utc>>,
+    /// Entries strictly before this instant (so consecutive ranges do not overlap).
+    pub to: Option<DateTime<Utc>>,
+}
+
+/// What one counter of API usage counts: requests on one day, to one route template, by one
+/// user (or anonymous), answered with one status.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct UsageKey {
+    /// The UTC day.
+    pub day: NaiveDate,
+    pub method: String,
+    /// The route template (`/api/v1/invoices/{id}`), never the raw path: bounded cardinality,
+    /// and no ids or query strings in the analytics.
+    pub route: String,
+    pub user_id: Option<Uuid>,
+    pub status: u16,
+}
+
+/// Which usage to report; days are inclusive, `None` is unbounded.
+#[derive(Debug, Clone, Default)]
+pub struct UsageFilter {
+    pub from: Option<NaiveDate>,
+    pub to: Option<NaiveDate>,
+    pub user_id: Option<Uuid>,
+    pub route: Option<String>,
+}
+
+/// API usage, summed three ways.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct UsageReport {
+    pub total: u64,
+    /// Requests answered 4xx.
+    pub client_errors: u64,
+    /// Requests answered 5xx.
+    pub server_errors: u64,
+    /// Busiest first.
+    pub by_route: Vec<RouteUsage>,
+    /// Busiest first, at most [`UsageReport::MAX_USERS`].
+    pub by_user: Vec<UserUsage>,
+    /// Oldest first.
+    pub by_day: Vec<DayUsage>,
+}
+
+impl UsageReport {
+    pub const MAX_USERS: u32 = 100;
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RouteUsage {
+    pub method: String,
+    pub route: String,
+    pub requests: u64,
+    pub client_errors: u64,
+    pub server_errors: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct UserUsage {
+    /// `None` for anonymous requests.
+    pub user_id: Option<Uuid>,
+    pub email: Option<String>,
+    pub requests: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DayUsage {
+    pub day: NaiveDate,
+    pub requests: u64,
+    pub client_errors: u64,
+    pub server_errors: u64,
 }
 
 /// What the health endpoint reports about the database.

@@ -117,6 +117,11 @@ async fn serve(settings: Settings, with_worker: bool) -> anyhow::Result<ExitCode
         )
         .context("JWT_SECRET_KEY cannot be used")?
         .with_fetcher(fetcher);
+    if let Some(smtp) = &settings.accounts.smtp {
+        state = state.with_mailer(
+            doxin_server::mail::Mailer::new(smtp).context("the SMTP settings are not usable")?,
+        );
+    }
     if store.count_users().await? == 0 {
         let token = state.auth.arm_setup();
         tracing::warn!(

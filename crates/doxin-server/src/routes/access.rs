@@ -1,7 +1,7 @@
 //! Who may join: administrators mint single-use access codes and decide access requests
 //! (`/api/v1/admin/access-codes`, `/api/v1/admin/access-requests`). An approved request gets
-//! a fresh code and an invitation link to the sign-up page; DoxIn has no mailer yet, so the
-//! link is returned to the administrator to pass on (`"emailed": false`).
+//! a fresh code and an invitation link to the sign-up page, mailed when SMTP is configured
+//! (`"emailed": true`), else returned to the administrator to pass on.
 
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -255,12 +255,29 @@ async fn approve(
         state.auth.settings.public_url,
         url_encode(&request.email)
     );
-    Ok(Json(json!({
-        "request": request,
-        "access_code": code,
-        "invitation_link": link,
-        "emailed": false,
-    })))
+    // Mailed when a server is configured; otherwise (or if sending fails) the administrator
+    // gets the link to pass on. The approval stands either way.
+    let mail_error = match &state.mailer {
+        Some(mailer) => match mailer
+            .send_invitation(&request.email, &request.name, &link)
+            .await
+        {
+            Ok(()) => None,
+            Err(e) => {
+                tracing::warn!(error = %e, request_id = %id, "invitation not mailed");
+                Some(e.to_string())
+            }
+        },
+        None => Some("no mail server is configured (SMTP_HOST)".to_string()),
+    };
+    let emailed = mail_error.is_none() && state.mailer.is_some();
+    let mut body = json!({ "request": request, "emailed": emailed });
+    if !emailed {
+        body["access_code"] = json!(code);
+        body["invitation_link"] = json!(link);
+        body["email_error"] = json!(mail_error);
+    }
+    Ok(Json(body))
 }
 
 async fn reject(

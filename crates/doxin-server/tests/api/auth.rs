@@ -690,3 +690,125 @@ async fn passwords_change_and_other_sessions_end() {
     assert_eq!(ended.status(), 401, "other sessions end");
     sign_in(&app, &app.user.email, "a brand new passphrase").await;
 }
+
+/// A mail server that accepts everything and keeps each message's DATA.
+async fn smtp_sink() -> (u16, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let messages = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let store = messages.clone();
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            let store = store.clone();
+            tokio::spawn(async move {
+                let (read, mut write) = stream.into_split();
+                let mut lines = BufReader::new(read).lines();
+                let _ = write.write_all(b"220 sink ESMTP\r\n").await;
+                let mut data: Option<String> = None;
+                while let Ok(Some(line)) = lines.next_line().await {
+                    if let Some(buf) = data.as_mut() {
+                        if line == "." {
+                            store.lock().expect("lock").push(std::mem::take(buf));
+                            data = None;
+                            let _ = write.write_all(b"250 queued\r\n").await;
+                        } else {
+                            buf.push_str(&line);
+                            buf.push('\n');
+                        }
+                        continue;
+                    }
+                    let verb = line
+                        .split_whitespace()
+                        .next()
+                        .unwrap_or("")
+                        .to_ascii_uppercase();
+                    let reply: &[u8] = match verb.as_str() {
+                        "EHLO" | "HELO" => b"250 sink\r\n",
+                        "DATA" => {
+                            data = Some(String::new());
+                            b"354 go ahead\r\n"
+                        }
+                        "QUIT" => {
+                            let _ = write.write_all(b"221 bye\r\n").await;
+                            return;
+                        }
+                        _ => b"250 OK\r\n",
+                    };
+                    let _ = write.write_all(reply).await;
+                }
+            });
+        }
+    });
+    (port, messages)
+}
+
+#[tokio::test]
+async fn approved_requests_are_mailed_when_smtp_is_configured() {
+    let (port, messages) = smtp_sink().await;
+    let app = spawn_app_with(SpawnOptions {
+        smtp: Some(doxin_config::SmtpSettings {
+            host: "127.0.0.1".into(),
+            port,
+            tls: doxin_config::SmtpTls::None,
+            username: None,
+            password: None,
+            from: "DoxIn <doxin@example.com>".into(),
+        }),
+        ..Default::default()
+    })
+    .await;
+    let admin = app.create_user("admin@example.com", true).await;
+    let (_, body) = json_of(
+        app.req(Method::POST, "/api/v1/auth/access-requests", None)
+            .json(&json!({"email": "gina@example.com", "name": "Gina"}))
+            .send()
+            .await
+            .expect("send"),
+    )
+    .await;
+    let id = body["id"].as_str().expect("id").to_string();
+    let (status, approved) = json_of(
+        app.req(
+            Method::POST,
+            &format!("/api/v1/admin/access-requests/{id}/approve"),
+            Some(&admin),
+        )
+        .send()
+        .await
+        .expect("send"),
+    )
+    .await;
+    assert_eq!(status, 200, "{approved}");
+    assert_eq!(approved["emailed"], true, "{approved}");
+    assert!(
+        approved.get("access_code").is_none(),
+        "the code went by mail only"
+    );
+    let mail = messages
+        .lock()
+        .expect("lock")
+        .first()
+        .cloned()
+        .expect("one message");
+    assert!(mail.contains("To: gina@example.com"), "{mail}");
+    assert!(mail.contains("Subject: Your DoxIn invitation"), "{mail}");
+    // The link in the mail carries a working code (quoted-printable may wrap long lines).
+    let unwrapped = mail.replace("=\n", "").replace("=3D", "=");
+    let code: String = unwrapped
+        .split("code=")
+        .nth(1)
+        .expect("link")
+        .chars()
+        .take(12)
+        .collect();
+    let resp = app
+        .req(Method::POST, "/api/v1/auth/register", None)
+        .json(&json!({"email": "gina@example.com", "password": TEST_PASSWORD, "access_code": code}))
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(resp.status(), 201);
+}

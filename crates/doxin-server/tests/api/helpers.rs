@@ -133,6 +133,7 @@ pub struct SpawnOptions {
     pub open_signup: bool,
     /// No users at all (the default user's token then signs nobody in).
     pub fresh_install: bool,
+    pub smtp: Option<doxin_config::SmtpSettings>,
 }
 
 pub async fn spawn_app() -> TestApp {
@@ -172,6 +173,9 @@ pub async fn spawn_app_with(opts: SpawnOptions) -> TestApp {
             opts.auth_per_minute.unwrap_or(10),
         )
         .expect("auth");
+    if let Some(smtp) = &opts.smtp {
+        state = state.with_mailer(doxin_server::mail::Mailer::new(smtp).expect("mailer"));
+    }
     if let Some(fetcher) = opts.fetcher {
         state = state.with_fetcher(fetcher);
     }

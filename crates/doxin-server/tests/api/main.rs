@@ -1,7 +1,9 @@
 //! Black-box tests of the HTTP API: each spawns the real application on port 0 over a fresh
 //! database (a temporary SQLite file, or a new PostgreSQL database when configured).
 
+mod admin;
 mod auth;
+mod exports;
 mod health;
 mod helpers;
 mod intake;

@@ -53,7 +53,7 @@ arg_from!(Json, serde_json::Value);
 arg_from!(Bytes, Vec<u8>);
 
 /// Builds `$N` placeholders and their arguments together, so numbering cannot drift.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub(crate) struct Args {
     pub(crate) args: Vec<Arg>,
 }

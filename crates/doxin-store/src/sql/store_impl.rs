@@ -1412,6 +1412,139 @@ impl Store for ThisStore {
         Ok(())
     }
 
+    async fn record_usage(&self, counts: &[(UsageKey, u64)]) -> Result<()> {
+        if counts.is_empty() {
+            return Ok(());
+        }
+        // One transaction per batch: a flush is all or nothing, and SQLite takes its write
+        // lock once.
+        let mut tx = self.pool.begin().await?;
+        for (key, n) in counts {
+            query(
+                "INSERT INTO api_usage (day, method, route, user_id, status, count) \
+                 VALUES ($1, $2, $3, $4, $5, $6) \
+                 ON CONFLICT (day, route, method, user_id, status) \
+                 DO UPDATE SET count = api_usage.count + excluded.count",
+                vec![
+                    key.day.into(),
+                    key.method.as_str().into(),
+                    key.route.as_str().into(),
+                    // Anonymous is the nil UUID in the table: key columns cannot be NULL.
+                    key.user_id.unwrap_or(Uuid::nil()).into(),
+                    i64::from(key.status).into(),
+                    i64::try_from(*n).unwrap_or(i64::MAX).into(),
+                ],
+            )
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn usage_report(&self, filter: &UsageFilter) -> Result<UsageReport> {
+        let mut args = Args::default();
+        let mut conds = Vec::new();
+        if let Some(from) = filter.from {
+            let p = args.push(from);
+            conds.push(format!("u.day >= {p}"));
+        }
+        if let Some(to) = filter.to {
+            let p = args.push(to);
+            conds.push(format!("u.day <= {p}"));
+        }
+        if let Some(user) = filter.user_id {
+            let p = args.push(user);
+            conds.push(format!("u.user_id = {p}"));
+        }
+        if let Some(route) = &filter.route {
+            let p = args.push(route.as_str());
+            conds.push(format!("u.route = {p}"));
+        }
+        let wh = where_clause(&conds);
+        // SUM over bigint is numeric in PostgreSQL: cast back so both dialects decode an i64.
+        const SUMS: &str = "CAST(SUM(u.count) AS BIGINT) AS requests, \
+            CAST(SUM(CASE WHEN u.status >= 400 AND u.status < 500 THEN u.count ELSE 0 END) AS BIGINT) AS client_errors, \
+            CAST(SUM(CASE WHEN u.status >= 500 THEN u.count ELSE 0 END) AS BIGINT) AS server_errors";
+        let n = |row: &DbRow, col: &str| -> Result<u64> {
+            let v: Option<i64> = row.try_get(col)?;
+            Ok(u64::try_from(v.unwrap_or(0)).unwrap_or(0))
+        };
+
+        let routes = query(
+            &format!(
+                "SELECT u.method, u.route, {SUMS} FROM api_usage u{wh} \
+                 GROUP BY u.method, u.route ORDER BY requests DESC, u.route, u.method"
+            ),
+            args.args.clone(),
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        let by_route = routes
+            .iter()
+            .map(|r| {
+                Ok(RouteUsage {
+                    method: r.try_get("method")?,
+                    route: r.try_get("route")?,
+                    requests: n(r, "requests")?,
+                    client_errors: n(r, "client_errors")?,
+                    server_errors: n(r, "server_errors")?,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+
+        let days = query(
+            &format!("SELECT u.day, {SUMS} FROM api_usage u{wh} GROUP BY u.day ORDER BY u.day"),
+            args.args.clone(),
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        let by_day = days
+            .iter()
+            .map(|r| {
+                Ok(DayUsage {
+                    day: r.try_get("day")?,
+                    requests: n(r, "requests")?,
+                    client_errors: n(r, "client_errors")?,
+                    server_errors: n(r, "server_errors")?,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+
+        let mut user_args = args.clone();
+        let limit = user_args.push(i64::from(UsageReport::MAX_USERS));
+        let users = query(
+            &format!(
+                "SELECT u.user_id, users.email, CAST(SUM(u.count) AS BIGINT) AS requests \
+                 FROM api_usage u LEFT JOIN users ON users.id = u.user_id{wh} \
+                 GROUP BY u.user_id, users.email ORDER BY requests DESC, users.email LIMIT {limit}"
+            ),
+            user_args.args,
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        let by_user = users
+            .iter()
+            .map(|r| {
+                let id = col_id(r, "user_id")?;
+                Ok(UserUsage {
+                    user_id: (!id.is_nil()).then_some(id),
+                    email: r.try_get("email")?,
+                    requests: n(r, "requests")?,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+
+        Ok(UsageReport {
+            total: by_day.iter().map(|d| d.requests).sum(),
+            client_errors: by_day.iter().map(|d| d.client_errors).sum(),
+            server_errors: by_day.iter().map(|d| d.server_errors).sum(),
+            by_route,
+            by_user,
+            by_day,
+        })
+    }
+
     async fn find_invoice_by_job(&self, job_id: Uuid) -> Result<Option<InvoiceRecord>> {
         let row = query(
             "SELECT * FROM invoices WHERE job_id = $1 AND deleted_at IS NULL",
@@ -1485,6 +1618,14 @@ impl Store for ThisStore {
         if let Some(a) = &filter.action {
             let p = args.push(a.as_str());
             conds.push(format!("action = {p}"));
+        }
+        if let Some(from) = filter.from {
+            let p = args.push(from);
+            conds.push(format!("at >= {p}"));
+        }
+        if let Some(to) = filter.to {
+            let p = args.push(to);
+            conds.push(format!("at < {p}"));
         }
         let listing = Listing {
             table: "audit_log",

@@ -52,6 +52,7 @@ conformance!(
     concurrent_job_updates_do_not_both_win,
     jobs_list_and_viewed,
     audit_log_filters_and_pages,
+    usage_counters_add_up_by_route_user_and_day,
     queue_claims_each_job_once,
     queue_takes_over_expired_leases,
     queue_reconciliation_queries,

@@ -1046,6 +1046,124 @@ pub async fn audit_log_filters_and_pages(store: &dyn Store) {
     assert_eq!((page.total, page.items.len()), (5, 2));
     // Newest first.
     assert_eq!(page.items[0].entity_id.as_deref(), Some("4"));
+
+    // A date range: `from` inclusive, `to` exclusive.
+    let all = store
+        .list_audit(&AuditFilter::default(), PageRequest::default())
+        .await
+        .expect("all");
+    let newest = all.items[0].at;
+    let oldest = all.items[all.items.len() - 1].at;
+    let range = |from, to| AuditFilter {
+        from,
+        to,
+        ..Default::default()
+    };
+    let since_oldest = store
+        .list_audit(&range(Some(oldest), None), PageRequest::default())
+        .await
+        .expect("from");
+    assert_eq!(since_oldest.total, 5);
+    let after_newest = store
+        .list_audit(
+            &range(Some(newest + chrono::Duration::milliseconds(1)), None),
+            PageRequest::default(),
+        )
+        .await
+        .expect("after");
+    assert_eq!(after_newest.total, 0);
+    let before_oldest = store
+        .list_audit(&range(None, Some(oldest)), PageRequest::default())
+        .await
+        .expect("to");
+    assert_eq!(before_oldest.total, 0);
+    let window = store
+        .list_audit(
+            &range(
+                Some(oldest - chrono::Duration::days(1)),
+                Some(newest + chrono::Duration::days(1)),
+            ),
+            PageRequest::default(),
+        )
+        .await
+        .expect("window");
+    assert_eq!(window.total, 5);
+}
+
+pub async fn usage_counters_add_up_by_route_user_and_day(store: &dyn Store) {
+    let user = store
+        .create_user(NewUser {
+            email: "usage@example.com".into(),
+            display_name: "U".into(),
+            password_hash: "x".into(),
+            role: Role::User,
+        })
+        .await
+        .expect("user");
+    let key = |day: u32, route: &str, user_id: Option<Uuid>, status: u16| UsageKey {
+        day: date(2026, 11, day),
+        method: "GET".into(),
+        route: route.into(),
+        user_id,
+        status,
+    };
+    store.record_usage(&[]).await.expect("empty batch");
+    store
+        .record_usage(&[
+            (key(1, "/api/v1/invoices", Some(user.id), 200), 5),
+            (key(1, "/api/v1/invoices", None, 401), 2),
+            (key(2, "/api/v1/invoices/{id}", Some(user.id), 404), 1),
+            (key(2, "/api/v1/invoices/{id}", Some(user.id), 500), 1),
+        ])
+        .await
+        .expect("first flush");
+    // A second flush adds to the same counters.
+    store
+        .record_usage(&[(key(1, "/api/v1/invoices", Some(user.id), 200), 3)])
+        .await
+        .expect("second flush");
+
+    let r = store
+        .usage_report(&UsageFilter::default())
+        .await
+        .expect("report");
+    assert_eq!((r.total, r.client_errors, r.server_errors), (12, 3, 1));
+    assert_eq!(r.by_route.len(), 2);
+    assert_eq!(r.by_route[0].route, "/api/v1/invoices");
+    assert_eq!(
+        (r.by_route[0].requests, r.by_route[0].client_errors),
+        (10, 2)
+    );
+    assert_eq!(r.by_route[1].server_errors, 1);
+    assert_eq!(r.by_day.len(), 2);
+    assert_eq!(
+        (r.by_day[0].day, r.by_day[0].requests),
+        (date(2026, 11, 1), 10)
+    );
+    assert_eq!(r.by_user.len(), 2);
+    assert_eq!(r.by_user[0].user_id, Some(user.id));
+    assert_eq!(r.by_user[0].email.as_deref(), Some("usage@example.com"));
+    assert_eq!(r.by_user[0].requests, 10);
+    assert_eq!((r.by_user[1].user_id, r.by_user[1].requests), (None, 2));
+
+    let day2 = store
+        .usage_report(&UsageFilter {
+            from: Some(date(2026, 11, 2)),
+            to: Some(date(2026, 11, 2)),
+            ..Default::default()
+        })
+        .await
+        .expect("day 2");
+    assert_eq!(day2.total, 2);
+    let by_user_and_route = store
+        .usage_report(&UsageFilter {
+            user_id: Some(user.id),
+            route: Some("/api/v1/invoices".into()),
+            ..Default::default()
+        })
+        .await
+        .expect("user and route");
+    assert_eq!(by_user_and_route.total, 8);
 }
 
 fn lease(secs: i64) -> chrono::DateTime<chrono::Utc> {

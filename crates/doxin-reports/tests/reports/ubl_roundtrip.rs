@@ -19,20 +19,20 @@ use doxin_synth::{Country, Language, LayoutKind, Spec};
 use rust_decimal_macros::dec;
 use serde_json::Value;
 
-fn s(v: &str) -> Field<String> {
+pub(crate) fn s(v: &str) -> Field<String> {
     Some(Extracted::human(v.to_string()))
 }
 
-fn d(v: Decimal) -> Field<Decimal> {
+pub(crate) fn d(v: Decimal) -> Field<Decimal> {
     Some(Extracted::human(v))
 }
 
-fn date(y: i32, m: u32, day: u32) -> Field<NaiveDate> {
+pub(crate) fn date(y: i32, m: u32, day: u32) -> Field<NaiveDate> {
     NaiveDate::from_ymd_opt(y, m, day).map(Extracted::human)
 }
 
 /// Exports, checks the result parses as an e-invoice, and re-imports it with the engine.
-fn round_trip(inv: &Invoice) -> (String, Invoice) {
+pub(crate) fn round_trip(inv: &Invoice) -> (String, Invoice) {
     let xml = to_ubl(inv).expect("export");
     let extraction = extract(xml.as_bytes(), &ExtractOptions::default())
         .unwrap_or_else(|e| panic!("re-import failed: {e}\n{xml}"));
@@ -79,7 +79,7 @@ fn missing_values(path: &str, expected: &Value, got: &Value, out: &mut Vec<Strin
 
 /// Asserts that the re-imported invoice keeps every value of the original, both as the
 /// evaluator compares fields and over the whole model.
-fn assert_kept(original: &Invoice, back: &Invoice, xml: &str) {
+pub(crate) fn assert_kept(original: &Invoice, back: &Invoice, xml: &str) {
     let lost: Vec<_> = compare(&to_fields(original), &to_fields(back))
         .into_iter()
         .filter(|m| m.expected.is_some())
@@ -176,7 +176,7 @@ fn vat(rate: Decimal, taxable: Decimal, tax: Decimal) -> VatBreakdown {
 
 /// A full invoice: two VAT rates, document allowance and charge, line details, IBAN, payee,
 /// delivery, references, notes.
-fn full_invoice() -> Invoice {
+pub(crate) fn full_invoice() -> Invoice {
     let mut inv = Invoice {
         customization_id: s("urn:cen.eu:en16931:2017"),
         profile_id: s("urn:fdc:peppol.eu:2017:poacc:billing:01:1.0"),
@@ -388,7 +388,7 @@ fn credit_note_without_type_code_gets_381() {
 
 /// Only what EN 16931 requires: number, date, currency, seller and buyer names and
 /// countries, totals, one VAT row, one line.
-fn minimal_invoice() -> Invoice {
+pub(crate) fn minimal_invoice() -> Invoice {
     let mut inv = Invoice {
         invoice_number: s("1"),
         issue_date: date(2024, 1, 2),

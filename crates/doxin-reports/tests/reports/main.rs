@@ -1,0 +1,4 @@
+//! The crate's integration tests, one binary (linking the extraction engine once).
+
+mod exports;
+mod ubl_roundtrip;

@@ -1,0 +1,327 @@
+//! Exports of one invoice or a filtered set: CSV (invoices or lines), XLSX, JSON, UBL.
+//!
+//! - `GET /api/v1/invoices/{id}/export?format=csv|csv-lines|xlsx|json|ubl`
+//! - `GET /api/v1/invoices/export?format=…&status=&currency=&seller=&issued_from=&issued_to=
+//!   &min_gross=&max_gross=`
+//!
+//! Both run in the caller's scope: an invoice the caller does not own is 404, and a set holds
+//! only the caller's invoices (everything for an administrator). A set is capped at
+//! [`MAX_EXPORT`] invoices and a larger one is refused with 422 naming the count, rather than
+//! silently cut: a partial export of accounting data looks complete and is not. Rendering is
+//! `doxin_reports::export`'s; it runs on the blocking pool, since a large XLSX or ZIP is
+//! seconds of CPU, and at most two sets render at once. Responses are attachments with a safe ASCII file name.
+
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use chrono::NaiveDate;
+use doxin_model::Decimal;
+use doxin_reports::{ExportFormat, ExportItem, render};
+use doxin_store::{InvoiceFilter, InvoiceRecord, InvoiceStatus, PageRequest, StoreError};
+use futures::{StreamExt, TryStreamExt};
+use serde::Deserialize;
+use uuid::Uuid;
+
+use crate::auth::Caller;
+use crate::{ApiError, AppState};
+
+/// The most invoices one export may hold.
+pub const MAX_EXPORT: u64 = 10_000;
+
+/// Invoices loaded concurrently while building a set (a pool's worth, not the whole set).
+const LOAD_CONCURRENCY: usize = 8;
+
+/// Set exports rendered at once in this process. A 10,000-invoice XLSX or UBL ZIP is seconds
+/// of CPU; more requests wait their turn instead of taking every core from the API (the
+/// machine may have two). Single-invoice exports are cheap and not limited.
+static SET_RENDERS: std::sync::LazyLock<tokio::sync::Semaphore> =
+    std::sync::LazyLock::new(|| tokio::sync::Semaphore::new(2));
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/invoices/export", get(export_set))
+        .route("/api/v1/invoices/{id}/export", get(export_one))
+}
+
+#[derive(Debug, Deserialize)]
+struct FormatQuery {
+    format: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct SetQuery {
+    format: Option<String>,
+    status: Option<String>,
+    currency: Option<String>,
+    seller: Option<String>,
+    issued_from: Option<String>,
+    issued_to: Option<String>,
+    min_gross: Option<String>,
+    max_gross: Option<String>,
+}
+
+fn parse_format(format: Option<&str>) -> Result<ExportFormat, ApiError> {
+    let names = || {
+        ExportFormat::ALL
+            .iter()
+            .map(|f| f.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let Some(raw) = format.filter(|f| !f.trim().is_empty()) else {
+        return Err(ApiError::BadRequest(format!(
+            "`format` is required: one of {}",
+            names()
+        )));
+    };
+    ExportFormat::parse(raw).ok_or_else(|| {
+        ApiError::BadRequest(format!("unknown format `{raw}`: use one of {}", names()))
+    })
+}
+
+fn parse_date(name: &str, v: Option<&str>) -> Result<Option<NaiveDate>, ApiError> {
+    v.filter(|s| !s.trim().is_empty())
+        .map(|s| {
+            NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").map_err(|_| {
+                ApiError::BadRequest(format!("`{name}` must be a date like 2026-01-31"))
+            })
+        })
+        .transpose()
+}
+
+fn parse_amount(name: &str, v: Option<&str>) -> Result<Option<Decimal>, ApiError> {
+    v.filter(|s| !s.trim().is_empty())
+        .map(|s| {
+            s.trim()
+                .parse::<Decimal>()
+                .map_err(|_| ApiError::BadRequest(format!("`{name}` must be a decimal number")))
+        })
+        .transpose()
+}
+
+fn non_empty(v: Option<&String>) -> Option<String> {
+    v.map(|s| s.trim().to_string()).filter(|s| !s.is_empty())
+}
+
+impl SetQuery {
+    fn filter(&self) -> Result<InvoiceFilter, ApiError> {
+        let status = match non_empty(self.status.as_ref()) {
+            Some(s) => Some(InvoiceStatus::parse(&s).ok_or_else(|| {
+                ApiError::BadRequest(
+                    "`status` must be one of needs_review, approved, rejected".into(),
+                )
+            })?),
+            None => None,
+        };
+        Ok(InvoiceFilter {
+            status,
+            currency: non_empty(self.currency.as_ref()).map(|c| c.to_uppercase()),
+            seller: non_empty(self.seller.as_ref()),
+            issued_from: parse_date("issued_from", self.issued_from.as_deref())?,
+            issued_to: parse_date("issued_to", self.issued_to.as_deref())?,
+            min_gross: parse_amount("min_gross", self.min_gross.as_deref())?,
+            max_gross: parse_amount("max_gross", self.max_gross.as_deref())?,
+            ..Default::default()
+        })
+    }
+}
+
+async fn export_one(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<Uuid>,
+    Query(q): Query<FormatQuery>,
+) -> Result<Response, ApiError> {
+    let format = parse_format(q.format.as_deref())?;
+    let record = state.store.get_invoice(id, caller.scope()).await?;
+    let stem = match record
+        .invoice
+        .invoice_number
+        .as_ref()
+        .map(|n| safe_file_stem(&n.value))
+        .filter(|s| !s.is_empty())
+    {
+        Some(number) => format!("invoice-{number}"),
+        None => format!("invoice-{id}"),
+    };
+    respond(vec![record], format, true, stem).await
+}
+
+async fn export_set(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(q): Query<SetQuery>,
+) -> Result<Response, ApiError> {
+    let format = parse_format(q.format.as_deref())?;
+    let filter = q.filter()?;
+    let scope = caller.scope();
+    let per_page = PageRequest::MAX_PER_PAGE;
+    let first = state
+        .store
+        .list_invoices(scope, &filter, PageRequest::new(1, per_page))
+        .await?;
+    if first.total > MAX_EXPORT {
+        return Err(ApiError::problem(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "export_too_large",
+            format!(
+                "{} invoices match; an export holds at most {MAX_EXPORT}: narrow the filter \
+                 (status, currency, seller, issued_from/issued_to, min_gross/max_gross)",
+                first.total
+            ),
+        ));
+    }
+    let mut ids: Vec<Uuid> = first.items.iter().map(|s| s.id).collect();
+    let mut page = 1;
+    let mut has_next = first.has_next;
+    while has_next && (ids.len() as u64) < MAX_EXPORT {
+        page += 1;
+        let next = state
+            .store
+            .list_invoices(scope, &filter, PageRequest::new(page, per_page))
+            .await?;
+        has_next = next.has_next && !next.items.is_empty();
+        ids.extend(next.items.iter().map(|s| s.id));
+    }
+    ids.truncate(usize::try_from(MAX_EXPORT).unwrap_or(usize::MAX));
+    // The list has no lines or provenance; load each whole invoice. One deleted meanwhile
+    // is left out rather than failing the export.
+    let records: Vec<InvoiceRecord> = futures::stream::iter(ids)
+        .map(|id| {
+            let store = state.store.clone();
+            async move {
+                match store.get_invoice(id, scope).await {
+                    Ok(r) => Ok(Some(r)),
+                    Err(StoreError::NotFound) => Ok(None),
+                    Err(e) => Err(e),
+                }
+            }
+        })
+        .buffered(LOAD_CONCURRENCY)
+        .try_filter_map(|r| async move { Ok(r) })
+        .try_collect()
+        .await?;
+    let stem = format!("invoices-{}", chrono::Utc::now().format("%Y%m%d-%H%M%S"));
+    // The semaphore is never closed; an error would be a bug, answered 500.
+    let _slot = SET_RENDERS
+        .acquire()
+        .await
+        .map_err(|e| ApiError::Internal(Box::new(e)))?;
+    respond(records, format, false, stem).await
+}
+
+/// Renders on the blocking pool and answers with an attachment.
+async fn respond(
+    records: Vec<InvoiceRecord>,
+    format: ExportFormat,
+    single: bool,
+    stem: String,
+) -> Result<Response, ApiError> {
+    let rendered = tokio::task::spawn_blocking(move || {
+        let items: Vec<ExportItem<'_>> = records
+            .iter()
+            .map(|r| ExportItem {
+                id: r.id,
+                status: r.status.as_str(),
+                confidence: r.confidence,
+                created_at: r.created_at,
+                updated_at: r.updated_at,
+                invoice: &r.invoice,
+            })
+            .collect();
+        render(&items, format, single)
+    })
+    .await
+    .map_err(|e| ApiError::Internal(Box::new(e)))?
+    .map_err(|e| {
+        if e.is_content_error() {
+            ApiError::problem(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "not_exportable",
+                e.to_string(),
+            )
+        } else {
+            ApiError::Internal(Box::new(e))
+        }
+    })?;
+    let disposition = format!("attachment; filename=\"{stem}.{}\"", rendered.extension);
+    let mut resp = rendered.bytes.into_response();
+    let headers = resp.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(rendered.content_type),
+    );
+    // The stem is ASCII-safe by construction; a failure here would be a bug, answered 500.
+    headers.insert(
+        header::CONTENT_DISPOSITION,
+        HeaderValue::from_str(&disposition).map_err(|e| ApiError::Internal(Box::new(e)))?,
+    );
+    // Exports hold invoice data: no shared caches.
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, no-store"),
+    );
+    Ok(resp)
+}
+
+/// Letters, digits, `-`, `_` and `.` of an invoice number, at most 64, for a file name that
+/// needs no quoting or encoding in `Content-Disposition`.
+fn safe_file_stem(s: &str) -> String {
+    let cleaned: String = s
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .take(64)
+        .collect();
+    cleaned
+        .trim_start_matches(['.', '_'])
+        .trim_end_matches('_')
+        .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_stems_are_header_safe() {
+        assert_eq!(safe_file_stem("RE-2024/0001"), "RE-2024_0001");
+        assert_eq!(safe_file_stem("\"; evil=1"), "evil_1");
+        assert_eq!(safe_file_stem("Ünï"), "n");
+        assert_eq!(safe_file_stem("../x"), "x");
+    }
+
+    #[test]
+    fn formats_and_filters_parse_with_clear_errors() {
+        assert_eq!(parse_format(Some("XLSX")).ok(), Some(ExportFormat::Xlsx));
+        assert!(matches!(parse_format(None), Err(ApiError::BadRequest(m)) if m.contains("csv")));
+        assert!(parse_format(Some("pdf")).is_err());
+        let q = SetQuery {
+            format: Some("csv".into()),
+            status: Some("approved".into()),
+            currency: Some("eur".into()),
+            seller: Some(" ".into()),
+            issued_from: Some("2026-01-01".into()),
+            issued_to: None,
+            min_gross: Some("10.5".into()),
+            max_gross: None,
+        };
+        let f = q.filter().expect("filter");
+        assert_eq!(f.status, Some(InvoiceStatus::Approved));
+        assert_eq!(f.currency.as_deref(), Some("EUR"));
+        assert_eq!(f.seller, None);
+        assert!(f.issued_from.is_some() && f.min_gross.is_some());
+        let bad = SetQuery {
+            issued_from: Some("01/02/2026".into()),
+            ..q
+        };
+        assert!(bad.filter().is_err());
+    }
+}
