@@ -172,8 +172,9 @@ fn read_pdf(
 }
 
 /// Document confidence: the weakest of the key fields, lowered by failed validation rules.
-/// A document missing a key field cannot be trusted without review.
-fn document_confidence(inv: &Invoice, report: &ValidationReport) -> f32 {
+/// A document missing a key field cannot be trusted without review. Public so an edited
+/// invoice is scored by the same rule as an extracted one.
+pub fn document_confidence(inv: &Invoice, report: &ValidationReport) -> f32 {
     let key: [Option<f32>; 5] = [
         inv.invoice_number.as_ref().map(|f| f.confidence),
         inv.issue_date.as_ref().map(|f| f.confidence),

@@ -7,8 +7,9 @@
 use std::sync::Arc;
 
 use chrono::Utc;
+use doxin_embed::Embedder;
 use doxin_extract::ExtractError;
-use doxin_extract::pipeline::{ExtractOptions, Extraction, extract};
+use doxin_extract::pipeline::{ExtractOptions, extract};
 use doxin_llm::{HybridError, LlmExtractor, Mode};
 use doxin_model::{JobStage, JobStatus};
 use doxin_store::{
@@ -84,6 +85,9 @@ pub struct Pipeline {
     pub config: ProcessConfig,
     /// A language model and the mode it is used in (`llm` or `hybrid`); `None` is rules only.
     pub llm: Option<(LlmExtractor, Mode)>,
+    /// Embeds saved invoices for semantic search; `None` leaves them without a vector (the API
+    /// embeds on demand).
+    pub embedder: Option<Arc<dyn Embedder>>,
 }
 
 impl Pipeline {
@@ -197,7 +201,8 @@ impl Pipeline {
         if self.store.get_job(job.id, Scope::All).await?.status != JobStatus::Running {
             return Err(JobError::LostLease("cancelled while running".into()));
         }
-        let (vendor_id, customer_id) = self.match_companies(&extraction).await?;
+        let (vendor_id, customer_id) =
+            match_companies(self.store.as_ref(), &extraction.invoice).await?;
         let saved = self
             .store
             .insert_invoice(NewInvoice {
@@ -238,6 +243,7 @@ impl Pipeline {
             }
             Err(e) => return Err(e.into()),
         };
+        self.embed(&invoice).await;
         let result = JobResult {
             outcome: outcome_of(&invoice),
             invoice_id: Some(invoice.id),
@@ -254,6 +260,28 @@ impl Pipeline {
             llm: llm_report.and_then(|r| serde_json::to_value(r).ok()),
         };
         self.finish(job, result).await
+    }
+
+    /// Stores the invoice's embedding for semantic search. Best effort: an embedding provider
+    /// that is down must not fail the job (the API embeds missing vectors on demand).
+    async fn embed(&self, invoice: &InvoiceRecord) {
+        let Some(embedder) = &self.embedder else {
+            return;
+        };
+        let stored = match crate::similar::embed_invoice(embedder.clone(), &invoice.invoice).await {
+            Ok(embedding) => {
+                self.store
+                    .set_invoice_embedding(invoice.id, Scope::All, &embedding)
+                    .await
+            }
+            Err(e) => {
+                tracing::warn!(invoice_id = %invoice.id, error = %e, "cannot embed the invoice");
+                return;
+            }
+        };
+        if let Err(e) = stored {
+            tracing::warn!(invoice_id = %invoice.id, error = %e, "cannot store the embedding");
+        }
     }
 
     /// Records a stage on the row and tells subscribers.
@@ -380,42 +408,49 @@ impl Pipeline {
         }
         Ok(None)
     }
+}
 
-    /// Links the seller and buyer to company records (found by VAT id or name, else created).
-    async fn match_companies(
-        &self,
-        extraction: &Extraction,
-    ) -> Result<(Option<Uuid>, Option<Uuid>)> {
-        let inv = &extraction.invoice;
-        let mut ids = [None, None];
-        for (slot, (party, kind)) in [
-            (&inv.seller, CompanyKind::Vendor),
-            (&inv.buyer, CompanyKind::Customer),
-        ]
-        .into_iter()
-        .enumerate()
-        {
-            let Some(name) = party.name.as_ref().map(|n| n.value.trim().to_string()) else {
-                continue;
-            };
-            if name.is_empty() {
-                continue;
-            }
-            let company = self
-                .store
-                .upsert_company(NewCompany {
-                    kind,
-                    name,
-                    vat_id: party.vat_id.as_ref().map(|v| v.value.to_string()),
-                    tax_number: None,
-                    country: None,
-                    address: serde_json::Value::Null,
-                })
-                .await?;
-            ids[slot] = Some(company.id);
+/// Links an invoice's seller and buyer to company records (found by VAT id, else by normalised
+/// name, else created): `(vendor_id, customer_id)`. Used for extracted and edited invoices.
+pub async fn match_companies(
+    store: &dyn Store,
+    inv: &doxin_model::Invoice,
+) -> Result<(Option<Uuid>, Option<Uuid>)> {
+    let mut ids = [None, None];
+    for (slot, (party, kind)) in [
+        (&inv.seller, CompanyKind::Vendor),
+        (&inv.buyer, CompanyKind::Customer),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let Some(name) = party
+            .name
+            .as_ref()
+            .or(party.trading_name.as_ref())
+            .map(|n| n.value.trim().to_string())
+        else {
+            continue;
+        };
+        if name.is_empty() {
+            continue;
         }
-        Ok((ids[0], ids[1]))
+        let company = store
+            .upsert_company(NewCompany {
+                kind,
+                name,
+                vat_id: party.vat_id.as_ref().map(|v| v.value.to_string()),
+                tax_number: party
+                    .tax_registration_id
+                    .as_ref()
+                    .map(|v| v.value.to_string()),
+                country: party.address.country.as_ref().map(|v| v.value.to_string()),
+                address: serde_json::Value::Null,
+            })
+            .await?;
+        ids[slot] = Some(company.id);
     }
+    Ok((ids[0], ids[1]))
 }
 
 fn scope_of(owner: Option<Uuid>) -> Scope {

@@ -115,6 +115,9 @@ impl From<StoreError> for ApiError {
             StoreError::NotFound => ApiError::NotFound,
             StoreError::Conflict { constraint } => ApiError::Conflict(constraint),
             StoreError::InvalidState(m) => ApiError::Conflict(m),
+            StoreError::InvalidInput(m) => {
+                ApiError::problem(StatusCode::UNPROCESSABLE_ENTITY, "invalid_input", m)
+            }
             e if e.is_transient() => ApiError::Unavailable("the database is unavailable".into()),
             other => ApiError::Internal(Box::new(other)),
         }

@@ -58,6 +58,9 @@ pub struct AppState {
     pub auth: Auth,
     /// Sends invitations when SMTP is configured.
     pub mailer: Option<crate::mail::Mailer>,
+    /// Embeds search queries and invoices for semantic search (the hash embedder unless the
+    /// deployment configures a model; the worker must use the same one).
+    pub embedder: Arc<dyn doxin_embed::Embedder>,
 }
 
 impl AppState {
@@ -80,6 +83,7 @@ impl AppState {
             usage: crate::usage::UsageRecorder::default(),
             auth: Auth::development(),
             mailer: None,
+            embedder: Arc::new(doxin_embed::hash::HashEmbedder::default()),
         }
     }
 
@@ -116,6 +120,11 @@ impl AppState {
     /// Job tokens signed with this key (every API process of a deployment must share it).
     pub fn with_token_key(mut self, key: &[u8]) -> AppState {
         self.tokens = JobTokens::new(key);
+        self
+    }
+
+    pub fn with_embedder(mut self, embedder: Arc<dyn doxin_embed::Embedder>) -> AppState {
+        self.embedder = embedder;
         self
     }
 

@@ -13,6 +13,9 @@ pub enum StoreError {
     /// A state change that the current state does not allow (e.g. finishing a finished job).
     #[error("invalid state change: {0}")]
     InvalidState(String),
+    /// A value the store cannot keep (e.g. an embedding of the wrong dimension).
+    #[error("invalid input: {0}")]
+    InvalidInput(String),
     /// The database server has no pgvector extension.
     #[error(
         "the PostgreSQL server at {server} has no pgvector extension (`vector`). DoxIn needs \

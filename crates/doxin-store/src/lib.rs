@@ -106,6 +106,16 @@ pub trait Store: AccountStore + Send + Sync + 'static {
         kind: Option<CompanyKind>,
         page: PageRequest,
     ) -> Result<Page<Company>>;
+    /// Companies with their live invoice counts in `scope`. A user sees only companies named
+    /// on one of their invoices (companies are shared records; their existence is not).
+    async fn list_company_summaries(
+        &self,
+        scope: Scope,
+        filter: &CompanyFilter,
+        page: PageRequest,
+    ) -> Result<Page<CompanySummary>>;
+    /// One company as [`Store::list_company_summaries`] shows it; `NotFound` outside `scope`.
+    async fn get_company_summary(&self, id: Uuid, scope: Scope) -> Result<CompanySummary>;
 
     // Files.
     async fn insert_file(&self, new: NewFile) -> Result<FileRecord>;
@@ -130,6 +140,53 @@ pub trait Store: AccountStore + Send + Sync + 'static {
     ) -> Result<InvoiceRecord>;
     /// Hides an invoice from every read; the row stays for the audit trail.
     async fn soft_delete_invoice(&self, id: Uuid, scope: Scope) -> Result<()>;
+    /// Points the invoice at another stored file (visible in `scope` too), taking over the
+    /// file's hash; `Conflict` when another live invoice of the owner has those bytes.
+    async fn replace_invoice_file(
+        &self,
+        id: Uuid,
+        scope: Scope,
+        file_id: Uuid,
+    ) -> Result<InvoiceRecord>;
+    /// Live invoices matching the full-text `query` (number, parties, line descriptions, with
+    /// prefix matching; on PostgreSQL also fuzzy matches of number and names) and `filter`,
+    /// best match first. A query without words matches nothing.
+    async fn search_invoices(
+        &self,
+        scope: Scope,
+        query: &str,
+        filter: &InvoiceFilter,
+        page: PageRequest,
+    ) -> Result<Page<InvoiceHit>>;
+    /// Stores the invoice's embedding (replacing any earlier one). The vector must have
+    /// [`EMBEDDING_DIMENSION`] components. [`Store::update_invoice`] with a new invoice body
+    /// clears it, since it no longer describes the invoice.
+    async fn set_invoice_embedding(
+        &self,
+        id: Uuid,
+        scope: Scope,
+        embedding: &InvoiceEmbedding,
+    ) -> Result<()>;
+    /// The stored embedding, `None` when there is none yet; `NotFound` outside `scope`.
+    async fn get_invoice_embedding(
+        &self,
+        id: Uuid,
+        scope: Scope,
+    ) -> Result<Option<InvoiceEmbedding>>;
+    /// The `limit` live invoices in `scope` nearest to `query` (cosine), among those embedded
+    /// by the same model, nearest first; `score` is the cosine similarity.
+    async fn semantic_search(
+        &self,
+        scope: Scope,
+        query: &InvoiceEmbedding,
+        limit: u32,
+    ) -> Result<Vec<InvoiceHit>>;
+    /// The invoices in `scope` nearest to invoice `id` (itself excluded); empty when it has no
+    /// embedding; `NotFound` when it is not visible in `scope`.
+    async fn similar_invoices(&self, id: Uuid, scope: Scope, limit: u32)
+    -> Result<Vec<InvoiceHit>>;
+    /// Dashboard figures of the live invoices in `scope`; `day_start` is where "today" begins.
+    async fn invoice_stats(&self, scope: Scope, day_start: DateTime<Utc>) -> Result<InvoiceStats>;
     /// An earlier invoice in `scope` from the same seller (VAT id, else name) with the same number.
     async fn find_invoice_duplicate(
         &self,

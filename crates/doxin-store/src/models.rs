@@ -335,6 +335,10 @@ pub struct InvoiceSummary {
     pub gross_amount: Option<Decimal>,
     pub confidence: f32,
     pub duplicate_of: Option<Uuid>,
+    pub file_id: Option<Uuid>,
+    pub vendor_id: Option<Uuid>,
+    pub customer_id: Option<Uuid>,
+    pub salesperson: Option<String>,
     pub created_at: DateTime<Utc>,
 }
 
@@ -342,13 +346,200 @@ pub struct InvoiceSummary {
 #[derive(Debug, Clone, Default)]
 pub struct InvoiceFilter {
     pub status: Option<InvoiceStatus>,
+    /// `true`: only invoices waiting for review; `false`: only those already decided.
+    pub needs_review: Option<bool>,
     pub currency: Option<String>,
     /// Case-insensitive substring of the seller's name.
     pub seller: Option<String>,
+    /// Case-insensitive substring of the buyer's name.
+    pub customer: Option<String>,
+    /// The matched customer company.
+    pub customer_id: Option<Uuid>,
+    /// The matched vendor company.
+    pub vendor_id: Option<Uuid>,
+    /// Case-insensitive substring of the earlier system's salesperson (`legacy.salesperson`).
+    pub salesperson: Option<String>,
+    /// Who uploaded: any of these users, or (with [`InvoiceFilter::unassigned`]) nobody.
+    /// Both empty means no uploader filter. Intersected with the scope, never widening it.
+    pub uploader_ids: Vec<Uuid>,
+    /// Include invoices without an owner (uploaded without an account or by the system).
+    pub unassigned: bool,
     pub issued_from: Option<NaiveDate>,
     pub issued_to: Option<NaiveDate>,
+    /// Upload (creation) time range, inclusive at both ends.
+    pub created_from: Option<DateTime<Utc>>,
+    pub created_to: Option<DateTime<Utc>>,
     pub min_gross: Option<Decimal>,
     pub max_gross: Option<Decimal>,
+    /// Full-text query (number, parties, line descriptions; prefixes match). In
+    /// [`Store::list_invoices`](crate::Store::list_invoices) a filter like the others, ordered
+    /// by [`InvoiceFilter::sort`]; [`Store::search_invoices`](crate::Store::search_invoices)
+    /// orders by relevance instead.
+    pub q: Option<String>,
+    pub sort: InvoiceSort,
+}
+
+/// What the invoice list may be ordered by; a closed set, so no column name ever comes from a
+/// request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InvoiceSortField {
+    #[default]
+    CreatedAt,
+    IssueDate,
+    DueDate,
+    InvoiceNumber,
+    SellerName,
+    BuyerName,
+    GrossAmount,
+    Status,
+    Confidence,
+}
+
+impl InvoiceSortField {
+    pub const ALL: [InvoiceSortField; 9] = [
+        InvoiceSortField::CreatedAt,
+        InvoiceSortField::IssueDate,
+        InvoiceSortField::DueDate,
+        InvoiceSortField::InvoiceNumber,
+        InvoiceSortField::SellerName,
+        InvoiceSortField::BuyerName,
+        InvoiceSortField::GrossAmount,
+        InvoiceSortField::Status,
+        InvoiceSortField::Confidence,
+    ];
+
+    /// The name in the API and the column it orders by (they are the same).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            InvoiceSortField::CreatedAt => "created_at",
+            InvoiceSortField::IssueDate => "issue_date",
+            InvoiceSortField::DueDate => "due_date",
+            InvoiceSortField::InvoiceNumber => "invoice_number",
+            InvoiceSortField::SellerName => "seller_name",
+            InvoiceSortField::BuyerName => "buyer_name",
+            InvoiceSortField::GrossAmount => "gross_amount",
+            InvoiceSortField::Status => "status",
+            InvoiceSortField::Confidence => "confidence",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<InvoiceSortField> {
+        Self::ALL.into_iter().find(|f| f.as_str() == s)
+    }
+}
+
+/// An order for the invoice list; newest first by default.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InvoiceSort {
+    pub field: InvoiceSortField,
+    pub descending: bool,
+}
+
+impl Default for InvoiceSort {
+    fn default() -> Self {
+        InvoiceSort {
+            field: InvoiceSortField::CreatedAt,
+            descending: true,
+        }
+    }
+}
+
+impl InvoiceSort {
+    /// Reads `field` or `-field` (descending), and `field` with an explicit `asc`/`desc`
+    /// order, as the API's `sort` and `order` parameters give them.
+    pub fn parse(sort: &str, order: Option<&str>) -> Option<InvoiceSort> {
+        let (name, mut descending) = match sort.strip_prefix('-') {
+            Some(rest) => (rest, true),
+            None => (sort, false),
+        };
+        match order.map(str::to_ascii_lowercase).as_deref() {
+            None => {}
+            Some("asc") => descending = false,
+            Some("desc") => descending = true,
+            Some(_) => return None,
+        }
+        Some(InvoiceSort {
+            field: InvoiceSortField::parse(name.trim())?,
+            descending,
+        })
+    }
+}
+
+/// An invoice found by a search, with how well it matched (higher is better; full-text scores
+/// and cosine similarities are not comparable with each other).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct InvoiceHit {
+    #[serde(flatten)]
+    pub invoice: InvoiceSummary,
+    pub score: f32,
+}
+
+/// The dimension of stored invoice embeddings (all-MiniLM-L6-v2 and the hash embedder's
+/// default). PostgreSQL's column is `vector(384)`; other sizes are refused.
+pub const EMBEDDING_DIMENSION: usize = 384;
+
+/// A stored invoice embedding and the model that made it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InvoiceEmbedding {
+    pub model: String,
+    pub vector: Vec<f32>,
+}
+
+/// Invoice figures of the dashboard, within a scope (live invoices only).
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
+pub struct InvoiceStats {
+    pub total: u64,
+    pub by_status: StatusCounts,
+    /// Invoices created since the start of the day given (UTC midnight by default).
+    pub processed_today: u64,
+    /// The same as `by_status.needs_review`, named as the dashboard shows it.
+    pub pending_review: u64,
+    /// Gross sums per currency, largest count first. Invoices without a currency are grouped
+    /// under `None`.
+    pub by_currency: Vec<CurrencyTotal>,
+    /// Gross sums per month of issue (of upload when the issue date is unknown) and currency,
+    /// oldest month first.
+    pub by_month: Vec<MonthTotal>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+pub struct StatusCounts {
+    pub needs_review: u64,
+    pub approved: u64,
+    pub rejected: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CurrencyTotal {
+    pub currency: Option<String>,
+    pub count: u64,
+    pub gross: Decimal,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MonthTotal {
+    /// `YYYY-MM`.
+    pub month: String,
+    pub currency: Option<String>,
+    pub count: u64,
+    pub gross: Decimal,
+}
+
+/// A company with how many live invoices (within the caller's scope) name it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CompanySummary {
+    #[serde(flatten)]
+    pub company: Company,
+    pub invoice_count: u64,
+}
+
+/// Filters of the company list.
+#[derive(Debug, Clone, Default)]
+pub struct CompanyFilter {
+    pub kind: Option<CompanyKind>,
+    /// Case-insensitive substring of the (normalised) name, or the VAT id.
+    pub q: Option<String>,
 }
 
 /// The header values the store keeps in columns, for filtering and sorting. Derived from the

@@ -103,8 +103,11 @@ async fn serve(settings: Settings, with_worker: bool) -> anyhow::Result<ExitCode
     let store = open_store(&settings, true).await?;
     let files = open_files(&settings)?;
     let jobs = jobs_setup::jobs(&settings, store.clone())?;
+    // One embedder for the API and the in-process worker (the local model is 90 MB).
+    let embedder = jobs_setup::embedder(&settings)?;
     let mut state = AppState::new(store.clone(), files.clone(), settings.app_version.clone())
         .with_jobs(jobs.queue.clone(), jobs.events.clone())
+        .with_embedder(embedder.clone())
         .with_limits(jobs_setup::limits(&settings))
         .with_token_key(settings.secret_key.expose().as_bytes())
         .with_auth(
@@ -135,7 +138,7 @@ async fn serve(settings: Settings, with_worker: bool) -> anyhow::Result<ExitCode
     }
     let stop = stop_on_signal();
     let worker = if with_worker {
-        let worker = jobs_setup::worker(&settings, store.clone(), files.clone(), &jobs)?;
+        let worker = jobs_setup::worker(&settings, store.clone(), files.clone(), &jobs, embedder)?;
         Some(tokio::spawn(worker.run(stop.clone())))
     } else {
         None
@@ -176,7 +179,8 @@ async fn worker(settings: Settings) -> anyhow::Result<ExitCode> {
     let store = open_store(&settings, true).await?;
     let files = open_files(&settings)?;
     let jobs = jobs_setup::jobs(&settings, store.clone())?;
-    let worker = jobs_setup::worker(&settings, store, files, &jobs)?;
+    let embedder = jobs_setup::embedder(&settings)?;
+    let worker = jobs_setup::worker(&settings, store, files, &jobs, embedder)?;
     tracing::info!(
         worker = worker.id(),
         queue = jobs.queue.kind(),

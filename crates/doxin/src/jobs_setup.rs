@@ -86,11 +86,49 @@ fn llm(settings: &Settings) -> anyhow::Result<Option<(doxin_llm::LlmExtractor, d
     )))
 }
 
+/// The embedder of `EMBEDDINGS_PROVIDER`, sized for the store's vectors: the hash embedder and
+/// MiniLM give 384 dimensions; a remote model is asked for 384 unless `EMBEDDINGS_DIMENSIONS`
+/// says otherwise (then its vectors cannot be stored, which the worker logs).
+pub fn embedder(settings: &Settings) -> anyhow::Result<Arc<dyn doxin_embed::Embedder>> {
+    use doxin_config::EmbeddingsProvider;
+    let e = &settings.embeddings;
+    Ok(match e.provider {
+        EmbeddingsProvider::Hash => Arc::new(doxin_embed::hash::HashEmbedder::new(
+            e.dimensions.unwrap_or(doxin_store::EMBEDDING_DIMENSION),
+        )),
+        EmbeddingsProvider::Local => {
+            let dir = e
+                .model_dir
+                .as_deref()
+                .context("EMBEDDINGS_PROVIDER=local needs EMBEDDINGS_MODEL_DIR")?;
+            Arc::new(doxin_embed::local::LocalEmbedder::load(dir).context("EMBEDDINGS_MODEL_DIR")?)
+        }
+        EmbeddingsProvider::OpenAi => {
+            let http = doxin_llm::http::HttpClient::new(
+                Duration::from_secs(settings.llm.timeout_secs),
+                doxin_llm::http::RetryPolicy {
+                    max_retries: settings.llm.max_retries,
+                    ..Default::default()
+                },
+            )
+            .context("the embeddings HTTP client")?;
+            Arc::new(doxin_embed::openai::OpenAiEmbedder::new(
+                http,
+                &e.base_url,
+                settings.openai_api_key.as_ref().map(|k| k.expose()),
+                &e.model,
+                Some(e.dimensions.unwrap_or(doxin_store::EMBEDDING_DIMENSION)),
+            ))
+        }
+    })
+}
+
 pub fn worker(
     settings: &Settings,
     store: Arc<dyn Store>,
     files: FileStore,
     jobs: &Jobs,
+    embedder: Arc<dyn doxin_embed::Embedder>,
 ) -> anyhow::Result<Worker> {
     let mut extract = doxin_extract::pipeline::ExtractOptions {
         max_bytes: settings.max_upload_mb * 1024 * 1024,
@@ -110,6 +148,7 @@ pub fn worker(
             confidence_threshold: settings.pipeline.confidence_threshold,
         },
         llm: llm(settings)?,
+        embedder: Some(embedder),
     };
     let mut config = WorkerConfig::new(settings.worker_concurrency, visibility_timeout(settings));
     config.reconcile_every = Duration::from_secs(settings.pipeline.reconcile_interval_secs);

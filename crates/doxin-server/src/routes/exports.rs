@@ -123,6 +123,7 @@ impl SetQuery {
             issued_to: parse_date("issued_to", self.issued_to.as_deref())?,
             min_gross: parse_amount("min_gross", self.min_gross.as_deref())?,
             max_gross: parse_amount("max_gross", self.max_gross.as_deref())?,
+            ..Default::default()
         })
     }
 }

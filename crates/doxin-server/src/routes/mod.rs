@@ -1,9 +1,12 @@
 pub mod access;
 pub mod admin;
 pub mod auth;
+pub mod companies;
+pub mod dashboard;
 pub mod exports;
 pub mod health;
 pub mod intake;
+pub mod invoices;
 pub mod jobs;
 pub mod setup;
 pub mod ws;

@@ -7,4 +7,5 @@ mod exports;
 mod health;
 mod helpers;
 mod intake;
+mod invoices;
 mod openapi;

@@ -21,6 +21,7 @@ pub(crate) enum Arg {
     Real(Option<f32>),
     Bool(Option<bool>),
     Json(Option<serde_json::Value>),
+    Bytes(Option<Vec<u8>>),
 }
 
 macro_rules! arg_from {
@@ -49,6 +50,7 @@ arg_from!(Int, i16);
 arg_from!(Real, f32);
 arg_from!(Bool, bool);
 arg_from!(Json, serde_json::Value);
+arg_from!(Bytes, Vec<u8>);
 
 /// Builds `$N` placeholders and their arguments together, so numbering cannot drift.
 #[derive(Debug, Default, Clone)]
@@ -70,5 +72,72 @@ pub(crate) fn where_clause(conds: &[String]) -> String {
         String::new()
     } else {
         format!(" WHERE {}", conds.join(" AND "))
+    }
+}
+
+/// A full-text match in a dialect: an optional join that brings in the index, the condition
+/// on `invoices`, and the relevance expression (higher is better).
+pub(crate) struct FullText {
+    pub(crate) join: String,
+    pub(crate) cond: String,
+    pub(crate) score: String,
+}
+
+/// The words of a search query: runs of letters and digits, lower-cased. Everything else
+/// separates words, as both indexes do, so no query syntax of either dialect gets through.
+pub(crate) fn search_tokens(q: &str) -> Vec<String> {
+    q.split(|c: char| !c.is_alphanumeric())
+        .filter(|t| !t.is_empty())
+        // Bounded: a pasted paragraph must not become a query with hundreds of terms.
+        .take(16)
+        .map(|t| t.chars().take(64).flat_map(char::to_lowercase).collect())
+        .collect()
+}
+
+/// `text` for a `LIKE ... ESCAPE '\'` pattern: its wildcards match literally.
+pub(crate) fn like_escape(text: &str) -> String {
+    text.replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
+}
+
+/// A `%substring%` pattern of lower-cased `text`.
+pub(crate) fn contains_pattern(text: &str) -> String {
+    format!("%{}%", like_escape(&text.trim().to_lowercase()))
+}
+
+/// Cosine similarity (0 when either vector is zero or the lengths differ).
+pub(crate) fn cosine(a: &[f32], b: &[f32]) -> f32 {
+    if a.len() != b.len() {
+        return 0.0;
+    }
+    let (mut dot, mut na, mut nb) = (0f32, 0f32, 0f32);
+    for (x, y) in a.iter().zip(b) {
+        dot += x * y;
+        na += x * x;
+        nb += y * y;
+    }
+    if na == 0.0 || nb == 0.0 {
+        return 0.0;
+    }
+    dot / (na.sqrt() * nb.sqrt())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_drop_query_syntax() {
+        assert_eq!(
+            search_tokens("INV-2026/001 \"Müller\" & (x | y):*"),
+            ["inv", "2026", "001", "müller", "x", "y"]
+        );
+        assert!(search_tokens(" -- '' ").is_empty());
+    }
+
+    #[test]
+    fn like_patterns_escape_wildcards() {
+        assert_eq!(contains_pattern(" 100%_A "), "%100\\%\\_a%");
     }
 }

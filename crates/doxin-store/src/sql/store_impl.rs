@@ -89,8 +89,125 @@ fn invoice_summary_from_row(row: &DbRow) -> Result<InvoiceSummary> {
         gross_amount: col_opt_dec(row, "gross_amount")?,
         confidence: row.try_get("confidence")?,
         duplicate_of: col_opt_id(row, "duplicate_of")?,
+        file_id: col_opt_id(row, "file_id")?,
+        vendor_id: col_opt_id(row, "vendor_id")?,
+        customer_id: col_opt_id(row, "customer_id")?,
+        salesperson: row.try_get("salesperson")?,
         created_at: col_ts(row, "created_at")?,
     })
+}
+
+fn invoice_hit_from_row(row: &DbRow) -> Result<InvoiceHit> {
+    Ok(InvoiceHit {
+        invoice: invoice_summary_from_row(row)?,
+        score: row.try_get("score")?,
+    })
+}
+
+/// The columns of [`InvoiceSummary`], qualified so they stay unambiguous next to a join.
+const SUMMARY_COLUMNS: &str = "invoices.id, owner_id, status, invoice_number, issue_date, \
+    due_date, currency, seller_name, buyer_name, gross_amount, confidence, duplicate_of, \
+    file_id, vendor_id, customer_id, salesperson, invoices.created_at";
+
+/// The conditions of an invoice filter (live invoices in `scope`), and the full-text match of
+/// its `q` when it has words.
+fn invoice_conds(
+    scope: Scope,
+    filter: &InvoiceFilter,
+    args: &mut Args,
+) -> (Vec<String>, Option<FullText>) {
+    let full_text = filter.q.as_deref().and_then(|q| full_text(q, args));
+    let mut conds = vec!["deleted_at IS NULL".to_string()];
+    scope_cond(scope, "owner_id", &mut conds, args);
+    if let Some(s) = filter.status {
+        let p = args.push(s.as_str());
+        conds.push(format!("status = {p}"));
+    }
+    match filter.needs_review {
+        Some(true) => conds.push("status = 'needs_review'".to_string()),
+        Some(false) => conds.push("status <> 'needs_review'".to_string()),
+        None => {}
+    }
+    if let Some(c) = &filter.currency {
+        let p = args.push(c.trim().to_uppercase());
+        conds.push(format!("currency = {p}"));
+    }
+    for (text, column) in [
+        (&filter.seller, "seller_name"),
+        (&filter.customer, "buyer_name"),
+        (&filter.salesperson, "salesperson"),
+    ] {
+        if let Some(t) = text {
+            let p = args.push(contains_pattern(t));
+            conds.push(format!("lower({column}) LIKE {p} ESCAPE '\\'"));
+        }
+    }
+    if let Some(id) = filter.vendor_id {
+        let p = args.push(id);
+        conds.push(format!("vendor_id = {p}"));
+    }
+    if let Some(id) = filter.customer_id {
+        let p = args.push(id);
+        conds.push(format!("customer_id = {p}"));
+    }
+    if !filter.uploader_ids.is_empty() || filter.unassigned {
+        let mut any = Vec::new();
+        if !filter.uploader_ids.is_empty() {
+            let ps: Vec<String> = filter.uploader_ids.iter().map(|id| args.push(*id)).collect();
+            any.push(format!("owner_id IN ({})", ps.join(", ")));
+        }
+        if filter.unassigned {
+            any.push("owner_id IS NULL".to_string());
+        }
+        conds.push(format!("({})", any.join(" OR ")));
+    }
+    if let Some(d) = filter.issued_from {
+        let p = args.push(d);
+        conds.push(format!("issue_date >= {p}"));
+    }
+    if let Some(d) = filter.issued_to {
+        let p = args.push(d);
+        conds.push(format!("issue_date <= {p}"));
+    }
+    if let Some(t) = filter.created_from {
+        let p = args.push(t);
+        conds.push(format!("invoices.created_at >= {p}"));
+    }
+    if let Some(t) = filter.created_to {
+        let p = args.push(t);
+        conds.push(format!("invoices.created_at <= {p}"));
+    }
+    if let Some(a) = filter.min_gross {
+        let p = args.push(a);
+        conds.push(dec_cmp("gross_amount", ">=", &p));
+    }
+    if let Some(a) = filter.max_gross {
+        let p = args.push(a);
+        conds.push(dec_cmp("gross_amount", "<=", &p));
+    }
+    (conds, full_text)
+}
+
+/// `ORDER BY` of a sort. The newest-first default matches the `(owner_id, created_at, id)`
+/// indexes exactly (no `NULLS` clause: `created_at` is never null); nullable columns put
+/// their nulls last both ways; ties fall back to newest first.
+fn invoice_order(sort: InvoiceSort) -> String {
+    let dir = if sort.descending { "DESC" } else { "ASC" };
+    match sort.field {
+        InvoiceSortField::CreatedAt => format!("invoices.created_at {dir}, invoices.id {dir}"),
+        InvoiceSortField::Status | InvoiceSortField::Confidence => format!(
+            "{} {dir}, invoices.created_at DESC, invoices.id DESC",
+            sort.field.as_str()
+        ),
+        InvoiceSortField::GrossAmount => format!(
+            "{} {dir} NULLS LAST, invoices.created_at DESC, invoices.id DESC",
+            dec_sort("gross_amount")
+        ),
+        other => format!(
+            "{} {dir} NULLS LAST, invoices.created_at DESC, invoices.id DESC",
+            other.as_str()
+        ),
+    }
 }
 
 fn job_from_row(row: &DbRow) -> Result<JobRecord> {
@@ -173,9 +290,9 @@ const CLAIM_SET: &str = "UPDATE processing_jobs SET status = 'running', lease_ow
 
 /// One page of a listing: which rows, in which order, with the filter conditions built so far.
 struct Listing<'a> {
-    table: &'static str,
-    columns: &'static str,
-    order: &'static str,
+    table: &'a str,
+    columns: &'a str,
+    order: &'a str,
     conds: &'a [String],
 }
 
@@ -218,6 +335,70 @@ impl ThisStore {
         let rows = query(&sql, args.args).fetch_all(&self.pool).await?;
         let items = rows.iter().map(map).collect::<Result<Vec<_>>>()?;
         Ok(Page::new(items, page, total))
+    }
+
+    /// Summaries of these invoices (live ones only), as hits in the order given.
+    async fn hits(&self, scored: Vec<(Uuid, f32)>) -> Result<Vec<InvoiceHit>> {
+        if scored.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut args = Args::default();
+        let ps: Vec<String> = scored.iter().map(|(id, _)| args.push(*id)).collect();
+        let rows = query(
+            &format!(
+                "SELECT {SUMMARY_COLUMNS} FROM invoices WHERE deleted_at IS NULL AND id IN ({})",
+                ps.join(", ")
+            ),
+            args.args,
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        let mut by_id = std::collections::HashMap::new();
+        for row in &rows {
+            let s = invoice_summary_from_row(row)?;
+            by_id.insert(s.id, s);
+        }
+        Ok(scored
+            .into_iter()
+            .filter_map(|(id, score)| by_id.remove(&id).map(|invoice| InvoiceHit { invoice, score }))
+            .collect())
+    }
+
+    /// The company listing: companies with their live invoice counts in `scope`; a user only
+    /// sees companies named on one of their invoices.
+    async fn company_page(
+        &self,
+        scope: Scope,
+        mut conds: Vec<String>,
+        mut args: Args,
+        page: PageRequest,
+    ) -> Result<Page<CompanySummary>> {
+        let mut mine = vec![
+            "(i.vendor_id = companies.id OR i.customer_id = companies.id)".to_string(),
+            "i.deleted_at IS NULL".to_string(),
+        ];
+        scope_cond(scope, "i.owner_id", &mut mine, &mut args);
+        let linked = mine.join(" AND ");
+        if scope != Scope::All {
+            conds.push(format!("EXISTS (SELECT 1 FROM invoices i WHERE {linked})"));
+        }
+        let columns = format!(
+            "companies.*, (SELECT COUNT(*) FROM invoices i WHERE {linked}) AS invoice_count"
+        );
+        let listing = Listing {
+            table: "companies",
+            columns: &columns,
+            order: "name, kind, id",
+            conds: &conds,
+        };
+        self.page(listing, args, page, |row| {
+            let n: i64 = row.try_get("invoice_count")?;
+            Ok(CompanySummary {
+                company: company_from_row(row)?,
+                invoice_count: u64::try_from(n).unwrap_or(0),
+            })
+        })
+        .await
     }
 
     async fn count(&self, sql: String, args: Vec<Arg>) -> Result<u64> {
@@ -451,6 +632,42 @@ impl Store for ThisStore {
         self.page(listing, args, page, company_from_row).await
     }
 
+    async fn list_company_summaries(
+        &self,
+        scope: Scope,
+        filter: &CompanyFilter,
+        page: PageRequest,
+    ) -> Result<Page<CompanySummary>> {
+        let mut args = Args::default();
+        let mut conds = Vec::new();
+        if let Some(kind) = filter.kind {
+            let p = args.push(kind.as_str());
+            conds.push(format!("kind = {p}"));
+        }
+        if let Some(q) = filter.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
+            let name = args.push(contains_pattern(&normalize_company_name(q)));
+            let vat = args.push(
+                q.chars()
+                    .filter(|c| c.is_alphanumeric())
+                    .collect::<String>()
+                    .to_uppercase(),
+            );
+            conds.push(format!("(normalized_name LIKE {name} ESCAPE '\\' OR vat_id = {vat})"));
+        }
+        self.company_page(scope, conds, args, page).await
+    }
+
+    async fn get_company_summary(&self, id: Uuid, scope: Scope) -> Result<CompanySummary> {
+        let mut args = Args::default();
+        let p = args.push(id);
+        let conds = vec![format!("companies.id = {p}")];
+        self.company_page(scope, conds, args, PageRequest::new(1, 1))
+            .await?
+            .items
+            .pop()
+            .ok_or(StoreError::NotFound)
+    }
+
     async fn insert_file(&self, new: NewFile) -> Result<FileRecord> {
         let row = query(
             "INSERT INTO files (id, owner_id, sha256, size_bytes, mime_type, original_name, \
@@ -538,7 +755,17 @@ impl Store for ThisStore {
             ],
         )
         .fetch_one(&mut *tx)
-        .await?;
+        .await;
+        // Roll back a refused insert now: a dropped transaction is rolled back only when its
+        // connection is next used, and until then SQLite answers other writers "database is
+        // locked" (seen with the FTS5 trigger of migration 0004).
+        let row = match row {
+            Ok(row) => row,
+            Err(e) => {
+                let _ = tx.rollback().await;
+                return Err(e.into());
+            }
+        };
         Self::write_lines(&mut tx, id, &new.invoice).await?;
         tx.commit().await?;
         invoice_from_row(&row)
@@ -562,41 +789,17 @@ impl Store for ThisStore {
         page: PageRequest,
     ) -> Result<Page<InvoiceSummary>> {
         let mut args = Args::default();
-        let mut conds = vec!["deleted_at IS NULL".to_string()];
-        scope_cond(scope, "owner_id", &mut conds, &mut args);
-        if let Some(s) = filter.status {
-            let p = args.push(s.as_str());
-            conds.push(format!("status = {p}"));
+        let (mut conds, full_text) = invoice_conds(scope, filter, &mut args);
+        let mut table = "invoices".to_string();
+        if let Some(ft) = full_text {
+            table.push_str(&ft.join);
+            conds.push(ft.cond);
         }
-        if let Some(c) = &filter.currency {
-            let p = args.push(c.to_uppercase());
-            conds.push(format!("currency = {p}"));
-        }
-        if let Some(s) = &filter.seller {
-            let escaped = s.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
-            let p = args.push(format!("%{escaped}%"));
-            conds.push(format!("lower(seller_name) LIKE {p} ESCAPE '\\'"));
-        }
-        if let Some(d) = filter.issued_from {
-            let p = args.push(d);
-            conds.push(format!("issue_date >= {p}"));
-        }
-        if let Some(d) = filter.issued_to {
-            let p = args.push(d);
-            conds.push(format!("issue_date <= {p}"));
-        }
-        if let Some(a) = filter.min_gross {
-            let p = args.push(a);
-            conds.push(dec_cmp("gross_amount", ">=", &p));
-        }
-        if let Some(a) = filter.max_gross {
-            let p = args.push(a);
-            conds.push(dec_cmp("gross_amount", "<=", &p));
-        }
+        let order = invoice_order(filter.sort);
         let listing = Listing {
-            table: "invoices",
-            columns: "id, owner_id, status, invoice_number, issue_date, due_date, currency, seller_name, buyer_name, gross_amount, confidence, duplicate_of, created_at",
-            order: "created_at DESC, id DESC",
+            table: &table,
+            columns: SUMMARY_COLUMNS,
+            order: &order,
             conds: &conds,
         };
         self.page(listing, args, page, invoice_summary_from_row).await
@@ -609,6 +812,8 @@ impl Store for ThisStore {
         update: InvoiceUpdate,
     ) -> Result<InvoiceRecord> {
         let current = self.get_invoice(id, scope).await?;
+        // A changed body makes the stored embedding stale.
+        let body_changed = update.invoice.as_ref().is_some_and(|i| *i != current.invoice);
         let invoice = update.invoice.unwrap_or(current.invoice);
         let c = InvoiceColumns::of(&invoice);
         let mut tx = self.pool.begin().await?;
@@ -617,7 +822,9 @@ impl Store for ThisStore {
              customer_id = $5, document_type = $6, invoice_number = $7, issue_date = $8, \
              due_date = $9, currency = $10, seller_name = $11, seller_vat_id = $12, \
              buyer_name = $13, net_amount = $14, tax_amount = $15, gross_amount = $16, \
-             payable_amount = $17, data = $18, findings = $19, updated_at = $20 \
+             payable_amount = $17, data = $18, findings = $19, updated_at = $20, \
+             embedding = CASE WHEN $21 THEN NULL ELSE embedding END, \
+             embedding_model = CASE WHEN $21 THEN NULL ELSE embedding_model END \
              WHERE id = $1 AND deleted_at IS NULL RETURNING *",
             vec![
                 id.into(),
@@ -640,10 +847,19 @@ impl Store for ThisStore {
                 serde_json::to_value(&invoice)?.into(),
                 serde_json::to_value(update.findings.unwrap_or(current.findings))?.into(),
                 Utc::now().into(),
+                body_changed.into(),
             ],
         )
         .fetch_one(&mut *tx)
-        .await?;
+        .await;
+        // See `insert_invoice`: release the write lock at once.
+        let row = match row {
+            Ok(row) => row,
+            Err(e) => {
+                let _ = tx.rollback().await;
+                return Err(e.into());
+            }
+        };
         Self::write_lines(&mut tx, id, &invoice).await?;
         tx.commit().await?;
         invoice_from_row(&row)
@@ -665,6 +881,225 @@ impl Store for ThisStore {
             return Err(StoreError::NotFound);
         }
         Ok(())
+    }
+
+    async fn replace_invoice_file(
+        &self,
+        id: Uuid,
+        scope: Scope,
+        file_id: Uuid,
+    ) -> Result<InvoiceRecord> {
+        // The file must be the caller's too: nobody attaches bytes they cannot read.
+        let file = self.get_file(file_id, scope).await?;
+        let mut args = Args::default();
+        let f = args.push(file.id);
+        let h = args.push(file.sha256);
+        let now = args.push(Utc::now());
+        let p = args.push(id);
+        let mut conds = vec![format!("id = {p}"), "deleted_at IS NULL".to_string()];
+        scope_cond(scope, "owner_id", &mut conds, &mut args);
+        let row = query(
+            &format!(
+                "UPDATE invoices SET file_id = {f}, file_sha256 = {h}, updated_at = {now}{} \
+                 RETURNING *",
+                where_clause(&conds)
+            ),
+            args.args,
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        invoice_from_row(&row)
+    }
+
+    async fn search_invoices(
+        &self,
+        scope: Scope,
+        text: &str,
+        filter: &InvoiceFilter,
+        page: PageRequest,
+    ) -> Result<Page<InvoiceHit>> {
+        let filter = InvoiceFilter {
+            q: None,
+            ..filter.clone()
+        };
+        // Full text first; only when it finds nothing, the typo-tolerant pass (if the dialect
+        // has one).
+        let mut found = Page::new(Vec::new(), page, 0);
+        for pass in [full_text, fuzzy_text] {
+            let mut args = Args::default();
+            let Some(ft) = pass(text, &mut args) else {
+                continue;
+            };
+            let (mut conds, _) = invoice_conds(scope, &filter, &mut args);
+            conds.push(ft.cond);
+            let table = format!("invoices{}", ft.join);
+            let columns = format!("{SUMMARY_COLUMNS}, CAST({} AS REAL) AS score", ft.score);
+            let listing = Listing {
+                table: &table,
+                columns: &columns,
+                order: "score DESC, invoices.created_at DESC, invoices.id DESC",
+                conds: &conds,
+            };
+            found = self.page(listing, args, page, invoice_hit_from_row).await?;
+            if found.total > 0 {
+                break;
+            }
+        }
+        Ok(found)
+    }
+
+    async fn set_invoice_embedding(
+        &self,
+        id: Uuid,
+        scope: Scope,
+        embedding: &InvoiceEmbedding,
+    ) -> Result<()> {
+        if embedding.vector.len() != EMBEDDING_DIMENSION {
+            return Err(StoreError::InvalidInput(format!(
+                "embeddings have {EMBEDDING_DIMENSION} dimensions, not {} (model {})",
+                embedding.vector.len(),
+                embedding.model
+            )));
+        }
+        let mut args = Args::default();
+        let v = vector_param(&mut args, &embedding.vector);
+        let m = args.push(embedding.model.as_str());
+        let p = args.push(id);
+        let mut conds = vec![format!("id = {p}"), "deleted_at IS NULL".to_string()];
+        scope_cond(scope, "owner_id", &mut conds, &mut args);
+        let done = query(
+            &format!(
+                "UPDATE invoices SET embedding = {v}, embedding_model = {m}{}",
+                where_clause(&conds)
+            ),
+            args.args,
+        )
+        .execute(&self.pool)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    async fn get_invoice_embedding(
+        &self,
+        id: Uuid,
+        scope: Scope,
+    ) -> Result<Option<InvoiceEmbedding>> {
+        let mut args = Args::default();
+        let p = args.push(id);
+        let mut conds = vec![format!("id = {p}"), "deleted_at IS NULL".to_string()];
+        scope_cond(scope, "owner_id", &mut conds, &mut args);
+        let row = query(
+            &format!(
+                "SELECT {VECTOR_SELECT}, embedding_model FROM invoices{}",
+                where_clause(&conds)
+            ),
+            args.args,
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        let model: Option<String> = row.try_get("embedding_model")?;
+        Ok(match (model, col_opt_vector(&row, "embedding")?) {
+            (Some(model), Some(vector)) => Some(InvoiceEmbedding { model, vector }),
+            _ => None,
+        })
+    }
+
+    async fn semantic_search(
+        &self,
+        scope: Scope,
+        target: &InvoiceEmbedding,
+        limit: u32,
+    ) -> Result<Vec<InvoiceHit>> {
+        if target.vector.len() != EMBEDDING_DIMENSION {
+            return Err(StoreError::InvalidInput(format!(
+                "the query vector has {} dimensions, stored ones {EMBEDDING_DIMENSION}",
+                target.vector.len()
+            )));
+        }
+        let scored = self.nearest_impl(scope, target, limit, None).await?;
+        self.hits(scored).await
+    }
+
+    async fn similar_invoices(&self, id: Uuid, scope: Scope, limit: u32) -> Result<Vec<InvoiceHit>> {
+        let Some(embedding) = self.get_invoice_embedding(id, scope).await? else {
+            return Ok(Vec::new());
+        };
+        let scored = self.nearest_impl(scope, &embedding, limit, Some(id)).await?;
+        self.hits(scored).await
+    }
+
+    async fn invoice_stats(&self, scope: Scope, day_start: DateTime<Utc>) -> Result<InvoiceStats> {
+        let mut args = Args::default();
+        let mut conds = vec!["deleted_at IS NULL".to_string()];
+        scope_cond(scope, "owner_id", &mut conds, &mut args);
+        let wh = where_clause(&conds);
+        let mut stats = InvoiceStats::default();
+
+        let rows = query(
+            &format!("SELECT status, COUNT(*) AS n FROM invoices{wh} GROUP BY status"),
+            args.args.clone(),
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        for row in &rows {
+            let n = u64::try_from(row.try_get::<i64, _>("n")?).unwrap_or(0);
+            stats.total += n;
+            match invoice_status(row)? {
+                InvoiceStatus::NeedsReview => stats.by_status.needs_review = n,
+                InvoiceStatus::Approved => stats.by_status.approved = n,
+                InvoiceStatus::Rejected => stats.by_status.rejected = n,
+            }
+        }
+        stats.pending_review = stats.by_status.needs_review;
+
+        let mut today = Args { args: args.args.clone() };
+        let p = today.push(day_start);
+        stats.processed_today = self
+            .count(
+                format!("SELECT COUNT(*) FROM invoices{wh} AND created_at >= {p}"),
+                today.args,
+            )
+            .await?;
+
+        let gross = sum_dec("gross_amount");
+        let rows = query(
+            &format!(
+                "SELECT currency, COUNT(*) AS n, {gross} AS gross FROM invoices{wh} \
+                 GROUP BY currency ORDER BY COUNT(*) DESC, currency"
+            ),
+            args.args.clone(),
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        for row in &rows {
+            stats.by_currency.push(CurrencyTotal {
+                currency: row.try_get("currency")?,
+                count: u64::try_from(row.try_get::<i64, _>("n")?).unwrap_or(0),
+                gross: col_sum_dec(row, "gross")?,
+            });
+        }
+
+        let rows = query(
+            &format!(
+                "SELECT {MONTH_OF_INVOICE} AS month, currency, COUNT(*) AS n, {gross} AS gross \
+                 FROM invoices{wh} GROUP BY 1, 2 ORDER BY 1, 2"
+            ),
+            args.args,
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        for row in &rows {
+            stats.by_month.push(MonthTotal {
+                month: row.try_get("month")?,
+                currency: row.try_get("currency")?,
+                count: u64::try_from(row.try_get::<i64, _>("n")?).unwrap_or(0),
+                gross: col_sum_dec(row, "gross")?,
+            });
+        }
+        Ok(stats)
     }
 
     async fn find_invoice_duplicate(

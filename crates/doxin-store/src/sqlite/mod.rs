@@ -16,7 +16,7 @@ use sqlx::sqlite::{
 use sqlx::{AssertSqlSafe, Row};
 use uuid::Uuid;
 
-use crate::sql::{Arg, Args, where_clause};
+use crate::sql::{Arg, Args, FullText, contains_pattern, cosine, search_tokens, where_clause};
 use crate::*;
 
 type Db = sqlx::Sqlite;
@@ -147,6 +147,7 @@ fn query(
             Arg::Real(v) => q.bind(v),
             Arg::Bool(v) => q.bind(v),
             Arg::Json(v) => q.bind(v.map(|j| j.to_string())),
+            Arg::Bytes(v) => q.bind(v),
         };
     }
     q
@@ -155,6 +156,117 @@ fn query(
 /// Decimal text compares as text in SQLite; compare numerically instead.
 fn dec_cmp(column: &str, op: &str, placeholder: &str) -> String {
     format!("CAST({column} AS REAL) {op} CAST({placeholder} AS REAL)")
+}
+
+/// Decimal text orders as text in SQLite; order numerically instead.
+fn dec_sort(column: &str) -> String {
+    format!("CAST({column} AS REAL)")
+}
+
+/// SQLite has no exact decimal: sum in ten-thousandths as integers (exact for amounts with up
+/// to four decimals, which covers every currency).
+fn sum_dec(column: &str) -> String {
+    format!("SUM(CAST(ROUND(CAST({column} AS REAL) * 10000) AS INTEGER))")
+}
+
+fn col_sum_dec(row: &DbRow, col: &str) -> Result<Decimal> {
+    let n: Option<i64> = row.try_get(col)?;
+    Ok(Decimal::new(n.unwrap_or(0), 4).normalize())
+}
+
+/// The `YYYY-MM` an invoice counts in: its issue month, else its upload month (UTC).
+const MONTH_OF_INVOICE: &str = "substr(coalesce(issue_date, created_at), 1, 7)";
+
+/// Full text through the FTS5 table (prefix matching per word, BM25 with the number weighted
+/// over parties over lines), plus number substrings.
+fn full_text(q: &str, args: &mut Args) -> Option<FullText> {
+    let tokens = search_tokens(q);
+    if tokens.is_empty() {
+        return None;
+    }
+    // Each word quoted (tokens are letters and digits only) and prefix-matched; FTS5 ANDs them.
+    let m = args.push(
+        tokens
+            .iter()
+            .map(|t| format!("\"{t}\"*"))
+            .collect::<Vec<_>>()
+            .join(" "),
+    );
+    let like = args.push(contains_pattern(q));
+    Some(FullText {
+        join: format!(
+            " LEFT JOIN (SELECT invoice_id AS fts_id, \
+             -bm25(invoices_fts, 0.0, 10.0, 5.0, 1.0) AS fts_score \
+             FROM invoices_fts WHERE invoices_fts MATCH {m}) AS fts ON fts.fts_id = invoices.id"
+        ),
+        cond: format!("(fts.fts_id IS NOT NULL OR lower(invoice_number) LIKE {like} ESCAPE '\\')"),
+        score: "coalesce(fts.fts_score, 0.0)".to_string(),
+    })
+}
+
+/// SQLite has no trigram index: no second, typo-tolerant pass.
+fn fuzzy_text(_q: &str, _args: &mut Args) -> Option<FullText> {
+    None
+}
+
+/// A vector parameter: little-endian f32 bytes.
+fn vector_param(args: &mut Args, v: &[f32]) -> String {
+    args.push(v.iter().flat_map(|x| x.to_le_bytes()).collect::<Vec<u8>>())
+}
+
+const VECTOR_SELECT: &str = "embedding";
+
+fn col_opt_vector(row: &DbRow, col: &str) -> Result<Option<Vec<f32>>> {
+    let bytes: Option<Vec<u8>> = row.try_get(col)?;
+    bytes
+        .map(|b| {
+            if b.len() % 4 != 0 {
+                return Err(StoreError::Corrupt(format!("{col}: {} bytes", b.len())));
+            }
+            Ok(b.chunks_exact(4)
+                .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+                .collect())
+        })
+        .transpose()
+}
+
+impl SqliteStore {
+    /// Nearest live invoices: SQLite has no vector index, so every candidate vector in scope
+    /// is compared in Rust (fine at the sizes an embedded deployment holds).
+    async fn nearest_impl(
+        &self,
+        scope: Scope,
+        target: &InvoiceEmbedding,
+        limit: u32,
+        exclude: Option<Uuid>,
+    ) -> Result<Vec<(Uuid, f32)>> {
+        let mut args = Args::default();
+        let m = args.push(target.model.as_str());
+        let mut conds = vec![
+            "deleted_at IS NULL".to_string(),
+            "embedding IS NOT NULL".to_string(),
+            format!("embedding_model = {m}"),
+        ];
+        scope_cond(scope, "owner_id", &mut conds, &mut args);
+        if let Some(x) = exclude {
+            let p = args.push(x);
+            conds.push(format!("id <> {p}"));
+        }
+        let mut rows = query(
+            &format!("SELECT id, embedding FROM invoices{}", where_clause(&conds)),
+            args.args,
+        )
+        .fetch(&self.pool);
+        let mut hits = Vec::new();
+        while let Some(row) = futures::TryStreamExt::try_next(&mut rows).await? {
+            if let Some(v) = col_opt_vector(&row, "embedding")? {
+                hits.push((col_id(&row, "id")?, cosine(&target.vector, &v)));
+            }
+        }
+        hits.sort_by(|a, b| b.1.total_cmp(&a.1));
+        hits.truncate(limit.clamp(1, 200) as usize);
+        Ok(hits)
+    }
 }
 
 fn col_opt_id(row: &DbRow, col: &str) -> Result<Option<Uuid>> {

@@ -4,6 +4,7 @@
 //! PostgreSQL fails the suite instead of skipping it.
 
 mod helpers;
+mod search;
 mod stories;
 
 use helpers::TestDb;
@@ -57,6 +58,12 @@ conformance!(
     queue_reconciliation_queries,
     workers_heartbeat_and_expire,
     one_live_invoice_per_file_hash,
+    invoice_filters_of_the_earlier_system,
+    full_text_search_ranks_within_scope,
+    semantic_search_and_similar_invoices,
+    dashboard_stats_within_scope,
+    replacing_an_invoice_file,
+    companies_with_invoice_counts,
 );
 
 #[tokio::test]

@@ -7,11 +7,14 @@ use rust_decimal_macros::dec;
 use serde_json::json;
 use uuid::Uuid;
 
-fn date(y: i32, m: u32, d: u32) -> NaiveDate {
+// The stories of issue 6 live in their own file; the suite's macro finds every story here.
+pub use crate::search::*;
+
+pub(crate) fn date(y: i32, m: u32, d: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(y, m, d).expect("valid date")
 }
 
-fn sample_invoice(
+pub(crate) fn sample_invoice(
     number: &str,
     seller: &str,
     vat: Option<&str>,
@@ -45,7 +48,7 @@ fn sample_invoice(
     inv
 }
 
-async fn user(store: &dyn Store, email: &str) -> User {
+pub(crate) async fn user(store: &dyn Store, email: &str) -> User {
     store
         .create_user(NewUser {
             email: email.to_string(),
@@ -57,7 +60,7 @@ async fn user(store: &dyn Store, email: &str) -> User {
         .expect("create user")
 }
 
-fn new_invoice(owner: Option<Uuid>, inv: Invoice) -> NewInvoice {
+pub(crate) fn new_invoice(owner: Option<Uuid>, inv: Invoice) -> NewInvoice {
     NewInvoice {
         owner_id: owner,
         file_id: None,
@@ -73,7 +76,7 @@ fn new_invoice(owner: Option<Uuid>, inv: Invoice) -> NewInvoice {
     }
 }
 
-fn new_job(owner: Option<Uuid>, file: Option<Uuid>) -> NewJob {
+pub(crate) fn new_job(owner: Option<Uuid>, file: Option<Uuid>) -> NewJob {
     NewJob {
         owner_id: owner,
         file_id: file,

@@ -380,6 +380,46 @@ async fn embedded_default_single_node() {
     assert_eq!(b["result"]["duplicate_of"], a["invoice_id"], "{b}");
     assert_ne!(b["invoice_id"], a["invoice_id"], "flagged, not dropped");
 
+    // The worker matched the seller to a company and stored an embedding: semantic search
+    // (which never embeds invoices on demand) finds both, and each is the other's nearest.
+    let get = |path: String| {
+        let http = &http;
+        let base = api.base();
+        async move {
+            let resp = http
+                .get(format!("{base}{path}"))
+                .send()
+                .await
+                .expect("request");
+            assert_eq!(resp.status().as_u16(), 200, "{path}");
+            resp.json::<Value>().await.expect("json")
+        }
+    };
+    let a_id = a["invoice_id"].as_str().expect("invoice id");
+    let detail = get(format!("/api/v1/invoices/{a_id}")).await;
+    assert!(detail["vendor_id"].is_string(), "{}", detail["vendor_id"]);
+    let seller = truth.seller.name.as_ref().expect("seller").value.clone();
+    let found = get(format!(
+        "/api/v1/invoices/semantic-search?limit=50&q={}",
+        seller.replace(' ', "%20").replace('&', "%26")
+    ))
+    .await;
+    let found_ids: Vec<&str> = found["invoices"]
+        .as_array()
+        .expect("hits")
+        .iter()
+        .filter_map(|h| h["id"].as_str())
+        .collect();
+    assert!(found_ids.contains(&a_id), "{found}");
+    let similar = get(format!("/api/v1/invoices/{a_id}/similar?limit=1")).await;
+    assert_eq!(similar["invoices"][0]["id"], b["invoice_id"], "{similar}");
+    let listed = get("/api/v1/invoices?per_page=50".to_string()).await;
+    assert_eq!(
+        listed["pagination"]["total"], 26,
+        "{}",
+        listed["pagination"]
+    );
+
     let listing: Value = http
         .get(format!("{}/api/v1/jobs/my-jobs?per_page=100", api.base()))
         .send()

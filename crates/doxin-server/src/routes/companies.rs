@@ -1,0 +1,95 @@
+//! Companies (vendors and customers) the pipeline matched sellers and buyers to, with how many
+//! of the caller's invoices name each. A user sees only companies on their own invoices.
+
+use axum::extract::{Path, Query, State};
+use axum::routing::get;
+use axum::{Json, Router};
+use doxin_store::{CompanyFilter, CompanyKind, CompanySummary, PageRequest};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use crate::auth::Caller;
+use crate::{ApiError, AppState};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/companies", get(list))
+        .route("/api/v1/companies/{id}", get(detail))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct ListQuery {
+    /// `vendor` or `customer`.
+    kind: Option<String>,
+    /// Name substring or VAT id.
+    q: Option<String>,
+    page: Option<u32>,
+    per_page: Option<u32>,
+}
+
+fn view(c: &CompanySummary) -> Value {
+    json!({
+        "id": c.company.id,
+        "kind": c.company.kind,
+        "name": c.company.name,
+        "vat_id": c.company.vat_id,
+        "tax_number": c.company.tax_number,
+        "country": c.company.country,
+        "address": c.company.address,
+        "invoice_count": c.invoice_count,
+        "invoices_url": format!(
+            "/api/v1/invoices?{}_id={}",
+            match c.company.kind {
+                CompanyKind::Vendor => "vendor",
+                CompanyKind::Customer => "customer",
+            },
+            c.company.id
+        ),
+        "created_at": c.company.created_at,
+        "updated_at": c.company.updated_at,
+    })
+}
+
+async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(q): Query<ListQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let kind = match q.kind.as_deref().map(str::trim).filter(|k| !k.is_empty()) {
+        Some(k) => Some(CompanyKind::parse(k).ok_or_else(|| {
+            ApiError::BadRequest(format!("unknown kind {k:?}; use vendor or customer"))
+        })?),
+        None => None,
+    };
+    let filter = CompanyFilter { kind, q: q.q };
+    let page = state
+        .store
+        .list_company_summaries(
+            caller.scope(),
+            &filter,
+            PageRequest::new(q.page.unwrap_or(1), q.per_page.unwrap_or(20)),
+        )
+        .await?;
+    Ok(Json(json!({
+        "companies": page.items.iter().map(view).collect::<Vec<_>>(),
+        "pagination": {
+            "page": page.page,
+            "per_page": page.per_page,
+            "total": page.total,
+            "pages": page.pages,
+            "has_next": page.has_next,
+            "has_prev": page.has_prev,
+        },
+    })))
+}
+
+async fn detail(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<Uuid>,
+) -> Result<Json<Value>, ApiError> {
+    let company = state.store.get_company_summary(id, caller.scope()).await?;
+    Ok(Json(view(&company)))
+}

@@ -1,0 +1,797 @@
+//! Invoices: the list with the earlier system's filters, detail, create, update (validation
+//! recomputed), soft delete, the source file (download and replace), full-text and semantic
+//! search, and similar invoices. Approval and rejection live with the jobs (`jobs.rs`).
+//!
+//! Ownership: every query runs in the caller's scope, so another user's invoice answers 404
+//! on every route here, exactly like one that does not exist.
+
+use std::str::FromStr;
+
+use axum::body::Body;
+use axum::extract::{Multipart, Path, Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
+use doxin_model::{Decimal, Extracted, Invoice, InvoiceLine, Tolerance, validate_report};
+use doxin_store::{
+    InvoiceFilter, InvoiceHit, InvoiceRecord, InvoiceSort, InvoiceStatus, InvoiceSummary,
+    InvoiceUpdate, NewFile, NewInvoice, Page, PageRequest, Scope, StoreError,
+};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use crate::auth::Caller;
+use crate::{ApiError, AppState};
+
+/// Most uploader ids one list request may name.
+const MAX_UPLOADERS: usize = 100;
+/// Most results of a semantic search or a similar-invoices request.
+const MAX_NEAREST: u32 = 50;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/invoices", get(list).post(create))
+        .route("/api/v1/invoices/search", get(search))
+        .route("/api/v1/invoices/semantic-search", get(semantic_search))
+        .route(
+            "/api/v1/invoices/{id}",
+            get(detail).put(update).patch(update).delete(remove),
+        )
+        .route(
+            "/api/v1/invoices/{id}/file",
+            get(download_file).put(replace_file),
+        )
+        .route("/api/v1/invoices/{id}/similar", get(similar))
+}
+
+/// Query parameters of the list and of full-text search. Lists are comma-separated
+/// (`uploader_ids=<uuid>,<uuid>,unassigned`) because query strings have no arrays.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct ListQuery {
+    page: Option<u32>,
+    per_page: Option<u32>,
+    q: Option<String>,
+    status: Option<String>,
+    needs_review: Option<bool>,
+    /// Owner ids, and `unassigned` for invoices without an owner.
+    uploader_ids: Option<String>,
+    /// Buyer name substring.
+    customer: Option<String>,
+    customer_id: Option<Uuid>,
+    /// Seller name substring (`seller` is accepted too).
+    vendor: Option<String>,
+    seller: Option<String>,
+    vendor_id: Option<Uuid>,
+    salesperson: Option<String>,
+    currency: Option<String>,
+    /// Issue date range (`YYYY-MM-DD`, inclusive).
+    date_from: Option<NaiveDate>,
+    date_to: Option<NaiveDate>,
+    /// Upload time range: a date (whole day) or an RFC 3339 instant.
+    created_from: Option<String>,
+    created_to: Option<String>,
+    min_amount: Option<String>,
+    max_amount: Option<String>,
+    /// `field` or `-field`; see [`doxin_store::InvoiceSortField`].
+    sort: Option<String>,
+    /// `asc` or `desc`, overriding the sign of `sort`.
+    order: Option<String>,
+}
+
+fn bad(msg: impl Into<String>) -> ApiError {
+    ApiError::BadRequest(msg.into())
+}
+
+fn non_empty(s: &Option<String>) -> Option<String> {
+    s.as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+}
+
+fn amount(name: &str, v: &Option<String>) -> Result<Option<Decimal>, ApiError> {
+    non_empty(v)
+        .map(|s| Decimal::from_str(&s).map_err(|_| bad(format!("{name} must be a decimal number"))))
+        .transpose()
+}
+
+/// A date means the whole day: its start for a lower bound, its end for an upper one.
+fn instant(
+    name: &str,
+    v: &Option<String>,
+    end_of_day: bool,
+) -> Result<Option<DateTime<Utc>>, ApiError> {
+    let Some(s) = non_empty(v) else {
+        return Ok(None);
+    };
+    if let Ok(t) = DateTime::parse_from_rfc3339(&s) {
+        return Ok(Some(t.with_timezone(&Utc)));
+    }
+    let d = NaiveDate::from_str(&s).map_err(|_| {
+        bad(format!(
+            "{name} must be a date (YYYY-MM-DD) or an RFC 3339 time"
+        ))
+    })?;
+    let time = if end_of_day {
+        NaiveTime::from_hms_micro_opt(23, 59, 59, 999_999)
+    } else {
+        Some(NaiveTime::MIN)
+    };
+    Ok(time.map(|t| d.and_time(t).and_utc()))
+}
+
+impl ListQuery {
+    fn page(&self) -> PageRequest {
+        PageRequest::new(self.page.unwrap_or(1), self.per_page.unwrap_or(20))
+    }
+
+    fn filter(&self) -> Result<InvoiceFilter, ApiError> {
+        let status = non_empty(&self.status)
+            .map(|s| {
+                InvoiceStatus::parse(&s).ok_or_else(|| {
+                    bad(format!(
+                        "unknown status {s:?}; use needs_review, approved or rejected"
+                    ))
+                })
+            })
+            .transpose()?;
+        let mut uploader_ids = Vec::new();
+        let mut unassigned = false;
+        for part in non_empty(&self.uploader_ids)
+            .iter()
+            .flat_map(|s| s.split(','))
+        {
+            let part = part.trim();
+            if part.is_empty() {
+                continue;
+            }
+            if part.eq_ignore_ascii_case("unassigned") || part.eq_ignore_ascii_case("none") {
+                unassigned = true;
+            } else {
+                uploader_ids.push(Uuid::parse_str(part).map_err(|_| {
+                    bad(format!(
+                        "uploader_ids: {part:?} is neither a user id nor \"unassigned\""
+                    ))
+                })?);
+            }
+        }
+        if uploader_ids.len() > MAX_UPLOADERS {
+            return Err(bad(format!("at most {MAX_UPLOADERS} uploader ids")));
+        }
+        let sort = match non_empty(&self.sort) {
+            Some(s) => InvoiceSort::parse(&s, self.order.as_deref()).ok_or_else(|| {
+                bad(format!(
+                    "cannot sort by {s:?} {}; fields: {}",
+                    self.order.as_deref().unwrap_or(""),
+                    doxin_store::InvoiceSortField::ALL
+                        .iter()
+                        .map(|f| f.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ))
+            })?,
+            None => match self
+                .order
+                .as_deref()
+                .map(str::to_ascii_lowercase)
+                .as_deref()
+            {
+                None | Some("desc") => InvoiceSort::default(),
+                Some("asc") => InvoiceSort {
+                    descending: false,
+                    ..InvoiceSort::default()
+                },
+                Some(o) => return Err(bad(format!("order must be asc or desc, not {o:?}"))),
+            },
+        };
+        Ok(InvoiceFilter {
+            status,
+            needs_review: self.needs_review,
+            currency: non_empty(&self.currency),
+            seller: non_empty(&self.vendor).or_else(|| non_empty(&self.seller)),
+            customer: non_empty(&self.customer),
+            customer_id: self.customer_id,
+            vendor_id: self.vendor_id,
+            salesperson: non_empty(&self.salesperson),
+            uploader_ids,
+            unassigned,
+            issued_from: self.date_from,
+            issued_to: self.date_to,
+            created_from: instant("created_from", &self.created_from, false)?,
+            created_to: instant("created_to", &self.created_to, true)?,
+            min_gross: amount("min_amount", &self.min_amount)?,
+            max_gross: amount("max_amount", &self.max_amount)?,
+            q: non_empty(&self.q),
+            sort,
+        })
+    }
+}
+
+fn pagination<T>(p: &Page<T>) -> Value {
+    json!({
+        "page": p.page,
+        "per_page": p.per_page,
+        "total": p.total,
+        "pages": p.pages,
+        "has_next": p.has_next,
+        "has_prev": p.has_prev,
+    })
+}
+
+fn summary_view(s: &InvoiceSummary) -> Value {
+    json!({
+        "id": s.id,
+        "owner_id": s.owner_id,
+        "status": s.status,
+        "needs_review": s.status == InvoiceStatus::NeedsReview,
+        "invoice_number": s.invoice_number,
+        "issue_date": s.issue_date,
+        "due_date": s.due_date,
+        "currency": s.currency,
+        "seller_name": s.seller_name,
+        "buyer_name": s.buyer_name,
+        "salesperson": s.salesperson,
+        "gross_amount": s.gross_amount,
+        "confidence": s.confidence,
+        "duplicate_of": s.duplicate_of,
+        "vendor_id": s.vendor_id,
+        "customer_id": s.customer_id,
+        "file_id": s.file_id,
+        "created_at": s.created_at,
+    })
+}
+
+fn hit_view(h: &InvoiceHit) -> Value {
+    let mut v = summary_view(&h.invoice);
+    v["score"] = json!(h.score);
+    v
+}
+
+/// The detail of an invoice: the canonical invoice, its lines, the validation findings and a
+/// link to the source file.
+async fn detail_view(state: &AppState, inv: &InvoiceRecord) -> Result<Value, ApiError> {
+    let file = match inv.file_id {
+        // The invoice is visible to the caller, so its file is too.
+        Some(id) => match state.store.get_file(id, Scope::All).await {
+            Ok(f) => json!({
+                "id": f.id,
+                "original_name": f.original_name,
+                "mime_type": f.mime_type,
+                "size_bytes": f.size_bytes,
+                "page_count": f.page_count,
+                "sha256": f.sha256,
+                "url": format!("/api/v1/invoices/{}/file", inv.id),
+            }),
+            Err(StoreError::NotFound) => Value::Null,
+            Err(e) => return Err(e.into()),
+        },
+        None => Value::Null,
+    };
+    let company = |id: Option<Uuid>| async move {
+        match id {
+            Some(id) => match state.store.get_company(id).await {
+                Ok(c) => Ok(json!({"id": c.id, "name": c.name, "vat_id": c.vat_id})),
+                Err(StoreError::NotFound) => Ok(Value::Null),
+                Err(e) => Err(ApiError::from(e)),
+            },
+            None => Ok(Value::Null),
+        }
+    };
+    Ok(json!({
+        "id": inv.id,
+        "owner_id": inv.owner_id,
+        "job_id": inv.job_id,
+        "status": inv.status,
+        "needs_review": inv.status == InvoiceStatus::NeedsReview,
+        "confidence": inv.confidence,
+        "duplicate_of": inv.duplicate_of,
+        "vendor_id": inv.vendor_id,
+        "customer_id": inv.customer_id,
+        "vendor": company(inv.vendor_id).await?,
+        "customer": company(inv.customer_id).await?,
+        "invoice": inv.invoice,
+        "lines": inv.invoice.lines,
+        "findings": inv.findings,
+        "file": file,
+        "created_at": inv.created_at,
+        "updated_at": inv.updated_at,
+    }))
+}
+
+/// What the audit log keeps of an invoice: its reviewable state and the canonical body.
+fn audit_view(inv: &InvoiceRecord) -> Value {
+    json!({
+        "status": inv.status,
+        "confidence": inv.confidence,
+        "file_id": inv.file_id,
+        "findings": inv.findings.len(),
+        "invoice": inv.invoice,
+    })
+}
+
+async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(q): Query<ListQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let filter = q.filter()?;
+    let page = state
+        .store
+        .list_invoices(caller.scope(), &filter, q.page())
+        .await?;
+    Ok(Json(json!({
+        "invoices": page.items.iter().map(summary_view).collect::<Vec<_>>(),
+        "pagination": pagination(&page),
+    })))
+}
+
+async fn search(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(q): Query<ListQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let text = non_empty(&q.q).ok_or_else(|| bad("q (the search text) is required"))?;
+    let filter = q.filter()?;
+    let page = state
+        .store
+        .search_invoices(caller.scope(), &text, &filter, q.page())
+        .await?;
+    Ok(Json(json!({
+        "query": text,
+        "invoices": page.items.iter().map(hit_view).collect::<Vec<_>>(),
+        "pagination": pagination(&page),
+    })))
+}
+
+#[derive(Debug, Deserialize)]
+struct NearestQuery {
+    q: Option<String>,
+    limit: Option<u32>,
+}
+
+fn nearest_limit(limit: Option<u32>) -> u32 {
+    limit.unwrap_or(10).clamp(1, MAX_NEAREST)
+}
+
+fn embed_error(e: doxin_embed::EmbedError) -> ApiError {
+    if e.is_retryable() {
+        ApiError::Unavailable(format!("the embedding provider is unavailable: {e}"))
+    } else {
+        ApiError::Internal(Box::new(e))
+    }
+}
+
+async fn semantic_search(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(q): Query<NearestQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let text = non_empty(&q.q).ok_or_else(|| bad("q (the search text) is required"))?;
+    let limit = nearest_limit(q.limit);
+    let query = doxin_jobs::similar::embed_text(state.embedder.clone(), text.clone())
+        .await
+        .map_err(embed_error)?;
+    let hits = state
+        .store
+        .semantic_search(caller.scope(), &query, limit)
+        .await?;
+    Ok(Json(json!({
+        "query": text,
+        "model": query.model,
+        "invoices": hits.iter().map(hit_view).collect::<Vec<_>>(),
+    })))
+}
+
+/// Embeds `inv` with the configured embedder and stores the vector (best effort for the
+/// caller's response: a failure is logged, not answered).
+async fn refresh_embedding(state: &AppState, inv: &InvoiceRecord) {
+    let result =
+        match doxin_jobs::similar::embed_invoice(state.embedder.clone(), &inv.invoice).await {
+            Ok(e) => state
+                .store
+                .set_invoice_embedding(inv.id, Scope::All, &e)
+                .await
+                .map_err(|e| e.to_string()),
+            Err(e) => Err(e.to_string()),
+        };
+    if let Err(e) = result {
+        tracing::warn!(invoice_id = %inv.id, error = %e, "cannot embed the invoice");
+    }
+}
+
+async fn similar(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<Uuid>,
+    Query(q): Query<NearestQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let scope = caller.scope();
+    let limit = nearest_limit(q.limit);
+    let model = doxin_jobs::similar::embedding_model_id(state.embedder.as_ref());
+    // Invoices saved before embeddings existed, edited since, or embedded by another model
+    // are embedded now, so the comparison uses the configured model.
+    let stored = state.store.get_invoice_embedding(id, scope).await?;
+    if stored.is_none_or(|e| e.model != model) {
+        let inv = state.store.get_invoice(id, scope).await?;
+        let e = doxin_jobs::similar::embed_invoice(state.embedder.clone(), &inv.invoice)
+            .await
+            .map_err(embed_error)?;
+        state.store.set_invoice_embedding(id, scope, &e).await?;
+    }
+    let hits = state.store.similar_invoices(id, scope, limit).await?;
+    Ok(Json(json!({
+        "invoice_id": id,
+        "model": model,
+        "invoices": hits.iter().map(hit_view).collect::<Vec<_>>(),
+    })))
+}
+
+async fn detail(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<Uuid>,
+) -> Result<Json<Value>, ApiError> {
+    let inv = state.store.get_invoice(id, caller.scope()).await?;
+    Ok(Json(detail_view(&state, &inv).await?))
+}
+
+/// Validation, confidence and review status of an invoice body, by the pipeline's rules.
+struct Assessment {
+    findings: Vec<doxin_model::Finding>,
+    confidence: f32,
+    has_errors: bool,
+}
+
+fn assess(inv: &Invoice) -> Assessment {
+    let report = validate_report(inv, &Tolerance::default());
+    Assessment {
+        confidence: doxin_extract::pipeline::document_confidence(inv, &report),
+        has_errors: report.has_errors(),
+        findings: report.findings,
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct CreateBody {
+    invoice: Invoice,
+}
+
+async fn create(
+    State(state): State<AppState>,
+    caller: Caller,
+    Json(body): Json<CreateBody>,
+) -> Result<Response, ApiError> {
+    let a = assess(&body.invoice);
+    let (vendor_id, customer_id) = doxin_jobs::match_companies(state.store.as_ref(), &body.invoice)
+        .await
+        .map_err(|e| ApiError::Internal(Box::new(e)))?;
+    let inv = state
+        .store
+        .insert_invoice(NewInvoice {
+            owner_id: Some(caller.id()),
+            file_id: None,
+            job_id: None,
+            // Entered by hand: a person approves it explicitly, as any other invoice.
+            status: InvoiceStatus::NeedsReview,
+            confidence: a.confidence,
+            invoice: body.invoice,
+            findings: a.findings,
+            vendor_id,
+            customer_id,
+            duplicate_of: None,
+            file_sha256: None,
+        })
+        .await?;
+    caller
+        .audit(
+            &state,
+            "invoice.create",
+            "invoice",
+            Some(inv.id.to_string()),
+            None,
+            Some(audit_view(&inv)),
+        )
+        .await?;
+    refresh_embedding(&state, &inv).await;
+    let view = detail_view(&state, &inv).await?;
+    Ok((
+        StatusCode::CREATED,
+        [(header::LOCATION, format!("/api/v1/invoices/{}", inv.id))],
+        Json(view),
+    )
+        .into_response())
+}
+
+/// A line as a reviewer enters it; replaces all lines when given.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LineEdit {
+    description: Option<String>,
+    quantity: Option<Decimal>,
+    unit_code: Option<String>,
+    unit_price: Option<Decimal>,
+    line_amount: Option<Decimal>,
+    vat_rate: Option<Decimal>,
+}
+
+/// An update: a whole canonical `invoice`, and/or header fields and lines as a reviewer edits
+/// them (applied on top, recorded as entered by a person). Absent fields stay as they are.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct UpdateBody {
+    invoice: Option<Invoice>,
+    invoice_number: Option<String>,
+    issue_date: Option<NaiveDate>,
+    due_date: Option<NaiveDate>,
+    currency: Option<String>,
+    seller_name: Option<String>,
+    seller_vat_id: Option<String>,
+    buyer_name: Option<String>,
+    buyer_vat_id: Option<String>,
+    net_amount: Option<Decimal>,
+    tax_amount: Option<Decimal>,
+    gross_amount: Option<Decimal>,
+    payable_amount: Option<Decimal>,
+    salesperson: Option<String>,
+    payment_terms: Option<String>,
+    notes: Option<Vec<String>>,
+    lines: Option<Vec<LineEdit>>,
+}
+
+fn set<T>(field: &mut Option<Extracted<T>>, value: Option<T>) {
+    if let Some(v) = value {
+        *field = Some(Extracted::human(v));
+    }
+}
+
+impl UpdateBody {
+    fn apply(self, current: &Invoice) -> Invoice {
+        let mut inv = self.invoice.unwrap_or_else(|| current.clone());
+        set(&mut inv.invoice_number, self.invoice_number);
+        set(&mut inv.issue_date, self.issue_date);
+        set(&mut inv.due_date, self.due_date);
+        set(
+            &mut inv.currency,
+            self.currency.map(|c| c.trim().to_uppercase()),
+        );
+        set(&mut inv.seller.name, self.seller_name);
+        set(&mut inv.seller.vat_id, self.seller_vat_id);
+        set(&mut inv.buyer.name, self.buyer_name);
+        set(&mut inv.buyer.vat_id, self.buyer_vat_id);
+        set(&mut inv.totals.tax_exclusive_amount, self.net_amount);
+        set(&mut inv.totals.tax_amount, self.tax_amount);
+        set(&mut inv.totals.tax_inclusive_amount, self.gross_amount);
+        set(&mut inv.totals.payable_amount, self.payable_amount);
+        set(&mut inv.legacy.salesperson, self.salesperson);
+        set(&mut inv.payment_terms, self.payment_terms);
+        if let Some(notes) = self.notes {
+            inv.notes = notes;
+        }
+        if let Some(lines) = self.lines {
+            inv.lines = lines
+                .into_iter()
+                .map(|l| {
+                    let mut line = InvoiceLine::default();
+                    set(&mut line.description, l.description);
+                    set(&mut line.quantity, l.quantity);
+                    set(&mut line.unit_code, l.unit_code);
+                    set(&mut line.unit_price, l.unit_price);
+                    set(&mut line.line_amount, l.line_amount);
+                    set(&mut line.vat_rate, l.vat_rate);
+                    line
+                })
+                .collect();
+        }
+        inv
+    }
+}
+
+async fn update(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<Uuid>,
+    Json(body): Json<UpdateBody>,
+) -> Result<Json<Value>, ApiError> {
+    let scope = caller.scope();
+    let before = state.store.get_invoice(id, scope).await?;
+    let invoice = body.apply(&before.invoice);
+    let a = assess(&invoice);
+    let (vendor_id, customer_id) = doxin_jobs::match_companies(state.store.as_ref(), &invoice)
+        .await
+        .map_err(|e| ApiError::Internal(Box::new(e)))?;
+    // An edit that breaks a rule sends the invoice back to review; one that passes keeps the
+    // reviewer's decision.
+    let status = if a.has_errors {
+        InvoiceStatus::NeedsReview
+    } else {
+        before.status
+    };
+    let after = state
+        .store
+        .update_invoice(
+            id,
+            scope,
+            InvoiceUpdate {
+                invoice: Some(invoice),
+                findings: Some(a.findings),
+                status: Some(status),
+                confidence: Some(a.confidence),
+                vendor_id,
+                customer_id,
+            },
+        )
+        .await?;
+    caller
+        .audit(
+            &state,
+            "invoice.update",
+            "invoice",
+            Some(id.to_string()),
+            Some(audit_view(&before)),
+            Some(audit_view(&after)),
+        )
+        .await?;
+    if after.invoice != before.invoice {
+        refresh_embedding(&state, &after).await;
+    }
+    Ok(Json(detail_view(&state, &after).await?))
+}
+
+async fn remove(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<Uuid>,
+) -> Result<StatusCode, ApiError> {
+    let scope = caller.scope();
+    let before = state.store.get_invoice(id, scope).await?;
+    state.store.soft_delete_invoice(id, scope).await?;
+    caller
+        .audit(
+            &state,
+            "invoice.delete",
+            "invoice",
+            Some(id.to_string()),
+            Some(audit_view(&before)),
+            None,
+        )
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `filename` safe for a `Content-Disposition` header (quotes and control characters out).
+fn disposition_name(name: &str) -> String {
+    let cleaned: String = name
+        .chars()
+        .filter(|c| !c.is_control() && *c != '"' && *c != '\\')
+        .collect();
+    if cleaned.trim().is_empty() {
+        "invoice".to_string()
+    } else {
+        cleaned
+    }
+}
+
+async fn download_file(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<Uuid>,
+) -> Result<Response, ApiError> {
+    let inv = state.store.get_invoice(id, caller.scope()).await?;
+    let file_id = inv.file_id.ok_or(ApiError::NotFound)?;
+    let file = state.store.get_file(file_id, Scope::All).await?;
+    let bytes = state.files.get(&file.sha256).await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, file.mime_type.clone()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!(
+                    "attachment; filename=\"{}\"",
+                    disposition_name(&file.original_name)
+                ),
+            ),
+            (header::CACHE_CONTROL, "private, no-store".to_string()),
+        ],
+        Body::from(bytes),
+    )
+        .into_response())
+}
+
+async fn replace_file(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<Uuid>,
+    mut multipart: Multipart,
+) -> Result<Json<Value>, ApiError> {
+    let scope = caller.scope();
+    let before = state.store.get_invoice(id, scope).await?;
+    let mut upload = None;
+    while let Some(field) = multipart
+        .next_field()
+        .await
+        .map_err(|e| bad(format!("malformed multipart body: {e}")))?
+    {
+        if field.name() != Some("file") {
+            continue;
+        }
+        let name = field.file_name().unwrap_or("invoice").to_string();
+        let bytes = field
+            .bytes()
+            .await
+            .map_err(|e| bad(format!("cannot read the file: {e}")))?;
+        upload = Some((name, bytes));
+        break;
+    }
+    let (name, bytes) =
+        upload.ok_or_else(|| bad("a multipart field named \"file\" is required"))?;
+    if bytes.is_empty() {
+        return Err(ApiError::problem(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "empty_file",
+            "the file is empty",
+        ));
+    }
+    if bytes.len() as u64 > state.limits.max_upload_bytes {
+        return Err(ApiError::problem(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "file_too_large",
+            format!(
+                "the file has {} bytes; the limit is {}",
+                bytes.len(),
+                state.limits.max_upload_bytes
+            ),
+        ));
+    }
+    // By content, as at intake: the name and the claimed type are not trusted.
+    let kind = doxin_extract::sniff(&bytes).map_err(|e| {
+        ApiError::problem(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_type",
+            e.to_string(),
+        )
+    })?;
+    let page_count = match kind {
+        doxin_extract::DocumentKind::Pdf => doxin_extract::pdf::page_count(&bytes)
+            .ok()
+            .and_then(|p| i32::try_from(p).ok()),
+        _ => Some(1),
+    };
+    let blob = state.files.put(&bytes).await?;
+    let file = state
+        .store
+        .insert_file(NewFile {
+            // The invoice's owner owns its file, whoever (an administrator) replaced it.
+            owner_id: before.owner_id,
+            sha256: blob.sha256,
+            size_bytes: i64::try_from(bytes.len()).unwrap_or(i64::MAX),
+            mime_type: kind.mime_type().to_string(),
+            original_name: disposition_name(name.rsplit(['/', '\\']).next().unwrap_or("invoice")),
+            page_count,
+        })
+        .await?;
+    let after = state
+        .store
+        .replace_invoice_file(id, scope, file.id)
+        .await
+        .map_err(|e| match e {
+            StoreError::Conflict { .. } => {
+                ApiError::Conflict("another invoice of this owner already has this file".into())
+            }
+            e => e.into(),
+        })?;
+    caller
+        .audit(
+            &state,
+            "invoice.replace_file",
+            "invoice",
+            Some(id.to_string()),
+            Some(json!({"file_id": before.file_id})),
+            Some(json!({"file_id": after.file_id, "original_name": file.original_name})),
+        )
+        .await?;
+    Ok(Json(detail_view(&state, &after).await?))
+}
