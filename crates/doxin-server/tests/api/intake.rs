@@ -26,7 +26,7 @@ fn pdf(pages: usize) -> Vec<u8> {
 }
 
 /// A one-page PDF written by hand, with extra trailer entries (e.g. an `/Encrypt`).
-fn handmade_pdf(trailer_extra: &str) -> Vec<u8> {
+pub(crate) fn handmade_pdf(trailer_extra: &str) -> Vec<u8> {
     let content = "BT /F1 12 Tf 72 720 Td (Invoice 1) Tj ET";
     let objects = [
         "<< /Type /Catalog /Pages 2 0 R >>".to_string(),

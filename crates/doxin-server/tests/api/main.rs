@@ -3,6 +3,7 @@
 
 mod admin;
 mod auth;
+mod authz;
 mod exports;
 mod health;
 mod helpers;
