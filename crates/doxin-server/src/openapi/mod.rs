@@ -16,11 +16,14 @@
 //! has (null included), and nullable values are `[T, "null"]`.
 
 mod access;
+mod admin;
 mod auth;
+mod exports;
 mod health;
 mod intake;
 mod jobs;
 mod misc;
+mod model;
 
 use axum::Router;
 use doxin_store::PageRequest;
@@ -52,6 +55,8 @@ pub fn document() -> Value {
         access::operations(),
         intake::operations(),
         jobs::operations(),
+        admin::operations(),
+        exports::operations(),
         misc::operations(),
     ];
     for (path, method, op) in groups.into_iter().flatten() {
@@ -78,9 +83,10 @@ pub fn document() -> Value {
         "tags": [
             { "name": "health", "description": "Liveness and component health" },
             { "name": "auth", "description": "Accounts, sessions, tokens, first-run setup" },
-            { "name": "admin", "description": "Access codes and access requests (administrators)" },
+            { "name": "admin", "description": "Administrators: access codes and requests, users, audit log, jobs overview, usage" },
             { "name": "intake", "description": "Documents in: upload and URLs" },
             { "name": "jobs", "description": "Processing jobs and their invoices' review" },
+            { "name": "exports", "description": "Invoices out: CSV, XLSX, JSON, UBL" },
             { "name": "meta", "description": "Metrics, this document, pages, WebSocket" },
         ],
         "paths": paths,
@@ -168,6 +174,9 @@ fn schemas() -> Value {
         access::schemas(),
         intake::schemas(),
         jobs::schemas(),
+        admin::schemas(),
+        exports::schemas(),
+        model::schemas(),
     ] {
         all.extend(group);
     }
