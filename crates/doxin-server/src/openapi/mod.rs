@@ -18,9 +18,11 @@
 mod access;
 mod admin;
 mod auth;
+mod companies;
 mod exports;
 mod health;
 mod intake;
+mod invoices;
 mod jobs;
 mod misc;
 mod model;
@@ -56,7 +58,9 @@ pub fn document() -> Value {
         intake::operations(),
         jobs::operations(),
         admin::operations(),
+        invoices::operations(),
         exports::operations(),
+        companies::operations(),
         misc::operations(),
     ];
     for (path, method, op) in groups.into_iter().flatten() {
@@ -86,7 +90,10 @@ pub fn document() -> Value {
             { "name": "admin", "description": "Administrators: access codes and requests, users, audit log, jobs overview, usage" },
             { "name": "intake", "description": "Documents in: upload and URLs" },
             { "name": "jobs", "description": "Processing jobs and their invoices' review" },
+            { "name": "invoices", "description": "Invoices: list, detail, edits, file, search" },
             { "name": "exports", "description": "Invoices out: CSV, XLSX, JSON, UBL" },
+            { "name": "companies", "description": "Vendors and customers" },
+            { "name": "dashboard", "description": "Figures and supported document types" },
             { "name": "meta", "description": "Metrics, this document, pages, WebSocket" },
         ],
         "paths": paths,
@@ -175,7 +182,9 @@ fn schemas() -> Value {
         intake::schemas(),
         jobs::schemas(),
         admin::schemas(),
+        invoices::schemas(),
         exports::schemas(),
+        companies::schemas(),
         model::schemas(),
     ] {
         all.extend(group);

@@ -45,6 +45,43 @@ pub fn router() -> Router<AppState> {
             get(download_file).put(replace_file),
         )
         .route("/api/v1/invoices/{id}/similar", get(similar))
+        .layer(axum::middleware::from_fn(refuse_nul_in_query))
+}
+
+/// Refuses a query string with an encoded NUL (`%00`) as 400. Why: PostgreSQL refuses NUL in
+/// text, so a filter holding one would fail in the database as a 500; it is the client's
+/// mistake. Shared by the routers that pass query text to the store.
+pub(crate) async fn refuse_nul_in_query(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    if req.uri().query().is_some_and(|q| q.contains("%00")) {
+        return bad("query parameters must not contain NUL characters").into_response();
+    }
+    next.run(req).await
+}
+
+/// Whether any string in `v` holds a NUL character (PostgreSQL refuses them in jsonb).
+fn has_nul(v: &Value) -> bool {
+    match v {
+        Value::String(s) => s.contains('\0'),
+        Value::Array(a) => a.iter().any(has_nul),
+        Value::Object(o) => o.iter().any(|(k, v)| k.contains('\0') || has_nul(v)),
+        _ => false,
+    }
+}
+
+/// 422 for an invoice body with a NUL character in any text, rather than a database error.
+fn refuse_nul_in_invoice(inv: &Invoice) -> Result<(), ApiError> {
+    let v = serde_json::to_value(inv).map_err(|e| ApiError::Internal(Box::new(e)))?;
+    if has_nul(&v) {
+        return Err(ApiError::problem(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_text",
+            "text values must not contain NUL characters",
+        ));
+    }
+    Ok(())
 }
 
 /// Query parameters of the list and of full-text search. Lists are comma-separated
@@ -465,6 +502,7 @@ async fn create(
     caller: Caller,
     Json(body): Json<CreateBody>,
 ) -> Result<Response, ApiError> {
+    refuse_nul_in_invoice(&body.invoice)?;
     let a = assess(&body.invoice);
     let (vendor_id, customer_id) = doxin_jobs::match_companies(state.store.as_ref(), &body.invoice)
         .await
@@ -599,6 +637,7 @@ async fn update(
     let scope = caller.scope();
     let before = state.store.get_invoice(id, scope).await?;
     let invoice = body.apply(&before.invoice);
+    refuse_nul_in_invoice(&invoice)?;
     let a = assess(&invoice);
     let (vendor_id, customer_id) = doxin_jobs::match_companies(state.store.as_ref(), &invoice)
         .await
