@@ -362,7 +362,6 @@ pub(super) fn schemas() -> Map<String, Value> {
                 "role": enumeration(&["user", "admin"]),
                 "is_active": boolean(),
                 "created_at": datetime(),
-                "updated_at": datetime(),
                 "last_login_at": nullable_format("string", "date-time"),
             }),
         ),

@@ -224,6 +224,13 @@ pub(super) fn operations() -> Vec<Operation> {
                 .link(201, "invoice_detail", "id", "/id")
                 .link(201, "update_invoice", "id", "/id")
                 .link(201, "delete_invoice", "id", "/id")
+                .link(201, "replace_invoice", "id", "/id")
+                .link(201, "similar_invoices", "id", "/id")
+                .link(201, "download_invoice_file", "id", "/id")
+                .link(201, "replace_invoice_file", "id", "/id")
+                .link(201, "export_invoice", "id", "/id")
+                .link(201, "approve_invoice", "id", "/id")
+                .link(201, "reject_invoice", "id", "/id")
                 .caller()
                 .json_rejections()
                 .store_errors()
@@ -486,7 +493,11 @@ pub(super) fn schemas() -> Map<String, Value> {
                 {
                     "type": "object",
                     "required": ["score"],
-                    "properties": { "score": { "type": "number", "description": "Higher is closer" } },
+                    "properties": { "score": {
+                        "type": ["number", "null"],
+                        "description": "Higher is closer; null when the similarity is undefined \
+                            (an embedding of zeros, as for a text without words)",
+                    } },
                 },
             ],
         }),

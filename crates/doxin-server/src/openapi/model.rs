@@ -20,7 +20,7 @@ fn extracted(description: &str, value: Value) -> Value {
             "value": value,
             "raw_text": { "type": "string", "description": "As written, before normalisation" },
             "confidence": { "type": "number", "minimum": 0, "maximum": 1 },
-            "page": { "type": "integer", "minimum": 1 },
+            "page": { "type": "integer", "minimum": 0, "description": "1-based page number" },
             "bbox": {
                 "type": "object",
                 "required": ["x0", "y0", "x1", "y1"],

@@ -71,14 +71,23 @@ fn has_nul(v: &Value) -> bool {
     }
 }
 
-/// 422 for an invoice body with a NUL character in any text, rather than a database error.
-fn refuse_nul_in_invoice(inv: &Invoice) -> Result<(), ApiError> {
+/// 422 for an invoice body the store could not keep or read back: a NUL character in any
+/// text (PostgreSQL refuses it in jsonb), or a number out of `f32` range (JSON has no
+/// infinity, so it would be stored as null and the invoice could never be read again).
+fn refuse_unstorable(inv: &Invoice) -> Result<(), ApiError> {
     let v = serde_json::to_value(inv).map_err(|e| ApiError::Internal(Box::new(e)))?;
     if has_nul(&v) {
         return Err(ApiError::problem(
             StatusCode::UNPROCESSABLE_ENTITY,
             "invalid_text",
             "text values must not contain NUL characters",
+        ));
+    }
+    if serde_json::from_value::<Invoice>(v).is_err() {
+        return Err(ApiError::problem(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_number",
+            "a number is out of range (confidences and boxes are 32-bit floats)",
         ));
     }
     Ok(())
@@ -502,7 +511,7 @@ async fn create(
     caller: Caller,
     Json(body): Json<CreateBody>,
 ) -> Result<Response, ApiError> {
-    refuse_nul_in_invoice(&body.invoice)?;
+    refuse_unstorable(&body.invoice)?;
     let a = assess(&body.invoice);
     let (vendor_id, customer_id) = doxin_jobs::match_companies(state.store.as_ref(), &body.invoice)
         .await
@@ -637,7 +646,7 @@ async fn update(
     let scope = caller.scope();
     let before = state.store.get_invoice(id, scope).await?;
     let invoice = body.apply(&before.invoice);
-    refuse_nul_in_invoice(&invoice)?;
+    refuse_unstorable(&invoice)?;
     let a = assess(&invoice);
     let (vendor_id, customer_id) = doxin_jobs::match_companies(state.store.as_ref(), &invoice)
         .await
