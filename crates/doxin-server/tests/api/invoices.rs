@@ -804,7 +804,7 @@ async fn unstorable_input_is_refused_as_a_client_error() {
     }
     let mut with_nul = valid_invoice(5);
     with_nul.invoice_number = Some(Extracted::xml("A\u{0}1".to_string()));
-    let mut body = serde_json::to_value(&valid_invoice(6)).expect("json");
+    let mut body = serde_json::to_value(valid_invoice(6)).expect("json");
     body["invoice_number"]["confidence"] = json!(1e300);
     for (invoice, code) in [
         (
