@@ -123,7 +123,8 @@ fn update_body() -> Value {
         "description": "A whole canonical `invoice` and/or fields as a reviewer edits them \
             (recorded as entered by a person, applied after `invoice`). Absent fields stay as \
             they are; `lines` replaces all lines. Validation is run again; an edit that breaks \
-            a rule sends the invoice back to review. Other keys are refused (422).",
+            a rule sends the invoice back to review. Other keys are refused (422), and so are \
+            texts with a NUL character and confidences outside 0..1.",
         "properties": {
             "invoice": nullable_ref("Invoice"),
             "invoice_number": nullable("string"),
@@ -205,7 +206,8 @@ pub(super) fn operations() -> Vec<Operation> {
             Op::new("invoices", "create_invoice", "Enter an invoice by hand")
                 .description(
                     "Validated and matched to companies like a processed one; it starts in \
-                     `needs_review`. `Location` names the new invoice.",
+                     `needs_review`. `Location` names the new invoice. 422 for a text with a \
+                     NUL character, a confidence outside 0..1 or a number beyond 32-bit floats.",
                 )
                 .json_body(object_with(
                     &["invoice"],

@@ -71,24 +71,50 @@ fn has_nul(v: &Value) -> bool {
     }
 }
 
-/// 422 for an invoice body the store could not keep or read back: a NUL character in any
-/// text (PostgreSQL refuses it in jsonb), or a number out of `f32` range (JSON has no
-/// infinity, so it would be stored as null and the invoice could never be read again).
+/// Whether every `confidence` in `v` (each extracted value has one) is a probability.
+fn confidences_in_range(v: &Value) -> bool {
+    match v {
+        Value::Array(a) => a.iter().all(confidences_in_range),
+        Value::Object(o) => o.iter().all(|(k, v)| match (k.as_str(), v) {
+            ("confidence", Value::Number(n)) => {
+                n.as_f64().is_some_and(|c| (0.0..=1.0).contains(&c))
+            }
+            _ => confidences_in_range(v),
+        }),
+        _ => true,
+    }
+}
+
+/// 422 for an invoice body the store could not keep or read back, or that breaks the model's
+/// ranges: a NUL character in any text (PostgreSQL refuses it in jsonb), a number out of
+/// `f32` range (JSON has no infinity, so it would be stored as null and the invoice could
+/// never be read again), or a confidence outside 0..=1.
 fn refuse_unstorable(inv: &Invoice) -> Result<(), ApiError> {
     let v = serde_json::to_value(inv).map_err(|e| ApiError::Internal(Box::new(e)))?;
-    if has_nul(&v) {
-        return Err(ApiError::problem(
+    let refuse = |code, detail| {
+        Err(ApiError::problem(
             StatusCode::UNPROCESSABLE_ENTITY,
+            code,
+            detail,
+        ))
+    };
+    if has_nul(&v) {
+        return refuse(
             "invalid_text",
             "text values must not contain NUL characters",
-        ));
+        );
+    }
+    if !confidences_in_range(&v) {
+        return refuse(
+            "invalid_confidence",
+            "every confidence must be between 0 and 1",
+        );
     }
     if serde_json::from_value::<Invoice>(v).is_err() {
-        return Err(ApiError::problem(
-            StatusCode::UNPROCESSABLE_ENTITY,
+        return refuse(
             "invalid_number",
             "a number is out of range (confidences and boxes are 32-bit floats)",
-        ));
+        );
     }
     Ok(())
 }

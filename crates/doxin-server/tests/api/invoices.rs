@@ -787,8 +787,8 @@ async fn companies_and_dashboard() {
 
 /// What the store could not keep is refused up front, not failed in the database: a NUL in
 /// query text (PostgreSQL refuses it: 500 before) is 400, and an invoice body with a NUL in
-/// a text or a confidence beyond `f32` (stored as null, then unreadable: 500 on every later
-/// read) is 422.
+/// a text, a confidence outside 0..=1, or one beyond `f32` (stored as null, then
+/// unreadable: 500 on every later read) is 422.
 #[tokio::test]
 async fn unstorable_input_is_refused_as_a_client_error() {
     let app = spawn_app().await;
@@ -806,7 +806,10 @@ async fn unstorable_input_is_refused_as_a_client_error() {
     with_nul.invoice_number = Some(Extracted::xml("A\u{0}1".to_string()));
     let mut body = serde_json::to_value(valid_invoice(6)).expect("json");
     body["invoice_number"]["confidence"] = json!(1e300);
+    let mut negative = serde_json::to_value(valid_invoice(7)).expect("json");
+    negative["invoice_number"]["confidence"] = json!(-1.0);
     for (invoice, code) in [
+        (negative, "invalid_confidence"),
         (
             serde_json::to_value(&with_nul).expect("json"),
             "invalid_text",
