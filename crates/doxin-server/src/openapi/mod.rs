@@ -16,11 +16,16 @@
 //! has (null included), and nullable values are `[T, "null"]`.
 
 mod access;
+mod admin;
 mod auth;
+mod companies;
+mod exports;
 mod health;
 mod intake;
+mod invoices;
 mod jobs;
 mod misc;
+mod model;
 
 use axum::Router;
 use doxin_store::PageRequest;
@@ -52,6 +57,10 @@ pub fn document() -> Value {
         access::operations(),
         intake::operations(),
         jobs::operations(),
+        admin::operations(),
+        invoices::operations(),
+        exports::operations(),
+        companies::operations(),
         misc::operations(),
     ];
     for (path, method, op) in groups.into_iter().flatten() {
@@ -78,9 +87,13 @@ pub fn document() -> Value {
         "tags": [
             { "name": "health", "description": "Liveness and component health" },
             { "name": "auth", "description": "Accounts, sessions, tokens, first-run setup" },
-            { "name": "admin", "description": "Access codes and access requests (administrators)" },
+            { "name": "admin", "description": "Administrators: access codes and requests, users, audit log, jobs overview, usage" },
             { "name": "intake", "description": "Documents in: upload and URLs" },
             { "name": "jobs", "description": "Processing jobs and their invoices' review" },
+            { "name": "invoices", "description": "Invoices: list, detail, edits, file, search" },
+            { "name": "exports", "description": "Invoices out: CSV, XLSX, JSON, UBL" },
+            { "name": "companies", "description": "Vendors and customers" },
+            { "name": "dashboard", "description": "Figures and supported document types" },
             { "name": "meta", "description": "Metrics, this document, pages, WebSocket" },
         ],
         "paths": paths,
@@ -168,6 +181,11 @@ fn schemas() -> Value {
         access::schemas(),
         intake::schemas(),
         jobs::schemas(),
+        admin::schemas(),
+        invoices::schemas(),
+        exports::schemas(),
+        companies::schemas(),
+        model::schemas(),
     ] {
         all.extend(group);
     }

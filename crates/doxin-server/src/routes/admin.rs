@@ -47,6 +47,9 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/admin/audit-log", get(audit_log))
         .route("/api/v1/admin/jobs", get(jobs_overview))
         .route("/api/v1/admin/analytics/usage", get(usage))
+        .layer(axum::middleware::from_fn(
+            crate::routes::invoices::refuse_nul_in_query,
+        ))
 }
 
 #[derive(Debug, Deserialize)]

@@ -16,6 +16,9 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/v1/companies", get(list))
         .route("/api/v1/companies/{id}", get(detail))
+        .layer(axum::middleware::from_fn(
+            crate::routes::invoices::refuse_nul_in_query,
+        ))
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -43,6 +43,9 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/v1/invoices/export", get(export_set))
         .route("/api/v1/invoices/{id}/export", get(export_one))
+        .layer(axum::middleware::from_fn(
+            crate::routes::invoices::refuse_nul_in_query,
+        ))
 }
 
 #[derive(Debug, Deserialize)]

@@ -45,6 +45,78 @@ pub fn router() -> Router<AppState> {
             get(download_file).put(replace_file),
         )
         .route("/api/v1/invoices/{id}/similar", get(similar))
+        .layer(axum::middleware::from_fn(refuse_nul_in_query))
+}
+
+/// Refuses a query string with an encoded NUL (`%00`) as 400. Why: PostgreSQL refuses NUL in
+/// text, so a filter holding one would fail in the database as a 500; it is the client's
+/// mistake. Shared by the routers that pass query text to the store.
+pub(crate) async fn refuse_nul_in_query(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    if req.uri().query().is_some_and(|q| q.contains("%00")) {
+        return bad("query parameters must not contain NUL characters").into_response();
+    }
+    next.run(req).await
+}
+
+/// Whether any string in `v` holds a NUL character (PostgreSQL refuses them in jsonb).
+fn has_nul(v: &Value) -> bool {
+    match v {
+        Value::String(s) => s.contains('\0'),
+        Value::Array(a) => a.iter().any(has_nul),
+        Value::Object(o) => o.iter().any(|(k, v)| k.contains('\0') || has_nul(v)),
+        _ => false,
+    }
+}
+
+/// Whether every `confidence` in `v` (each extracted value has one) is a probability.
+fn confidences_in_range(v: &Value) -> bool {
+    match v {
+        Value::Array(a) => a.iter().all(confidences_in_range),
+        Value::Object(o) => o.iter().all(|(k, v)| match (k.as_str(), v) {
+            ("confidence", Value::Number(n)) => {
+                n.as_f64().is_some_and(|c| (0.0..=1.0).contains(&c))
+            }
+            _ => confidences_in_range(v),
+        }),
+        _ => true,
+    }
+}
+
+/// 422 for an invoice body the store could not keep or read back, or that breaks the model's
+/// ranges: a NUL character in any text (PostgreSQL refuses it in jsonb), a number out of
+/// `f32` range (JSON has no infinity, so it would be stored as null and the invoice could
+/// never be read again), or a confidence outside 0..=1.
+fn refuse_unstorable(inv: &Invoice) -> Result<(), ApiError> {
+    let v = serde_json::to_value(inv).map_err(|e| ApiError::Internal(Box::new(e)))?;
+    let refuse = |code, detail| {
+        Err(ApiError::problem(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            code,
+            detail,
+        ))
+    };
+    if has_nul(&v) {
+        return refuse(
+            "invalid_text",
+            "text values must not contain NUL characters",
+        );
+    }
+    if !confidences_in_range(&v) {
+        return refuse(
+            "invalid_confidence",
+            "every confidence must be between 0 and 1",
+        );
+    }
+    if serde_json::from_value::<Invoice>(v).is_err() {
+        return refuse(
+            "invalid_number",
+            "a number is out of range (confidences and boxes are 32-bit floats)",
+        );
+    }
+    Ok(())
 }
 
 /// Query parameters of the list and of full-text search. Lists are comma-separated
@@ -465,6 +537,7 @@ async fn create(
     caller: Caller,
     Json(body): Json<CreateBody>,
 ) -> Result<Response, ApiError> {
+    refuse_unstorable(&body.invoice)?;
     let a = assess(&body.invoice);
     let (vendor_id, customer_id) = doxin_jobs::match_companies(state.store.as_ref(), &body.invoice)
         .await
@@ -599,6 +672,7 @@ async fn update(
     let scope = caller.scope();
     let before = state.store.get_invoice(id, scope).await?;
     let invoice = body.apply(&before.invoice);
+    refuse_unstorable(&invoice)?;
     let a = assess(&invoice);
     let (vendor_id, customer_id) = doxin_jobs::match_companies(state.store.as_ref(), &invoice)
         .await

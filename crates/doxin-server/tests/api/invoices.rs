@@ -784,3 +784,47 @@ async fn companies_and_dashboard() {
         .collect();
     assert_eq!(kinds, ["pdf", "xml", "image", "text"]);
 }
+
+/// What the store could not keep is refused up front, not failed in the database: a NUL in
+/// query text (PostgreSQL refuses it: 500 before) is 400, and an invoice body with a NUL in
+/// a text, a confidence outside 0..=1, or one beyond `f32` (stored as null, then
+/// unreadable: 500 on every later read) is 422.
+#[tokio::test]
+async fn unstorable_input_is_refused_as_a_client_error() {
+    let app = spawn_app().await;
+    let alice = app.create_user("nul@example.com", false).await;
+    for path in [
+        "/api/v1/invoices?vendor=a%00b",
+        "/api/v1/invoices/search?q=x%00",
+        "/api/v1/companies?q=%00",
+        "/api/v1/invoices/export?format=csv&seller=%00",
+    ] {
+        let body = json_of(get(&app, &alice, path).await, StatusCode::BAD_REQUEST).await;
+        assert_eq!(body["code"], "bad_request", "{path}");
+    }
+    let mut with_nul = valid_invoice(5);
+    with_nul.invoice_number = Some(Extracted::xml("A\u{0}1".to_string()));
+    let mut body = serde_json::to_value(valid_invoice(6)).expect("json");
+    body["invoice_number"]["confidence"] = json!(1e300);
+    let mut negative = serde_json::to_value(valid_invoice(7)).expect("json");
+    negative["invoice_number"]["confidence"] = json!(-1.0);
+    for (invoice, code) in [
+        (negative, "invalid_confidence"),
+        (
+            serde_json::to_value(&with_nul).expect("json"),
+            "invalid_text",
+        ),
+        (body, "invalid_number"),
+    ] {
+        let resp = app
+            .req(Method::POST, "/api/v1/invoices", Some(&alice))
+            .json(&json!({ "invoice": invoice }))
+            .send()
+            .await
+            .expect("create");
+        let answer = json_of(resp, StatusCode::UNPROCESSABLE_ENTITY).await;
+        assert_eq!(answer["code"], code);
+    }
+    let list = json_of(get(&app, &alice, "/api/v1/invoices").await, StatusCode::OK).await;
+    assert_eq!(list["pagination"]["total"], 0);
+}
