@@ -199,21 +199,31 @@ async fn register(
             ),
             other => other.into(),
         })?;
+    created_user(&state, origin, "user.register", &user).await
+}
+
+/// Audits a new account as its own first action and answers 201 with it.
+async fn created_user(
+    state: &AppState,
+    origin: Origin,
+    action: &str,
+    user: &User,
+) -> Result<Response, ApiError> {
     record_audit(
-        &state,
+        state,
         Some(user.id),
         origin.ip.map(|i| i.to_string()),
         origin.request_id,
-        "user.register",
+        action,
         "user",
         Some(user.id.to_string()),
         None,
-        Some(user_view(&user)),
+        Some(user_view(user)),
     )
     .await?;
     Ok((
         StatusCode::CREATED,
-        Json(json!({ "user": user_view(&user) })),
+        Json(json!({ "user": user_view(user) })),
     )
         .into_response())
 }
@@ -701,21 +711,5 @@ pub(crate) async fn setup(
             role: Role::Admin,
         })
         .await?;
-    record_audit(
-        &state,
-        Some(user.id),
-        origin.ip.map(|i| i.to_string()),
-        origin.request_id,
-        "user.setup_admin",
-        "user",
-        Some(user.id.to_string()),
-        None,
-        Some(user_view(&user)),
-    )
-    .await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(json!({ "user": user_view(&user) })),
-    )
-        .into_response())
+    created_user(&state, origin, "user.setup_admin", &user).await
 }
