@@ -58,7 +58,7 @@ pub fn ocr_image(image: &[u8], opts: &OcrOptions) -> Result<Vec<LayoutPage>, Ext
             opts.languages
         )));
     }
-    let (input, scale) = enlarge_small_image(image, opts.upscale_below);
+    let (input, scale) = prepare_image(image, opts.upscale_below);
     let psm = opts.page_segmentation.min(13).to_string();
     let mut child = Command::new(&opts.program)
         .args([
@@ -163,11 +163,13 @@ pub fn ocr_image(image: &[u8], opts: &OcrOptions) -> Result<Vec<LayoutPage>, Ext
     Ok(pages)
 }
 
-/// A PNG or JPEG narrower than `below` pixels, enlarged twice in grey (Catmull-Rom keeps
-/// strokes sharp) and handed over as PNM, which needs no compression; with the factor it was
-/// enlarged by. Anything else (TIFF with its several pages, WebP, what does not decode) goes
-/// to Tesseract as it is, which reports what it cannot read.
-fn enlarge_small_image(bytes: &[u8], below: u32) -> (Vec<u8>, f32) {
+/// A PNG or JPEG prepared for recognition: a faded one gets its grey range stretched (see
+/// [`stretch_faded`]), and one narrower than `below` pixels is enlarged twice in grey
+/// (Catmull-Rom keeps strokes sharp). A changed image is handed over as PNM, which needs no
+/// compression; with the factor it was enlarged by. Anything else (TIFF with its several
+/// pages, WebP, what does not decode) and an image that needs neither goes to Tesseract as
+/// it is, which reports what it cannot read.
+fn prepare_image(bytes: &[u8], below: u32) -> (Vec<u8>, f32) {
     const FACTOR: u32 = 2;
     let as_is = || (bytes.to_vec(), 1.0);
     let format = match crate::sniff(bytes) {
@@ -175,28 +177,79 @@ fn enlarge_small_image(bytes: &[u8], below: u32) -> (Vec<u8>, f32) {
         Ok(crate::DocumentKind::Jpeg) => image::ImageFormat::Jpeg,
         _ => return as_is(),
     };
-    if below == 0 {
-        return as_is();
-    }
     let Ok(decoded) = image::load_from_memory_with_format(bytes, format) else {
         return as_is();
     };
-    if decoded.width() >= below || decoded.width() == 0 || decoded.height() == 0 {
+    if decoded.width() == 0 || decoded.height() == 0 {
         return as_is();
     }
-    let grey = decoded.to_luma8();
-    let big = image::imageops::resize(
-        &grey,
-        grey.width() * FACTOR,
-        grey.height() * FACTOR,
-        image::imageops::FilterType::CatmullRom,
-    );
-    let mut out = std::io::Cursor::new(Vec::with_capacity(big.len() + 32));
-    match big.write_to(&mut out, image::ImageFormat::Pnm) {
-        Ok(()) => (out.into_inner(), FACTOR as f32),
+    let mut grey = decoded.to_luma8();
+    let stretched = stretch_faded(&mut grey);
+    let enlarge = below > 0 && grey.width() < below;
+    if !stretched && !enlarge {
+        return as_is();
+    }
+    let (grey, scale) = if enlarge {
+        let big = image::imageops::resize(
+            &grey,
+            grey.width() * FACTOR,
+            grey.height() * FACTOR,
+            image::imageops::FilterType::CatmullRom,
+        );
+        (big, FACTOR as f32)
+    } else {
+        (grey, 1.0)
+    };
+    let mut out = std::io::Cursor::new(Vec::with_capacity(grey.len() + 32));
+    match grey.write_to(&mut out, image::ImageFormat::Pnm) {
+        Ok(()) => (out.into_inner(), scale),
         Err(_) => as_is(),
     }
 }
+
+/// Faded thermal paper and pale scans print their text in light grey: fewer than 1 % of
+/// the pixels are darker than [`FADED_BELOW`] (150 of 255; at 100, receipts with grey
+/// but readable print got worse). Tesseract's global threshold then drops
+/// strokes or whole lines (a faded SROIE receipt gave two words instead of 114), so the
+/// range between the 1st and the 99th percentile is stretched to black and white first.
+/// Images with real dark ink are left alone: stretching them changes nothing useful and
+/// costs a re-encode. Returns whether the image was changed.
+fn stretch_faded(grey: &mut image::GrayImage) -> bool {
+    let mut histogram = [0u64; 256];
+    for p in grey.pixels() {
+        histogram[usize::from(p.0[0])] += 1;
+    }
+    let total: u64 = histogram.iter().sum();
+    let percentile = |q: u64| -> u8 {
+        let target = total * q / 100;
+        let mut seen = 0;
+        for (value, count) in histogram.iter().enumerate() {
+            seen += count;
+            if seen > target {
+                return value as u8;
+            }
+        }
+        255
+    };
+    let (low, high) = (percentile(1), percentile(99));
+    if low < FADED_BELOW || high <= low {
+        return false;
+    }
+    let span = f32::from(high - low);
+    let mut table = [0u8; 256];
+    for (value, out) in table.iter_mut().enumerate() {
+        let v = (value as f32 - f32::from(low)) * 255.0 / span;
+        *out = v.clamp(0.0, 255.0).round() as u8;
+    }
+    for p in grey.pixels_mut() {
+        p.0[0] = table[usize::from(p.0[0])];
+    }
+    true
+}
+
+/// The grey level (0 black, 255 white) that the darkest 1 % of a page reaches when it has
+/// real ink; pages whose darkest 1 % stays lighter are faded.
+const FADED_BELOW: u8 = 150;
 
 /// Parses Tesseract's TSV (level 5 rows are words) into pages of lines.
 pub fn parse_tsv(tsv: &str) -> Vec<LayoutPage> {
@@ -506,22 +559,46 @@ mod tests {
 
     #[test]
     fn small_images_are_enlarged_twice_and_large_ones_left_alone() {
-        let (bytes, scale) = enlarge_small_image(&png(300, 40), 1500);
+        let (bytes, scale) = prepare_image(&png(300, 40), 1500);
         assert_eq!(scale, 2.0);
         let big = image::load_from_memory(&bytes).expect("decodes");
         assert_eq!((big.width(), big.height()), (600, 80));
         let wide = png(1600, 10);
-        assert_eq!(enlarge_small_image(&wide, 1500), (wide.clone(), 1.0));
-        assert_eq!(
-            enlarge_small_image(&png(300, 40), 0).1,
-            1.0,
-            "0 turns it off"
-        );
+        assert_eq!(prepare_image(&wide, 1500), (wide.clone(), 1.0));
+        assert_eq!(prepare_image(&png(300, 40), 0).1, 1.0, "0 turns it off");
         // Multi-page TIFFs and undecodable images go to Tesseract untouched.
         let tiff = b"II*\0rest".to_vec();
-        assert_eq!(enlarge_small_image(&tiff, 1500), (tiff.clone(), 1.0));
+        assert_eq!(prepare_image(&tiff, 1500), (tiff.clone(), 1.0));
         let broken = b"\xFF\xD8\xFFnot really a jpeg".to_vec();
-        assert_eq!(enlarge_small_image(&broken, 1500), (broken.clone(), 1.0));
+        assert_eq!(prepare_image(&broken, 1500), (broken.clone(), 1.0));
+    }
+
+    #[test]
+    fn faded_images_are_stretched_to_black_and_white_and_inked_ones_left_alone() {
+        // Pale paper (240) with faint grey text (175) on 5 % of the pixels.
+        let faded = image::GrayImage::from_fn(200, 100, |x, y| {
+            image::Luma([if (x + y) % 20 == 0 { 175 } else { 240 }])
+        });
+        let mut encoded = std::io::Cursor::new(Vec::new());
+        faded
+            .write_to(&mut encoded, image::ImageFormat::Png)
+            .expect("encode png");
+        let (bytes, scale) = prepare_image(&encoded.into_inner(), 0);
+        assert_eq!(scale, 1.0);
+        let out = image::load_from_memory(&bytes).expect("decodes").to_luma8();
+        let darkest = out.pixels().map(|p| p.0[0]).min();
+        let lightest = out.pixels().map(|p| p.0[0]).max();
+        assert_eq!((darkest, lightest), (Some(0), Some(255)));
+        // Black ink on white: handed over byte for byte.
+        let inked = image::GrayImage::from_fn(200, 100, |x, y| {
+            image::Luma([if (x + y) % 20 == 0 { 10 } else { 240 }])
+        });
+        let mut encoded = std::io::Cursor::new(Vec::new());
+        inked
+            .write_to(&mut encoded, image::ImageFormat::Png)
+            .expect("encode png");
+        let original = encoded.into_inner();
+        assert_eq!(prepare_image(&original, 0), (original.clone(), 1.0));
     }
 
     #[test]

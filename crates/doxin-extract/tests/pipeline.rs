@@ -286,3 +286,32 @@ fn a_damaged_image_is_a_typed_error() {
         "{err:?}"
     );
 }
+
+#[test]
+fn a_faded_scan_has_its_grey_range_stretched_and_is_still_read() {
+    if !tesseract_available() {
+        return;
+    }
+    // Thermal paper that has faded: light grey print on off-white paper, no dark pixel left.
+    // Such a page is stretched to black and white before OCR; this checks that the stretched
+    // image is still read right (the gain on real faded receipts is measured by `doxin eval`
+    // on SROIE, where a clean synthetic page like this one reads either way).
+    let pdf = PdfBuilder::new().page(german_invoice_page()).build();
+    let png = doxin_extract::render::render_page_png(&pdf, 1, 200.0).expect("render");
+    let mut page = image::load_from_memory(&png).expect("decode").to_luma8();
+    for p in page.pixels_mut() {
+        p.0[0] = 215 + (u16::from(p.0[0]) * 30 / 255) as u8;
+    }
+    let mut faded = std::io::Cursor::new(Vec::new());
+    page.write_to(&mut faded, image::ImageFormat::Png)
+        .expect("encode");
+    let x = extract(&faded.into_inner(), &ExtractOptions::default()).expect("extract");
+    assert_eq!(
+        x.invoice
+            .totals
+            .tax_inclusive_amount
+            .as_ref()
+            .map(|e| e.value),
+        Some(dec("415.31"))
+    );
+}

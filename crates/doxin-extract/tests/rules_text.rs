@@ -288,3 +288,99 @@ fn a_tax_registration_label_does_not_stop_a_subtotal_from_being_the_total() {
     );
     assert_eq!(gross(&inv), Some(dec("41.45")));
 }
+
+#[test]
+fn a_subtotal_that_includes_the_tax_is_the_total_when_the_arithmetic_says_so() {
+    // Malaysian receipts: "Gross Amount" is before tax and "Sub Total" after it; the
+    // printed total is unreadable.
+    let inv = read(
+        "WAHIN HARDWARE SDN BHD\nGross Amount : 40.00\nTotal GST Amt : 2.40\n\
+         Sub Total : 42.40\nTotal (RM): Cea)\nThank you\n",
+    );
+    assert_eq!(gross(&inv), Some(dec("42.40")));
+    assert_eq!(net(&inv), Some(dec("40.00")));
+    assert_eq!(tax(&inv), Some(dec("2.40")));
+}
+
+#[test]
+fn a_label_read_in_the_other_role_needs_a_tax_that_is_not_zero() {
+    // 8.10 + 0.00 is "near" 8.11, but a zero tax proves nothing: the later, rounded total
+    // stays the total.
+    let inv = read("MR DIY SDN BHD\nTotal RM 8.11\nRounded Total RM 8.10\nGST 0.00\n");
+    assert_eq!(gross(&inv), Some(dec("8.10")));
+}
+
+#[test]
+fn tendered_minus_change_confirms_the_cash_line() {
+    // The total's decimal point was lost ("RM 8 60"); cash 8.60 is confirmed by
+    // 9.00 tendered minus 0.40 change.
+    let inv = read(
+        "TEALIVE SHELL KEPONG\nTotal Sales Incl GST@6% RM 8 60\nCash 8.60\n\
+         Tendered 9.00\nChange 0.40\n",
+    );
+    assert_eq!(gross(&inv), Some(dec("8.60")));
+}
+
+#[test]
+fn a_misread_payment_word_above_the_change_still_counts() {
+    // "Net Total" misread 85.20 as 65.20; "sash" is "CASH".
+    let inv =
+        read("GHEE HIANG SDN BHD\nSubTotal 85.20\nNet Total 65.20\nsash 100.20\nCHANGE 15.00\n");
+    assert_eq!(gross(&inv), Some(dec("85.20")));
+    // A total right above the change is not cash handed over.
+    let inv = read("KEDAI SDN BHD\nSubTotal 20.00\nTOTAL 20.00\nCHANGE 5.00\n");
+    assert_eq!(gross(&inv), Some(dec("20.00")));
+}
+
+#[test]
+fn a_taxable_base_is_not_the_tax() {
+    let inv = read(
+        "OCEAN PACKAGING\nSUBTOTAL RM152.00\nGST TAXABLE RM152.00\nGST 0% RM0.00\nCASH RM152.00\n",
+    );
+    assert_eq!(gross(&inv), Some(dec("152.00")));
+    assert_eq!(tax(&inv), Some(dec("0.00")));
+}
+
+#[test]
+fn one_amount_claimed_by_two_labels_or_a_zero_tax_proves_nothing() {
+    // "TOTAL QUANTITY" finds the subtotal below it; the real total's line is smudged
+    // (". IOIAL 63.35%": no label, a percent sign glued to the amount).
+    // Cash minus change, and the GST that makes the subtotal add up to it, decide.
+    let inv = read(
+        "YONG CEN ENTERPRISE\nTOTAL QUANTITY 26\nSUB-TOTAL 59.99\nDISC 0.00\nGST 3.36\n\
+         TAX 0.00\n. IOIAL 63.35%\nCASH 63.35\nCHANGE 0.00\n",
+    );
+    assert_eq!(gross(&inv), Some(dec("63.35")));
+    assert_eq!(tax(&inv), Some(dec("3.36")));
+}
+
+/// A receipt as OCR reads it: every word at 0.93 confidence except those in `doubtful`.
+fn read_ocr(text: &str, doubtful: &[(&str, f32)]) -> Invoice {
+    let mut layout = Layout::from_text(text);
+    layout.source = doxin_model::Source::Ocr;
+    for w in layout
+        .pages
+        .iter_mut()
+        .flat_map(|p| p.lines.iter_mut())
+        .flat_map(|l| l.words.iter_mut())
+    {
+        w.confidence = doubtful
+            .iter()
+            .find(|(t, _)| *t == w.text)
+            .map_or(0.93, |(_, c)| *c);
+    }
+    extract_invoice(&layout)
+}
+
+#[test]
+fn cash_and_change_read_surely_outweigh_a_doubtful_total() {
+    // Dot-matrix print: "35.80" lost its first digit in both total lines, at low confidence.
+    let text = "THE STORE SDN BHD\nTOTAL SALES INCLUSIVE GST      5.50\n\
+                TOTAL PAYABLE AMOUNT           5.90\nCASH                          50.00\n\
+                CHANGE                        14.20\n";
+    let inv = read_ocr(text, &[("5.50", 0.51), ("5.90", 0.73)]);
+    assert_eq!(gross(&inv), Some(dec("35.80")));
+    // Read as surely as cash and change, the labelled total stands.
+    let inv = read_ocr(text, &[]);
+    assert_eq!(gross(&inv), Some(dec("5.90")));
+}

@@ -16,6 +16,9 @@ struct Amount {
     weight: f32,
     /// (page, line) the amount stands on, to avoid counting one line twice.
     line: (u32, usize),
+    /// Labelled for the other role (a subtotal as the gross, a gross as the net): counts
+    /// only where it makes net + tax = gross with a tax that is not zero.
+    crossed: bool,
 }
 
 /// Amounts a label announces: the rightmost amount on its line (after the label), else the
@@ -43,6 +46,7 @@ fn amounts_for(ctx: &Ctx<'_>, hit: &Hit) -> Option<Amount> {
                 raw: raw.clone(),
                 weight: 0.85 * specificity + lateness,
                 line: (ctx.segs[r].page, ctx.segs[r].line),
+                crossed: false,
             });
         }
     }
@@ -56,6 +60,7 @@ fn amounts_for(ctx: &Ctx<'_>, hit: &Hit) -> Option<Amount> {
                     raw,
                     weight: 0.8 * specificity + lateness,
                     line: (ctx.segs[b].page, ctx.segs[b].line),
+                    crossed: false,
                 });
             }
         }
@@ -85,6 +90,7 @@ fn line_amounts(ctx: &Ctx<'_>, hit: &Hit) -> Vec<Amount> {
                     raw,
                     weight: specificity + lateness,
                     line: (ctx.segs[*seg].page, ctx.segs[*seg].line),
+                    crossed: false,
                 });
             }
         }
@@ -214,6 +220,7 @@ fn near(a: Decimal, b: Decimal) -> bool {
 
 pub(crate) fn read_totals(ctx: &Ctx<'_>, inv: &mut Invoice) {
     let gross = collect(ctx, &[LabelKind::GrossTotal, LabelKind::AmountDue]);
+    let labelled_gross = gross.clone();
     let due = collect(ctx, &[LabelKind::AmountDue]);
     let net = collect(ctx, &[LabelKind::NetTotal]);
     let mut net = net;
@@ -228,6 +235,21 @@ pub(crate) fn read_totals(ctx: &Ctx<'_>, inv: &mut Invoice) {
             }
         }
     }
+    // Labels do not always mean what they say: "Sub Total" on many receipts already
+    // includes the tax, and "Gross Amount" can be the amount before it. Each labelled
+    // amount is also a (weaker) candidate for the other role; the arithmetic decides.
+    let as_other = |from: &[Amount]| -> Vec<Amount> {
+        from.iter()
+            .map(|a| Amount {
+                weight: a.weight * 0.5,
+                crossed: true,
+                ..a.clone()
+            })
+            .collect()
+    };
+    let (gross_as_net, net_as_gross) = (as_other(&gross), as_other(&net));
+    let gross: Vec<Amount> = gross.iter().cloned().chain(net_as_gross).collect();
+    let net: Vec<Amount> = net.into_iter().chain(gross_as_net).collect();
     let prepaid = collect(ctx, &[LabelKind::Prepaid]);
     let line_total = collect(ctx, &[LabelKind::LineTotal]);
     let allowances = collect(ctx, &[LabelKind::AllowanceTotal]);
@@ -273,6 +295,13 @@ pub(crate) fn read_totals(ctx: &Ctx<'_>, inv: &mut Invoice) {
     for g in &gs {
         for n in &ns {
             for t in &ts {
+                // One printed amount claimed by two labels is not two amounts that agree.
+                if let (Some(g), Some(n)) = (g, n)
+                    && g.line == n.line
+                    && g.value == n.value
+                {
+                    continue;
+                }
                 let w = |a: &Option<Amount>| a.as_ref().map_or(0.0, |a| a.weight);
                 let mut score = w(g) + w(n) + w(t);
                 let mut reconciled = false;
@@ -283,6 +312,11 @@ pub(crate) fn read_totals(ctx: &Ctx<'_>, inv: &mut Invoice) {
                     } else {
                         score -= 1.0;
                     }
+                }
+                let crossed = [g, n].iter().any(|a| a.as_ref().is_some_and(|a| a.crossed));
+                let taxed = t.as_ref().is_some_and(|t| t.value != Decimal::ZERO);
+                if crossed && !(reconciled && taxed) {
+                    continue;
                 }
                 if let (Some(g), Some(n)) = (g, n)
                     && n.value.abs() > g.value.abs()
@@ -305,6 +339,7 @@ pub(crate) fn read_totals(ctx: &Ctx<'_>, inv: &mut Invoice) {
             }
         }
     }
+    tracing::trace!(?gross, ?net, ?tax, ?best, "totals candidates");
     let Some((_, mut g, mut n, mut t, mut reconciled)) = best else {
         return;
     };
@@ -315,8 +350,10 @@ pub(crate) fn read_totals(ctx: &Ctx<'_>, inv: &mut Invoice) {
     }
     // Net and tax found but no labelled gross (a misread "TOTAL"): an amount elsewhere that
     // equals their sum is the gross.
+    // (A zero tax makes that sum the net itself, found again on its own line: no evidence.)
     if g.is_none()
         && let (Some(n), Some(t)) = (&n, &t)
+        && t.value != Decimal::ZERO
         && let Some(found) = any_amount_equal(ctx, n.value + t.value)
     {
         g = Some(found);
@@ -325,11 +362,20 @@ pub(crate) fn read_totals(ctx: &Ctx<'_>, inv: &mut Invoice) {
     // Cash handed over minus the change given back is what was owed: on a receipt it
     // confirms the total, or picks the right one where OCR misread a digit of it.
     // What was paid is never less than the subtotal: then cash or change was misread.
-    if let Some(paid) = paid_total(ctx).filter(|p| n.as_ref().is_none_or(|n| *p >= n.value)) {
+    if let Some(Paid {
+        value: paid,
+        confidence: paid_confidence,
+    }) = paid_total(ctx).filter(|p| n.as_ref().is_none_or(|n| p.value >= n.value))
+    {
+        // A labelled total read with clearly less certainty than both cash and change.
+        let doubtful = |a: &Amount| {
+            ctx.source == doxin_model::Source::Ocr
+                && ctx.segs[a.seg].seg.confidence + DOUBT_MARGIN < paid_confidence
+        };
         if g.as_ref().is_some_and(|a| near(a.value, paid)) {
             reconciled = true;
         } else if !reconciled
-            && let Some(found) = gross
+            && let Some(found) = labelled_gross
                 .iter()
                 .find(|c| near(c.value, paid))
                 .cloned()
@@ -340,13 +386,21 @@ pub(crate) fn read_totals(ctx: &Ctx<'_>, inv: &mut Invoice) {
             if let (Some(nv), Some(tv)) = (&n, &t)
                 && !near(nv.value + tv.value, paid)
             {
-                n = None;
-                t = None;
+                // Another tax reading may be the one that adds up ("GST 3.36" rather than
+                // "TAX 0.00"); else the pair is dropped rather than contradict the total.
+                match tax.iter().find(|c| near(nv.value + c.value, paid)) {
+                    Some(fits) => t = Some(fits.clone()),
+                    None => {
+                        n = None;
+                        t = None;
+                    }
+                }
             }
-        } else if !reconciled && g.as_ref().is_none_or(|a| a.weight < 0.5) {
-            // No labelled total (or only a guess): what was paid is the total, with the
-            // evidence of the cash line. A labelled total that disagrees is kept: cash and
-            // change are two readings that can be wrong as often as its one.
+        } else if !reconciled && g.as_ref().is_none_or(|a| a.weight < 0.5 || doubtful(a)) {
+            // No labelled total, only a guess, or one read with clearly less certainty than
+            // cash and change: what was paid is the total, with the evidence of the cash
+            // line. A labelled total read as surely as they were is kept: cash and change
+            // are two readings that can be wrong as often as its one.
             if let Some(cash) = amounts_on_lines_with(ctx, CASH_WORDS, &["change"]).first() {
                 g = Some(Amount {
                     value: paid,
@@ -442,6 +496,10 @@ pub(crate) fn read_totals(ctx: &Ctx<'_>, inv: &mut Invoice) {
     inv.totals.payable_amount = payable;
 }
 
+/// How much less sure (OCR word confidence, 0..1) a labelled total must be than the cash
+/// and change readings before what was paid replaces it.
+const DOUBT_MARGIN: f32 = 0.1;
+
 /// Words on lines that show money handed over rather than owed.
 const PAYMENT_WORDS: &[&str] = &[
     "cash",
@@ -486,6 +544,7 @@ fn amounts_on_lines_with(ctx: &Ctx<'_>, words: &[&str], not: &[&str]) -> Vec<Amo
                                 raw,
                                 weight: 0.5,
                                 line: (page, line),
+                                crossed: false,
                             })
                     })
             });
@@ -499,13 +558,80 @@ fn amounts_on_lines_with(ctx: &Ctx<'_>, words: &[&str], not: &[&str]) -> Vec<Amo
 /// Words of lines that give the money handed over.
 const CASH_WORDS: &[&str] = &["cash", "tendered", "tender", "paid", "received", "payment"];
 
+/// What a receipt says was paid: cash handed over minus the change given back, with the
+/// OCR confidence of the weaker of the two readings.
+struct Paid {
+    value: Decimal,
+    confidence: f32,
+}
+
 /// Cash tendered minus change, when a receipt prints both.
-fn paid_total(ctx: &Ctx<'_>) -> Option<Decimal> {
-    let cash = amounts_on_lines_with(ctx, CASH_WORDS, &["change"]);
-    let change = amounts_on_lines_with(ctx, &["change"], &[]);
-    let (cash, change) = (cash.first()?.value, change.first()?.value);
-    let paid = cash - change;
-    (change >= Decimal::ZERO && paid > Decimal::ZERO).then_some(paid)
+fn paid_total(ctx: &Ctx<'_>) -> Option<Paid> {
+    let change = amounts_on_lines_with(ctx, &["change"], &[])
+        .into_iter()
+        .next()?;
+    let mut cash = amounts_on_lines_with(ctx, CASH_WORDS, &["change"]);
+    if cash.is_empty() {
+        // "sash 100.20", "Fayment! 130.00": the payment word misread. What stands right
+        // above the change line is what was handed over.
+        cash.extend(amount_on_line_above(ctx, &change));
+    }
+    let confidence = |a: &Amount| ctx.segs[a.seg].seg.confidence;
+    // "Cash 8.60 / Tendered 9.00 / Change 0.40": one payment line minus the change is
+    // another payment line, which is then what was paid.
+    for c in &cash {
+        if let Some(handed) = cash
+            .iter()
+            .find(|o| o.line != c.line && near(o.value - change.value, c.value))
+        {
+            return (c.value > Decimal::ZERO).then(|| Paid {
+                value: c.value,
+                confidence: confidence(c).max(confidence(handed).min(confidence(&change))),
+            });
+        }
+    }
+    let first = cash.first()?;
+    let paid = first.value - change.value;
+    (change.value >= Decimal::ZERO && paid > Decimal::ZERO).then(|| Paid {
+        value: paid,
+        confidence: confidence(first).min(confidence(&change)),
+    })
+}
+
+/// The rightmost amount on the line right above `below`, unless that line is a total.
+fn amount_on_line_above(ctx: &Ctx<'_>, below: &Amount) -> Option<Amount> {
+    let (page, line) = below.line;
+    let above: Vec<usize> = (0..ctx.segs.len())
+        .filter(|&j| ctx.segs[j].page == page && ctx.segs[j].line + 1 == line)
+        .collect();
+    let text: String = above
+        .iter()
+        .map(|&j| ctx.segs[j].seg.text.as_str())
+        .collect::<Vec<_>>()
+        .join(" ");
+    if norm(&text)
+        .split(' ')
+        .any(|w| w == "total" || w == "subtotal")
+    {
+        return None;
+    }
+    above.iter().rev().find_map(|&j| {
+        split_amount_tokens(&ctx.segs[j].seg.text, ctx.mark)
+            .into_iter()
+            .rev()
+            .find_map(|raw| {
+                parse_amount(&raw, ctx.mark)
+                    .filter(|_| is_money(&raw, ctx.mark))
+                    .map(|value| Amount {
+                        value,
+                        seg: j,
+                        raw,
+                        weight: 0.4,
+                        line: (page, line - 1),
+                        crossed: false,
+                    })
+            })
+    })
 }
 
 /// The largest decimal amount below `from` (a fraction of the page height) on the first page.
@@ -539,6 +665,7 @@ fn largest_amount_below(ctx: &Ctx<'_>, from: f32) -> Option<Amount> {
                     raw,
                     weight: 0.3,
                     line: (s.page, s.line),
+                    crossed: false,
                 });
             }
         }
@@ -560,6 +687,7 @@ fn any_amount_equal(ctx: &Ctx<'_>, value: Decimal) -> Option<Amount> {
                         raw,
                         weight: 0.5,
                         line: (s.page, s.line),
+                        crossed: false,
                     })
             })
     })
