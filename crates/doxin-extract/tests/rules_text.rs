@@ -384,3 +384,21 @@ fn cash_and_change_read_surely_outweigh_a_doubtful_total() {
     let inv = read_ocr(text, &[]);
     assert_eq!(gross(&inv), Some(dec("5.90")));
 }
+
+#[test]
+fn a_centred_legal_form_line_continues_the_name_above_it() {
+    let inv = read(
+        "   PASARAYA BORONG PINTAR\n          SDN BHD\nBR No.: (124525-H)\nNO 19-G JALAN TASIK UTAMA 4\nTOTAL 12.00\n",
+    );
+    assert_eq!(seller(&inv), Some("PASARAYA BORONG PINTAR SDN BHD"));
+}
+
+#[test]
+fn a_name_read_with_one_doubtful_word_and_a_smudged_registration_is_still_the_seller() {
+    let inv = read_ocr(
+        "YONG SOON FATT S/B (81497-F}\nLOT 1504, BATU @ 1/2, JALAN KLANG LAMA,\n\
+         44000 PETALING JAYA, SELANGOR.\nTOTAL 10.00\n",
+        &[("SOON", 0.44), ("(81497-F}", 0.13)],
+    );
+    assert_eq!(seller(&inv), Some("YONG SOON FATT S/B"));
+}

@@ -47,6 +47,8 @@ const LEGAL_FORMS: &[&str] = &[
     "pvt",
     "gbr",
     "co",
+    // "S/B": Sendirian Berhad as Malaysian receipts abbreviate it.
+    "sb",
 ];
 
 /// Words that title a document rather than name a party.
@@ -131,7 +133,7 @@ fn has_legal_form(text: &str) -> bool {
     // ("Stuhlwerk GmbH", "SUN WONG KUT SDN BHD"); "Amt Inc. GST" in a table header is not one.
     let joined: String = strip_registration(text)
         .chars()
-        .filter(|c| *c != '.')
+        .filter(|c| !matches!(c, '.' | '/'))
         .collect();
     let n = norm(&joined);
     let words: Vec<&str> = n.split(' ').filter(|w| !w.is_empty()).collect();
@@ -542,7 +544,8 @@ fn guess_seller_name(ctx: &Ctx<'_>, inv: &mut Invoice, buyer_block: &[usize]) {
         .filter(|(j, s)| {
             s.page == 1
                 && !in_block(buyer_block, *j)
-                && looks_like_a_name(&s.seg.text, s.seg.confidence)
+                // "YONG SOON FATT S/B (81497-F)": judged without its registration number.
+                && looks_like_a_name(strip_registration(&s.seg.text), name_confidence(ctx, *j))
                 && !is_title(&s.seg.text)
                 && !is_not_name(&s.seg.text)
                 && !ctx.hits.iter().any(|h| h.at == *j)
@@ -569,7 +572,7 @@ fn guess_seller_name(ctx: &Ctx<'_>, inv: &mut Invoice, buyer_block: &[usize]) {
             t = after.trim().to_string();
         }
         if let Some(above) = line_above(ctx, j) {
-            t = format!("{above}\n{t}");
+            t = format!("{above} {t}");
         }
         let mut lines = vec![(j, t)];
         lines.extend(following_lines(ctx, j));
@@ -668,6 +671,27 @@ fn fix_ocr_legal_form(name: &str) -> String {
     out.join(" ")
 }
 
+/// How surely a segment's name was read: the mean confidence of its words (one doubtful
+/// word does not make a line noise), leaving out a registration number after the name (OCR
+/// reads "(81497-F)" badly, the name well).
+fn name_confidence(ctx: &Ctx<'_>, j: usize) -> f32 {
+    let s = &ctx.segs[j];
+    let kept = strip_registration(&s.seg.text).split_whitespace().count();
+    ctx.layout
+        .pages
+        .iter()
+        .find(|p| p.number == s.page)
+        .and_then(|p| p.lines.get(s.line))
+        .and_then(|l| l.words.get(s.seg.words.clone()))
+        .map_or(s.seg.confidence, |words| {
+            let kept = &words[..kept.clamp(1, words.len().max(1)).min(words.len())];
+            if kept.is_empty() {
+                return s.seg.confidence;
+            }
+            kept.iter().map(|w| w.confidence).sum::<f32>() / kept.len() as f32
+        })
+}
+
 /// Whether a line can be a name: mostly letters (OCR noise is not), read with some confidence.
 fn looks_like_a_name(text: &str, confidence: f32) -> bool {
     let visible: Vec<char> = text.chars().filter(|c| !c.is_whitespace()).collect();
@@ -680,8 +704,17 @@ fn looks_like_a_name(text: &str, confidence: f32) -> bool {
 fn line_above(ctx: &Ctx<'_>, j: usize) -> Option<String> {
     let s = &ctx.segs[j];
     let h = (s.seg.bbox.y1 - s.seg.bbox.y0).max(6.0);
+    // A line that is nothing but the legal form ("SDN BHD" under "PASARAYA BORONG PINTAR")
+    // continues the name above it; on receipts both are centred, so only the centre lines up.
+    let form_only = norm(&s.seg.text)
+        .split(' ')
+        .all(|w| LEGAL_FORMS.contains(&w));
+    let centre = (s.seg.bbox.x0 + s.seg.bbox.x1) / 2.0;
     let (k, above) = ctx.segs.iter().enumerate().take(j).rev().find(|(_, t)| {
-        t.page == s.page && t.line + 1 == s.line && (t.seg.bbox.x0 - s.seg.bbox.x0).abs() < 8.0
+        t.page == s.page
+            && t.line + 1 == s.line
+            && ((t.seg.bbox.x0 - s.seg.bbox.x0).abs() < 8.0
+                || (form_only && t.seg.bbox.x0 < centre && centre < t.seg.bbox.x1))
     })?;
     let ok = s.seg.bbox.y0 - above.seg.bbox.y1 < 0.8 * h
         && !above.seg.text.chars().any(|c| c.is_ascii_digit())
