@@ -549,12 +549,17 @@ mod tests {
         assert_eq!(far.words.len(), 2, "far apart words stay apart");
     }
 
-    fn png(width: u32, height: u32) -> Vec<u8> {
-        let img = image::GrayImage::from_fn(width, height, |x, _| image::Luma([(x % 256) as u8]));
+    fn encode_png(img: &image::GrayImage) -> Vec<u8> {
         let mut out = std::io::Cursor::new(Vec::new());
         img.write_to(&mut out, image::ImageFormat::Png)
             .expect("encode png");
         out.into_inner()
+    }
+
+    fn png(width: u32, height: u32) -> Vec<u8> {
+        encode_png(&image::GrayImage::from_fn(width, height, |x, _| {
+            image::Luma([(x % 256) as u8])
+        }))
     }
 
     #[test]
@@ -579,11 +584,7 @@ mod tests {
         let faded = image::GrayImage::from_fn(200, 100, |x, y| {
             image::Luma([if (x + y) % 20 == 0 { 175 } else { 240 }])
         });
-        let mut encoded = std::io::Cursor::new(Vec::new());
-        faded
-            .write_to(&mut encoded, image::ImageFormat::Png)
-            .expect("encode png");
-        let (bytes, scale) = prepare_image(&encoded.into_inner(), 0);
+        let (bytes, scale) = prepare_image(&encode_png(&faded), 0);
         assert_eq!(scale, 1.0);
         let out = image::load_from_memory(&bytes).expect("decodes").to_luma8();
         let darkest = out.pixels().map(|p| p.0[0]).min();
@@ -593,11 +594,7 @@ mod tests {
         let inked = image::GrayImage::from_fn(200, 100, |x, y| {
             image::Luma([if (x + y) % 20 == 0 { 10 } else { 240 }])
         });
-        let mut encoded = std::io::Cursor::new(Vec::new());
-        inked
-            .write_to(&mut encoded, image::ImageFormat::Png)
-            .expect("encode png");
-        let original = encoded.into_inner();
+        let original = encode_png(&inked);
         assert_eq!(prepare_image(&original, 0), (original.clone(), 1.0));
     }
 

@@ -531,24 +531,7 @@ fn amounts_on_lines_with(ctx: &Ctx<'_>, words: &[&str], not: &[&str]) -> Vec<Amo
         let n = norm(&text);
         let tokens: Vec<&str> = n.split(' ').collect();
         if tokens.iter().any(|t| words.contains(t)) && !tokens.iter().any(|t| not.contains(t)) {
-            let last = (i..=end).rev().find_map(|j| {
-                split_amount_tokens(&ctx.segs[j].seg.text, ctx.mark)
-                    .into_iter()
-                    .rev()
-                    .find_map(|raw| {
-                        parse_amount(&raw, ctx.mark)
-                            .filter(|_| is_money(&raw, ctx.mark))
-                            .map(|v| Amount {
-                                value: v,
-                                seg: j,
-                                raw,
-                                weight: 0.5,
-                                line: (page, line),
-                                crossed: false,
-                            })
-                    })
-            });
-            out.extend(last);
+            out.extend(rightmost_amount(ctx, i..=end, 0.5));
         }
         i = end + 1;
     }
@@ -615,7 +598,16 @@ fn amount_on_line_above(ctx: &Ctx<'_>, below: &Amount) -> Option<Amount> {
     {
         return None;
     }
-    above.iter().rev().find_map(|&j| {
+    rightmost_amount(ctx, above.iter().copied(), 0.4)
+}
+
+/// The rightmost money amount in the segments `segs` (one line, left to right).
+fn rightmost_amount(
+    ctx: &Ctx<'_>,
+    segs: impl DoubleEndedIterator<Item = usize>,
+    weight: f32,
+) -> Option<Amount> {
+    segs.rev().find_map(|j| {
         split_amount_tokens(&ctx.segs[j].seg.text, ctx.mark)
             .into_iter()
             .rev()
@@ -626,8 +618,8 @@ fn amount_on_line_above(ctx: &Ctx<'_>, below: &Amount) -> Option<Amount> {
                         value,
                         seg: j,
                         raw,
-                        weight: 0.4,
-                        line: (page, line - 1),
+                        weight,
+                        line: (ctx.segs[j].page, ctx.segs[j].line),
                         crossed: false,
                     })
             })
