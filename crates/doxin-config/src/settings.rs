@@ -9,7 +9,9 @@ use crate::reader::{ConfigEntry, Origin, Vars};
 use crate::secret::{Secret, mask_url_password};
 
 mod llm;
+mod sandbox;
 pub use llm::{EmbeddingsProvider, EmbeddingsSettings, ExtractionMode, LlmProvider, LlmSettings};
+pub use sandbox::SandboxSettings;
 
 /// A configuration problem. Each names the variable and what would be accepted.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -129,6 +131,8 @@ pub struct Settings {
     /// Language models in extraction.
     pub llm: LlmSettings,
     pub embeddings: EmbeddingsSettings,
+    /// Reading untrusted documents: the sandbox and the structural limits.
+    pub sandbox: SandboxSettings,
     entries: Vec<ConfigEntry>,
 }
 
@@ -528,6 +532,7 @@ impl Settings {
         let llm = llm::llm_settings(&mut r, openai_api_key.as_ref(), anthropic_api_key.as_ref())?;
         let embeddings =
             llm::embeddings_settings(&mut r, openai_api_key.as_ref(), &llm.openai_base_url)?;
+        let sandbox = sandbox::sandbox_settings(&mut r)?;
 
         let frontend_url = match r.raw(&["FRONTEND_URL"]) {
             Some((n, v, o)) => {
@@ -611,6 +616,7 @@ impl Settings {
             log_level,
             llm,
             embeddings,
+            sandbox,
             entries: r.entries,
         })
     }

@@ -11,6 +11,7 @@ pub mod einvoice;
 mod error;
 pub mod fields;
 pub mod layout;
+pub mod limits;
 pub mod ocr;
 pub mod pdf;
 pub mod pipeline;
@@ -18,5 +19,6 @@ pub mod render;
 pub mod rules;
 pub mod sniff;
 
-pub use error::ExtractError;
+pub use error::{ERROR_CODES, ExtractError};
+pub use limits::DocumentLimits;
 pub use sniff::{DocumentKind, sniff};

@@ -15,7 +15,7 @@ use crate::ExtractError;
 use crate::layout::{LayoutLine, LayoutPage, LayoutWord};
 
 /// How OCR runs.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct OcrOptions {
     /// Tesseract languages joined with `+`, e.g. `eng+deu`.
     pub languages: String,

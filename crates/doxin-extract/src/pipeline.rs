@@ -8,14 +8,14 @@
 use std::time::Instant;
 
 use doxin_model::{Invoice, Source, Tolerance, ValidationReport, validate_report};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::layout::{Layout, LayoutLine, LayoutPage, LayoutWord};
 use crate::ocr::{OcrOptions, ocr_image};
-use crate::{DocumentKind, ExtractError, einvoice, pdf, rules, sniff};
+use crate::{DocumentKind, DocumentLimits, ExtractError, einvoice, pdf, rules, sniff};
 
 /// Options of one extraction.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ExtractOptions {
     /// Use an e-invoice embedded in a PDF (Factur-X, ZUGFeRD, XRechnung). Off measures the
     /// visual path on hybrid PDFs.
@@ -27,6 +27,8 @@ pub struct ExtractOptions {
     pub max_bytes: u64,
     /// Document confidence under which an invoice goes to review.
     pub review_threshold: f32,
+    /// Structural limits checked before any parser runs.
+    pub limits: DocumentLimits,
 }
 
 impl Default for ExtractOptions {
@@ -37,12 +39,13 @@ impl Default for ExtractOptions {
             min_chars_per_page: 30,
             max_bytes: 100 * 1024 * 1024,
             review_threshold: 0.8,
+            limits: DocumentLimits::default(),
         }
     }
 }
 
 /// Which evidence the invoice came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ExtractionPath {
     /// A UBL or CII document.
@@ -56,7 +59,7 @@ pub enum ExtractionPath {
 }
 
 /// The result of extracting one document.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Extraction {
     pub kind: DocumentKind,
     pub path: ExtractionPath,
@@ -86,7 +89,10 @@ pub fn extract(bytes: &[u8], opts: &ExtractOptions) -> Result<Extraction, Extrac
     let mut warnings = Vec::new();
     let (invoice, path, pages) = match kind {
         DocumentKind::Xml => (einvoice::parse(bytes)?.invoice, ExtractionPath::Xml, 1),
-        DocumentKind::Pdf => read_pdf(bytes, opts, &mut warnings)?,
+        DocumentKind::Pdf => {
+            pdf::budget::check(bytes, &opts.limits)?;
+            read_pdf(bytes, opts, &mut warnings)?
+        }
         DocumentKind::Text => {
             let text = String::from_utf8_lossy(bytes);
             let layout = Layout::from_text(&text);
@@ -98,6 +104,7 @@ pub fn extract(bytes: &[u8], opts: &ExtractOptions) -> Result<Extraction, Extrac
             )
         }
         _ => {
+            check_image_size(bytes, &opts.limits)?;
             let pages = ocr_image(bytes, &opts.ocr)?;
             let n = pages.len().max(1) as u32;
             let layout = Layout {
@@ -128,7 +135,10 @@ pub fn extract(bytes: &[u8], opts: &ExtractOptions) -> Result<Extraction, Extrac
 pub fn read_layout(bytes: &[u8], opts: &ExtractOptions) -> Result<Option<Layout>, ExtractError> {
     Ok(match sniff(bytes)? {
         DocumentKind::Xml => None,
-        DocumentKind::Pdf => Some(pdf_layout(bytes, opts, &mut Vec::new())?),
+        DocumentKind::Pdf => {
+            pdf::budget::check(bytes, &opts.limits)?;
+            Some(pdf_layout(bytes, opts, &mut Vec::new())?)
+        }
         DocumentKind::Text => Some(Layout::from_text(&String::from_utf8_lossy(bytes))),
         _ => Some(Layout {
             pages: ocr_image(bytes, &opts.ocr)?,
@@ -203,6 +213,23 @@ fn pdf_layout(
     warnings: &mut Vec<String>,
 ) -> Result<Layout, ExtractError> {
     let doc = pdf::text::text_layer(bytes)?;
+    let needs_ocr = doc
+        .pages
+        .iter()
+        .filter(|p| {
+            p.words
+                .iter()
+                .map(|w| w.text.chars().count())
+                .sum::<usize>()
+                < opts.min_chars_per_page
+        })
+        .count();
+    if needs_ocr > opts.limits.max_ocr_pages as usize {
+        return Err(ExtractError::TooComplex(format!(
+            "{needs_ocr} pages have no text layer and would need OCR; the limit is {} (MAX_OCR_PAGES)",
+            opts.limits.max_ocr_pages
+        )));
+    }
     let mut pages = Vec::with_capacity(doc.pages.len());
     let mut ocr_pages = 0usize;
     for page in &doc.pages {
@@ -249,6 +276,25 @@ fn pdf_layout(
         Source::Text
     };
     Ok(Layout { pages, source })
+}
+
+/// Refuses an image whose header declares more pixels than the limit, before it is decoded.
+/// Formats whose size cannot be read cheaply are left to the decoder (and the sandbox).
+fn check_image_size(bytes: &[u8], limits: &DocumentLimits) -> Result<(), ExtractError> {
+    let reader = image::ImageReader::new(std::io::Cursor::new(bytes)).with_guessed_format();
+    if let Ok((w, h)) = reader
+        .map_err(|_| ())
+        .and_then(|r| r.into_dimensions().map_err(|_| ()))
+    {
+        let pixels = u64::from(w) * u64::from(h);
+        if pixels > limits.max_pixels {
+            return Err(ExtractError::TooComplex(format!(
+                "the image is {w} x {h} pixels; the limit is {} megapixels (MAX_IMAGE_MEGAPIXELS)",
+                limits.max_pixels / 1_000_000
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// Renders one page and recognises it; box coordinates are brought back to PDF points.

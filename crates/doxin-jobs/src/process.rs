@@ -9,9 +9,10 @@ use std::sync::Arc;
 use chrono::Utc;
 use doxin_embed::Embedder;
 use doxin_extract::ExtractError;
-use doxin_extract::pipeline::{ExtractOptions, extract};
+use doxin_extract::pipeline::ExtractOptions;
 use doxin_llm::{HybridError, LlmExtractor, Mode};
 use doxin_model::{JobStage, JobStatus};
+use doxin_sandbox::Sandbox;
 use doxin_store::{
     CompanyKind, FileStore, InvoiceFilter, InvoiceRecord, InvoiceStatus, JobRecord, JobUpdate,
     NewCompany, NewInvoice, PageRequest, Scope, Store, StoreError,
@@ -88,6 +89,9 @@ pub struct Pipeline {
     /// Embeds saved invoices for semantic search; `None` leaves them without a vector (the API
     /// embeds on demand).
     pub embedder: Option<Arc<dyn Embedder>>,
+    /// Where documents are read: a child process with limits, so a hostile file fails its own
+    /// job (`document_too_complex`, `extraction_crashed`, both permanent) and nothing else.
+    pub sandbox: Sandbox,
 }
 
 impl Pipeline {
@@ -139,22 +143,23 @@ impl Pipeline {
         }
 
         self.stage(job, JobStage::Extract, 35).await?;
-        let opts = self.config.extract.clone();
+        let opts = &self.config.extract;
+        let started = std::time::Instant::now();
+        let bytes = Arc::new(bytes);
+        let rules = self
+            .sandbox
+            .extract(bytes.clone(), opts)
+            .await
+            .map_err(document_error)?;
         let (extraction, llm_report) = match &self.llm {
             Some((extractor, mode)) => {
                 let hybrid = extractor
-                    .extract(bytes, &opts, *mode)
+                    .extract_after_rules(rules, bytes, opts, *mode, started)
                     .await
                     .map_err(hybrid_error)?;
                 (hybrid.extraction, hybrid.llm)
             }
-            None => {
-                let extraction = tokio::task::spawn_blocking(move || extract(&bytes, &opts))
-                    .await
-                    .map_err(|e| JobError::Internal(format!("extraction panicked: {e}")))?
-                    .map_err(document_error)?;
-                (extraction, None)
-            }
+            None => (rules, None),
         };
         if extraction.path == doxin_extract::pipeline::ExtractionPath::Ocr {
             self.stage(job, JobStage::Ocr, 60).await?;

@@ -172,6 +172,20 @@ impl LlmExtractor {
             let (b, o) = (bytes.clone(), opts.clone());
             blocking(move || doxin_extract::pipeline::extract(&b, &o)).await??
         };
+        self.extract_after_rules(rules, bytes, opts, mode, started)
+            .await
+    }
+
+    /// The model's part of [`LlmExtractor::extract`], given the rules' extraction of `bytes`
+    /// made elsewhere (the worker runs the rules in its sandbox).
+    pub async fn extract_after_rules(
+        &self,
+        rules: Extraction,
+        bytes: Arc<Vec<u8>>,
+        opts: &ExtractOptions,
+        mode: Mode,
+        started: Instant,
+    ) -> Result<HybridExtraction, HybridError> {
         let exact = matches!(
             rules.path,
             ExtractionPath::Xml | ExtractionPath::EmbeddedXml

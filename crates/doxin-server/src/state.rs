@@ -22,6 +22,8 @@ pub struct IntakeLimits {
     pub max_attempts: u32,
     /// Files accepted in one request.
     pub max_files_per_request: usize,
+    /// Structural limits a PDF is checked against before its pages are counted.
+    pub document: doxin_extract::DocumentLimits,
 }
 
 impl Default for IntakeLimits {
@@ -32,6 +34,7 @@ impl Default for IntakeLimits {
             queue_max: 10_000,
             max_attempts: 3,
             max_files_per_request: 50,
+            document: doxin_extract::DocumentLimits::default(),
         }
     }
 }
@@ -61,6 +64,9 @@ pub struct AppState {
     /// Embeds search queries and invoices for semantic search (the hash embedder unless the
     /// deployment configures a model; the worker must use the same one).
     pub embedder: Arc<dyn doxin_embed::Embedder>,
+    /// Reads uploaded documents (page counts at intake) in a child process with limits, so a
+    /// hostile file cannot take the API down.
+    pub sandbox: doxin_sandbox::Sandbox,
 }
 
 impl AppState {
@@ -84,6 +90,7 @@ impl AppState {
             auth: Auth::development(),
             mailer: None,
             embedder: Arc::new(doxin_embed::hash::HashEmbedder::default()),
+            sandbox: doxin_sandbox::Sandbox::default(),
         }
     }
 
@@ -130,6 +137,11 @@ impl AppState {
 
     pub fn with_mailer(mut self, mailer: crate::mail::Mailer) -> AppState {
         self.mailer = Some(mailer);
+        self
+    }
+
+    pub fn with_sandbox(mut self, sandbox: doxin_sandbox::Sandbox) -> AppState {
+        self.sandbox = sandbox;
         self
     }
 

@@ -27,8 +27,9 @@ pub async fn run(command: Command, settings: Settings) -> anyhow::Result<ExitCod
             extraction,
             llm,
         } => {
-            let opts = extraction.options();
-            let llm = llm.setup(&settings)?;
+            let mut opts = extraction.options();
+            opts.limits = jobs_setup::document_limits(&settings);
+            let llm = llm.setup(&settings, jobs_setup::sandbox(&settings)?)?;
             tokio::task::spawn_blocking(move || crate::extract_cmd::run(files, format, opts, llm))
                 .await?
         }
@@ -109,6 +110,7 @@ async fn serve(settings: Settings, with_worker: bool) -> anyhow::Result<ExitCode
         .with_jobs(jobs.queue.clone(), jobs.events.clone())
         .with_embedder(embedder.clone())
         .with_limits(jobs_setup::limits(&settings))
+        .with_sandbox(jobs_setup::sandbox(&settings)?)
         .with_token_key(settings.secret_key.expose().as_bytes())
         .with_auth(
             settings.jwt_secret_key.expose().as_bytes(),

@@ -36,12 +36,18 @@ pub struct LlmArgs {
 pub struct LlmSetup {
     mode: Mode,
     extractor: Option<LlmExtractor>,
-    runtime: Option<tokio::runtime::Handle>,
+    runtime: tokio::runtime::Handle,
+    /// Every file is read in a sandbox process: a hostile file fails alone, the run goes on.
+    sandbox: doxin_sandbox::Sandbox,
 }
 
 impl LlmArgs {
     /// The mode and, unless it is `rules`, the configured provider.
-    pub fn setup(&self, settings: &Settings) -> anyhow::Result<LlmSetup> {
+    pub fn setup(
+        &self,
+        settings: &Settings,
+        sandbox: doxin_sandbox::Sandbox,
+    ) -> anyhow::Result<LlmSetup> {
         let mode = match self.mode {
             Some(ModeArg::Rules) => Mode::Rules,
             Some(ModeArg::Llm) => Mode::Llm,
@@ -56,14 +62,16 @@ impl LlmArgs {
             return Ok(LlmSetup {
                 mode,
                 extractor: None,
-                runtime: None,
+                runtime: tokio::runtime::Handle::current(),
+                sandbox,
             });
         }
         let extractor = configured_extractor(settings, mode)?;
         Ok(LlmSetup {
             mode,
             extractor: Some(extractor),
-            runtime: Some(tokio::runtime::Handle::current()),
+            runtime: tokio::runtime::Handle::current(),
+            sandbox,
         })
     }
 }
@@ -130,17 +138,26 @@ impl LlmSetup {
     /// Extracts one document; runs on a blocking thread (the model call is driven by the
     /// runtime's handle).
     fn extract(&self, bytes: Vec<u8>, opts: &ExtractOptions) -> Result<HybridExtraction, String> {
-        match (&self.extractor, &self.runtime) {
-            (Some(x), Some(rt)) => rt
-                .block_on(x.extract(bytes, opts, self.mode))
-                .map_err(|e| format!("{e} [{}]", e.code())),
-            _ => doxin_extract::pipeline::extract(&bytes, opts)
-                .map(|extraction| HybridExtraction {
-                    extraction,
+        let shown = |code: &str, e: &dyn std::fmt::Display| format!("{e} [{code}]");
+        self.runtime.block_on(async {
+            let started = std::time::Instant::now();
+            let bytes = std::sync::Arc::new(bytes);
+            let rules = self
+                .sandbox
+                .extract(bytes.clone(), opts)
+                .await
+                .map_err(|e| shown(e.code(), &e))?;
+            match &self.extractor {
+                Some(x) => x
+                    .extract_after_rules(rules, bytes, opts, self.mode, started)
+                    .await
+                    .map_err(|e| shown(e.code(), &e)),
+                None => Ok(HybridExtraction {
+                    extraction: rules,
                     llm: None,
-                })
-                .map_err(|e| format!("{e} [{}]", e.code())),
-        }
+                }),
+            }
+        })
     }
 }
 

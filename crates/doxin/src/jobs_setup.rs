@@ -58,8 +58,39 @@ pub fn limits(settings: &Settings) -> IntakeLimits {
         max_pages: settings.pipeline.max_pages,
         queue_max: settings.pipeline.queue_max,
         max_attempts: settings.pipeline.max_attempts,
+        document: document_limits(settings),
         ..IntakeLimits::default()
     }
+}
+
+/// The structural limits of one document (`PDF_MAX_*`, `MAX_OCR_PAGES`, `MAX_IMAGE_MEGAPIXELS`).
+pub fn document_limits(settings: &Settings) -> doxin_extract::DocumentLimits {
+    let s = &settings.sandbox;
+    doxin_extract::DocumentLimits {
+        max_nesting: s.pdf_max_nesting,
+        max_page_tree_depth: s.pdf_max_page_tree_depth,
+        max_objects: s.pdf_max_objects,
+        max_decompressed_bytes: s.pdf_max_decompressed_mb * 1024 * 1024,
+        max_operators: s.pdf_max_operators,
+        max_pixels: s.max_image_megapixels * 1_000_000,
+        max_ocr_pages: s.max_ocr_pages,
+    }
+}
+
+/// Where documents are read: children of this executable (`doxin sandbox-child`) with the
+/// configured budget, or this process when `SANDBOX=false`.
+pub fn sandbox(settings: &Settings) -> anyhow::Result<doxin_sandbox::Sandbox> {
+    let s = &settings.sandbox;
+    let mut config = if s.enabled {
+        doxin_sandbox::SandboxConfig::current_exe()
+            .context("cannot find this executable to start sandbox processes")?
+    } else {
+        doxin_sandbox::SandboxConfig::default()
+    };
+    config.memory_bytes = s.memory_mb * 1024 * 1024;
+    config.cpu_seconds = s.cpu_seconds;
+    config.timeout = Duration::from_secs(s.timeout_secs);
+    Ok(doxin_sandbox::Sandbox::new(config))
 }
 
 pub fn fetcher(settings: &Settings) -> anyhow::Result<doxin_fetch::Fetcher> {
@@ -132,6 +163,7 @@ pub fn worker(
 ) -> anyhow::Result<Worker> {
     let mut extract = doxin_extract::pipeline::ExtractOptions {
         max_bytes: settings.max_upload_mb * 1024 * 1024,
+        limits: document_limits(settings),
         ..Default::default()
     };
     if let Ok(langs) = std::env::var("OCR_LANGUAGES")
@@ -149,6 +181,7 @@ pub fn worker(
         },
         llm: llm(settings)?,
         embedder: Some(embedder),
+        sandbox: sandbox(settings)?,
     };
     let mut config = WorkerConfig::new(settings.worker_concurrency, visibility_timeout(settings));
     config.reconcile_every = Duration::from_secs(settings.pipeline.reconcile_interval_secs);

@@ -19,6 +19,14 @@ use clap::Parser;
 const EXIT_CONFIG: u8 = 2;
 
 fn main() -> ExitCode {
+    // A sandbox child reads one document and exits: no configuration, logging or runtime, so it
+    // starts in about a millisecond. Not a clap subcommand, so it stays out of `--help`.
+    if std::env::args_os()
+        .nth(1)
+        .is_some_and(|a| a == "sandbox-child")
+    {
+        return doxin_sandbox::child_main();
+    }
     let cli = cli::Cli::parse();
     let settings = match doxin_config::Settings::from_process() {
         Ok(s) => cli.apply_overrides(s),

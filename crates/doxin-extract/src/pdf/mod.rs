@@ -10,19 +10,28 @@
 //! that a document's text and its attachment are never read under different assumptions.
 
 pub mod attachments;
+pub mod budget;
 mod guard;
 pub mod text;
 
 pub use attachments::{EmbeddedXml, embedded_einvoice};
 pub use text::{Line, TextDocument, TextPage, Word, text_layer};
 
-use crate::ExtractError;
+use crate::{DocumentLimits, ExtractError};
 
 /// The number of pages of a PDF (at least 1).
 ///
 /// Encrypted files are refused with [`ExtractError::EncryptedPdf`]; damaged files and files
 /// without pages are [`ExtractError::Corrupt`].
 pub fn page_count(bytes: &[u8]) -> Result<u32, ExtractError> {
+    page_count_within(bytes, &DocumentLimits::default())
+}
+
+/// [`page_count`] after the structural checks of [`budget::check`] against `limits`: a file
+/// over a limit is [`ExtractError::TooComplex`] before any parser reads it.
+pub fn page_count_within(bytes: &[u8], limits: &DocumentLimits) -> Result<u32, ExtractError> {
+    guard::precheck(bytes)?;
+    budget::check(bytes, limits)?;
     let doc = guard::open_oxide(bytes)?;
     guard::page_count(&doc)
 }

@@ -6,6 +6,8 @@
 //! Order matters for "nothing half-stored" too: every check (size, type, pages, backpressure)
 //! runs before anything is written.
 
+use std::sync::Arc;
+
 use axum::extract::{DefaultBodyLimit, Multipart, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -41,11 +43,11 @@ pub fn router(state: &AppState) -> Router<AppState> {
 }
 
 /// A document that passed every check, ready to store.
-struct Checked {
-    filename: String,
-    bytes: Vec<u8>,
-    kind: DocumentKind,
-    pages: Option<u32>,
+pub(crate) struct Checked {
+    pub(crate) filename: String,
+    pub(crate) bytes: Vec<u8>,
+    pub(crate) kind: DocumentKind,
+    pub(crate) pages: Option<u32>,
 }
 
 /// A document that did not.
@@ -102,7 +104,7 @@ impl Rejected {
         }
     }
 
-    fn into_error(self) -> ApiError {
+    pub(crate) fn into_error(self) -> ApiError {
         ApiError::problem(
             StatusCode::from_u16(self.status).unwrap_or(StatusCode::UNPROCESSABLE_ENTITY),
             self.code,
@@ -111,8 +113,16 @@ impl Rejected {
     }
 }
 
-/// Size, type and page checks, by content (the name and the claimed type are not trusted).
-fn check(state: &AppState, filename: &str, bytes: Vec<u8>) -> Result<Checked, Rejected> {
+/// Size, type and page checks, by content (the name is not trusted; a claimed type must match
+/// the content). PDF pages are counted in the sandbox after the structural checks, so a hostile
+/// file is a typed rejection (`document_too_complex`, `extraction_crashed`), never a crash of
+/// the API. Also used when an invoice's file is replaced.
+pub(crate) async fn check(
+    state: &AppState,
+    filename: &str,
+    claimed_type: Option<&str>,
+    bytes: Vec<u8>,
+) -> Result<Checked, Rejected> {
     let filename = sanitize_filename(filename);
     let limit = state.limits.max_upload_bytes;
     if bytes.is_empty() {
@@ -126,10 +136,18 @@ fn check(state: &AppState, filename: &str, bytes: Vec<u8>) -> Result<Checked, Re
     if bytes.len() as u64 > limit {
         return Err(too_large(&filename, limit));
     }
-    let kind = doxin_extract::sniff(&bytes).map_err(|e| extract_rejection(&filename, &e))?;
-    let pages = match kind {
+    let kind = match claimed_type {
+        Some(claimed) => doxin_extract::sniff::sniff_claimed(&bytes, claimed),
+        None => doxin_extract::sniff(&bytes),
+    }
+    .map_err(|e| extract_rejection(&filename, &e))?;
+    let (bytes, pages) = match kind {
         DocumentKind::Pdf => {
-            let pages = doxin_extract::pdf::page_count(&bytes)
+            let shared = Arc::new(bytes);
+            let pages = state
+                .sandbox
+                .page_count(shared.clone(), &state.limits.document)
+                .await
                 .map_err(|e| extract_rejection(&filename, &e))?;
             if pages > state.limits.max_pages {
                 return Err(Rejected::new(
@@ -142,10 +160,10 @@ fn check(state: &AppState, filename: &str, bytes: Vec<u8>) -> Result<Checked, Re
                     ),
                 ));
             }
-            Some(pages)
+            let bytes = Arc::try_unwrap(shared).unwrap_or_else(|a| a.as_ref().clone());
+            (bytes, Some(pages))
         }
-        DocumentKind::Xml | DocumentKind::Text => Some(1),
-        _ => Some(1),
+        _ => (bytes, Some(1)),
     };
     Ok(Checked {
         filename,
@@ -377,7 +395,10 @@ async fn upload(
             rejected.push(too_large(&sanitize_filename(&filename), limit));
             continue;
         }
-        match check(&state, &filename, bytes) {
+        // A generic claim (application/octet-stream) defers to the content; a specific one must
+        // match it.
+        let claimed = field.content_type().map(str::to_string);
+        match check(&state, &filename, claimed.as_deref(), bytes).await {
             Ok(doc) => checked.push(doc),
             Err(r) => rejected.push(r),
         }
@@ -472,7 +493,7 @@ async fn fetch_and_check(
         .map(str::to_string)
         .or(fetched.filename_hint.clone())
         .unwrap_or_else(|| "document".to_string());
-    check(state, &name, fetched.bytes)
+    check(state, &name, None, fetched.bytes).await
 }
 
 #[derive(Debug, Deserialize)]

@@ -42,7 +42,10 @@ pub fn router() -> Router<AppState> {
         )
         .route(
             "/api/v1/invoices/{id}/file",
-            get(download_file).put(replace_file),
+            // Size is checked while streaming, against the upload limit, as at intake.
+            get(download_file)
+                .put(replace_file)
+                .layer(axum::extract::DefaultBodyLimit::disable()),
         )
         .route("/api/v1/invoices/{id}/similar", get(similar))
         .layer(axum::middleware::from_fn(refuse_nul_in_query))
@@ -783,8 +786,11 @@ async fn replace_file(
 ) -> Result<Json<Value>, ApiError> {
     let scope = caller.scope();
     let before = state.store.get_invoice(id, scope).await?;
+    // The same checks as intake (size, type by content and claim, pages counted in the
+    // sandbox), with the cap applied while streaming.
+    let limit = state.limits.max_upload_bytes;
     let mut upload = None;
-    while let Some(field) = multipart
+    while let Some(mut field) = multipart
         .next_field()
         .await
         .map_err(|e| bad(format!("malformed multipart body: {e}")))?
@@ -793,47 +799,40 @@ async fn replace_file(
             continue;
         }
         let name = field.file_name().unwrap_or("invoice").to_string();
-        let bytes = field
-            .bytes()
+        let claimed = field.content_type().map(str::to_string);
+        let mut bytes = Vec::new();
+        while let Some(chunk) = field
+            .chunk()
             .await
-            .map_err(|e| bad(format!("cannot read the file: {e}")))?;
-        upload = Some((name, bytes));
+            .map_err(|e| bad(format!("cannot read the file: {e}")))?
+        {
+            if (bytes.len() + chunk.len()) as u64 > limit {
+                return Err(ApiError::problem(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "file_too_large",
+                    format!(
+                        "the file is larger than the limit of {} MB",
+                        limit / (1024 * 1024)
+                    ),
+                ));
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        upload = Some((name, claimed, bytes));
         break;
     }
-    let (name, bytes) =
+    let (name, claimed, bytes) =
         upload.ok_or_else(|| bad("a multipart field named \"file\" is required"))?;
-    if bytes.is_empty() {
-        return Err(ApiError::problem(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "empty_file",
-            "the file is empty",
-        ));
-    }
-    if bytes.len() as u64 > state.limits.max_upload_bytes {
-        return Err(ApiError::problem(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "file_too_large",
-            format!(
-                "the file has {} bytes; the limit is {}",
-                bytes.len(),
-                state.limits.max_upload_bytes
-            ),
-        ));
-    }
-    // By content, as at intake: the name and the claimed type are not trusted.
-    let kind = doxin_extract::sniff(&bytes).map_err(|e| {
-        ApiError::problem(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_type",
-            e.to_string(),
-        )
-    })?;
-    let page_count = match kind {
-        doxin_extract::DocumentKind::Pdf => doxin_extract::pdf::page_count(&bytes)
-            .ok()
-            .and_then(|p| i32::try_from(p).ok()),
-        _ => Some(1),
-    };
+    let name = name
+        .rsplit(['/', '\\'])
+        .next()
+        .unwrap_or("invoice")
+        .to_string();
+    let checked = crate::routes::intake::check(&state, &name, claimed.as_deref(), bytes)
+        .await
+        .map_err(|r| r.into_error())?;
+    let (bytes, kind) = (checked.bytes, checked.kind);
+    let page_count = checked.pages.and_then(|p| i32::try_from(p).ok());
     let blob = state.files.put(&bytes).await?;
     let file = state
         .store
@@ -843,7 +842,7 @@ async fn replace_file(
             sha256: blob.sha256,
             size_bytes: i64::try_from(bytes.len()).unwrap_or(i64::MAX),
             mime_type: kind.mime_type().to_string(),
-            original_name: disposition_name(name.rsplit(['/', '\\']).next().unwrap_or("invoice")),
+            original_name: disposition_name(&checked.filename),
             page_count,
         })
         .await?;
