@@ -38,15 +38,33 @@ pub fn child_main() -> ExitCode {
     }
     let stack = usize::try_from(header.budget.stack_bytes).unwrap_or(usize::MAX);
     let request = header.request;
+    let budget = header.budget;
     let worker = std::thread::Builder::new()
         .name("sandboxed-reader".into())
         .stack_size(stack)
         .spawn(move || run_in_process(request, &input[offset..]));
     let (response, payload) = match worker.map(|h| h.join()) {
         Ok(Ok(answer)) => answer,
-        // A panic is already a typed error inside doxin-extract; one that escapes is a bug on
-        // this document, reported as a crash.
-        Ok(Err(_)) => error(&ExtractError::Crashed("the reader panicked".into())),
+        // Parser panics are typed errors inside doxin-extract already; one that escapes is
+        // either the memory limit met where the standard library panics instead of aborting
+        // (a thread or a process that cannot be started) or a bug on this document.
+        Ok(Err(payload)) => {
+            let msg = payload
+                .downcast_ref::<&str>()
+                .map(|s| (*s).to_owned())
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_default();
+            if is_out_of_memory(&msg) {
+                error(&ExtractError::TooComplex(format!(
+                    "reading it needs more than {} MB of memory (SANDBOX_MEMORY_MB)",
+                    budget.memory_bytes / (1024 * 1024)
+                )))
+            } else {
+                error(&ExtractError::Crashed(format!(
+                    "the reader panicked: {msg}"
+                )))
+            }
+        }
         Err(e) => error(&ExtractError::Crashed(format!(
             "cannot start the reader thread: {e}"
         ))),
@@ -63,6 +81,17 @@ pub fn child_main() -> ExitCode {
         return ExitCode::from(EXIT_BAD_REQUEST);
     }
     ExitCode::SUCCESS
+}
+
+/// Whether a panic message is the address-space limit showing (ENOMEM from mmap, clone or
+/// fork, or a refused reservation).
+fn is_out_of_memory(msg: &str) -> bool {
+    let m = msg.to_ascii_lowercase();
+    m.contains("os error 12")
+        || m.contains("cannot allocate memory")
+        || m.contains("out of memory")
+        || m.contains("memory allocation")
+        || m.contains("capacity overflow")
 }
 
 /// Address space, CPU seconds (SIGXCPU at the soft limit; SIGKILL a second later if that

@@ -200,7 +200,11 @@ impl Deployment {
     /// Creates the deployment's test user with `doxin user create` and returns an API token
     /// from `doxin user token`, as an operator would script it.
     pub fn user_token(&self) -> String {
-        let email = "pipeline@example.com";
+        self.user_token_for("pipeline@example.com")
+    }
+
+    /// [`Deployment::user_token`] for another user.
+    pub fn user_token_for(&self, email: &str) -> String {
         let out = self
             .command(&["user", "create", "--email", email])
             .env("DOXIN_USER_PASSWORD", "pipeline test password")

@@ -4,6 +4,7 @@
 //! flushed, PostgreSQL restarted).
 
 mod harness;
+mod hostile;
 
 use std::time::Duration;
 
