@@ -61,6 +61,9 @@ pub struct AppState {
     /// Embeds search queries and invoices for semantic search (the hash embedder unless the
     /// deployment configures a model; the worker must use the same one).
     pub embedder: Arc<dyn doxin_embed::Embedder>,
+    /// The browser application's address (`FRONTEND_URL`) when it is served from elsewhere:
+    /// its origin may open WebSockets with the session cookie, besides DoxIn's own.
+    pub frontend_url: Option<String>,
 }
 
 impl AppState {
@@ -84,6 +87,7 @@ impl AppState {
             auth: Auth::development(),
             mailer: None,
             embedder: Arc::new(doxin_embed::hash::HashEmbedder::default()),
+            frontend_url: None,
         }
     }
 
@@ -130,6 +134,12 @@ impl AppState {
 
     pub fn with_mailer(mut self, mailer: crate::mail::Mailer) -> AppState {
         self.mailer = Some(mailer);
+        self
+    }
+
+    /// The browser application's address (`FRONTEND_URL`), trusted as a WebSocket origin.
+    pub fn with_frontend_url(mut self, url: Option<String>) -> AppState {
+        self.frontend_url = url;
         self
     }
 
