@@ -97,8 +97,7 @@ async fn upgrade(
 ) -> Result<Response, ApiError> {
     // Only the cookie is sent by browsers on their own (cross-site WebSocket hijacking);
     // SameSite=Lax does not help against another port of the same host, which is same-site.
-    if matches!(caller.credential, Credential::Session { .. })
-        && !origin_allowed(&state, &headers)
+    if matches!(caller.credential, Credential::Session { .. }) && !origin_allowed(&state, &headers)
     {
         return Err(ApiError::problem(
             StatusCode::FORBIDDEN,
@@ -206,8 +205,7 @@ async fn recheck(state: &AppState, caller: &Caller) -> Result<Option<Ended>, Sto
         detail,
     };
     match &caller.credential {
-        Credential::Session { token_hash, .. } => match state.store.get_session(token_hash).await
-        {
+        Credential::Session { token_hash, .. } => match state.store.get_session(token_hash).await {
             Ok(session) if session.user_id == me => {}
             Ok(_) | Err(StoreError::NotFound) => {
                 return Ok(Some(unauthenticated(

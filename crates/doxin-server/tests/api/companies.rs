@@ -67,7 +67,10 @@ async fn another_users_company_is_never_matched_shown_or_changed() {
         ),
     )
     .await;
-    let a_vendor = a_first["vendor_id"].as_str().expect("a's vendor").to_string();
+    let a_vendor = a_first["vendor_id"]
+        .as_str()
+        .expect("a's vendor")
+        .to_string();
     assert_eq!(a_first["vendor"]["vat_id"], "DE136695976");
 
     // The review's attack: B posts an invoice naming A's vendor by a guessed name and gets a
@@ -78,7 +81,10 @@ async fn another_users_company_is_never_matched_shown_or_changed() {
         &invoice_from("B-1", "NORDWIND LOGISTIK", None, None),
     )
     .await;
-    let b_vendor = guessed["vendor_id"].as_str().expect("b's vendor").to_string();
+    let b_vendor = guessed["vendor_id"]
+        .as_str()
+        .expect("b's vendor")
+        .to_string();
     assert_ne!(b_vendor, a_vendor, "B was matched to A's company");
     assert_eq!(guessed["vendor"]["vat_id"], Value::Null, "{guessed}");
     let (status, b_company) = call(
@@ -129,14 +135,23 @@ async fn another_users_company_is_never_matched_shown_or_changed() {
     let planted = create(
         &app,
         &bob,
-        &invoice_from("B-3", "Kontor Süd", Some("ATU13585627"), Some("99/999/99999")),
+        &invoice_from(
+            "B-3",
+            "Kontor Süd",
+            Some("ATU13585627"),
+            Some("99/999/99999"),
+        ),
     )
     .await;
     assert_ne!(planted["vendor_id"].as_str(), Some(a_plain_vendor.as_str()));
     // And by editing an invoice of B's.
     let b_id = guessed["id"].as_str().expect("id");
     let resp = app
-        .req(Method::PATCH, &format!("/api/v1/invoices/{b_id}"), Some(&bob))
+        .req(
+            Method::PATCH,
+            &format!("/api/v1/invoices/{b_id}"),
+            Some(&bob),
+        )
         .json(&json!({"seller_name": "Kontor Süd AG", "seller_vat_id": "ATU13585627"}))
         .send()
         .await
@@ -144,7 +159,13 @@ async fn another_users_company_is_never_matched_shown_or_changed() {
     assert_eq!(resp.status(), StatusCode::OK);
 
     let a_id = a_plain["id"].as_str().expect("id");
-    let (_, a_detail) = call(&app, &alice, Method::GET, &format!("/api/v1/invoices/{a_id}")).await;
+    let (_, a_detail) = call(
+        &app,
+        &alice,
+        Method::GET,
+        &format!("/api/v1/invoices/{a_id}"),
+    )
+    .await;
     assert_eq!(a_detail["vendor_id"], json!(a_plain_vendor));
     assert_eq!(a_detail["vendor"]["vat_id"], Value::Null, "{a_detail}");
     let alices = vendors(&app, &alice).await;
@@ -174,7 +195,13 @@ async fn another_users_company_is_never_matched_shown_or_changed() {
     assert_eq!(by_vat["pagination"]["total"], 0, "{by_vat}");
 
     // An administrator's view stays global.
-    let (_, all) = call(&app, &admin, Method::GET, "/api/v1/companies?kind=vendor&per_page=100").await;
+    let (_, all) = call(
+        &app,
+        &admin,
+        Method::GET,
+        "/api/v1/companies?kind=vendor&per_page=100",
+    )
+    .await;
     assert_eq!(all["pagination"]["total"], 5, "{all}");
     let (status, _) = call(
         &app,
@@ -202,7 +229,11 @@ async fn an_administrators_edit_matches_the_owners_companies() {
     let inv = create(&app, &alice, &invoice_from("A-1", "Somebody", None, None)).await;
     let id = inv["id"].as_str().expect("id");
     let resp = app
-        .req(Method::PATCH, &format!("/api/v1/invoices/{id}"), Some(&admin))
+        .req(
+            Method::PATCH,
+            &format!("/api/v1/invoices/{id}"),
+            Some(&admin),
+        )
         .json(&json!({"seller_name": "Admin Supplies", "seller_vat_id": "DE136695976"}))
         .send()
         .await

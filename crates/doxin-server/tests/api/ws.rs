@@ -117,7 +117,10 @@ async fn sign_in(app: &TestApp, email: &str) -> (String, String) {
         .expect("session cookie")
         .to_string();
     let body: Value = resp.json().await.expect("json");
-    (cookie, body["csrf_token"].as_str().expect("csrf").to_string())
+    (
+        cookie,
+        body["csrf_token"].as_str().expect("csrf").to_string(),
+    )
 }
 
 async fn job_of(app: &TestApp, owner: Uuid) -> Uuid {
@@ -150,10 +153,11 @@ async fn a_revoked_api_token_closes_its_socket() {
         .expect("json");
     let token = created["token"].as_str().expect("token");
     let id = created["id"].as_str().expect("id");
-    let mut socket = connect(&app, Cred::Bearer(token), None)
+    let mut socket = connect(&app, Cred::Bearer(token), None).await.expect("ws");
+    socket
+        .send(text(json!({"action": "ping"})))
         .await
-        .expect("ws");
-    socket.send(text(json!({"action": "ping"}))).await.expect("send");
+        .expect("send");
     assert_eq!(next_json(&mut socket).await["event"], "pong");
 
     let resp = app
@@ -168,7 +172,10 @@ async fn a_revoked_api_token_closes_its_socket() {
     let mut other = connect(&app, Cred::Bearer(&app.user.token), None)
         .await
         .expect("ws");
-    other.send(text(json!({"action": "ping"}))).await.expect("send");
+    other
+        .send(text(json!({"action": "ping"})))
+        .await
+        .expect("send");
     assert_eq!(next_json(&mut other).await["event"], "pong");
 }
 
@@ -205,7 +212,9 @@ async fn a_demoted_administrator_loses_other_users_jobs_at_once() {
         .await
         .expect("ws");
     asking
-        .send(text(json!({"action": "subscribe", "jobs": [{"job_id": first}]})))
+        .send(text(
+            json!({"action": "subscribe", "jobs": [{"job_id": first}]}),
+        ))
         .await
         .expect("send");
     let reply = next_json(&mut asking).await;
@@ -224,7 +233,9 @@ async fn a_demoted_administrator_loses_other_users_jobs_at_once() {
         .expect("demote");
     // The very next subscription is refused: the socket closes instead of answering.
     asking
-        .send(text(json!({"action": "subscribe", "jobs": [{"job_id": second}]})))
+        .send(text(
+            json!({"action": "subscribe", "jobs": [{"job_id": second}]}),
+        ))
         .await
         .expect("send");
     expect_closed(&mut asking, "role_changed", 4403).await;
@@ -235,7 +246,9 @@ async fn a_demoted_administrator_loses_other_users_jobs_at_once() {
         .await
         .expect("ws");
     fresh
-        .send(text(json!({"action": "subscribe", "jobs": [{"job_id": second}]})))
+        .send(text(
+            json!({"action": "subscribe", "jobs": [{"job_id": second}]}),
+        ))
         .await
         .expect("send");
     let reply = next_json(&mut fresh).await;
@@ -252,7 +265,11 @@ async fn the_session_cookie_opens_a_socket_only_from_our_origins() {
     let (cookie, _) = sign_in(&app, &app.user.email).await;
     let own = app.address.clone();
     let other_port = {
-        let port: u16 = own.rsplit(':').next().and_then(|p| p.parse().ok()).expect("port");
+        let port: u16 = own
+            .rsplit(':')
+            .next()
+            .and_then(|p| p.parse().ok())
+            .expect("port");
         format!("http://127.0.0.1:{}", port.wrapping_add(1))
     };
     for refused in [
@@ -275,7 +292,10 @@ async fn the_session_cookie_opens_a_socket_only_from_our_origins() {
         let mut socket = connect(&app, Cred::Cookie(&cookie), Some(allowed))
             .await
             .unwrap_or_else(|e| panic!("origin {allowed}: {e}"));
-        socket.send(text(json!({"action": "ping"}))).await.expect("send");
+        socket
+            .send(text(json!({"action": "ping"})))
+            .await
+            .expect("send");
         assert_eq!(next_json(&mut socket).await["event"], "pong");
     }
     // Bearer tokens are not sent by browsers on their own: any or no origin.
@@ -292,11 +312,8 @@ async fn subscriptions_and_messages_are_capped() {
     let mut socket = connect(&app, Cred::Bearer(&app.user.token), None)
         .await
         .expect("ws");
-    let jobs = |n: usize| -> Vec<Value> {
-        (0..n)
-            .map(|_| json!({"job_id": Uuid::now_v7()}))
-            .collect()
-    };
+    let jobs =
+        |n: usize| -> Vec<Value> { (0..n).map(|_| json!({"job_id": Uuid::now_v7()})).collect() };
     // Over the cap: an error, nothing subscribed, the socket stays open.
     socket
         .send(text(json!({"action": "subscribe", "jobs": jobs(101)})))

@@ -65,7 +65,11 @@ impl Legacy {
         };
         let invoice = |id: Uuid, owner: Option<Uuid>, number: &str, at: &str, deleted: bool| {
             let owner = owner.map_or("NULL".to_string(), |o| format!("'{o}'"));
-            let deleted = if deleted { format!("'{at}'") } else { "NULL".into() };
+            let deleted = if deleted {
+                format!("'{at}'")
+            } else {
+                "NULL".into()
+            };
             format!(
                 "INSERT INTO invoices (id, owner_id, status, document_type, invoice_number, \
                  seller_name, buyer_name, vendor_id, customer_id, confidence, data, findings, \
@@ -86,13 +90,51 @@ impl Legacy {
                 "'DE136695976'",
                 "'27/123/45678'",
             ),
-            company(self.customer, "customer", "Kunde AG", "kunde", "NULL", "NULL"),
-            company(self.lonely, "vendor", "Nobody Uses Me", "nobody uses me", "NULL", "NULL"),
+            company(
+                self.customer,
+                "customer",
+                "Kunde AG",
+                "kunde",
+                "NULL",
+                "NULL",
+            ),
+            company(
+                self.lonely,
+                "vendor",
+                "Nobody Uses Me",
+                "nobody uses me",
+                "NULL",
+                "NULL",
+            ),
             // A named both first, so A keeps the records and their ids.
-            invoice(self.a_invoice, Some(self.a), "A-1", "2026-02-01T00:00:00.000000Z", false),
-            invoice(self.b_invoice, Some(self.b), "B-1", "2026-02-02T00:00:00.000000Z", false),
-            invoice(self.b_deleted, Some(self.b), "B-2", "2026-02-03T00:00:00.000000Z", true),
-            invoice(self.nobodys_invoice, None, "N-1", "2026-02-04T00:00:00.000000Z", false),
+            invoice(
+                self.a_invoice,
+                Some(self.a),
+                "A-1",
+                "2026-02-01T00:00:00.000000Z",
+                false,
+            ),
+            invoice(
+                self.b_invoice,
+                Some(self.b),
+                "B-1",
+                "2026-02-02T00:00:00.000000Z",
+                false,
+            ),
+            invoice(
+                self.b_deleted,
+                Some(self.b),
+                "B-2",
+                "2026-02-03T00:00:00.000000Z",
+                true,
+            ),
+            invoice(
+                self.nobodys_invoice,
+                None,
+                "N-1",
+                "2026-02-04T00:00:00.000000Z",
+                false,
+            ),
         ]
     }
 }

@@ -969,16 +969,40 @@ pub async fn companies_with_invoice_counts(store: &dyn Store) {
         })
         .collect();
     let mut expected = vec![
-        ("Nobody Uses Me".to_string(), CompanyKind::Vendor, Some(a.id), 0),
-        ("Stuhlwerk GmbH".to_string(), CompanyKind::Customer, Some(a.id), 1),
-        ("Stuhlwerk GmbH".to_string(), CompanyKind::Customer, Some(b.id), 1),
-        ("Stuhlwerk GmbH".to_string(), CompanyKind::Vendor, Some(a.id), 2),
-        ("Stuhlwerk GmbH".to_string(), CompanyKind::Vendor, Some(b.id), 1),
+        (
+            "Nobody Uses Me".to_string(),
+            CompanyKind::Vendor,
+            Some(a.id),
+            0,
+        ),
+        (
+            "Stuhlwerk GmbH".to_string(),
+            CompanyKind::Customer,
+            Some(a.id),
+            1,
+        ),
+        (
+            "Stuhlwerk GmbH".to_string(),
+            CompanyKind::Customer,
+            Some(b.id),
+            1,
+        ),
+        (
+            "Stuhlwerk GmbH".to_string(),
+            CompanyKind::Vendor,
+            Some(a.id),
+            2,
+        ),
+        (
+            "Stuhlwerk GmbH".to_string(),
+            CompanyKind::Vendor,
+            Some(b.id),
+            1,
+        ),
     ];
     // The listing orders by name, kind and id; ids are time-ordered, A's first.
-    expected.sort_by_key(|(name, kind, owner, _)| {
-        (name.clone(), kind.as_str(), *owner != Some(a.id))
-    });
+    expected
+        .sort_by_key(|(name, kind, owner, _)| (name.clone(), kind.as_str(), *owner != Some(a.id)));
     assert_eq!(counts, expected);
     // A user sees their own companies on their invoices, counted over their invoices.
     let for_a = list(Scope::Owner(a.id), CompanyFilter::default()).await;

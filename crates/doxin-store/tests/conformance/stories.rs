@@ -410,7 +410,12 @@ pub async fn companies_are_matched_and_listed_within_their_owner(store: &dyn Sto
     assert_eq!(guessed.tax_number, None);
     // The same VAT id is one company per owner, not one across owners.
     let same_vat = store
-        .upsert_company(nc(Some(b.id), "Somebody Else", Some("DE 136 695 976"), None))
+        .upsert_company(nc(
+            Some(b.id),
+            "Somebody Else",
+            Some("DE 136 695 976"),
+            None,
+        ))
         .await
         .expect("b's vat");
     assert_ne!(same_vat.id, theirs.id);
@@ -554,9 +559,16 @@ pub async fn companies_are_matched_and_listed_within_their_owner(store: &dyn Sto
     assert_eq!(for_a.total, 1);
     assert_eq!(for_a.items[0].company.id, a_plain.id);
     assert_eq!(for_a.items[0].company.vat_id, None);
-    assert_eq!(summaries(Scope::Owner(a.id), Some("ATU13585627")).await.total, 0);
+    assert_eq!(
+        summaries(Scope::Owner(a.id), Some("ATU13585627"))
+            .await
+            .total,
+        0
+    );
     assert!(matches!(
-        store.get_company_summary(guessed.id, Scope::Owner(a.id)).await,
+        store
+            .get_company_summary(guessed.id, Scope::Owner(a.id))
+            .await,
         Err(StoreError::NotFound)
     ));
     assert_eq!(
