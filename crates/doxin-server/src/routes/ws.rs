@@ -467,3 +467,42 @@ async fn snapshots(state: &AppState, socket: &mut WebSocket, ids: &[Uuid]) -> bo
     }
     true
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{host_port, origin_of};
+
+    fn o(scheme: &str, host: &str, port: u16) -> Option<(String, String, u16)> {
+        Some((scheme.into(), host.into(), port))
+    }
+
+    #[test]
+    fn origins_are_compared_by_scheme_host_and_effective_port() {
+        assert_eq!(
+            origin_of("https://App.Example.com"),
+            o("https", "app.example.com", 443)
+        );
+        assert_eq!(
+            origin_of("https://app.example.com:443/x?y"),
+            o("https", "app.example.com", 443)
+        );
+        assert_eq!(
+            origin_of("http://127.0.0.1:8000"),
+            o("http", "127.0.0.1", 8000)
+        );
+        assert_eq!(origin_of("http://[::1]:8000"), o("http", "[::1]", 8000));
+        assert_eq!(origin_of("null"), None);
+        assert_eq!(origin_of("file:///etc/passwd"), None);
+        assert_eq!(origin_of("http://host:notaport"), None);
+        assert_eq!(origin_of("http://"), None);
+        assert_eq!(
+            host_port("127.0.0.1:8000", 80),
+            Some(("127.0.0.1".into(), 8000))
+        );
+        assert_eq!(
+            host_port("Doxin.test", 443),
+            Some(("doxin.test".into(), 443))
+        );
+        assert_eq!(host_port("[::1]", 80), Some(("[::1]".into(), 80)));
+    }
+}

@@ -159,6 +159,8 @@ async fn a_revoked_api_token_closes_its_socket() {
         .await
         .expect("send");
     assert_eq!(next_json(&mut socket).await["event"], "pong");
+    // Past the socket's first check, so the periodic one must catch the revocation.
+    tokio::time::sleep(Duration::from_millis(300)).await;
 
     let resp = app
         .client
@@ -186,6 +188,8 @@ async fn signing_out_closes_the_sessions_socket() {
     let mut socket = connect(&app, Cred::Cookie(&cookie), Some("http://doxin.test"))
         .await
         .expect("ws with the cookie from DoxIn's own origin");
+    // Past the socket's first check, so the periodic one must catch the sign-out.
+    tokio::time::sleep(Duration::from_millis(300)).await;
     let resp = app
         .anon
         .post(app.url("/api/v1/auth/logout"))
