@@ -345,3 +345,26 @@ async fn subscriptions_and_messages_are_capped() {
         .expect("send");
     assert_eq!(close_code(&mut socket).await, Some(1009));
 }
+
+#[tokio::test]
+async fn a_socket_closes_when_its_jwt_expires() {
+    let app = spawn_app().await;
+    let now = chrono::Utc::now().timestamp();
+    let claims = json!({
+        "sub": app.user.id, "iat": now, "exp": now + 1,
+        "iss": "doxin", "aud": "doxin-api", "role": "user",
+    });
+    let jwt = jsonwebtoken::encode(
+        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+        &claims,
+        &jsonwebtoken::EncodingKey::from_secret(crate::helpers::JWT_SECRET).expect("key"),
+    )
+    .expect("encode");
+    let mut socket = connect(&app, Cred::Bearer(&jwt), None).await.expect("ws");
+    socket
+        .send(text(json!({"action": "ping"})))
+        .await
+        .expect("send");
+    assert_eq!(next_json(&mut socket).await["event"], "pong");
+    expect_closed(&mut socket, "token_expired", 4401).await;
+}
