@@ -207,7 +207,7 @@ impl Pipeline {
             return Err(JobError::LostLease("cancelled while running".into()));
         }
         let (vendor_id, customer_id) =
-            match_companies(self.store.as_ref(), &extraction.invoice).await?;
+            match_companies(self.store.as_ref(), job.owner_id, &extraction.invoice).await?;
         let saved = self
             .store
             .insert_invoice(NewInvoice {
@@ -415,10 +415,13 @@ impl Pipeline {
     }
 }
 
-/// Links an invoice's seller and buyer to company records (found by VAT id, else by normalised
-/// name, else created): `(vendor_id, customer_id)`. Used for extracted and edited invoices.
+/// Links an invoice's seller and buyer to company records of the invoice's `owner` (found by
+/// VAT id, else by normalised name, else created): `(vendor_id, customer_id)`. Used for
+/// extracted and edited invoices. Only the owner's own companies are candidates, so a guessed
+/// name never returns another user's record and a typed VAT id never lands on one.
 pub async fn match_companies(
     store: &dyn Store,
+    owner: Option<Uuid>,
     inv: &doxin_model::Invoice,
 ) -> Result<(Option<Uuid>, Option<Uuid>)> {
     let mut ids = [None, None];
@@ -442,6 +445,7 @@ pub async fn match_companies(
         }
         let company = store
             .upsert_company(NewCompany {
+                owner_id: owner,
                 kind,
                 name,
                 vat_id: party.vat_id.as_ref().map(|v| v.value.to_string()),

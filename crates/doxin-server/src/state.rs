@@ -67,6 +67,9 @@ pub struct AppState {
     /// Reads uploaded documents (page counts at intake) in a child process with limits, so a
     /// hostile file cannot take the API down.
     pub sandbox: doxin_sandbox::Sandbox,
+    /// The browser application's address (`FRONTEND_URL`) when it is served from elsewhere:
+    /// its origin may open WebSockets with the session cookie, besides DoxIn's own.
+    pub frontend_url: Option<String>,
 }
 
 impl AppState {
@@ -91,6 +94,7 @@ impl AppState {
             mailer: None,
             embedder: Arc::new(doxin_embed::hash::HashEmbedder::default()),
             sandbox: doxin_sandbox::Sandbox::default(),
+            frontend_url: None,
         }
     }
 
@@ -142,6 +146,12 @@ impl AppState {
 
     pub fn with_sandbox(mut self, sandbox: doxin_sandbox::Sandbox) -> AppState {
         self.sandbox = sandbox;
+        self
+    }
+
+    /// The browser application's address (`FRONTEND_URL`), trusted as a WebSocket origin.
+    pub fn with_frontend_url(mut self, url: Option<String>) -> AppState {
+        self.frontend_url = url;
         self
     }
 

@@ -97,17 +97,23 @@ pub trait Store: AccountStore + Send + Sync + 'static {
     async fn update_user(&self, id: Uuid, update: UserUpdate) -> Result<User>;
     async fn count_users(&self) -> Result<u64>;
 
-    // Companies (vendors and customers).
-    /// Returns the existing company matching by VAT id, else by normalised name, else a new one.
+    // Companies (vendors and customers), owned like invoices.
+    /// Returns `new.owner_id`'s company matching by VAT id, else by normalised name, else a
+    /// new one of theirs. Only that owner's companies are looked at or changed (a company with
+    /// no owner matches only companies with no owner), so what one user enters never reaches
+    /// another user's records.
     async fn upsert_company(&self, new: NewCompany) -> Result<Company>;
-    async fn get_company(&self, id: Uuid) -> Result<Company>;
+    /// One company; `NotFound` outside `scope`.
+    async fn get_company(&self, id: Uuid, scope: Scope) -> Result<Company>;
+    /// The companies in `scope` (a user: their own), by name.
     async fn list_companies(
         &self,
+        scope: Scope,
         kind: Option<CompanyKind>,
         page: PageRequest,
     ) -> Result<Page<Company>>;
-    /// Companies with their live invoice counts in `scope`. A user sees only companies named
-    /// on one of their invoices (companies are shared records; their existence is not).
+    /// Companies with their live invoice counts in `scope`. A user sees only their own
+    /// companies named on one of their live invoices; an administrator sees every company.
     async fn list_company_summaries(
         &self,
         scope: Scope,
@@ -124,6 +130,9 @@ pub trait Store: AccountStore + Send + Sync + 'static {
     async fn find_files_by_hash(&self, sha256: &str, scope: Scope) -> Result<Vec<FileRecord>>;
 
     // Invoices.
+    /// Saves an invoice. Its vendor and customer must be companies of the invoice's owner
+    /// ([`StoreError::InvalidInput`] otherwise), so no invoice ever shows another owner's
+    /// company record.
     async fn insert_invoice(&self, new: NewInvoice) -> Result<InvoiceRecord>;
     async fn get_invoice(&self, id: Uuid, scope: Scope) -> Result<InvoiceRecord>;
     async fn list_invoices(
@@ -132,6 +141,8 @@ pub trait Store: AccountStore + Send + Sync + 'static {
         filter: &InvoiceFilter,
         page: PageRequest,
     ) -> Result<Page<InvoiceSummary>>;
+    /// Changes an invoice; a new vendor or customer must belong to the invoice's owner, as in
+    /// [`Store::insert_invoice`].
     async fn update_invoice(
         &self,
         id: Uuid,

@@ -170,9 +170,15 @@ impl CompanyKind {
     }
 }
 
+/// A vendor or customer as one owner knows it. Companies are owned like invoices: each owner
+/// has their own records (matched, listed and changed only within that owner), so nothing one
+/// user types or uploads ever shows up on another user's invoices. `owner_id` names the owner
+/// generically (a user today, a workspace later); `None` is for invoices of nobody (the
+/// anonymous era), whose companies are likewise kept apart.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Company {
     pub id: Uuid,
+    pub owner_id: Option<Uuid>,
     pub kind: CompanyKind,
     pub name: String,
     pub vat_id: Option<String>,
@@ -185,6 +191,8 @@ pub struct Company {
 
 #[derive(Debug, Clone)]
 pub struct NewCompany {
+    /// Whose company this is: matching looks only at this owner's companies.
+    pub owner_id: Option<Uuid>,
     pub kind: CompanyKind,
     pub name: String,
     pub vat_id: Option<String>,

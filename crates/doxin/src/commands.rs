@@ -118,6 +118,7 @@ async fn serve(settings: Settings, with_worker: bool) -> anyhow::Result<ExitCode
             settings.accounts.auth_rate_limit_per_minute,
         )
         .context("JWT_SECRET_KEY cannot be used")?
+        .with_frontend_url(settings.frontend_url.clone())
         .with_fetcher(fetcher);
     if let Some(smtp) = &settings.accounts.smtp {
         state = state.with_mailer(

@@ -19,7 +19,7 @@ pub(super) fn operations() -> Vec<Operation> {
             Op::new(
                 "companies",
                 "list_companies",
-                "Vendors and customers on the caller's invoices",
+                "The caller's vendors and customers (an administrator: everybody's)",
             )
             .read()
             .query("kind", "Only vendors or only customers", enumeration(&["vendor", "customer"]))
@@ -149,9 +149,15 @@ pub(super) fn schemas() -> Map<String, Value> {
     m.insert(
         "Company".into(),
         object(
-            "A vendor or customer, with how many of the caller's invoices name it.",
+            "A vendor or customer as its owner knows it (each user has their own records, \
+             matched only among their own), with how many of the caller's invoices name it.",
             json!({
                 "id": uuid(),
+                "owner_id": {
+                    "type": ["string", "null"],
+                    "format": "uuid",
+                    "description": "Whose company this is (null: no owner, seen only by administrators)",
+                },
                 "kind": enumeration(&["vendor", "customer"]),
                 "name": string(),
                 "vat_id": nullable("string"),

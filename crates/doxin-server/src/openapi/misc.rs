@@ -53,13 +53,23 @@ pub(super) fn operations() -> Vec<Operation> {
             Op::new("meta", "websocket", "Live job events over a WebSocket")
                 .description(
                     "An HTTP/1.1 upgrade (`Connection: Upgrade`, `Upgrade: websocket`), \
-                     authenticated like any request. The socket receives the events of the \
-                     caller's jobs. Client messages: `{\"action\":\"subscribe\",\"jobs\":\
-                     [{\"job_id\":…}]}`, `{\"action\":\"unsubscribe\",\"job_ids\":[…]}`, \
+                     authenticated like any request. With the session cookie the `Origin` \
+                     must be DoxIn's own (the `Host`, `PUBLIC_URL`) or `FRONTEND_URL`, else \
+                     403 `origin_not_allowed`; bearer credentials need no `Origin`. The \
+                     socket receives the events of the caller's jobs. Client messages (at \
+                     most 16 KiB; larger ones close the socket with 1009): \
+                     `{\"action\":\"subscribe\",\"jobs\":[{\"job_id\":…}]}` (at most 100 \
+                     jobs, else an `error` with code `too_many_jobs` and nothing subscribed), \
+                     `{\"action\":\"unsubscribe\",\"job_ids\":[…]}`, \
                      `{\"action\":\"ping\"}`. Server messages (field `type`): `subscribed`, \
                      `job.snapshot`, `job.progress`, `job.completed`, `job.failed`, \
-                     `job.cancelled`, `pong`, `error`. Without upgrade headers the answer is \
-                     400 or 426.",
+                     `job.cancelled`, `pong`, `error`. The credential, the account and its \
+                     role are checked again every 3 s and before each subscription: a revoked \
+                     token, an ended session or an expired JWT closes the socket with 4401 \
+                     (`token_revoked`, `session_ended`, `token_expired`), a deactivated \
+                     account or a changed role with 4403 (`account_inactive`, `role_changed`), \
+                     after an `error` event with that code. Without upgrade headers the answer \
+                     is 400 or 426.",
                 )
                 .read()
                 .query(

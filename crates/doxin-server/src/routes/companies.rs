@@ -1,5 +1,7 @@
 //! Companies (vendors and customers) the pipeline matched sellers and buyers to, with how many
-//! of the caller's invoices name each. A user sees only companies on their own invoices.
+//! of the caller's invoices name each. Companies are owned like invoices: a user sees only
+//! their own companies that their invoices name (another user's answers 404); an
+//! administrator sees every company.
 
 use axum::extract::{Path, Query, State};
 use axum::routing::get;
@@ -35,6 +37,7 @@ struct ListQuery {
 fn view(c: &CompanySummary) -> Value {
     json!({
         "id": c.company.id,
+        "owner_id": c.company.owner_id,
         "kind": c.company.kind,
         "name": c.company.name,
         "vat_id": c.company.vat_id,

@@ -346,9 +346,15 @@ async fn detail_view(state: &AppState, inv: &InvoiceRecord) -> Result<Value, Api
         },
         None => Value::Null,
     };
+    // Only the invoice owner's companies: the store never links another owner's company,
+    // and this read would not show one if it did.
+    let owner_scope = match inv.owner_id {
+        Some(owner) => Scope::Owner(owner),
+        None => Scope::All,
+    };
     let company = |id: Option<Uuid>| async move {
         match id {
-            Some(id) => match state.store.get_company(id).await {
+            Some(id) => match state.store.get_company(id, owner_scope).await {
                 Ok(c) => Ok(json!({"id": c.id, "name": c.name, "vat_id": c.vat_id})),
                 Err(StoreError::NotFound) => Ok(Value::Null),
                 Err(e) => Err(ApiError::from(e)),
@@ -542,9 +548,12 @@ async fn create(
 ) -> Result<Response, ApiError> {
     refuse_unstorable(&body.invoice)?;
     let a = assess(&body.invoice);
-    let (vendor_id, customer_id) = doxin_jobs::match_companies(state.store.as_ref(), &body.invoice)
-        .await
-        .map_err(|e| ApiError::Internal(Box::new(e)))?;
+    // The caller's own companies only: a guessed seller name must not return another user's
+    // record (VAT id, tax number), nor a typed VAT id land on one.
+    let (vendor_id, customer_id) =
+        doxin_jobs::match_companies(state.store.as_ref(), Some(caller.id()), &body.invoice)
+            .await
+            .map_err(|e| ApiError::Internal(Box::new(e)))?;
     let inv = state
         .store
         .insert_invoice(NewInvoice {
@@ -677,9 +686,11 @@ async fn update(
     let invoice = body.apply(&before.invoice);
     refuse_unstorable(&invoice)?;
     let a = assess(&invoice);
-    let (vendor_id, customer_id) = doxin_jobs::match_companies(state.store.as_ref(), &invoice)
-        .await
-        .map_err(|e| ApiError::Internal(Box::new(e)))?;
+    // Companies of the invoice's owner, also when an administrator edits it.
+    let (vendor_id, customer_id) =
+        doxin_jobs::match_companies(state.store.as_ref(), before.owner_id, &invoice)
+            .await
+            .map_err(|e| ApiError::Internal(Box::new(e)))?;
     // An edit that breaks a rule sends the invoice back to review; one that passes keeps the
     // reviewer's decision.
     let status = if a.has_errors {

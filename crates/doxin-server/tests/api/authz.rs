@@ -149,6 +149,7 @@ async fn invoice_of(app: &TestApp, owner: Uuid, file: Uuid, number: &str) -> Uui
     let vendor = app
         .store
         .upsert_company(doxin_store::NewCompany {
+            owner_id: Some(owner),
             kind: doxin_store::CompanyKind::Vendor,
             name: "Nordwind Logistik GmbH".into(),
             vat_id: None,

@@ -134,6 +134,8 @@ pub struct SpawnOptions {
     /// No users at all (the default user's token then signs nobody in).
     pub fresh_install: bool,
     pub smtp: Option<doxin_config::SmtpSettings>,
+    /// `FRONTEND_URL` (a trusted WebSocket origin besides the app's own).
+    pub frontend_url: Option<String>,
 }
 
 pub async fn spawn_app() -> TestApp {
@@ -176,6 +178,7 @@ pub async fn spawn_app_with(opts: SpawnOptions) -> TestApp {
     if let Some(smtp) = &opts.smtp {
         state = state.with_mailer(doxin_server::mail::Mailer::new(smtp).expect("mailer"));
     }
+    state = state.with_frontend_url(opts.frontend_url);
     if let Some(fetcher) = opts.fetcher {
         state = state.with_fetcher(fetcher);
     }

@@ -4,9 +4,11 @@
 mod admin;
 mod auth;
 mod authz;
+mod companies;
 mod exports;
 mod health;
 mod helpers;
 mod intake;
 mod invoices;
 mod openapi;
+mod ws;

@@ -27,6 +27,7 @@ fn company_from_row(row: &DbRow) -> Result<Company> {
     let kind: String = row.try_get("kind")?;
     Ok(Company {
         id: col_id(row, "id")?,
+        owner_id: col_opt_id(row, "owner_id")?,
         kind: CompanyKind::parse(&kind)
             .ok_or_else(|| StoreError::Corrupt(format!("company kind {kind}")))?,
         name: row.try_get("name")?,
@@ -283,6 +284,18 @@ fn scope_cond(scope: Scope, column: &str, conds: &mut Vec<String>, args: &mut Ar
     }
 }
 
+/// `column` holds exactly `owner`: the owner's id, or no owner for `None` (SQL's `=` never
+/// matches NULL, and companies of nobody must stay apart from everybody's).
+fn owner_is(owner: Option<Uuid>, column: &str, args: &mut Args) -> String {
+    match owner {
+        Some(o) => {
+            let p = args.push(o);
+            format!("{column} = {p}")
+        }
+        None => format!("{column} IS NULL"),
+    }
+}
+
 /// The lease a claim writes: `$1` the worker, `$2` the lease's end, `$3` now; one more attempt.
 const CLAIM_SET: &str = "UPDATE processing_jobs SET status = 'running', lease_owner = $1, \
     lease_until = $2, attempts = attempts + 1, started_at = $3, updated_at = $3, \
@@ -365,7 +378,7 @@ impl ThisStore {
     }
 
     /// The company listing: companies with their live invoice counts in `scope`; a user only
-    /// sees companies named on one of their invoices.
+    /// sees their own companies, and of those only the ones named on one of their invoices.
     async fn company_page(
         &self,
         scope: Scope,
@@ -380,6 +393,9 @@ impl ThisStore {
         scope_cond(scope, "i.owner_id", &mut mine, &mut args);
         let linked = mine.join(" AND ");
         if scope != Scope::All {
+            // Ownership first: an invoice of the user's naming someone else's company (which
+            // the store refuses to write) would still not show that company.
+            scope_cond(scope, "companies.owner_id", &mut conds, &mut args);
             conds.push(format!("EXISTS (SELECT 1 FROM invoices i WHERE {linked})"));
         }
         let columns = format!(
@@ -399,6 +415,43 @@ impl ThisStore {
             })
         })
         .await
+    }
+
+    /// Refuses vendor and customer companies that are not `owner`'s: an invoice shows its
+    /// companies' VAT ids and names, so a company of another owner on it would leak theirs
+    /// (or let a user plant data on another user's invoice).
+    ///
+    /// Read outside the writing transaction: a company's owner never changes, and on SQLite
+    /// a transaction that reads before it writes can fail to take the write lock.
+    async fn check_company_owner(
+        &self,
+        owner: Option<Uuid>,
+        companies: [Option<Uuid>; 2],
+    ) -> Result<()> {
+        let ids: Vec<Uuid> = companies.into_iter().flatten().collect();
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let mut args = Args::default();
+        let ps: Vec<String> = ids.iter().map(|id| args.push(*id)).collect();
+        let theirs = owner_is(owner, "owner_id", &mut args);
+        let row = query(
+            &format!(
+                "SELECT COUNT(*) FROM companies WHERE id IN ({}) AND {theirs}",
+                ps.join(", ")
+            ),
+            args.args,
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        let n: i64 = row.try_get(0)?;
+        let distinct = if ids.len() == 2 && ids[0] == ids[1] { 1 } else { ids.len() };
+        if usize::try_from(n).unwrap_or(0) != distinct {
+            return Err(StoreError::InvalidInput(
+                "an invoice's vendor and customer must be companies of the invoice's owner".into(),
+            ));
+        }
+        Ok(())
     }
 
     async fn count(&self, sql: String, args: Vec<Arg>) -> Result<u64> {
@@ -532,31 +585,47 @@ impl Store for ThisStore {
             .as_deref()
             .map(|v| v.chars().filter(|c| c.is_alphanumeric()).collect::<String>().to_uppercase())
             .filter(|v| !v.is_empty());
+        // Every lookup and change is confined to the owner's companies: matching across owners
+        // would hand one user another's record (VAT id, tax number) for a guessed name, and
+        // learning a VAT id would let a user plant it on another user's company.
+        let by_vat = |vat: String| {
+            let mut args = Args::default();
+            let kind = args.push(new.kind.as_str());
+            let v = args.push(vat);
+            let owner = owner_is(new.owner_id, "owner_id", &mut args);
+            (
+                format!("SELECT * FROM companies WHERE kind = {kind} AND vat_id = {v} AND {owner}"),
+                args.args,
+            )
+        };
         // Match by VAT id first (it identifies a company), then by normalised name among
         // companies without a conflicting VAT id.
         if let Some(vat) = &vat_id {
-            let found = query(
-                "SELECT * FROM companies WHERE kind = $1 AND vat_id = $2",
-                vec![new.kind.as_str().into(), vat.clone().into()],
-            )
-            .fetch_optional(&self.pool)
-            .await?;
+            let (sql, args) = by_vat(vat.clone());
+            let found = query(&sql, args).fetch_optional(&self.pool).await?;
             if let Some(row) = found {
                 return company_from_row(&row);
             }
         }
         if !normalized.is_empty() {
+            let mut args = Args::default();
+            let kind = args.push(new.kind.as_str());
+            let name = args.push(normalized.clone());
+            let vat = args.push(vat_id.clone());
+            let owner = owner_is(new.owner_id, "owner_id", &mut args);
             let found = query(
-                "SELECT * FROM companies WHERE kind = $1 AND normalized_name = $2 \
-                 AND (vat_id IS NULL OR $3 IS NULL OR vat_id = $3) \
-                 ORDER BY created_at LIMIT 1",
-                vec![new.kind.as_str().into(), normalized.clone().into(), vat_id.clone().into()],
+                &format!(
+                    "SELECT * FROM companies WHERE kind = {kind} AND normalized_name = {name} \
+                     AND (vat_id IS NULL OR {vat} IS NULL OR vat_id = {vat}) AND {owner} \
+                     ORDER BY created_at LIMIT 1"
+                ),
+                args.args,
             )
             .fetch_optional(&self.pool)
             .await?;
             if let Some(row) = found {
                 let company = company_from_row(&row)?;
-                // Learn a VAT id we did not know yet.
+                // Learn a VAT id we did not know yet (the company is the owner's own).
                 if company.vat_id.is_none() && vat_id.is_some() {
                     let row = query(
                         "UPDATE companies SET vat_id = $2, updated_at = $3 WHERE id = $1 \
@@ -572,11 +641,12 @@ impl Store for ThisStore {
         }
         let now = Utc::now();
         let inserted = query(
-            "INSERT INTO companies (id, kind, name, normalized_name, vat_id, tax_number, \
-             country, address, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) RETURNING *",
+            "INSERT INTO companies (id, owner_id, kind, name, normalized_name, vat_id, \
+             tax_number, country, address, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) RETURNING *",
             vec![
                 new_id().into(),
+                new.owner_id.into(),
                 new.kind.as_str().into(),
                 new.name.trim().to_string().into(),
                 normalized.into(),
@@ -589,24 +659,25 @@ impl Store for ThisStore {
         )
         .fetch_one(&self.pool)
         .await;
-        match inserted {
-            Ok(row) => company_from_row(&row),
-            // Another writer inserted the same VAT id between our read and write: use theirs.
-            Err(sqlx::Error::Database(db)) if db.is_unique_violation() => {
-                let row = query(
-                    "SELECT * FROM companies WHERE kind = $1 AND vat_id = $2",
-                    vec![new.kind.as_str().into(), vat_id.into()],
-                )
-                .fetch_one(&self.pool)
-                .await?;
+        match (inserted, vat_id) {
+            (Ok(row), _) => company_from_row(&row),
+            // Another writer inserted the owner's company with this VAT id between our read
+            // and write: use theirs.
+            (Err(sqlx::Error::Database(db)), Some(vat)) if db.is_unique_violation() => {
+                let (sql, args) = by_vat(vat);
+                let row = query(&sql, args).fetch_one(&self.pool).await?;
                 company_from_row(&row)
             }
-            Err(e) => Err(e.into()),
+            (Err(e), _) => Err(e.into()),
         }
     }
 
-    async fn get_company(&self, id: Uuid) -> Result<Company> {
-        let row = query("SELECT * FROM companies WHERE id = $1", vec![id.into()])
+    async fn get_company(&self, id: Uuid, scope: Scope) -> Result<Company> {
+        let mut args = Args::default();
+        let p = args.push(id);
+        let mut conds = vec![format!("id = {p}")];
+        scope_cond(scope, "owner_id", &mut conds, &mut args);
+        let row = query(&format!("SELECT * FROM companies{}", where_clause(&conds)), args.args)
             .fetch_one(&self.pool)
             .await?;
         company_from_row(&row)
@@ -614,11 +685,13 @@ impl Store for ThisStore {
 
     async fn list_companies(
         &self,
+        scope: Scope,
         kind: Option<CompanyKind>,
         page: PageRequest,
     ) -> Result<Page<Company>> {
         let mut args = Args::default();
         let mut conds = Vec::new();
+        scope_cond(scope, "owner_id", &mut conds, &mut args);
         if let Some(kind) = kind {
             let p = args.push(kind.as_str());
             conds.push(format!("kind = {p}"));
@@ -717,6 +790,8 @@ impl Store for ThisStore {
         let c = InvoiceColumns::of(&new.invoice);
         let now = Utc::now();
         let id = new_id();
+        self.check_company_owner(new.owner_id, [new.vendor_id, new.customer_id])
+            .await?;
         let mut tx = self.pool.begin().await?;
         let row = query(
             "INSERT INTO invoices (id, owner_id, file_id, job_id, status, document_type, \
@@ -816,6 +891,10 @@ impl Store for ThisStore {
         let body_changed = update.invoice.as_ref().is_some_and(|i| *i != current.invoice);
         let invoice = update.invoice.unwrap_or(current.invoice);
         let c = InvoiceColumns::of(&invoice);
+        // Only companies the update brings in need checking; the current ones were checked
+        // when they were set.
+        self.check_company_owner(current.owner_id, [update.vendor_id, update.customer_id])
+            .await?;
         let mut tx = self.pool.begin().await?;
         let row = query(
             "UPDATE invoices SET status = $2, confidence = $3, vendor_id = $4, \

@@ -4,6 +4,7 @@
 //! PostgreSQL fails the suite instead of skipping it.
 
 mod helpers;
+mod migrations;
 mod search;
 mod stories;
 
@@ -40,6 +41,7 @@ conformance!(
     users_are_unique_by_email_and_updatable,
     users_page,
     companies_match_by_vat_id_then_name,
+    companies_are_matched_and_listed_within_their_owner,
     files_are_found_by_hash_within_scope,
     invoices_are_invisible_outside_their_scope,
     invoice_filters,

@@ -39,28 +39,30 @@ type Spec<'a> = (
 pub async fn invoice_filters_of_the_earlier_system(store: &dyn Store) {
     let a = user(store, "fa@example.com").await;
     let b = user(store, "fb@example.com").await;
-    let vendor = store
-        .upsert_company(NewCompany {
-            kind: CompanyKind::Vendor,
-            name: "Alpha Supplies".into(),
-            vat_id: None,
-            tax_number: None,
-            country: None,
-            address: serde_json::Value::Null,
-        })
-        .await
-        .expect("vendor");
-    let customer = store
-        .upsert_company(NewCompany {
-            kind: CompanyKind::Customer,
-            name: "Kunde Eins".into(),
-            vat_id: None,
-            tax_number: None,
-            country: None,
-            address: serde_json::Value::Null,
-        })
-        .await
-        .expect("customer");
+    // Companies are per owner: A's and B's invoices name their own records.
+    let company = |owner: Uuid, kind, name: &str| NewCompany {
+        owner_id: Some(owner),
+        kind,
+        name: name.into(),
+        vat_id: None,
+        tax_number: None,
+        country: None,
+        address: serde_json::Value::Null,
+    };
+    let mut companies = std::collections::HashMap::new();
+    for owner in [a.id, b.id] {
+        let vendor = store
+            .upsert_company(company(owner, CompanyKind::Vendor, "Alpha Supplies"))
+            .await
+            .expect("vendor");
+        let customer = store
+            .upsert_company(company(owner, CompanyKind::Customer, "Kunde Eins"))
+            .await
+            .expect("customer");
+        companies.insert(owner, (vendor.id, customer.id));
+    }
+    let (vendor, customer) = companies[&a.id];
+    let (b_vendor, _) = companies[&b.id];
     let specs: [Spec; 5] = [
         (
             "A-1",
@@ -115,9 +117,9 @@ pub async fn invoice_filters_of_the_earlier_system(store: &dyn Store) {
         inv.totals.tax_inclusive_amount = gross.map(Extracted::xml);
         let mut ni = new_invoice(owner, inv);
         ni.status = status;
-        if linked {
-            ni.vendor_id = Some(vendor.id);
-            ni.customer_id = Some(customer.id);
+        if linked && let Some((v, c)) = owner.and_then(|o| companies.get(&o)) {
+            ni.vendor_id = Some(*v);
+            ni.customer_id = Some(*c);
         }
         store.insert_invoice(ni).await.expect("insert");
     }
@@ -167,20 +169,27 @@ pub async fn invoice_filters_of_the_earlier_system(store: &dyn Store) {
         ["A-1", "B-1"]
     );
     let by_customer = InvoiceFilter {
-        customer_id: Some(customer.id),
+        customer_id: Some(customer),
         ..Default::default()
     };
-    assert_eq!(
-        sorted(numbers(store, all, &by_customer).await),
-        ["A-1", "B-1"]
-    );
+    assert_eq!(sorted(numbers(store, all, &by_customer).await), ["A-1"]);
     let by_vendor = InvoiceFilter {
-        vendor_id: Some(vendor.id),
+        vendor_id: Some(b_vendor),
         ..Default::default()
     };
     assert_eq!(
         sorted(numbers(store, Scope::Owner(b.id), &by_vendor).await),
         ["B-1"]
+    );
+    // Another owner's company filters B's invoices down to nothing.
+    let by_a_vendor = InvoiceFilter {
+        vendor_id: Some(vendor),
+        ..Default::default()
+    };
+    assert!(
+        numbers(store, Scope::Owner(b.id), &by_a_vendor)
+            .await
+            .is_empty()
     );
     // Salesperson from the earlier system's fields.
     assert_eq!(
@@ -861,11 +870,13 @@ pub async fn replacing_an_invoice_file(store: &dyn Store) {
 }
 
 /// What the pipeline does with an extracted seller and buyer (`match_companies` in
-/// doxin-jobs): the same company under another spelling or with its VAT id is one record.
+/// doxin-jobs): the same company under another spelling or with its VAT id is one record of
+/// its owner's; every owner has their own records, counted over their own invoices.
 pub async fn companies_with_invoice_counts(store: &dyn Store) {
     let a = user(store, "ca@example.com").await;
     let b = user(store, "cb@example.com").await;
-    let company = |kind, name: &str, vat: Option<&str>| NewCompany {
+    let company = |owner: Uuid, kind, name: &str, vat: Option<&str>| NewCompany {
+        owner_id: Some(owner),
         kind,
         name: name.to_string(),
         vat_id: vat.map(str::to_string),
@@ -874,11 +885,12 @@ pub async fn companies_with_invoice_counts(store: &dyn Store) {
         address: serde_json::Value::Null,
     };
     let seller1 = store
-        .upsert_company(company(CompanyKind::Vendor, "Stuhlwerk GmbH", None))
+        .upsert_company(company(a.id, CompanyKind::Vendor, "Stuhlwerk GmbH", None))
         .await
         .expect("seller");
     let seller2 = store
         .upsert_company(company(
+            a.id,
             CompanyKind::Vendor,
             "STUHLWERK G.m.b.H.",
             Some("DE 136 695 976"),
@@ -889,6 +901,7 @@ pub async fn companies_with_invoice_counts(store: &dyn Store) {
     assert_eq!(seller2.vat_id.as_deref(), Some("DE136695976"));
     let seller3 = store
         .upsert_company(company(
+            a.id,
             CompanyKind::Vendor,
             "Stuhlwerk Berlin",
             Some("DE136695976"),
@@ -897,7 +910,7 @@ pub async fn companies_with_invoice_counts(store: &dyn Store) {
         .expect("seller by vat");
     assert_eq!(seller3.id, seller1.id);
     let buyer = store
-        .upsert_company(company(CompanyKind::Customer, "Stuhlwerk GmbH", None))
+        .upsert_company(company(a.id, CompanyKind::Customer, "Stuhlwerk GmbH", None))
         .await
         .expect("buyer of the same name");
     assert_ne!(
@@ -905,18 +918,32 @@ pub async fn companies_with_invoice_counts(store: &dyn Store) {
         "vendor and customer records are separate"
     );
     let lonely = store
-        .upsert_company(company(CompanyKind::Vendor, "Nobody Uses Me", None))
+        .upsert_company(company(a.id, CompanyKind::Vendor, "Nobody Uses Me", None))
         .await
         .expect("unused");
+    // B's invoices name the same seller: B's own record, without A's VAT id.
+    let b_seller = store
+        .upsert_company(company(b.id, CompanyKind::Vendor, "Stuhlwerk GmbH", None))
+        .await
+        .expect("b's seller");
+    assert_ne!(b_seller.id, seller1.id);
+    assert_eq!(b_seller.vat_id, None);
+    let b_buyer = store
+        .upsert_company(company(b.id, CompanyKind::Customer, "Stuhlwerk GmbH", None))
+        .await
+        .expect("b's buyer");
 
-    for (owner, n) in [(a.id, 2), (b.id, 1)] {
+    for (owner, n, seller, buyer) in [
+        (a.id, 2, seller1.id, buyer.id),
+        (b.id, 1, b_seller.id, b_buyer.id),
+    ] {
         for k in 0..n {
             let mut ni = new_invoice(
                 Some(owner),
                 sample_invoice(&format!("C-{k}"), "Stuhlwerk GmbH", None, dec!(1)),
             );
-            ni.vendor_id = Some(seller1.id);
-            ni.customer_id = (k == 0).then_some(buyer.id);
+            ni.vendor_id = Some(seller);
+            ni.customer_id = (k == 0).then_some(buyer);
             store.insert_invoice(ni).await.expect("insert");
         }
     }
@@ -926,34 +953,67 @@ pub async fn companies_with_invoice_counts(store: &dyn Store) {
             .await
             .expect("companies")
     };
+    // An administrator sees every company, each counted over all invoices.
     let everything = list(Scope::All, CompanyFilter::default()).await;
-    assert_eq!(everything.total, 3);
-    let counts: Vec<(String, CompanyKind, u64)> = everything
+    assert_eq!(everything.total, 5);
+    let counts: Vec<(String, CompanyKind, Option<Uuid>, u64)> = everything
         .items
         .iter()
-        .map(|c| (c.company.name.clone(), c.company.kind, c.invoice_count))
+        .map(|c| {
+            (
+                c.company.name.clone(),
+                c.company.kind,
+                c.company.owner_id,
+                c.invoice_count,
+            )
+        })
         .collect();
-    assert_eq!(
-        counts,
-        [
-            ("Nobody Uses Me".to_string(), CompanyKind::Vendor, 0),
-            ("Stuhlwerk GmbH".to_string(), CompanyKind::Customer, 2),
-            ("Stuhlwerk GmbH".to_string(), CompanyKind::Vendor, 3),
-        ]
-    );
-    // A user sees the companies on their invoices, counted over their invoices.
+    let mut expected = vec![
+        (
+            "Nobody Uses Me".to_string(),
+            CompanyKind::Vendor,
+            Some(a.id),
+            0,
+        ),
+        (
+            "Stuhlwerk GmbH".to_string(),
+            CompanyKind::Customer,
+            Some(a.id),
+            1,
+        ),
+        (
+            "Stuhlwerk GmbH".to_string(),
+            CompanyKind::Customer,
+            Some(b.id),
+            1,
+        ),
+        (
+            "Stuhlwerk GmbH".to_string(),
+            CompanyKind::Vendor,
+            Some(a.id),
+            2,
+        ),
+        (
+            "Stuhlwerk GmbH".to_string(),
+            CompanyKind::Vendor,
+            Some(b.id),
+            1,
+        ),
+    ];
+    // The listing orders by name, kind and id; ids are time-ordered, A's first.
+    expected
+        .sort_by_key(|(name, kind, owner, _)| (name.clone(), kind.as_str(), *owner != Some(a.id)));
+    assert_eq!(counts, expected);
+    // A user sees their own companies on their invoices, counted over their invoices.
     let for_a = list(Scope::Owner(a.id), CompanyFilter::default()).await;
-    let counts: Vec<(CompanyKind, u64)> = for_a
+    let counts: Vec<(Uuid, u64)> = for_a
         .items
         .iter()
-        .map(|c| (c.company.kind, c.invoice_count))
+        .map(|c| (c.company.id, c.invoice_count))
         .collect();
-    assert_eq!(
-        counts,
-        [(CompanyKind::Customer, 1), (CompanyKind::Vendor, 2)]
-    );
+    assert_eq!(counts, [(buyer.id, 1), (seller1.id, 2)]);
     let vendors = list(
-        Scope::All,
+        Scope::Owner(a.id),
         CompanyFilter {
             kind: Some(CompanyKind::Vendor),
             q: Some("stuhl".into()),
@@ -962,21 +1022,29 @@ pub async fn companies_with_invoice_counts(store: &dyn Store) {
     .await;
     assert_eq!(vendors.total, 1);
     assert_eq!(vendors.items[0].company.id, seller1.id);
-    let by_vat = list(
-        Scope::All,
-        CompanyFilter {
-            kind: None,
-            q: Some("de136695976".into()),
-        },
-    )
-    .await;
-    assert_eq!(by_vat.total, 1);
+    let by_vat = |scope| {
+        list(
+            scope,
+            CompanyFilter {
+                kind: None,
+                q: Some("de136695976".into()),
+            },
+        )
+    };
+    assert_eq!(by_vat(Scope::All).await.total, 1);
+    assert_eq!(by_vat(Scope::Owner(b.id)).await.total, 0);
 
     let one = store
-        .get_company_summary(seller1.id, Scope::Owner(b.id))
+        .get_company_summary(b_seller.id, Scope::Owner(b.id))
         .await
         .expect("b's vendor");
     assert_eq!(one.invoice_count, 1);
+    assert!(matches!(
+        store
+            .get_company_summary(seller1.id, Scope::Owner(b.id))
+            .await,
+        Err(StoreError::NotFound)
+    ));
     assert!(matches!(
         store
             .get_company_summary(lonely.id, Scope::Owner(a.id))

@@ -118,6 +118,7 @@ pub async fn full_story_upload_to_deletion(store: &dyn Store) {
         .expect("start");
     let vendor = store
         .upsert_company(NewCompany {
+            owner_id: Some(alice.id),
             kind: CompanyKind::Vendor,
             name: "Stuhlwerk GmbH".into(),
             vat_id: Some("DE136695976".into()),
@@ -312,7 +313,9 @@ pub async fn users_page(store: &dyn Store) {
 }
 
 pub async fn companies_match_by_vat_id_then_name(store: &dyn Store) {
+    let owner = user(store, "vat@example.com").await;
     let nc = |name: &str, vat: Option<&str>| NewCompany {
+        owner_id: Some(owner.id),
         kind: CompanyKind::Vendor,
         name: name.into(),
         vat_id: vat.map(str::to_string),
@@ -324,6 +327,7 @@ pub async fn companies_match_by_vat_id_then_name(store: &dyn Store) {
         .upsert_company(nc("ACME GmbH", None))
         .await
         .expect("a");
+    assert_eq!(a.owner_id, Some(owner.id));
     // Same name with other legal-form spelling: same company, and it learns the VAT id.
     let b = store
         .upsert_company(nc("Acme G.m.b.H.", Some("de 136 695 976")))
@@ -349,19 +353,232 @@ pub async fn companies_match_by_vat_id_then_name(store: &dyn Store) {
     let e = store.upsert_company(cust).await.expect("e");
     assert_ne!(a.id, e.id);
     assert_eq!(
-        store.get_company(e.id).await.expect("get").kind,
+        store
+            .get_company(e.id, Scope::Owner(owner.id))
+            .await
+            .expect("get")
+            .kind,
         CompanyKind::Customer
     );
     let vendors = store
-        .list_companies(Some(CompanyKind::Vendor), PageRequest::default())
+        .list_companies(
+            Scope::Owner(owner.id),
+            Some(CompanyKind::Vendor),
+            PageRequest::default(),
+        )
         .await
         .expect("list");
     assert_eq!(vendors.total, 2);
     let all = store
-        .list_companies(None, PageRequest::default())
+        .list_companies(Scope::All, None, PageRequest::default())
         .await
         .expect("all");
     assert_eq!(all.total, 3);
+}
+
+/// Finding 3 of the security review: companies were shared, so a guessed seller name returned
+/// another user's record (VAT id, tax number) and a typed VAT id was learnt into it.
+pub async fn companies_are_matched_and_listed_within_their_owner(store: &dyn Store) {
+    let a = user(store, "owner-a@example.com").await;
+    let b = user(store, "owner-b@example.com").await;
+    let nc = |owner: Option<Uuid>, name: &str, vat: Option<&str>, tax: Option<&str>| NewCompany {
+        owner_id: owner,
+        kind: CompanyKind::Vendor,
+        name: name.into(),
+        vat_id: vat.map(str::to_string),
+        tax_number: tax.map(str::to_string),
+        country: None,
+        address: json!({}),
+    };
+    let theirs = store
+        .upsert_company(nc(
+            Some(a.id),
+            "Nordwind Logistik GmbH",
+            Some("DE136695976"),
+            Some("27/123/45678"),
+        ))
+        .await
+        .expect("a's vendor");
+    // B names A's vendor: B gets a company of B's own, with nothing of A's.
+    let guessed = store
+        .upsert_company(nc(Some(b.id), "Nordwind Logistik", None, None))
+        .await
+        .expect("b's guess");
+    assert_ne!(guessed.id, theirs.id);
+    assert_eq!(guessed.owner_id, Some(b.id));
+    assert_eq!(guessed.vat_id, None);
+    assert_eq!(guessed.tax_number, None);
+    // The same VAT id is one company per owner, not one across owners.
+    let same_vat = store
+        .upsert_company(nc(
+            Some(b.id),
+            "Somebody Else",
+            Some("DE 136 695 976"),
+            None,
+        ))
+        .await
+        .expect("b's vat");
+    assert_ne!(same_vat.id, theirs.id);
+    assert_eq!(same_vat.owner_id, Some(b.id));
+    // B plants a VAT id under a name of A's company without one: only B's record learns it.
+    let a_plain = store
+        .upsert_company(nc(Some(a.id), "Kontor Süd AG", None, None))
+        .await
+        .expect("a's plain vendor");
+    let planted = store
+        .upsert_company(nc(Some(b.id), "Kontor Süd", Some("ATU13585627"), None))
+        .await
+        .expect("b plants");
+    assert_ne!(planted.id, a_plain.id);
+    let a_plain_now = store
+        .get_company(a_plain.id, Scope::Owner(a.id))
+        .await
+        .expect("a's plain vendor");
+    assert_eq!(a_plain_now.vat_id, None, "B's VAT id reached A's company");
+    // A's own matching still finds A's records.
+    let again = store
+        .upsert_company(nc(Some(a.id), "NORDWIND LOGISTIK G.m.b.H.", None, None))
+        .await
+        .expect("a again");
+    assert_eq!(again.id, theirs.id);
+    // Companies of nobody match only among themselves.
+    let nobodys = store
+        .upsert_company(nc(None, "Nordwind Logistik", Some("DE136695976"), None))
+        .await
+        .expect("nobody's");
+    assert_eq!(nobodys.owner_id, None);
+    assert!(![theirs.id, guessed.id, same_vat.id].contains(&nobodys.id));
+    let nobodys_again = store
+        .upsert_company(nc(None, "Anything", Some("DE136695976"), None))
+        .await
+        .expect("nobody's again");
+    assert_eq!(nobodys_again.id, nobodys.id);
+
+    // Reads are scoped: another owner's company is not found.
+    assert!(matches!(
+        store.get_company(theirs.id, Scope::Owner(b.id)).await,
+        Err(StoreError::NotFound)
+    ));
+    assert_eq!(
+        store
+            .get_company(theirs.id, Scope::All)
+            .await
+            .expect("admin")
+            .id,
+        theirs.id
+    );
+    let ids = |p: Page<Company>| {
+        let mut v: Vec<Uuid> = p.items.iter().map(|c| c.id).collect();
+        v.sort();
+        v
+    };
+    let mut expected_b = vec![guessed.id, same_vat.id, planted.id];
+    expected_b.sort();
+    assert_eq!(
+        ids(store
+            .list_companies(Scope::Owner(b.id), None, PageRequest::default())
+            .await
+            .expect("b's list")),
+        expected_b
+    );
+    assert_eq!(
+        store
+            .list_companies(Scope::All, None, PageRequest::default())
+            .await
+            .expect("all")
+            .total,
+        // A's two, B's three, nobody's one.
+        6
+    );
+
+    // An invoice can only name its owner's companies, when saved and when edited.
+    let mut ni = new_invoice(
+        Some(b.id),
+        sample_invoice("B-1", "Nordwind Logistik", None, dec!(10)),
+    );
+    ni.vendor_id = Some(theirs.id);
+    assert!(matches!(
+        store.insert_invoice(ni.clone()).await,
+        Err(StoreError::InvalidInput(_))
+    ));
+    ni.vendor_id = Some(guessed.id);
+    let inv = store.insert_invoice(ni).await.expect("b's invoice");
+    assert!(matches!(
+        store
+            .update_invoice(
+                inv.id,
+                Scope::All,
+                InvoiceUpdate {
+                    vendor_id: Some(theirs.id),
+                    ..Default::default()
+                },
+            )
+            .await,
+        Err(StoreError::InvalidInput(_))
+    ));
+    assert_eq!(
+        store
+            .get_invoice(inv.id, Scope::All)
+            .await
+            .expect("unchanged")
+            .vendor_id,
+        Some(guessed.id)
+    );
+    let mut orphan = new_invoice(None, sample_invoice("N-1", "Nordwind", None, dec!(1)));
+    orphan.vendor_id = Some(guessed.id);
+    assert!(matches!(
+        store.insert_invoice(orphan).await,
+        Err(StoreError::InvalidInput(_))
+    ));
+
+    // The summaries: each owner sees their own companies their invoices name, counted over
+    // their invoices; B's planted VAT id is nowhere in A's list.
+    let mut a_inv = new_invoice(
+        Some(a.id),
+        sample_invoice("A-1", "Kontor Süd AG", None, dec!(10)),
+    );
+    a_inv.vendor_id = Some(a_plain.id);
+    store.insert_invoice(a_inv).await.expect("a's invoice");
+    let summaries = |scope, q: Option<&str>| {
+        let filter = CompanyFilter {
+            kind: None,
+            q: q.map(str::to_string),
+        };
+        async move {
+            store
+                .list_company_summaries(scope, &filter, PageRequest::default())
+                .await
+                .expect("summaries")
+        }
+    };
+    let for_b = summaries(Scope::Owner(b.id), None).await;
+    assert_eq!(for_b.total, 1);
+    assert_eq!(for_b.items[0].company.id, guessed.id);
+    assert_eq!(for_b.items[0].invoice_count, 1);
+    let for_a = summaries(Scope::Owner(a.id), None).await;
+    assert_eq!(for_a.total, 1);
+    assert_eq!(for_a.items[0].company.id, a_plain.id);
+    assert_eq!(for_a.items[0].company.vat_id, None);
+    assert_eq!(
+        summaries(Scope::Owner(a.id), Some("ATU13585627"))
+            .await
+            .total,
+        0
+    );
+    assert!(matches!(
+        store
+            .get_company_summary(guessed.id, Scope::Owner(a.id))
+            .await,
+        Err(StoreError::NotFound)
+    ));
+    assert_eq!(
+        store
+            .get_company_summary(guessed.id, Scope::All)
+            .await
+            .expect("admin")
+            .invoice_count,
+        1
+    );
 }
 
 pub async fn files_are_found_by_hash_within_scope(store: &dyn Store) {

@@ -591,14 +591,17 @@ impl EventWatcher {
         EventWatcher { terminal, send }
     }
 
+    /// Subscribes in messages of at most 100 jobs, the server's limit per message.
     pub fn subscribe(&self, jobs: &[Queued]) {
-        let grants: Vec<Value> = jobs
-            .iter()
-            .map(|q| json!({"job_id": q.job_id, "token": q.token}))
-            .collect();
-        let _ = self
-            .send
-            .send(json!({"action": "subscribe", "jobs": grants}).to_string());
+        for chunk in jobs.chunks(100) {
+            let grants: Vec<Value> = chunk
+                .iter()
+                .map(|q| json!({"job_id": q.job_id, "token": q.token}))
+                .collect();
+            let _ = self
+                .send
+                .send(json!({"action": "subscribe", "jobs": grants}).to_string());
+        }
     }
 
     /// Waits until a terminal event arrived for each job; returns the ids still missing.
