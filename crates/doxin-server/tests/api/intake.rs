@@ -576,3 +576,76 @@ async fn metrics_report_jobs_queue_and_requests() {
         assert!(value.parse::<f64>().is_ok(), "bad sample line {line:?}");
     }
 }
+
+/// Review finding 13: a text file sent as `application/pdf` was accepted and became an
+/// "invoice". A specific claimed type must match the content (415 `type_mismatch`); a generic
+/// one (`application/octet-stream`, none) defers to the content.
+#[tokio::test]
+async fn a_claimed_type_must_match_the_content() {
+    let app = spawn_app().await;
+    let user = app.create_user("claims@example.com", false).await;
+    let text = b"Invoice 7\nSeller GmbH\nTotal 10.00 EUR\n".to_vec();
+    let send = |mime: Option<&'static str>, name: &'static str| {
+        let mut part = reqwest::multipart::Part::bytes(text.clone()).file_name(name);
+        if let Some(m) = mime {
+            part = part.mime_str(m).expect("mime");
+        }
+        app.req(
+            reqwest::Method::POST,
+            "/api/v1/invoices/upload",
+            Some(&user),
+        )
+        .multipart(reqwest::multipart::Form::new().part("file", part))
+        .send()
+    };
+    let resp = send(Some("application/pdf"), "fake.pdf")
+        .await
+        .expect("send");
+    assert_eq!(resp.status().as_u16(), 415);
+    let body: Value = resp.json().await.expect("json");
+    assert_eq!(body["code"], "type_mismatch", "{body}");
+    assert!(
+        body["detail"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("text/plain"),
+        "{body}"
+    );
+    for mime in [Some("text/plain"), Some("application/octet-stream"), None] {
+        let resp = send(mime, "note.txt").await.expect("send");
+        assert_eq!(resp.status().as_u16(), 202, "{mime:?}");
+    }
+}
+
+/// Review findings 1 and 13: a PDF nested deeper than the structural limit is a typed
+/// rejection at intake (before any parser sees it), and the API goes on serving.
+#[tokio::test]
+async fn a_deeply_nested_pdf_is_refused_at_intake() {
+    let app = spawn_app().await;
+    let user = app.create_user("deep@example.com", false).await;
+    for (name, bytes) in [
+        (
+            "trailer.pdf",
+            doxin_synth::hostile::deep_array_in_trailer(20_000),
+        ),
+        ("tree.pdf", doxin_synth::hostile::deep_page_tree(5_000)),
+    ] {
+        let resp = app
+            .req(
+                reqwest::Method::POST,
+                "/api/v1/invoices/upload",
+                Some(&user),
+            )
+            .multipart(reqwest::multipart::Form::new().part(
+                "file",
+                reqwest::multipart::Part::bytes(bytes).file_name(name),
+            ))
+            .send()
+            .await
+            .expect("send");
+        assert_eq!(resp.status().as_u16(), 422, "{name}");
+        let body: Value = resp.json().await.expect("json");
+        assert_eq!(body["code"], "document_too_complex", "{name}: {body}");
+    }
+    assert_eq!(app.get("/api/health").await.status().as_u16(), 200);
+}

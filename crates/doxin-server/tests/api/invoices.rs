@@ -8,7 +8,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::helpers::{TestApp, TestUser, spawn_app};
+use crate::helpers::{SpawnOptions, TestApp, TestUser, spawn_app, spawn_app_with};
 
 /// A consistent synthetic invoice (it passes the validation rules).
 fn valid_invoice(seed: u64) -> Invoice {
@@ -827,4 +827,92 @@ async fn unstorable_input_is_refused_as_a_client_error() {
     }
     let list = json_of(get(&app, &alice, "/api/v1/invoices").await, StatusCode::OK).await;
     assert_eq!(list["pagination"]["total"], 0);
+}
+
+/// Review finding 13: replacing an invoice's file skipped the intake checks (page limit,
+/// corrupt, encrypted, claimed type) and was capped at 2 MB by the default body limit. It now
+/// runs the same checks as an upload, up to the upload limit.
+#[tokio::test]
+async fn replacing_a_file_runs_the_intake_checks() {
+    let app = spawn_app_with(SpawnOptions {
+        limits: Some(doxin_server::IntakeLimits {
+            max_pages: 1,
+            max_upload_bytes: 4 * 1024 * 1024,
+            ..Default::default()
+        }),
+        ..Default::default()
+    })
+    .await;
+    let alice = app.create_user("replacer@example.com", false).await;
+    let created = create(
+        &app,
+        &alice,
+        &invoice_with("R-1", "Replace AG", "Buyer", "Paper"),
+    )
+    .await;
+    let id = created["id"].as_str().expect("id").to_string();
+    let put = |bytes: Vec<u8>, name: &'static str, mime: Option<&'static str>| {
+        let mut part = reqwest::multipart::Part::bytes(bytes).file_name(name);
+        if let Some(m) = mime {
+            part = part.mime_str(m).expect("mime");
+        }
+        app.req(
+            Method::PUT,
+            &format!("/api/v1/invoices/{id}/file"),
+            Some(&alice),
+        )
+        .multipart(reqwest::multipart::Form::new().part("file", part))
+        .send()
+    };
+    let two_pages = doxin_synth::generate(
+        3,
+        &doxin_synth::Spec {
+            lines: 80..=80,
+            ..Default::default()
+        },
+    )
+    .pdf;
+    let cases: Vec<(Vec<u8>, &'static str, Option<&'static str>, u16, &str)> = vec![
+        (two_pages, "two.pdf", None, 422, "too_many_pages"),
+        (
+            crate::intake::handmade_pdf("/Encrypt << /Filter /Standard /V 2 /R 3 >>"),
+            "locked.pdf",
+            None,
+            422,
+            "encrypted_pdf",
+        ),
+        (
+            b"%PDF-1.7\n1 0 obj\n<<".to_vec(),
+            "cut.pdf",
+            None,
+            422,
+            "corrupt_file",
+        ),
+        (
+            b"just text\n".to_vec(),
+            "claims.pdf",
+            Some("application/pdf"),
+            415,
+            "type_mismatch",
+        ),
+        (
+            vec![b'a'; 5 * 1024 * 1024],
+            "big.txt",
+            None,
+            413,
+            "file_too_large",
+        ),
+    ];
+    for (bytes, name, mime, status, code) in cases {
+        let resp = put(bytes, name, mime).await.expect("put");
+        assert_eq!(resp.status().as_u16(), status, "{name}");
+        let body: Value = resp.json().await.expect("json");
+        assert_eq!(body["code"], code, "{name}: {body}");
+    }
+    // Above axum's 2 MB default, within the upload limit: accepted.
+    let mut text = b"Invoice R-1\nReplace AG\nTotal 10.00 EUR\n".to_vec();
+    text.resize(3 * 1024 * 1024, b' ');
+    let resp = put(text, "three-mb.txt", None).await.expect("put");
+    let body = json_of(resp, StatusCode::OK).await;
+    assert_eq!(body["file"]["mime_type"], "text/plain");
 }
