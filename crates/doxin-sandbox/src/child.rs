@@ -1,49 +1,78 @@
-//! The child's side: read one request frame from stdin, put limits on this process, do the work
-//! on a thread with a bounded stack, write one response frame to stdout, exit.
+//! The child's side: serve request frames from stdin, one at a time, each on a fresh thread with
+//! a bounded stack, under an address-space limit set once and a CPU limit renewed per request;
+//! answer each with one frame on stdout; exit at the end of input.
 //!
 //! Whatever goes wrong inside a parser (a stack overflow, an allocation over the memory limit,
-//! a CPU loop) ends this process only; the parent reads how it ended and names the cause.
+//! a CPU loop) ends this process only; the parent reads how it ended, names the cause, fails
+//! that one document and starts a fresh child for the next.
 
-use std::io::{Read, Write};
+use std::io::Write;
 use std::process::ExitCode;
 
 use doxin_extract::{ExtractError, pdf, pipeline, render};
-use nix::sys::resource::{Resource, setrlimit};
+use nix::sys::resource::{Resource, UsageWho, getrlimit, getrusage, setrlimit};
 
-use crate::protocol::{Budget, Request, RequestHeader, Response, decode, encode};
+use crate::protocol::{Budget, Request, RequestHeader, Response, decode, encode, read_frame};
 
-/// Exit status when the request could not be read (not the document's fault).
+/// Exit status when a request could not be read (not the document's fault).
 const EXIT_BAD_REQUEST: u8 = 3;
+/// Largest request frame (the upload limit is far below).
+const MAX_REQUEST_BYTES: u64 = 4 * 1024 * 1024 * 1024;
 
 /// Entry point of the hidden `doxin sandbox-child` subcommand.
 pub fn child_main() -> ExitCode {
-    let mut input = Vec::new();
-    if let Err(e) = std::io::stdin().lock().read_to_end(&mut input) {
-        eprintln!("doxin sandbox: cannot read the request: {e}");
-        return ExitCode::from(EXIT_BAD_REQUEST);
-    }
-    let (header, offset) = match decode::<RequestHeader>(&input) {
-        Ok((h, payload)) => {
-            let offset = input.len() - payload.len();
-            (h, offset)
-        }
-        Err(e) => {
-            eprintln!("doxin sandbox: {e}");
+    let mut stdin = std::io::stdin().lock();
+    let mut stdout = std::io::stdout().lock();
+    let mut memory_limited = false;
+    loop {
+        let frame = match read_frame(&mut stdin, MAX_REQUEST_BYTES) {
+            Ok(Some(f)) => f,
+            Ok(None) => return ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("doxin sandbox: cannot read a request: {e}");
+                return ExitCode::from(EXIT_BAD_REQUEST);
+            }
+        };
+        let (header, offset) = match decode::<RequestHeader>(&frame) {
+            Ok((h, payload)) => (h, frame.len() - payload.len()),
+            Err(e) => {
+                eprintln!("doxin sandbox: {e}");
+                return ExitCode::from(EXIT_BAD_REQUEST);
+            }
+        };
+        let budget = header.budget;
+        if let Err(e) = apply_budget(&budget, !memory_limited) {
+            eprintln!("doxin sandbox: cannot set limits: {e}");
             return ExitCode::from(EXIT_BAD_REQUEST);
         }
-    };
-    if let Err(e) = apply_budget(&header.budget) {
-        eprintln!("doxin sandbox: cannot set limits: {e}");
-        return ExitCode::from(EXIT_BAD_REQUEST);
+        memory_limited = true;
+        let (response, payload) = serve(header.request, frame, offset, &budget);
+        let answer = match encode(&response, &payload) {
+            Ok(f) => f,
+            Err(e) => {
+                eprintln!("doxin sandbox: cannot encode the answer: {e}");
+                return ExitCode::from(EXIT_BAD_REQUEST);
+            }
+        };
+        if stdout
+            .write_all(&answer)
+            .and_then(|()| stdout.flush())
+            .is_err()
+        {
+            // The parent went away.
+            return ExitCode::SUCCESS;
+        }
     }
-    let stack = usize::try_from(header.budget.stack_bytes).unwrap_or(usize::MAX);
-    let request = header.request;
-    let budget = header.budget;
+}
+
+/// Runs one request on its own thread so its stack is bounded and a panic is contained.
+fn serve(request: Request, frame: Vec<u8>, offset: usize, budget: &Budget) -> (Response, Vec<u8>) {
+    let stack = usize::try_from(budget.stack_bytes).unwrap_or(usize::MAX);
     let worker = std::thread::Builder::new()
         .name("sandboxed-reader".into())
         .stack_size(stack)
-        .spawn(move || run_in_process(request, &input[offset..]));
-    let (response, payload) = match worker.map(|h| h.join()) {
+        .spawn(move || run_in_process(request, &frame[offset..]));
+    match worker.map(|h| h.join()) {
         Ok(Ok(answer)) => answer,
         // Parser panics are typed errors inside doxin-extract already; one that escapes is
         // either the memory limit met where the standard library panics instead of aborting
@@ -55,32 +84,25 @@ pub fn child_main() -> ExitCode {
                 .or_else(|| payload.downcast_ref::<String>().cloned())
                 .unwrap_or_default();
             if is_out_of_memory(&msg) {
-                error(&ExtractError::TooComplex(format!(
-                    "reading it needs more than {} MB of memory (SANDBOX_MEMORY_MB)",
-                    budget.memory_bytes / (1024 * 1024)
-                )))
+                error(&out_of_memory(budget))
             } else {
                 error(&ExtractError::Crashed(format!(
                     "the reader panicked: {msg}"
                 )))
             }
         }
+        Err(e) if is_out_of_memory(&e.to_string()) => error(&out_of_memory(budget)),
         Err(e) => error(&ExtractError::Crashed(format!(
             "cannot start the reader thread: {e}"
         ))),
-    };
-    let frame = match encode(&response, &payload) {
-        Ok(f) => f,
-        Err(e) => {
-            eprintln!("doxin sandbox: cannot encode the answer: {e}");
-            return ExitCode::from(EXIT_BAD_REQUEST);
-        }
-    };
-    let mut out = std::io::stdout().lock();
-    if out.write_all(&frame).and_then(|()| out.flush()).is_err() {
-        return ExitCode::from(EXIT_BAD_REQUEST);
     }
-    ExitCode::SUCCESS
+}
+
+fn out_of_memory(budget: &Budget) -> ExtractError {
+    ExtractError::TooComplex(format!(
+        "reading it needs more than {} MB of memory (SANDBOX_MEMORY_MB)",
+        budget.memory_bytes / (1024 * 1024)
+    ))
 }
 
 /// Whether a panic message is the address-space limit showing (ENOMEM from mmap, clone or
@@ -94,17 +116,22 @@ fn is_out_of_memory(msg: &str) -> bool {
         || m.contains("capacity overflow")
 }
 
-/// Address space, CPU seconds (SIGXCPU at the soft limit; SIGKILL a second later if that
-/// signal is ignored), and no core files. OCR's Tesseract, started from here, inherits them.
-fn apply_budget(b: &Budget) -> nix::Result<()> {
-    setrlimit(Resource::RLIMIT_AS, b.memory_bytes, b.memory_bytes)?;
-    setrlimit(
-        Resource::RLIMIT_CPU,
-        b.cpu_seconds,
-        b.cpu_seconds.saturating_add(1),
-    )?;
-    setrlimit(Resource::RLIMIT_CORE, 0, 0)?;
-    Ok(())
+/// The address-space limit and no core files, once (the hard limits cannot be raised again by
+/// an unprivileged process); and the CPU limit for this request: the seconds used so far plus
+/// the request's budget, as a soft limit (SIGXCPU), below an unchanged hard limit. Tesseract,
+/// started from here, inherits them.
+fn apply_budget(b: &Budget, first: bool) -> nix::Result<()> {
+    if first {
+        setrlimit(Resource::RLIMIT_AS, b.memory_bytes, b.memory_bytes)?;
+        setrlimit(Resource::RLIMIT_CORE, 0, 0)?;
+    }
+    let usage = getrusage(UsageWho::RUSAGE_SELF)?;
+    let used = usage.user_time().tv_sec() + usage.system_time().tv_sec() + 1;
+    let (_, hard) = getrlimit(Resource::RLIMIT_CPU)?;
+    let soft = (u64::try_from(used).unwrap_or(0))
+        .saturating_add(b.cpu_seconds)
+        .min(hard);
+    setrlimit(Resource::RLIMIT_CPU, soft, hard)
 }
 
 fn error(e: &ExtractError) -> (Response, Vec<u8>) {

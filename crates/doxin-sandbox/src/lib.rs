@@ -4,8 +4,11 @@
 //! whole process (`catch_unwind` cannot stop it); a tiny file can ask for gigabytes or minutes.
 //! So page counting at intake, extraction in the worker and page rendering run in a child: the
 //! same binary started with a hidden subcommand (`doxin sandbox-child`, see [`child_main`]),
-//! which limits its own address space, CPU seconds and stack before it reads the document. A
-//! crash or a budget overrun ends the child only, and the parent turns how it ended into a typed
+//! which limits its own address space, CPU seconds and stack before it reads a document.
+//! Children are kept in a small pool and serve one document at a time, so a document pays for a
+//! pipe round trip, not a process start (measured in `benches/sandbox_overhead.rs` of the
+//! `doxin` crate); a child is replaced after a crash and after 200 documents. A crash or a
+//! budget overrun ends the child only, and the parent turns how it ended into a typed
 //! error: [`ExtractError::TooComplex`] (`document_too_complex`: over the memory, CPU, stack or
 //! time budget) or [`ExtractError::Crashed`] (`extraction_crashed`: killed by any other signal).
 //! Both are permanent, so a job is never retried into the same crash.
@@ -91,7 +94,7 @@ impl SandboxConfig {
 /// Largest answer read from a child (a rendered page or an extraction's JSON).
 const MAX_RESPONSE_BYTES: u64 = 512 * 1024 * 1024;
 /// How much of a child's stderr is kept to explain how it ended.
-const MAX_STDERR_BYTES: u64 = 16 * 1024;
+const MAX_STDERR_BYTES: usize = 16 * 1024;
 /// Environment a child keeps: enough to find and run Tesseract, nothing secret (database URLs,
 /// API keys and signing keys stay in the parent).
 const CHILD_ENV: &[&str] = &[
@@ -106,10 +109,20 @@ const CHILD_ENV: &[&str] = &[
 ];
 
 /// Reads documents under [`SandboxConfig`]. Cheap to clone.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Sandbox {
     config: Arc<SandboxConfig>,
     permits: Arc<Semaphore>,
+    /// Children waiting for their next document (a pool: starting one costs milliseconds).
+    idle: Arc<std::sync::Mutex<Vec<ChildProcess>>>,
+}
+
+impl std::fmt::Debug for Sandbox {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sandbox")
+            .field("config", &self.config)
+            .finish()
+    }
 }
 
 impl Default for Sandbox {
@@ -124,6 +137,7 @@ impl Sandbox {
         Sandbox {
             config: Arc::new(config),
             permits,
+            idle: Arc::new(std::sync::Mutex::new(Vec::new())),
         }
     }
 
@@ -231,9 +245,81 @@ impl Sandbox {
                 stack_bytes: cfg.stack_bytes,
             },
         };
-        // The header goes as a frame without payload; the document follows it unchanged.
-        let head = protocol::encode(&header, &[])
+        let frame = protocol::encode(&header, document)
             .map_err(|e| ExtractError::Crashed(format!("cannot encode the request: {e}")))?;
+        let mut child = match self.idle_child() {
+            Some(c) => c,
+            None => ChildProcess::spawn(program, args)?,
+        };
+        let outcome = tokio::time::timeout(cfg.timeout, child.exchange(&frame)).await;
+        match outcome {
+            Ok(Ok(answer)) => {
+                child.served += 1;
+                if child.served < MAX_REQUESTS_PER_CHILD {
+                    self.give_back(child);
+                }
+                match protocol::decode::<Response>(&answer) {
+                    Ok((response, payload)) => Ok((response, payload.to_vec())),
+                    Err(e) => Err(ExtractError::Crashed(format!(
+                        "the sandbox answered nonsense: {e}"
+                    ))),
+                }
+            }
+            Ok(Err(_)) => {
+                // The child died on this document (or its pipe broke): how it ended says why.
+                let (status, stderr) = child.finish().await;
+                Err(match status {
+                    Some(status) => classify(status, &stderr, cfg),
+                    None => ExtractError::Crashed("the reader process vanished".into()),
+                })
+            }
+            Err(_) => {
+                child.kill().await;
+                Err(ExtractError::TooComplex(format!(
+                    "reading it took longer than {} s (SANDBOX_TIMEOUT_SECS)",
+                    cfg.timeout.as_secs()
+                )))
+            }
+        }
+    }
+
+    /// An idle child that is still alive, if any.
+    fn idle_child(&self) -> Option<ChildProcess> {
+        let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
+        while let Some(mut c) = idle.pop() {
+            // One killed while idle (an operator, the OOM killer) is not handed a document.
+            if matches!(c.child.try_wait(), Ok(None)) {
+                return Some(c);
+            }
+        }
+        None
+    }
+
+    fn give_back(&self, child: ChildProcess) {
+        let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
+        if idle.len() < self.config.max_children {
+            idle.push(child);
+        }
+    }
+}
+
+/// After this many documents a child is replaced, so whatever one document left behind in
+/// its allocator (fragmentation, a leak in a parser) does not accumulate.
+const MAX_REQUESTS_PER_CHILD: u32 = 200;
+
+/// A running `sandbox-child`: its pipes, the tail of its stderr, how many documents it read.
+struct ChildProcess {
+    child: tokio::process::Child,
+    stdin: tokio::process::ChildStdin,
+    stdout: tokio::process::ChildStdout,
+    stderr_tail: Arc<std::sync::Mutex<Vec<u8>>>,
+    stderr_task: tokio::task::JoinHandle<()>,
+    pid: Option<i32>,
+    served: u32,
+}
+
+impl ChildProcess {
+    fn spawn(program: &PathBuf, args: &[String]) -> Result<ChildProcess, ExtractError> {
         let mut cmd = tokio::process::Command::new(program);
         cmd.args(args)
             .env_clear()
@@ -245,6 +331,7 @@ impl Sandbox {
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
+            // Dropped mid-document (a cancelled request): the child goes too.
             .kill_on_drop(true)
             // Its own process group, so a timeout kills Tesseract with it.
             .process_group(0);
@@ -260,62 +347,94 @@ impl Sandbox {
             )
         })?;
         let pid = child.id().and_then(|p| i32::try_from(p).ok());
-        let (Some(mut stdin), Some(stdout), Some(stderr)) =
+        let (Some(stdin), Some(stdout), Some(mut stderr)) =
             (child.stdin.take(), child.stdout.take(), child.stderr.take())
         else {
             return Err(ExtractError::Crashed(
                 "the sandbox process has no pipes".into(),
             ));
         };
-        let exchange = async {
-            let write = async {
-                // A child that dies early closes its stdin: how it ended says why.
-                let _ = stdin.write_all(&head).await;
-                let _ = stdin.write_all(document).await;
-                drop(stdin);
-            };
-            let read = async {
-                let mut out = Vec::new();
-                let _ = stdout.take(MAX_RESPONSE_BYTES).read_to_end(&mut out).await;
-                out
-            };
-            let read_err = async {
-                let mut err = Vec::new();
-                let mut stderr = stderr;
-                let _ = (&mut stderr)
-                    .take(MAX_STDERR_BYTES)
-                    .read_to_end(&mut err)
-                    .await;
-                // Keep draining so a chatty child never blocks on a full pipe.
-                let _ = tokio::io::copy(&mut stderr, &mut tokio::io::sink()).await;
-                err
-            };
-            let ((), out, err) = tokio::join!(write, read, read_err);
-            let status = child.wait().await;
-            (out, err, status)
-        };
-        let outcome = tokio::time::timeout(cfg.timeout, exchange).await;
-        let Ok((out, err, status)) = outcome else {
-            kill_group(pid);
-            let _ = child.wait().await;
-            return Err(ExtractError::TooComplex(format!(
-                "reading it took longer than {} s (SANDBOX_TIMEOUT_SECS)",
-                cfg.timeout.as_secs()
-            )));
-        };
-        let status = status
-            .map_err(|e| ExtractError::Crashed(format!("cannot wait for the sandbox: {e}")))?;
-        if status.success() {
-            return match protocol::decode::<Response>(&out) {
-                Ok((response, payload)) => Ok((response, payload.to_vec())),
-                Err(e) => Err(ExtractError::Crashed(format!(
-                    "the sandbox answered nonsense: {e}"
-                ))),
-            };
+        // Drained all the time (a chatty child must never block on a full pipe); the tail is
+        // kept to explain a crash.
+        let stderr_tail = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let tail = stderr_tail.clone();
+        let stderr_task = tokio::spawn(async move {
+            let mut buf = [0u8; 4096];
+            while let Ok(n) = stderr.read(&mut buf).await {
+                if n == 0 {
+                    break;
+                }
+                let mut t = tail.lock().unwrap_or_else(|p| p.into_inner());
+                t.extend_from_slice(&buf[..n]);
+                let excess = t.len().saturating_sub(MAX_STDERR_BYTES);
+                t.drain(..excess);
+            }
+        });
+        Ok(ChildProcess {
+            child,
+            stdin,
+            stdout,
+            stderr_tail,
+            stderr_task,
+            pid,
+            served: 0,
+        })
+    }
+
+    /// Sends one request frame and reads one answer frame.
+    async fn exchange(&mut self, frame: &[u8]) -> std::io::Result<Vec<u8>> {
+        // The child reads the whole request before it answers, so writing first cannot
+        // deadlock.
+        self.stdin.write_all(frame).await?;
+        self.stdin.flush().await?;
+        let mut prefix = [0u8; 12];
+        self.stdout.read_exact(&mut prefix).await?;
+        let (len, payload_len) = protocol::lengths(&prefix);
+        let total = (len as u64).saturating_add(payload_len);
+        if total > MAX_RESPONSE_BYTES {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                "the answer is over the size limit",
+            ));
         }
-        // Whatever the child started (Tesseract) goes with it.
-        kill_group(pid);
-        Err(classify(status, &String::from_utf8_lossy(&err), cfg))
+        let mut answer = Vec::with_capacity(12 + total as usize);
+        answer.extend_from_slice(&prefix);
+        (&mut self.stdout)
+            .take(total)
+            .read_to_end(&mut answer)
+            .await?;
+        if answer.len() as u64 != 12 + total {
+            return Err(std::io::ErrorKind::UnexpectedEof.into());
+        }
+        Ok(answer)
+    }
+
+    /// Waits for a child that stopped answering; returns how it ended and the end of its
+    /// stderr. Whatever it started (Tesseract) is killed with it.
+    async fn finish(mut self) -> (Option<ExitStatus>, String) {
+        let status = tokio::time::timeout(Duration::from_secs(5), self.child.wait()).await;
+        kill_group(self.pid);
+        let status = match status {
+            Ok(Ok(s)) => Some(s),
+            _ => {
+                let _ = self.child.kill().await;
+                self.child.wait().await.ok()
+            }
+        };
+        let _ = tokio::time::timeout(Duration::from_secs(2), &mut self.stderr_task).await;
+        let tail = self
+            .stderr_tail
+            .lock()
+            .map(|t| String::from_utf8_lossy(&t).into_owned())
+            .unwrap_or_default();
+        (status, tail)
+    }
+
+    async fn kill(mut self) {
+        kill_group(self.pid);
+        let _ = self.child.kill().await;
+        let _ = self.child.wait().await;
+        self.stderr_task.abort();
     }
 }
 

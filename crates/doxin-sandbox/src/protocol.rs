@@ -49,32 +49,75 @@ pub enum Response {
     },
 }
 
-/// Encodes a frame.
+/// Encodes a frame: `u32` header length, `u64` payload length (both little-endian), the JSON
+/// header, the payload. Lengths up front let one child serve many requests over one pipe.
 pub fn encode<T: Serialize>(header: &T, payload: &[u8]) -> Result<Vec<u8>, serde_json::Error> {
     let json = serde_json::to_vec(header)?;
     let len = u32::try_from(json.len()).unwrap_or(u32::MAX);
-    let mut out = Vec::with_capacity(4 + json.len() + payload.len());
+    let mut out = Vec::with_capacity(12 + json.len() + payload.len());
     out.extend_from_slice(&len.to_le_bytes());
+    out.extend_from_slice(&(payload.len() as u64).to_le_bytes());
     out.extend_from_slice(&json);
     out.extend_from_slice(payload);
     Ok(out)
 }
 
-/// Splits a frame into its header and payload.
+/// The lengths at the start of a frame: `(header, payload)`.
+pub fn lengths(prefix: &[u8; 12]) -> (usize, u64) {
+    let mut h = [0u8; 4];
+    let mut p = [0u8; 8];
+    h.copy_from_slice(&prefix[..4]);
+    p.copy_from_slice(&prefix[4..]);
+    (u32::from_le_bytes(h) as usize, u64::from_le_bytes(p))
+}
+
+/// Splits a whole frame into its header and payload.
 pub fn decode<T: for<'de> Deserialize<'de>>(frame: &[u8]) -> Result<(T, &[u8]), String> {
-    let len_bytes: [u8; 4] = frame
-        .get(..4)
+    let prefix: &[u8; 12] = frame
+        .get(..12)
         .and_then(|b| b.try_into().ok())
-        .ok_or_else(|| format!("a frame of {} bytes has no length", frame.len()))?;
-    let len = u32::from_le_bytes(len_bytes) as usize;
-    let json = frame.get(4..4 + len).ok_or_else(|| {
+        .ok_or_else(|| format!("a frame of {} bytes has no lengths", frame.len()))?;
+    let (len, payload_len) = lengths(prefix);
+    let json = frame.get(12..12 + len).ok_or_else(|| {
         format!(
             "a frame of {} bytes is shorter than its header",
             frame.len()
         )
     })?;
     let header = serde_json::from_slice(json).map_err(|e| format!("a bad frame header: {e}"))?;
-    Ok((header, &frame[4 + len..]))
+    let payload = &frame[12 + len..];
+    if payload.len() as u64 != payload_len {
+        return Err(format!(
+            "a frame says {payload_len} payload bytes and has {}",
+            payload.len()
+        ));
+    }
+    Ok((header, payload))
+}
+
+/// Reads one frame from a blocking reader: `Ok(None)` at a clean end of input.
+pub fn read_frame<R: std::io::Read>(r: &mut R, max: u64) -> std::io::Result<Option<Vec<u8>>> {
+    let mut prefix = [0u8; 12];
+    match r.read_exact(&mut prefix) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => return Ok(None),
+        Err(e) => return Err(e),
+    }
+    let (len, payload_len) = lengths(&prefix);
+    let total = (len as u64).saturating_add(payload_len);
+    if total > max {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!("a frame of {total} bytes is over the limit of {max}"),
+        ));
+    }
+    let mut frame = Vec::with_capacity(12 + total as usize);
+    frame.extend_from_slice(&prefix);
+    std::io::Read::read_to_end(&mut std::io::Read::take(&mut *r, total), &mut frame)?;
+    if frame.len() as u64 != 12 + total {
+        return Err(std::io::ErrorKind::UnexpectedEof.into());
+    }
+    Ok(Some(frame))
 }
 
 #[cfg(test)]
@@ -99,6 +142,20 @@ mod tests {
         assert!(matches!(back.request, Request::RenderPage { page: 2, .. }));
         assert_eq!(payload, &[0, 255, 10]);
         assert!(decode::<RequestHeader>(&frame[..3]).is_err());
-        assert!(decode::<RequestHeader>(&frame[..10]).is_err());
+        assert!(decode::<RequestHeader>(&frame[..14]).is_err());
+        assert!(decode::<RequestHeader>(&frame[..frame.len() - 1]).is_err());
+        let mut two = frame.clone();
+        two.extend_from_slice(&frame);
+        let mut reader = std::io::Cursor::new(two);
+        assert_eq!(
+            read_frame(&mut reader, 1 << 20).expect("first"),
+            Some(frame.clone())
+        );
+        assert_eq!(
+            read_frame(&mut reader, 1 << 20).expect("second"),
+            Some(frame.clone())
+        );
+        assert_eq!(read_frame(&mut reader, 1 << 20).expect("end"), None);
+        assert!(read_frame(&mut std::io::Cursor::new(frame), 8).is_err());
     }
 }

@@ -872,7 +872,9 @@ async fn replacing_a_file_runs_the_intake_checks() {
         },
     )
     .pdf;
-    let cases: Vec<(Vec<u8>, &'static str, Option<&'static str>, u16, &str)> = vec![
+    // (file, name, claimed type, status, code)
+    type Case = (Vec<u8>, &'static str, Option<&'static str>, u16, &'static str);
+    let cases: Vec<Case> = vec![
         (two_pages, "two.pdf", None, 422, "too_many_pages"),
         (
             crate::intake::handmade_pdf("/Encrypt << /Filter /Standard /V 2 /R 3 >>"),
