@@ -27,8 +27,11 @@ pub(super) fn operations() -> Vec<Operation> {
             "post",
             Op::new("auth", "register", "Sign up")
                 .description(
-                    "Needs an access code unless open sign-up is configured. The password \
-                     policy (length, not the e-mail address…) answers 422.",
+                    "Needs an access code unless open sign-up is configured. A password that \
+                     breaks the policy answers 422 `weak_password` with the reason: fewer than \
+                     10 characters, only white space, fewer than 5 different characters, one \
+                     of the most common passwords, or containing the e-mail address or its \
+                     name part.",
                 )
                 .public()
                 .json_body(object_with(
@@ -105,7 +108,11 @@ pub(super) fn operations() -> Vec<Operation> {
             "/api/v1/auth/change-password",
             "post",
             Op::new("auth", "change_password", "Change the password")
-                .description("Signs out every other session. A wrong current password answers 403.")
+                .description(
+                    "Signs out every other session and revokes the caller's API tokens and \
+                     every JWT issued before. A wrong current password answers 403; a new \
+                     password that breaks the policy (see sign-up) 422 `weak_password`.",
+                )
                 .json_body(object_with(
                     &["current_password", "new_password"],
                     json!({ "current_password": string(), "new_password": string() }),
@@ -316,7 +323,8 @@ pub(super) fn operations() -> Vec<Operation> {
             Op::new("auth", "setup", "Create the first administrator")
                 .description(
                     "Only while no user exists (else 409), with the one-time token \
-                     `doxin serve` logs (else 403).",
+                     `doxin serve` logs (else 403). The password policy of sign-up applies \
+                     (422 `weak_password`).",
                 )
                 .public()
                 .json_body(object_with(

@@ -153,7 +153,7 @@ async fn register(
 ) -> Result<Response, ApiError> {
     state.auth.limiter.check("signup", origin.ip)?;
     let email = check_email(&body.email)?;
-    password::check_policy(&body.password)?;
+    password::check_policy(&body.password, Some(&email))?;
     let display_name = match body.display_name.as_deref() {
         Some(n) => check_name(n, "display_name")?,
         None => email.split('@').next().unwrap_or(&email).to_string(),
@@ -397,7 +397,7 @@ async fn change_password(
             "the current password is wrong",
         ));
     }
-    password::check_policy(&body.new_password)?;
+    password::check_policy(&body.new_password, Some(&caller.user.email))?;
     let password_hash = password::hash(body.new_password).await?;
     state
         .store
@@ -685,7 +685,7 @@ pub(crate) async fn setup(
         ));
     }
     let email = check_email(&body.email)?;
-    password::check_policy(&body.password)?;
+    password::check_policy(&body.password, Some(&email))?;
     let display_name = match body
         .display_name
         .as_deref()

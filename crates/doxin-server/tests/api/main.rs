@@ -10,3 +10,4 @@ mod helpers;
 mod intake;
 mod invoices;
 mod openapi;
+mod security;
