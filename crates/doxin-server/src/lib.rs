@@ -8,6 +8,7 @@
 #![forbid(unsafe_code)]
 
 pub mod auth;
+mod download;
 mod error;
 pub mod mail;
 mod metrics;

@@ -113,3 +113,92 @@ async fn finding_6_weak_passwords_are_refused_everywhere() {
     .await;
     assert_eq!(status, 201);
 }
+
+// --- 12. download file names ---------------------------------------------------------------
+
+/// Replaces an invoice's file with a multipart body written by hand, so the file name's
+/// bytes reach the server exactly as given (raw UTF-8, as browsers send it).
+async fn put_file(app: &TestApp, invoice: &str, file_name: &str) {
+    let boundary = "doxinboundary7MA4YWxkTrZu0gW";
+    let mut body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{file_name}\"\r\nContent-Type: text/plain\r\n\r\n"
+    )
+    .into_bytes();
+    body.extend_from_slice(b"Invoice F-1\nFile AG\nTotal 10.00 EUR\n");
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    let resp = app
+        .req(
+            Method::PUT,
+            &format!("/api/v1/invoices/{invoice}/file"),
+            Some(&app.user),
+        )
+        .header(
+            "content-type",
+            format!("multipart/form-data; boundary={boundary}"),
+        )
+        .body(body)
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(resp.status(), 200, "{}", resp.text().await.unwrap_or_default());
+}
+
+async fn disposition(app: &TestApp, path: &str) -> String {
+    let resp = app
+        .req(Method::GET, path, Some(&app.user))
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(resp.status(), 200);
+    let value = resp.headers()["content-disposition"].as_bytes().to_vec();
+    assert!(value.is_ascii(), "raw bytes in the header: {value:?}");
+    String::from_utf8(value).expect("ascii")
+}
+
+#[tokio::test]
+async fn finding_12_download_names_lose_bidi_controls_and_dot_only_names() {
+    let app = spawn_app().await;
+    let invoice = doxin_synth::generate(7, &doxin_synth::Spec::default()).truth;
+    let (status, created) = json_of(
+        app.req(Method::POST, "/api/v1/invoices", Some(&app.user))
+            .json(&json!({ "invoice": invoice }))
+            .send()
+            .await
+            .expect("send"),
+    )
+    .await;
+    assert_eq!(status, 201, "{created}");
+    let id = created["id"].as_str().expect("id").to_string();
+    let path = format!("/api/v1/invoices/{id}/file");
+
+    // A right-to-left override makes "invoice\u{202E}fdp.exe" look like a PDF.
+    put_file(&app, &id, "Rechnung\u{202E}fdp.exe").await;
+    let value = disposition(&app, &path).await;
+    assert!(value.contains("filename=\"Rechnungfdp.exe\""), "{value}");
+    assert!(
+        value.contains("filename*=UTF-8''Rechnungfdp.exe"),
+        "{value}"
+    );
+    assert!(!value.contains("%E2%80%AE"), "{value}");
+
+    // Unicode survives in filename*, with an ASCII fallback.
+    put_file(&app, &id, "Grüße.txt").await;
+    let value = disposition(&app, &path).await;
+    assert!(value.contains("filename=\"Gr__e.txt\""), "{value}");
+    assert!(
+        value.contains("filename*=UTF-8''Gr%C3%BC%C3%9Fe.txt"),
+        "{value}"
+    );
+
+    // A name of dots only becomes invoice-<id>.<ext>.
+    put_file(&app, &id, "..").await;
+    let value = disposition(&app, &path).await;
+    assert_eq!(
+        value,
+        format!("attachment; filename=\"invoice-{id}.txt\"; filename*=UTF-8''invoice-{id}.txt")
+    );
+
+    // Exports too.
+    let value = disposition(&app, &format!("/api/v1/invoices/{id}/export?format=json")).await;
+    assert!(value.contains("filename*=UTF-8''invoice-"), "{value}");
+}
