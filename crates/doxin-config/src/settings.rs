@@ -620,6 +620,16 @@ impl Settings {
         &self.entries
     }
 
+    /// The browser origin (`scheme://host[:port]`) of `FRONTEND_URL`, for CORS: no path, no
+    /// user name or password.
+    pub fn frontend_origin(&self) -> Option<String> {
+        self.frontend_url
+            .as_deref()
+            .and_then(|u| url::Url::parse(u).ok())
+            .map(|u| u.origin().ascii_serialization())
+            .filter(|o| o != "null")
+    }
+
     pub fn is_production(&self) -> bool {
         self.environment == Environment::Production
     }

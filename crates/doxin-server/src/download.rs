@@ -1,7 +1,7 @@
 //! `Content-Disposition` for downloads (invoice files, exports).
 //!
 //! File names come from uploads, so from anyone: a right-to-left override (U+202E) makes
-//! `invoice‮fdp.exe` look like `invoiceexe.pdf`, `..` or `/etc/x` aim at paths, and quotes or
+//! `invoice<U+202E>fdp.exe` look like `invoiceexe.pdf`, `..` or `/etc/x` aim at paths, and quotes or
 //! control characters break the header. The header therefore carries two names (RFC 6266):
 //! `filename="…"`, plain printable ASCII for old clients, and `filename*=UTF-8''…` (RFC 5987
 //! percent-encoding) with the cleaned Unicode name for the rest. Both lose control, format and

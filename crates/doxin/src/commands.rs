@@ -168,6 +168,8 @@ fn auth_settings(settings: &Settings) -> doxin_server::auth::AuthSettings {
     let hours = i64::try_from(settings.accounts.session_ttl_hours).unwrap_or(168);
     doxin_server::auth::AuthSettings {
         cookie_secure: settings.session_cookie_secure,
+        cookie_httponly: settings.session_cookie_httponly,
+        allowed_origin: settings.frontend_origin(),
         session_ttl: chrono::Duration::hours(hours),
         open_signup: settings.accounts.open_signup,
         public_url: settings.accounts.public_url.clone(),

@@ -38,6 +38,12 @@ pub const CSRF_HEADER: &str = "x-csrf-token";
 #[derive(Debug, Clone)]
 pub struct AuthSettings {
     pub cookie_secure: bool,
+    /// `HttpOnly` on the session cookie (`SESSION_COOKIE_HTTPONLY`); the CSRF cookie is
+    /// readable by design, whatever this says.
+    pub cookie_httponly: bool,
+    /// The one browser origin allowed to call the API with credentials (CORS), from
+    /// `FRONTEND_URL`; `None`: no CORS headers at all.
+    pub allowed_origin: Option<String>,
     pub session_ttl: Duration,
     pub open_signup: bool,
     /// Base of links in invitations, e.g. `https://invoices.example.com`.
@@ -49,6 +55,8 @@ impl Default for AuthSettings {
     fn default() -> Self {
         AuthSettings {
             cookie_secure: false,
+            cookie_httponly: true,
+            allowed_origin: None,
             session_ttl: Duration::days(7),
             open_signup: false,
             public_url: "http://localhost:8000".into(),
@@ -420,8 +428,13 @@ pub fn session_cookies(
         ""
     };
     let max_age = settings.session_ttl.num_seconds();
+    let http_only = if settings.cookie_httponly {
+        "; HttpOnly"
+    } else {
+        ""
+    };
     let session = format!(
-        "{SESSION_COOKIE}={session_token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}"
+        "{SESSION_COOKIE}={session_token}; Path=/{http_only}; SameSite=Lax; Max-Age={max_age}{secure}"
     );
     let csrf =
         format!("{CSRF_COOKIE}={csrf_token}; Path=/; SameSite=Lax; Max-Age={max_age}{secure}");

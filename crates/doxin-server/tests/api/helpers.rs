@@ -134,6 +134,8 @@ pub struct SpawnOptions {
     /// No users at all (the default user's token then signs nobody in).
     pub fresh_install: bool,
     pub smtp: Option<doxin_config::SmtpSettings>,
+    /// Changes to the authentication settings (cookies, CORS origin, metrics token…).
+    pub tweak_auth: Option<fn(&mut doxin_server::auth::AuthSettings)>,
 }
 
 pub async fn spawn_app() -> TestApp {
@@ -162,14 +164,18 @@ pub async fn spawn_app_with(opts: SpawnOptions) -> TestApp {
     if let Some(limits) = opts.limits {
         state = state.with_limits(limits);
     }
+    let mut auth_settings = doxin_server::auth::AuthSettings {
+        open_signup: opts.open_signup,
+        public_url: "http://doxin.test".into(),
+        ..Default::default()
+    };
+    if let Some(tweak) = opts.tweak_auth {
+        tweak(&mut auth_settings);
+    }
     state = state
         .with_auth(
             JWT_SECRET,
-            doxin_server::auth::AuthSettings {
-                open_signup: opts.open_signup,
-                public_url: "http://doxin.test".into(),
-                ..Default::default()
-            },
+            auth_settings,
             opts.auth_per_minute.unwrap_or(10),
         )
         .expect("auth");

@@ -202,3 +202,177 @@ async fn finding_12_download_names_lose_bidi_controls_and_dot_only_names() {
     let value = disposition(&app, &format!("/api/v1/invoices/{id}/export?format=json")).await;
     assert!(value.contains("filename*=UTF-8''invoice-"), "{value}");
 }
+
+// --- 5. security headers -------------------------------------------------------------------
+
+fn header<'a>(resp: &'a reqwest::Response, name: &str) -> &'a str {
+    resp.headers()
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+}
+
+#[tokio::test]
+async fn finding_5_every_answer_carries_security_headers() {
+    let app = spawn_app().await;
+    for path in [
+        "/api/health",
+        "/api/v1/auth/me",
+        "/api/v1/no-such-route",
+        "/setup",
+        "/api/docs/",
+    ] {
+        let resp = app.anon.get(app.url(path)).send().await.expect("send");
+        assert_eq!(header(&resp, "x-content-type-options"), "nosniff", "{path}");
+        assert_eq!(header(&resp, "x-frame-options"), "DENY", "{path}");
+        assert_eq!(header(&resp, "referrer-policy"), "no-referrer", "{path}");
+        let csp = header(&resp, "content-security-policy");
+        assert!(csp.contains("frame-ancestors 'none'"), "{path}: {csp}");
+        assert!(
+            !csp.contains("script-src 'unsafe-inline'") && !csp.contains("'unsafe-eval'"),
+            "{path}: {csp}"
+        );
+        assert!(
+            resp.headers().get("strict-transport-security").is_none(),
+            "no HSTS without Secure cookies: {path}"
+        );
+    }
+    let api = app.anon.get(app.url("/api/health")).send().await.expect("send");
+    assert_eq!(
+        header(&api, "content-security-policy"),
+        "default-src 'none'; frame-ancestors 'none'"
+    );
+    // The setup page runs exactly its own inline script, allowed by hash.
+    let page = app.anon.get(app.url("/setup")).send().await.expect("send");
+    let csp = header(&page, "content-security-policy").to_string();
+    assert!(csp.contains("script-src 'sha256-"), "{csp}");
+    assert!(csp.contains("connect-src 'self'"), "{csp}");
+    // Swagger UI loads its own script files and the document.
+    let docs = app.anon.get(app.url("/api/docs/")).send().await.expect("send");
+    let csp = header(&docs, "content-security-policy").to_string();
+    assert!(csp.contains("script-src 'self'") && csp.contains("connect-src 'self'"), "{csp}");
+
+    // HSTS once cookies are Secure (DoxIn is then behind HTTPS).
+    let secure = spawn_app_with(SpawnOptions {
+        tweak_auth: Some(|a| a.cookie_secure = true),
+        ..Default::default()
+    })
+    .await;
+    let resp = secure.anon.get(secure.url("/api/health")).send().await.expect("send");
+    assert!(
+        header(&resp, "strict-transport-security").starts_with("max-age="),
+        "{:?}",
+        resp.headers()
+    );
+}
+
+// --- 13. cookies, CORS, WebSocket URL ------------------------------------------------------
+
+#[tokio::test]
+async fn finding_13_session_cookie_httponly_setting_is_honoured() {
+    let app = spawn_app_with(SpawnOptions {
+        tweak_auth: Some(|a| a.cookie_httponly = false),
+        ..Default::default()
+    })
+    .await;
+    let (cookies, _, _) = sign_in(&app, &app.user.email, TEST_PASSWORD).await;
+    let session = cookies
+        .iter()
+        .find(|c| c.starts_with("doxin_session="))
+        .expect("session");
+    assert!(!session.contains("HttpOnly"), "{session}");
+    // The default stays HttpOnly; the CSRF cookie is readable either way.
+    let app = spawn_app().await;
+    let (cookies, _, _) = sign_in(&app, &app.user.email, TEST_PASSWORD).await;
+    assert!(
+        cookies
+            .iter()
+            .any(|c| c.starts_with("doxin_session=") && c.contains("HttpOnly"))
+    );
+    assert!(
+        cookies
+            .iter()
+            .any(|c| c.starts_with("doxin_csrf=") && !c.contains("HttpOnly"))
+    );
+}
+
+#[tokio::test]
+async fn finding_13_cors_allows_exactly_the_frontend_origin() {
+    let app = spawn_app_with(SpawnOptions {
+        tweak_auth: Some(|a| a.allowed_origin = Some("https://app.example.com".into())),
+        ..Default::default()
+    })
+    .await;
+    let preflight = |origin: &'static str| {
+        app.anon
+            .request(Method::OPTIONS, app.url("/api/v1/auth/me"))
+            .header("origin", origin)
+            .header("access-control-request-method", "POST")
+            .header("access-control-request-headers", "content-type,x-csrf-token")
+            .send()
+    };
+    let resp = preflight("https://app.example.com").await.expect("send");
+    assert!(resp.status().is_success(), "{}", resp.status());
+    assert_eq!(
+        header(&resp, "access-control-allow-origin"),
+        "https://app.example.com"
+    );
+    assert_eq!(header(&resp, "access-control-allow-credentials"), "true");
+    assert!(
+        header(&resp, "access-control-allow-headers").contains("x-csrf-token"),
+        "{:?}",
+        resp.headers()
+    );
+    let resp = preflight("https://evil.example.net").await.expect("send");
+    assert!(resp.headers().get("access-control-allow-origin").is_none());
+    // A simple request from the front end gets the header too.
+    let resp = app
+        .client
+        .get(app.url("/api/v1/auth/me"))
+        .header("origin", "https://app.example.com")
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(resp.status(), 200);
+    assert_eq!(
+        header(&resp, "access-control-allow-origin"),
+        "https://app.example.com"
+    );
+
+    // Without FRONTEND_URL, no CORS header at all.
+    let plain = spawn_app().await;
+    let resp = plain
+        .client
+        .get(plain.url("/api/v1/auth/me"))
+        .header("origin", "https://app.example.com")
+        .send()
+        .await
+        .expect("send");
+    assert!(resp.headers().get("access-control-allow-origin").is_none());
+}
+
+#[tokio::test]
+async fn finding_13_the_websocket_url_carries_no_token() {
+    let app = spawn_app().await;
+    let form = reqwest::multipart::Form::new().part(
+        "file",
+        reqwest::multipart::Part::bytes(b"Invoice F-1\nFile AG\nTotal 10.00 EUR\n".to_vec())
+            .file_name("f1.txt"),
+    );
+    let (status, body) = json_of(
+        app.client
+            .post(app.url("/api/v1/invoices/upload"))
+            .multipart(form)
+            .send()
+            .await
+            .expect("upload"),
+    )
+    .await;
+    assert_eq!(status, 202, "{body}");
+    let job = &body["jobs"][0];
+    let url = job["websocket_url"].as_str().expect("websocket_url");
+    assert_eq!(url, format!("/ws?job_id={}", job["job_id"].as_str().expect("id")));
+    assert!(!url.contains("token"), "{url}");
+    // The documented body field stays.
+    assert!(job["job_token"].as_str().is_some_and(|t| !t.is_empty()));
+}
