@@ -108,8 +108,11 @@ pub struct Settings {
     /// `redis://…` or `rediss://…` when a Redis is configured.
     pub redis_url: Option<Secret>,
     pub storage: StorageLocation,
-    pub secret_key: Secret,
-    pub jwt_secret_key: Secret,
+    /// `SECRET_KEY`; `None` (outside production) means the installation's own random key,
+    /// generated once and kept under `DATA_DIR` (see [`Settings::secret_key_file`]).
+    pub secret_key: Option<Secret>,
+    /// `JWT_SECRET_KEY`; `None` likewise (see [`Settings::jwt_secret_key_file`]).
+    pub jwt_secret_key: Option<Secret>,
     pub webhook_secret: Option<Secret>,
     pub openai_api_key: Option<Secret>,
     pub anthropic_api_key: Option<Secret>,
@@ -356,8 +359,13 @@ const KNOWN_DEFAULT_SECRETS: &[&str] = &[
     "your-jwt-secret-key",
     "jwt-secret-string",
 ];
+/// The development defaults of earlier versions: public, so refused in production although
+/// nothing uses them any more.
 const DEV_SECRET_KEY: &str = "doxin-insecure-development-secret-key";
 const DEV_JWT_SECRET_KEY: &str = "doxin-insecure-development-jwt-secret";
+/// Where an installation keeps the keys it generated for itself, under `DATA_DIR`.
+const SECRET_KEY_FILE: &str = "secret_key";
+const JWT_SECRET_KEY_FILE: &str = "jwt_secret_key";
 /// HS256 wants at least 256 bits of key.
 const MIN_PRODUCTION_SECRET_LEN: usize = 32;
 
@@ -519,9 +527,9 @@ impl Settings {
         let redis_url = redis_url(&mut r, production)?;
         let storage = storage(&mut r, &data_dir)?;
 
-        let secret_key = production_secret(&mut r, "SECRET_KEY", DEV_SECRET_KEY, production)?;
+        let secret_key = production_secret(&mut r, "SECRET_KEY", SECRET_KEY_FILE, production)?;
         let jwt_secret_key =
-            production_secret(&mut r, "JWT_SECRET_KEY", DEV_JWT_SECRET_KEY, production)?;
+            production_secret(&mut r, "JWT_SECRET_KEY", JWT_SECRET_KEY_FILE, production)?;
         let webhook_secret = r.optional_secret(&["WEBHOOK_SECRET"]);
         let openai_api_key = r.optional_secret(&["OPENAI_API_KEY"]);
         let anthropic_api_key = r.optional_secret(&["ANTHROPIC_API_KEY"]);
@@ -618,6 +626,16 @@ impl Settings {
     /// The effective configuration, one line per variable, secrets masked.
     pub fn entries(&self) -> &[ConfigEntry] {
         &self.entries
+    }
+
+    /// Where the installation's own `SECRET_KEY` lives when the variable is unset.
+    pub fn secret_key_file(&self) -> PathBuf {
+        self.data_dir.join(SECRET_KEY_FILE)
+    }
+
+    /// Where the installation's own `JWT_SECRET_KEY` lives when the variable is unset.
+    pub fn jwt_secret_key_file(&self) -> PathBuf {
+        self.data_dir.join(JWT_SECRET_KEY_FILE)
     }
 
     /// The browser origin (`scheme://host[:port]`) of `FRONTEND_URL`, for CORS: no path, no
@@ -766,12 +784,14 @@ fn storage(r: &mut Reader<'_>, data_dir: &Path) -> Result<StorageLocation, Confi
     Ok(loc)
 }
 
+/// A secret variable: required (and strong) in production; elsewhere `None` when unset, for
+/// the installation's generated key in `DATA_DIR/<file>`.
 fn production_secret(
     r: &mut Reader<'_>,
     name: &'static str,
-    dev_default: &str,
+    file: &str,
     production: bool,
-) -> Result<Secret, ConfigError> {
+) -> Result<Option<Secret>, ConfigError> {
     match r.raw(&[name]) {
         Some((n, v, o)) => {
             if production {
@@ -799,15 +819,19 @@ fn production_secret(
             }
             let s = Secret::new(v);
             r.record(n, s.masked().into(), o);
-            Ok(s)
+            Ok(Some(s))
         }
         None if production => Err(ConfigError::InsecureInProduction {
             variable: name,
             why: "it is unset; generate one with `openssl rand -hex 32`".into(),
         }),
         None => {
-            r.record(name, "(development default)".into(), Origin::Default);
-            Ok(Secret::new(dev_default))
+            r.record(
+                name,
+                format!("(unset: generated for this installation, kept in DATA_DIR/{file})"),
+                Origin::Default,
+            );
+            Ok(None)
         }
     }
 }

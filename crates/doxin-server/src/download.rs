@@ -70,7 +70,10 @@ fn ascii_fallback(cleaned: &str, fallback_stem: &str, default_ext: &str) -> Stri
             }
         })
         .collect();
-    let stem = ascii.rsplit_once('.').map_or(ascii.as_str(), |(s, _)| s);
+    let stem = match ascii_extension(&ascii) {
+        Some(ext) => &ascii[..ascii.len() - ext.len() - 1],
+        None => ascii.as_str(),
+    };
     if stem.chars().any(|c| c.is_ascii_alphanumeric()) {
         ascii
     } else {
@@ -155,7 +158,8 @@ mod tests {
             header(".."),
             "attachment; filename=\"invoice-1.pdf\"; filename*=UTF-8''invoice-1.pdf"
         );
-        assert!(header("../../etc/passwd").contains("filename=\"_.._etc_passwd\""));
+        let h = header("../../etc/passwd");
+        assert!(h.contains("filename=\"_.._etc_passwd\""), "{h}");
         assert!(header("a\r\nSet-Cookie: x").contains("filename=\"aSet-Cookie: x\""));
         assert!(header("\"quoted\".pdf").contains("filename=\"quoted.pdf\""));
     }

@@ -90,11 +90,11 @@ impl Auth {
         })
     }
 
-    /// The development defaults (a fixed, public JWT secret: never for production, which the
-    /// configuration enforces).
+    /// Defaults for embedding and tests: a random JWT secret of this process (a fixed one
+    /// would be public, and anyone could sign tokens).
     pub fn development() -> Auth {
-        let jwt = JwtKeys::new(b"doxin-development-jwt-secret")
-            .unwrap_or_else(|_| unreachable!("the development secret is not empty"));
+        let jwt = JwtKeys::new(secrets::random_hex(32).as_bytes())
+            .unwrap_or_else(|_| unreachable!("a random secret is not empty"));
         Auth {
             jwt,
             settings: AuthSettings::default(),
@@ -323,6 +323,13 @@ async fn authenticate(
             .verify(token)
             .ok_or_else(|| unauthenticated("the token is invalid or has expired"))?;
         let user = state.store.get_user(claims.sub).await.map_err(lookup)?;
+        // Issued before the password last changed: the change ended it.
+        if !secrets::constant_time_eq(&claims.pwv, &jwt::credential_version(&user.password_hash))
+        {
+            return Err(unauthenticated(
+                "the token was issued before the password changed; get a new one",
+            ));
+        }
         let expires_at = DateTime::from_timestamp(claims.exp, 0).unwrap_or_else(Utc::now);
         return Ok((user, Credential::Jwt { expires_at }));
     }

@@ -129,8 +129,11 @@ pub(super) fn operations() -> Vec<Operation> {
             "post",
             Op::new("auth", "jwt_token", "A 15-minute JWT")
                 .description(
-                    "For the caller when authenticated; otherwise for the e-mail address and \
-                     password in the body (rate limited).",
+                    "For the caller when signed in with a session or an API token; otherwise \
+                     for the e-mail address and password in the body (rate limited). A JWT \
+                     cannot get another (403 `credential_not_allowed`). Tokens live 15 \
+                     minutes and end when the password changes; a JWT whose lifetime exceeds \
+                     15 minutes is refused.",
                 )
                 .optional_auth()
                 .body("application/json", credentials(), false)
@@ -174,6 +177,10 @@ pub(super) fn operations() -> Vec<Operation> {
             "/api/v1/auth/api-tokens",
             "post",
             Op::new("auth", "create_api_token", "Create a personal API token")
+                .description(
+                    "With a session or an API token; a JWT cannot create one (403 \
+                     `credential_not_allowed`). Changing the password revokes every token.",
+                )
                 .json_body(object_with(
                     &["name"],
                     json!({

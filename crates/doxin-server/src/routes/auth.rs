@@ -415,6 +415,13 @@ async fn change_password(
         _ => None,
     };
     state.store.delete_user_sessions(caller.id(), keep).await?;
+    // API tokens made under the old password may be what leaked: they end too (JWTs end by
+    // themselves, their credential version no longer matches).
+    for token in state.store.list_api_tokens(caller.id()).await? {
+        if token.revoked_at.is_none() {
+            state.store.revoke_api_token(caller.id(), token.id).await?;
+        }
+    }
     caller
         .audit(
             &state,
@@ -428,6 +435,20 @@ async fn change_password(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// Credentials that last are minted only by a session, a password or an API token: a
+/// 15-minute JWT that could mint another JWT or an API token would be a permanent credential
+/// for whoever caught it once.
+fn refuse_jwt(caller: &Caller, what: &str) -> Result<(), ApiError> {
+    if matches!(caller.credential, Credential::Jwt { .. }) {
+        return Err(ApiError::problem(
+            StatusCode::FORBIDDEN,
+            "credential_not_allowed",
+            format!("a JWT cannot be used to get {what}; sign in or use your password"),
+        ));
+    }
+    Ok(())
+}
+
 /// A 15-minute JWT for the caller, or for the e-mail address and password in the body.
 async fn jwt_token(
     State(state): State<AppState>,
@@ -436,7 +457,10 @@ async fn jwt_token(
     body: Option<Json<Credentials>>,
 ) -> Result<Json<Value>, ApiError> {
     let user = match (caller, body) {
-        (Some(caller), _) => caller.user,
+        (Some(caller), _) => {
+            refuse_jwt(&caller, "a new JWT")?;
+            caller.user
+        }
         (None, Some(Json(creds))) => {
             state.auth.limiter.check("login", origin.ip)?;
             check_credentials(&state, creds).await?
@@ -450,7 +474,11 @@ async fn jwt_token(
         }
     };
     let now = Utc::now();
-    let (token, expires_at) = state.auth.jwt.issue(user.id, user.role.as_str(), now)?;
+    let (token, expires_at) =
+        state
+            .auth
+            .jwt
+            .issue(user.id, user.role.as_str(), &user.password_hash, now)?;
     Ok(Json(json!({
         "access_token": token,
         "token_type": "Bearer",
@@ -492,6 +520,7 @@ async fn create_token(
     caller: Caller,
     Json(body): Json<NewToken>,
 ) -> Result<Response, ApiError> {
+    refuse_jwt(&caller, "an API token")?;
     let name = check_name(&body.name, "name")?;
     let expires_at = match body.expires_in_days {
         Some(0) | Some(3651..) => {

@@ -111,6 +111,6 @@ mod tests {
         assert!(csp.contains(&format!("script-src '{}'", csp_hash(SCRIPT))), "{csp}");
         assert!(!csp.contains("unsafe-inline"), "{csp}");
         // A known vector: SHA-256 of "" in base64.
-        assert_eq!(csp_hash(""), "sha256-47DEQpj8HBSa+/TImW+5JSeuQeRkm5NMpJWZG3hSuFU=");
+        assert_eq!(csp_hash(""), "sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=");
     }
 }

@@ -376,3 +376,138 @@ async fn finding_13_the_websocket_url_carries_no_token() {
     // The documented body field stays.
     assert!(job["job_token"].as_str().is_some_and(|t| !t.is_empty()));
 }
+
+// --- 8. short-lived credentials, password changes ------------------------------------------
+
+async fn jwt_for(app: &TestApp, email: &str, password: &str) -> String {
+    let (status, body) = json_of(
+        app.req(Method::POST, "/api/v1/auth/jwt-token", None)
+            .json(&json!({"email": email, "password": password}))
+            .send()
+            .await
+            .expect("send"),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    body["access_token"].as_str().expect("token").to_string()
+}
+
+#[tokio::test]
+async fn finding_8_a_jwt_mints_nothing_and_a_password_change_ends_tokens() {
+    let app = spawn_app().await;
+    let jwt = jwt_for(&app, &app.user.email, TEST_PASSWORD).await;
+    let with_jwt = |method: Method, path: &str| {
+        app.anon
+            .request(method, app.url(path))
+            .bearer_auth(&jwt)
+    };
+    let (status, body) = json_of(
+        with_jwt(Method::POST, "/api/v1/auth/jwt-token")
+            .send()
+            .await
+            .expect("send"),
+    )
+    .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (403, Some("credential_not_allowed")),
+        "{body}"
+    );
+    let (status, body) = json_of(
+        with_jwt(Method::POST, "/api/v1/auth/api-tokens")
+            .json(&json!({"name": "forever"}))
+            .send()
+            .await
+            .expect("send"),
+    )
+    .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (403, Some("credential_not_allowed")),
+        "{body}"
+    );
+    // The JWT itself still works for ordinary requests.
+    let resp = with_jwt(Method::GET, "/api/v1/auth/me").send().await.expect("send");
+    assert_eq!(resp.status(), 200);
+
+    // A password change (from a session) ends the JWTs and API tokens issued before.
+    let (_, cookie, csrf) = sign_in(&app, &app.user.email, TEST_PASSWORD).await;
+    let resp = app
+        .anon
+        .post(app.url("/api/v1/auth/change-password"))
+        .header(COOKIE, &cookie)
+        .header("X-CSRF-Token", &csrf)
+        .json(&json!({"current_password": TEST_PASSWORD, "new_password": "violet harbour lantern"}))
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(resp.status(), 204);
+    let resp = with_jwt(Method::GET, "/api/v1/auth/me").send().await.expect("send");
+    assert_eq!(resp.status(), 401, "the JWT from before the change");
+    let resp = app.client.get(app.url("/api/v1/auth/me")).send().await.expect("send");
+    assert_eq!(resp.status(), 401, "the API token from before the change");
+    let resp = app
+        .anon
+        .get(app.url("/api/v1/auth/me"))
+        .header(COOKIE, &cookie)
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(resp.status(), 200, "the session that changed it stays");
+    // New credentials work.
+    let fresh = jwt_for(&app, &app.user.email, "violet harbour lantern").await;
+    let resp = app
+        .anon
+        .get(app.url("/api/v1/auth/me"))
+        .bearer_auth(fresh)
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(resp.status(), 200);
+}
+
+// --- 10. JWT lifetime -----------------------------------------------------------------------
+
+#[tokio::test]
+async fn finding_10_jwts_living_longer_than_fifteen_minutes_are_refused() {
+    let app = spawn_app().await;
+    // A genuine token's claims, with only the times changed and signed with the same key
+    // (as someone holding a leaked or default key would).
+    let jwt = jwt_for(&app, &app.user.email, TEST_PASSWORD).await;
+    let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::HS256);
+    validation.set_audience(&["doxin-api"]);
+    let claims: Value = jsonwebtoken::decode(
+        &jwt,
+        &jsonwebtoken::DecodingKey::from_secret(crate::helpers::JWT_SECRET).expect("key"),
+        &validation,
+    )
+    .expect("decode")
+    .claims;
+    let sign = |iat: i64, exp: i64| {
+        let mut c = claims.clone();
+        c["iat"] = json!(iat);
+        c["exp"] = json!(exp);
+        jsonwebtoken::encode(
+            &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+            &c,
+            &jsonwebtoken::EncodingKey::from_secret(crate::helpers::JWT_SECRET).expect("key"),
+        )
+        .expect("encode")
+    };
+    let me = |token: String| {
+        app.anon
+            .get(app.url("/api/v1/auth/me"))
+            .bearer_auth(token)
+            .send()
+    };
+    let now = chrono::Utc::now().timestamp();
+    assert_eq!(me(sign(now, now + 900)).await.expect("send").status(), 200);
+    for (what, iat, exp) in [
+        ("ten years", now, now + 10 * 365 * 86_400),
+        ("a day", now - 60, now + 86_400),
+        ("issued in the future", now + 3_600, now + 3_600 + 900),
+    ] {
+        let resp = me(sign(iat, exp)).await.expect("send");
+        assert_eq!(resp.status(), 401, "{what}");
+    }
+}
