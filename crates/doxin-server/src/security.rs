@@ -77,7 +77,9 @@ pub fn cors(origin: &str) -> Option<CorsLayer> {
     let origin = HeaderValue::from_str(origin.trim_end_matches('/')).ok()?;
     Some(
         CorsLayer::new()
-            .allow_origin(AllowOrigin::exact(origin))
+            // A predicate rather than `exact`: other origins then get no CORS header at all,
+            // instead of the allowed origin echoed to them.
+            .allow_origin(AllowOrigin::predicate(move |offered, _| offered == origin))
             .allow_credentials(true)
             .allow_methods([
                 Method::GET,
