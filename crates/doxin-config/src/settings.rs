@@ -118,6 +118,9 @@ pub struct Settings {
     pub anthropic_api_key: Option<Secret>,
     /// Allowed browser origin for CORS.
     pub frontend_url: Option<String>,
+    /// Bearer token Prometheus must send to `/metrics` (`METRICS_TOKEN`); unset: only
+    /// loopback clients are answered.
+    pub metrics_token: Option<Secret>,
     pub session_cookie_secure: bool,
     pub session_cookie_httponly: bool,
     pub worker_concurrency: usize,
@@ -557,6 +560,18 @@ impl Settings {
                 None
             }
         };
+        let metrics_token = r.optional_secret(&["METRICS_TOKEN"]);
+        // An empty or short token would be guessed, or match a scraper sending none.
+        if let Some(t) = &metrics_token
+            && t.expose().len() < 16
+        {
+            return Err(ConfigError::Invalid {
+                variable: "METRICS_TOKEN",
+                value: t.masked().to_string(),
+                allowed: "a token of at least 16 characters, e.g. from `openssl rand -hex 32`"
+                    .into(),
+            });
+        }
         let session_cookie_secure = r.bool("SESSION_COOKIE_SECURE", production)?;
         let session_cookie_httponly = r.bool("SESSION_COOKIE_HTTPONLY", true)?;
         let worker_concurrency = r.number("WORKER_CONCURRENCY", 2usize, 1, 256)?;
@@ -608,6 +623,7 @@ impl Settings {
             openai_api_key,
             anthropic_api_key,
             frontend_url,
+            metrics_token,
             session_cookie_secure,
             session_cookie_httponly,
             worker_concurrency,

@@ -200,6 +200,10 @@ fn auth_settings(settings: &Settings) -> doxin_server::auth::AuthSettings {
         cookie_secure: settings.session_cookie_secure,
         cookie_httponly: settings.session_cookie_httponly,
         allowed_origin: settings.frontend_origin(),
+        metrics_token: settings
+            .metrics_token
+            .as_ref()
+            .map(|t| t.expose().to_string()),
         session_ttl: chrono::Duration::hours(hours),
         open_signup: settings.accounts.open_signup,
         public_url: settings.accounts.public_url.clone(),

@@ -44,6 +44,9 @@ pub struct AuthSettings {
     /// The one browser origin allowed to call the API with credentials (CORS), from
     /// `FRONTEND_URL`; `None`: no CORS headers at all.
     pub allowed_origin: Option<String>,
+    /// The bearer token `/metrics` scrapers must send (`METRICS_TOKEN`); `None`: `/metrics`
+    /// answers only clients on the loopback interface.
+    pub metrics_token: Option<String>,
     pub session_ttl: Duration,
     pub open_signup: bool,
     /// Base of links in invitations, e.g. `https://invoices.example.com`.
@@ -57,6 +60,7 @@ impl Default for AuthSettings {
             cookie_secure: false,
             cookie_httponly: true,
             allowed_origin: None,
+            metrics_token: None,
             session_ttl: Duration::days(7),
             open_signup: false,
             public_url: "http://localhost:8000".into(),

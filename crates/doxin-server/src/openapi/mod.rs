@@ -127,6 +127,11 @@ fn components() -> Value {
                 "name": crate::auth::SESSION_COOKIE,
                 "description": "Set by `POST /api/v1/auth/login` (HttpOnly).",
             },
+            "metricsToken": {
+                "type": "http",
+                "scheme": "bearer",
+                "description": "`METRICS_TOKEN`, for `/metrics` only (not a user credential).",
+            },
             "csrf": {
                 "type": "apiKey",
                 "in": "header",
@@ -330,6 +335,12 @@ impl Op {
 
     fn description(mut self, text: &str) -> Op {
         self.0.insert("description".into(), json!(text));
+        self
+    }
+
+    /// These security requirements instead of the document's.
+    fn security(mut self, requirements: Value) -> Op {
+        self.0.insert("security".into(), requirements);
         self
     }
 

@@ -511,3 +511,65 @@ async fn finding_10_jwts_living_longer_than_fifteen_minutes_are_refused() {
         assert_eq!(resp.status(), 401, "{what}");
     }
 }
+
+// --- 11. metrics and health details ---------------------------------------------------------
+
+#[tokio::test]
+async fn finding_11_metrics_need_the_scrape_token_and_health_details_an_admin() {
+    let app = spawn_app_with(SpawnOptions {
+        tweak_auth: Some(|a| a.metrics_token = Some("scrape-token-0123456789".into())),
+        ..Default::default()
+    })
+    .await;
+    let resp = app.anon.get(app.url("/metrics")).send().await.expect("send");
+    assert_eq!(resp.status(), 401);
+    let resp = app
+        .anon
+        .get(app.url("/metrics"))
+        .bearer_auth("wrong-token-0123456789")
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(resp.status(), 401);
+    // A user's own credential is not the scrape token either.
+    assert_eq!(app.get("/metrics").await.status(), 401);
+    let resp = app
+        .anon
+        .get(app.url("/metrics"))
+        .bearer_auth("scrape-token-0123456789")
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(resp.status(), 200);
+    assert!(resp.text().await.expect("text").contains("doxin_http_requests_total"));
+
+    // Health: anyone gets each component's status, only an administrator the details.
+    for path in ["/api/v1/health/detailed", "/api/v1/health/database"] {
+        let (status, body) = json_of(app.anon.get(app.url(path)).send().await.expect("send")).await;
+        assert_eq!(status, 200, "{path}");
+        let text = body.to_string();
+        for secret in ["location", "backend", "server_version", "latency_ms", "version"] {
+            assert!(!text.contains(secret), "{path} shows {secret} to anyone: {text}");
+        }
+        let (_, body) = json_of(app.get(path).await).await;
+        assert!(!body.to_string().contains("backend"), "a user is not an admin: {body}");
+    }
+    let (_, body) =
+        json_of(app.anon.get(app.url("/api/v1/health/detailed")).send().await.expect("send"))
+            .await;
+    assert_eq!(body["status"], "healthy");
+    assert_eq!(body["components"]["storage"]["status"], "up");
+    let admin = app.create_user("root@example.com", true).await;
+    let (status, body) = json_of(
+        app.req(Method::GET, "/api/v1/health/detailed", Some(&admin))
+            .send()
+            .await
+            .expect("send"),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(body["components"]["database"]["backend"], "sqlite");
+    assert!(body["components"]["storage"]["location"].is_string(), "{body}");
+    // Liveness stays public.
+    assert_eq!(app.anon.get(app.url("/api/health")).send().await.expect("send").status(), 200);
+}
