@@ -27,7 +27,7 @@ use uuid::Uuid;
 
 use crate::{ApiError, AppState};
 pub use jwt::JwtKeys;
-pub use rate_limit::RateLimiter;
+pub use rate_limit::{AccountThrottle, RateLimiter};
 
 pub const SESSION_COOKIE: &str = "doxin_session";
 /// Readable by the page's script (not HttpOnly), which copies it into `X-CSRF-Token`.
@@ -75,6 +75,8 @@ pub struct Auth {
     pub jwt: JwtKeys,
     pub settings: AuthSettings,
     pub limiter: RateLimiter,
+    /// Failed sign-ins per e-mail address, from any client address.
+    pub accounts: AccountThrottle,
     /// The one-time first-run token, while no user exists (see `routes::setup`).
     pub setup_token: Arc<Mutex<Option<String>>>,
 }
@@ -90,6 +92,7 @@ impl Auth {
             jwt: JwtKeys::new(jwt_secret)?,
             settings,
             limiter: RateLimiter::per_minute(attempts_per_minute),
+            accounts: AccountThrottle::default(),
             setup_token: Arc::default(),
         })
     }
@@ -103,6 +106,7 @@ impl Auth {
             jwt,
             settings: AuthSettings::default(),
             limiter: RateLimiter::per_minute(10),
+            accounts: AccountThrottle::default(),
             setup_token: Arc::default(),
         }
     }

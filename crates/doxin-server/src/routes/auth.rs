@@ -3,6 +3,8 @@
 //!
 //! Sign-in, sign-up, access-code, access-request, setup and password-based JWT requests are
 //! rate limited per client address (429): they are where passwords and codes get guessed.
+//! Sign-in and password-based JWTs are also throttled per e-mail address, from whatever
+//! client addresses the failures come (`auth::rate_limit::AccountThrottle`).
 
 use axum::extract::{FromRequestParts, OptionalFromRequestParts, Path, State};
 use axum::http::request::Parts;
@@ -250,17 +252,24 @@ async fn check_credentials(state: &AppState, creds: Credentials) -> Result<User,
     {
         return Err(wrong());
     }
+    // A locked address is refused before its password is tried, whether an account has it
+    // or not (both are counted alike, so the lock says nothing about existence).
+    let throttle = &state.auth.accounts;
+    throttle.check(&creds.email)?;
     let user = match state.store.find_user_by_email(&creds.email).await {
         Ok(user) => user,
         Err(StoreError::NotFound) => {
             password::dummy_verify(creds.password).await;
+            throttle.failed(&creds.email);
             return Err(wrong());
         }
         Err(e) => return Err(e.into()),
     };
     if !password::verify(creds.password, user.password_hash.clone()).await {
+        throttle.failed(&creds.email);
         return Err(wrong());
     }
+    throttle.succeeded(&creds.email);
     if !user.is_active {
         return Err(ApiError::problem(
             StatusCode::FORBIDDEN,

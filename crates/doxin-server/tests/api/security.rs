@@ -573,3 +573,45 @@ async fn finding_11_metrics_need_the_scrape_token_and_health_details_an_admin() 
     // Liveness stays public.
     assert_eq!(app.anon.get(app.url("/api/health")).send().await.expect("send").status(), 200);
 }
+
+// --- 7. per-account sign-in backoff -------------------------------------------------------
+
+#[tokio::test]
+async fn finding_7_failed_sign_ins_lock_the_account_not_just_the_address() {
+    // A per-address limit far away, so only the per-account backoff can answer 429.
+    let app = spawn_app_with(SpawnOptions {
+        auth_per_minute: Some(1000),
+        ..Default::default()
+    })
+    .await;
+    let login = |email: &str, password: &str| {
+        app.req(Method::POST, "/api/v1/auth/login", None)
+            .json(&json!({"email": email, "password": password}))
+            .send()
+    };
+    for email in [app.user.email.as_str(), "nobody-here@example.com"] {
+        for attempt in 0..5 {
+            let resp = login(email, "not the password").await.expect("send");
+            assert_eq!(resp.status(), 401, "{email}: attempt {attempt}");
+        }
+        // Locked now: even the right password waits, and an unknown address is answered
+        // exactly like a real one.
+        let resp = login(email, TEST_PASSWORD).await.expect("send");
+        assert_eq!(resp.status(), 429, "{email}");
+        let retry: u64 = header(&resp, "retry-after").parse().expect("Retry-After");
+        assert!((1..=31).contains(&retry), "{retry}");
+        let (_, body) = json_of(resp).await;
+        assert_eq!(body["code"], "rate_limited");
+    }
+    // Password JWTs are the same door.
+    let resp = app
+        .req(Method::POST, "/api/v1/auth/jwt-token", None)
+        .json(&json!({"email": app.user.email, "password": TEST_PASSWORD}))
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(resp.status(), 429);
+    // Other accounts are not affected.
+    let bob = app.create_user("bob@example.com", false).await;
+    assert_eq!(login(&bob.email, TEST_PASSWORD).await.expect("send").status(), 200);
+}
