@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
 use crate::reader::{ConfigEntry, Origin, Vars};
-use crate::secret::{Secret, mask_url_password};
+use crate::secret::{Secret, mask_url_password, mask_url_userinfo};
 
 mod llm;
 pub use llm::{EmbeddingsProvider, EmbeddingsSettings, ExtractionMode, LlmProvider, LlmSettings};
@@ -25,6 +25,25 @@ pub enum ConfigError {
     InsecureInProduction { variable: &'static str, why: String },
     #[error("cannot read {path}: {reason}")]
     DotEnv { path: String, reason: String },
+}
+
+impl ConfigError {
+    /// The error with any URL credentials in its value masked: every error passes through
+    /// this before it leaves [`Settings::from_vars`], so none can print a password.
+    fn masked(self) -> ConfigError {
+        match self {
+            ConfigError::Invalid {
+                variable,
+                value,
+                allowed,
+            } => ConfigError::Invalid {
+                variable,
+                value: mask_url_password(&value),
+                allowed,
+            },
+            other => other,
+        }
+    }
 }
 
 /// The deployment environment (`ENVIRONMENT`).
@@ -291,14 +310,23 @@ impl AccountSettings {
         let fallback = frontend_url
             .map(str::to_string)
             .unwrap_or_else(|| format!("http://localhost:{port}"));
-        let public_url = r.string("PUBLIC_URL", &fallback);
+        let public_url = match r.raw(&["PUBLIC_URL"]) {
+            Some((n, v, o)) => {
+                r.record(n, mask_url_userinfo(v), o);
+                v.to_string()
+            }
+            None => {
+                r.record("PUBLIC_URL", mask_url_userinfo(&fallback), Origin::Default);
+                fallback
+            }
+        };
         let parsed = url::Url::parse(&public_url)
             .ok()
             .filter(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some());
         if parsed.is_none() {
             return Err(ConfigError::Invalid {
                 variable: "PUBLIC_URL",
-                value: public_url,
+                value: mask_url_userinfo(&public_url),
                 allowed: "an http(s) URL such as https://invoices.example.com".into(),
             });
         }
@@ -386,6 +414,12 @@ impl<'a> Reader<'a> {
     }
 
     fn record(&mut self, variable: &'static str, shown: String, origin: Origin) {
+        // Whatever the variable, a URL is never shown with its credentials.
+        let shown = if shown.contains("://") {
+            mask_url_password(&shown)
+        } else {
+            shown
+        };
         self.entries.push(ConfigEntry {
             variable,
             shown,
@@ -503,6 +537,10 @@ impl Settings {
 
     /// Parses and validates every setting from `vars`.
     pub fn from_vars(vars: &Vars) -> Result<Settings, ConfigError> {
+        Settings::read_vars(vars).map_err(ConfigError::masked)
+    }
+
+    fn read_vars(vars: &Vars) -> Result<Settings, ConfigError> {
         let mut r = Reader {
             vars,
             entries: Vec::new(),
@@ -548,11 +586,11 @@ impl Settings {
                 if u.is_none() {
                     return Err(ConfigError::Invalid {
                         variable: n,
-                        value: v.to_string(),
+                        value: mask_url_userinfo(v),
                         allowed: "an http(s) origin such as https://app.example.com".into(),
                     });
                 }
-                r.record(n, v.to_string(), o);
+                r.record(n, mask_url_userinfo(v), o);
                 Some(v.trim_end_matches('/').to_string())
             }
             None => {
@@ -781,7 +819,7 @@ fn storage(r: &mut Reader<'_>, data_dir: &Path) -> Result<StorageLocation, Confi
         if !bucket_ok {
             return Err(ConfigError::Invalid {
                 variable: name,
-                value: value.to_string(),
+                value: mask_url_password(value),
                 allowed: "s3://bucket[/prefix] or gs://bucket[/prefix] with a bucket name".into(),
             });
         }
@@ -1006,6 +1044,50 @@ mod tests {
     fn a_bad_database_url_does_not_print_its_password() {
         let err = load(&[("DATABASE_URL", "mysql://u:topsecret@h/db")]).unwrap_err();
         assert!(!err.to_string().contains("topsecret"), "{err}");
+    }
+
+    /// Finding 9: no password reaches `config check` or an error message, whatever form it
+    /// takes in a URL.
+    #[test]
+    fn finding_9_url_credentials_are_masked_in_entries_and_errors() {
+        let s = load(&[
+            (
+                "DATABASE_URL",
+                "postgres://app@db:5432/doxin?sslmode=require&password=qu3ry-pw",
+            ),
+            ("REDIS_URL", "redis://cache:6379/0?password=r3dis-pw"),
+            ("FRONTEND_URL", "https://deploy:fr0nt-pw@app.example.com"),
+            ("PUBLIC_URL", "https://publ1c-token@invoices.example.com"),
+        ])
+        .expect("valid");
+        let text: String = s
+            .entries()
+            .iter()
+            .map(|e| format!("{}={}\n", e.variable, e.shown))
+            .collect();
+        for leaked in ["qu3ry-pw", "r3dis-pw", "fr0nt-pw", "deploy", "publ1c-token"] {
+            assert!(!text.contains(leaked), "{leaked} leaked:\n{text}");
+        }
+        assert!(text.contains("sslmode=require&password=********"), "{text}");
+        // The origin CORS uses carries no user information either.
+        assert_eq!(
+            s.frontend_origin().as_deref(),
+            Some("https://app.example.com")
+        );
+
+        for (var, value, secret) in [
+            ("DATABASE_URL", "postgres://app:b4d-p0rt@db:99999/doxin", "b4d-p0rt"),
+            ("DATABASE_URL", "postgres://app:sl4sh/pw@db/doxin", "sl4sh/pw"),
+            ("REDIS_URL", "redis://:r3d-pw@cache:port/0", "r3d-pw"),
+            ("REDIS_URL", "http://cache/?password=qu3ry", "qu3ry"),
+            ("FRONTEND_URL", "ftp://user:fr0nt@app.example.com", "fr0nt"),
+            ("PUBLIC_URL", "ftp://user:publ1c@app.example.com", "publ1c"),
+            ("OPENAI_BASE_URL", "ftp://k:ll-m-pw@llm.example.com/v1", "ll-m-pw"),
+        ] {
+            let err = load(&[(var, value)]).expect_err(var).to_string();
+            assert!(err.contains(var), "{err}");
+            assert!(!err.contains(secret), "{var}: {err}");
+        }
     }
 
     #[test]

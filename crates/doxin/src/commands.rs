@@ -135,7 +135,10 @@ async fn serve(settings: Settings, with_worker: bool) -> anyhow::Result<ExitCode
     if store.count_users().await? == 0 {
         let token = state.auth.arm_setup();
         tracing::warn!(
-            setup_url = format!("{}/setup?token={token}", settings.accounts.public_url),
+            setup_url = format!(
+                "{}/setup?token={token}",
+                doxin_config::mask_url_userinfo(&settings.accounts.public_url)
+            ),
             setup_token = %token,
             "no users yet: open the setup page with this one-time token to create the first \
              administrator (or run `doxin user create --admin`)"
