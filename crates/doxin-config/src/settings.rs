@@ -1076,13 +1076,25 @@ mod tests {
         );
 
         for (var, value, secret) in [
-            ("DATABASE_URL", "postgres://app:b4d-p0rt@db:99999/doxin", "b4d-p0rt"),
-            ("DATABASE_URL", "postgres://app:sl4sh/pw@db/doxin", "sl4sh/pw"),
+            (
+                "DATABASE_URL",
+                "postgres://app:b4d-p0rt@db:99999/doxin",
+                "b4d-p0rt",
+            ),
+            (
+                "DATABASE_URL",
+                "postgres://app:sl4sh/pw@db/doxin",
+                "sl4sh/pw",
+            ),
             ("REDIS_URL", "redis://:r3d-pw@cache:port/0", "r3d-pw"),
             ("REDIS_URL", "http://cache/?password=qu3ry", "qu3ry"),
             ("FRONTEND_URL", "ftp://user:fr0nt@app.example.com", "fr0nt"),
             ("PUBLIC_URL", "ftp://user:publ1c@app.example.com", "publ1c"),
-            ("OPENAI_BASE_URL", "ftp://k:ll-m-pw@llm.example.com/v1", "ll-m-pw"),
+            (
+                "OPENAI_BASE_URL",
+                "ftp://k:ll-m-pw@llm.example.com/v1",
+                "ll-m-pw",
+            ),
         ] {
             let err = load(&[(var, value)]).expect_err(var).to_string();
             assert!(err.contains(var), "{err}");

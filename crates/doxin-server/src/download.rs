@@ -43,7 +43,10 @@ pub(crate) fn clean_name(name: &str) -> Option<String> {
         .take(MAX_NAME_CHARS)
         .collect();
     let cleaned = cleaned.trim().trim_start_matches('.').trim().to_string();
-    if cleaned.chars().all(|c| c == '.' || c == '_' || c.is_whitespace()) {
+    if cleaned
+        .chars()
+        .all(|c| c == '.' || c == '_' || c.is_whitespace())
+    {
         None
     } else {
         Some(cleaned)
@@ -105,8 +108,7 @@ fn percent_encode(s: &str) -> String {
 /// `attachment; filename="<ascii>"; filename*=UTF-8''<utf-8>` for a download named `name`;
 /// an empty or dot-only name becomes `<fallback_stem>.<default_ext>`.
 pub(crate) fn attachment(name: &str, fallback_stem: &str, default_ext: &str) -> HeaderValue {
-    let cleaned =
-        clean_name(name).unwrap_or_else(|| format!("{fallback_stem}.{default_ext}"));
+    let cleaned = clean_name(name).unwrap_or_else(|| format!("{fallback_stem}.{default_ext}"));
     let ascii = ascii_fallback(&cleaned, fallback_stem, default_ext);
     let value = format!(
         "attachment; filename=\"{ascii}\"; filename*=UTF-8''{}",
@@ -168,7 +170,10 @@ mod tests {
     fn unicode_names_get_an_ascii_fallback() {
         let h = header("Rechnung Müller.pdf");
         assert!(h.contains("filename=\"Rechnung M_ller.pdf\""), "{h}");
-        assert!(h.contains("filename*=UTF-8''Rechnung%20M%C3%BCller.pdf"), "{h}");
+        assert!(
+            h.contains("filename*=UTF-8''Rechnung%20M%C3%BCller.pdf"),
+            "{h}"
+        );
         let h = header("счёт.pdf");
         assert!(h.contains("filename=\"invoice-1.pdf\""), "{h}");
         assert!(h.contains("filename*=UTF-8''%D1%81"), "{h}");

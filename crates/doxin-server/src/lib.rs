@@ -49,7 +49,10 @@ pub fn router(state: AppState) -> Router {
         .and_then(|origin| {
             let layer = security::cors(origin);
             if layer.is_none() {
-                tracing::warn!(origin, "FRONTEND_URL is not a usable origin; CORS stays off");
+                tracing::warn!(
+                    origin,
+                    "FRONTEND_URL is not a usable origin; CORS stays off"
+                );
             }
             layer
         });

@@ -90,7 +90,10 @@ fn allow_scrape(
             let offered = headers
                 .get(header::AUTHORIZATION)
                 .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+                .and_then(|v| {
+                    v.strip_prefix("Bearer ")
+                        .or_else(|| v.strip_prefix("bearer "))
+                })
                 .map(str::trim)
                 .unwrap_or("");
             if crate::auth::secrets::constant_time_eq(offered, expected) {
@@ -237,6 +240,9 @@ mod tests {
         let token = Some("scrape-token-0123456789");
         assert_eq!(status(token, None, [127, 0, 0, 1]), 401);
         assert_eq!(status(token, Some("nope"), [10, 0, 0, 7]), 401);
-        assert_eq!(status(token, Some("scrape-token-0123456789"), [10, 0, 0, 7]), 200);
+        assert_eq!(
+            status(token, Some("scrape-token-0123456789"), [10, 0, 0, 7]),
+            200
+        );
     }
 }

@@ -40,11 +40,7 @@ pub struct HeaderPolicy {
 }
 
 /// Adds the security headers to every answer (a policy a handler set itself is kept).
-pub async fn add_headers(
-    State(policy): State<HeaderPolicy>,
-    req: Request,
-    next: Next,
-) -> Response {
+pub async fn add_headers(State(policy): State<HeaderPolicy>, req: Request, next: Next) -> Response {
     let docs = req.uri().path().starts_with(crate::openapi::DOCS_PATH);
     let mut resp = next.run(req).await;
     let headers = resp.headers_mut();

@@ -395,7 +395,12 @@ fn finding_9_config_check_and_errors_mask_url_credentials() {
 #[test]
 fn finding_6_user_create_refuses_weak_passwords() {
     let dir = tempfile::tempdir().expect("tempdir");
-    for pw in ["          ", "aaaaaaaaaa", "ann.smith@example.com", "password123"] {
+    for pw in [
+        "          ",
+        "aaaaaaaaaa",
+        "ann.smith@example.com",
+        "password123",
+    ] {
         let out = run(
             dir.path(),
             &["user", "create", "--email", "ann.smith@example.com"],
@@ -441,12 +446,21 @@ fn finding_10_the_jwt_key_is_per_installation_and_kept() {
         reqwest::Method::POST,
         "/api/v1/auth/jwt-token",
         None,
-        Some(serde_json::json!({"email": "root@example.com", "password": "violet harbour lantern"})),
+        Some(
+            serde_json::json!({"email": "root@example.com", "password": "violet harbour lantern"}),
+        ),
     );
     assert_eq!(status, 200, "{body}");
     let jwt = body["access_token"].as_str().expect("jwt").to_string();
     let me = |port: u16, token: &str| {
-        send_json(port, reqwest::Method::GET, "/api/v1/auth/me", Some(token), None).0
+        send_json(
+            port,
+            reqwest::Method::GET,
+            "/api/v1/auth/me",
+            Some(token),
+            None,
+        )
+        .0
     };
     assert_eq!(me(port, &jwt), 200);
 
@@ -470,7 +484,10 @@ fn finding_10_the_jwt_key_is_per_installation_and_kept() {
         assert_eq!(me(port, &claims(public, now() + 600)), 401);
     }
     assert_eq!(
-        me(port, &claims(key.trim().as_bytes(), now() + 10 * 365 * 86_400)),
+        me(
+            port,
+            &claims(key.trim().as_bytes(), now() + 10 * 365 * 86_400)
+        ),
         401,
         "a ten-year token, even with the right key"
     );

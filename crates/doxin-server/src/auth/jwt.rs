@@ -164,9 +164,18 @@ mod tests {
                 .expect("encode")
         };
         assert!(keys.verify(&forge(now, now + 900)).is_some());
-        assert!(keys.verify(&forge(now, now + 10 * 365 * 86_400)).is_none(), "ten years");
-        assert!(keys.verify(&forge(now - 600, now + 901)).is_none(), "too long");
-        assert!(keys.verify(&forge(now + 3600, now + 3600 + 900)).is_none(), "issued later");
+        assert!(
+            keys.verify(&forge(now, now + 10 * 365 * 86_400)).is_none(),
+            "ten years"
+        );
+        assert!(
+            keys.verify(&forge(now - 600, now + 901)).is_none(),
+            "too long"
+        );
+        assert!(
+            keys.verify(&forge(now + 3600, now + 3600 + 900)).is_none(),
+            "issued later"
+        );
         assert_ne!(credential_version("a"), credential_version("b"));
     }
 }

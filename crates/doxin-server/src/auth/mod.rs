@@ -332,8 +332,7 @@ async fn authenticate(
             .ok_or_else(|| unauthenticated("the token is invalid or has expired"))?;
         let user = state.store.get_user(claims.sub).await.map_err(lookup)?;
         // Issued before the password last changed: the change ended it.
-        if !secrets::constant_time_eq(&claims.pwv, &jwt::credential_version(&user.password_hash))
-        {
+        if !secrets::constant_time_eq(&claims.pwv, &jwt::credential_version(&user.password_hash)) {
             return Err(unauthenticated(
                 "the token was issued before the password changed; get a new one",
             ));

@@ -105,7 +105,9 @@ pub fn check_policy(password: &str, email: Option<&str>) -> Result<(), ApiError>
         // a longer password; the whole address always counts.
         let contains_local = local.chars().count() >= 4 && lower.contains(local);
         if !email.is_empty() && (lower.contains(&email) || contains_local) {
-            return Err(weak("a password cannot contain your e-mail address or its name part"));
+            return Err(weak(
+                "a password cannot contain your e-mail address or its name part",
+            ));
         }
     }
     Ok(())
@@ -167,7 +169,13 @@ mod tests {
         assert!(check_policy("short", None).is_err());
         assert!(check_policy("long enough pass", None).is_ok());
         assert!(check_policy(&"x".repeat(2000), None).is_err());
-        for weak_one in ["          ", "aaaaaaaaaa", "abababababab", "Password123", "1234567890"] {
+        for weak_one in [
+            "          ",
+            "aaaaaaaaaa",
+            "abababababab",
+            "Password123",
+            "1234567890",
+        ] {
             assert!(check_policy(weak_one, None).is_err(), "{weak_one:?}");
         }
         let email = Some("Ann.Smith@example.com");

@@ -33,7 +33,9 @@ impl FromRequestParts<AppState> for SeesDetails {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let has_credential = parts.headers.contains_key(axum::http::header::AUTHORIZATION)
+        let has_credential = parts
+            .headers
+            .contains_key(axum::http::header::AUTHORIZATION)
             || crate::auth::cookie(&parts.headers, crate::auth::SESSION_COOKIE).is_some();
         if !has_credential {
             return Ok(SeesDetails(false));

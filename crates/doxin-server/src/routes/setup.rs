@@ -108,9 +108,15 @@ mod tests {
         let (page, csp) = &*PAGE;
         assert!(page.contains(&format!("<script>{SCRIPT}</script>")));
         assert!(page.contains(&format!("<style>{STYLE}</style>")));
-        assert!(csp.contains(&format!("script-src '{}'", csp_hash(SCRIPT))), "{csp}");
+        assert!(
+            csp.contains(&format!("script-src '{}'", csp_hash(SCRIPT))),
+            "{csp}"
+        );
         assert!(!csp.contains("unsafe-inline"), "{csp}");
         // A known vector: SHA-256 of "" in base64.
-        assert_eq!(csp_hash(""), "sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=");
+        assert_eq!(
+            csp_hash(""),
+            "sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="
+        );
     }
 }

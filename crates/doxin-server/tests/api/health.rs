@@ -24,7 +24,10 @@ async fn liveness_answers_on_both_paths() {
 /// Health details are for administrators.
 async fn admin_get(app: &crate::helpers::TestApp, path: &str) -> reqwest::Response {
     let admin = app
-        .create_user(&format!("admin-{}@example.com", uuid::Uuid::new_v4().simple()), true)
+        .create_user(
+            &format!("admin-{}@example.com", uuid::Uuid::new_v4().simple()),
+            true,
+        )
         .await;
     app.req(reqwest::Method::GET, path, Some(&admin))
         .send()

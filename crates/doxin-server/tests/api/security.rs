@@ -76,14 +76,21 @@ async fn finding_6_weak_passwords_are_refused_everywhere() {
     }
     // Changing to one's own address is refused too.
     let (status, body) = json_of(
-        app.req(Method::POST, "/api/v1/auth/change-password", Some(&app.user))
-            .json(&json!({"current_password": TEST_PASSWORD, "new_password": app.user.email}))
-            .send()
-            .await
-            .expect("send"),
+        app.req(
+            Method::POST,
+            "/api/v1/auth/change-password",
+            Some(&app.user),
+        )
+        .json(&json!({"current_password": TEST_PASSWORD, "new_password": app.user.email}))
+        .send()
+        .await
+        .expect("send"),
     )
     .await;
-    assert_eq!((status, body["code"].as_str()), (422, Some("weak_password")));
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (422, Some("weak_password"))
+    );
     // And setup.
     let fresh = spawn_app_with(SpawnOptions {
         fresh_install: true,
@@ -101,7 +108,10 @@ async fn finding_6_weak_passwords_are_refused_everywhere() {
             .expect("send"),
     )
     .await;
-    assert_eq!((status, body["code"].as_str()), (422, Some("weak_password")));
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (422, Some("weak_password"))
+    );
     // A decent one still works.
     let (status, _) = json_of(
         app.req(Method::POST, "/api/v1/auth/register", None)
@@ -140,7 +150,12 @@ async fn put_file(app: &TestApp, invoice: &str, file_name: &str) {
         .send()
         .await
         .expect("send");
-    assert_eq!(resp.status(), 200, "{}", resp.text().await.unwrap_or_default());
+    assert_eq!(
+        resp.status(),
+        200,
+        "{}",
+        resp.text().await.unwrap_or_default()
+    );
 }
 
 async fn disposition(app: &TestApp, path: &str) -> String {
@@ -237,7 +252,12 @@ async fn finding_5_every_answer_carries_security_headers() {
             "no HSTS without Secure cookies: {path}"
         );
     }
-    let api = app.anon.get(app.url("/api/health")).send().await.expect("send");
+    let api = app
+        .anon
+        .get(app.url("/api/health"))
+        .send()
+        .await
+        .expect("send");
     assert_eq!(
         header(&api, "content-security-policy"),
         "default-src 'none'; frame-ancestors 'none'"
@@ -248,9 +268,17 @@ async fn finding_5_every_answer_carries_security_headers() {
     assert!(csp.contains("script-src 'sha256-"), "{csp}");
     assert!(csp.contains("connect-src 'self'"), "{csp}");
     // Swagger UI loads its own script files and the document.
-    let docs = app.anon.get(app.url("/api/docs/")).send().await.expect("send");
+    let docs = app
+        .anon
+        .get(app.url("/api/docs/"))
+        .send()
+        .await
+        .expect("send");
     let csp = header(&docs, "content-security-policy").to_string();
-    assert!(csp.contains("script-src 'self'") && csp.contains("connect-src 'self'"), "{csp}");
+    assert!(
+        csp.contains("script-src 'self'") && csp.contains("connect-src 'self'"),
+        "{csp}"
+    );
 
     // HSTS once cookies are Secure (DoxIn is then behind HTTPS).
     let secure = spawn_app_with(SpawnOptions {
@@ -258,7 +286,12 @@ async fn finding_5_every_answer_carries_security_headers() {
         ..Default::default()
     })
     .await;
-    let resp = secure.anon.get(secure.url("/api/health")).send().await.expect("send");
+    let resp = secure
+        .anon
+        .get(secure.url("/api/health"))
+        .send()
+        .await
+        .expect("send");
     assert!(
         header(&resp, "strict-transport-security").starts_with("max-age="),
         "{:?}",
@@ -308,7 +341,10 @@ async fn finding_13_cors_allows_exactly_the_frontend_origin() {
             .request(Method::OPTIONS, app.url("/api/v1/auth/me"))
             .header("origin", origin)
             .header("access-control-request-method", "POST")
-            .header("access-control-request-headers", "content-type,x-csrf-token")
+            .header(
+                "access-control-request-headers",
+                "content-type,x-csrf-token",
+            )
             .send()
     };
     let resp = preflight("https://app.example.com").await.expect("send");
@@ -371,7 +407,10 @@ async fn finding_13_the_websocket_url_carries_no_token() {
     assert_eq!(status, 202, "{body}");
     let job = &body["jobs"][0];
     let url = job["websocket_url"].as_str().expect("websocket_url");
-    assert_eq!(url, format!("/ws?job_id={}", job["job_id"].as_str().expect("id")));
+    assert_eq!(
+        url,
+        format!("/ws?job_id={}", job["job_id"].as_str().expect("id"))
+    );
     assert!(!url.contains("token"), "{url}");
     // The documented body field stays.
     assert!(job["job_token"].as_str().is_some_and(|t| !t.is_empty()));
@@ -396,11 +435,8 @@ async fn jwt_for(app: &TestApp, email: &str, password: &str) -> String {
 async fn finding_8_a_jwt_mints_nothing_and_a_password_change_ends_tokens() {
     let app = spawn_app().await;
     let jwt = jwt_for(&app, &app.user.email, TEST_PASSWORD).await;
-    let with_jwt = |method: Method, path: &str| {
-        app.anon
-            .request(method, app.url(path))
-            .bearer_auth(&jwt)
-    };
+    let with_jwt =
+        |method: Method, path: &str| app.anon.request(method, app.url(path)).bearer_auth(&jwt);
     let (status, body) = json_of(
         with_jwt(Method::POST, "/api/v1/auth/jwt-token")
             .send()
@@ -427,7 +463,10 @@ async fn finding_8_a_jwt_mints_nothing_and_a_password_change_ends_tokens() {
         "{body}"
     );
     // The JWT itself still works for ordinary requests.
-    let resp = with_jwt(Method::GET, "/api/v1/auth/me").send().await.expect("send");
+    let resp = with_jwt(Method::GET, "/api/v1/auth/me")
+        .send()
+        .await
+        .expect("send");
     assert_eq!(resp.status(), 200);
 
     // A password change (from a session) ends the JWTs and API tokens issued before.
@@ -442,9 +481,17 @@ async fn finding_8_a_jwt_mints_nothing_and_a_password_change_ends_tokens() {
         .await
         .expect("send");
     assert_eq!(resp.status(), 204);
-    let resp = with_jwt(Method::GET, "/api/v1/auth/me").send().await.expect("send");
+    let resp = with_jwt(Method::GET, "/api/v1/auth/me")
+        .send()
+        .await
+        .expect("send");
     assert_eq!(resp.status(), 401, "the JWT from before the change");
-    let resp = app.client.get(app.url("/api/v1/auth/me")).send().await.expect("send");
+    let resp = app
+        .client
+        .get(app.url("/api/v1/auth/me"))
+        .send()
+        .await
+        .expect("send");
     assert_eq!(resp.status(), 401, "the API token from before the change");
     let resp = app
         .anon
@@ -521,7 +568,12 @@ async fn finding_11_metrics_need_the_scrape_token_and_health_details_an_admin() 
         ..Default::default()
     })
     .await;
-    let resp = app.anon.get(app.url("/metrics")).send().await.expect("send");
+    let resp = app
+        .anon
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .expect("send");
     assert_eq!(resp.status(), 401);
     let resp = app
         .anon
@@ -541,22 +593,44 @@ async fn finding_11_metrics_need_the_scrape_token_and_health_details_an_admin() 
         .await
         .expect("send");
     assert_eq!(resp.status(), 200);
-    assert!(resp.text().await.expect("text").contains("doxin_http_requests_total"));
+    assert!(
+        resp.text()
+            .await
+            .expect("text")
+            .contains("doxin_http_requests_total")
+    );
 
     // Health: anyone gets each component's status, only an administrator the details.
     for path in ["/api/v1/health/detailed", "/api/v1/health/database"] {
         let (status, body) = json_of(app.anon.get(app.url(path)).send().await.expect("send")).await;
         assert_eq!(status, 200, "{path}");
         let text = body.to_string();
-        for secret in ["location", "backend", "server_version", "latency_ms", "version"] {
-            assert!(!text.contains(secret), "{path} shows {secret} to anyone: {text}");
+        for secret in [
+            "location",
+            "backend",
+            "server_version",
+            "latency_ms",
+            "version",
+        ] {
+            assert!(
+                !text.contains(secret),
+                "{path} shows {secret} to anyone: {text}"
+            );
         }
         let (_, body) = json_of(app.get(path).await).await;
-        assert!(!body.to_string().contains("backend"), "a user is not an admin: {body}");
+        assert!(
+            !body.to_string().contains("backend"),
+            "a user is not an admin: {body}"
+        );
     }
-    let (_, body) =
-        json_of(app.anon.get(app.url("/api/v1/health/detailed")).send().await.expect("send"))
-            .await;
+    let (_, body) = json_of(
+        app.anon
+            .get(app.url("/api/v1/health/detailed"))
+            .send()
+            .await
+            .expect("send"),
+    )
+    .await;
     assert_eq!(body["status"], "healthy");
     assert_eq!(body["components"]["storage"]["status"], "up");
     let admin = app.create_user("root@example.com", true).await;
@@ -569,9 +643,20 @@ async fn finding_11_metrics_need_the_scrape_token_and_health_details_an_admin() 
     .await;
     assert_eq!(status, 200);
     assert_eq!(body["components"]["database"]["backend"], "sqlite");
-    assert!(body["components"]["storage"]["location"].is_string(), "{body}");
+    assert!(
+        body["components"]["storage"]["location"].is_string(),
+        "{body}"
+    );
     // Liveness stays public.
-    assert_eq!(app.anon.get(app.url("/api/health")).send().await.expect("send").status(), 200);
+    assert_eq!(
+        app.anon
+            .get(app.url("/api/health"))
+            .send()
+            .await
+            .expect("send")
+            .status(),
+        200
+    );
 }
 
 // --- 7. per-account sign-in backoff -------------------------------------------------------
@@ -613,5 +698,11 @@ async fn finding_7_failed_sign_ins_lock_the_account_not_just_the_address() {
     assert_eq!(resp.status(), 429);
     // Other accounts are not affected.
     let bob = app.create_user("bob@example.com", false).await;
-    assert_eq!(login(&bob.email, TEST_PASSWORD).await.expect("send").status(), 200);
+    assert_eq!(
+        login(&bob.email, TEST_PASSWORD)
+            .await
+            .expect("send")
+            .status(),
+        200
+    );
 }
