@@ -323,13 +323,15 @@ impl AccountSettings {
         let parsed = url::Url::parse(&public_url)
             .ok()
             .filter(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some());
-        if parsed.is_none() {
+        let Some(parsed) = parsed else {
             return Err(ConfigError::Invalid {
                 variable: "PUBLIC_URL",
                 value: mask_url_userinfo(&public_url),
                 allowed: "an http(s) URL such as https://invoices.example.com".into(),
             });
-        }
+        };
+        // Links built on it are mailed to people and logged: no credentials in them.
+        let public_url = without_userinfo(parsed);
         Ok(AccountSettings {
             open_signup: r.bool("OPEN_SIGNUP", false)?,
             session_ttl_hours: r.number("SESSION_TTL_HOURS", 168u64, 1, 24 * 365)?,
@@ -339,7 +341,7 @@ impl AccountSettings {
                 1,
                 100_000,
             )?,
-            public_url: public_url.trim_end_matches('/').to_string(),
+            public_url,
             access_code_ttl_days: r.number("ACCESS_CODE_TTL_DAYS", 14u32, 1, 3650)?,
             smtp: SmtpSettings::read(r)?,
         })
@@ -373,6 +375,15 @@ impl PipelineSettings {
             url_fetch_timeout_secs: r.number("URL_FETCH_TIMEOUT", 20u64, 1, 600)?,
         })
     }
+}
+
+/// `u` without user name and password, and without a trailing slash: browser-facing URLs
+/// (`FRONTEND_URL`, `PUBLIC_URL`) end up in links, mails and logs, where credentials must not.
+fn without_userinfo(mut u: url::Url) -> String {
+    // Both only fail for URLs that cannot have credentials, which then have none to remove.
+    let _ = u.set_username("");
+    let _ = u.set_password(None);
+    u.to_string().trim_end_matches('/').to_string()
 }
 
 /// Secrets the earlier system's examples and our development default use; never accepted in
@@ -591,7 +602,7 @@ impl Settings {
                     });
                 }
                 r.record(n, mask_url_userinfo(v), o);
-                Some(v.trim_end_matches('/').to_string())
+                u.map(without_userinfo)
             }
             None => {
                 r.record("FRONTEND_URL", "(unset)".into(), Origin::Default);
@@ -1069,11 +1080,14 @@ mod tests {
             assert!(!text.contains(leaked), "{leaked} leaked:\n{text}");
         }
         assert!(text.contains("sslmode=require&password=********"), "{text}");
-        // The origin CORS uses carries no user information either.
+        // The origin CORS uses and the links built on PUBLIC_URL carry no user information.
         assert_eq!(
             s.frontend_origin().as_deref(),
             Some("https://app.example.com")
         );
+        assert_eq!(s.frontend_url.as_deref(), Some("https://app.example.com"));
+        assert_eq!(s.accounts.public_url, "https://invoices.example.com");
+        assert!(!format!("{s:?}").contains("fr0nt-pw"));
 
         for (var, value, secret) in [
             (
