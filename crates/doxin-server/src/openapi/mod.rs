@@ -303,7 +303,7 @@ fn problem_description(status: u16) -> &'static str {
         }
         401 => "No credential, or an invalid or expired one (`unauthenticated`)",
         403 => {
-            "Not allowed: deactivated account, missing CSRF token with a session cookie, not an administrator, or a refused code"
+            "Not allowed: deactivated account, missing CSRF token with a session cookie, not an administrator, a refused code, a JWT where only a session, password or API token may (`credential_not_allowed`), or /metrics from a non-loopback client without METRICS_TOKEN"
         }
         404 => "No such object, or not the caller's (`not_found`)",
         409 => "Conflicts with the object's state",
