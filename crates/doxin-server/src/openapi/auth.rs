@@ -64,7 +64,7 @@ pub(super) fn operations() -> Vec<Operation> {
                 200,
                 json!({
                     "description": "Signed in; `Set-Cookie` carries `doxin_session` \
-                        (HttpOnly) and `doxin_csrf`",
+                        (HttpOnly unless configured otherwise) and `doxin_csrf`",
                     "content": { "application/json": { "schema": object(
                         "The session.",
                         json!({

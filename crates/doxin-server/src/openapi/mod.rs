@@ -125,7 +125,7 @@ fn components() -> Value {
                 "type": "apiKey",
                 "in": "cookie",
                 "name": crate::auth::SESSION_COOKIE,
-                "description": "Set by `POST /api/v1/auth/login` (HttpOnly).",
+                "description": "Set by `POST /api/v1/auth/login` (HttpOnly unless `SESSION_COOKIE_HTTPONLY=false`).",
             },
             "metricsToken": {
                 "type": "http",
