@@ -12,7 +12,7 @@ mod secret;
 mod settings;
 
 pub use reader::{ConfigEntry, Origin, Vars};
-pub use secret::{Secret, mask_url_password};
+pub use secret::{Secret, mask_url_password, mask_url_userinfo};
 pub use settings::{
     AccountSettings, ConfigError, DatabaseBackend, EmbeddingsProvider, EmbeddingsSettings,
     Environment, ExtractionMode, LlmProvider, LlmSettings, LogFormat, PipelineSettings,

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
 use crate::reader::{ConfigEntry, Origin, Vars};
-use crate::secret::{Secret, mask_url_password};
+use crate::secret::{Secret, mask_url_password, mask_url_userinfo};
 
 mod llm;
 mod sandbox;
@@ -27,6 +27,25 @@ pub enum ConfigError {
     InsecureInProduction { variable: &'static str, why: String },
     #[error("cannot read {path}: {reason}")]
     DotEnv { path: String, reason: String },
+}
+
+impl ConfigError {
+    /// The error with any URL credentials in its value masked: every error passes through
+    /// this before it leaves [`Settings::from_vars`], so none can print a password.
+    fn masked(self) -> ConfigError {
+        match self {
+            ConfigError::Invalid {
+                variable,
+                value,
+                allowed,
+            } => ConfigError::Invalid {
+                variable,
+                value: mask_url_password(&value),
+                allowed,
+            },
+            other => other,
+        }
+    }
 }
 
 /// The deployment environment (`ENVIRONMENT`).
@@ -110,13 +129,19 @@ pub struct Settings {
     /// `redis://…` or `rediss://…` when a Redis is configured.
     pub redis_url: Option<Secret>,
     pub storage: StorageLocation,
-    pub secret_key: Secret,
-    pub jwt_secret_key: Secret,
+    /// `SECRET_KEY`; `None` (outside production) means the installation's own random key,
+    /// generated once and kept under `DATA_DIR` (see [`Settings::secret_key_file`]).
+    pub secret_key: Option<Secret>,
+    /// `JWT_SECRET_KEY`; `None` likewise (see [`Settings::jwt_secret_key_file`]).
+    pub jwt_secret_key: Option<Secret>,
     pub webhook_secret: Option<Secret>,
     pub openai_api_key: Option<Secret>,
     pub anthropic_api_key: Option<Secret>,
     /// Allowed browser origin for CORS.
     pub frontend_url: Option<String>,
+    /// Bearer token Prometheus must send to `/metrics` (`METRICS_TOKEN`); unset: only
+    /// loopback clients are answered.
+    pub metrics_token: Option<Secret>,
     pub session_cookie_secure: bool,
     pub session_cookie_httponly: bool,
     pub worker_concurrency: usize,
@@ -289,17 +314,28 @@ impl AccountSettings {
         let fallback = frontend_url
             .map(str::to_string)
             .unwrap_or_else(|| format!("http://localhost:{port}"));
-        let public_url = r.string("PUBLIC_URL", &fallback);
+        let public_url = match r.raw(&["PUBLIC_URL"]) {
+            Some((n, v, o)) => {
+                r.record(n, mask_url_userinfo(v), o);
+                v.to_string()
+            }
+            None => {
+                r.record("PUBLIC_URL", mask_url_userinfo(&fallback), Origin::Default);
+                fallback
+            }
+        };
         let parsed = url::Url::parse(&public_url)
             .ok()
             .filter(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some());
-        if parsed.is_none() {
+        let Some(parsed) = parsed else {
             return Err(ConfigError::Invalid {
                 variable: "PUBLIC_URL",
-                value: public_url,
+                value: mask_url_userinfo(&public_url),
                 allowed: "an http(s) URL such as https://invoices.example.com".into(),
             });
-        }
+        };
+        // Links built on it are mailed to people and logged: no credentials in them.
+        let public_url = without_userinfo(parsed);
         Ok(AccountSettings {
             open_signup: r.bool("OPEN_SIGNUP", false)?,
             session_ttl_hours: r.number("SESSION_TTL_HOURS", 168u64, 1, 24 * 365)?,
@@ -309,7 +345,7 @@ impl AccountSettings {
                 1,
                 100_000,
             )?,
-            public_url: public_url.trim_end_matches('/').to_string(),
+            public_url,
             access_code_ttl_days: r.number("ACCESS_CODE_TTL_DAYS", 14u32, 1, 3650)?,
             smtp: SmtpSettings::read(r)?,
         })
@@ -345,6 +381,15 @@ impl PipelineSettings {
     }
 }
 
+/// `u` without user name and password, and without a trailing slash: browser-facing URLs
+/// (`FRONTEND_URL`, `PUBLIC_URL`) end up in links, mails and logs, where credentials must not.
+fn without_userinfo(mut u: url::Url) -> String {
+    // Both only fail for URLs that cannot have credentials, which then have none to remove.
+    let _ = u.set_username("");
+    let _ = u.set_password(None);
+    u.to_string().trim_end_matches('/').to_string()
+}
+
 /// Secrets the earlier system's examples and our development default use; never accepted in
 /// production.
 const KNOWN_DEFAULT_SECRETS: &[&str] = &[
@@ -360,8 +405,13 @@ const KNOWN_DEFAULT_SECRETS: &[&str] = &[
     "your-jwt-secret-key",
     "jwt-secret-string",
 ];
+/// The development defaults of earlier versions: public, so refused in production although
+/// nothing uses them any more.
 const DEV_SECRET_KEY: &str = "doxin-insecure-development-secret-key";
 const DEV_JWT_SECRET_KEY: &str = "doxin-insecure-development-jwt-secret";
+/// Where an installation keeps the keys it generated for itself, under `DATA_DIR`.
+const SECRET_KEY_FILE: &str = "secret_key";
+const JWT_SECRET_KEY_FILE: &str = "jwt_secret_key";
 /// HS256 wants at least 256 bits of key.
 const MIN_PRODUCTION_SECRET_LEN: usize = 32;
 
@@ -379,6 +429,12 @@ impl<'a> Reader<'a> {
     }
 
     fn record(&mut self, variable: &'static str, shown: String, origin: Origin) {
+        // Whatever the variable, a URL is never shown with its credentials.
+        let shown = if shown.contains("://") {
+            mask_url_password(&shown)
+        } else {
+            shown
+        };
         self.entries.push(ConfigEntry {
             variable,
             shown,
@@ -496,6 +552,10 @@ impl Settings {
 
     /// Parses and validates every setting from `vars`.
     pub fn from_vars(vars: &Vars) -> Result<Settings, ConfigError> {
+        Settings::read_vars(vars).map_err(ConfigError::masked)
+    }
+
+    fn read_vars(vars: &Vars) -> Result<Settings, ConfigError> {
         let mut r = Reader {
             vars,
             entries: Vec::new(),
@@ -523,9 +583,9 @@ impl Settings {
         let redis_url = redis_url(&mut r, production)?;
         let storage = storage(&mut r, &data_dir)?;
 
-        let secret_key = production_secret(&mut r, "SECRET_KEY", DEV_SECRET_KEY, production)?;
+        let secret_key = production_secret(&mut r, "SECRET_KEY", SECRET_KEY_FILE, production)?;
         let jwt_secret_key =
-            production_secret(&mut r, "JWT_SECRET_KEY", DEV_JWT_SECRET_KEY, production)?;
+            production_secret(&mut r, "JWT_SECRET_KEY", JWT_SECRET_KEY_FILE, production)?;
         let webhook_secret = r.optional_secret(&["WEBHOOK_SECRET"]);
         let openai_api_key = r.optional_secret(&["OPENAI_API_KEY"]);
         let anthropic_api_key = r.optional_secret(&["ANTHROPIC_API_KEY"]);
@@ -542,18 +602,30 @@ impl Settings {
                 if u.is_none() {
                     return Err(ConfigError::Invalid {
                         variable: n,
-                        value: v.to_string(),
+                        value: mask_url_userinfo(v),
                         allowed: "an http(s) origin such as https://app.example.com".into(),
                     });
                 }
-                r.record(n, v.to_string(), o);
-                Some(v.trim_end_matches('/').to_string())
+                r.record(n, mask_url_userinfo(v), o);
+                u.map(without_userinfo)
             }
             None => {
                 r.record("FRONTEND_URL", "(unset)".into(), Origin::Default);
                 None
             }
         };
+        let metrics_token = r.optional_secret(&["METRICS_TOKEN"]);
+        // An empty or short token would be guessed, or match a scraper sending none.
+        if let Some(t) = &metrics_token
+            && t.expose().len() < 16
+        {
+            return Err(ConfigError::Invalid {
+                variable: "METRICS_TOKEN",
+                value: t.masked().to_string(),
+                allowed: "a token of at least 16 characters, e.g. from `openssl rand -hex 32`"
+                    .into(),
+            });
+        }
         let session_cookie_secure = r.bool("SESSION_COOKIE_SECURE", production)?;
         let session_cookie_httponly = r.bool("SESSION_COOKIE_HTTPONLY", true)?;
         let worker_concurrency = r.number("WORKER_CONCURRENCY", 2usize, 1, 256)?;
@@ -605,6 +677,7 @@ impl Settings {
             openai_api_key,
             anthropic_api_key,
             frontend_url,
+            metrics_token,
             session_cookie_secure,
             session_cookie_httponly,
             worker_concurrency,
@@ -624,6 +697,26 @@ impl Settings {
     /// The effective configuration, one line per variable, secrets masked.
     pub fn entries(&self) -> &[ConfigEntry] {
         &self.entries
+    }
+
+    /// Where the installation's own `SECRET_KEY` lives when the variable is unset.
+    pub fn secret_key_file(&self) -> PathBuf {
+        self.data_dir.join(SECRET_KEY_FILE)
+    }
+
+    /// Where the installation's own `JWT_SECRET_KEY` lives when the variable is unset.
+    pub fn jwt_secret_key_file(&self) -> PathBuf {
+        self.data_dir.join(JWT_SECRET_KEY_FILE)
+    }
+
+    /// The browser origin (`scheme://host[:port]`) of `FRONTEND_URL`, for CORS: no path, no
+    /// user name or password.
+    pub fn frontend_origin(&self) -> Option<String> {
+        self.frontend_url
+            .as_deref()
+            .and_then(|u| url::Url::parse(u).ok())
+            .map(|u| u.origin().ascii_serialization())
+            .filter(|o| o != "null")
     }
 
     pub fn is_production(&self) -> bool {
@@ -743,7 +836,7 @@ fn storage(r: &mut Reader<'_>, data_dir: &Path) -> Result<StorageLocation, Confi
         if !bucket_ok {
             return Err(ConfigError::Invalid {
                 variable: name,
-                value: value.to_string(),
+                value: mask_url_password(value),
                 allowed: "s3://bucket[/prefix] or gs://bucket[/prefix] with a bucket name".into(),
             });
         }
@@ -762,12 +855,14 @@ fn storage(r: &mut Reader<'_>, data_dir: &Path) -> Result<StorageLocation, Confi
     Ok(loc)
 }
 
+/// A secret variable: required (and strong) in production; elsewhere `None` when unset, for
+/// the installation's generated key in `DATA_DIR/<file>`.
 fn production_secret(
     r: &mut Reader<'_>,
     name: &'static str,
-    dev_default: &str,
+    file: &str,
     production: bool,
-) -> Result<Secret, ConfigError> {
+) -> Result<Option<Secret>, ConfigError> {
     match r.raw(&[name]) {
         Some((n, v, o)) => {
             if production {
@@ -795,15 +890,19 @@ fn production_secret(
             }
             let s = Secret::new(v);
             r.record(n, s.masked().into(), o);
-            Ok(s)
+            Ok(Some(s))
         }
         None if production => Err(ConfigError::InsecureInProduction {
             variable: name,
             why: "it is unset; generate one with `openssl rand -hex 32`".into(),
         }),
         None => {
-            r.record(name, "(development default)".into(), Origin::Default);
-            Ok(Secret::new(dev_default))
+            r.record(
+                name,
+                format!("(unset: generated for this installation, kept in DATA_DIR/{file})"),
+                Origin::Default,
+            );
+            Ok(None)
         }
     }
 }
@@ -962,6 +1061,65 @@ mod tests {
     fn a_bad_database_url_does_not_print_its_password() {
         let err = load(&[("DATABASE_URL", "mysql://u:topsecret@h/db")]).unwrap_err();
         assert!(!err.to_string().contains("topsecret"), "{err}");
+    }
+
+    /// Finding 9: no password reaches `config check` or an error message, whatever form it
+    /// takes in a URL.
+    #[test]
+    fn finding_9_url_credentials_are_masked_in_entries_and_errors() {
+        let s = load(&[
+            (
+                "DATABASE_URL",
+                "postgres://app@db:5432/doxin?sslmode=require&password=qu3ry-pw",
+            ),
+            ("REDIS_URL", "redis://cache:6379/0?password=r3dis-pw"),
+            ("FRONTEND_URL", "https://deploy:fr0nt-pw@app.example.com"),
+            ("PUBLIC_URL", "https://publ1c-token@invoices.example.com"),
+        ])
+        .expect("valid");
+        let text: String = s
+            .entries()
+            .iter()
+            .map(|e| format!("{}={}\n", e.variable, e.shown))
+            .collect();
+        for leaked in ["qu3ry-pw", "r3dis-pw", "fr0nt-pw", "deploy", "publ1c-token"] {
+            assert!(!text.contains(leaked), "{leaked} leaked:\n{text}");
+        }
+        assert!(text.contains("sslmode=require&password=********"), "{text}");
+        // The origin CORS uses and the links built on PUBLIC_URL carry no user information.
+        assert_eq!(
+            s.frontend_origin().as_deref(),
+            Some("https://app.example.com")
+        );
+        assert_eq!(s.frontend_url.as_deref(), Some("https://app.example.com"));
+        assert_eq!(s.accounts.public_url, "https://invoices.example.com");
+        assert!(!format!("{s:?}").contains("fr0nt-pw"));
+
+        for (var, value, secret) in [
+            (
+                "DATABASE_URL",
+                "postgres://app:b4d-p0rt@db:99999/doxin",
+                "b4d-p0rt",
+            ),
+            (
+                "DATABASE_URL",
+                "postgres://app:sl4sh/pw@db/doxin",
+                "sl4sh/pw",
+            ),
+            ("REDIS_URL", "redis://:r3d-pw@cache:port/0", "r3d-pw"),
+            ("REDIS_URL", "http://cache/?password=qu3ry", "qu3ry"),
+            ("FRONTEND_URL", "ftp://user:fr0nt@app.example.com", "fr0nt"),
+            ("PUBLIC_URL", "ftp://user:publ1c@app.example.com", "publ1c"),
+            (
+                "OPENAI_BASE_URL",
+                "ftp://k:ll-m-pw@llm.example.com/v1",
+                "ll-m-pw",
+            ),
+        ] {
+            let err = load(&[(var, value)]).expect_err(var).to_string();
+            assert!(err.contains(var), "{err}");
+            assert!(!err.contains(secret), "{var}: {err}");
+        }
     }
 
     #[test]

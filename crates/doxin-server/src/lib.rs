@@ -8,11 +8,13 @@
 #![forbid(unsafe_code)]
 
 pub mod auth;
+mod download;
 mod error;
 pub mod mail;
 mod metrics;
 pub mod openapi;
 mod routes;
+mod security;
 mod state;
 mod telemetry;
 mod tokens;
@@ -36,7 +38,25 @@ pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(4);
 /// The whole HTTP API over `state`.
 pub fn router(state: AppState) -> Router {
     let request_id = axum::http::HeaderName::from_static("x-request-id");
-    Router::new()
+    let policy = security::HeaderPolicy {
+        hsts: state.auth.settings.cookie_secure,
+    };
+    let cors = state
+        .auth
+        .settings
+        .allowed_origin
+        .as_deref()
+        .and_then(|origin| {
+            let layer = security::cors(origin);
+            if layer.is_none() {
+                tracing::warn!(
+                    origin,
+                    "FRONTEND_URL is not a usable origin; CORS stays off"
+                );
+            }
+            layer
+        });
+    let mut app = Router::new()
         .merge(routes::health::router())
         .merge(routes::auth::router())
         .merge(routes::access::router())
@@ -63,10 +83,18 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
         .layer(axum::middleware::from_fn(error::problems_for_rejections))
         .layer(axum::middleware::from_fn(telemetry::log_response))
-        .layer(telemetry::trace_layer())
-        // Outermost: the id exists before the span opens and is echoed on the response.
-        .layer(PropagateRequestIdLayer::new(request_id.clone()))
-        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+        .layer(telemetry::trace_layer());
+    // Outside the routes, so a preflight is answered here and never needs a credential.
+    if let Some(cors) = cors {
+        app = app.layer(cors);
+    }
+    app.layer(axum::middleware::from_fn_with_state(
+        policy,
+        security::add_headers,
+    ))
+    // Outermost: the id exists before the span opens and is echoed on the response.
+    .layer(PropagateRequestIdLayer::new(request_id.clone()))
+    .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
 }
 
 /// A bound server, ready to run.

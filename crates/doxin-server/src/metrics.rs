@@ -5,6 +5,11 @@
 //! process's HTTP counters (requests and their total duration per route template and status).
 //! The registry lives in the application state rather than in a global recorder, so several
 //! applications in one process (the API tests) each count their own requests.
+//!
+//! The figures show who uses which route how often, so they are not for everyone: with
+//! `METRICS_TOKEN` set, a scrape must send `Authorization: Bearer <token>` (401 otherwise);
+//! without it, only clients on the loopback interface (a sidecar, an agent on the host) are
+//! answered, and others get 403.
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -12,8 +17,10 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use axum::Router;
-use axum::extract::{MatchedPath, Request, State};
-use axum::http::header;
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, MatchedPath, Request, State};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -72,7 +79,52 @@ fn label(v: &str) -> String {
         .replace('\n', "\\n")
 }
 
-async fn metrics(State(state): State<AppState>) -> Result<Response, ApiError> {
+/// Lets the scrape through, or says why not.
+fn allow_scrape(
+    token: Option<&str>,
+    headers: &HeaderMap,
+    peer: Option<std::net::IpAddr>,
+) -> Result<(), ApiError> {
+    match token {
+        Some(expected) => {
+            let offered = headers
+                .get(header::AUTHORIZATION)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| {
+                    v.strip_prefix("Bearer ")
+                        .or_else(|| v.strip_prefix("bearer "))
+                })
+                .map(str::trim)
+                .unwrap_or("");
+            if crate::auth::secrets::constant_time_eq(offered, expected) {
+                Ok(())
+            } else {
+                Err(ApiError::problem(
+                    StatusCode::UNAUTHORIZED,
+                    "unauthenticated",
+                    "send the metrics token: `Authorization: Bearer <METRICS_TOKEN>`",
+                ))
+            }
+        }
+        None if peer.is_some_and(|ip| ip.to_canonical().is_loopback()) => Ok(()),
+        None => Err(ApiError::problem(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "metrics are served to loopback clients only unless METRICS_TOKEN is set",
+        )),
+    }
+}
+
+async fn metrics(State(state): State<AppState>, req: Request) -> Result<Response, ApiError> {
+    let peer = req
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip());
+    allow_scrape(
+        state.auth.settings.metrics_token.as_deref(),
+        req.headers(),
+        peer,
+    )?;
     let counts = state
         .store
         .count_jobs_by_status(doxin_store::Scope::All)
@@ -153,4 +205,44 @@ async fn metrics(State(state): State<AppState>) -> Result<Response, ApiError> {
         out,
     )
         .into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn status(token: Option<&str>, bearer: Option<&str>, peer: [u8; 4]) -> u16 {
+        let mut headers = HeaderMap::new();
+        if let Some(b) = bearer {
+            headers.insert(
+                header::AUTHORIZATION,
+                format!("Bearer {b}").parse().expect("header"),
+            );
+        }
+        match allow_scrape(token, &headers, Some(peer.into())) {
+            Ok(()) => 200,
+            Err(ApiError::Problem { status, .. }) => status.as_u16(),
+            Err(_) => 500,
+        }
+    }
+
+    #[test]
+    fn without_a_token_only_loopback_scrapes() {
+        assert_eq!(status(None, None, [127, 0, 0, 1]), 200);
+        assert_eq!(status(None, None, [10, 0, 0, 7]), 403);
+        assert_eq!(status(None, Some("anything"), [203, 0, 113, 9]), 403);
+        let mapped: std::net::IpAddr = "::ffff:127.0.0.1".parse().expect("ip");
+        assert!(allow_scrape(None, &HeaderMap::new(), Some(mapped)).is_ok());
+    }
+
+    #[test]
+    fn with_a_token_every_scrape_sends_it() {
+        let token = Some("scrape-token-0123456789");
+        assert_eq!(status(token, None, [127, 0, 0, 1]), 401);
+        assert_eq!(status(token, Some("nope"), [10, 0, 0, 7]), 401);
+        assert_eq!(
+            status(token, Some("scrape-token-0123456789"), [10, 0, 0, 7]),
+            200
+        );
+    }
 }

@@ -74,7 +74,8 @@ pub struct AppState {
 
 impl AppState {
     /// A state with the embedded defaults: the SQL queue, an in-process event bus, default
-    /// limits, development token and JWT keys and a fetcher that allows no private address.
+    /// limits, a development job-token key, a random JWT key of this process (see
+    /// [`Auth::development`]) and a fetcher that allows no private address.
     pub fn new(store: Arc<dyn Store>, files: FileStore, version: impl Into<String>) -> AppState {
         AppState {
             queue: Arc::new(SqlQueue::new(store.clone(), Duration::from_secs(60))),

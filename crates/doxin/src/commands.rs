@@ -106,14 +106,24 @@ async fn serve(settings: Settings, with_worker: bool) -> anyhow::Result<ExitCode
     let jobs = jobs_setup::jobs(&settings, store.clone())?;
     // One embedder for the API and the in-process worker (the local model is 90 MB).
     let embedder = jobs_setup::embedder(&settings)?;
+    let secret_key = installation_secret(
+        settings.secret_key.as_ref(),
+        &settings.secret_key_file(),
+        "SECRET_KEY",
+    )?;
+    let jwt_secret_key = installation_secret(
+        settings.jwt_secret_key.as_ref(),
+        &settings.jwt_secret_key_file(),
+        "JWT_SECRET_KEY",
+    )?;
     let mut state = AppState::new(store.clone(), files.clone(), settings.app_version.clone())
         .with_jobs(jobs.queue.clone(), jobs.events.clone())
         .with_embedder(embedder.clone())
         .with_limits(jobs_setup::limits(&settings))
         .with_sandbox(jobs_setup::sandbox(&settings)?)
-        .with_token_key(settings.secret_key.expose().as_bytes())
+        .with_token_key(secret_key.as_bytes())
         .with_auth(
-            settings.jwt_secret_key.expose().as_bytes(),
+            jwt_secret_key.as_bytes(),
             auth_settings(&settings),
             settings.accounts.auth_rate_limit_per_minute,
         )
@@ -128,7 +138,10 @@ async fn serve(settings: Settings, with_worker: bool) -> anyhow::Result<ExitCode
     if store.count_users().await? == 0 {
         let token = state.auth.arm_setup();
         tracing::warn!(
-            setup_url = format!("{}/setup?token={token}", settings.accounts.public_url),
+            setup_url = format!(
+                "{}/setup?token={token}",
+                doxin_config::mask_url_userinfo(&settings.accounts.public_url)
+            ),
             setup_token = %token,
             "no users yet: open the setup page with this one-time token to create the first \
              administrator (or run `doxin user create --admin`)"
@@ -167,10 +180,36 @@ async fn serve(settings: Settings, with_worker: bool) -> anyhow::Result<ExitCode
     Ok(ExitCode::SUCCESS)
 }
 
+/// The configured secret, or the installation's own: generated on first start and kept in
+/// `file` (mode 0600) under the data directory. A fixed built-in default would be public, and
+/// anyone could sign tokens for a server reachable on the network.
+fn installation_secret(
+    configured: Option<&doxin_config::Secret>,
+    file: &std::path::Path,
+    variable: &str,
+) -> anyhow::Result<String> {
+    match configured {
+        Some(secret) => Ok(secret.expose().to_string()),
+        None => doxin_server::auth::secrets::installation_key(file).with_context(|| {
+            format!(
+                "{variable} is unset and the installation's own key in {} cannot be read or \
+                 created",
+                file.display()
+            )
+        }),
+    }
+}
+
 fn auth_settings(settings: &Settings) -> doxin_server::auth::AuthSettings {
     let hours = i64::try_from(settings.accounts.session_ttl_hours).unwrap_or(168);
     doxin_server::auth::AuthSettings {
         cookie_secure: settings.session_cookie_secure,
+        cookie_httponly: settings.session_cookie_httponly,
+        allowed_origin: settings.frontend_origin(),
+        metrics_token: settings
+            .metrics_token
+            .as_ref()
+            .map(|t| t.expose().to_string()),
         session_ttl: chrono::Duration::hours(hours),
         open_signup: settings.accounts.open_signup,
         public_url: settings.accounts.public_url.clone(),

@@ -14,11 +14,17 @@ pub async fn run(action: UserAction, store: &dyn Store) -> anyhow::Result<ExitCo
     match action {
         UserAction::Create { email, name, admin } => {
             let pw = read_password()?;
-            password::check_policy(&pw).map_err(|e| anyhow::anyhow!("{e}"))?;
             let email = email.trim().to_lowercase();
             if !email.contains('@') {
                 bail!("--email must be an e-mail address");
             }
+            // The same policy as sign-up, so the shell is no way around it.
+            password::check_policy(&pw, Some(&email)).map_err(|e| match e {
+                doxin_server::ApiError::Problem { code, detail, .. } => {
+                    anyhow::anyhow!("{code}: {detail}")
+                }
+                other => anyhow::anyhow!("{other}"),
+            })?;
             let display_name =
                 name.unwrap_or_else(|| email.split('@').next().unwrap_or(&email).to_string());
             let password_hash = password::hash(pw)

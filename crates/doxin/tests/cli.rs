@@ -176,7 +176,13 @@ fn serve(dir: &Path, env: &[(&str, &str)]) -> Server {
     let port_s = port.to_string();
     let mut all = vec![("PORT", port_s.as_str()), ("HOST", "127.0.0.1")];
     all.extend_from_slice(env);
-    let mut child = doxin(dir, &["serve"], &all)
+    serve_at(dir, &all, port)
+}
+
+/// Starts `doxin serve` with exactly `env` (which sets the port `port`).
+fn serve_at(dir: &Path, env: &[(&str, &str)], port: u16) -> Server {
+    let all = env;
+    let mut child = doxin(dir, &["serve"], all)
         .stderr(Stdio::piped())
         .stdout(Stdio::null())
         .spawn()
@@ -196,17 +202,50 @@ fn serve(dir: &Path, env: &[(&str, &str)]) -> Server {
 }
 
 fn get_json(port: u16, path: &str) -> (u16, serde_json::Value) {
+    send_json(port, reqwest::Method::GET, path, None, None)
+}
+
+/// A request to a running server, with an optional bearer token and JSON body.
+fn send_json(
+    port: u16,
+    method: reqwest::Method,
+    path: &str,
+    bearer: Option<&str>,
+    body: Option<serde_json::Value>,
+) -> (u16, serde_json::Value) {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .expect("rt");
     rt.block_on(async {
-        let resp = reqwest::get(format!("http://127.0.0.1:{port}{path}"))
-            .await
-            .expect("get");
+        let mut rb =
+            reqwest::Client::new().request(method, format!("http://127.0.0.1:{port}{path}"));
+        if let Some(token) = bearer {
+            rb = rb.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            rb = rb.json(&body);
+        }
+        let resp = rb.send().await.expect("send");
         let status = resp.status().as_u16();
-        (status, resp.json().await.expect("json"))
+        (status, resp.json().await.unwrap_or(serde_json::Value::Null))
     })
+}
+
+/// Creates an administrator with `doxin user create` and returns a personal API token of
+/// theirs (health details are for administrators).
+fn admin_token(dir: &Path, env: &[(&str, &str)]) -> String {
+    let mut all = vec![("DOXIN_USER_PASSWORD", "violet harbour lantern")];
+    all.extend_from_slice(env);
+    let out = run(
+        dir,
+        &["user", "create", "--email", "root@example.com", "--admin"],
+        &all,
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = run(dir, &["user", "token", "--email", "root@example.com"], env);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    text(&out.stdout).trim().to_string()
 }
 
 fn sigterm(child: &Child) {
@@ -232,12 +271,19 @@ fn wait_exit(child: &mut Child, limit: Duration) -> std::process::ExitStatus {
 #[test]
 fn serve_runs_on_the_embedded_default_and_stops_on_sigterm() {
     let dir = tempfile::tempdir().expect("tempdir");
+    let token = admin_token(dir.path(), &[]);
     let mut server = serve(dir.path(), &[]);
     let (status, body) = get_json(server.port, "/api/health");
     assert_eq!(status, 200);
     assert_eq!(body["status"], "healthy");
     assert_eq!(body["service"], "doxin");
-    let (status, body) = get_json(server.port, "/api/v1/health/detailed");
+    let (status, body) = send_json(
+        server.port,
+        reqwest::Method::GET,
+        "/api/v1/health/detailed",
+        Some(&token),
+        None,
+    );
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["components"]["database"]["backend"], "sqlite");
     assert!(
@@ -283,8 +329,15 @@ fn serve_runs_on_postgres_and_reports_pgvector() {
     let mut url = url::Url::parse(&admin).expect("url");
     url.set_path(&name);
     let dir = tempfile::tempdir().expect("tempdir");
+    let token = admin_token(dir.path(), &[("DATABASE_URL", url.as_str())]);
     let mut server = serve(dir.path(), &[("DATABASE_URL", url.as_str())]);
-    let (status, body) = get_json(server.port, "/api/v1/health/detailed");
+    let (status, body) = send_json(
+        server.port,
+        reqwest::Method::GET,
+        "/api/v1/health/detailed",
+        Some(&token),
+        None,
+    );
     assert_eq!(status, 200, "{body}");
     let db = &body["components"]["database"];
     assert_eq!(db["backend"], "postgres");
@@ -303,4 +356,175 @@ fn serve_runs_on_postgres_and_reports_pgvector() {
     sigterm(&server.child);
     assert!(wait_exit(&mut server.child, Duration::from_secs(5)).success());
     exec(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"));
+}
+
+/// Finding 9: `config check` and configuration errors never print a URL's credentials.
+#[test]
+fn finding_9_config_check_and_errors_mask_url_credentials() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = run(
+        dir.path(),
+        &["config", "check"],
+        &[
+            (
+                "DATABASE_URL",
+                "postgres://app@db:5432/doxin?password=qu3ry-pw",
+            ),
+            ("FRONTEND_URL", "https://deploy:fr0nt-pw@app.example.com"),
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    for leaked in ["qu3ry-pw", "fr0nt-pw"] {
+        assert!(!stdout.contains(leaked), "{leaked} leaked:\n{stdout}");
+    }
+    assert!(stdout.contains("password=********"), "{stdout}");
+    // A URL too broken to parse is still masked in the error.
+    let out = run(
+        dir.path(),
+        &["config", "check"],
+        &[("DATABASE_URL", "postgres://app:br0ken-pw@db:99999/doxin")],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("DATABASE_URL"), "{stderr}");
+    assert!(!stderr.contains("br0ken-pw"), "{stderr}");
+}
+
+/// Finding 6: `doxin user create` applies the password policy of sign-up.
+#[test]
+fn finding_6_user_create_refuses_weak_passwords() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for pw in [
+        "          ",
+        "aaaaaaaaaa",
+        "ann.smith@example.com",
+        "password123",
+    ] {
+        let out = run(
+            dir.path(),
+            &["user", "create", "--email", "ann.smith@example.com"],
+            &[("DOXIN_USER_PASSWORD", pw)],
+        );
+        assert!(!out.status.success(), "{pw:?} accepted");
+        let stderr = text(&out.stderr);
+        assert!(stderr.contains("weak_password"), "{pw:?}: {stderr}");
+    }
+    let out = run(
+        dir.path(),
+        &["user", "create", "--email", "ann.smith@example.com"],
+        &[("DOXIN_USER_PASSWORD", "violet harbour lantern")],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+}
+
+/// Finding 10: without JWT_SECRET_KEY, a server on 0.0.0.0 in the default environment signs
+/// with a key of its own installation (kept, private, reused), never the public default, and
+/// refuses ten-year tokens.
+#[test]
+fn finding_10_the_jwt_key_is_per_installation_and_kept() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // The administrator signs in with a password below.
+    admin_token(dir.path(), &[]);
+    let port = free_port();
+    let port_s = port.to_string();
+    let env = [("HOST", "0.0.0.0"), ("PORT", port_s.as_str())];
+    let server = serve_at(dir.path(), &env, port);
+    let key_file = dir.path().join("data/jwt_secret_key");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&key_file)
+            .expect("the key is kept in DATA_DIR/jwt_secret_key")
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    let key = std::fs::read_to_string(&key_file).expect("key");
+    let (status, body) = send_json(
+        port,
+        reqwest::Method::POST,
+        "/api/v1/auth/jwt-token",
+        None,
+        Some(
+            serde_json::json!({"email": "root@example.com", "password": "violet harbour lantern"}),
+        ),
+    );
+    assert_eq!(status, 200, "{body}");
+    let jwt = body["access_token"].as_str().expect("jwt").to_string();
+    let me = |port: u16, token: &str| {
+        send_json(
+            port,
+            reqwest::Method::GET,
+            "/api/v1/auth/me",
+            Some(token),
+            None,
+        )
+        .0
+    };
+    assert_eq!(me(port, &jwt), 200);
+
+    // Tokens signed with the old public development secret, or living ten years, are refused.
+    let claims = |secret: &[u8], exp: i64| {
+        let payload = serde_json::json!({
+            "sub": body_sub(&jwt), "iat": now(), "exp": exp, "iss": "doxin",
+            "aud": "doxin-api", "role": "admin", "pwv": body_pwv(&jwt),
+        });
+        jsonwebtoken::encode(
+            &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+            &payload,
+            &jsonwebtoken::EncodingKey::from_secret(secret).expect("key"),
+        )
+        .expect("encode")
+    };
+    for public in [
+        b"doxin-insecure-development-jwt-secret".as_slice(),
+        b"doxin-development-jwt-secret".as_slice(),
+    ] {
+        assert_eq!(me(port, &claims(public, now() + 600)), 401);
+    }
+    assert_eq!(
+        me(
+            port,
+            &claims(key.trim().as_bytes(), now() + 10 * 365 * 86_400)
+        ),
+        401,
+        "a ten-year token, even with the right key"
+    );
+    drop(server);
+
+    // Restarted: the same key, so the JWT still works.
+    let _server = serve_at(dir.path(), &env, port);
+    assert_eq!(
+        std::fs::read_to_string(&key_file).expect("key"),
+        key,
+        "reused"
+    );
+    assert_eq!(me(port, &jwt), 200);
+}
+
+fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
+/// A claim of a JWT, read without checking it (the test only reuses it).
+fn jwt_claim(jwt: &str, name: &str) -> serde_json::Value {
+    use base64::Engine;
+    let payload = jwt.split('.').nth(1).expect("payload");
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload)
+        .expect("base64");
+    let claims: serde_json::Value = serde_json::from_slice(&bytes).expect("json");
+    claims[name].clone()
+}
+
+fn body_sub(jwt: &str) -> serde_json::Value {
+    jwt_claim(jwt, "sub")
+}
+
+fn body_pwv(jwt: &str) -> serde_json::Value {
+    jwt_claim(jwt, "pwv")
 }

@@ -27,7 +27,7 @@ use uuid::Uuid;
 
 use crate::{ApiError, AppState};
 pub use jwt::JwtKeys;
-pub use rate_limit::RateLimiter;
+pub use rate_limit::{AccountThrottle, RateLimiter};
 
 pub const SESSION_COOKIE: &str = "doxin_session";
 /// Readable by the page's script (not HttpOnly), which copies it into `X-CSRF-Token`.
@@ -38,6 +38,15 @@ pub const CSRF_HEADER: &str = "x-csrf-token";
 #[derive(Debug, Clone)]
 pub struct AuthSettings {
     pub cookie_secure: bool,
+    /// `HttpOnly` on the session cookie (`SESSION_COOKIE_HTTPONLY`); the CSRF cookie is
+    /// readable by design, whatever this says.
+    pub cookie_httponly: bool,
+    /// The one browser origin allowed to call the API with credentials (CORS), from
+    /// `FRONTEND_URL`; `None`: no CORS headers at all.
+    pub allowed_origin: Option<String>,
+    /// The bearer token `/metrics` scrapers must send (`METRICS_TOKEN`); `None`: `/metrics`
+    /// answers only clients on the loopback interface.
+    pub metrics_token: Option<String>,
     pub session_ttl: Duration,
     pub open_signup: bool,
     /// Base of links in invitations, e.g. `https://invoices.example.com`.
@@ -49,6 +58,9 @@ impl Default for AuthSettings {
     fn default() -> Self {
         AuthSettings {
             cookie_secure: false,
+            cookie_httponly: true,
+            allowed_origin: None,
+            metrics_token: None,
             session_ttl: Duration::days(7),
             open_signup: false,
             public_url: "http://localhost:8000".into(),
@@ -63,6 +75,8 @@ pub struct Auth {
     pub jwt: JwtKeys,
     pub settings: AuthSettings,
     pub limiter: RateLimiter,
+    /// Failed sign-ins per e-mail address, from any client address.
+    pub accounts: AccountThrottle,
     /// The one-time first-run token, while no user exists (see `routes::setup`).
     pub setup_token: Arc<Mutex<Option<String>>>,
 }
@@ -78,19 +92,21 @@ impl Auth {
             jwt: JwtKeys::new(jwt_secret)?,
             settings,
             limiter: RateLimiter::per_minute(attempts_per_minute),
+            accounts: AccountThrottle::default(),
             setup_token: Arc::default(),
         })
     }
 
-    /// The development defaults (a fixed, public JWT secret: never for production, which the
-    /// configuration enforces).
+    /// Defaults for embedding and tests: a random JWT secret of this process (a fixed one
+    /// would be public, and anyone could sign tokens).
     pub fn development() -> Auth {
-        let jwt = JwtKeys::new(b"doxin-development-jwt-secret")
-            .unwrap_or_else(|_| unreachable!("the development secret is not empty"));
+        let jwt = JwtKeys::new(secrets::random_hex(32).as_bytes())
+            .unwrap_or_else(|_| unreachable!("a random secret is not empty"));
         Auth {
             jwt,
             settings: AuthSettings::default(),
             limiter: RateLimiter::per_minute(10),
+            accounts: AccountThrottle::default(),
             setup_token: Arc::default(),
         }
     }
@@ -315,6 +331,12 @@ async fn authenticate(
             .verify(token)
             .ok_or_else(|| unauthenticated("the token is invalid or has expired"))?;
         let user = state.store.get_user(claims.sub).await.map_err(lookup)?;
+        // Issued before the password last changed: the change ended it.
+        if !secrets::constant_time_eq(&claims.pwv, &jwt::credential_version(&user.password_hash)) {
+            return Err(unauthenticated(
+                "the token was issued before the password changed; get a new one",
+            ));
+        }
         let expires_at = DateTime::from_timestamp(claims.exp, 0).unwrap_or_else(Utc::now);
         return Ok((user, Credential::Jwt { expires_at }));
     }
@@ -420,8 +442,13 @@ pub fn session_cookies(
         ""
     };
     let max_age = settings.session_ttl.num_seconds();
+    let http_only = if settings.cookie_httponly {
+        "; HttpOnly"
+    } else {
+        ""
+    };
     let session = format!(
-        "{SESSION_COOKIE}={session_token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}"
+        "{SESSION_COOKIE}={session_token}; Path=/{http_only}; SameSite=Lax; Max-Age={max_age}{secure}"
     );
     let csrf =
         format!("{CSRF_COOKIE}={csrf_token}; Path=/; SameSite=Lax; Max-Age={max_age}{secure}");

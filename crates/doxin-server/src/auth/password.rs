@@ -12,14 +12,71 @@ pub const MIN_PASSWORD_CHARS: usize = 10;
 /// Argon2 takes any length, but an unbounded one is a denial-of-service lever.
 pub const MAX_PASSWORD_BYTES: usize = 1024;
 
-/// Refuses passwords too short to resist guessing, or absurdly long.
-pub fn check_policy(password: &str) -> Result<(), ApiError> {
+/// Fewer different characters than this is a pattern (`aaaaaaaaaa`, `abababab…`), not a
+/// password, whatever its length.
+pub const MIN_DISTINCT_CHARS: usize = 5;
+
+/// Passwords at the top of every breach list that still pass the length rule. A short list on
+/// purpose: it catches what people actually try first; the length and variety rules do the rest.
+const COMMON_PASSWORDS: &[&str] = &[
+    "1234567890",
+    "12345678910",
+    "123456789012",
+    "0123456789",
+    "0987654321",
+    "1q2w3e4r5t",
+    "1qaz2wsx3edc",
+    "qwertyuiop",
+    "asdfghjkl;",
+    "qwerty123456",
+    "qwertyuiop123",
+    "password123",
+    "password1234",
+    "password12345",
+    "passw0rd123",
+    "p@ssw0rd123",
+    "iloveyou123",
+    "letmein123",
+    "welcome123",
+    "welcome1234",
+    "administrator",
+    "admin12345",
+    "changeme123",
+    "football123",
+    "monkey12345",
+    "sunshine123",
+    "princess123",
+    "dragon12345",
+    "trustno1234",
+    "superman123",
+    "baseball123",
+    "starwars123",
+    "abcdefghij",
+    "abcd123456",
+    "abc1234567",
+    "zaq12wsxcde",
+    "doxin12345",
+    "doxinpassword",
+    "invoice123",
+    "invoices123",
+];
+
+fn weak(reason: &str) -> ApiError {
+    ApiError::problem(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "weak_password",
+        reason.to_string(),
+    )
+}
+
+/// Refuses passwords that are too short, absurdly long, blank, made of a few repeated
+/// characters, among the most common ones, or built from the account's e-mail address (the
+/// first things anyone guessing tries). `email` is the account's address when known.
+pub fn check_policy(password: &str, email: Option<&str>) -> Result<(), ApiError> {
     if password.chars().count() < MIN_PASSWORD_CHARS {
-        return Err(ApiError::problem(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "weak_password",
-            format!("a password needs at least {MIN_PASSWORD_CHARS} characters"),
-        ));
+        return Err(weak(&format!(
+            "a password needs at least {MIN_PASSWORD_CHARS} characters"
+        )));
     }
     if password.len() > MAX_PASSWORD_BYTES {
         return Err(ApiError::problem(
@@ -27,6 +84,31 @@ pub fn check_policy(password: &str) -> Result<(), ApiError> {
             "password_too_long",
             format!("a password may have at most {MAX_PASSWORD_BYTES} bytes"),
         ));
+    }
+    if password.chars().all(char::is_whitespace) {
+        return Err(weak("a password cannot be only spaces"));
+    }
+    let lower = password.to_lowercase();
+    let distinct: std::collections::HashSet<char> = lower.chars().collect();
+    if distinct.len() < MIN_DISTINCT_CHARS {
+        return Err(weak(&format!(
+            "a password needs at least {MIN_DISTINCT_CHARS} different characters"
+        )));
+    }
+    let compact: String = lower.chars().filter(|c| !c.is_whitespace()).collect();
+    if COMMON_PASSWORDS.contains(&compact.as_str()) {
+        return Err(weak("this password is one of the most common ones"));
+    }
+    if let Some(email) = email.map(|e| e.trim().to_lowercase()) {
+        let local = email.split('@').next().unwrap_or("");
+        // A local part of two or three letters ("jo@…") is too short to mean anything inside
+        // a longer password; the whole address always counts.
+        let contains_local = local.chars().count() >= 4 && lower.contains(local);
+        if !email.is_empty() && (lower.contains(&email) || contains_local) {
+            return Err(weak(
+                "a password cannot contain your e-mail address or its name part",
+            ));
+        }
     }
     Ok(())
 }
@@ -84,8 +166,22 @@ mod tests {
 
     #[test]
     fn policy() {
-        assert!(check_policy("short").is_err());
-        assert!(check_policy("long enough pass").is_ok());
-        assert!(check_policy(&"x".repeat(2000)).is_err());
+        assert!(check_policy("short", None).is_err());
+        assert!(check_policy("long enough pass", None).is_ok());
+        assert!(check_policy(&"x".repeat(2000), None).is_err());
+        for weak_one in [
+            "          ",
+            "aaaaaaaaaa",
+            "abababababab",
+            "Password123",
+            "1234567890",
+        ] {
+            assert!(check_policy(weak_one, None).is_err(), "{weak_one:?}");
+        }
+        let email = Some("Ann.Smith@example.com");
+        assert!(check_policy("ann.smith@example.com", email).is_err());
+        assert!(check_policy("my ann.smith 2024!", email).is_err());
+        assert!(check_policy("correct horse battery", email).is_ok());
+        assert!(check_policy("jojo is my friend", Some("jo@example.com")).is_ok());
     }
 }

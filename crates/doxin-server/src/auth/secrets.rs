@@ -56,9 +56,88 @@ pub fn constant_time_eq(a: &str, b: &str) -> bool {
     a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
+/// Bytes of a generated installation key (256 bits, what HS256 wants).
+const INSTALLATION_KEY_BYTES: usize = 32;
+
+/// The key kept in `path`, created on first use: random, readable by its owner only (0600),
+/// and reused on every start, so sessions' JWTs and job tokens survive restarts. Written to
+/// a temporary file that is then hard-linked into place, so processes starting together on one
+/// data directory all end up with the one key that won, never a half-written one.
+pub fn installation_key(path: &std::path::Path) -> std::io::Result<String> {
+    use std::io::Write;
+    if let Some(key) = read_key(path)? {
+        return Ok(key);
+    }
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)?;
+    }
+    let key = random_hex(INSTALLATION_KEY_BYTES);
+    let tmp = path.with_extension(format!("tmp-{}", random_hex(6)));
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let written = options.open(&tmp).and_then(|mut f| {
+        f.write_all(key.as_bytes())?;
+        f.sync_all()
+    });
+    let linked = written.and_then(|()| std::fs::hard_link(&tmp, path));
+    let _ = std::fs::remove_file(&tmp);
+    match linked {
+        Ok(()) => Ok(key),
+        // Another process was first: its key is the installation's.
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => read_key(path)?
+            .ok_or_else(|| std::io::Error::other(format!("{} is empty", path.display()))),
+        Err(e) => Err(e),
+    }
+}
+
+/// The key in `path` if the file exists; an existing file that is too short is an error
+/// rather than a weak key.
+fn read_key(path: &std::path::Path) -> std::io::Result<Option<String>> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => {
+            let key = text.trim().to_string();
+            if key.len() < INSTALLATION_KEY_BYTES {
+                return Err(std::io::Error::other(format!(
+                    "{} holds {} characters; a key needs at least {INSTALLATION_KEY_BYTES} \
+                     (delete the file to generate a new one)",
+                    path.display(),
+                    key.len()
+                )));
+            }
+            Ok(Some(key))
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn installation_keys_are_random_private_and_kept() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("data").join("jwt_secret_key");
+        let first = installation_key(&path).expect("create");
+        assert_eq!(first.len(), 64);
+        assert_eq!(installation_key(&path).expect("reuse"), first);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&path).expect("meta").permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        let other = installation_key(&dir.path().join("other")).expect("create");
+        assert_ne!(other, first);
+        std::fs::write(&path, "short").expect("write");
+        assert!(installation_key(&path).is_err());
+    }
 
     #[test]
     fn access_codes_are_twelve_unambiguous_characters() {

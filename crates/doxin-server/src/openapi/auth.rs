@@ -27,8 +27,11 @@ pub(super) fn operations() -> Vec<Operation> {
             "post",
             Op::new("auth", "register", "Sign up")
                 .description(
-                    "Needs an access code unless open sign-up is configured. The password \
-                     policy (length, not the e-mail address…) answers 422.",
+                    "Needs an access code unless open sign-up is configured. A password that \
+                     breaks the policy answers 422 `weak_password` with the reason: fewer than \
+                     10 characters, only white space, fewer than 5 different characters, one \
+                     of the most common passwords, or containing the e-mail address or its \
+                     name part.",
                 )
                 .public()
                 .json_body(object_with(
@@ -61,7 +64,7 @@ pub(super) fn operations() -> Vec<Operation> {
                 200,
                 json!({
                     "description": "Signed in; `Set-Cookie` carries `doxin_session` \
-                        (HttpOnly) and `doxin_csrf`",
+                        (HttpOnly unless configured otherwise) and `doxin_csrf`",
                     "content": { "application/json": { "schema": object(
                         "The session.",
                         json!({
@@ -105,7 +108,11 @@ pub(super) fn operations() -> Vec<Operation> {
             "/api/v1/auth/change-password",
             "post",
             Op::new("auth", "change_password", "Change the password")
-                .description("Signs out every other session. A wrong current password answers 403.")
+                .description(
+                    "Signs out every other session and revokes the caller's API tokens and \
+                     every JWT issued before. A wrong current password answers 403; a new \
+                     password that breaks the policy (see sign-up) 422 `weak_password`.",
+                )
                 .json_body(object_with(
                     &["current_password", "new_password"],
                     json!({ "current_password": string(), "new_password": string() }),
@@ -122,8 +129,11 @@ pub(super) fn operations() -> Vec<Operation> {
             "post",
             Op::new("auth", "jwt_token", "A 15-minute JWT")
                 .description(
-                    "For the caller when authenticated; otherwise for the e-mail address and \
-                     password in the body (rate limited).",
+                    "For the caller when signed in with a session or an API token; otherwise \
+                     for the e-mail address and password in the body (rate limited). A JWT \
+                     cannot get another (403 `credential_not_allowed`). Tokens live 15 \
+                     minutes and end when the password changes; a JWT whose lifetime exceeds \
+                     15 minutes is refused.",
                 )
                 .optional_auth()
                 .body("application/json", credentials(), false)
@@ -167,6 +177,10 @@ pub(super) fn operations() -> Vec<Operation> {
             "/api/v1/auth/api-tokens",
             "post",
             Op::new("auth", "create_api_token", "Create a personal API token")
+                .description(
+                    "With a session or an API token; a JWT cannot create one (403 \
+                     `credential_not_allowed`). Changing the password revokes every token.",
+                )
                 .json_body(object_with(
                     &["name"],
                     json!({
@@ -316,7 +330,8 @@ pub(super) fn operations() -> Vec<Operation> {
             Op::new("auth", "setup", "Create the first administrator")
                 .description(
                     "Only while no user exists (else 409), with the one-time token \
-                     `doxin serve` logs (else 403).",
+                     `doxin serve` logs (else 403). The password policy of sign-up applies \
+                     (422 `weak_password`).",
                 )
                 .public()
                 .json_body(object_with(

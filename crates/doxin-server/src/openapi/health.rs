@@ -18,7 +18,11 @@ pub(super) fn operations() -> Vec<Operation> {
             "/api/v1/health/database",
             "get",
             Op::new("health", "health_database", "The database's health")
-                .public()
+                .description(
+                    "Anyone gets the status; the details (backend, versions, latency, error) \
+                     only an administrator.",
+                )
+                .optional_auth()
                 .ok(200, "The database answers", schema_ref("DatabaseHealth"))
                 .ok(503, "The database is down", schema_ref("DatabaseHealth"))
                 .build(),
@@ -29,9 +33,11 @@ pub(super) fn operations() -> Vec<Operation> {
             Op::new("health", "health_detailed", "Every component's health")
                 .description(
                     "Database, file storage and Redis (when configured). 503 when a required \
-                     component is down.",
+                     component is down. Anyone gets each component's status; the details \
+                     (versions, storage location, latencies, errors) and `version` only an \
+                     administrator.",
                 )
-                .public()
+                .optional_auth()
                 .ok(
                     200,
                     "Every required component is up",
@@ -51,9 +57,10 @@ pub(super) fn schemas() -> Map<String, Value> {
     let overall = enumeration(&["healthy", "unhealthy"]);
     let component = json!({
         "type": "object",
-        "description": "One component. Up: `latency_ms` and details (database: `backend`, \
-            `server_version`, `pgvector_version`, `pg_trgm_version`; storage: `location`; \
-            Redis: `version`). Down: `error`. Redis without configuration: `not_configured`.",
+        "description": "One component. For an administrator, up: `latency_ms` and details \
+            (database: `backend`, `server_version`, `pgvector_version`, `pg_trgm_version`; \
+            storage: `location`; Redis: `version`), down: `error`. For anyone else only \
+            `status`. Redis without configuration: `not_configured`.",
         "required": ["status"],
         "properties": {
             "status": enumeration(&["up", "down", "not_configured"]),
@@ -87,9 +94,11 @@ pub(super) fn schemas() -> Map<String, Value> {
     );
     m.insert(
         "DetailedHealth".into(),
-        object(
-            "Every component's state.",
-            json!({
+        json!({
+            "type": "object",
+            "description": "Every component's state (`version`: administrators only).",
+            "required": ["status", "service", "components"],
+            "properties": {
                 "status": overall,
                 "service": string(),
                 "version": string(),
@@ -101,8 +110,8 @@ pub(super) fn schemas() -> Map<String, Value> {
                         "redis": schema_ref("HealthComponent"),
                     }),
                 ),
-            }),
-        ),
+            },
+        }),
     );
     m
 }

@@ -155,9 +155,16 @@ pub(super) fn schemas() -> Map<String, Value> {
                 "filename": string(),
                 "sha256": string(),
                 "status": job_status,
-                "job_token": string(),
+                "job_token": {
+                    "type": "string",
+                    "description": "Kept for older clients; grants nothing (the WebSocket \
+                        is authorised by the caller's own credential).",
+                },
                 "status_url": string(),
-                "websocket_url": string(),
+                "websocket_url": {
+                    "type": "string",
+                    "description": "`/ws?job_id=<id>`: no token in the URL.",
+                },
             }),
         ),
     );

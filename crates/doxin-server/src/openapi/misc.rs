@@ -35,7 +35,12 @@ pub(super) fn operations() -> Vec<Operation> {
             "/metrics",
             "get",
             Op::new("meta", "metrics", "Prometheus metrics (text format 0.0.4)")
-                .public()
+                .description(
+                    "With `METRICS_TOKEN` configured, scrapes send `Authorization: Bearer \
+                     <METRICS_TOKEN>` (401 otherwise); without it, only clients on the \
+                     loopback interface are answered (403 for others).",
+                )
+                .security(json!([{}, { "metricsToken": [] }]))
                 .response(
                     200,
                     json!({
@@ -44,6 +49,7 @@ pub(super) fn operations() -> Vec<Operation> {
                         "content": { "text/plain": { "schema": { "type": "string" } } },
                     }),
                 )
+                .problems(&[401, 403])
                 .store_errors()
                 .build(),
         ),

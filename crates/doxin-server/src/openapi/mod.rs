@@ -125,7 +125,12 @@ fn components() -> Value {
                 "type": "apiKey",
                 "in": "cookie",
                 "name": crate::auth::SESSION_COOKIE,
-                "description": "Set by `POST /api/v1/auth/login` (HttpOnly).",
+                "description": "Set by `POST /api/v1/auth/login` (HttpOnly unless `SESSION_COOKIE_HTTPONLY=false`).",
+            },
+            "metricsToken": {
+                "type": "http",
+                "scheme": "bearer",
+                "description": "`METRICS_TOKEN`, for `/metrics` only (not a user credential).",
             },
             "csrf": {
                 "type": "apiKey",
@@ -298,7 +303,7 @@ fn problem_description(status: u16) -> &'static str {
         }
         401 => "No credential, or an invalid or expired one (`unauthenticated`)",
         403 => {
-            "Not allowed: deactivated account, missing CSRF token with a session cookie, not an administrator, or a refused code"
+            "Not allowed: deactivated account, missing CSRF token with a session cookie, not an administrator, a refused code, a JWT where only a session, password or API token may (`credential_not_allowed`), or /metrics from a non-loopback client without METRICS_TOKEN"
         }
         404 => "No such object, or not the caller's (`not_found`)",
         409 => "Conflicts with the object's state",
@@ -330,6 +335,12 @@ impl Op {
 
     fn description(mut self, text: &str) -> Op {
         self.0.insert("description".into(), json!(text));
+        self
+    }
+
+    /// These security requirements instead of the document's.
+    fn security(mut self, requirements: Value) -> Op {
+        self.0.insert("security".into(), requirements);
         self
     }
 

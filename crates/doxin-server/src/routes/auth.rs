@@ -3,6 +3,8 @@
 //!
 //! Sign-in, sign-up, access-code, access-request, setup and password-based JWT requests are
 //! rate limited per client address (429): they are where passwords and codes get guessed.
+//! Sign-in and password-based JWTs are also throttled per e-mail address, from whatever
+//! client addresses the failures come (`auth::rate_limit::AccountThrottle`).
 
 use axum::extract::{FromRequestParts, OptionalFromRequestParts, Path, State};
 use axum::http::request::Parts;
@@ -153,7 +155,7 @@ async fn register(
 ) -> Result<Response, ApiError> {
     state.auth.limiter.check("signup", origin.ip)?;
     let email = check_email(&body.email)?;
-    password::check_policy(&body.password)?;
+    password::check_policy(&body.password, Some(&email))?;
     let display_name = match body.display_name.as_deref() {
         Some(n) => check_name(n, "display_name")?,
         None => email.split('@').next().unwrap_or(&email).to_string(),
@@ -250,17 +252,24 @@ async fn check_credentials(state: &AppState, creds: Credentials) -> Result<User,
     {
         return Err(wrong());
     }
+    // A locked address is refused before its password is tried, whether an account has it
+    // or not (both are counted alike, so the lock says nothing about existence).
+    let throttle = &state.auth.accounts;
+    throttle.check(&creds.email)?;
     let user = match state.store.find_user_by_email(&creds.email).await {
         Ok(user) => user,
         Err(StoreError::NotFound) => {
             password::dummy_verify(creds.password).await;
+            throttle.failed(&creds.email);
             return Err(wrong());
         }
         Err(e) => return Err(e.into()),
     };
     if !password::verify(creds.password, user.password_hash.clone()).await {
+        throttle.failed(&creds.email);
         return Err(wrong());
     }
+    throttle.succeeded(&creds.email);
     if !user.is_active {
         return Err(ApiError::problem(
             StatusCode::FORBIDDEN,
@@ -397,7 +406,7 @@ async fn change_password(
             "the current password is wrong",
         ));
     }
-    password::check_policy(&body.new_password)?;
+    password::check_policy(&body.new_password, Some(&caller.user.email))?;
     let password_hash = password::hash(body.new_password).await?;
     state
         .store
@@ -415,6 +424,13 @@ async fn change_password(
         _ => None,
     };
     state.store.delete_user_sessions(caller.id(), keep).await?;
+    // API tokens made under the old password may be what leaked: they end too (JWTs end by
+    // themselves, their credential version no longer matches).
+    for token in state.store.list_api_tokens(caller.id()).await? {
+        if token.revoked_at.is_none() {
+            state.store.revoke_api_token(caller.id(), token.id).await?;
+        }
+    }
     caller
         .audit(
             &state,
@@ -428,6 +444,20 @@ async fn change_password(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// Credentials that last are minted only by a session, a password or an API token: a
+/// 15-minute JWT that could mint another JWT or an API token would be a permanent credential
+/// for whoever caught it once.
+fn refuse_jwt(caller: &Caller, what: &str) -> Result<(), ApiError> {
+    if matches!(caller.credential, Credential::Jwt { .. }) {
+        return Err(ApiError::problem(
+            StatusCode::FORBIDDEN,
+            "credential_not_allowed",
+            format!("a JWT cannot be used to get {what}; sign in or use your password"),
+        ));
+    }
+    Ok(())
+}
+
 /// A 15-minute JWT for the caller, or for the e-mail address and password in the body.
 async fn jwt_token(
     State(state): State<AppState>,
@@ -436,7 +466,10 @@ async fn jwt_token(
     body: Option<Json<Credentials>>,
 ) -> Result<Json<Value>, ApiError> {
     let user = match (caller, body) {
-        (Some(caller), _) => caller.user,
+        (Some(caller), _) => {
+            refuse_jwt(&caller, "a new JWT")?;
+            caller.user
+        }
         (None, Some(Json(creds))) => {
             state.auth.limiter.check("login", origin.ip)?;
             check_credentials(&state, creds).await?
@@ -450,7 +483,11 @@ async fn jwt_token(
         }
     };
     let now = Utc::now();
-    let (token, expires_at) = state.auth.jwt.issue(user.id, user.role.as_str(), now)?;
+    let (token, expires_at) =
+        state
+            .auth
+            .jwt
+            .issue(user.id, user.role.as_str(), &user.password_hash, now)?;
     Ok(Json(json!({
         "access_token": token,
         "token_type": "Bearer",
@@ -492,6 +529,7 @@ async fn create_token(
     caller: Caller,
     Json(body): Json<NewToken>,
 ) -> Result<Response, ApiError> {
+    refuse_jwt(&caller, "an API token")?;
     let name = check_name(&body.name, "name")?;
     let expires_at = match body.expires_in_days {
         Some(0) | Some(3651..) => {
@@ -685,7 +723,7 @@ pub(crate) async fn setup(
         ));
     }
     let email = check_email(&body.email)?;
-    password::check_policy(&body.password)?;
+    password::check_policy(&body.password, Some(&email))?;
     let display_name = match body
         .display_name
         .as_deref()

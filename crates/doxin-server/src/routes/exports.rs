@@ -9,7 +9,8 @@
 //! [`MAX_EXPORT`] invoices and a larger one is refused with 422 naming the count, rather than
 //! silently cut: a partial export of accounting data looks complete and is not. Rendering is
 //! `doxin_reports::export`'s; it runs on the blocking pool, since a large XLSX or ZIP is
-//! seconds of CPU, and at most two sets render at once. Responses are attachments with a safe ASCII file name.
+//! seconds of CPU, and at most two sets render at once. Responses are attachments named by
+//! `download::attachment` (an ASCII `filename` and a UTF-8 `filename*`).
 
 use axum::Router;
 use axum::extract::{Path, Query, State};
@@ -143,13 +144,12 @@ async fn export_one(
         .invoice
         .invoice_number
         .as_ref()
-        .map(|n| safe_file_stem(&n.value))
-        .filter(|s| !s.is_empty())
+        .and_then(|n| crate::download::clean_name(&n.value))
     {
         Some(number) => format!("invoice-{number}"),
         None => format!("invoice-{id}"),
     };
-    respond(vec![record], format, true, stem).await
+    respond(vec![record], format, true, stem, format!("invoice-{id}")).await
 }
 
 async fn export_set(
@@ -212,7 +212,8 @@ async fn export_set(
         .acquire()
         .await
         .map_err(|e| ApiError::Internal(Box::new(e)))?;
-    respond(records, format, false, stem).await
+    let fallback = stem.clone();
+    respond(records, format, false, stem, fallback).await
 }
 
 /// Renders on the blocking pool and answers with an attachment.
@@ -221,6 +222,7 @@ async fn respond(
     format: ExportFormat,
     single: bool,
     stem: String,
+    fallback_stem: String,
 ) -> Result<Response, ApiError> {
     let rendered = tokio::task::spawn_blocking(move || {
         let items: Vec<ExportItem<'_>> = records
@@ -249,17 +251,19 @@ async fn respond(
             ApiError::Internal(Box::new(e))
         }
     })?;
-    let disposition = format!("attachment; filename=\"{stem}.{}\"", rendered.extension);
     let mut resp = rendered.bytes.into_response();
     let headers = resp.headers_mut();
     headers.insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static(rendered.content_type),
     );
-    // The stem is ASCII-safe by construction; a failure here would be a bug, answered 500.
     headers.insert(
         header::CONTENT_DISPOSITION,
-        HeaderValue::from_str(&disposition).map_err(|e| ApiError::Internal(Box::new(e)))?,
+        crate::download::attachment(
+            &format!("{stem}.{}", rendered.extension),
+            &fallback_stem,
+            rendered.extension,
+        ),
     );
     // Exports hold invoice data: no shared caches.
     headers.insert(
@@ -269,37 +273,9 @@ async fn respond(
     Ok(resp)
 }
 
-/// Letters, digits, `-`, `_` and `.` of an invoice number, at most 64, for a file name that
-/// needs no quoting or encoding in `Content-Disposition`.
-fn safe_file_stem(s: &str) -> String {
-    let cleaned: String = s
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
-                c
-            } else {
-                '_'
-            }
-        })
-        .take(64)
-        .collect();
-    cleaned
-        .trim_start_matches(['.', '_'])
-        .trim_end_matches('_')
-        .to_string()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn file_stems_are_header_safe() {
-        assert_eq!(safe_file_stem("RE-2024/0001"), "RE-2024_0001");
-        assert_eq!(safe_file_stem("\"; evil=1"), "evil_1");
-        assert_eq!(safe_file_stem("Ünï"), "n");
-        assert_eq!(safe_file_stem("../x"), "x");
-    }
 
     #[test]
     fn formats_and_filters_parse_with_clear_errors() {

@@ -2,17 +2,51 @@
 //! (`/api/v1/health/database`) and every component (`/api/v1/health/detailed`). The last two
 //! answer 503 when a required component is down, so load balancers and compose health checks
 //! can act on them.
+//!
+//! The component answers carry each component's status for anyone (probes need no
+//! credential), but their details — versions, storage location, latencies, error messages
+//! naming hosts and paths — only for an administrator: they map the installation for an
+//! attacker and tell a probe nothing it acts on.
 
 use std::time::{Duration, Instant};
 
-use axum::extract::State;
+use axum::extract::{FromRequestParts, State};
 use axum::http::StatusCode;
+use axum::http::request::Parts;
 use axum::routing::get;
 use axum::{Json, Router};
 use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::AppState;
+use crate::auth::Caller;
+
+/// Whether the request comes from an active administrator; any other caller, a missing or a
+/// wrong credential included, is simply not one (a probe with a stale token still gets its
+/// status).
+struct SeesDetails(bool);
+
+impl FromRequestParts<AppState> for SeesDetails {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let has_credential = parts
+            .headers
+            .contains_key(axum::http::header::AUTHORIZATION)
+            || crate::auth::cookie(&parts.headers, crate::auth::SESSION_COOKIE).is_some();
+        if !has_credential {
+            return Ok(SeesDetails(false));
+        }
+        Ok(SeesDetails(
+            Caller::from_request_parts(parts, state)
+                .await
+                .is_ok_and(|c| c.is_admin()),
+        ))
+    }
+}
 
 const SERVICE: &str = "doxin";
 /// A component that does not answer within this time counts as down.
@@ -74,6 +108,15 @@ impl Component {
 
     fn is_up(&self) -> bool {
         self.status == "up"
+    }
+
+    /// The component as `details` allows: all of it, or only its status.
+    fn shown(self, details: bool) -> Value {
+        if details {
+            serde_json::to_value(self).unwrap_or(Value::Null)
+        } else {
+            json!({ "status": self.status })
+        }
     }
 }
 
@@ -151,16 +194,22 @@ fn overall(ok: bool) -> (StatusCode, &'static str) {
     }
 }
 
-async fn database(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
+async fn database(
+    State(state): State<AppState>,
+    SeesDetails(details): SeesDetails,
+) -> (StatusCode, Json<Value>) {
     let db = database_component(&state).await;
     let (code, status) = overall(db.is_up());
     (
         code,
-        Json(json!({ "status": status, "service": SERVICE, "database": db })),
+        Json(json!({ "status": status, "service": SERVICE, "database": db.shown(details) })),
     )
 }
 
-async fn detailed(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
+async fn detailed(
+    State(state): State<AppState>,
+    SeesDetails(details): SeesDetails,
+) -> (StatusCode, Json<Value>) {
     let redis = async {
         match &state.redis {
             Some(client) => Some(redis_component(client).await),
@@ -173,16 +222,20 @@ async fn detailed(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
     let ok = db.is_up() && storage.is_up() && redis.as_ref().is_none_or(Component::is_up);
     let (code, status) = overall(ok);
     let redis = match redis {
-        Some(c) => serde_json::to_value(c).unwrap_or(Value::Null),
+        Some(c) => c.shown(details),
         None => json!({ "status": "not_configured" }),
     };
-    (
-        code,
-        Json(json!({
-            "status": status,
-            "service": SERVICE,
-            "version": state.version,
-            "components": { "database": db, "storage": storage, "redis": redis },
-        })),
-    )
+    let mut body = json!({
+        "status": status,
+        "service": SERVICE,
+        "components": {
+            "database": db.shown(details),
+            "storage": storage.shown(details),
+            "redis": redis,
+        },
+    });
+    if details {
+        body["version"] = json!(state.version);
+    }
+    (code, Json(body))
 }

@@ -297,7 +297,9 @@ async fn store_and_queue(
         sha256: blob.sha256,
         status: job.status,
         status_url: format!("/api/v1/invoices/status/{}", job.id),
-        websocket_url: format!("/ws?job_id={}&token={token}", job.id),
+        // No token in the URL: URLs end up in logs and histories, and the socket is
+        // authorised by the caller's own credential anyway.
+        websocket_url: format!("/ws?job_id={}", job.id),
         job_token: token,
     })
 }

@@ -772,21 +772,26 @@ async fn download_file(
     let file_id = inv.file_id.ok_or(ApiError::NotFound)?;
     let file = state.store.get_file(file_id, Scope::All).await?;
     let bytes = state.files.get(&file.sha256).await?;
-    Ok((
-        [
-            (header::CONTENT_TYPE, file.mime_type.clone()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!(
-                    "attachment; filename=\"{}\"",
-                    disposition_name(&file.original_name)
-                ),
-            ),
-            (header::CACHE_CONTROL, "private, no-store".to_string()),
-        ],
-        Body::from(bytes),
-    )
-        .into_response())
+    let mut resp = Body::from(bytes).into_response();
+    let headers = resp.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        header::HeaderValue::from_str(&file.mime_type)
+            .unwrap_or(header::HeaderValue::from_static("application/octet-stream")),
+    );
+    headers.insert(
+        header::CONTENT_DISPOSITION,
+        crate::download::attachment(
+            &file.original_name,
+            &format!("invoice-{id}"),
+            crate::download::extension_for(&file.mime_type),
+        ),
+    );
+    headers.insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static("private, no-store"),
+    );
+    Ok(resp)
 }
 
 async fn replace_file(

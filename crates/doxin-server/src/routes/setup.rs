@@ -5,6 +5,8 @@
 //! The page is static: the token is read from the URL by the script, never echoed into the
 //! HTML by the server, so nothing in the URL can inject markup.
 
+use std::sync::LazyLock;
+
 use axum::Router;
 use axum::http::header;
 use axum::response::IntoResponse;
@@ -16,29 +18,17 @@ pub fn router() -> Router<AppState> {
     Router::new().route("/setup", get(page))
 }
 
-const PAGE: &str = r#"<!doctype html>
-<html lang="en"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>DoxIn — first-run setup</title>
-<style>
+/// The page's inline style and script, served with a policy that allows exactly these (by
+/// their SHA-256) and nothing else: no other script can run in the page, not even one
+/// injected into it, and no other site may frame it.
+const STYLE: &str = r#"
 body{font:16px/1.5 system-ui,sans-serif;max-width:28rem;margin:3rem auto;padding:0 1rem;color:#1d2433}
 h1{font-size:1.4rem}label{display:block;margin:.8rem 0 .2rem}
 input{width:100%;padding:.5rem;border:1px solid #9aa3b5;border-radius:4px;box-sizing:border-box}
 button{margin-top:1.2rem;padding:.6rem 1.2rem;border:0;border-radius:4px;background:#1f5fbf;color:#fff;font-size:1rem}
 #msg{margin-top:1rem}.err{color:#a11}.ok{color:#176b2c}
-</style></head>
-<body>
-<h1>Create the first administrator</h1>
-<p>This installation has no users yet. Enter the setup token that <code>doxin serve</code> printed in its log.</p>
-<form id="f">
-<label for="token">Setup token</label><input id="token" name="setup_token" required autocomplete="off">
-<label for="email">E-mail</label><input id="email" name="email" type="email" required>
-<label for="name">Name</label><input id="name" name="display_name">
-<label for="pw">Password (at least 10 characters)</label><input id="pw" name="password" type="password" minlength="10" required>
-<button type="submit">Create administrator</button>
-</form>
-<p id="msg" role="status"></p>
-<script>
+"#;
+const SCRIPT: &str = r#"
 const q = new URLSearchParams(location.search);
 if (q.get("token")) document.getElementById("token").value = q.get("token");
 document.getElementById("f").addEventListener("submit", async (e) => {
@@ -52,16 +42,81 @@ document.getElementById("f").addEventListener("submit", async (e) => {
   msg.textContent = r.ok ? "Administrator created. You can now sign in." : (data.detail || "Setup failed.");
   if (r.ok) e.target.remove();
 });
-</script>
+"#;
+const BEFORE_STYLE: &str = r#"<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>DoxIn — first-run setup</title>
+<style>"#;
+const BETWEEN: &str = r#"</style></head>
+<body>
+<h1>Create the first administrator</h1>
+<p>This installation has no users yet. Enter the setup token that <code>doxin serve</code> printed in its log.</p>
+<form id="f">
+<label for="token">Setup token</label><input id="token" name="setup_token" required autocomplete="off">
+<label for="email">E-mail</label><input id="email" name="email" type="email" required>
+<label for="name">Name</label><input id="name" name="display_name">
+<label for="pw">Password (at least 10 characters, not your e-mail address)</label><input id="pw" name="password" type="password" minlength="10" required>
+<button type="submit">Create administrator</button>
+</form>
+<p id="msg" role="status"></p>
+<script>"#;
+const AFTER_SCRIPT: &str = r#"</script>
 </body></html>
 "#;
 
+/// The page and its Content-Security-Policy, built once.
+static PAGE: LazyLock<(String, String)> = LazyLock::new(|| {
+    let page = format!("{BEFORE_STYLE}{STYLE}{BETWEEN}{SCRIPT}{AFTER_SCRIPT}");
+    let csp = format!(
+        "default-src 'none'; script-src '{}'; style-src '{}'; connect-src 'self'; \
+         form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
+        csp_hash(SCRIPT),
+        csp_hash(STYLE)
+    );
+    (page, csp)
+});
+
+/// A CSP source for an inline element with exactly this text.
+fn csp_hash(text: &str) -> String {
+    use base64::Engine;
+    use sha2::Digest;
+    format!(
+        "sha256-{}",
+        base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(text.as_bytes()))
+    )
+}
+
 async fn page() -> impl IntoResponse {
+    let (page, csp) = &*PAGE;
     (
         [
             (header::CONTENT_TYPE, "text/html; charset=utf-8"),
             (header::CACHE_CONTROL, "no-store"),
+            (header::CONTENT_SECURITY_POLICY, csp.as_str()),
         ],
-        PAGE,
+        page.as_str(),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_policy_names_the_inline_script_and_style() {
+        let (page, csp) = &*PAGE;
+        assert!(page.contains(&format!("<script>{SCRIPT}</script>")));
+        assert!(page.contains(&format!("<style>{STYLE}</style>")));
+        assert!(
+            csp.contains(&format!("script-src '{}'", csp_hash(SCRIPT))),
+            "{csp}"
+        );
+        assert!(!csp.contains("unsafe-inline"), "{csp}");
+        // A known vector: SHA-256 of "" in base64.
+        assert_eq!(
+            csp_hash(""),
+            "sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="
+        );
+    }
 }

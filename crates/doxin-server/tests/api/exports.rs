@@ -135,7 +135,7 @@ async fn one_invoice_exports_in_every_format() {
     assert!(header(&resp, "content-type").starts_with("text/csv"));
     assert_eq!(
         header(&resp, "content-disposition"),
-        "attachment; filename=\"invoice-A-1.csv\""
+        "attachment; filename=\"invoice-A-1.csv\"; filename*=UTF-8''invoice-A-1.csv"
     );
     let rows = csv_rows(&resp.bytes().await.expect("body"));
     assert_eq!(rows.len(), 1);
@@ -160,7 +160,7 @@ async fn one_invoice_exports_in_every_format() {
         header(&resp, "content-type"),
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     );
-    assert!(header(&resp, "content-disposition").ends_with(".xlsx\""));
+    assert!(header(&resp, "content-disposition").contains(".xlsx\";"));
     let mut zip = zip::ZipArchive::new(Cursor::new(resp.bytes().await.expect("body")))
         .expect("xlsx is a zip");
     let mut workbook = String::new();
@@ -292,7 +292,7 @@ async fn a_set_holds_only_the_callers_invoices_and_follows_the_filter() {
     let disposition = header(&resp, "content-disposition");
     assert!(
         disposition.starts_with("attachment; filename=\"invoices-")
-            && disposition.ends_with(".csv\""),
+            && disposition.contains(".csv\";"),
         "{disposition}"
     );
     let rows = csv_rows(&resp.bytes().await.expect("body"));
@@ -355,7 +355,7 @@ async fn a_ubl_set_is_a_zip_of_documents() {
     .await;
     assert_eq!(resp.status(), 200);
     assert_eq!(header(&resp, "content-type"), "application/zip");
-    assert!(header(&resp, "content-disposition").ends_with(".zip\""));
+    assert!(header(&resp, "content-disposition").contains(".zip\";"));
     let mut zip =
         zip::ZipArchive::new(Cursor::new(resp.bytes().await.expect("body"))).expect("zip");
     let names: Vec<String> = zip

@@ -136,6 +136,8 @@ pub struct SpawnOptions {
     pub smtp: Option<doxin_config::SmtpSettings>,
     /// `FRONTEND_URL` (a trusted WebSocket origin besides the app's own).
     pub frontend_url: Option<String>,
+    /// Changes to the authentication settings (cookies, CORS origin, metrics token…).
+    pub tweak_auth: Option<fn(&mut doxin_server::auth::AuthSettings)>,
 }
 
 pub async fn spawn_app() -> TestApp {
@@ -164,14 +166,18 @@ pub async fn spawn_app_with(opts: SpawnOptions) -> TestApp {
     if let Some(limits) = opts.limits {
         state = state.with_limits(limits);
     }
+    let mut auth_settings = doxin_server::auth::AuthSettings {
+        open_signup: opts.open_signup,
+        public_url: "http://doxin.test".into(),
+        ..Default::default()
+    };
+    if let Some(tweak) = opts.tweak_auth {
+        tweak(&mut auth_settings);
+    }
     state = state
         .with_auth(
             JWT_SECRET,
-            doxin_server::auth::AuthSettings {
-                open_signup: opts.open_signup,
-                public_url: "http://doxin.test".into(),
-                ..Default::default()
-            },
+            auth_settings,
             opts.auth_per_minute.unwrap_or(10),
         )
         .expect("auth");

@@ -641,7 +641,10 @@ async fn file_download_and_replacement() {
         .to_str()
         .expect("ascii")
         .to_string();
-    assert_eq!(disposition, "attachment; filename=\"f1 scan.txt\"");
+    assert_eq!(
+        disposition,
+        "attachment; filename=\"f1 scan.txt\"; filename*=UTF-8''f1%20scan.txt"
+    );
     assert_eq!(resp.bytes().await.expect("bytes").to_vec(), text);
     // Not a document: 415; no file field: 400.
     let resp = app
@@ -873,7 +876,13 @@ async fn replacing_a_file_runs_the_intake_checks() {
     )
     .pdf;
     // (file, name, claimed type, status, code)
-    type Case = (Vec<u8>, &'static str, Option<&'static str>, u16, &'static str);
+    type Case = (
+        Vec<u8>,
+        &'static str,
+        Option<&'static str>,
+        u16,
+        &'static str,
+    );
     let cases: Vec<Case> = vec![
         (two_pages, "two.pdf", None, 422, "too_many_pages"),
         (

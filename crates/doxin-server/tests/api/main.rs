@@ -11,4 +11,5 @@ mod helpers;
 mod intake;
 mod invoices;
 mod openapi;
+mod security;
 mod ws;
