@@ -350,9 +350,10 @@ async fn subscriptions_and_messages_are_capped() {
 async fn a_socket_closes_when_its_jwt_expires() {
     let app = spawn_app().await;
     let now = chrono::Utc::now().timestamp();
+    let pwv = doxin_server::auth::jwt::credential_version(&crate::helpers::password_hash().await);
     let claims = json!({
         "sub": app.user.id, "iat": now, "exp": now + 1,
-        "iss": "doxin", "aud": "doxin-api", "role": "user",
+        "iss": "doxin", "aud": "doxin-api", "role": "user", "pwv": pwv,
     });
     let jwt = jsonwebtoken::encode(
         &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),

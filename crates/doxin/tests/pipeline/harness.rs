@@ -207,7 +207,7 @@ impl Deployment {
     pub fn user_token_for(&self, email: &str) -> String {
         let out = self
             .command(&["user", "create", "--email", email])
-            .env("DOXIN_USER_PASSWORD", "pipeline test password")
+            .env("DOXIN_USER_PASSWORD", "correct horse battery staple 42")
             .output()
             .expect("doxin user create");
         assert!(
