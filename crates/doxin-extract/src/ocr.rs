@@ -169,7 +169,8 @@ pub fn ocr_image(image: &[u8], opts: &OcrOptions) -> Result<Vec<LayoutPage>, Ext
 /// compression; with the factor it was enlarged by. Anything else (TIFF with its several
 /// pages, WebP, what does not decode) and an image that needs neither goes to Tesseract as
 /// it is, which reports what it cannot read.
-fn prepare_image(bytes: &[u8], below: u32) -> (Vec<u8>, f32) {
+/// Public for the image-decoding fuzz target (`fuzz/fuzz_targets/image_decode.rs`).
+pub fn prepare_image(bytes: &[u8], below: u32) -> (Vec<u8>, f32) {
     const FACTOR: u32 = 2;
     let as_is = || (bytes.to_vec(), 1.0);
     let format = match crate::sniff(bytes) {
