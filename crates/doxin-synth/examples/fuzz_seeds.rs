@@ -31,7 +31,11 @@ fn png(width: u32, height: u32) -> Vec<u8> {
 }
 
 fn main() {
-    let dir = PathBuf::from(std::env::args().nth(1).unwrap_or_else(|| "fuzz/corpus".into()));
+    let dir = PathBuf::from(
+        std::env::args()
+            .nth(1)
+            .unwrap_or_else(|| "fuzz/corpus".into()),
+    );
     let mut pdfs = Vec::new();
     for seed in 0..4u64 {
         let s = doxin_synth::generate(
@@ -44,7 +48,10 @@ fn main() {
         pdfs.push((format!("synth-{seed}.pdf"), s.pdf));
     }
     pdfs.extend([
-        ("deep-trailer.pdf".to_string(), hostile::deep_array_in_trailer(80)),
+        (
+            "deep-trailer.pdf".to_string(),
+            hostile::deep_array_in_trailer(80),
+        ),
         ("deep-page.pdf".to_string(), hostile::deep_array_in_page(80)),
         ("deep-tree.pdf".to_string(), hostile::deep_page_tree(40)),
         ("heavy.pdf".to_string(), hostile::heavy_page(200)),
