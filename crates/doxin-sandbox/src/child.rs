@@ -25,6 +25,11 @@ pub fn child_main() -> ExitCode {
     let mut stdout = std::io::stdout().lock();
     let mut memory_limited = false;
     loop {
+        // An idle child goes away by itself; the parent stops handing documents to children
+        // idle for less time than this (`MAX_IDLE` in lib.rs), so none is lost to the race.
+        if !input_within(&stdin, CHILD_IDLE_EXIT) {
+            return ExitCode::SUCCESS;
+        }
         let frame = match read_frame(&mut stdin, MAX_REQUEST_BYTES) {
             Ok(Some(f)) => f,
             Ok(None) => return ExitCode::SUCCESS,
@@ -61,6 +66,26 @@ pub fn child_main() -> ExitCode {
         {
             // The parent went away.
             return ExitCode::SUCCESS;
+        }
+    }
+}
+
+/// How long a child waits for its next document before it exits.
+const CHILD_IDLE_EXIT: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Whether input (or its end) arrives on stdin within `wait`.
+fn input_within(stdin: &std::io::StdinLock<'_>, wait: std::time::Duration) -> bool {
+    use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+    use std::os::fd::AsFd;
+    let mut fds = [PollFd::new(stdin.as_fd(), PollFlags::POLLIN)];
+    let timeout = PollTimeout::try_from(wait).unwrap_or(PollTimeout::MAX);
+    loop {
+        match poll(&mut fds, timeout) {
+            Ok(0) => return false,
+            Ok(_) => return true,
+            Err(nix::errno::Errno::EINTR) => continue,
+            // Let the read report whatever is wrong.
+            Err(_) => return true,
         }
     }
 }

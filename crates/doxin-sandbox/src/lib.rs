@@ -283,25 +283,33 @@ impl Sandbox {
         }
     }
 
-    /// An idle child that is still alive, if any.
+    /// An idle child that is alive and not about to time out, if any. The others are dropped
+    /// (killed and reaped by tokio).
     fn idle_child(&self) -> Option<ChildProcess> {
         let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
         while let Some(mut c) = idle.pop() {
             // One killed while idle (an operator, the OOM killer) is not handed a document.
-            if matches!(c.child.try_wait(), Ok(None)) {
+            if c.idle_since.elapsed() < MAX_IDLE && matches!(c.child.try_wait(), Ok(None)) {
                 return Some(c);
             }
         }
         None
     }
 
-    fn give_back(&self, child: ChildProcess) {
+    fn give_back(&self, mut child: ChildProcess) {
         let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
+        // Children idle too long have exited or are about to: let them go.
+        idle.retain(|c| c.idle_since.elapsed() < MAX_IDLE);
         if idle.len() < self.config.max_children {
+            child.idle_since = std::time::Instant::now();
             idle.push(child);
         }
     }
 }
+
+/// Idle children exit after 60 s (the child's `CHILD_IDLE_EXIT`), so an idle server holds no
+/// sandbox memory; the parent uses none idle for longer than this, well inside that.
+const MAX_IDLE: Duration = Duration::from_secs(45);
 
 /// After this many documents a child is replaced, so whatever one document left behind in
 /// its allocator (fragmentation, a leak in a parser) does not accumulate.
@@ -316,6 +324,7 @@ struct ChildProcess {
     stderr_task: tokio::task::JoinHandle<()>,
     pid: Option<i32>,
     served: u32,
+    idle_since: std::time::Instant,
 }
 
 impl ChildProcess {
@@ -378,6 +387,7 @@ impl ChildProcess {
             stderr_task,
             pid,
             served: 0,
+            idle_since: std::time::Instant::now(),
         })
     }
 

@@ -106,6 +106,8 @@ async fn serve(settings: Settings, with_worker: bool) -> anyhow::Result<ExitCode
     let jobs = jobs_setup::jobs(&settings, store.clone())?;
     // One embedder for the API and the in-process worker (the local model is 90 MB).
     let embedder = jobs_setup::embedder(&settings)?;
+    // One pool of sandbox children for intake and the in-process worker.
+    let sandbox = jobs_setup::sandbox(&settings)?;
     let secret_key = installation_secret(
         settings.secret_key.as_ref(),
         &settings.secret_key_file(),
@@ -120,7 +122,7 @@ async fn serve(settings: Settings, with_worker: bool) -> anyhow::Result<ExitCode
         .with_jobs(jobs.queue.clone(), jobs.events.clone())
         .with_embedder(embedder.clone())
         .with_limits(jobs_setup::limits(&settings))
-        .with_sandbox(jobs_setup::sandbox(&settings)?)
+        .with_sandbox(sandbox.clone())
         .with_token_key(secret_key.as_bytes())
         .with_auth(
             jwt_secret_key.as_bytes(),
@@ -154,7 +156,14 @@ async fn serve(settings: Settings, with_worker: bool) -> anyhow::Result<ExitCode
     }
     let stop = stop_on_signal();
     let worker = if with_worker {
-        let worker = jobs_setup::worker(&settings, store.clone(), files.clone(), &jobs, embedder)?;
+        let worker = jobs_setup::worker(
+            &settings,
+            store.clone(),
+            files.clone(),
+            &jobs,
+            embedder,
+            sandbox,
+        )?;
         Some(tokio::spawn(worker.run(stop.clone())))
     } else {
         None
@@ -222,7 +231,8 @@ async fn worker(settings: Settings) -> anyhow::Result<ExitCode> {
     let files = open_files(&settings)?;
     let jobs = jobs_setup::jobs(&settings, store.clone())?;
     let embedder = jobs_setup::embedder(&settings)?;
-    let worker = jobs_setup::worker(&settings, store, files, &jobs, embedder)?;
+    let sandbox = jobs_setup::sandbox(&settings)?;
+    let worker = jobs_setup::worker(&settings, store, files, &jobs, embedder, sandbox)?;
     tracing::info!(
         worker = worker.id(),
         queue = jobs.queue.kind(),

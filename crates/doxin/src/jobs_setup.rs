@@ -160,6 +160,7 @@ pub fn worker(
     files: FileStore,
     jobs: &Jobs,
     embedder: Arc<dyn doxin_embed::Embedder>,
+    sandbox: doxin_sandbox::Sandbox,
 ) -> anyhow::Result<Worker> {
     let mut extract = doxin_extract::pipeline::ExtractOptions {
         max_bytes: settings.max_upload_mb * 1024 * 1024,
@@ -181,7 +182,7 @@ pub fn worker(
         },
         llm: llm(settings)?,
         embedder: Some(embedder),
-        sandbox: sandbox(settings)?,
+        sandbox,
     };
     let mut config = WorkerConfig::new(settings.worker_concurrency, visibility_timeout(settings));
     config.reconcile_every = Duration::from_secs(settings.pipeline.reconcile_interval_secs);
