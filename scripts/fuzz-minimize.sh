@@ -11,6 +11,8 @@ cd "$ROOT"
 # shellcheck source=scripts/lib/common.sh
 source "$ROOT/scripts/lib/common.sh"
 add_tool_paths
+# The fuzz build (nightly, instrumented) never shares the main target directory.
+FUZZ_TARGET_DIR=${FUZZ_TARGET_DIR:-$ROOT/fuzz/target}
 
 TARGETS=("$@")
 ((${#TARGETS[@]})) || TARGETS=(sniff einvoice_xml pdf_budget pdf_text image_decode)
@@ -20,7 +22,7 @@ for t in "${TARGETS[@]}"; do
         continue
     }
     before=$(find "fuzz/corpus/$t" -type f | wc -l)
-    cargo +nightly fuzz cmin --fuzz-dir fuzz "$t" "fuzz/corpus/$t" >"fuzz/logs/$t.cmin.log" 2>&1 ||
+    CARGO_TARGET_DIR=$FUZZ_TARGET_DIR cargo +nightly fuzz cmin --fuzz-dir fuzz "$t" "fuzz/corpus/$t" >"fuzz/logs/$t.cmin.log" 2>&1 ||
         die "cmin failed for $t (fuzz/logs/$t.cmin.log)"
     after=$(find "fuzz/corpus/$t" -type f | wc -l)
     info "$t: $before -> $after inputs"

@@ -19,6 +19,8 @@ cd "$ROOT"
 # shellcheck source=scripts/lib/common.sh
 source "$ROOT/scripts/lib/common.sh"
 add_tool_paths
+# The fuzz build (nightly, instrumented) never shares the main target directory.
+FUZZ_TARGET_DIR=${FUZZ_TARGET_DIR:-$ROOT/fuzz/target}
 
 SECONDS_PER_TARGET=${1:-1800}
 shift || true
@@ -41,13 +43,13 @@ cp crates/doxin-extract/tests/fixtures/xml/*.xml fuzz/corpus/einvoice_xml/
 cp crates/doxin-extract/tests/fixtures/xml/*.xml fuzz/corpus/sniff/
 
 section "building the targets (nightly, release with debug assertions)"
-cargo +nightly fuzz build --fuzz-dir fuzz
+CARGO_TARGET_DIR=$FUZZ_TARGET_DIR cargo +nightly fuzz build --fuzz-dir fuzz
 
 run_target() {
     local t=$1 log=fuzz/logs/$1.log
     mkdir -p fuzz/logs "fuzz/artifacts/$t"
     # -rss_limit_mb: a case needing more is a finding (the sandbox caps real documents at 1 GB).
-    if cargo +nightly fuzz run --fuzz-dir fuzz "$t" "fuzz/corpus/$t" -- \
+    if CARGO_TARGET_DIR=$FUZZ_TARGET_DIR cargo +nightly fuzz run --fuzz-dir fuzz "$t" "fuzz/corpus/$t" -- \
         -max_total_time="$SECONDS_PER_TARGET" -rss_limit_mb=2048 -timeout=30 -print_final_stats=1 \
         >"$log" 2>&1; then
         echo "ok"
