@@ -481,3 +481,19 @@ fn layout_text_reads_like_pdftotext_layout() {
         .expect("item line");
     assert!(item.contains("TN-2420   "), "{item:?}");
 }
+
+/// Found by the `pdf_text` fuzz target: pdf_oxide slices a string inside a UTF-8 character while
+/// scanning for a damaged object and panics. DoxIn runs it behind `catch_unwind`, so the file is
+/// a typed error (or a page count), never a panic that escapes.
+#[test]
+fn a_pdf_oxide_panic_on_a_damaged_object_is_contained() {
+    let pdf = include_bytes!("fixtures/fuzz/pdf_oxide_char_boundary.pdf");
+    let layer = std::panic::catch_unwind(|| text_layer(pdf));
+    assert!(layer.is_ok(), "text_layer let a panic escape");
+    let count = std::panic::catch_unwind(|| page_count(pdf));
+    match count {
+        Ok(Ok(_)) => {}
+        Ok(Err(e)) => assert!(["corrupt_file", "encrypted_pdf"].contains(&e.code()), "{e}"),
+        Err(_) => panic!("page_count let a panic escape"),
+    }
+}
