@@ -30,6 +30,8 @@ ensure_portable_pgvector
 ensure_pg_user
 if ! command -v qemu-x86_64 >/dev/null 2>&1; then
     info "installing qemu-user"
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 update -qq \
+        </dev/null >/dev/null || true
     as_root env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 install -y -qq \
         --no-install-recommends qemu-user </dev/null >/dev/null ||
         die "could not install qemu-user"

@@ -109,6 +109,8 @@ ensure_debian_packages() {
     # gcc and make build the portable pgvector (ensure_portable_pgvector).
     command -v gcc >/dev/null 2>&1 || wanted+=(gcc libc6-dev)
     command -v make >/dev/null 2>&1 || wanted+=(make)
+    # QEMU's user-mode emulator runs scripts/check-pgvector-cpu.sh (a CPU without AVX-512).
+    command -v qemu-x86_64 >/dev/null 2>&1 || wanted+=(qemu-user)
     command -v redis-server >/dev/null 2>&1 || wanted+=(redis-server)
     command -v redis-cli >/dev/null 2>&1 || wanted+=(redis-tools)
     command -v ss >/dev/null 2>&1 || wanted+=(iproute2)
