@@ -196,7 +196,10 @@ if [[ $RUN_CONTRACT == 1 ]]; then
     # jsonb), which schemathesis's generated strings find.
     section "API contract: schemathesis against doxin serve on PostgreSQL $PG_PORT"
     contract_db=doxin_contract_$$
-    if cargo build -p doxin --bin doxin "${LOCKED[@]}" &&
+    # The binary the tests used: `--workspace --tests` resolves features exactly as nextest did,
+    # so after the tests this builds nothing (a plain `-p doxin` build would resolve them
+    # without dev-dependencies and compile a good part of the tree a second time).
+    if cargo build --workspace --tests "${LOCKED[@]}" &&
         pg18_psql -d postgres -c "CREATE DATABASE $contract_db"; then
         if run_contract_tests "$CARGO_TARGET_DIR/debug/doxin" \
             "postgres://postgres@127.0.0.1:$PG_PORT/$contract_db"; then

@@ -14,6 +14,7 @@
 //! re-embeds when they change. This crate owns embedding; it stores nothing.
 #![forbid(unsafe_code)]
 
+mod bert;
 pub mod hash;
 pub mod local;
 pub mod openai;

@@ -168,6 +168,8 @@ impl Fetcher {
     /// other lookup fails, so reqwest never resolves a name on its own (DNS rebinding).
     /// Redirects and proxies are off: the guard must see every hop and the real peer.
     fn client(&self, target: &Target) -> Result<reqwest::Client, FetchError> {
+        // reqwest has no TLS provider of its own here (Cargo.toml: `rustls-no-provider`).
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let mut builder = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .no_proxy()

@@ -67,6 +67,8 @@ pub struct HttpClient {
 
 impl HttpClient {
     pub fn new(timeout: Duration, policy: RetryPolicy) -> Result<Self, LlmError> {
+        // reqwest has no TLS provider of its own here (Cargo.toml: `rustls-no-provider`).
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let client = reqwest::Client::builder()
             .timeout(timeout)
             .connect_timeout(timeout.min(Duration::from_secs(10)))

@@ -3,7 +3,7 @@
 //! under a key derived from `SECRET_KEY`, so every API process of a deployment can check it
 //! without shared state, and it cannot be forged or moved to another job.
 
-use hmac::{Hmac, Mac};
+use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 use uuid::Uuid;
 
@@ -21,7 +21,8 @@ impl std::fmt::Debug for JobTokens {
 impl JobTokens {
     pub fn new(secret: &[u8]) -> JobTokens {
         // A key of its own, so a token never doubles as anything else signed with the secret.
-        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(secret).expect("HMAC takes any key");
+        let mut mac =
+            <Hmac<Sha256> as KeyInit>::new_from_slice(secret).expect("HMAC takes any key");
         mac.update(b"doxin job tokens v1");
         JobTokens {
             key: mac.finalize().into_bytes().to_vec(),
@@ -29,7 +30,8 @@ impl JobTokens {
     }
 
     fn mac(&self, job_id: Uuid) -> Hmac<Sha256> {
-        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.key).expect("HMAC takes any key");
+        let mut mac =
+            <Hmac<Sha256> as KeyInit>::new_from_slice(&self.key).expect("HMAC takes any key");
         mac.update(job_id.as_bytes());
         mac
     }

@@ -71,6 +71,8 @@ impl FileStore {
     pub fn remote(url: &str) -> Result<FileStore, StoreError> {
         let parsed = url::Url::parse(url)
             .map_err(|e| StoreError::Config(format!("invalid storage URL {url}: {e}")))?;
+        // object_store's reqwest client has no TLS provider of its own (Cargo.toml).
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let store: Arc<dyn ObjectStore> = match parsed.scheme() {
             "s3" => Arc::new(
                 object_store::aws::AmazonS3Builder::from_env()

@@ -36,7 +36,7 @@ fn main() -> ExitCode {
         }
     };
     // One TLS provider for every client (sqlx, redis, reqwest, object_store).
-    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+    let _ = rustls::crypto::ring::default_provider().install_default();
     telemetry::init(&settings);
 
     let runtime = match tokio::runtime::Builder::new_multi_thread()

@@ -217,6 +217,8 @@ fn send_json(
         .enable_all()
         .build()
         .expect("rt");
+    // reqwest is built without a TLS provider of its own (the workspace Cargo.toml).
+    let _ = rustls::crypto::ring::default_provider().install_default();
     rt.block_on(async {
         let mut rb =
             reqwest::Client::new().request(method, format!("http://127.0.0.1:{port}{path}"));
@@ -465,6 +467,7 @@ fn finding_10_the_jwt_key_is_per_installation_and_kept() {
     assert_eq!(me(port, &jwt), 200);
 
     // Tokens signed with the old public development secret, or living ten years, are refused.
+    doxin_server::auth::jwt_crypto::install();
     let claims = |secret: &[u8], exp: i64| {
         let payload = serde_json::json!({
             "sub": body_sub(&jwt), "iat": now(), "exp": exp, "iss": "doxin",

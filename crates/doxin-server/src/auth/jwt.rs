@@ -60,6 +60,7 @@ impl std::fmt::Debug for JwtKeys {
 impl JwtKeys {
     /// Keys for `secret`; fails only for an empty secret.
     pub fn new(secret: &[u8]) -> Result<JwtKeys, jsonwebtoken::errors::Error> {
+        super::jwt_crypto::install();
         let mut validation = Validation::new(Algorithm::HS256);
         validation.set_issuer(&[ISSUER]);
         validation.set_audience(&[AUDIENCE]);

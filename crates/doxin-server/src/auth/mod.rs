@@ -11,6 +11,7 @@
 //! Objects a caller does not own answer 404, not 403, so their existence does not leak.
 
 pub mod jwt;
+pub mod jwt_crypto;
 pub mod password;
 pub mod rate_limit;
 pub mod secrets;

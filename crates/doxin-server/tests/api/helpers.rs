@@ -200,6 +200,8 @@ pub async fn spawn_app_with(opts: SpawnOptions) -> TestApp {
     tokio::spawn(app.run_until_stopped(async {
         let _ = rx.await;
     }));
+    // reqwest is built without a TLS provider of its own (the workspace Cargo.toml).
+    let _ = rustls::crypto::ring::default_provider().install_default();
     TestApp {
         address,
         store,

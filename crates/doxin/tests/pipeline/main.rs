@@ -14,6 +14,8 @@ use uuid::Uuid;
 
 /// An HTTP client that sends `token` on every request.
 fn client(token: &str) -> reqwest::Client {
+    // reqwest is built without a TLS provider of its own (the workspace Cargo.toml).
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let mut headers = reqwest::header::HeaderMap::new();
     headers.insert(
         reqwest::header::AUTHORIZATION,
