@@ -6,16 +6,11 @@
 #   scripts/fuzz-minimize.sh pdf_text      one
 set -euo pipefail
 
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-cd "$ROOT"
-# shellcheck source=scripts/lib/common.sh
-source "$ROOT/scripts/lib/common.sh"
-add_tool_paths
-# The fuzz build (nightly, instrumented) never shares the main target directory.
-FUZZ_TARGET_DIR=${FUZZ_TARGET_DIR:-$ROOT/fuzz/target}
+# shellcheck source=scripts/lib/fuzz.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/fuzz.sh"
 
 TARGETS=("$@")
-((${#TARGETS[@]})) || TARGETS=(sniff einvoice_xml pdf_budget pdf_text image_decode)
+((${#TARGETS[@]})) || TARGETS=("${FUZZ_TARGETS[@]}")
 for t in "${TARGETS[@]}"; do
     [[ -d fuzz/corpus/$t ]] || {
         warn "no corpus for $t (run scripts/fuzz.sh first)"

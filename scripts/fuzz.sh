@@ -14,19 +14,13 @@
 # (executions, coverage, exec/s) is printed at the end and kept in fuzz/last-run.txt.
 set -euo pipefail
 
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-cd "$ROOT"
-# shellcheck source=scripts/lib/common.sh
-source "$ROOT/scripts/lib/common.sh"
-add_tool_paths
-# The fuzz build (nightly, instrumented) never shares the main target directory.
-FUZZ_TARGET_DIR=${FUZZ_TARGET_DIR:-$ROOT/fuzz/target}
+# shellcheck source=scripts/lib/fuzz.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/fuzz.sh"
 
 SECONDS_PER_TARGET=${1:-1800}
 shift || true
-ALL=(sniff einvoice_xml pdf_budget pdf_text image_decode)
 TARGETS=("$@")
-((${#TARGETS[@]})) || TARGETS=("${ALL[@]}")
+((${#TARGETS[@]})) || TARGETS=("${FUZZ_TARGETS[@]}")
 JOBS=${FUZZ_JOBS:-1}
 
 rustup toolchain list | grep -q '^nightly' ||

@@ -6,7 +6,7 @@
 //! arithmetic is the same, in the same order. Depending on `candle-transformers` for this
 //! file meant compiling its whole model zoo, about two minutes of every clean release build.
 
-use candle_core::{DType, Device, Module, Result, Tensor};
+use candle_core::{DType, Module, Result, Tensor};
 use candle_nn::{Embedding, LayerNorm, Linear, VarBuilder, embedding, layer_norm, linear};
 use serde::Deserialize;
 
@@ -225,7 +225,6 @@ impl BertEncoder {
 pub struct BertModel {
     embeddings: BertEmbeddings,
     encoder: BertEncoder,
-    pub device: Device,
 }
 
 impl BertModel {
@@ -254,7 +253,6 @@ impl BertModel {
         Ok(Self {
             embeddings,
             encoder,
-            device: vb.device().clone(),
         })
     }
 

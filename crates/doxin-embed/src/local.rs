@@ -7,10 +7,10 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::bert::{BertModel, Config};
 use async_trait::async_trait;
 use candle_core::{DType, Device, Tensor};
 use candle_nn::VarBuilder;
-use crate::bert::{BertModel, Config};
 use tokenizers::{PaddingParams, PaddingStrategy, Tokenizer, TruncationParams};
 
 use crate::{EmbedError, Embedder, Embeddings, l2_normalise};
