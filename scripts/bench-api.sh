@@ -52,7 +52,7 @@ run() {
     local who=$1 token=$2 path=$3
     echo "== $who GET $path  (-c$CONNECTIONS, $DURATION)"
     curl -sf -H "Authorization: Bearer $token" "http://127.0.0.1:$PORT$path" \
-        | python3 -c 'import json,sys; d=json.load(sys.stdin); p=d.get("pagination") or d; print("   total:", p.get("total"), "on this page:", len(d.get("invoices") or d.get("items") or []))'
+        | python3 -c 'import json,sys; d=json.load(sys.stdin); print("   total:", d["pagination"]["total"], "on this page:", len(d["items"]))'
     wrk -t2 -c"$CONNECTIONS" -d"$DURATION" --latency -H "Authorization: Bearer $token" \
         "http://127.0.0.1:$PORT$path" | grep -E "Requests/sec|Latency  |99%|50%|Non-2xx|Socket errors"
 }

@@ -9,6 +9,8 @@ pub enum Origin {
     Environment,
     DotEnv,
     Default,
+    /// A flag of the command line (`doxin serve --port`).
+    CommandLine,
 }
 
 impl Origin {
@@ -17,6 +19,7 @@ impl Origin {
             Origin::Environment => "env",
             Origin::DotEnv => ".env",
             Origin::Default => "default",
+            Origin::CommandLine => "command line",
         }
     }
 }

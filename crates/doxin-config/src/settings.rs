@@ -159,6 +159,9 @@ pub struct Settings {
     /// Reading untrusted documents: the sandbox and the structural limits.
     pub sandbox: SandboxSettings,
     entries: Vec<ConfigEntry>,
+    /// Neither `PUBLIC_URL` nor `FRONTEND_URL` is set: links are built on the port this
+    /// process actually listens on ([`Settings::serving_on`]).
+    public_url_follows_port: bool,
 }
 
 /// Settings of intake, the job queue and workers.
@@ -185,6 +188,11 @@ pub struct PipelineSettings {
     pub url_fetch_allowlist: String,
     /// Time limit of one URL download (`URL_FETCH_TIMEOUT`, seconds).
     pub url_fetch_timeout_secs: u64,
+    /// Tesseract languages for scans and photos (`OCR_LANGUAGES`, codes joined by '+').
+    pub ocr_languages: String,
+    /// Images narrower than this many pixels are enlarged twice before OCR
+    /// (`OCR_UPSCALE_BELOW`; 0: never).
+    pub ocr_upscale_below: u32,
 }
 
 /// Settings of sign-up, sign-in and sessions.
@@ -235,7 +243,24 @@ pub struct SmtpSettings {
 impl SmtpSettings {
     fn read(r: &mut Reader<'_>) -> Result<Option<SmtpSettings>, ConfigError> {
         let Some((name, host, origin)) = r.raw(&["SMTP_HOST", "MAIL_SERVER"]) else {
-            r.record("SMTP_HOST", "(unset)".into(), Origin::Default);
+            r.record(
+                "SMTP_HOST",
+                "(unset: no mail is sent)".into(),
+                Origin::Default,
+            );
+            // The rest is unused without a host, but `config check` still shows what is set.
+            for names in [
+                &["SMTP_TLS"][..],
+                &["SMTP_PORT", "MAIL_PORT"],
+                &["SMTP_USERNAME", "MAIL_USERNAME"],
+                &["SMTP_FROM", "MAIL_DEFAULT_SENDER"],
+            ] {
+                match r.raw(names) {
+                    Some((n, v, o)) => r.record(n, format!("{v} (unused: SMTP_HOST is unset)"), o),
+                    None => r.record(names[0], "(unset)".into(), Origin::Default),
+                }
+            }
+            let _ = r.optional_secret(&["SMTP_PASSWORD", "MAIL_PASSWORD"]);
             return Ok(None);
         };
         let host = host.trim().to_string();
@@ -270,14 +295,20 @@ impl SmtpSettings {
                 r.record(n, p.to_string(), o);
                 p
             }
-            None => default_port,
+            None => {
+                r.record("SMTP_PORT", default_port.to_string(), Origin::Default);
+                default_port
+            }
         };
         let username = match r.raw(&["SMTP_USERNAME", "MAIL_USERNAME"]) {
             Some((n, v, o)) => {
                 r.record(n, v.to_string(), o);
                 Some(v.to_string())
             }
-            None => None,
+            None => {
+                r.record("SMTP_USERNAME", "(unset: no login)".into(), Origin::Default);
+                None
+            }
         };
         let password = r.optional_secret(&["SMTP_PASSWORD", "MAIL_PASSWORD"]);
         let from = match r.raw(&["SMTP_FROM", "MAIL_DEFAULT_SENDER"]) {
@@ -285,7 +316,11 @@ impl SmtpSettings {
                 r.record(n, v.to_string(), o);
                 v.to_string()
             }
-            None => format!("DoxIn <doxin@{host}>"),
+            None => {
+                let from = format!("DoxIn <doxin@{host}>");
+                r.record("SMTP_FROM", from.clone(), Origin::Default);
+                from
+            }
         };
         if host.is_empty() {
             return Err(ConfigError::Invalid {
@@ -377,8 +412,27 @@ impl PipelineSettings {
             confidence_threshold,
             url_fetch_allowlist: r.string("URL_FETCH_ALLOWLIST", ""),
             url_fetch_timeout_secs: r.number("URL_FETCH_TIMEOUT", 20u64, 1, 600)?,
+            ocr_languages: ocr_languages(r)?,
+            ocr_upscale_below: r.number("OCR_UPSCALE_BELOW", 0u32, 0, 100_000)?,
         })
     }
+}
+
+/// `OCR_LANGUAGES`: Tesseract language codes (letters, digits, '_') joined by '+'.
+fn ocr_languages(r: &mut Reader<'_>) -> Result<String, ConfigError> {
+    let langs = r.string("OCR_LANGUAGES", "eng+deu");
+    let valid = !langs.is_empty()
+        && langs.split('+').all(|code| {
+            !code.is_empty() && code.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        });
+    if !valid {
+        return Err(ConfigError::Invalid {
+            variable: "OCR_LANGUAGES",
+            value: langs,
+            allowed: "Tesseract language codes joined by '+', such as eng+deu".into(),
+        });
+    }
+    Ok(langs)
 }
 
 /// `u` without user name and password, and without a trailing slash: browser-facing URLs
@@ -632,6 +686,7 @@ impl Settings {
         let batch_processing_size = r.number("BATCH_PROCESSING_SIZE", 10usize, 1, 10_000)?;
         let max_upload_mb = r.number("MAX_UPLOAD_MB", 25u64, 1, 2048)?;
         let pipeline = PipelineSettings::read(&mut r)?;
+        let public_url_follows_port = frontend_url.is_none() && r.raw(&["PUBLIC_URL"]).is_none();
         let accounts = AccountSettings::read(&mut r, frontend_url.as_deref(), port)?;
         let log_format = r.parsed(
             "LOG_FORMAT",
@@ -691,7 +746,39 @@ impl Settings {
             embeddings,
             sandbox,
             entries: r.entries,
+            public_url_follows_port,
         })
+    }
+
+    /// A command-line flag wins over `HOST` / `PORT`; `config check` says so.
+    pub fn override_listen(&mut self, host: Option<IpAddr>, port: Option<u16>) {
+        if let Some(h) = host {
+            self.host = h;
+            self.set_entry("HOST", h.to_string(), Origin::CommandLine);
+        }
+        if let Some(p) = port {
+            self.port = p;
+            self.set_entry("PORT", p.to_string(), Origin::CommandLine);
+            self.serving_on(p);
+        }
+    }
+
+    /// Called with the port the server really listens on (after `--port`, or when `PORT=0`
+    /// picked one): a `PUBLIC_URL` derived from the port follows it, so the setup link and
+    /// invitation links lead to this server rather than to port 8000.
+    pub fn serving_on(&mut self, port: u16) {
+        if self.public_url_follows_port && port != 0 {
+            self.accounts.public_url = format!("http://localhost:{port}");
+            let shown = self.accounts.public_url.clone();
+            self.set_entry("PUBLIC_URL", shown, Origin::Default);
+        }
+    }
+
+    fn set_entry(&mut self, variable: &'static str, shown: String, origin: Origin) {
+        if let Some(e) = self.entries.iter_mut().find(|e| e.variable == variable) {
+            e.shown = shown;
+            e.origin = origin;
+        }
     }
 
     /// The effective configuration, one line per variable, secrets masked.

@@ -42,6 +42,12 @@ pub fn discover(dir: &Path) -> Result<Vec<CorpusDocument>, CorpusError> {
     let mut files = Vec::new();
     walk(dir, &mut files)?;
     files.sort();
+    // Files directly in `dir` belong to a source named after `dir` itself (`doxin eval
+    // corpus/sroie` reports "sroie", not "."); those in subfolders to the subfolder.
+    let own_name = std::fs::canonicalize(dir)
+        .ok()
+        .and_then(|d| d.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .unwrap_or_else(|| ".".to_string());
     let mut docs = Vec::new();
     for path in files {
         let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
@@ -71,7 +77,7 @@ pub fn discover(dir: &Path) -> Result<Vec<CorpusDocument>, CorpusError> {
             .and_then(|p| p.strip_prefix(dir).ok())
             .map(|p| p.display().to_string())
             .filter(|s| !s.is_empty())
-            .unwrap_or_else(|| ".".to_string());
+            .unwrap_or_else(|| own_name.clone());
         docs.push(CorpusDocument {
             path,
             source,

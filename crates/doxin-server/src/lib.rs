@@ -107,10 +107,16 @@ impl Application {
     /// Binds `addr` (port 0 picks a free port).
     pub async fn build(addr: SocketAddr, state: AppState) -> std::io::Result<Application> {
         let listener = TcpListener::bind(addr).await?;
-        Ok(Application {
+        Ok(Application::from_listener(listener, state))
+    }
+
+    /// Serves on a socket bound earlier: `doxin serve` binds before it migrates, mints a setup
+    /// token or starts a worker, so a taken port fails before anything has changed.
+    pub fn from_listener(listener: TcpListener, state: AppState) -> Application {
+        Application {
             listener,
             router: router(state),
-        })
+        }
     }
 
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {

@@ -83,22 +83,29 @@ pub struct ExtractionArgs {
     /// Ignore e-invoices embedded in PDFs and read the visible page instead.
     #[arg(long)]
     pub no_embedded_xml: bool,
-    /// OCR languages (Tesseract codes joined by '+').
-    #[arg(long, env = "OCR_LANGUAGES", default_value = "eng+deu")]
-    pub ocr_lang: String,
-    /// Images narrower than this many pixels are enlarged twice before OCR (0: never).
-    #[arg(long, env = "OCR_UPSCALE_BELOW", default_value_t = 0)]
-    pub ocr_upscale_below: u32,
+    /// OCR languages (Tesseract codes joined by '+'; overrides OCR_LANGUAGES).
+    #[arg(long)]
+    pub ocr_lang: Option<String>,
+    /// Images narrower than this many pixels are enlarged twice before OCR (0: never;
+    /// overrides OCR_UPSCALE_BELOW).
+    #[arg(long)]
+    pub ocr_upscale_below: Option<u32>,
 }
 
 impl ExtractionArgs {
-    pub fn options(&self) -> doxin_extract::pipeline::ExtractOptions {
+    /// Extraction options: OCR as `settings` configure it, with this command's flags applied.
+    pub fn options(&self, settings: &Settings) -> doxin_extract::pipeline::ExtractOptions {
         let mut o = doxin_extract::pipeline::ExtractOptions {
             use_embedded_xml: !self.no_embedded_xml,
+            ocr: crate::jobs_setup::ocr_options(settings),
             ..Default::default()
         };
-        o.ocr.languages = self.ocr_lang.clone();
-        o.ocr.upscale_below = self.ocr_upscale_below;
+        if let Some(langs) = &self.ocr_lang {
+            o.ocr.languages = langs.clone();
+        }
+        if let Some(px) = self.ocr_upscale_below {
+            o.ocr.upscale_below = px;
+        }
         o
     }
 }
@@ -143,12 +150,7 @@ impl Cli {
             s.worker_concurrency = (*n).max(1);
         }
         if let Command::Serve { port, host, .. } = &self.command {
-            if let Some(p) = port {
-                s.port = *p;
-            }
-            if let Some(h) = host {
-                s.host = *h;
-            }
+            s.override_listen(*host, *port);
         }
         s
     }

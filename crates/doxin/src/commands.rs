@@ -27,7 +27,7 @@ pub async fn run(command: Command, settings: Settings) -> anyhow::Result<ExitCod
             extraction,
             llm,
         } => {
-            let mut opts = extraction.options();
+            let mut opts = extraction.options(&settings);
             opts.limits = jobs_setup::document_limits(&settings);
             let llm = llm.setup(&settings, jobs_setup::sandbox(&settings)?)?;
             tokio::task::spawn_blocking(move || crate::extract_cmd::run(files, format, opts, llm))
@@ -39,7 +39,7 @@ pub async fn run(command: Command, settings: Settings) -> anyhow::Result<ExitCod
             misses,
             extraction,
         } => {
-            let opts = extraction.options();
+            let opts = extraction.options(&settings);
             tokio::task::spawn_blocking(move || crate::eval_cmd::run(&dir, opts, json, misses))
                 .await?
         }
@@ -92,7 +92,7 @@ fn stop_on_signal() -> CancellationToken {
     stop
 }
 
-async fn serve(settings: Settings, with_worker: bool) -> anyhow::Result<ExitCode> {
+async fn serve(mut settings: Settings, with_worker: bool) -> anyhow::Result<ExitCode> {
     // A bad allow-list is a configuration error like any other: exit 2 before touching anything.
     let fetcher = match jobs_setup::fetcher(&settings) {
         Ok(f) => f,
@@ -101,6 +101,13 @@ async fn serve(settings: Settings, with_worker: bool) -> anyhow::Result<ExitCode
             return Ok(ExitCode::from(2));
         }
     };
+    // Bind before anything changes: a taken port fails here, before the database is
+    // migrated, a setup token is minted or a worker takes jobs.
+    let addr = SocketAddr::new(settings.host, settings.port);
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("cannot listen on {addr}"))?;
+    settings.serving_on(listener.local_addr()?.port());
     let store = open_store(&settings, true).await?;
     let files = open_files(&settings)?;
     let jobs = jobs_setup::jobs(&settings, store.clone())?;
@@ -168,10 +175,7 @@ async fn serve(settings: Settings, with_worker: bool) -> anyhow::Result<ExitCode
     } else {
         None
     };
-    let addr = SocketAddr::new(settings.host, settings.port);
-    let app = Application::build(addr, state)
-        .await
-        .with_context(|| format!("cannot listen on {addr}"))?;
+    let app = Application::from_listener(listener, state);
     tracing::info!(
         address = %app.local_addr()?,
         environment = settings.environment.as_str(),

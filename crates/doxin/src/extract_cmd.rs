@@ -302,12 +302,9 @@ pub fn run(
     match csv {
         Some(w) => out.write_all(&w.into_inner()?)?,
         None => {
-            let value = if json_items.len() == 1 {
-                json_items.remove(0)
-            } else {
-                Value::Array(json_items)
-            };
-            serde_json::to_writer_pretty(&mut out, &value)?;
+            // Always an array, one item per file, however many files were named: a script
+            // reads one shape.
+            serde_json::to_writer_pretty(&mut out, &Value::Array(json_items))?;
             writeln!(out)?;
         }
     }

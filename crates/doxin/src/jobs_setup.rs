@@ -154,6 +154,15 @@ pub fn embedder(settings: &Settings) -> anyhow::Result<Arc<dyn doxin_embed::Embe
     })
 }
 
+/// How workers, `extract` and `eval` run OCR (`OCR_LANGUAGES`, `OCR_UPSCALE_BELOW`).
+pub fn ocr_options(settings: &Settings) -> doxin_extract::ocr::OcrOptions {
+    doxin_extract::ocr::OcrOptions {
+        languages: settings.pipeline.ocr_languages.clone(),
+        upscale_below: settings.pipeline.ocr_upscale_below,
+        ..Default::default()
+    }
+}
+
 pub fn worker(
     settings: &Settings,
     store: Arc<dyn Store>,
@@ -162,16 +171,12 @@ pub fn worker(
     embedder: Arc<dyn doxin_embed::Embedder>,
     sandbox: doxin_sandbox::Sandbox,
 ) -> anyhow::Result<Worker> {
-    let mut extract = doxin_extract::pipeline::ExtractOptions {
+    let extract = doxin_extract::pipeline::ExtractOptions {
         max_bytes: settings.max_upload_mb * 1024 * 1024,
         limits: document_limits(settings),
+        ocr: ocr_options(settings),
         ..Default::default()
     };
-    if let Ok(langs) = std::env::var("OCR_LANGUAGES")
-        && !langs.trim().is_empty()
-    {
-        extract.ocr.languages = langs;
-    }
     let pipeline = Pipeline {
         store,
         files,

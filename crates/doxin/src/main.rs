@@ -52,7 +52,7 @@ fn main() -> ExitCode {
     match runtime.block_on(commands::run(cli.command, settings)) {
         Ok(code) => code,
         Err(e) => {
-            tracing::error!(error = format!("{e:#}"), "doxin failed");
+            // Once, on stderr; a log line as well would print the same error twice.
             eprintln!("doxin: {e:#}");
             ExitCode::FAILURE
         }

@@ -531,3 +531,205 @@ fn body_sub(jwt: &str) -> serde_json::Value {
 fn body_pwv(jwt: &str) -> serde_json::Value {
     jwt_claim(jwt, "pwv")
 }
+
+// --- Issue 13, item 6: defects found trying DoxIn as a new user --------------------------------
+
+/// A text invoice the rules read offline.
+const TEXT_INVOICE: &str = "Invoice INV-77\nSeller GmbH\nDate 2024-03-01\nTotal 10.00 EUR\n";
+
+#[test]
+fn extract_prints_one_shape_per_format_whatever_the_number_of_files() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("a.txt"), TEXT_INVOICE).expect("write");
+    std::fs::write(dir.path().join("b.txt"), TEXT_INVOICE).expect("write");
+    for format in ["json", "fields"] {
+        for files in [&["a.txt"][..], &["a.txt", "b.txt"]] {
+            let mut args = vec!["extract", "--format", format];
+            args.extend_from_slice(files);
+            let out = run(dir.path(), &args, &[("SANDBOX", "false")]);
+            assert!(out.status.success(), "{}", text(&out.stderr));
+            let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+            let items = v
+                .as_array()
+                .unwrap_or_else(|| panic!("{format} {files:?}: {v}"));
+            assert_eq!(items.len(), files.len(), "{format}: {v}");
+            assert_eq!(items[0]["file"], "a.txt", "{format}: {v}");
+        }
+    }
+}
+
+#[test]
+fn an_error_is_printed_once() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = run(
+        dir.path(),
+        &["migrate"],
+        &[("DATABASE_URL", "postgres://doxin@127.0.0.1:1/nothing")],
+    );
+    assert!(!out.status.success());
+    let err = text(&out.stderr);
+    assert_eq!(
+        err.matches("cannot open the database").count(),
+        1,
+        "printed other than once:\n{err}"
+    );
+}
+
+#[test]
+fn eval_on_one_source_folder_names_the_folder() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let source = dir.path().join("supplier-scans");
+    std::fs::create_dir(&source).expect("mkdir");
+    std::fs::write(source.join("a.txt"), TEXT_INVOICE).expect("write");
+    let out = run(
+        dir.path(),
+        &["eval", "supplier-scans", "--json"],
+        &[("SANDBOX", "false")],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let sources: Vec<&String> = v["sources"].as_object().expect("sources").keys().collect();
+    assert_eq!(sources, ["supplier-scans"], "{v}");
+    // A corpus of several folders keeps naming each by its folder.
+    let out = run(
+        dir.path(),
+        &["eval", ".", "--json"],
+        &[("SANDBOX", "false")],
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let sources: Vec<&String> = v["sources"].as_object().expect("sources").keys().collect();
+    assert_eq!(sources, ["supplier-scans"], "{v}");
+}
+
+#[test]
+fn config_check_lists_the_ocr_and_every_smtp_setting() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for env in [
+        &[][..],
+        &[
+            ("SMTP_HOST", "mail.example.com"),
+            ("SMTP_PASSWORD", "mail-pw-123"),
+        ],
+    ] {
+        let out = run(dir.path(), &["config", "check"], env);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        let stdout = text(&out.stdout);
+        for var in [
+            "OCR_LANGUAGES",
+            "OCR_UPSCALE_BELOW",
+            "SMTP_HOST",
+            "SMTP_PORT",
+            "SMTP_TLS",
+            "SMTP_USERNAME",
+            "SMTP_PASSWORD",
+            "SMTP_FROM",
+        ] {
+            assert!(
+                stdout.lines().any(|l| l.starts_with(var)),
+                "{var} missing ({env:?}):\n{stdout}"
+            );
+        }
+        assert!(!stdout.contains("mail-pw-123"), "{stdout}");
+    }
+    let out = run(
+        dir.path(),
+        &["config", "check"],
+        &[("OCR_LANGUAGES", "eng;rm -rf")],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("OCR_LANGUAGES"));
+}
+
+#[test]
+fn serve_on_a_taken_port_fails_before_changing_anything() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = taken.local_addr().expect("addr").port().to_string();
+    let out = run(
+        dir.path(),
+        &["serve", "--host", "127.0.0.1", "--port", &port],
+        &[],
+    );
+    assert!(!out.status.success());
+    let err = text(&out.stderr);
+    assert!(err.contains("cannot listen on"), "{err}");
+    assert!(!err.contains("setup"), "a setup token was minted:\n{err}");
+    assert!(
+        !dir.path().join("data").exists(),
+        "the data directory (database, keys) was created before the bind failed"
+    );
+}
+
+/// `doxin serve --port N` on a fresh install: the setup link in the log and the invitation
+/// links lead to port N, not to 8000.
+#[test]
+fn setup_and_invitation_links_follow_the_port_flag() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let port = free_port();
+    let port_s = port.to_string();
+    let mut child = doxin(
+        dir.path(),
+        &["serve", "--host", "127.0.0.1", "--port", &port_s],
+        &[],
+    )
+    .stderr(Stdio::piped())
+    .stdout(Stdio::null())
+    .spawn()
+    .expect("spawn serve");
+    let stderr = child.stderr.take().expect("stderr");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let mut server = Server { child, port };
+    let mut log = Vec::new();
+    while !log.iter().any(|l: &String| l.contains("doxin serving")) {
+        log.push(rx.recv_timeout(Duration::from_secs(60)).expect("log line"));
+    }
+    let setup = log
+        .iter()
+        .find(|l| l.contains("setup_url"))
+        .unwrap_or_else(|| panic!("no setup link logged: {log:?}"));
+    assert!(
+        setup.contains(&format!("http://localhost:{port}/setup?token=")),
+        "{setup}"
+    );
+    // An invitation made while it runs.
+    let token = admin_token(dir.path(), &[]);
+    let (status, _) = send_json(
+        port,
+        reqwest::Method::POST,
+        "/api/v1/auth/access-requests",
+        None,
+        Some(serde_json::json!({"email": "new@example.com", "name": "New Person"})),
+    );
+    assert_eq!(status, 202);
+    let (_, listed) = send_json(
+        port,
+        reqwest::Method::GET,
+        "/api/v1/admin/access-requests?status=pending",
+        Some(&token),
+        None,
+    );
+    let id = listed["items"][0]["id"]
+        .as_str()
+        .expect("request id")
+        .to_string();
+    let (status, approved) = send_json(
+        port,
+        reqwest::Method::POST,
+        &format!("/api/v1/admin/access-requests/{id}/approve"),
+        Some(&token),
+        None,
+    );
+    assert_eq!(status, 200, "{approved}");
+    let link = approved["invitation_link"].as_str().expect("link");
+    assert!(
+        link.starts_with(&format!("http://localhost:{port}/register?code=")),
+        "{link}"
+    );
+    sigterm(&server.child);
+    wait_exit(&mut server.child, Duration::from_secs(30));
+}

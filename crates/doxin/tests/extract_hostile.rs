@@ -34,7 +34,7 @@ fn results(out: &Output) -> Vec<serde_json::Value> {
     });
     match v {
         serde_json::Value::Array(a) => a,
-        one => vec![one],
+        other => panic!("not an array: {other}"),
     }
 }
 

@@ -72,7 +72,10 @@ fn document() -> (Synthetic, Value, Decimal) {
 fn check_merged(out: &Output, gross: Decimal, provider: &str) -> Value {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "exit {:?}: {stderr}", out.status);
-    let v: Value = serde_json::from_slice(&out.stdout).expect("JSON on stdout");
+    let all: Value = serde_json::from_slice(&out.stdout).expect("JSON on stdout");
+    // One file: still an array of one (the same shape as for several files).
+    assert_eq!(all.as_array().map(Vec::len), Some(1), "{all:#}");
+    let v = all[0].clone();
     assert_eq!(v["llm"]["provider"], provider, "{v:#}");
     assert_eq!(v["llm"]["asked"], true);
     let total = &v["invoice"]["totals"]["tax_inclusive_amount"];

@@ -4,7 +4,8 @@
 use serde_json::{Map, Value, json};
 
 use super::{
-    Op, Operation, datetime, enumeration, integer, nullable, object, schema_ref, string, uuid,
+    Op, Operation, datetime, enumeration, integer, nullable, object, page_of, schema_ref, string,
+    uuid,
 };
 
 fn count() -> Value {
@@ -28,15 +29,9 @@ pub(super) fn operations() -> Vec<Operation> {
             .ok(
                 200,
                 "A page of companies",
-                object(
-                    "Companies with invoice counts.",
-                    json!({
-                        "companies": { "type": "array", "items": schema_ref("Company") },
-                        "pagination": schema_ref("Pagination"),
-                    }),
-                ),
+                page_of(schema_ref("Company")),
             )
-            .link(200, "company_detail", "id", "/companies/0/id")
+            .link(200, "company_detail", "id", "/items/0/id")
             .caller()
             .problems(&[400])
             .store_errors()

@@ -6,7 +6,7 @@ use serde_json::{Map, Value, json};
 use super::model::decimal_string;
 use super::{
     Op, Operation, boolean, datetime, enumeration, integer, nullable, nullable_format, object,
-    object_with, schema_ref, string, uuid,
+    object_with, page_of, page_with, schema_ref, string, uuid,
 };
 
 const STATUSES: [&str; 3] = ["needs_review", "approved", "rejected"];
@@ -92,17 +92,6 @@ fn filters(op: Op) -> Op {
         enumeration(&["asc", "desc"]),
     )
     .paged()
-}
-
-fn listing(key_items: Value) -> Value {
-    json!({
-        "type": "object",
-        "required": ["invoices", "pagination"],
-        "properties": {
-            "invoices": { "type": "array", "items": key_items },
-            "pagination": schema_ref("Pagination"),
-        },
-    })
 }
 
 fn nearest(op: Op) -> Op {
@@ -192,9 +181,9 @@ pub(super) fn operations() -> Vec<Operation> {
             .ok(
                 200,
                 "A page of invoices",
-                listing(schema_ref("InvoiceSummary")),
+                page_of(schema_ref("InvoiceSummary")),
             )
-            .link(200, "invoice_detail", "id", "/invoices/0/id")
+            .link(200, "invoice_detail", "id", "/items/0/id")
             .caller()
             .problems(&[400])
             .store_errors()
@@ -256,15 +245,7 @@ pub(super) fn operations() -> Vec<Operation> {
             .ok(
                 200,
                 "A page of hits",
-                json!({
-                    "type": "object",
-                    "required": ["query", "invoices", "pagination"],
-                    "properties": {
-                        "query": string(),
-                        "invoices": { "type": "array", "items": schema_ref("InvoiceHit") },
-                        "pagination": schema_ref("Pagination"),
-                    },
-                }),
+                page_with(schema_ref("InvoiceHit"), json!({ "query": string() })),
             )
             .caller()
             .problems(&[400])
@@ -295,7 +276,7 @@ pub(super) fn operations() -> Vec<Operation> {
                     json!({
                         "query": string(),
                         "model": string(),
-                        "invoices": { "type": "array", "items": schema_ref("InvoiceHit") },
+                        "items": { "type": "array", "items": schema_ref("InvoiceHit") },
                     }),
                 ),
             )
@@ -423,7 +404,7 @@ pub(super) fn operations() -> Vec<Operation> {
                     json!({
                         "invoice_id": uuid(),
                         "model": string(),
-                        "invoices": { "type": "array", "items": schema_ref("InvoiceHit") },
+                        "items": { "type": "array", "items": schema_ref("InvoiceHit") },
                     }),
                 ),
             )

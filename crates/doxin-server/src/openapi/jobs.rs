@@ -4,7 +4,7 @@ use serde_json::{Map, Value, json};
 
 use super::{
     Op, Operation, boolean, datetime, enumeration, integer, nullable, nullable_format, object,
-    object_with, schema_ref, uuid,
+    object_with, page_with, schema_ref, uuid,
 };
 
 const JOB_STATUSES: [&str; 5] = ["queued", "running", "succeeded", "failed", "cancelled"];
@@ -99,11 +99,9 @@ pub(super) fn operations() -> Vec<Operation> {
             .ok(
                 200,
                 "A page of jobs and counts by status",
-                object(
-                    "Jobs, newest first.",
+                page_with(
+                    schema_ref("Job"),
                     json!({
-                        "jobs": { "type": "array", "items": schema_ref("Job") },
-                        "pagination": schema_ref("Pagination"),
                         "statistics": object(
                             "Jobs by status, and all of them.",
                             json!({

@@ -277,19 +277,22 @@ fn enumeration(values: &[&str]) -> Value {
     json!({ "type": "string", "enum": values })
 }
 
-/// A page of `item` with the pagination block flattened beside `items`, as the store's
-/// `Page` serialises.
+/// A page of `item`: the one list shape of the API (`routes::listing`).
 fn page_of(item: Value) -> Value {
-    json!({
-        "allOf": [
-            schema_ref("Pagination"),
-            {
-                "type": "object",
-                "required": ["items"],
-                "properties": { "items": { "type": "array", "items": item } },
-            },
-        ],
-    })
+    page_with(item, json!({}))
+}
+
+/// A page of `item` with route-specific `extra` properties (all required) beside `items` and
+/// `pagination`.
+fn page_with(item: Value, extra: Value) -> Value {
+    let mut properties = json!({
+        "items": { "type": "array", "items": item },
+        "pagination": schema_ref("Pagination"),
+    });
+    if let (Some(p), Value::Object(more)) = (properties.as_object_mut(), extra) {
+        p.extend(more);
+    }
+    object("A page of results.", properties)
 }
 
 // --- operation builder -----------------------------------------------------------------------

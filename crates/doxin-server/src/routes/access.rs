@@ -14,6 +14,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
+use super::listing::Listing;
 use crate::auth::{Admin, secrets};
 use crate::{ApiError, AppState};
 
@@ -148,11 +149,7 @@ async fn list_codes(
     Query(q): Query<Paging>,
 ) -> Result<Json<Value>, ApiError> {
     let page = state.store.list_access_codes(q.request()).await?;
-    Ok(Json(json!({
-        "items": page.items.iter().map(code_view).collect::<Vec<_>>(),
-        "page": page.page, "per_page": page.per_page, "total": page.total,
-        "pages": page.pages, "has_next": page.has_next, "has_prev": page.has_prev,
-    })))
+    Ok(Json(json!(Listing::of(&page, code_view))))
 }
 
 async fn revoke_code(
@@ -191,9 +188,7 @@ async fn list_requests(
         .store
         .list_access_requests(status, q.request())
         .await?;
-    Ok(Json(
-        serde_json::to_value(&page).map_err(|e| ApiError::Internal(Box::new(e)))?,
-    ))
+    Ok(Json(json!(Listing::from_page(&page))))
 }
 
 fn decided(e: doxin_store::StoreError) -> ApiError {

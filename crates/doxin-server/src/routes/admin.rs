@@ -19,13 +19,14 @@ use axum::{Json, Router};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use doxin_model::JobStatus;
 use doxin_store::{
-    AuditEntry, AuditFilter, InvoiceFilter, JobFilter, JobRecord, Page, PageRequest, Role, Scope,
+    AuditEntry, AuditFilter, InvoiceFilter, JobFilter, JobRecord, PageRequest, Role, Scope,
     UsageFilter, UsageReport, User, UserUpdate, WorkerHeartbeat,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
+use super::listing::Listing;
 use crate::auth::Admin;
 use crate::{ApiError, AppState};
 
@@ -72,8 +73,10 @@ async fn list_users(
     State(state): State<AppState>,
     Admin(_): Admin,
     Query(q): Query<PageQuery>,
-) -> Result<Json<Page<User>>, ApiError> {
-    Ok(Json(state.store.list_users(q.request()).await?))
+) -> Result<Json<Listing<User>>, ApiError> {
+    Ok(Json(Listing::from_page(
+        &state.store.list_users(q.request()).await?,
+    )))
 }
 
 #[derive(Debug, Serialize)]
@@ -239,7 +242,7 @@ async fn audit_log(
     State(state): State<AppState>,
     Admin(_): Admin,
     Query(q): Query<AuditQuery>,
-) -> Result<Json<Page<AuditEntry>>, ApiError> {
+) -> Result<Json<Listing<AuditEntry>>, ApiError> {
     let actor_id = non_empty(q.actor.as_ref())
         .map(|a| {
             Uuid::parse_str(&a)
@@ -259,7 +262,9 @@ async fn audit_log(
         per_page: q.per_page,
     }
     .request();
-    Ok(Json(state.store.list_audit(&filter, page).await?))
+    Ok(Json(Listing::from_page(
+        &state.store.list_audit(&filter, page).await?,
+    )))
 }
 
 /// `{"queued": n, …}` with every status present (0 when none), so clients need no defaults.

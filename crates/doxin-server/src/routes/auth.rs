@@ -471,8 +471,52 @@ async fn jwt_token(
             caller.user
         }
         (None, Some(Json(creds))) => {
+            // A sign-in like `POST /auth/login`: limited, audited, and it is the user's last
+            // login.
             state.auth.limiter.check("login", origin.ip)?;
-            check_credentials(&state, creds).await?
+            let ip = origin.ip.map(|i| i.to_string());
+            let email = free_text(&creds.email.trim().to_lowercase(), 320);
+            let user = match check_credentials(&state, creds).await {
+                Ok(user) => user,
+                Err(e) => {
+                    record_audit(
+                        &state,
+                        None,
+                        ip,
+                        origin.request_id,
+                        "auth.login_failed",
+                        "user",
+                        None,
+                        None,
+                        Some(json!({ "email": email, "method": "jwt" })),
+                    )
+                    .await?;
+                    return Err(e);
+                }
+            };
+            let user = state
+                .store
+                .update_user(
+                    user.id,
+                    UserUpdate {
+                        last_login_at: Some(Utc::now()),
+                        ..UserUpdate::default()
+                    },
+                )
+                .await?;
+            record_audit(
+                &state,
+                Some(user.id),
+                ip,
+                origin.request_id.clone(),
+                "auth.login",
+                "user",
+                Some(user.id.to_string()),
+                None,
+                Some(json!({ "method": "jwt" })),
+            )
+            .await?;
+            user
         }
         (None, None) => {
             return Err(ApiError::problem(

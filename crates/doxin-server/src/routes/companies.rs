@@ -11,6 +11,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
+use super::listing::Listing;
 use crate::auth::Caller;
 use crate::{ApiError, AppState};
 
@@ -78,17 +79,7 @@ async fn list(
             PageRequest::new(q.page.unwrap_or(1), q.per_page.unwrap_or(20)),
         )
         .await?;
-    Ok(Json(json!({
-        "companies": page.items.iter().map(view).collect::<Vec<_>>(),
-        "pagination": {
-            "page": page.page,
-            "per_page": page.per_page,
-            "total": page.total,
-            "pages": page.pages,
-            "has_next": page.has_next,
-            "has_prev": page.has_prev,
-        },
-    })))
+    Ok(Json(json!(Listing::of(&page, view))))
 }
 
 async fn detail(

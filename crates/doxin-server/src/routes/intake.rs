@@ -8,7 +8,7 @@
 
 use std::sync::Arc;
 
-use axum::extract::{DefaultBodyLimit, Multipart, State};
+use axum::extract::{DefaultBodyLimit, FromRequest, Multipart, Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
@@ -339,12 +339,34 @@ fn respond(accepted: Vec<Accepted>, mut rejected: Vec<Rejected>) -> Response {
     (StatusCode::ACCEPTED, Json(body)).into_response()
 }
 
+/// A `multipart/form-data` body. Anything else (the raw bytes of a PDF, JSON) is refused
+/// with what to send instead, rather than axum's "Invalid boundary for multipart request".
+pub(crate) struct FileForm(pub Multipart);
+
+impl<S: Send + Sync> FromRequest<S> for FileForm {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        Multipart::from_request(req, state)
+            .await
+            .map(FileForm)
+            .map_err(|_| {
+                ApiError::problem(
+                    StatusCode::BAD_REQUEST,
+                    "multipart_expected",
+                    "send the file as multipart/form-data in the field `file`, e.g. \
+                     curl -F file=@invoice.pdf",
+                )
+            })
+    }
+}
+
 /// `POST /api/v1/invoices/upload`: multipart with one or more files (any field that carries a
 /// file name), plus optional `auto_save` and `confidence_threshold` fields.
 async fn upload(
     State(state): State<AppState>,
     caller: Caller,
-    mut multipart: Multipart,
+    FileForm(mut multipart): FileForm,
 ) -> Result<Response, ApiError> {
     refuse_when_full(&state).await?;
     let mut options = Options::default();

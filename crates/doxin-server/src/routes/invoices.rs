@@ -8,7 +8,7 @@
 use std::str::FromStr;
 
 use axum::body::Body;
-use axum::extract::{Multipart, Path, Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -17,12 +17,14 @@ use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use doxin_model::{Decimal, Extracted, Invoice, InvoiceLine, Tolerance, validate_report};
 use doxin_store::{
     InvoiceFilter, InvoiceHit, InvoiceRecord, InvoiceSort, InvoiceStatus, InvoiceSummary,
-    InvoiceUpdate, NewFile, NewInvoice, Page, PageRequest, Scope, StoreError,
+    InvoiceUpdate, NewFile, NewInvoice, PageRequest, Scope, StoreError,
 };
 use serde::Deserialize;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
+use super::intake::FileForm;
+use super::listing::Listing;
 use crate::auth::Caller;
 use crate::{ApiError, AppState};
 
@@ -286,17 +288,6 @@ impl ListQuery {
     }
 }
 
-fn pagination<T>(p: &Page<T>) -> Value {
-    json!({
-        "page": p.page,
-        "per_page": p.per_page,
-        "total": p.total,
-        "pages": p.pages,
-        "has_next": p.has_next,
-        "has_prev": p.has_prev,
-    })
-}
-
 fn summary_view(s: &InvoiceSummary) -> Value {
     json!({
         "id": s.id,
@@ -404,10 +395,7 @@ async fn list(
         .store
         .list_invoices(caller.scope(), &filter, q.page())
         .await?;
-    Ok(Json(json!({
-        "invoices": page.items.iter().map(summary_view).collect::<Vec<_>>(),
-        "pagination": pagination(&page),
-    })))
+    Ok(Json(json!(Listing::of(&page, summary_view))))
 }
 
 async fn search(
@@ -421,11 +409,9 @@ async fn search(
         .store
         .search_invoices(caller.scope(), &text, &filter, q.page())
         .await?;
-    Ok(Json(json!({
-        "query": text,
-        "invoices": page.items.iter().map(hit_view).collect::<Vec<_>>(),
-        "pagination": pagination(&page),
-    })))
+    Ok(Json(
+        Listing::of(&page, hit_view).with(json!({ "query": text })),
+    ))
 }
 
 #[derive(Debug, Deserialize)]
@@ -463,7 +449,7 @@ async fn semantic_search(
     Ok(Json(json!({
         "query": text,
         "model": query.model,
-        "invoices": hits.iter().map(hit_view).collect::<Vec<_>>(),
+        "items": hits.iter().map(hit_view).collect::<Vec<_>>(),
     })))
 }
 
@@ -507,7 +493,7 @@ async fn similar(
     Ok(Json(json!({
         "invoice_id": id,
         "model": model,
-        "invoices": hits.iter().map(hit_view).collect::<Vec<_>>(),
+        "items": hits.iter().map(hit_view).collect::<Vec<_>>(),
     })))
 }
 
@@ -798,7 +784,7 @@ async fn replace_file(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<Uuid>,
-    mut multipart: Multipart,
+    FileForm(mut multipart): FileForm,
 ) -> Result<Json<Value>, ApiError> {
     let scope = caller.scope();
     let before = state.store.get_invoice(id, scope).await?;

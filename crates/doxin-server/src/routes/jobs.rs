@@ -18,6 +18,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
+use super::listing::Listing;
 use crate::auth::Caller;
 use crate::{ApiError, AppState};
 
@@ -131,18 +132,9 @@ async fn my_jobs(
                 .map_or(0, |(_, n)| *n)
         );
     }
-    Ok(Json(json!({
-        "jobs": jobs.items.iter().map(job_view).collect::<Vec<_>>(),
-        "pagination": {
-            "page": jobs.page,
-            "per_page": jobs.per_page,
-            "total": jobs.total,
-            "pages": jobs.pages,
-            "has_next": jobs.has_next,
-            "has_prev": jobs.has_prev,
-        },
-        "statistics": statistics,
-    })))
+    Ok(Json(
+        Listing::of(&jobs, job_view).with(json!({ "statistics": statistics })),
+    ))
 }
 
 async fn unread_count(

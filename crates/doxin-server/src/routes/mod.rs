@@ -8,5 +8,6 @@ pub mod health;
 pub mod intake;
 pub mod invoices;
 pub mod jobs;
+pub mod listing;
 pub mod setup;
 pub mod ws;

@@ -3,11 +3,13 @@
 //! through `POST /api/v1/auth/setup`. Once a user exists, both refuse.
 //!
 //! The page is static: the token is read from the URL by the script, never echoed into the
-//! HTML by the server, so nothing in the URL can inject markup.
+//! HTML by the server, so nothing in the URL can inject markup. Once the installation has a
+//! user the page says so and how to sign in, instead of offering a form that would be refused.
 
 use std::sync::LazyLock;
 
 use axum::Router;
+use axum::extract::State;
 use axum::http::header;
 use axum::response::IntoResponse;
 use axum::routing::get;
@@ -39,19 +41,19 @@ document.getElementById("f").addEventListener("submit", async (e) => {
     headers: {"Content-Type": "application/json"}, body: JSON.stringify(body)});
   const data = await r.json().catch(() => ({}));
   msg.className = r.ok ? "ok" : "err";
-  msg.textContent = r.ok ? "Administrator created. You can now sign in." : (data.detail || "Setup failed.");
-  if (r.ok) e.target.remove();
+  msg.textContent = r.ok ? "Administrator created. Sign in with this e-mail address and password: POST /api/v1/auth/login for a browser session, or POST /api/v1/auth/jwt-token for a bearer token." : (data.detail || "Setup failed.");
+  if (r.ok) { e.target.remove(); document.getElementById("intro").remove(); }
 });
 "#;
 const BEFORE_STYLE: &str = r#"<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>DoxIn — first-run setup</title>
+<title>DoxIn — setup</title>
 <style>"#;
 const BETWEEN: &str = r#"</style></head>
 <body>
 <h1>Create the first administrator</h1>
-<p>This installation has no users yet. Enter the setup token that <code>doxin serve</code> printed in its log.</p>
+<p id="intro">This installation has no users yet. Enter the setup token that <code>doxin serve</code> printed in its log.</p>
 <form id="f">
 <label for="token">Setup token</label><input id="token" name="setup_token" required autocomplete="off">
 <label for="email">E-mail</label><input id="email" name="email" type="email" required>
@@ -64,6 +66,28 @@ const BETWEEN: &str = r#"</style></head>
 const AFTER_SCRIPT: &str = r#"</script>
 </body></html>
 "#;
+
+/// What `/setup` shows once the installation has users (no script, no form).
+const DONE_BODY: &str = r#"</style></head>
+<body>
+<h1>DoxIn is set up</h1>
+<p>This installation already has its administrator. Sign in with your e-mail address and password:
+<code>POST /api/v1/auth/login</code> opens a browser session, <code>POST /api/v1/auth/jwt-token</code>
+returns a bearer token, and <code>doxin user token --email you@example.com</code> prints a personal
+API token on the server.</p>
+</body></html>
+"#;
+
+/// The page once set up, with a policy allowing only its style.
+static DONE_PAGE: LazyLock<(String, String)> = LazyLock::new(|| {
+    let page = format!("{BEFORE_STYLE}{STYLE}{DONE_BODY}");
+    let csp = format!(
+        "default-src 'none'; style-src '{}'; base-uri 'none'; form-action 'none'; \
+         frame-ancestors 'none'",
+        csp_hash(STYLE)
+    );
+    (page, csp)
+});
 
 /// The page and its Content-Security-Policy, built once.
 static PAGE: LazyLock<(String, String)> = LazyLock::new(|| {
@@ -87,8 +111,10 @@ fn csp_hash(text: &str) -> String {
     )
 }
 
-async fn page() -> impl IntoResponse {
-    let (page, csp) = &*PAGE;
+async fn page(State(state): State<AppState>) -> impl IntoResponse {
+    // Unknown (database down): offer the form; the API still refuses a second setup.
+    let set_up = state.store.count_users().await.is_ok_and(|n| n > 0);
+    let (page, csp) = if set_up { &*DONE_PAGE } else { &*PAGE };
     (
         [
             (header::CONTENT_TYPE, "text/html; charset=utf-8"),

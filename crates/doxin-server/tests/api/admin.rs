@@ -82,9 +82,9 @@ async fn users_are_listed_and_detailed() {
     let fx = fixture().await;
     let page = get_json(&fx.app, "/api/v1/admin/users?per_page=2", &fx.admin).await;
     // The app's default user, the admin and the plain user.
-    assert_eq!(page["total"], 3);
+    assert_eq!(page["pagination"]["total"], 3);
     assert_eq!(page["items"].as_array().map(Vec::len), Some(2));
-    assert_eq!(page["has_next"], true);
+    assert_eq!(page["pagination"]["has_next"], true);
     assert!(
         page["items"][0].get("password_hash").is_none(),
         "hashes are never served"
@@ -150,7 +150,7 @@ async fn deactivating_a_user_refuses_their_token_and_is_audited() {
         &fx.admin,
     )
     .await;
-    assert_eq!(audit["total"], 1);
+    assert_eq!(audit["pagination"]["total"], 1);
     let entry = &audit["items"][0];
     assert_eq!(entry["actor_id"], fx.admin.id.to_string());
     assert_eq!(entry["before"]["is_active"], true);
@@ -184,8 +184,8 @@ async fn deactivating_a_user_refuses_their_token_and_is_audited() {
         &fx.admin,
     )
     .await;
-    assert_eq!(by_actor["total"], 2);
-    assert_eq!(by_actor["has_next"], true);
+    assert_eq!(by_actor["pagination"]["total"], 2);
+    assert_eq!(by_actor["pagination"]["has_next"], true);
     assert_eq!(by_actor["items"][0]["after"]["role"], "admin");
 }
 
@@ -266,9 +266,9 @@ async fn the_audit_log_filters_by_date_and_refuses_bad_values() {
         &fx.admin,
     )
     .await;
-    assert_eq!(hit["total"], 1);
+    assert_eq!(hit["pagination"]["total"], 1);
     let miss = get_json(&fx.app, &q(&tomorrow.to_string(), ""), &fx.admin).await;
-    assert_eq!(miss["total"], 0);
+    assert_eq!(miss["pagination"]["total"], 0);
     for bad in ["from=yesterday", "actor=someone"] {
         let resp = send(
             &fx.app,

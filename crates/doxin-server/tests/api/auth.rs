@@ -491,7 +491,7 @@ async fn access_requests_are_approved_into_a_working_invitation() {
         .expect("send"),
     )
     .await;
-    assert_eq!(listed["total"], 2);
+    assert_eq!(listed["pagination"]["total"], 2);
 
     let (status, approved) = json_of(
         app.req(
@@ -606,6 +606,16 @@ async fn first_run_setup_creates_one_admin_with_the_logged_token() {
     let (status, body) = json_of(setup(&token, "second@example.com").await.expect("send")).await;
     assert_eq!((status, body["code"].as_str()), (409, Some("setup_done")));
     sign_in(&app, "root@example.com", TEST_PASSWORD).await;
+
+    // Afterwards the page no longer offers a form that would be refused, and says how to sign
+    // in through what exists (the API), not through a page that does not.
+    let page = app.anon.get(app.url("/setup")).send().await.expect("send");
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.expect("html");
+    assert!(!html.contains("no users yet"), "{html}");
+    assert!(!html.contains("<form"), "{html}");
+    assert!(html.contains("already has its administrator"), "{html}");
+    assert!(html.contains("/api/v1/auth/login"), "{html}");
 }
 
 #[tokio::test]
@@ -811,4 +821,57 @@ async fn approved_requests_are_mailed_when_smtp_is_configured() {
         .await
         .expect("send");
     assert_eq!(resp.status(), 201);
+}
+
+/// Issue 13, defect: a JWT obtained with e-mail and password did not record the login (no
+/// `last_login_at`, nothing in the audit log), unlike `POST /auth/login`.
+#[tokio::test]
+async fn a_jwt_from_a_password_is_a_recorded_login() {
+    let app = spawn_app().await;
+    let before = app.store.get_user(app.user.id).await.expect("user");
+    assert!(before.last_login_at.is_none());
+    let (status, body) = json_of(
+        app.req(Method::POST, "/api/v1/auth/jwt-token", None)
+            .json(&json!({"email": app.user.email, "password": TEST_PASSWORD}))
+            .send()
+            .await
+            .expect("send"),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let after = app.store.get_user(app.user.id).await.expect("user");
+    assert!(after.last_login_at.is_some(), "last_login_at not set");
+    let (status, _) = json_of(
+        app.req(Method::POST, "/api/v1/auth/jwt-token", None)
+            .json(&json!({"email": app.user.email, "password": "not the password"}))
+            .send()
+            .await
+            .expect("send"),
+    )
+    .await;
+    assert_eq!(status, 401);
+    let audit = |action: &'static str| {
+        let store = app.store.clone();
+        async move {
+            store
+                .list_audit(
+                    &doxin_store::AuditFilter {
+                        action: Some(action.into()),
+                        ..Default::default()
+                    },
+                    doxin_store::PageRequest::new(1, 10),
+                )
+                .await
+                .expect("audit")
+                .items
+        }
+    };
+    let logins = audit("auth.login").await;
+    assert_eq!(logins.len(), 1, "{logins:?}");
+    assert_eq!(logins[0].actor_id, Some(app.user.id));
+    assert_eq!(
+        logins[0].after.as_ref().map(|a| a["method"].clone()),
+        Some(json!("jwt"))
+    );
+    assert_eq!(audit("auth.login_failed").await.len(), 1);
 }

@@ -45,7 +45,7 @@ async fn create(app: &TestApp, user: &TestUser, inv: &Invoice) -> Value {
 async fn vendors(app: &TestApp, user: &TestUser) -> Vec<Value> {
     let (status, body) = call(app, user, Method::GET, "/api/v1/companies?kind=vendor").await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    body["companies"].as_array().cloned().unwrap_or_default()
+    body["items"].as_array().cloned().unwrap_or_default()
 }
 
 #[tokio::test]

@@ -649,3 +649,36 @@ async fn a_deeply_nested_pdf_is_refused_at_intake() {
     }
     assert_eq!(app.get("/api/health").await.status().as_u16(), 200);
 }
+
+/// Issue 13, defect: a raw (non-multipart) upload got axum's "Invalid boundary for
+/// `multipart/form-data` request". It now says what to send, on both routes that take files.
+#[tokio::test]
+async fn a_raw_upload_is_told_to_use_the_multipart_field_file() {
+    let app = spawn_app().await;
+    let user = app.create_user("raw@example.com", false).await;
+    // The body is refused before the invoice is looked up, so any id shows it.
+    let replace = format!("/api/v1/invoices/{}/file", uuid::Uuid::new_v4());
+    for (method, path) in [
+        (reqwest::Method::POST, "/api/v1/invoices/upload"),
+        (reqwest::Method::PUT, replace.as_str()),
+    ] {
+        for content_type in ["application/pdf", "application/json", "multipart/form-data"] {
+            let resp = app
+                .req(method.clone(), path, Some(&user))
+                .header("content-type", content_type)
+                .body(pdf(1))
+                .send()
+                .await
+                .expect("send");
+            assert_eq!(resp.status().as_u16(), 400, "{path} {content_type}");
+            let body: Value = resp.json().await.expect("json");
+            assert_eq!(body["code"], "multipart_expected", "{path}: {body}");
+            let detail = body["detail"].as_str().unwrap_or_default();
+            assert!(
+                detail.contains("multipart/form-data") && detail.contains("`file`"),
+                "{detail}"
+            );
+            assert!(!detail.contains("boundary"), "{detail}");
+        }
+    }
+}

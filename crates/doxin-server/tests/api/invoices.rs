@@ -74,9 +74,9 @@ async fn create(app: &TestApp, user: &TestUser, inv: &Invoice) -> Value {
 }
 
 fn numbers(body: &Value) -> Vec<String> {
-    body["invoices"]
+    body["items"]
         .as_array()
-        .expect("invoices")
+        .expect("items")
         .iter()
         .map(|i| i["invoice_number"].as_str().unwrap_or("").to_string())
         .collect()
@@ -527,7 +527,7 @@ async fn search_semantic_search_and_similar() {
     )
     .await;
     assert_eq!(numbers(&body), ["S-300"]);
-    assert!(body["invoices"][0]["score"].as_f64().expect("score") > 0.0);
+    assert!(body["items"][0]["score"].as_f64().expect("score") > 0.0);
     let body = json_of(
         get(
             &app,
@@ -713,8 +713,8 @@ async fn companies_and_dashboard() {
     )
     .await;
     assert_eq!(body["pagination"]["total"], 1);
-    assert_eq!(body["companies"][0]["invoice_count"], 2);
-    let vendor = body["companies"][0]["id"].as_str().expect("id").to_string();
+    assert_eq!(body["items"][0]["invoice_count"], 2);
+    let vendor = body["items"][0]["id"].as_str().expect("id").to_string();
     let by_vendor = json_of(
         get(
             &app,
@@ -737,7 +737,7 @@ async fn companies_and_dashboard() {
         StatusCode::OK,
     )
     .await;
-    assert_eq!(body["companies"][0]["kind"], "customer");
+    assert_eq!(body["items"][0]["kind"], "customer");
     assert_eq!(
         get(&app, &alice, "/api/v1/companies?kind=supplier")
             .await

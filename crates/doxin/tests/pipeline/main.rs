@@ -407,7 +407,7 @@ async fn embedded_default_single_node() {
         seller.replace(' ', "%20").replace('&', "%26")
     ))
     .await;
-    let found_ids: Vec<&str> = found["invoices"]
+    let found_ids: Vec<&str> = found["items"]
         .as_array()
         .expect("hits")
         .iter()
@@ -415,7 +415,7 @@ async fn embedded_default_single_node() {
         .collect();
     assert!(found_ids.contains(&a_id), "{found}");
     let similar = get(format!("/api/v1/invoices/{a_id}/similar?limit=1")).await;
-    assert_eq!(similar["invoices"][0]["id"], b["invoice_id"], "{similar}");
+    assert_eq!(similar["items"][0]["id"], b["invoice_id"], "{similar}");
     let listed = get("/api/v1/invoices?per_page=50".to_string()).await;
     assert_eq!(
         listed["pagination"]["total"], 26,
