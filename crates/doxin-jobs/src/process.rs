@@ -248,6 +248,7 @@ impl Pipeline {
             }
             Err(e) => return Err(e.into()),
         };
+        self.record_extracted(job, &invoice, approved).await;
         self.embed(&invoice).await;
         let result = JobResult {
             outcome: outcome_of(&invoice),
@@ -265,6 +266,30 @@ impl Pipeline {
             llm: llm_report.and_then(|r| serde_json::to_value(r).ok()),
         };
         self.finish(job, result).await
+    }
+
+    /// The first step of the invoice's history: read by the pipeline, for review or approved
+    /// by the auto-approval rule. Best effort: the invoice is saved and the job must finish.
+    async fn record_extracted(&self, job: &JobRecord, invoice: &InvoiceRecord, auto: bool) {
+        let entry = doxin_store::NewAuditEntry {
+            actor_id: None,
+            action: "invoice.extracted".into(),
+            entity_type: "invoice".into(),
+            entity_id: Some(invoice.id.to_string()),
+            before: None,
+            after: Some(serde_json::json!({
+                "status": invoice.status,
+                "confidence": invoice.confidence,
+                "job_id": job.id,
+                "owner_id": job.owner_id,
+                "findings": invoice.findings.len(),
+                "auto_approved": auto,
+            })),
+            ..Default::default()
+        };
+        if let Err(e) = self.store.append_audit(entry).await {
+            tracing::warn!(invoice_id = %invoice.id, error = %e, "cannot record the extraction in the audit log");
+        }
     }
 
     /// Stores the invoice's embedding for semantic search. Best effort: an embedding provider

@@ -17,6 +17,7 @@ pub mod iban;
 pub mod invoice;
 pub mod job;
 pub mod provenance;
+pub mod review;
 pub mod validation;
 pub mod vat_id;
 

@@ -63,6 +63,7 @@ pub fn router(state: AppState) -> Router {
         .merge(routes::setup::router())
         .merge(routes::intake::router(&state))
         .merge(routes::jobs::router())
+        .merge(routes::review::router())
         .merge(routes::invoices::router())
         .merge(routes::companies::router())
         .merge(routes::dashboard::router())

@@ -149,6 +149,16 @@ pub trait Store: AccountStore + Send + Sync + 'static {
         scope: Scope,
         update: InvoiceUpdate,
     ) -> Result<InvoiceRecord>;
+    /// Moves a live invoice in `scope` to `to` when its status is one of `from`, in one
+    /// statement, so of two concurrent decisions exactly one takes effect. `Ok(None)` when its
+    /// status is not in `from` (it was decided meanwhile); `NotFound` outside `scope`.
+    async fn transition_invoice_status(
+        &self,
+        id: Uuid,
+        scope: Scope,
+        from: &[InvoiceStatus],
+        to: InvoiceStatus,
+    ) -> Result<Option<InvoiceRecord>>;
     /// Hides an invoice from every read; the row stays for the audit trail.
     async fn soft_delete_invoice(&self, id: Uuid, scope: Scope) -> Result<()>;
     /// Points the invoice at another stored file (visible in `scope` too), taking over the

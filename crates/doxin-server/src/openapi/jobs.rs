@@ -4,26 +4,51 @@ use serde_json::{Map, Value, json};
 
 use super::{
     Op, Operation, boolean, datetime, enumeration, integer, nullable, nullable_format, object,
-    object_with, page_with, schema_ref, uuid,
+    object_with, page_with, schema_ref, string, uuid,
 };
 
 const JOB_STATUSES: [&str; 5] = ["queued", "running", "succeeded", "failed", "cancelled"];
 
 fn invoice_decision(op: Op) -> Op {
-    op.ok(
+    op.body(
+        "application/json",
+        object_with(
+            &[],
+            json!({
+                "comment": { "type": "string", "maxLength": 2000 },
+                "reason": {
+                    "type": "string", "maxLength": 2000,
+                    "description": "Why the invoice is rejected (required to reject)",
+                },
+                "override_reason": {
+                    "type": "string", "maxLength": 2000,
+                    "description": "Why it is approved although validation found errors (required then)",
+                },
+            }),
+        ),
+        false,
+    )
+    .ok(
         200,
-        "The invoice's new status",
+        "The invoice's status after the decision",
         object(
-            "The invoice after the decision.",
+            "The invoice after the decision; `changed` is false when it was already decided \
+             that way (nothing is recorded twice).",
             json!({
                 "invoice_id": uuid(),
                 "status": enumeration(&["needs_review", "approved", "rejected"]),
                 "duplicate_of": nullable_format("string", "uuid"),
+                "changed": boolean(),
             }),
         ),
     )
+    .description(
+        "422 `reason_required`: a rejection without `reason`; 422 `override_required`: \
+         approving an invoice with error findings without `override_reason`.",
+    )
     .caller()
-    .problems(&[400, 404])
+    .json_rejections()
+    .problems(&[404])
     .store_errors()
 }
 
@@ -74,6 +99,32 @@ pub(super) fn operations() -> Vec<Operation> {
                 Op::new("jobs", "reject_invoice", "Reject an invoice")
                     .path_id("id", "The invoice's id"),
             )
+            .build(),
+        ),
+        (
+            "/api/v1/invoices/{id}/history",
+            "get",
+            Op::new(
+                "jobs",
+                "invoice_history",
+                "Every step of an invoice: extraction, edits, decisions, reopening",
+            )
+            .path_id("id", "The invoice's id")
+            .read()
+            .ok(
+                200,
+                "The steps, oldest first",
+                object(
+                    "The invoice's history.",
+                    json!({
+                        "invoice_id": uuid(),
+                        "items": { "type": "array", "items": schema_ref("HistoryEntry") },
+                    }),
+                ),
+            )
+            .caller()
+            .problems(&[400, 404])
+            .store_errors()
             .build(),
         ),
         (
@@ -192,6 +243,20 @@ pub(super) fn operations() -> Vec<Operation> {
 }
 
 pub(super) fn schemas() -> Map<String, Value> {
+    let history = object(
+        "One step of an invoice's history. The actor is null for the pipeline.",
+        json!({
+            "at": datetime(),
+            "actor_id": nullable_format("string", "uuid"),
+            "action": string(),
+            "from_status": { "type": ["string", "null"] },
+            "to_status": { "type": ["string", "null"] },
+            "comment": { "type": ["string", "null"] },
+            "reason": { "type": ["string", "null"] },
+            "override_reason": { "type": ["string", "null"] },
+            "changed_fields": { "type": ["array", "null"], "items": string() },
+        }),
+    );
     let job = json!({
         "job_id": uuid(),
         "id": uuid(),
@@ -218,6 +283,7 @@ pub(super) fn schemas() -> Map<String, Value> {
     });
     let mut m = Map::new();
     m.insert("Job".into(), object("A processing job.", job));
+    m.insert("HistoryEntry".into(), history);
     m.insert(
         "JobDetail".into(),
         json!({

@@ -506,18 +506,16 @@ async fn detail(
     Ok(Json(detail_view(&state, &inv).await?))
 }
 
-/// Validation, confidence and review status of an invoice body, by the pipeline's rules.
+/// Validation and confidence of an invoice body, by the pipeline's rules.
 struct Assessment {
     findings: Vec<doxin_model::Finding>,
     confidence: f32,
-    has_errors: bool,
 }
 
 fn assess(inv: &Invoice) -> Assessment {
     let report = validate_report(inv, &Tolerance::default());
     Assessment {
         confidence: doxin_extract::pipeline::document_confidence(inv, &report),
-        has_errors: report.has_errors(),
         findings: report.findings,
     }
 }
@@ -677,9 +675,11 @@ async fn update(
         doxin_jobs::match_companies(state.store.as_ref(), before.owner_id, &invoice)
             .await
             .map_err(|e| ApiError::Internal(Box::new(e)))?;
-    // An edit that breaks a rule sends the invoice back to review; one that passes keeps the
-    // reviewer's decision.
-    let status = if a.has_errors {
+    // A decision stands unless the edit changes what it rested on (amounts, parties, dates,
+    // lines, where the money goes); notes and references never reopen it.
+    let changed_fields = doxin_model::review::decision_changes(&before.invoice, &invoice);
+    let reopen = before.status != InvoiceStatus::NeedsReview && !changed_fields.is_empty();
+    let status = if reopen {
         InvoiceStatus::NeedsReview
     } else {
         before.status
@@ -699,6 +699,8 @@ async fn update(
             },
         )
         .await?;
+    let mut after_view = audit_view(&after);
+    after_view["changed_fields"] = json!(changed_fields);
     caller
         .audit(
             &state,
@@ -706,9 +708,25 @@ async fn update(
             "invoice",
             Some(id.to_string()),
             Some(audit_view(&before)),
-            Some(audit_view(&after)),
+            Some(after_view),
         )
         .await?;
+    if reopen {
+        caller
+            .audit(
+                &state,
+                "invoice.reopen",
+                "invoice",
+                Some(id.to_string()),
+                Some(json!({ "status": before.status })),
+                Some(json!({
+                    "status": after.status,
+                    "reason": format!("edited after the decision: {}", changed_fields.join(", ")),
+                    "changed_fields": changed_fields,
+                })),
+            )
+            .await?;
+    }
     if after.invoice != before.invoice {
         refresh_embedding(&state, &after).await;
     }

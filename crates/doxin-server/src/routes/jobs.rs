@@ -1,6 +1,6 @@
 //! Following and settling jobs: status polling, the jobs API of the earlier system
-//! (`my-jobs`, detail, unread count, mark as read), cancel, and approval of the invoice a job
-//! produced.
+//! (`my-jobs`, detail, unread count, mark as read) and cancel. Approving the invoice a job
+//! produced is a review decision (`review.rs`).
 //!
 //! Ownership: every query runs in the caller's scope (their own jobs and invoices; all for an
 //! administrator), so another user's job is simply not found (404).
@@ -11,9 +11,7 @@ use axum::{Json, Router};
 use chrono::Utc;
 use doxin_jobs::Event;
 use doxin_model::JobStatus;
-use doxin_store::{
-    InvoiceStatus, InvoiceUpdate, JobFilter, JobRecord, JobUpdate, Page, PageRequest, StoreError,
-};
+use doxin_store::{JobFilter, JobRecord, JobUpdate, Page, PageRequest, StoreError};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -25,9 +23,6 @@ use crate::{ApiError, AppState};
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/v1/invoices/status/{job_id}", get(status))
-        .route("/api/v1/invoices/approve/{job_id}", post(approve_job))
-        .route("/api/v1/invoices/{id}/approve", post(approve_invoice))
-        .route("/api/v1/invoices/{id}/reject", post(reject_invoice))
         .route("/api/v1/jobs/my-jobs", get(my_jobs))
         .route("/api/v1/jobs/unread-count", get(unread_count))
         .route("/api/v1/jobs/mark-as-read", post(mark_as_read))
@@ -215,85 +210,4 @@ async fn cancel(
         })
         .await;
     Ok(Json(job_view(&cancelled)))
-}
-
-async fn set_invoice_status(
-    state: &AppState,
-    caller: &Caller,
-    invoice_id: Uuid,
-    status: InvoiceStatus,
-) -> Result<Json<Value>, ApiError> {
-    let scope = caller.scope();
-    let before = state.store.get_invoice(invoice_id, scope).await?;
-    let after = state
-        .store
-        .update_invoice(
-            invoice_id,
-            scope,
-            InvoiceUpdate {
-                status: Some(status),
-                ..Default::default()
-            },
-        )
-        .await?;
-    caller
-        .audit(
-            state,
-            &format!("invoice.{}", status.as_str()),
-            "invoice",
-            Some(invoice_id.to_string()),
-            Some(json!({"status": before.status})),
-            Some(json!({"status": after.status})),
-        )
-        .await?;
-    Ok(Json(json!({
-        "invoice_id": after.id,
-        "status": after.status,
-        "duplicate_of": after.duplicate_of,
-    })))
-}
-
-async fn approve_job(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(job_id): Path<Uuid>,
-) -> Result<Json<Value>, ApiError> {
-    let job = load(&state, job_id, &caller).await?;
-    let invoice_id = match (job.status, job.invoice_id) {
-        (JobStatus::Succeeded, Some(id)) => id,
-        _ => {
-            return Err(ApiError::Conflict(format!(
-                "the job is {} and has no invoice to approve",
-                job.status
-            )));
-        }
-    };
-    if job
-        .result
-        .as_ref()
-        .and_then(|r| r.get("outcome"))
-        .and_then(Value::as_str)
-        == Some("duplicate")
-    {
-        return Err(ApiError::Conflict(
-            "the job was a duplicate; its invoice is the original's and is approved there".into(),
-        ));
-    }
-    set_invoice_status(&state, &caller, invoice_id, InvoiceStatus::Approved).await
-}
-
-async fn approve_invoice(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(id): Path<Uuid>,
-) -> Result<Json<Value>, ApiError> {
-    set_invoice_status(&state, &caller, id, InvoiceStatus::Approved).await
-}
-
-async fn reject_invoice(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(id): Path<Uuid>,
-) -> Result<Json<Value>, ApiError> {
-    set_invoice_status(&state, &caller, id, InvoiceStatus::Rejected).await
 }

@@ -9,5 +9,6 @@ pub mod intake;
 pub mod invoices;
 pub mod jobs;
 pub mod listing;
+pub mod review;
 pub mod setup;
 pub mod ws;

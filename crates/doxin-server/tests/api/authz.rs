@@ -580,10 +580,19 @@ fn matrix(f: &Fixture) -> Vec<Case> {
             format!("/api/v1/invoices/{inv}/approve"),
             OwnedByA,
         ),
+        with_json(
+            case(
+                Method::POST,
+                "/api/v1/invoices/{id}/reject",
+                format!("/api/v1/invoices/{inv}/reject"),
+                OwnedByA,
+            ),
+            json!({"reason": "not our order"}),
+        ),
         case(
-            Method::POST,
-            "/api/v1/invoices/{id}/reject",
-            format!("/api/v1/invoices/{inv}/reject"),
+            Method::GET,
+            "/api/v1/invoices/{id}/history",
+            format!("/api/v1/invoices/{inv}/history"),
             OwnedByA,
         ),
         by(
@@ -809,6 +818,7 @@ fn registered_routes() -> BTreeSet<String> {
         include_str!("../../src/routes/intake.rs"),
         include_str!("../../src/routes/invoices.rs"),
         include_str!("../../src/routes/jobs.rs"),
+        include_str!("../../src/routes/review.rs"),
         include_str!("../../src/routes/setup.rs"),
         include_str!("../../src/routes/ws.rs"),
     ];

@@ -11,5 +11,6 @@ mod helpers;
 mod intake;
 mod invoices;
 mod openapi;
+mod review;
 mod security;
 mod ws;

@@ -944,6 +944,42 @@ impl Store for ThisStore {
         invoice_from_row(&row)
     }
 
+    async fn transition_invoice_status(
+        &self,
+        id: Uuid,
+        scope: Scope,
+        from: &[InvoiceStatus],
+        to: InvoiceStatus,
+    ) -> Result<Option<InvoiceRecord>> {
+        let mut args = Args::default();
+        let status = args.push(to.as_str());
+        let now = args.push(Utc::now());
+        let p = args.push(id);
+        let mut conds = vec![format!("id = {p}"), "deleted_at IS NULL".to_string()];
+        if from.is_empty() {
+            conds.push("1 = 0".to_string());
+        } else {
+            let set: Vec<String> = from.iter().map(|s| args.push(s.as_str())).collect();
+            conds.push(format!("status IN ({})", set.join(", ")));
+        }
+        scope_cond(scope, "owner_id", &mut conds, &mut args);
+        // One statement: of two concurrent decisions exactly one sees the old status.
+        let row = query(
+            &format!(
+                "UPDATE invoices SET status = {status}, updated_at = {now}{} RETURNING *",
+                where_clause(&conds)
+            ),
+            args.args,
+        )
+        .fetch_optional(&self.pool)
+        .await?;
+        match row {
+            Some(row) => Ok(Some(invoice_from_row(&row)?)),
+            // Not moved: `NotFound` outside the scope, else its status was not in `from`.
+            None => self.get_invoice(id, scope).await.map(|_| None),
+        }
+    }
+
     async fn soft_delete_invoice(&self, id: Uuid, scope: Scope) -> Result<()> {
         let mut args = Args::default();
         let now = args.push(Utc::now());

@@ -66,6 +66,7 @@ conformance!(
     dashboard_stats_within_scope,
     replacing_an_invoice_file,
     companies_with_invoice_counts,
+    review_decisions_are_taken_once,
 );
 
 #[tokio::test]

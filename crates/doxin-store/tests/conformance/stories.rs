@@ -1672,3 +1672,67 @@ pub async fn one_live_invoice_per_file_hash(store: &dyn Store) {
         Some(by_job.id)
     );
 }
+
+/// A review decision is a compare-and-set on the status: of two concurrent approvals exactly one
+/// takes effect, a decision on an invoice already decided that way changes nothing, and another
+/// owner's invoice is not found.
+pub async fn review_decisions_are_taken_once(store: &dyn Store) {
+    let owner = user(store, "owner@example.com").await;
+    let other = user(store, "other@example.com").await;
+    let inv = store
+        .insert_invoice(new_invoice(
+            Some(owner.id),
+            sample_invoice("R-1", "S", None, dec!(10)),
+        ))
+        .await
+        .expect("insert");
+    let open = [InvoiceStatus::NeedsReview, InvoiceStatus::Rejected];
+    let scope = Scope::Owner(owner.id);
+    let approve = || store.transition_invoice_status(inv.id, scope, &open, InvoiceStatus::Approved);
+    let (a, b) = tokio::join!(approve(), approve());
+    let moved: Vec<_> = [a.expect("a"), b.expect("b")]
+        .into_iter()
+        .flatten()
+        .collect();
+    assert_eq!(moved.len(), 1, "exactly one approval takes effect");
+    assert_eq!(moved[0].status, InvoiceStatus::Approved);
+    assert!(moved[0].updated_at >= inv.updated_at);
+    // Approved already: not in `from`, nothing changes.
+    assert!(approve().await.expect("again").is_none());
+    assert!(matches!(
+        store
+            .transition_invoice_status(
+                inv.id,
+                Scope::Owner(other.id),
+                &[InvoiceStatus::Approved],
+                InvoiceStatus::Rejected
+            )
+            .await,
+        Err(StoreError::NotFound)
+    ));
+    let rejected = store
+        .transition_invoice_status(
+            inv.id,
+            Scope::All,
+            &[InvoiceStatus::Approved],
+            InvoiceStatus::Rejected,
+        )
+        .await
+        .expect("reject")
+        .expect("moved");
+    assert_eq!(rejected.status, InvoiceStatus::Rejected);
+    assert_eq!(
+        store.get_invoice(inv.id, scope).await.expect("get").status,
+        InvoiceStatus::Rejected
+    );
+    store
+        .soft_delete_invoice(inv.id, Scope::All)
+        .await
+        .expect("delete");
+    assert!(matches!(
+        store
+            .transition_invoice_status(inv.id, Scope::All, &open, InvoiceStatus::Approved)
+            .await,
+        Err(StoreError::NotFound)
+    ));
+}

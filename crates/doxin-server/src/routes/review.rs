@@ -1,0 +1,272 @@
+//! Review decisions and the invoice's history.
+//!
+//! - `POST /api/v1/invoices/{id}/approve` `{comment?, override_reason?}`: approving an invoice
+//!   with error findings needs `override_reason` (422 `override_required` otherwise).
+//! - `POST /api/v1/invoices/{id}/reject` `{reason, comment?}`: a rejection needs a reason
+//!   (422 `reason_required`).
+//! - `POST /api/v1/invoices/approve/{job_id}`: approve the invoice a job produced.
+//! - `GET /api/v1/invoices/{id}/history`: every step (extraction, edits, decisions, reopening)
+//!   with actor, time and comment, oldest first.
+//!
+//! A decision is one compare-and-set on the status (`Store::transition_invoice_status`):
+//! deciding what is already decided that way changes nothing and records nothing, and of two
+//! concurrent decisions one wins. Every decision is in the audit log, which is also what the
+//! history shows, so the two cannot disagree.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use doxin_model::{JobStatus, Severity};
+use doxin_store::{AuditFilter, InvoiceRecord, InvoiceStatus, PageRequest};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use crate::auth::Caller;
+use crate::{ApiError, AppState};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/invoices/approve/{job_id}", post(approve_job))
+        .route("/api/v1/invoices/{id}/approve", post(approve_invoice))
+        .route("/api/v1/invoices/{id}/reject", post(reject_invoice))
+        .route("/api/v1/invoices/{id}/history", get(history))
+}
+
+/// Longest comment or reason kept.
+const MAX_TEXT: usize = 2000;
+
+/// What a reviewer says with a decision. Every field is optional in the body; which are
+/// required depends on the decision and the invoice.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub(crate) struct DecisionBody {
+    /// Any remark, kept in the history.
+    comment: Option<String>,
+    /// Why the invoice is rejected (required to reject).
+    reason: Option<String>,
+    /// Why the invoice is approved although validation found errors (required then).
+    override_reason: Option<String>,
+}
+
+/// A reviewer's text: trimmed, NUL-free (PostgreSQL's jsonb refuses it), at most
+/// [`MAX_TEXT`] characters; blank is none.
+fn text(value: Option<String>, name: &str) -> Result<Option<String>, ApiError> {
+    let Some(v) = value else { return Ok(None) };
+    let v = v.trim();
+    if v.is_empty() {
+        return Ok(None);
+    }
+    if v.contains('\0') {
+        return Err(ApiError::BadRequest(format!(
+            "{name} contains a NUL character"
+        )));
+    }
+    if v.chars().count() > MAX_TEXT {
+        return Err(ApiError::BadRequest(format!(
+            "{name} is longer than {MAX_TEXT} characters"
+        )));
+    }
+    Ok(Some(v.to_string()))
+}
+
+async fn approve_job(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(job_id): Path<Uuid>,
+    body: Option<Json<DecisionBody>>,
+) -> Result<Json<Value>, ApiError> {
+    let job = state.store.get_job(job_id, caller.scope()).await?;
+    let invoice_id = match (job.status, job.invoice_id) {
+        (JobStatus::Succeeded, Some(id)) => id,
+        _ => {
+            return Err(ApiError::Conflict(format!(
+                "the job is {} and has no invoice to approve",
+                job.status
+            )));
+        }
+    };
+    if job
+        .result
+        .as_ref()
+        .and_then(|r| r.get("outcome"))
+        .and_then(Value::as_str)
+        == Some("duplicate")
+    {
+        return Err(ApiError::Conflict(
+            "the job was a duplicate; its invoice is the original's and is approved there".into(),
+        ));
+    }
+    let body = body.map(|Json(b)| b).unwrap_or_default();
+    decide(&state, &caller, invoice_id, InvoiceStatus::Approved, body).await
+}
+
+async fn approve_invoice(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<Uuid>,
+    body: Option<Json<DecisionBody>>,
+) -> Result<Json<Value>, ApiError> {
+    let body = body.map(|Json(b)| b).unwrap_or_default();
+    decide(&state, &caller, id, InvoiceStatus::Approved, body).await
+}
+
+async fn reject_invoice(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<Uuid>,
+    body: Option<Json<DecisionBody>>,
+) -> Result<Json<Value>, ApiError> {
+    let body = body.map(|Json(b)| b).unwrap_or_default();
+    decide(&state, &caller, id, InvoiceStatus::Rejected, body).await
+}
+
+fn decision_view(inv: &InvoiceRecord, changed: bool) -> Json<Value> {
+    Json(json!({
+        "invoice_id": inv.id,
+        "status": inv.status,
+        "duplicate_of": inv.duplicate_of,
+        "changed": changed,
+    }))
+}
+
+async fn decide(
+    state: &AppState,
+    caller: &Caller,
+    id: Uuid,
+    to: InvoiceStatus,
+    body: DecisionBody,
+) -> Result<Json<Value>, ApiError> {
+    let scope = caller.scope();
+    let comment = text(body.comment, "comment")?;
+    let reason = text(body.reason, "reason")?;
+    let override_reason = text(body.override_reason, "override_reason")?;
+    let before = state.store.get_invoice(id, scope).await?;
+    if before.status == to {
+        // Deciding again what is decided: one decision, nothing recorded twice.
+        return Ok(decision_view(&before, false));
+    }
+    let errors: Vec<String> = before
+        .findings
+        .iter()
+        .filter(|f| f.severity == Severity::Error)
+        .map(|f| f.rule.to_string())
+        .collect();
+    match to {
+        InvoiceStatus::Rejected if reason.is_none() => {
+            return Err(ApiError::problem(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "reason_required",
+                "a rejection needs a reason: send {\"reason\": \"…\"}",
+            ));
+        }
+        InvoiceStatus::Approved if !errors.is_empty() && override_reason.is_none() => {
+            return Err(ApiError::problem(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "override_required",
+                format!(
+                    "validation found {} error(s) ({}); approve anyway only with \
+                     {{\"override_reason\": \"…\"}}",
+                    errors.len(),
+                    errors.join(", ")
+                ),
+            ));
+        }
+        _ => {}
+    }
+    let from: Vec<InvoiceStatus> = [
+        InvoiceStatus::NeedsReview,
+        InvoiceStatus::Approved,
+        InvoiceStatus::Rejected,
+    ]
+    .into_iter()
+    .filter(|s| *s != to)
+    .collect();
+    let Some(after) = state
+        .store
+        .transition_invoice_status(id, scope, &from, to)
+        .await?
+    else {
+        // Someone else decided the same at the same moment: theirs is the decision.
+        let now = state.store.get_invoice(id, scope).await?;
+        return Ok(decision_view(&now, false));
+    };
+    let mut after_json = json!({ "status": after.status });
+    if let Some(c) = &comment {
+        after_json["comment"] = json!(c);
+    }
+    if let Some(r) = &reason {
+        after_json["reason"] = json!(r);
+    }
+    if to == InvoiceStatus::Approved && !errors.is_empty() {
+        after_json["override_reason"] = json!(override_reason);
+        after_json["overridden_findings"] = json!(errors);
+    }
+    let action = match to {
+        InvoiceStatus::Approved => "invoice.approve",
+        InvoiceStatus::Rejected => "invoice.reject",
+        InvoiceStatus::NeedsReview => "invoice.reopen",
+    };
+    caller
+        .audit(
+            state,
+            action,
+            "invoice",
+            Some(id.to_string()),
+            Some(json!({ "status": before.status })),
+            Some(after_json),
+        )
+        .await?;
+    Ok(decision_view(&after, true))
+}
+
+/// The invoice's history: its audit entries, oldest first, each with who, when, what, the
+/// status it moved between and what was said.
+async fn history(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<Uuid>,
+) -> Result<Json<Value>, ApiError> {
+    // Visible to whoever may see the invoice (404 otherwise), deleted ones excepted.
+    state.store.get_invoice(id, caller.scope()).await?;
+    let filter = AuditFilter {
+        entity_type: Some("invoice".into()),
+        entity_id: Some(id.to_string()),
+        ..Default::default()
+    };
+    let mut entries = Vec::new();
+    let mut page = 1;
+    loop {
+        let p = state
+            .store
+            .list_audit(&filter, PageRequest::new(page, PageRequest::MAX_PER_PAGE))
+            .await?;
+        entries.extend(p.items);
+        if !p.has_next {
+            break;
+        }
+        page += 1;
+    }
+    entries.reverse();
+    let items: Vec<Value> = entries
+        .iter()
+        .map(|e| {
+            let after = e.after.as_ref();
+            let field = |k: &str| after.and_then(|a| a.get(k)).cloned().unwrap_or(Value::Null);
+            json!({
+                "at": e.at,
+                "actor_id": e.actor_id,
+                "action": e.action,
+                "from_status": e.before.as_ref().and_then(|b| b.get("status")).cloned()
+                    .unwrap_or(Value::Null),
+                "to_status": field("status"),
+                "comment": field("comment"),
+                "reason": field("reason"),
+                "override_reason": field("override_reason"),
+                "changed_fields": field("changed_fields"),
+            })
+        })
+        .collect();
+    Ok(Json(json!({ "invoice_id": id, "items": items })))
+}

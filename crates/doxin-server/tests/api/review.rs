@@ -1,0 +1,245 @@
+//! Review decisions that keep what was decided (issue 13, item 2): a rejection needs a reason,
+//! approving over error findings needs an override with a reason, deciding twice is one
+//! decision, a note edit keeps an approval while an amount edit reopens it with the reason
+//! recorded, and every step is in the invoice's history and the audit log.
+
+use doxin_model::{Decimal, Extracted, Invoice};
+use doxin_store::{AuditFilter, PageRequest};
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, TestUser, spawn_app};
+
+async fn call(
+    app: &TestApp,
+    user: &TestUser,
+    method: Method,
+    path: &str,
+    body: Option<Value>,
+) -> (StatusCode, Value) {
+    let mut rb = app.req(method, path, Some(user));
+    if let Some(b) = body {
+        rb = rb.json(&b);
+    }
+    let resp = rb.send().await.expect("send");
+    let status = resp.status();
+    (status, resp.json().await.unwrap_or(Value::Null))
+}
+
+/// An invoice entered by hand whose gross amount does not add up: validation finds errors.
+async fn invoice_with_errors(app: &TestApp, user: &TestUser) -> String {
+    let mut inv: Invoice = doxin_synth::generate(21, &doxin_synth::Spec::default()).truth;
+    inv.totals.tax_inclusive_amount = Some(Extracted::human(Decimal::new(1, 0)));
+    let (status, body) = call(
+        app,
+        user,
+        Method::POST,
+        "/api/v1/invoices",
+        Some(json!({ "invoice": inv })),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert!(
+        body["findings"]
+            .as_array()
+            .expect("findings")
+            .iter()
+            .any(|f| f["severity"] == "error"),
+        "{body}"
+    );
+    body["id"].as_str().expect("id").to_string()
+}
+
+#[tokio::test]
+async fn decisions_need_reasons_and_are_kept() {
+    let app = spawn_app().await;
+    let clerk = app.create_user("clerk@example.com", false).await;
+    let stranger = app.create_user("stranger@example.com", false).await;
+    let id = invoice_with_errors(&app, &clerk).await;
+    let approve = format!("/api/v1/invoices/{id}/approve");
+    let reject = format!("/api/v1/invoices/{id}/reject");
+
+    // A rejection without a reason is refused, also with a blank one.
+    for body in [None, Some(json!({})), Some(json!({"reason": "  "}))] {
+        let (status, problem) = call(&app, &clerk, Method::POST, &reject, body).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+        assert_eq!(problem["code"], "reason_required");
+    }
+    // Error findings: no approval without an override and its reason.
+    let (status, problem) = call(&app, &clerk, Method::POST, &approve, None).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+    assert_eq!(problem["code"], "override_required");
+    assert!(
+        problem["detail"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("BR-CO-"),
+        "{problem}"
+    );
+    let (status, body) = call(
+        &app,
+        &clerk,
+        Method::POST,
+        &approve,
+        Some(json!({"override_reason": "supplier confirmed the total by phone", "comment": "ok"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(
+        (body["status"].as_str(), body["changed"].as_bool()),
+        (Some("approved"), Some(true))
+    );
+    // Approving twice is one decision.
+    let (status, body) = call(&app, &clerk, Method::POST, &approve, None).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["changed"], false);
+
+    // A note edit keeps the approval.
+    let (status, body) = call(
+        &app,
+        &clerk,
+        Method::PATCH,
+        &format!("/api/v1/invoices/{id}"),
+        Some(json!({"notes": ["booked under project 7"], "salesperson": "Kim"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["status"], "approved");
+    // An amount edit reopens it, saying why.
+    let (status, body) = call(
+        &app,
+        &clerk,
+        Method::PATCH,
+        &format!("/api/v1/invoices/{id}"),
+        Some(json!({"net_amount": "999.00"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["status"], "needs_review");
+    let (status, body) = call(
+        &app,
+        &clerk,
+        Method::POST,
+        &reject,
+        Some(json!({"reason": "duplicate of a paper invoice"})),
+    )
+    .await;
+    assert_eq!(
+        (status, body["status"].as_str()),
+        (StatusCode::OK, Some("rejected"))
+    );
+
+    // The history tells it all, oldest first; a stranger does not see it.
+    let (status, history) = call(
+        &app,
+        &clerk,
+        Method::GET,
+        &format!("/api/v1/invoices/{id}/history"),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{history}");
+    let steps = history["items"].as_array().expect("items");
+    let actions: Vec<&str> = steps.iter().filter_map(|s| s["action"].as_str()).collect();
+    assert_eq!(
+        actions,
+        [
+            "invoice.create",
+            "invoice.approve",
+            "invoice.update",
+            "invoice.update",
+            "invoice.reopen",
+            "invoice.reject"
+        ],
+        "{history}"
+    );
+    let approval = &steps[1];
+    assert_eq!(approval["actor_id"], json!(clerk.id));
+    assert_eq!(approval["from_status"], "needs_review");
+    assert_eq!(approval["to_status"], "approved");
+    assert_eq!(approval["comment"], "ok");
+    assert_eq!(
+        approval["override_reason"],
+        "supplier confirmed the total by phone"
+    );
+    assert_eq!(
+        steps[2]["changed_fields"],
+        json!([]),
+        "a note edit changes nothing decided"
+    );
+    let reopen = &steps[4];
+    assert_eq!(reopen["from_status"], "approved");
+    assert_eq!(reopen["to_status"], "needs_review");
+    assert_eq!(reopen["changed_fields"], json!(["totals"]));
+    assert!(
+        reopen["reason"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("totals"),
+        "{reopen}"
+    );
+    assert_eq!(steps[5]["reason"], "duplicate of a paper invoice");
+    let (status, _) = call(
+        &app,
+        &stranger,
+        Method::GET,
+        &format!("/api/v1/invoices/{id}/history"),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    // The audit log holds the same steps.
+    let audit = app
+        .store
+        .list_audit(
+            &AuditFilter {
+                entity_id: Some(id.clone()),
+                ..Default::default()
+            },
+            PageRequest::new(1, 50),
+        )
+        .await
+        .expect("audit");
+    assert_eq!(audit.items.len(), steps.len());
+}
+
+#[tokio::test]
+async fn concurrent_approvals_are_one_decision() {
+    let app = spawn_app().await;
+    let clerk = app.create_user("race@example.com", false).await;
+    let mut inv: Invoice = doxin_synth::generate(22, &doxin_synth::Spec::default()).truth;
+    inv.notes.push("valid".into());
+    let (status, body) = call(
+        &app,
+        &clerk,
+        Method::POST,
+        "/api/v1/invoices",
+        Some(json!({"invoice": inv})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let id = body["id"].as_str().expect("id").to_string();
+    let path = format!("/api/v1/invoices/{id}/approve");
+    let results =
+        futures::future::join_all((0..6).map(|_| call(&app, &clerk, Method::POST, &path, None)))
+            .await;
+    let changed = results
+        .iter()
+        .filter(|(s, b)| *s == StatusCode::OK && b["changed"] == true)
+        .count();
+    assert_eq!(changed, 1, "{results:?}");
+    let approvals = app
+        .store
+        .list_audit(
+            &AuditFilter {
+                entity_id: Some(id),
+                action: Some("invoice.approve".into()),
+                ..Default::default()
+            },
+            PageRequest::new(1, 50),
+        )
+        .await
+        .expect("audit");
+    assert_eq!(approvals.items.len(), 1);
+}
