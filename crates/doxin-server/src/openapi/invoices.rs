@@ -6,7 +6,7 @@ use serde_json::{Map, Value, json};
 use super::model::decimal_string;
 use super::{
     Op, Operation, boolean, datetime, enumeration, integer, nullable, nullable_format, object,
-    object_with, page_of, page_with, schema_ref, string, uuid,
+    page_of, page_with, schema_ref, string, uuid,
 };
 
 const STATUSES: [&str; 3] = ["needs_review", "approved", "rejected"];
@@ -102,51 +102,44 @@ fn nearest(op: Op) -> Op {
     )
 }
 
-/// The body of PUT and PATCH: both apply the fields given on top of the invoice.
+/// The body of PUT and PATCH (and of POST /invoices): a correction in the invoice's own
+/// shape with plain values (`PlainInvoice`), optionally on top of a whole canonical `invoice`,
+/// plus the flat names of the first API.
 fn update_body() -> Value {
-    let amount =
-        json!({ "type": ["string", "null"], "pattern": "^-?[0-9]{1,12}(\\.[0-9]{1,6})?$" });
+    let amount = json!({
+        "type": ["string", "number", "null"],
+        "pattern": "^ *-?[0-9]{1,12}(\\.[0-9]{1,6})? *$",
+    });
     json!({
-        "type": "object",
-        "additionalProperties": false,
-        "description": "A whole canonical `invoice` and/or fields as a reviewer edits them \
-            (recorded as entered by a person, applied after `invoice`). Absent fields stay as \
-            they are; `lines` replaces all lines. Validation is run again; an edit that breaks \
-            a rule sends the invoice back to review. Other keys are refused (422), and so are \
-            texts with a NUL character and confidences outside 0..1.",
-        "properties": {
-            "invoice": nullable_ref("Invoice"),
-            "invoice_number": nullable("string"),
-            "issue_date": nullable_format("string", "date"),
-            "due_date": nullable_format("string", "date"),
-            "currency": nullable("string"),
-            "seller_name": nullable("string"),
-            "seller_vat_id": nullable("string"),
-            "buyer_name": nullable("string"),
-            "buyer_vat_id": nullable("string"),
-            "net_amount": amount,
-            "tax_amount": amount,
-            "gross_amount": amount,
-            "payable_amount": amount,
-            "salesperson": nullable("string"),
-            "payment_terms": nullable("string"),
-            "notes": { "type": ["array", "null"], "items": string() },
-            "lines": {
-                "type": ["array", "null"],
-                "items": {
-                    "type": "object",
-                    "additionalProperties": false,
-                    "properties": {
-                        "description": nullable("string"),
-                        "quantity": amount,
-                        "unit_code": nullable("string"),
-                        "unit_price": amount,
-                        "line_amount": amount,
-                        "vat_rate": amount,
-                    },
+        "description": "Plain values in the invoice's own shape, e.g. \
+            `{\"totals\": {\"line_extension_amount\": \"34.73\"}}` or \
+            `{\"lines\": [{\"description\": \"Chair\", \"quantity\": 2, \"line_amount\": 21}]}`: \
+            each value given is recorded as entered by a person (source `human`, confidence 1), \
+            objects merge into what is there, lists replace, `null` removes. A whole canonical \
+            `invoice` may come first. The flat names `net_amount`, `tax_amount`, \
+            `gross_amount`, `payable_amount`, `seller_name`, `seller_vat_id`, `buyer_name`, \
+            `buyer_vat_id` and `salesperson` still work. Companies are matched again and \
+            validation is run again; a decision is reopened only when amounts, parties, dates, \
+            lines or bank accounts change. A key the invoice does not have is refused (422 \
+            `invalid_correction`), and so are texts with a NUL character.",
+        "allOf": [
+            schema_ref("PlainInvoice"),
+            {
+                "type": "object",
+                "properties": {
+                    "invoice": nullable_ref("Invoice"),
+                    "net_amount": amount,
+                    "tax_amount": amount,
+                    "gross_amount": amount,
+                    "payable_amount": amount,
+                    "seller_name": { "type": ["string", "null"] },
+                    "seller_vat_id": { "type": ["string", "null"] },
+                    "buyer_name": { "type": ["string", "null"] },
+                    "buyer_vat_id": { "type": ["string", "null"] },
+                    "salesperson": { "type": ["string", "null"] },
                 },
             },
-        },
+        ],
     })
 }
 
@@ -198,10 +191,7 @@ pub(super) fn operations() -> Vec<Operation> {
                      `needs_review`. `Location` names the new invoice. 422 for a text with a \
                      NUL character, a confidence outside 0..1 or a number beyond 32-bit floats.",
                 )
-                .json_body(object_with(
-                    &["invoice"],
-                    json!({ "invoice": schema_ref("Invoice") }),
-                ))
+                .json_body(update_body())
                 .response(
                     201,
                     json!({

@@ -229,5 +229,65 @@ pub(super) fn schemas() -> Map<String, Value> {
             },
         }),
     );
+    let plain = plain_schemas(&m);
+    m.extend(plain);
     m
+}
+
+/// The schemas a correction is written in (`doxin_model::correction`): the canonical ones with
+/// every extracted value replaced by its plain value, nothing required, and `null` allowed to
+/// remove a value. Derived from the canonical schemas so the two cannot drift apart.
+fn plain_schemas(canonical: &Map<String, Value>) -> Map<String, Value> {
+    const PREFIX: &str = "#/components/schemas/";
+    fn plain(v: &Value) -> Value {
+        match v {
+            Value::Object(o) => {
+                if let Some(Value::String(r)) = o.get("$ref") {
+                    let name = r.strip_prefix(PREFIX).unwrap_or(r);
+                    return match name {
+                        "ExtractedText" => json!({ "type": ["string", "number", "null"] }),
+                        "ExtractedDecimal" => json!({
+                            "type": ["string", "number", "null"],
+                            "pattern": "^ *-?[0-9]+(\\.[0-9]+)? *$",
+                        }),
+                        "ExtractedDate" => json!({ "type": ["string", "null"], "format": "date" }),
+                        other => json!({ "$ref": format!("{PREFIX}Plain{other}") }),
+                    };
+                }
+                let mut out = Map::new();
+                for (k, child) in o {
+                    match k.as_str() {
+                        "required" => {}
+                        "type" if child == "object" => {
+                            out.insert(k.clone(), json!(["object", "null"]));
+                        }
+                        "type" if child == "array" => {
+                            out.insert(k.clone(), json!(["array", "null"]));
+                        }
+                        "properties" => {
+                            let props = child
+                                .as_object()
+                                .map(|p| p.iter().map(|(n, s)| (n.clone(), plain(s))).collect())
+                                .unwrap_or_default();
+                            out.insert(k.clone(), Value::Object(props));
+                        }
+                        _ => {
+                            out.insert(k.clone(), plain(child));
+                        }
+                    }
+                }
+                Value::Object(out)
+            }
+            Value::Array(items) => Value::Array(items.iter().map(plain).collect()),
+            other => other.clone(),
+        }
+    }
+    ["Invoice", "Party", "Address", "InvoiceLine"]
+        .into_iter()
+        .filter_map(|name| {
+            canonical
+                .get(name)
+                .map(|schema| (format!("Plain{name}"), plain(schema)))
+        })
+        .collect()
 }

@@ -14,7 +14,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
-use doxin_model::{Decimal, Extracted, Invoice, InvoiceLine, Tolerance, validate_report};
+use doxin_model::{Decimal, Invoice, Tolerance, validate_report};
 use doxin_store::{
     InvoiceFilter, InvoiceHit, InvoiceRecord, InvoiceSort, InvoiceStatus, InvoiceSummary,
     InvoiceUpdate, NewFile, NewInvoice, PageRequest, Scope, StoreError,
@@ -520,22 +520,19 @@ fn assess(inv: &Invoice) -> Assessment {
     }
 }
 
-#[derive(Debug, Deserialize)]
-struct CreateBody {
-    invoice: Invoice,
-}
-
 async fn create(
     State(state): State<AppState>,
     caller: Caller,
-    Json(body): Json<CreateBody>,
+    Json(body): Json<Value>,
 ) -> Result<Response, ApiError> {
-    refuse_unstorable(&body.invoice)?;
-    let a = assess(&body.invoice);
+    // `{"invoice": {canonical}}` or the invoice itself in the plain shape of a correction.
+    let invoice = corrected(&Invoice::default(), body)?;
+    refuse_unstorable(&invoice)?;
+    let a = assess(&invoice);
     // The caller's own companies only: a guessed seller name must not return another user's
     // record (VAT id, tax number), nor a typed VAT id land on one.
     let (vendor_id, customer_id) =
-        doxin_jobs::match_companies(state.store.as_ref(), Some(caller.id()), &body.invoice)
+        doxin_jobs::match_companies(state.store.as_ref(), Some(caller.id()), &invoice)
             .await
             .map_err(|e| ApiError::Internal(Box::new(e)))?;
     let inv = state
@@ -547,7 +544,7 @@ async fn create(
             // Entered by hand: a person approves it explicitly, as any other invoice.
             status: InvoiceStatus::NeedsReview,
             confidence: a.confidence,
-            invoice: body.invoice,
+            invoice,
             findings: a.findings,
             vendor_id,
             customer_id,
@@ -575,99 +572,79 @@ async fn create(
         .into_response())
 }
 
-/// A line as a reviewer enters it; replaces all lines when given.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct LineEdit {
-    description: Option<String>,
-    quantity: Option<Decimal>,
-    unit_code: Option<String>,
-    unit_price: Option<Decimal>,
-    line_amount: Option<Decimal>,
-    vat_rate: Option<Decimal>,
+/// The flat names of the first API (and of the earlier system) for fields that now have a
+/// place in the invoice's own shape.
+const FLAT_ALIASES: &[(&str, &[&str])] = &[
+    ("net_amount", &["totals", "tax_exclusive_amount"]),
+    ("tax_amount", &["totals", "tax_amount"]),
+    ("gross_amount", &["totals", "tax_inclusive_amount"]),
+    ("payable_amount", &["totals", "payable_amount"]),
+    ("seller_name", &["seller", "name"]),
+    ("seller_vat_id", &["seller", "vat_id"]),
+    ("buyer_name", &["buyer", "name"]),
+    ("buyer_vat_id", &["buyer", "vat_id"]),
+    ("salesperson", &["legacy", "salesperson"]),
+];
+
+fn unprocessable(code: &'static str, detail: impl Into<String>) -> ApiError {
+    ApiError::problem(StatusCode::UNPROCESSABLE_ENTITY, code, detail)
 }
 
-/// An update: a whole canonical `invoice`, and/or header fields and lines as a reviewer edits
-/// them (applied on top, recorded as entered by a person). Absent fields stay as they are.
-#[derive(Debug, Default, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-struct UpdateBody {
-    invoice: Option<Invoice>,
-    invoice_number: Option<String>,
-    issue_date: Option<NaiveDate>,
-    due_date: Option<NaiveDate>,
-    currency: Option<String>,
-    seller_name: Option<String>,
-    seller_vat_id: Option<String>,
-    buyer_name: Option<String>,
-    buyer_vat_id: Option<String>,
-    net_amount: Option<Decimal>,
-    tax_amount: Option<Decimal>,
-    gross_amount: Option<Decimal>,
-    payable_amount: Option<Decimal>,
-    salesperson: Option<String>,
-    payment_terms: Option<String>,
-    notes: Option<Vec<String>>,
-    lines: Option<Vec<LineEdit>>,
-}
-
-fn set<T>(field: &mut Option<Extracted<T>>, value: Option<T>) {
-    if let Some(v) = value {
-        *field = Some(Extracted::human(v));
-    }
-}
-
-impl UpdateBody {
-    fn apply(self, current: &Invoice) -> Invoice {
-        let mut inv = self.invoice.unwrap_or_else(|| current.clone());
-        set(&mut inv.invoice_number, self.invoice_number);
-        set(&mut inv.issue_date, self.issue_date);
-        set(&mut inv.due_date, self.due_date);
-        set(
-            &mut inv.currency,
-            self.currency.map(|c| c.trim().to_uppercase()),
-        );
-        set(&mut inv.seller.name, self.seller_name);
-        set(&mut inv.seller.vat_id, self.seller_vat_id);
-        set(&mut inv.buyer.name, self.buyer_name);
-        set(&mut inv.buyer.vat_id, self.buyer_vat_id);
-        set(&mut inv.totals.tax_exclusive_amount, self.net_amount);
-        set(&mut inv.totals.tax_amount, self.tax_amount);
-        set(&mut inv.totals.tax_inclusive_amount, self.gross_amount);
-        set(&mut inv.totals.payable_amount, self.payable_amount);
-        set(&mut inv.legacy.salesperson, self.salesperson);
-        set(&mut inv.payment_terms, self.payment_terms);
-        if let Some(notes) = self.notes {
-            inv.notes = notes;
+/// An invoice as a correction of `current` describes it: an optional whole canonical
+/// `invoice` to start from, then plain values in the invoice's own shape (and the flat
+/// aliases above), each recorded as entered by a person (`doxin_model::correction`).
+fn corrected(current: &Invoice, body: Value) -> Result<Invoice, ApiError> {
+    let Value::Object(mut body) = body else {
+        return Err(unprocessable(
+            "invalid_correction",
+            "send a JSON object of invoice fields",
+        ));
+    };
+    let base = match body.remove("invoice") {
+        None | Some(Value::Null) => current.clone(),
+        Some(whole) => serde_json::from_value(whole).map_err(|e| {
+            unprocessable(
+                "invalid_correction",
+                format!("`invoice` is not an invoice: {e}"),
+            )
+        })?,
+    };
+    for (alias, path) in FLAT_ALIASES {
+        if let Some(v) = body.remove(*alias) {
+            let (section, field) = (path[0], path[1]);
+            let entry = body
+                .entry(section)
+                .or_insert_with(|| Value::Object(Default::default()));
+            match entry {
+                Value::Object(o) => {
+                    o.insert(field.to_string(), v);
+                }
+                _ => {
+                    return Err(unprocessable(
+                        "invalid_correction",
+                        format!("`{alias}` and `{section}` cannot both be set that way"),
+                    ));
+                }
+            }
         }
-        if let Some(lines) = self.lines {
-            inv.lines = lines
-                .into_iter()
-                .map(|l| {
-                    let mut line = InvoiceLine::default();
-                    set(&mut line.description, l.description);
-                    set(&mut line.quantity, l.quantity);
-                    set(&mut line.unit_code, l.unit_code);
-                    set(&mut line.unit_price, l.unit_price);
-                    set(&mut line.line_amount, l.line_amount);
-                    set(&mut line.vat_rate, l.vat_rate);
-                    line
-                })
-                .collect();
-        }
-        inv
     }
+    // Currency codes are upper case however they are typed.
+    if let Some(Value::String(c)) = body.get_mut("currency") {
+        *c = c.trim().to_uppercase();
+    }
+    doxin_model::correction::apply_plain(&base, &Value::Object(body))
+        .map_err(|e| unprocessable("invalid_correction", e.to_string()))
 }
 
 async fn update(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<Uuid>,
-    Json(body): Json<UpdateBody>,
+    Json(body): Json<Value>,
 ) -> Result<Json<Value>, ApiError> {
     let scope = caller.scope();
     let before = state.store.get_invoice(id, scope).await?;
-    let invoice = body.apply(&before.invoice);
+    let invoice = corrected(&before.invoice, body)?;
     refuse_unstorable(&invoice)?;
     let a = assess(&invoice);
     // Companies of the invoice's owner, also when an administrator edits it.
