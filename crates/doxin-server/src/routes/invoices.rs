@@ -602,12 +602,18 @@ fn corrected(current: &Invoice, body: Value) -> Result<Invoice, ApiError> {
     };
     let base = match body.remove("invoice") {
         None | Some(Value::Null) => current.clone(),
-        Some(whole) => serde_json::from_value(whole).map_err(|e| {
-            unprocessable(
-                "invalid_correction",
-                format!("`invoice` is not an invoice: {e}"),
-            )
-        })?,
+        Some(whole) => {
+            let whole: Invoice = serde_json::from_value(whole).map_err(|e| {
+                unprocessable(
+                    "invalid_correction",
+                    format!("`invoice` is not an invoice: {e}"),
+                )
+            })?;
+            // Before the plain values go on top: a value JSON cannot carry (an infinite
+            // confidence) would otherwise surface as a confusing shape error.
+            refuse_unstorable(&whole)?;
+            whole
+        }
     };
     for (alias, path) in FLAT_ALIASES {
         if let Some(v) = body.remove(*alias) {

@@ -243,3 +243,109 @@ async fn concurrent_approvals_are_one_decision() {
         .expect("audit");
     assert_eq!(approvals.items.len(), 1);
 }
+
+/// Issue 13, item 4: corrections are plain values in the invoice's own shape, recorded as a
+/// person's (source `human`, confidence 1.0); a party edit matches the vendor again; an
+/// invoice can be entered in the same plain shape.
+#[tokio::test]
+async fn corrections_are_plain_values_in_the_invoices_shape() {
+    let app = spawn_app().await;
+    let clerk = app.create_user("plain@example.com", false).await;
+    let (status, created) = call(
+        &app,
+        &clerk,
+        Method::POST,
+        "/api/v1/invoices",
+        Some(json!({
+            "invoice_number": "P-1",
+            "issue_date": "2024-05-02",
+            "currency": "eur",
+            "seller": {"name": "Holzwerk Jansen GmbH", "vat_id": "DE811569869"},
+            "buyer": {"name": "Café Ostwind"},
+            "totals": {"line_extension_amount": "20.00", "tax_exclusive_amount": 20, "tax_amount": "3.80", "tax_inclusive_amount": "23.80", "payable_amount": 23.8},
+            "lines": [{"description": "Stool", "quantity": 2, "unit_price": 10, "line_amount": "20.00", "vat_rate": 19}],
+        })),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let id = created["id"].as_str().expect("id").to_string();
+    let number = &created["invoice"]["invoice_number"];
+    assert_eq!(
+        (number["value"].as_str(), number["source"].as_str()),
+        (Some("P-1"), Some("human"))
+    );
+    assert_eq!(number["confidence"], 1.0);
+    assert_eq!(created["invoice"]["currency"]["value"], "EUR");
+    assert_eq!(created["invoice"]["lines"][0]["quantity"]["value"], "2");
+    let first_vendor = created["vendor_id"].clone();
+    assert!(first_vendor.is_string(), "{created}");
+
+    let (status, body) = call(
+        &app,
+        &clerk,
+        Method::PATCH,
+        &format!("/api/v1/invoices/{id}"),
+        Some(json!({"totals": {"line_extension_amount": "34.73"}})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let net = &body["invoice"]["totals"]["line_extension_amount"];
+    assert_eq!(net["value"], "34.73");
+    assert_eq!(
+        (net["source"].as_str(), net["confidence"].as_f64()),
+        (Some("human"), Some(1.0))
+    );
+    // Untouched values stay as they were, validation ran again (the lines no longer add up).
+    assert_eq!(body["invoice"]["totals"]["tax_amount"]["value"], "3.80");
+    assert!(
+        body["findings"]
+            .as_array()
+            .expect("findings")
+            .iter()
+            .any(|f| f["severity"] == "error"),
+        "{body}"
+    );
+    let (status, body) = call(
+        &app,
+        &clerk,
+        Method::PATCH,
+        &format!("/api/v1/invoices/{id}"),
+        Some(json!({"lines": [{"description": "Table", "quantity": 1, "unit_price": 34.73, "line_amount": 34.73}]})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["invoice"]["lines"].as_array().map(Vec::len), Some(1));
+    assert_eq!(body["invoice"]["lines"][0]["line_amount"]["value"], "34.73");
+
+    // Another seller: matched to another company of the clerk's.
+    let (status, body) = call(
+        &app,
+        &clerk,
+        Method::PATCH,
+        &format!("/api/v1/invoices/{id}"),
+        Some(json!({"seller": {"name": "Metallbau Kruse KG", "vat_id": null}})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(body["vendor_id"].is_string());
+    assert_ne!(body["vendor_id"], first_vendor, "{body}");
+    assert!(body["invoice"]["seller"].get("vat_id").is_none(), "{body}");
+
+    // Keys the invoice does not have are refused, not ignored.
+    for bad in [
+        json!({"totals": {"gross": "1"}}),
+        json!({"sellers": {"name": "x"}}),
+        json!([1]),
+    ] {
+        let (status, problem) = call(
+            &app,
+            &clerk,
+            Method::PATCH,
+            &format!("/api/v1/invoices/{id}"),
+            Some(bad.clone()),
+        )
+        .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{bad}: {problem}");
+        assert_eq!(problem["code"], "invalid_correction", "{bad}");
+    }
+}
