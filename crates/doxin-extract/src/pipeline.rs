@@ -196,10 +196,11 @@ pub fn document_confidence(inv: &Invoice, report: &ValidationReport) -> f32 {
         inv.currency.as_ref().map(|f| f.confidence),
     ];
     let mut c = key.iter().map(|c| c.unwrap_or(0.3)).fold(1.0f32, f32::min);
+    // A missing key value is already the 0.3 above; its presence finding would count it twice.
     let errors = report
         .findings
         .iter()
-        .filter(|f| f.severity == doxin_model::Severity::Error)
+        .filter(|f| f.severity == doxin_model::Severity::Error && !f.rule.is_presence())
         .count();
     c *= 0.85f32.powi(errors as i32);
     c.clamp(0.0, 1.0)

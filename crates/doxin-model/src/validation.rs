@@ -22,6 +22,7 @@ use crate::provenance::value_of;
 
 mod arithmetic;
 mod identifiers;
+mod plausibility;
 #[cfg(test)]
 mod proptests;
 #[cfg(test)]
@@ -85,11 +86,32 @@ pub enum RuleId {
     /// The due date is not before the issue date.
     #[serde(rename = "DX-DATE-01")]
     DxDate01,
+    /// An invoice number is present (BT-1).
+    #[serde(rename = "BR-02")]
+    Br02,
+    /// An issue date is present (BT-2).
+    #[serde(rename = "BR-03")]
+    Br03,
+    /// An invoice currency is present (BT-5).
+    #[serde(rename = "BR-05")]
+    Br05,
+    /// A seller name is present (BT-27).
+    #[serde(rename = "BR-06")]
+    Br06,
+    /// A total with VAT is present (BT-112).
+    #[serde(rename = "BR-14")]
+    Br14,
+    /// Every VAT rate is between 0 and 30 % (no country charges more).
+    #[serde(rename = "DX-VAT-02")]
+    DxVat02,
+    /// Every VAT rate is one of the seller country's rates.
+    #[serde(rename = "DX-VAT-03")]
+    DxVat03,
 }
 
 impl RuleId {
     /// Every rule, in the order reports list them.
-    pub const ALL: [RuleId; 18] = [
+    pub const ALL: [RuleId; 25] = [
         RuleId::BrCo09,
         RuleId::BrCo10,
         RuleId::BrCo11,
@@ -108,6 +130,13 @@ impl RuleId {
         RuleId::DxVatId02,
         RuleId::DxIban01,
         RuleId::DxDate01,
+        RuleId::Br02,
+        RuleId::Br03,
+        RuleId::Br05,
+        RuleId::Br06,
+        RuleId::Br14,
+        RuleId::DxVat02,
+        RuleId::DxVat03,
     ];
 
     /// The stable code, as serialised.
@@ -131,6 +160,13 @@ impl RuleId {
             RuleId::DxVatId02 => "DX-VATID-02",
             RuleId::DxIban01 => "DX-IBAN-01",
             RuleId::DxDate01 => "DX-DATE-01",
+            RuleId::Br02 => "BR-02",
+            RuleId::Br03 => "BR-03",
+            RuleId::Br05 => "BR-05",
+            RuleId::Br06 => "BR-06",
+            RuleId::Br14 => "BR-14",
+            RuleId::DxVat02 => "DX-VAT-02",
+            RuleId::DxVat03 => "DX-VAT-03",
         }
     }
 
@@ -140,12 +176,36 @@ impl RuleId {
     /// is wrong. A failed VAT check digit is a warning because national schemes have had
     /// undocumented exceptions, and a false "invalid" on a real VAT id costs more than a missed
     /// typo. A due date before the issue date is a warning because it happens legitimately
-    /// (invoices issued after an advance payment).
+    /// (invoices issued after an advance payment). A rate missing from the seller country's
+    /// list is a warning too: rates change, and special regimes (islands, margins) exist.
     pub fn severity(self) -> Severity {
         match self {
-            RuleId::DxVatId02 | RuleId::DxDate01 => Severity::Warning,
+            RuleId::DxVatId02 | RuleId::DxDate01 | RuleId::DxVat03 => Severity::Warning,
             _ => Severity::Error,
         }
+    }
+
+    /// Rules that a mandatory value is present (BR-02, BR-03, BR-05, BR-06, BR-14).
+    pub fn is_presence(self) -> bool {
+        matches!(
+            self,
+            RuleId::Br02 | RuleId::Br03 | RuleId::Br05 | RuleId::Br06 | RuleId::Br14
+        )
+    }
+
+    /// Rules on what a reviewer must fill in or look at twice (presence of mandatory values,
+    /// plausible VAT rates), as opposed to the document's internal consistency.
+    pub fn is_plausibility(self) -> bool {
+        matches!(
+            self,
+            RuleId::Br02
+                | RuleId::Br03
+                | RuleId::Br05
+                | RuleId::Br06
+                | RuleId::Br14
+                | RuleId::DxVat02
+                | RuleId::DxVat03
+        )
     }
 
     /// Whether the rule's `expected`/`actual` values are amounts (otherwise text).
@@ -398,6 +458,7 @@ pub fn validate(invoice: &Invoice, tolerance: &Tolerance) -> Vec<Finding> {
 /// Runs every rule and reports failures, and which rules were checked or skipped.
 pub fn validate_report(invoice: &Invoice, tolerance: &Tolerance) -> ValidationReport {
     let mut checker = Checker::new(invoice, tolerance);
+    plausibility::run(&mut checker);
     arithmetic::run(&mut checker);
     identifiers::run(&mut checker);
     checker.finish()

@@ -53,6 +53,7 @@ fn entry(is_charge: bool, amount: Decimal, rate: Decimal) -> AllowanceCharge {
 /// it: 3 × 0.333 stated as 1.00, and 31.50 × 7 % = 2.205 stated as 2.21.
 fn consistent() -> Invoice {
     let mut inv = Invoice {
+        invoice_number: x("2024-0042".to_string()),
         currency: x("EUR".to_string()),
         issue_date: date(2024, 3, 1),
         due_date: date(2024, 3, 31),
@@ -61,6 +62,7 @@ fn consistent() -> Invoice {
         ..Invoice::default()
     };
     inv.seller = Party {
+        name: x("Holzwerk Jansen GmbH".to_string()),
         vat_id: x("DE136695976".to_string()),
         ..Party::default()
     };
@@ -108,14 +110,28 @@ fn consistent() -> Invoice {
     inv
 }
 
+/// The consistency rules' part of the report: the fixtures below are built for one rule each
+/// and leave out mandatory values; presence and plausibility have their own tests at the end.
 fn report(inv: &Invoice) -> ValidationReport {
-    validate_report(inv, &Tolerance::default())
+    let mut r = validate_report(inv, &Tolerance::default());
+    r.findings.retain(|f| !f.rule.is_plausibility());
+    r.checked.retain(|rule| !rule.is_plausibility());
+    r.skipped.retain(|rule| !rule.is_plausibility());
+    r
+}
+
+fn consistency_rules() -> Vec<RuleId> {
+    RuleId::ALL
+        .into_iter()
+        .filter(|r| !r.is_plausibility())
+        .collect()
 }
 
 fn rules(inv: &Invoice) -> Vec<RuleId> {
     validate(inv, &Tolerance::default())
         .into_iter()
         .map(|f| f.rule)
+        .filter(|r| !r.is_plausibility())
         .collect()
 }
 
@@ -137,10 +153,10 @@ fn add(field: &mut Field<Decimal>, delta: Decimal) {
 fn a_consistent_invoice_checks_every_rule_and_finds_nothing() {
     let r = report(&consistent());
     assert_eq!(r.findings, vec![], "{:#?}", r.findings);
-    assert_eq!(r.checked, RuleId::ALL.to_vec());
+    assert_eq!(r.checked, consistency_rules());
     assert!(r.skipped.is_empty());
     assert!(!r.has_errors());
-    assert_eq!(r.passed().count(), RuleId::ALL.len());
+    assert_eq!(r.passed().count(), consistency_rules().len());
 }
 
 #[test]
@@ -148,14 +164,14 @@ fn an_empty_invoice_skips_every_rule() {
     let r = report(&Invoice::default());
     assert!(r.findings.is_empty());
     assert!(r.checked.is_empty());
-    assert_eq!(r.skipped, RuleId::ALL.to_vec());
+    assert_eq!(r.skipped, consistency_rules());
 }
 
 #[test]
 fn validate_returns_the_report_findings() {
     let mut inv = consistent();
     add(&mut inv.totals.tax_inclusive_amount, dec!(1));
-    let r = report(&inv);
+    let r = validate_report(&inv, &Tolerance::default());
     assert_eq!(validate(&inv, &Tolerance::default()), r.findings);
     assert!(r.has_errors());
     assert!(r.checked.contains(&RuleId::BrCo15));
@@ -753,4 +769,79 @@ fn absurd_amounts_do_not_panic() {
     inv.totals.tax_amount = x(Decimal::MAX);
     let r = report(&inv);
     assert!(r.skipped.contains(&RuleId::BrCo15));
+}
+
+// ---- presence and plausibility ----
+
+#[test]
+fn missing_mandatory_values_are_errors_naming_the_field() {
+    let r = validate_report(&Invoice::default(), &Tolerance::default());
+    let got: Vec<(RuleId, Option<&str>)> = r
+        .findings
+        .iter()
+        .map(|f| (f.rule, f.field.as_deref()))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (RuleId::Br02, Some("invoice_number")),
+            (RuleId::Br03, Some("issue_date")),
+            (RuleId::Br05, Some("currency")),
+            (RuleId::Br06, Some("seller.name")),
+            (RuleId::Br14, Some("totals.tax_inclusive_amount")),
+        ]
+    );
+    assert!(r.findings.iter().all(|f| f.severity == Severity::Error));
+    let mut inv = consistent();
+    inv.invoice_number = x("  ".to_string());
+    assert_eq!(
+        validate(&inv, &Tolerance::default())
+            .iter()
+            .map(|f| f.rule)
+            .collect::<Vec<_>>(),
+        [RuleId::Br02],
+        "a blank number is a missing one"
+    );
+}
+
+#[test]
+fn vat_rates_are_plausible_and_the_seller_countrys() {
+    let with_rate = |rate: Decimal, country: &str| {
+        let mut inv = consistent();
+        inv.seller.address.country = x(country.to_string());
+        for line in &mut inv.lines {
+            line.vat_rate = x(rate);
+        }
+        for row in &mut inv.vat_breakdown {
+            row.rate = x(rate);
+        }
+        validate(&inv, &Tolerance::default())
+            .into_iter()
+            .filter(|f| matches!(f.rule, RuleId::DxVat02 | RuleId::DxVat03))
+            .collect::<Vec<_>>()
+    };
+    // 190 %: a lost decimal point.
+    let f = with_rate(dec!(190), "DE");
+    let stated = consistent().lines.len() + consistent().vat_breakdown.len();
+    assert_eq!(f.len(), stated, "{f:#?}");
+    assert!(
+        f.iter()
+            .all(|f| f.rule == RuleId::DxVat02 && f.severity == Severity::Error)
+    );
+    assert_eq!(f[0].field.as_deref(), Some("vat_breakdown[0].rate"));
+    // 21 % is Dutch, not German: one warning however many lines repeat it.
+    let f = with_rate(dec!(21), "DE");
+    assert_eq!(f.len(), 1, "{f:#?}");
+    assert_eq!(
+        (f[0].rule, f[0].severity),
+        (RuleId::DxVat03, Severity::Warning)
+    );
+    assert!(f[0].message.contains("DE"), "{}", f[0].message);
+    assert!(with_rate(dec!(21), "NL").is_empty());
+    assert!(
+        with_rate(dec!(19.00), "DE").is_empty(),
+        "scale does not matter"
+    );
+    // A country without a table: only the range is checked.
+    assert!(with_rate(dec!(21), "US").is_empty());
 }
