@@ -11,7 +11,7 @@ use std::time::Instant;
 
 use doxin_extract::pipeline::{ExtractOptions, Extraction, ExtractionPath};
 use doxin_extract::{DocumentKind, ExtractError};
-use doxin_model::{Invoice, Severity, Tolerance, validate_report};
+use doxin_model::{Invoice, Tolerance, validate_report};
 use serde::Serialize;
 
 use crate::merge::{MergeReport, Prefer, merge};
@@ -382,27 +382,8 @@ pub fn unsure(x: &Extraction, threshold: f32) -> Vec<String> {
 /// Validation and document confidence after a merge (the pipeline's rule: the weakest key
 /// field, lowered by each failed rule).
 fn rescore(x: &mut Extraction, threshold: f32, conflict: bool) {
-    let inv = &x.invoice;
-    x.validation = validate_report(inv, &Tolerance::default());
-    let key = [
-        inv.invoice_number.as_ref().map(|f| f.confidence),
-        inv.issue_date.as_ref().map(|f| f.confidence),
-        inv.seller.name.as_ref().map(|f| f.confidence),
-        inv.totals
-            .tax_inclusive_amount
-            .as_ref()
-            .map(|f| f.confidence),
-        inv.currency.as_ref().map(|f| f.confidence),
-    ];
-    let errors = x
-        .validation
-        .findings
-        .iter()
-        .filter(|f| f.severity == Severity::Error)
-        .count();
-    let c =
-        key.iter().map(|c| c.unwrap_or(0.3)).fold(1.0f32, f32::min) * 0.85f32.powi(errors as i32);
-    x.confidence = c.clamp(0.0, 1.0);
+    x.validation = validate_report(&x.invoice, &Tolerance::default());
+    x.confidence = doxin_extract::pipeline::document_confidence(&x.invoice, &x.validation);
     x.needs_review = x.confidence < threshold || x.validation.has_errors() || conflict;
 }
 

@@ -67,15 +67,19 @@ impl MergeReport {
     }
 }
 
-/// (errors, passed checks): fewer errors first, then more passed checks.
+/// (errors, passed checks): fewer errors first, then more passed checks. Presence rules are
+/// left out: any fill makes a missing value present, so only consistency can arbitrate.
 fn score(inv: &Invoice) -> (usize, usize) {
     let r = validate_report(inv, &Tolerance::default());
     let errors = r
         .findings
         .iter()
-        .filter(|f| f.severity == doxin_model::Severity::Error)
+        .filter(|f| f.severity == doxin_model::Severity::Error && !f.rule.is_presence())
         .count();
-    (errors, r.passed().count())
+    (
+        errors,
+        r.passed().filter(|rule| !rule.is_presence()).count(),
+    )
 }
 
 fn better(a: (usize, usize), b: (usize, usize)) -> bool {

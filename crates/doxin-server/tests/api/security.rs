@@ -262,8 +262,24 @@ async fn finding_5_every_answer_carries_security_headers() {
         header(&api, "content-security-policy"),
         "default-src 'none'; frame-ancestors 'none'"
     );
-    // The setup page runs exactly its own inline script, allowed by hash (so it still works).
-    let page = app.anon.get(app.url("/setup")).send().await.expect("send");
+    // Once set up, the setup page has no script at all and its policy allows none.
+    let done = app.anon.get(app.url("/setup")).send().await.expect("send");
+    let csp = header(&done, "content-security-policy").to_string();
+    assert!(!csp.contains("script-src"), "{csp}");
+    assert!(!done.text().await.expect("html").contains("<script"));
+    // On a fresh install it runs exactly its own inline script, allowed by hash (so it still
+    // works).
+    let fresh = spawn_app_with(SpawnOptions {
+        fresh_install: true,
+        ..Default::default()
+    })
+    .await;
+    let page = fresh
+        .anon
+        .get(fresh.url("/setup"))
+        .send()
+        .await
+        .expect("send");
     let csp = header(&page, "content-security-policy").to_string();
     assert!(csp.contains("connect-src 'self'"), "{csp}");
     let html = page.text().await.expect("html");
