@@ -18,7 +18,7 @@ mod worker;
 
 pub use error::JobError;
 pub use events::{Event, EventBus, Outcome};
-pub use process::{JobOptions, JobResult, Pipeline, ProcessConfig, match_companies};
+pub use process::{JobOptions, JobResult, Pipeline, ProcessConfig, Reprocess, match_companies};
 pub use queue::{Delivery, JobQueue, ReconcileReport, RedisQueue, RedisQueueConfig, SqlQueue};
 pub use worker::{Worker, WorkerConfig, worker_is_alive};
 

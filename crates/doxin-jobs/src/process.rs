@@ -32,9 +32,22 @@ pub struct JobOptions {
     /// Document confidence needed for automatic approval; the deployment default if absent.
     #[serde(default)]
     pub confidence_threshold: Option<f32>,
-    /// Where the document came from: `upload`, `url`, `batch`.
+    /// Where the document came from: `upload`, `url`, `batch`, `reprocess`.
     #[serde(default)]
     pub source: Option<String>,
+    /// Read an existing invoice's document again instead of making a new invoice.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reprocess: Option<Reprocess>,
+}
+
+/// A new reading of an invoice's document (after its file was replaced, or the extraction
+/// improved): the invoice is updated in place.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Reprocess {
+    pub invoice_id: Uuid,
+    /// Values a person entered stay (the default); `false`: the new reading replaces them.
+    #[serde(default = "default_true")]
+    pub keep_corrections: bool,
 }
 
 fn default_true() -> bool {
@@ -132,11 +145,13 @@ impl Pipeline {
         self.stage(job, JobStage::Sniff, 20).await?;
         doxin_extract::sniff(&bytes).map_err(document_error)?;
 
-        // The same bytes were already an invoice of this owner: link, don't extract again.
-        if let Some(original) = self
-            .store
-            .find_invoice_by_file_hash(job.owner_id, &file.sha256)
-            .await?
+        // The same bytes were already an invoice of this owner: link, don't extract again
+        // (unless this job is that invoice's new reading).
+        if options.reprocess.is_none()
+            && let Some(original) = self
+                .store
+                .find_invoice_by_file_hash(job.owner_id, &file.sha256)
+                .await?
         {
             self.stage(job, JobStage::Dedupe, 90).await?;
             return self.finish(job, duplicate_result(original, 1.0)).await;
@@ -170,6 +185,10 @@ impl Pipeline {
 
         self.stage(job, JobStage::Validate, 75).await?;
         let valid = !extraction.validation.has_errors();
+        if let Some(again) = &options.reprocess {
+            self.stage(job, JobStage::Save, 95).await?;
+            return self.reread(job, again, extraction, llm_report).await;
+        }
 
         self.stage(job, JobStage::Dedupe, 85).await?;
         let inv = &extraction.invoice;
@@ -262,6 +281,98 @@ impl Pipeline {
             pages: Some(extraction.pages),
             warnings: extraction.warnings.clone(),
             findings: extraction.validation.findings.len(),
+            extract_millis: Some(extraction.millis),
+            llm: llm_report.and_then(|r| serde_json::to_value(r).ok()),
+        };
+        self.finish(job, result).await
+    }
+
+    /// Saves a new reading of an existing invoice: the person's corrections kept unless asked
+    /// otherwise, validation and confidence of the result, companies matched again, and the
+    /// decision reopened only when what it rested on changed.
+    async fn reread(
+        &self,
+        job: &JobRecord,
+        again: &Reprocess,
+        extraction: doxin_extract::pipeline::Extraction,
+        llm_report: Option<doxin_llm::LlmReport>,
+    ) -> Result<JobResult> {
+        let current = match self.store.get_invoice(again.invoice_id, Scope::All).await {
+            Ok(invoice) => invoice,
+            Err(StoreError::NotFound) => {
+                return Err(JobError::Document {
+                    code: "invoice_gone",
+                    message: "the invoice to read again was deleted".into(),
+                });
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let invoice = if again.keep_corrections {
+            doxin_model::correction::keep_human(&current.invoice, &extraction.invoice)
+        } else {
+            extraction.invoice.clone()
+        };
+        let report = doxin_model::validate_report(&invoice, &doxin_model::Tolerance::default());
+        let confidence = doxin_extract::pipeline::document_confidence(&invoice, &report);
+        let changed = doxin_model::review::decision_changes(&current.invoice, &invoice);
+        let status = if current.status != InvoiceStatus::NeedsReview && !changed.is_empty() {
+            InvoiceStatus::NeedsReview
+        } else {
+            current.status
+        };
+        let (vendor_id, customer_id) =
+            match_companies(self.store.as_ref(), current.owner_id, &invoice).await?;
+        // Re-read before saving: a job cancelled while it ran saves nothing.
+        if self.store.get_job(job.id, Scope::All).await?.status != JobStatus::Running {
+            return Err(JobError::LostLease("cancelled while running".into()));
+        }
+        let saved = self
+            .store
+            .update_invoice(
+                current.id,
+                Scope::All,
+                doxin_store::InvoiceUpdate {
+                    invoice: Some(invoice),
+                    findings: Some(report.findings.clone()),
+                    status: Some(status),
+                    confidence: Some(confidence),
+                    vendor_id,
+                    customer_id,
+                },
+            )
+            .await?;
+        let entry = doxin_store::NewAuditEntry {
+            actor_id: None,
+            action: "invoice.reprocess".into(),
+            entity_type: "invoice".into(),
+            entity_id: Some(saved.id.to_string()),
+            before: Some(serde_json::json!({ "status": current.status })),
+            after: Some(serde_json::json!({
+                "status": saved.status,
+                "job_id": job.id,
+                "keep_corrections": again.keep_corrections,
+                "changed_fields": changed,
+                "confidence": saved.confidence,
+                "findings": saved.findings.len(),
+            })),
+            ..Default::default()
+        };
+        if let Err(e) = self.store.append_audit(entry).await {
+            tracing::warn!(invoice_id = %saved.id, error = %e, "cannot record the new reading in the audit log");
+        }
+        self.embed(&saved).await;
+        let result = JobResult {
+            outcome: outcome_of(&saved),
+            invoice_id: Some(saved.id),
+            duplicate_of: saved.duplicate_of,
+            duplicate_reason: None,
+            confidence: saved.confidence,
+            path: serde_json::to_value(extraction.path)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string)),
+            pages: Some(extraction.pages),
+            warnings: extraction.warnings.clone(),
+            findings: saved.findings.len(),
             extract_millis: Some(extraction.millis),
             llm: llm_report.and_then(|r| serde_json::to_value(r).ok()),
         };

@@ -60,6 +60,50 @@ pub fn apply_plain(current: &Invoice, patch: &Value) -> Result<Invoice, Correcti
     Ok(invoice)
 }
 
+/// `fresh` (a new extraction of the same document) with every value a person entered in
+/// `current` kept: a field whose source is `human` wins over the new reading, and a list
+/// (lines, VAT breakdown, bank accounts, …) that holds any value a person entered is kept
+/// whole, since its items cannot be matched to the new reading's one by one.
+pub fn keep_human(current: &Invoice, fresh: &Invoice) -> Invoice {
+    let (Ok(cur), Ok(mut new)) = (serde_json::to_value(current), serde_json::to_value(fresh))
+    else {
+        return fresh.clone();
+    };
+    overlay_human(&cur, &mut new);
+    serde_json::from_value(new).unwrap_or_else(|_| fresh.clone())
+}
+
+fn is_human(v: &Value) -> bool {
+    v.get("source").and_then(Value::as_str) == Some("human") && v.get("value").is_some()
+}
+
+fn holds_human(v: &Value) -> bool {
+    match v {
+        Value::Object(o) => is_human(v) || o.values().any(holds_human),
+        Value::Array(items) => items.iter().any(holds_human),
+        _ => false,
+    }
+}
+
+fn overlay_human(current: &Value, fresh: &mut Value) {
+    let (Value::Object(cur), Value::Object(new)) = (current, fresh) else {
+        return;
+    };
+    for (key, value) in cur {
+        if is_human(value) || (value.is_array() && holds_human(value)) {
+            new.insert(key.clone(), value.clone());
+        } else if value.is_object() && holds_human(value) {
+            let slot = new
+                .entry(key.clone())
+                .or_insert_with(|| Value::Object(Map::new()));
+            if !slot.is_object() {
+                *slot = Value::Object(Map::new());
+            }
+            overlay_human(value, slot);
+        }
+    }
+}
+
 /// A person's value for a field with provenance.
 fn human(value: &Value) -> Value {
     let value = match value {
@@ -266,6 +310,28 @@ mod tests {
             apply_plain(&invoice(), &json!(["x"])),
             Err(CorrectionError::NotAnObject)
         );
+    }
+
+    #[test]
+    fn a_new_reading_keeps_what_people_entered() {
+        let current = apply_plain(
+            &invoice(),
+            &json!({"seller": {"name": "Acme GmbH"}, "lines": [{"description": "Chair"}]}),
+        )
+        .expect("apply");
+        let mut fresh = Invoice {
+            invoice_number: Some(Extracted::new("A-1b".to_string(), Source::Ocr, 0.6)),
+            ..Invoice::default()
+        };
+        fresh.seller.name = Some(Extracted::new("ACME".to_string(), Source::Ocr, 0.6));
+        fresh.seller.vat_id = Some(Extracted::new("DE999".to_string(), Source::Ocr, 0.6));
+        fresh.lines = vec![crate::InvoiceLine::default(), crate::InvoiceLine::default()];
+        let kept = keep_human(&current, &fresh);
+        // The person's seller name and lines stay; the rest is the new reading.
+        assert_eq!(kept.seller.name.as_ref().expect("name").value, "Acme GmbH");
+        assert_eq!(kept.lines.len(), 1);
+        assert_eq!(kept.seller.vat_id.expect("vat").value, "DE999");
+        assert_eq!(kept.invoice_number.expect("n").value, "A-1b");
     }
 
     #[test]

@@ -34,6 +34,47 @@ const INTAKE_PROBLEMS: [u16; 7] = [400, 401, 403, 413, 415, 422, 429];
 pub(super) fn operations() -> Vec<Operation> {
     vec![
         (
+            "/api/v1/invoices/{id}/reprocess",
+            "post",
+            Op::new("intake", "reprocess_invoice", "Read an invoice's document again")
+                .path_id("id", "The invoice's id")
+                .description(
+                    "Queues a job that reads the invoice's stored document again (after its \
+                     file was replaced, or the extraction or a model improved) and updates the \
+                     invoice in place: values people entered stay unless `keep_corrections` is \
+                     false; validation and companies are redone; an approved or rejected \
+                     invoice goes back to review only when what the decision rested on \
+                     changed. 409 `no_document` for an invoice entered by hand; 429 \
+                     `queue_full`.",
+                )
+                .body(
+                    "application/json",
+                    object_with(&[], json!({ "keep_corrections": boolean() })),
+                    false,
+                )
+                .ok(
+                    202,
+                    "Queued",
+                    object(
+                        "The job that reads the document again.",
+                        json!({
+                            "job_id": uuid(),
+                            "invoice_id": uuid(),
+                            "keep_corrections": boolean(),
+                            "status": enumeration(&["queued", "running", "succeeded", "failed", "cancelled"]),
+                            "status_url": string(),
+                            "websocket_url": string(),
+                        }),
+                    ),
+                )
+                .apply(follow_job)
+                .caller()
+                .json_rejections()
+                .problems(&[404, 409, 429])
+                .store_errors()
+                .build(),
+        ),
+        (
             "/api/v1/invoices/upload",
             "post",
             Op::new("intake", "upload", "Upload documents")

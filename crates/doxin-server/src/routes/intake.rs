@@ -40,6 +40,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         )
         .route("/api/v1/invoices/process", post(process_url))
         .route("/api/v1/invoices/process-batch", post(process_batch))
+        .route("/api/v1/invoices/{id}/reprocess", post(reprocess))
 }
 
 /// A document that passed every check, ready to store.
@@ -260,6 +261,7 @@ async fn store_and_queue(
         auto_save: options.auto_save.unwrap_or(true),
         confidence_threshold: options.confidence_threshold,
         source: Some(source.to_string()),
+        reprocess: None,
     };
     let job = state
         .store
@@ -337,6 +339,84 @@ fn respond(accepted: Vec<Accepted>, mut rejected: Vec<Rejected>) -> Response {
         rejected,
     };
     (StatusCode::ACCEPTED, Json(body)).into_response()
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+struct ReprocessBody {
+    /// Keep the values people entered (default true).
+    keep_corrections: Option<bool>,
+}
+
+/// `POST /api/v1/invoices/{id}/reprocess`: read the invoice's document again (after its file
+/// was replaced, or the extraction or model improved) in a job that updates the invoice in
+/// place, keeping people's corrections unless `keep_corrections` is false.
+async fn reprocess(
+    State(state): State<AppState>,
+    caller: Caller,
+    axum::extract::Path(id): axum::extract::Path<Uuid>,
+    body: Option<Json<ReprocessBody>>,
+) -> Result<Response, ApiError> {
+    let keep_corrections = body.and_then(|Json(b)| b.keep_corrections).unwrap_or(true);
+    let invoice = state.store.get_invoice(id, caller.scope()).await?;
+    let Some(file_id) = invoice.file_id else {
+        return Err(ApiError::problem(
+            StatusCode::CONFLICT,
+            "no_document",
+            "the invoice was entered by hand: there is no document to read again",
+        ));
+    };
+    refuse_when_full(&state).await?;
+    let file = state.store.get_file(file_id, Scope::All).await?;
+    let payload = JobOptions {
+        filename: file.original_name.clone(),
+        auto_save: false,
+        confidence_threshold: None,
+        source: Some("reprocess".into()),
+        reprocess: Some(doxin_jobs::Reprocess {
+            invoice_id: invoice.id,
+            keep_corrections,
+        }),
+    };
+    let job = state
+        .store
+        .create_job(NewJob {
+            // The invoice's owner follows the job, whoever asked for it.
+            owner_id: invoice.owner_id,
+            file_id: Some(file.id),
+            kind: "extract".to_string(),
+            payload: serde_json::to_value(&payload).map_err(|e| ApiError::Internal(Box::new(e)))?,
+            max_attempts: i32::try_from(state.limits.max_attempts).unwrap_or(3),
+            request_id: caller.request_id.clone(),
+        })
+        .await?;
+    caller
+        .audit(
+            &state,
+            "invoice.reprocess_requested",
+            "invoice",
+            Some(invoice.id.to_string()),
+            None,
+            Some(serde_json::json!({
+                "job_id": job.id, "file_id": file.id, "keep_corrections": keep_corrections,
+            })),
+        )
+        .await?;
+    if let Err(e) = state.queue.enqueue(job.id).await {
+        tracing::warn!(job_id = %job.id, error = %e, "job stored but not yet sent to the queue");
+    }
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(serde_json::json!({
+            "job_id": job.id,
+            "invoice_id": invoice.id,
+            "keep_corrections": keep_corrections,
+            "status": job.status,
+            "status_url": format!("/api/v1/invoices/status/{}", job.id),
+            "websocket_url": format!("/ws?job_id={}", job.id),
+        })),
+    )
+        .into_response())
 }
 
 /// A `multipart/form-data` body. Anything else (the raw bytes of a PDF, JSON) is refused

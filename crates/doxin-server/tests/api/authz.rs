@@ -595,6 +595,12 @@ fn matrix(f: &Fixture) -> Vec<Case> {
             format!("/api/v1/invoices/{inv}/history"),
             OwnedByA,
         ),
+        case(
+            Method::POST,
+            "/api/v1/invoices/{id}/reprocess",
+            format!("/api/v1/invoices/{inv}/reprocess"),
+            OwnedByA,
+        ),
         by(
             case(
                 Method::DELETE,

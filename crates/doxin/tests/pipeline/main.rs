@@ -546,3 +546,132 @@ async fn hybrid_worker_records_llm_usage_per_job() {
     assert_eq!(reqs.len(), 1, "one model call for one document");
     assert_eq!(reqs[0].headers["authorization"], "Bearer sk-test-worker");
 }
+
+/// Issue 13, item 4: reading an invoice's document again updates that invoice in place,
+/// keeping what a person corrected unless asked not to; an invoice entered by hand has no
+/// document to read.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn reprocess_keeps_corrections_unless_asked() {
+    let docs = documents(61_000, 1);
+    let deployment = Deployment::new(&[]);
+    let api = deployment.api("api", true);
+    let token = deployment.user_token();
+    let http = client(&token);
+    let base = api.base();
+    let queued = upload(&http, &base, &docs).await;
+    let ids: Vec<Uuid> = queued.iter().map(|q| q.job_id).collect();
+    let done = deployment
+        .wait_all(&http, &base, &ids, Duration::from_secs(120))
+        .await;
+    assert_all_succeeded(&done);
+    let invoice_id = done[&ids[0]]["invoice_id"]
+        .as_str()
+        .expect("invoice id")
+        .to_string();
+    let get = |path: String| {
+        let http = http.clone();
+        let base = base.clone();
+        async move {
+            http.get(format!("{base}{path}"))
+                .send()
+                .await
+                .expect("get")
+                .json::<Value>()
+                .await
+                .expect("json")
+        }
+    };
+    let detail = format!("/api/v1/invoices/{invoice_id}");
+    let original = get(detail.clone()).await;
+    let read_name = original["invoice"]["seller"]["name"]["value"].clone();
+    assert!(read_name.is_string(), "{original}");
+    let resp = http
+        .patch(format!("{base}{detail}"))
+        .json(&serde_json::json!({"seller": {"name": "Corrected Name GmbH"}}))
+        .send()
+        .await
+        .expect("patch");
+    assert_eq!(resp.status().as_u16(), 200);
+
+    let again = |body: Value| {
+        let http = http.clone();
+        let base = base.clone();
+        let invoice_id = invoice_id.clone();
+        async move {
+            let resp = http
+                .post(format!("{base}/api/v1/invoices/{invoice_id}/reprocess"))
+                .json(&body)
+                .send()
+                .await
+                .expect("reprocess");
+            assert_eq!(resp.status().as_u16(), 202);
+            let body: Value = resp.json().await.expect("json");
+            body["job_id"]
+                .as_str()
+                .and_then(|s| s.parse::<Uuid>().ok())
+                .expect("job id")
+        }
+    };
+    let job = again(serde_json::json!({})).await;
+    let done = deployment
+        .wait_all(&http, &base, &[job], Duration::from_secs(120))
+        .await;
+    assert_all_succeeded(&done);
+    assert_eq!(done[&job]["invoice_id"], Value::String(invoice_id.clone()));
+    let kept = get(detail.clone()).await;
+    let name = &kept["invoice"]["seller"]["name"];
+    assert_eq!(
+        (name["value"].as_str(), name["source"].as_str()),
+        (Some("Corrected Name GmbH"), Some("human")),
+        "{kept}"
+    );
+    assert_eq!(
+        kept["invoice"]["invoice_number"], original["invoice"]["invoice_number"],
+        "the rest is the new reading"
+    );
+
+    let job = again(serde_json::json!({"keep_corrections": false})).await;
+    let done = deployment
+        .wait_all(&http, &base, &[job], Duration::from_secs(120))
+        .await;
+    assert_all_succeeded(&done);
+    let fresh = get(detail.clone()).await;
+    assert_eq!(
+        fresh["invoice"]["seller"]["name"]["value"], read_name,
+        "{fresh}"
+    );
+    assert_ne!(fresh["invoice"]["seller"]["name"]["source"], "human");
+    let history = get(format!("{detail}/history")).await;
+    let reads: Vec<&Value> = history["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter(|s| s["action"] == "invoice.reprocess")
+        .collect();
+    assert_eq!(reads.len(), 2, "{history}");
+    let listed = get("/api/v1/invoices".to_string()).await;
+    assert_eq!(
+        listed["pagination"]["total"], 1,
+        "updated in place, no second invoice"
+    );
+
+    // Entered by hand: nothing to read again.
+    let resp = http
+        .post(format!("{base}/api/v1/invoices"))
+        .json(&serde_json::json!({"invoice_number": "H-1", "seller": {"name": "Hand GmbH"}}))
+        .send()
+        .await
+        .expect("create");
+    let created: Value = resp.json().await.expect("json");
+    let resp = http
+        .post(format!(
+            "{base}/api/v1/invoices/{}/reprocess",
+            created["id"].as_str().expect("id")
+        ))
+        .send()
+        .await
+        .expect("reprocess");
+    assert_eq!(resp.status().as_u16(), 409);
+    let problem: Value = resp.json().await.expect("json");
+    assert_eq!(problem["code"], "no_document");
+}
