@@ -70,13 +70,33 @@ pub fn problem(status: StatusCode, code: &'static str, detail: impl Into<String>
     resp
 }
 
+impl ApiError {
+    /// Status, code and detail of a client-facing error; `None` for an internal one, whose
+    /// detail must not reach the client (it is logged when answered).
+    pub fn parts(&self) -> Option<(StatusCode, &'static str, String)> {
+        Some(match self {
+            ApiError::NotFound => (
+                StatusCode::NOT_FOUND,
+                "not_found",
+                "no such resource".into(),
+            ),
+            ApiError::BadRequest(m) => (StatusCode::BAD_REQUEST, "bad_request", m.clone()),
+            ApiError::Conflict(m) => (StatusCode::CONFLICT, "conflict", m.clone()),
+            ApiError::Unavailable(m) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable", m.clone()),
+            ApiError::Problem {
+                status,
+                code,
+                detail,
+                ..
+            } => (*status, *code, detail.clone()),
+            ApiError::Internal(_) => return None,
+        })
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         match self {
-            ApiError::NotFound => problem(StatusCode::NOT_FOUND, "not_found", "no such resource"),
-            ApiError::BadRequest(m) => problem(StatusCode::BAD_REQUEST, "bad_request", m),
-            ApiError::Conflict(m) => problem(StatusCode::CONFLICT, "conflict", m),
-            ApiError::Unavailable(m) => problem(StatusCode::SERVICE_UNAVAILABLE, "unavailable", m),
             ApiError::Problem {
                 status,
                 code,
@@ -105,6 +125,14 @@ impl IntoResponse for ApiError {
                     "an internal error occurred; it has been logged",
                 )
             }
+            other => match other.parts() {
+                Some((status, code, detail)) => problem(status, code, detail),
+                None => problem(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal",
+                    "internal error",
+                ),
+            },
         }
     }
 }

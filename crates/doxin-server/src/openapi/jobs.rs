@@ -128,6 +128,77 @@ pub(super) fn operations() -> Vec<Operation> {
             .build(),
         ),
         (
+            "/api/v1/invoices/{id}/comments",
+            "post",
+            Op::new("jobs", "comment_invoice", "Comment on an invoice")
+                .path_id("id", "The invoice's id")
+                .description(
+                    "The comment joins the invoice's history. `@address` mentions of people who \
+                     can see the invoice notify them over the WebSocket; others are ignored.",
+                )
+                .json_body(object_with(
+                    &["text"],
+                    json!({ "text": { "type": "string", "minLength": 1, "maxLength": 2000 } }),
+                ))
+                .ok(
+                    201,
+                    "Recorded",
+                    object(
+                        "The comment and who it notified.",
+                        json!({
+                            "invoice_id": uuid(),
+                            "comment": string(),
+                            "mentions": { "type": "array", "items": uuid() },
+                        }),
+                    ),
+                )
+                .caller()
+                .json_rejections()
+                .problems(&[404])
+                .store_errors()
+                .build(),
+        ),
+        (
+            "/api/v1/invoices/bulk",
+            "post",
+            Op::new(
+                "jobs",
+                "decide_invoices",
+                "Approve or reject a selection of invoices",
+            )
+            .description(
+                "Each invoice is decided as by its own approve or reject (reasons and \
+                     overrides apply to every one); one that cannot be is reported in `items` \
+                     with its error and the others go on. 1 to 200 ids.",
+            )
+            .json_body(object_with(
+                &["ids", "action"],
+                json!({
+                    "ids": { "type": "array", "items": uuid(), "minItems": 1, "maxItems": 200 },
+                    "action": enumeration(&["approve", "reject"]),
+                    "comment": { "type": "string", "maxLength": 2000 },
+                    "reason": { "type": "string", "maxLength": 2000 },
+                    "override_reason": { "type": "string", "maxLength": 2000 },
+                }),
+            ))
+            .ok(
+                200,
+                "Each invoice's outcome",
+                object(
+                    "Outcomes in the order of `ids` (repeats once).",
+                    json!({
+                        "items": { "type": "array", "items": { "type": "object" } },
+                        "succeeded": integer(),
+                        "failed": integer(),
+                    }),
+                ),
+            )
+            .caller()
+            .json_rejections()
+            .store_errors()
+            .build(),
+        ),
+        (
             "/api/v1/jobs/my-jobs",
             "get",
             Op::new(

@@ -7,6 +7,10 @@
 //! - `POST /api/v1/invoices/approve/{job_id}`: approve the invoice a job produced.
 //! - `GET /api/v1/invoices/{id}/history`: every step (extraction, edits, decisions, reopening)
 //!   with actor, time and comment, oldest first.
+//! - `POST /api/v1/invoices/{id}/comments` `{text}`: a remark in the history; `@address`
+//!   mentions of people who can see the invoice notify them over the WebSocket.
+//! - `POST /api/v1/invoices/bulk` `{ids, action, …}`: the same decision on a selection, each
+//!   invoice decided (or refused) on its own.
 //!
 //! A decision is one compare-and-set on the status (`Store::transition_invoice_status`):
 //! deciding what is already decided that way changes nothing and records nothing, and of two
@@ -32,7 +36,12 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/invoices/{id}/approve", post(approve_invoice))
         .route("/api/v1/invoices/{id}/reject", post(reject_invoice))
         .route("/api/v1/invoices/{id}/history", get(history))
+        .route("/api/v1/invoices/{id}/comments", post(comment))
+        .route("/api/v1/invoices/bulk", post(bulk))
 }
+
+/// Most invoices one bulk request may decide.
+const MAX_BULK: usize = 200;
 
 /// Longest comment or reason kept.
 const MAX_TEXT: usize = 2000;
@@ -219,6 +228,160 @@ async fn decide(
         )
         .await?;
     Ok(decision_view(&after, true))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CommentBody {
+    text: String,
+}
+
+/// `@name@example.com` tokens of a comment, lower-cased, without repeats.
+fn mentioned_addresses(text: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for word in text.split_whitespace() {
+        let Some(rest) = word.strip_prefix('@') else {
+            continue;
+        };
+        let address = rest
+            .trim_end_matches(|c: char| !c.is_alphanumeric())
+            .to_lowercase();
+        if address.contains('@') && !out.contains(&address) {
+            out.push(address);
+        }
+    }
+    out
+}
+
+async fn comment(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<Uuid>,
+    Json(body): Json<CommentBody>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let text = text(Some(body.text), "text")?
+        .ok_or_else(|| ApiError::BadRequest("a comment needs text".into()))?;
+    let invoice = state.store.get_invoice(id, caller.scope()).await?;
+    // Only people who can see the invoice can be mentioned: its owner and administrators.
+    let mut mentions = Vec::new();
+    for address in mentioned_addresses(&text) {
+        let Ok(user) = state.store.find_user_by_email(&address).await else {
+            continue;
+        };
+        let sees_it = user.is_active
+            && (invoice.owner_id == Some(user.id) || user.role == doxin_store::Role::Admin);
+        if sees_it && !mentions.contains(&user.id) {
+            mentions.push(user.id);
+        }
+    }
+    caller
+        .audit(
+            &state,
+            "invoice.comment",
+            "invoice",
+            Some(id.to_string()),
+            None,
+            Some(json!({ "comment": text, "mentions": mentions })),
+        )
+        .await?;
+    let number = invoice
+        .invoice
+        .invoice_number
+        .as_ref()
+        .map_or_else(|| id.to_string(), |n| n.value.clone());
+    for user in &mentions {
+        state
+            .events
+            .publish(doxin_jobs::Event::Notification {
+                owner_id: Some(*user),
+                title: format!(
+                    "{} mentioned you on invoice {number}",
+                    caller.user.display_name
+                ),
+                body: text.clone(),
+                at: chrono::Utc::now(),
+            })
+            .await;
+    }
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({ "invoice_id": id, "comment": text, "mentions": mentions })),
+    ))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BulkBody {
+    ids: Vec<Uuid>,
+    /// `approve` or `reject`.
+    action: String,
+    #[serde(default)]
+    comment: Option<String>,
+    #[serde(default)]
+    reason: Option<String>,
+    #[serde(default)]
+    override_reason: Option<String>,
+}
+
+/// The same decision on each selected invoice; one that cannot be decided (not found, a
+/// rejection without reason, findings without override) is reported and the rest go on.
+async fn bulk(
+    State(state): State<AppState>,
+    caller: Caller,
+    Json(body): Json<BulkBody>,
+) -> Result<Json<Value>, ApiError> {
+    let to = match body.action.as_str() {
+        "approve" => InvoiceStatus::Approved,
+        "reject" => InvoiceStatus::Rejected,
+        _ => {
+            return Err(ApiError::BadRequest(
+                "action must be approve or reject".into(),
+            ));
+        }
+    };
+    if body.ids.is_empty() || body.ids.len() > MAX_BULK {
+        return Err(ApiError::BadRequest(format!(
+            "ids must name 1 to {MAX_BULK} invoices"
+        )));
+    }
+    let mut ids: Vec<Uuid> = Vec::with_capacity(body.ids.len());
+    for id in &body.ids {
+        if !ids.contains(id) {
+            ids.push(*id);
+        }
+    }
+    let mut items = Vec::with_capacity(ids.len());
+    let mut succeeded = 0;
+    for id in ids {
+        let decision = DecisionBody {
+            comment: body.comment.clone(),
+            reason: body.reason.clone(),
+            override_reason: body.override_reason.clone(),
+        };
+        match decide(&state, &caller, id, to, decision).await {
+            Ok(Json(v)) => {
+                succeeded += 1;
+                items.push(v);
+            }
+            Err(e) => {
+                // The database failing is not this invoice's fault: the whole request fails.
+                let Some((status, code, detail)) = e.parts() else {
+                    return Err(e);
+                };
+                if status == StatusCode::SERVICE_UNAVAILABLE {
+                    return Err(e);
+                }
+                items.push(json!({
+                    "invoice_id": id,
+                    "error": { "status": status.as_u16(), "code": code, "detail": detail },
+                }));
+            }
+        }
+    }
+    let failed = items.len() - succeeded;
+    Ok(Json(
+        json!({ "items": items, "succeeded": succeeded, "failed": failed }),
+    ))
 }
 
 /// The invoice's history: its audit entries, oldest first, each with who, when, what, the

@@ -595,6 +595,24 @@ fn matrix(f: &Fixture) -> Vec<Case> {
             format!("/api/v1/invoices/{inv}/history"),
             OwnedByA,
         ),
+        with_json(
+            case(
+                Method::POST,
+                "/api/v1/invoices/bulk",
+                "/api/v1/invoices/bulk",
+                Authed,
+            ),
+            json!({"ids": [inv], "action": "approve"}),
+        ),
+        with_json(
+            case(
+                Method::POST,
+                "/api/v1/invoices/{id}/comments",
+                format!("/api/v1/invoices/{inv}/comments"),
+                OwnedByA,
+            ),
+            json!({"text": "checked the delivery note"}),
+        ),
         case(
             Method::POST,
             "/api/v1/invoices/{id}/reprocess",

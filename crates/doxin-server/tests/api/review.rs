@@ -349,3 +349,133 @@ async fn corrections_are_plain_values_in_the_invoices_shape() {
         assert_eq!(problem["code"], "invalid_correction", "{bad}");
     }
 }
+
+/// Issue 13, item 3 (part): comments join the history and notify the people mentioned who can
+/// see the invoice; a selection is decided in one request, each invoice on its own.
+#[tokio::test]
+async fn comments_mentions_and_bulk_decisions() {
+    let app = spawn_app().await;
+    let clerk = app.create_user("bulk@example.com", false).await;
+    let admin = app.create_user("boss@example.com", true).await;
+    let outsider = app.create_user("outsider@example.com", false).await;
+    let mut ids = Vec::new();
+    for seed in [31, 32, 33] {
+        let inv: Invoice = doxin_synth::generate(seed, &doxin_synth::Spec::default()).truth;
+        let (status, body) = call(
+            &app,
+            &clerk,
+            Method::POST,
+            "/api/v1/invoices",
+            Some(json!({"invoice": inv})),
+        )
+        .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        ids.push(body["id"].as_str().expect("id").to_string());
+    }
+    let broken = invoice_with_errors(&app, &clerk).await;
+
+    let (status, body) = call(
+        &app,
+        &clerk,
+        Method::POST,
+        &format!("/api/v1/invoices/{}/comments", ids[0]),
+        Some(json!({"text": "@boss@example.com please check the freight, @outsider@example.com too"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert_eq!(
+        body["mentions"],
+        json!([admin.id]),
+        "only who can see the invoice"
+    );
+    let (_, history) = call(
+        &app,
+        &clerk,
+        Method::GET,
+        &format!("/api/v1/invoices/{}/history", ids[0]),
+        None,
+    )
+    .await;
+    let last = history["items"]
+        .as_array()
+        .and_then(|a| a.last())
+        .cloned()
+        .expect("steps");
+    assert_eq!(last["action"], "invoice.comment");
+    assert!(
+        last["comment"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("freight"),
+        "{last}"
+    );
+    let (status, _) = call(
+        &app,
+        &outsider,
+        Method::POST,
+        &format!("/api/v1/invoices/{}/comments", ids[0]),
+        Some(json!({"text": "hello"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+
+    // Three clean invoices, one with errors, one unknown id: four outcomes beside three successes.
+    let unknown = uuid::Uuid::new_v4().to_string();
+    let mut selection = ids.clone();
+    selection.push(broken.clone());
+    selection.push(unknown.clone());
+    selection.push(ids[0].clone());
+    let (status, body) = call(
+        &app,
+        &clerk,
+        Method::POST,
+        "/api/v1/invoices/bulk",
+        Some(json!({"ids": selection, "action": "approve", "comment": "month end"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(
+        (body["succeeded"].as_u64(), body["failed"].as_u64()),
+        (Some(3), Some(2)),
+        "{body}"
+    );
+    let items = body["items"].as_array().expect("items");
+    assert_eq!(items.len(), 5, "a repeated id is decided once");
+    assert_eq!(items[3]["error"]["code"], "override_required");
+    assert_eq!(items[4]["error"]["code"], "not_found");
+    for id in &ids {
+        let (_, inv) = call(
+            &app,
+            &clerk,
+            Method::GET,
+            &format!("/api/v1/invoices/{id}"),
+            None,
+        )
+        .await;
+        assert_eq!(inv["status"], "approved");
+    }
+    let (status, body) = call(
+        &app,
+        &clerk,
+        Method::POST,
+        "/api/v1/invoices/bulk",
+        Some(json!({"ids": [ids[1]], "action": "reject"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["items"][0]["error"]["code"], "reason_required");
+    for bad in [
+        json!({"ids": [], "action": "approve"}),
+        json!({"ids": [ids[0]], "action": "pay"}),
+    ] {
+        let (status, _) = call(
+            &app,
+            &clerk,
+            Method::POST,
+            "/api/v1/invoices/bulk",
+            Some(bad),
+        )
+        .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+    }
+}
