@@ -159,6 +159,14 @@ pub trait Store: AccountStore + Send + Sync + 'static {
         from: &[InvoiceStatus],
         to: InvoiceStatus,
     ) -> Result<Option<InvoiceRecord>>;
+    /// Assigns a live invoice in `scope` to a reviewer (`None`: nobody); `NotFound` outside
+    /// `scope`. Who may be assigned is the caller's to check.
+    async fn assign_invoice(
+        &self,
+        id: Uuid,
+        scope: Scope,
+        assignee: Option<Uuid>,
+    ) -> Result<InvoiceRecord>;
     /// Hides an invoice from every read; the row stays for the audit trail.
     async fn soft_delete_invoice(&self, id: Uuid, scope: Scope) -> Result<()>;
     /// Points the invoice at another stored file (visible in `scope` too), taking over the

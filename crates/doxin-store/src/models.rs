@@ -322,6 +322,8 @@ pub struct InvoiceRecord {
     pub vendor_id: Option<Uuid>,
     pub customer_id: Option<Uuid>,
     pub duplicate_of: Option<Uuid>,
+    /// The reviewer it is assigned to, if any.
+    pub assignee_id: Option<Uuid>,
     pub invoice: Invoice,
     pub findings: Vec<Finding>,
     pub created_at: DateTime<Utc>,
@@ -347,6 +349,7 @@ pub struct InvoiceSummary {
     pub vendor_id: Option<Uuid>,
     pub customer_id: Option<Uuid>,
     pub salesperson: Option<String>,
+    pub assignee_id: Option<Uuid>,
     pub created_at: DateTime<Utc>,
 }
 
@@ -372,6 +375,8 @@ pub struct InvoiceFilter {
     pub uploader_ids: Vec<Uuid>,
     /// Include invoices without an owner (uploaded without an account or by the system).
     pub unassigned: bool,
+    /// Only invoices assigned to this reviewer.
+    pub assignee_id: Option<Uuid>,
     pub issued_from: Option<NaiveDate>,
     pub issued_to: Option<NaiveDate>,
     /// Upload (creation) time range, inclusive at both ends.

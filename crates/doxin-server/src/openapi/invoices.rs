@@ -65,6 +65,11 @@ fn filters(op: Op) -> Op {
         string(),
     )
     .query("vendor_id", "Only this vendor company", uuid())
+    .query(
+        "assignee_id",
+        "Only invoices assigned to this reviewer",
+        uuid(),
+    )
     .query("salesperson", "Salesperson contains this", string())
     .query("currency", "Only this ISO 4217 currency", string())
     .query("date_from", "Issued on or after this day", date())
@@ -425,6 +430,7 @@ pub(super) fn schemas() -> Map<String, Value> {
         "vendor_id": nullable_format("string", "uuid"),
         "customer_id": nullable_format("string", "uuid"),
         "file_id": nullable_format("string", "uuid"),
+        "assignee_id": nullable_format("string", "uuid"),
         "created_at": datetime(),
     });
     let company_ref = json!({
@@ -505,6 +511,7 @@ pub(super) fn schemas() -> Map<String, Value> {
                 "duplicate_of": nullable_format("string", "uuid"),
                 "vendor_id": nullable_format("string", "uuid"),
                 "customer_id": nullable_format("string", "uuid"),
+                "assignee_id": nullable_format("string", "uuid"),
                 "vendor": company_ref.clone(),
                 "customer": company_ref,
                 "invoice": schema_ref("Invoice"),

@@ -159,6 +159,37 @@ pub(super) fn operations() -> Vec<Operation> {
                 .build(),
         ),
         (
+            "/api/v1/invoices/{id}/assign",
+            "post",
+            Op::new("jobs", "assign_invoice", "Assign an invoice to a reviewer")
+                .path_id("id", "The invoice's id")
+                .description(
+                    "`assignee_id` null unassigns. The assignee must be an active user who can \
+                     see the invoice (422 `assignee_not_allowed`) and is notified over the \
+                     WebSocket. The list filters by `assignee_id`.",
+                )
+                .json_body(object_with(
+                    &["assignee_id"],
+                    json!({ "assignee_id": nullable_format("string", "uuid") }),
+                ))
+                .ok(
+                    200,
+                    "The assignment",
+                    object(
+                        "Who reviews the invoice now.",
+                        json!({
+                            "invoice_id": uuid(),
+                            "assignee_id": nullable_format("string", "uuid"),
+                        }),
+                    ),
+                )
+                .caller()
+                .json_rejections()
+                .problems(&[404])
+                .store_errors()
+                .build(),
+        ),
+        (
             "/api/v1/invoices/bulk",
             "post",
             Op::new(

@@ -143,6 +143,7 @@ struct ListQuery {
     vendor: Option<String>,
     seller: Option<String>,
     vendor_id: Option<Uuid>,
+    assignee_id: Option<Uuid>,
     salesperson: Option<String>,
     currency: Option<String>,
     /// Issue date range (`YYYY-MM-DD`, inclusive).
@@ -273,6 +274,7 @@ impl ListQuery {
             customer: non_empty(&self.customer),
             customer_id: self.customer_id,
             vendor_id: self.vendor_id,
+            assignee_id: self.assignee_id,
             salesperson: non_empty(&self.salesperson),
             uploader_ids,
             unassigned,
@@ -307,6 +309,7 @@ fn summary_view(s: &InvoiceSummary) -> Value {
         "vendor_id": s.vendor_id,
         "customer_id": s.customer_id,
         "file_id": s.file_id,
+        "assignee_id": s.assignee_id,
         "created_at": s.created_at,
     })
 }
@@ -361,6 +364,7 @@ async fn detail_view(state: &AppState, inv: &InvoiceRecord) -> Result<Value, Api
         "needs_review": inv.status == InvoiceStatus::NeedsReview,
         "confidence": inv.confidence,
         "duplicate_of": inv.duplicate_of,
+        "assignee_id": inv.assignee_id,
         "vendor_id": inv.vendor_id,
         "customer_id": inv.customer_id,
         "vendor": company(inv.vendor_id).await?,

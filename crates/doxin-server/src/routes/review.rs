@@ -9,6 +9,8 @@
 //!   with actor, time and comment, oldest first.
 //! - `POST /api/v1/invoices/{id}/comments` `{text}`: a remark in the history; `@address`
 //!   mentions of people who can see the invoice notify them over the WebSocket.
+//! - `POST /api/v1/invoices/{id}/assign` `{assignee_id}`: give the review to someone who can
+//!   see the invoice (`null`: nobody); they are notified.
 //! - `POST /api/v1/invoices/bulk` `{ids, action, …}`: the same decision on a selection, each
 //!   invoice decided (or refused) on its own.
 //!
@@ -38,6 +40,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/invoices/{id}/history", get(history))
         .route("/api/v1/invoices/{id}/comments", post(comment))
         .route("/api/v1/invoices/bulk", post(bulk))
+        .route("/api/v1/invoices/{id}/assign", post(assign))
 }
 
 /// Most invoices one bulk request may decide.
@@ -306,6 +309,71 @@ async fn comment(
     Ok((
         StatusCode::CREATED,
         Json(json!({ "invoice_id": id, "comment": text, "mentions": mentions })),
+    ))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AssignBody {
+    assignee_id: Option<Uuid>,
+}
+
+async fn assign(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<Uuid>,
+    Json(body): Json<AssignBody>,
+) -> Result<Json<Value>, ApiError> {
+    let scope = caller.scope();
+    let before = state.store.get_invoice(id, scope).await?;
+    // A reviewer must be able to see the invoice: its owner or an administrator, active.
+    if let Some(who) = body.assignee_id {
+        let user = state.store.get_user(who).await.ok();
+        let sees_it = user.as_ref().is_some_and(|u| {
+            u.is_active && (before.owner_id == Some(u.id) || u.role == doxin_store::Role::Admin)
+        });
+        if !sees_it {
+            return Err(ApiError::problem(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "assignee_not_allowed",
+                "the assignee must be an active user who can see this invoice",
+            ));
+        }
+    }
+    let after = state
+        .store
+        .assign_invoice(id, scope, body.assignee_id)
+        .await?;
+    if before.assignee_id != after.assignee_id {
+        caller
+            .audit(
+                &state,
+                "invoice.assign",
+                "invoice",
+                Some(id.to_string()),
+                Some(json!({ "assignee_id": before.assignee_id })),
+                Some(json!({ "assignee_id": after.assignee_id })),
+            )
+            .await?;
+        if let Some(who) = after.assignee_id.filter(|w| *w != caller.id()) {
+            let number = after
+                .invoice
+                .invoice_number
+                .as_ref()
+                .map_or_else(|| id.to_string(), |n| n.value.clone());
+            state
+                .events
+                .publish(doxin_jobs::Event::Notification {
+                    owner_id: Some(who),
+                    title: format!("Invoice {number} is yours to review"),
+                    body: format!("assigned by {}", caller.user.display_name),
+                    at: chrono::Utc::now(),
+                })
+                .await;
+        }
+    }
+    Ok(Json(
+        json!({ "invoice_id": id, "assignee_id": after.assignee_id }),
     ))
 }
 

@@ -607,6 +607,15 @@ fn matrix(f: &Fixture) -> Vec<Case> {
         with_json(
             case(
                 Method::POST,
+                "/api/v1/invoices/{id}/assign",
+                format!("/api/v1/invoices/{inv}/assign"),
+                OwnedByA,
+            ),
+            json!({"assignee_id": null}),
+        ),
+        with_json(
+            case(
+                Method::POST,
                 "/api/v1/invoices/{id}/comments",
                 format!("/api/v1/invoices/{inv}/comments"),
                 OwnedByA,

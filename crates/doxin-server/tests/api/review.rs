@@ -479,3 +479,99 @@ async fn comments_mentions_and_bulk_decisions() {
         assert_eq!(status, StatusCode::BAD_REQUEST);
     }
 }
+
+/// Issue 13, item 3 (part): an invoice is assigned to a reviewer who can see it; the list
+/// filters by assignee; the assignment is in the history.
+#[tokio::test]
+async fn invoices_are_assigned_to_reviewers_who_can_see_them() {
+    let app = spawn_app().await;
+    let clerk = app.create_user("assigner@example.com", false).await;
+    let admin = app.create_user("reviewer@example.com", true).await;
+    let outsider = app.create_user("elsewhere@example.com", false).await;
+    let inv: Invoice = doxin_synth::generate(41, &doxin_synth::Spec::default()).truth;
+    let (_, created) = call(
+        &app,
+        &clerk,
+        Method::POST,
+        "/api/v1/invoices",
+        Some(json!({"invoice": inv})),
+    )
+    .await;
+    let id = created["id"].as_str().expect("id").to_string();
+    let assign = format!("/api/v1/invoices/{id}/assign");
+    let (status, problem) = call(
+        &app,
+        &clerk,
+        Method::POST,
+        &assign,
+        Some(json!({"assignee_id": outsider.id})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+    assert_eq!(problem["code"], "assignee_not_allowed");
+    let (status, body) = call(
+        &app,
+        &clerk,
+        Method::POST,
+        &assign,
+        Some(json!({"assignee_id": admin.id})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["assignee_id"], json!(admin.id));
+    let (_, listed) = call(
+        &app,
+        &admin,
+        Method::GET,
+        &format!("/api/v1/invoices?assignee_id={}", admin.id),
+        None,
+    )
+    .await;
+    assert_eq!(listed["pagination"]["total"], 1, "{listed}");
+    assert_eq!(listed["items"][0]["assignee_id"], json!(admin.id));
+    let (_, detail) = call(
+        &app,
+        &clerk,
+        Method::GET,
+        &format!("/api/v1/invoices/{id}"),
+        None,
+    )
+    .await;
+    assert_eq!(detail["assignee_id"], json!(admin.id));
+    let (status, body) = call(
+        &app,
+        &clerk,
+        Method::POST,
+        &assign,
+        Some(json!({"assignee_id": null})),
+    )
+    .await;
+    assert_eq!(
+        (status, body["assignee_id"].clone()),
+        (StatusCode::OK, Value::Null)
+    );
+    let (_, history) = call(
+        &app,
+        &clerk,
+        Method::GET,
+        &format!("/api/v1/invoices/{id}/history"),
+        None,
+    )
+    .await;
+    let assigns = history["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter(|s| s["action"] == "invoice.assign")
+        .count();
+    assert_eq!(assigns, 2, "{history}");
+    let (status, _) = call(
+        &app,
+        &outsider,
+        Method::POST,
+        &assign,
+        Some(json!({"assignee_id": null})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}

@@ -69,6 +69,7 @@ fn invoice_from_row(row: &DbRow) -> Result<InvoiceRecord> {
         vendor_id: col_opt_id(row, "vendor_id")?,
         customer_id: col_opt_id(row, "customer_id")?,
         duplicate_of: col_opt_id(row, "duplicate_of")?,
+        assignee_id: col_opt_id(row, "assignee_id")?,
         invoice: serde_json::from_value(col_json(row, "data")?)?,
         findings: serde_json::from_value(col_json(row, "findings")?)?,
         created_at: col_ts(row, "created_at")?,
@@ -94,6 +95,7 @@ fn invoice_summary_from_row(row: &DbRow) -> Result<InvoiceSummary> {
         vendor_id: col_opt_id(row, "vendor_id")?,
         customer_id: col_opt_id(row, "customer_id")?,
         salesperson: row.try_get("salesperson")?,
+        assignee_id: col_opt_id(row, "assignee_id")?,
         created_at: col_ts(row, "created_at")?,
     })
 }
@@ -108,7 +110,7 @@ fn invoice_hit_from_row(row: &DbRow) -> Result<InvoiceHit> {
 /// The columns of [`InvoiceSummary`], qualified so they stay unambiguous next to a join.
 const SUMMARY_COLUMNS: &str = "invoices.id, owner_id, status, invoice_number, issue_date, \
     due_date, currency, seller_name, buyer_name, gross_amount, confidence, duplicate_of, \
-    file_id, vendor_id, customer_id, salesperson, invoices.created_at";
+    file_id, vendor_id, customer_id, salesperson, assignee_id, invoices.created_at";
 
 /// The conditions of an invoice filter (live invoices in `scope`), and the full-text match of
 /// its `q` when it has words.
@@ -150,6 +152,10 @@ fn invoice_conds(
     if let Some(id) = filter.customer_id {
         let p = args.push(id);
         conds.push(format!("customer_id = {p}"));
+    }
+    if let Some(id) = filter.assignee_id {
+        let p = args.push(id);
+        conds.push(format!("assignee_id = {p}"));
     }
     if !filter.uploader_ids.is_empty() || filter.unassigned {
         let mut any = Vec::new();
@@ -978,6 +984,30 @@ impl Store for ThisStore {
             // Not moved: `NotFound` outside the scope, else its status was not in `from`.
             None => self.get_invoice(id, scope).await.map(|_| None),
         }
+    }
+
+    async fn assign_invoice(
+        &self,
+        id: Uuid,
+        scope: Scope,
+        assignee: Option<Uuid>,
+    ) -> Result<InvoiceRecord> {
+        let mut args = Args::default();
+        let who = args.push(assignee);
+        let now = args.push(Utc::now());
+        let p = args.push(id);
+        let mut conds = vec![format!("id = {p}"), "deleted_at IS NULL".to_string()];
+        scope_cond(scope, "owner_id", &mut conds, &mut args);
+        let row = query(
+            &format!(
+                "UPDATE invoices SET assignee_id = {who}, updated_at = {now}{} RETURNING *",
+                where_clause(&conds)
+            ),
+            args.args,
+        )
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map_or(Err(StoreError::NotFound), |r| invoice_from_row(&r))
     }
 
     async fn soft_delete_invoice(&self, id: Uuid, scope: Scope) -> Result<()> {

@@ -67,6 +67,7 @@ conformance!(
     replacing_an_invoice_file,
     companies_with_invoice_counts,
     review_decisions_are_taken_once,
+    invoices_are_assigned_and_listed_by_assignee,
 );
 
 #[tokio::test]

@@ -1736,3 +1736,56 @@ pub async fn review_decisions_are_taken_once(store: &dyn Store) {
         Err(StoreError::NotFound)
     ));
 }
+
+/// An invoice is assigned within its scope, listed by assignee, and unassigned again.
+pub async fn invoices_are_assigned_and_listed_by_assignee(store: &dyn Store) {
+    let owner = user(store, "assign-owner@example.com").await;
+    let reviewer = user(store, "assign-reviewer@example.com").await;
+    let other = user(store, "assign-other@example.com").await;
+    let inv = store
+        .insert_invoice(new_invoice(
+            Some(owner.id),
+            sample_invoice("AS-1", "S", None, dec!(5)),
+        ))
+        .await
+        .expect("insert");
+    assert_eq!(inv.assignee_id, None);
+    let assigned = store
+        .assign_invoice(inv.id, Scope::Owner(owner.id), Some(reviewer.id))
+        .await
+        .expect("assign");
+    assert_eq!(assigned.assignee_id, Some(reviewer.id));
+    assert!(matches!(
+        store
+            .assign_invoice(inv.id, Scope::Owner(other.id), None)
+            .await,
+        Err(StoreError::NotFound)
+    ));
+    let by_reviewer = |id| InvoiceFilter {
+        assignee_id: Some(id),
+        ..Default::default()
+    };
+    let page = store
+        .list_invoices(
+            Scope::All,
+            &by_reviewer(reviewer.id),
+            PageRequest::default(),
+        )
+        .await
+        .expect("list");
+    assert_eq!(page.total, 1);
+    assert_eq!(page.items[0].assignee_id, Some(reviewer.id));
+    assert_eq!(
+        store
+            .list_invoices(Scope::All, &by_reviewer(other.id), PageRequest::default())
+            .await
+            .expect("list")
+            .total,
+        0
+    );
+    let cleared = store
+        .assign_invoice(inv.id, Scope::All, None)
+        .await
+        .expect("unassign");
+    assert_eq!(cleared.assignee_id, None);
+}
