@@ -280,34 +280,70 @@ async fn check_credentials(state: &AppState, creds: Credentials) -> Result<User,
     Ok(user)
 }
 
+/// A sign-in with e-mail and password, by whatever it yields (a session, a JWT): rate-limited
+/// per address, audited either way (`auth.login`, `auth.login_failed`, with the `method`), and
+/// the user's last login.
+async fn sign_in(
+    state: &AppState,
+    origin: &Origin,
+    creds: Credentials,
+    method: &str,
+) -> Result<User, ApiError> {
+    state.auth.limiter.check("login", origin.ip)?;
+    let ip = origin.ip.map(|i| i.to_string());
+    // For the audit log only: PostgreSQL's jsonb refuses NUL.
+    let email = free_text(&creds.email.trim().to_lowercase(), 320);
+    let user = match check_credentials(state, creds).await {
+        Ok(user) => user,
+        Err(e) => {
+            record_audit(
+                state,
+                None,
+                ip,
+                origin.request_id.clone(),
+                "auth.login_failed",
+                "user",
+                None,
+                None,
+                Some(json!({ "email": email, "method": method })),
+            )
+            .await?;
+            return Err(e);
+        }
+    };
+    let user = state
+        .store
+        .update_user(
+            user.id,
+            UserUpdate {
+                last_login_at: Some(Utc::now()),
+                ..UserUpdate::default()
+            },
+        )
+        .await?;
+    record_audit(
+        state,
+        Some(user.id),
+        ip,
+        origin.request_id.clone(),
+        "auth.login",
+        "user",
+        Some(user.id.to_string()),
+        None,
+        Some(json!({ "method": method })),
+    )
+    .await?;
+    Ok(user)
+}
+
 async fn login(
     State(state): State<AppState>,
     origin: Origin,
     headers: HeaderMap,
     Json(body): Json<Credentials>,
 ) -> Result<Response, ApiError> {
-    state.auth.limiter.check("login", origin.ip)?;
+    let user = sign_in(&state, &origin, body, "session").await?;
     let ip = origin.ip.map(|i| i.to_string());
-    // For the audit log only: PostgreSQL's jsonb refuses NUL.
-    let email = free_text(&body.email.trim().to_lowercase(), 320);
-    let user = match check_credentials(&state, body).await {
-        Ok(user) => user,
-        Err(e) => {
-            record_audit(
-                &state,
-                None,
-                ip,
-                origin.request_id,
-                "auth.login_failed",
-                "user",
-                None,
-                None,
-                Some(json!({ "email": email })),
-            )
-            .await?;
-            return Err(e);
-        }
-    };
     let session_token = secrets::random_hex(32);
     let csrf_token = secrets::random_hex(32);
     let now = Utc::now();
@@ -318,35 +354,13 @@ async fn login(
             user_id: user.id,
             csrf_token: csrf_token.clone(),
             expires_at: now + state.auth.settings.session_ttl,
-            ip: ip.clone(),
+            ip,
             user_agent: headers
                 .get(header::USER_AGENT)
                 .and_then(|v| v.to_str().ok())
                 .map(|s| s.chars().take(300).collect()),
         })
         .await?;
-    let user = state
-        .store
-        .update_user(
-            user.id,
-            UserUpdate {
-                last_login_at: Some(now),
-                ..UserUpdate::default()
-            },
-        )
-        .await?;
-    record_audit(
-        &state,
-        Some(user.id),
-        ip,
-        origin.request_id,
-        "auth.login",
-        "user",
-        Some(user.id.to_string()),
-        None,
-        None,
-    )
-    .await?;
     let mut resp = Json(json!({
         "user": user_view(&user),
         "csrf_token": csrf_token,
@@ -470,54 +484,7 @@ async fn jwt_token(
             refuse_jwt(&caller, "a new JWT")?;
             caller.user
         }
-        (None, Some(Json(creds))) => {
-            // A sign-in like `POST /auth/login`: limited, audited, and it is the user's last
-            // login.
-            state.auth.limiter.check("login", origin.ip)?;
-            let ip = origin.ip.map(|i| i.to_string());
-            let email = free_text(&creds.email.trim().to_lowercase(), 320);
-            let user = match check_credentials(&state, creds).await {
-                Ok(user) => user,
-                Err(e) => {
-                    record_audit(
-                        &state,
-                        None,
-                        ip,
-                        origin.request_id,
-                        "auth.login_failed",
-                        "user",
-                        None,
-                        None,
-                        Some(json!({ "email": email, "method": "jwt" })),
-                    )
-                    .await?;
-                    return Err(e);
-                }
-            };
-            let user = state
-                .store
-                .update_user(
-                    user.id,
-                    UserUpdate {
-                        last_login_at: Some(Utc::now()),
-                        ..UserUpdate::default()
-                    },
-                )
-                .await?;
-            record_audit(
-                &state,
-                Some(user.id),
-                ip,
-                origin.request_id.clone(),
-                "auth.login",
-                "user",
-                Some(user.id.to_string()),
-                None,
-                Some(json!({ "method": "jwt" })),
-            )
-            .await?;
-            user
-        }
+        (None, Some(Json(creds))) => sign_in(&state, &origin, creds, "jwt").await?,
         (None, None) => {
             return Err(ApiError::problem(
                 StatusCode::UNAUTHORIZED,

@@ -236,6 +236,35 @@ async fn refuse_when_full(state: &AppState) -> Result<(), ApiError> {
 }
 
 /// Stores a checked document and queues its job.
+/// The job row that reads `file` with `payload`.
+async fn create_job(
+    state: &AppState,
+    caller: &Caller,
+    owner: Option<Uuid>,
+    file: Uuid,
+    payload: &JobOptions,
+) -> Result<doxin_store::JobRecord, ApiError> {
+    Ok(state
+        .store
+        .create_job(NewJob {
+            owner_id: owner,
+            file_id: Some(file),
+            kind: "extract".to_string(),
+            payload: serde_json::to_value(payload).map_err(|e| ApiError::Internal(Box::new(e)))?,
+            max_attempts: i32::try_from(state.limits.max_attempts).unwrap_or(3),
+            request_id: caller.request_id.clone(),
+        })
+        .await?)
+}
+
+/// Tells the queue about a stored job. If the broker is down the row stays queued and the
+/// reconciler sends it once the broker is back, so the job still counts.
+async fn enqueue(state: &AppState, job: Uuid) {
+    if let Err(e) = state.queue.enqueue(job).await {
+        tracing::warn!(job_id = %job, error = %e, "job stored but not yet sent to the queue");
+    }
+}
+
 async fn store_and_queue(
     state: &AppState,
     caller: &Caller,
@@ -263,17 +292,7 @@ async fn store_and_queue(
         source: Some(source.to_string()),
         reprocess: None,
     };
-    let job = state
-        .store
-        .create_job(NewJob {
-            owner_id: owner,
-            file_id: Some(file.id),
-            kind: "extract".to_string(),
-            payload: serde_json::to_value(&payload).map_err(|e| ApiError::Internal(Box::new(e)))?,
-            max_attempts: i32::try_from(state.limits.max_attempts).unwrap_or(3),
-            request_id: caller.request_id.clone(),
-        })
-        .await?;
+    let job = create_job(state, caller, owner, file.id, &payload).await?;
     caller
         .audit(
             state,
@@ -287,10 +306,7 @@ async fn store_and_queue(
             })),
         )
         .await?;
-    if let Err(e) = state.queue.enqueue(job.id).await {
-        // The row is queued; the reconciler will send it once the broker is back.
-        tracing::warn!(job_id = %job.id, error = %e, "job stored but not yet sent to the queue");
-    }
+    enqueue(state, job.id).await;
     let token = state.tokens.issue(job.id);
     Ok(Accepted {
         job_id: job.id,
@@ -378,18 +394,8 @@ async fn reprocess(
             keep_corrections,
         }),
     };
-    let job = state
-        .store
-        .create_job(NewJob {
-            // The invoice's owner follows the job, whoever asked for it.
-            owner_id: invoice.owner_id,
-            file_id: Some(file.id),
-            kind: "extract".to_string(),
-            payload: serde_json::to_value(&payload).map_err(|e| ApiError::Internal(Box::new(e)))?,
-            max_attempts: i32::try_from(state.limits.max_attempts).unwrap_or(3),
-            request_id: caller.request_id.clone(),
-        })
-        .await?;
+    // The invoice's owner follows the job, whoever asked for it.
+    let job = create_job(&state, &caller, invoice.owner_id, file.id, &payload).await?;
     caller
         .audit(
             &state,
@@ -402,9 +408,7 @@ async fn reprocess(
             })),
         )
         .await?;
-    if let Err(e) = state.queue.enqueue(job.id).await {
-        tracing::warn!(job_id = %job.id, error = %e, "job stored but not yet sent to the queue");
-    }
+    enqueue(&state, job.id).await;
     Ok((
         StatusCode::ACCEPTED,
         Json(serde_json::json!({
