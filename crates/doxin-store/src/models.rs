@@ -377,6 +377,9 @@ pub struct InvoiceFilter {
     pub unassigned: bool,
     /// Only invoices assigned to this reviewer.
     pub assignee_id: Option<Uuid>,
+    /// Only these invoices (a selection); empty means no such filter. Intersected with the
+    /// scope, never widening it.
+    pub ids: Vec<Uuid>,
     pub issued_from: Option<NaiveDate>,
     pub issued_to: Option<NaiveDate>,
     /// Upload (creation) time range, inclusive at both ends.

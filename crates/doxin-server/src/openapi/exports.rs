@@ -71,6 +71,11 @@ pub(super) fn operations() -> Vec<Operation> {
                     "Only this ISO 4217 currency (case-insensitive)",
                     string(),
                 )
+                .query(
+                    "ids",
+                    "A selection: comma-separated invoice ids (at most 200); the filters still apply",
+                    string(),
+                )
                 .query("seller", "Seller name contains this", string())
                 .query("issued_from", "Issued on or after this day", date.clone())
                 .query("issued_to", "Issued on or before this day", date)

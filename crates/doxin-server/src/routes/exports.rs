@@ -30,6 +30,8 @@ use crate::{ApiError, AppState};
 
 /// The most invoices one export may hold.
 pub const MAX_EXPORT: u64 = 10_000;
+/// Most invoices one selection (`ids`) may name: a query string stays under common URL limits.
+const MAX_SELECTION: usize = 200;
 
 /// Invoices loaded concurrently while building a set (a pool's worth, not the whole set).
 const LOAD_CONCURRENCY: usize = 8;
@@ -57,6 +59,8 @@ struct FormatQuery {
 #[derive(Debug, Deserialize)]
 struct SetQuery {
     format: Option<String>,
+    /// A selection: comma-separated invoice ids (at most [`MAX_SELECTION`]).
+    ids: Option<String>,
     status: Option<String>,
     currency: Option<String>,
     seller: Option<String>,
@@ -119,7 +123,27 @@ impl SetQuery {
             })?),
             None => None,
         };
+        let mut ids = Vec::new();
+        for part in non_empty(self.ids.as_ref())
+            .iter()
+            .flat_map(|s| s.split(','))
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+        {
+            let id = Uuid::parse_str(part).map_err(|_| {
+                ApiError::BadRequest(format!("`ids`: {part:?} is not an invoice id"))
+            })?;
+            if !ids.contains(&id) {
+                ids.push(id);
+            }
+        }
+        if ids.len() > MAX_SELECTION {
+            return Err(ApiError::BadRequest(format!(
+                "`ids` names at most {MAX_SELECTION} invoices; use the filters for more"
+            )));
+        }
         Ok(InvoiceFilter {
+            ids,
             status,
             currency: non_empty(self.currency.as_ref()).map(|c| c.to_uppercase()),
             seller: non_empty(self.seller.as_ref()),
@@ -284,6 +308,7 @@ mod tests {
         assert!(parse_format(Some("pdf")).is_err());
         let q = SetQuery {
             format: Some("csv".into()),
+            ids: None,
             status: Some("approved".into()),
             currency: Some("eur".into()),
             seller: Some(" ".into()),

@@ -278,6 +278,7 @@ impl ListQuery {
             salesperson: non_empty(&self.salesperson),
             uploader_ids,
             unassigned,
+            ids: Vec::new(),
             issued_from: self.date_from,
             issued_to: self.date_to,
             created_from: instant("created_from", &self.created_from, false)?,

@@ -376,3 +376,44 @@ async fn a_ubl_set_is_a_zip_of_documents() {
         assert!(ex.invoice.invoice_number.is_some());
     }
 }
+
+/// Issue 13, item 3: a selection is exported by its ids; another user's id in it is left out
+/// (the scope still applies), and a malformed or oversized selection is a problem.
+#[tokio::test]
+async fn a_selection_exports_exactly_the_callers_selected_invoices() {
+    let fx = fixture().await;
+    let path = format!(
+        "/api/v1/invoices/export?format=json&ids={},{},{}",
+        fx.alice_review, fx.bob_invoice, fx.alice_review
+    );
+    let resp = get(&fx.app, &path, Some(&fx.alice)).await;
+    assert_eq!(resp.status().as_u16(), 200);
+    let body: Value = resp.json().await.expect("json");
+    assert_eq!(body["count"], 1, "{body}");
+    assert_eq!(body["invoices"][0]["id"], fx.alice_review.to_string());
+    // The other filters still narrow a selection.
+    let path = format!(
+        "/api/v1/invoices/export?format=json&status=approved&ids={},{}",
+        fx.alice_review, fx.alice_approved
+    );
+    let body: Value = get(&fx.app, &path, Some(&fx.alice))
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(body["count"], 1);
+    assert_eq!(body["invoices"][0]["id"], fx.alice_approved.to_string());
+    let too_many = (0..201)
+        .map(|_| uuid::Uuid::new_v4().to_string())
+        .collect::<Vec<_>>()
+        .join(",");
+    for bad in ["not-an-id".to_string(), too_many] {
+        let resp = get(
+            &fx.app,
+            &format!("/api/v1/invoices/export?format=json&ids={bad}"),
+            Some(&fx.alice),
+        )
+        .await;
+        assert_eq!(resp.status().as_u16(), 400);
+    }
+}

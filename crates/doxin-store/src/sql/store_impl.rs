@@ -157,6 +157,10 @@ fn invoice_conds(
         let p = args.push(id);
         conds.push(format!("assignee_id = {p}"));
     }
+    if !filter.ids.is_empty() {
+        let ps: Vec<String> = filter.ids.iter().map(|id| args.push(*id)).collect();
+        conds.push(format!("invoices.id IN ({})", ps.join(", ")));
+    }
     if !filter.uploader_ids.is_empty() || filter.unassigned {
         let mut any = Vec::new();
         if !filter.uploader_ids.is_empty() {
