@@ -333,7 +333,7 @@ impl Pipeline {
                 Scope::All,
                 doxin_store::InvoiceUpdate {
                     invoice: Some(invoice),
-                    findings: Some(report.findings),
+                    findings: Some(report.findings.clone()),
                     status: Some(status),
                     confidence: Some(confidence),
                     vendor_id,

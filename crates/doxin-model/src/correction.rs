@@ -120,8 +120,20 @@ fn convert(key: &str, value: &Value) -> Value {
     let plain = PLAIN_KEYS.contains(&key);
     match value {
         Value::Null => Value::Null,
-        // A list's items read like values under the list's own key.
-        Value::Array(items) => Value::Array(items.iter().map(|item| convert(key, item)).collect()),
+        Value::Array(items) => Value::Array(
+            items
+                .iter()
+                .map(|item| match item {
+                    Value::Object(o) => {
+                        let mut fresh = Map::new();
+                        merge(&mut fresh, o);
+                        Value::Object(fresh)
+                    }
+                    scalar if plain => scalar.clone(),
+                    scalar => human(scalar),
+                })
+                .collect(),
+        ),
         Value::Object(o) if o.contains_key("value") => human(&o["value"]),
         Value::Object(o) => {
             let mut fresh = Map::new();
