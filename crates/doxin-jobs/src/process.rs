@@ -145,12 +145,12 @@ impl Pipeline {
         self.stage(job, JobStage::Sniff, 20).await?;
         doxin_extract::sniff(&bytes).map_err(document_error)?;
 
-        // The same bytes were already an invoice of this owner: link, don't extract again
+        // The same bytes were already an invoice of this workspace: link, don't extract again
         // (unless this job is that invoice's new reading).
         if options.reprocess.is_none()
             && let Some(original) = self
                 .store
-                .find_invoice_by_file_hash(job.owner_id, &file.sha256)
+                .find_invoice_by_file_hash(job.workspace_id, &file.sha256)
                 .await?
         {
             self.stage(job, JobStage::Dedupe, 90).await?;
@@ -196,7 +196,7 @@ impl Pipeline {
             Some(number) => {
                 self.store
                     .find_invoice_duplicate(
-                        scope_of(job.owner_id),
+                        scope_of(job.workspace_id),
                         inv.seller.vat_id.as_ref().map(|v| v.value.as_str()),
                         inv.seller.name.as_ref().map(|v| v.value.as_str()),
                         &number.value,
@@ -207,7 +207,7 @@ impl Pipeline {
         };
         let (duplicate_of, duplicate_reason) = match same_number {
             Some(id) => (Some(id), Some("number")),
-            None => match self.near_duplicate(job.owner_id, inv).await? {
+            None => match self.near_duplicate(job.workspace_id, inv).await? {
                 Some(id) => (Some(id), Some("similar")),
                 None => (None, None),
             },
@@ -226,11 +226,12 @@ impl Pipeline {
             return Err(JobError::LostLease("cancelled while running".into()));
         }
         let (vendor_id, customer_id) =
-            match_companies(self.store.as_ref(), job.owner_id, &extraction.invoice).await?;
+            match_companies(self.store.as_ref(), job.workspace_id, &extraction.invoice).await?;
         let saved = self
             .store
             .insert_invoice(NewInvoice {
                 owner_id: job.owner_id,
+                workspace_id: job.workspace_id,
                 file_id: Some(file.id),
                 job_id: Some(job.id),
                 status: if approved {
@@ -255,7 +256,7 @@ impl Pipeline {
                     invoice
                 } else if let Some(original) = self
                     .store
-                    .find_invoice_by_file_hash(job.owner_id, &file.sha256)
+                    .find_invoice_by_file_hash(job.workspace_id, &file.sha256)
                     .await?
                 {
                     return self
@@ -321,7 +322,7 @@ impl Pipeline {
             current.status
         };
         let (vendor_id, customer_id) =
-            match_companies(self.store.as_ref(), current.owner_id, &invoice).await?;
+            match_companies(self.store.as_ref(), current.workspace_id, &invoice).await?;
         // Re-read before saving: a job cancelled while it ran saves nothing.
         if self.store.get_job(job.id, Scope::All).await?.status != JobStatus::Running {
             return Err(JobError::LostLease("cancelled while running".into()));
@@ -520,7 +521,7 @@ impl Pipeline {
     /// is nearly identical (see [`crate::similar`]).
     async fn near_duplicate(
         &self,
-        owner: Option<Uuid>,
+        workspace: Option<Uuid>,
         inv: &doxin_model::Invoice,
     ) -> Result<Option<Uuid>> {
         let (Some(gross), Some(currency)) = (
@@ -537,9 +538,13 @@ impl Pipeline {
         };
         let candidates = self
             .store
-            .list_invoices(scope_of(owner), &filter, PageRequest::new(1, 50))
+            .list_invoices(scope_of(workspace), &filter, PageRequest::new(1, 50))
             .await?;
-        for candidate in candidates.items.iter().filter(|c| c.owner_id == owner) {
+        for candidate in candidates
+            .items
+            .iter()
+            .filter(|c| c.workspace_id == workspace)
+        {
             let earlier = self.store.get_invoice(candidate.id, Scope::All).await?;
             if crate::similar::similarity(inv, &earlier.invoice)
                 >= crate::similar::NEAR_DUPLICATE_SIMILARITY
@@ -551,13 +556,13 @@ impl Pipeline {
     }
 }
 
-/// Links an invoice's seller and buyer to company records of the invoice's `owner` (found by
-/// VAT id, else by normalised name, else created): `(vendor_id, customer_id)`. Used for
-/// extracted and edited invoices. Only the owner's own companies are candidates, so a guessed
-/// name never returns another user's record and a typed VAT id never lands on one.
+/// Links an invoice's seller and buyer to company records of the invoice's `workspace` (found
+/// by VAT id, else by normalised name, else created): `(vendor_id, customer_id)`. Used for
+/// extracted and edited invoices. Only the workspace's own companies are candidates, so a
+/// guessed name never returns another team's record and a typed VAT id never lands on one.
 pub async fn match_companies(
     store: &dyn Store,
-    owner: Option<Uuid>,
+    workspace: Option<Uuid>,
     inv: &doxin_model::Invoice,
 ) -> Result<(Option<Uuid>, Option<Uuid>)> {
     let mut ids = [None, None];
@@ -581,7 +586,7 @@ pub async fn match_companies(
         }
         let company = store
             .upsert_company(NewCompany {
-                owner_id: owner,
+                workspace_id: workspace,
                 kind,
                 name,
                 vat_id: party.vat_id.as_ref().map(|v| v.value.to_string()),
@@ -598,9 +603,11 @@ pub async fn match_companies(
     Ok((ids[0], ids[1]))
 }
 
-fn scope_of(owner: Option<Uuid>) -> Scope {
-    match owner {
-        Some(o) => Scope::Owner(o),
+/// What the pipeline may see while working for a job of `workspace`: that workspace, or
+/// everything for a job of no workspace.
+fn scope_of(workspace: Option<Uuid>) -> Scope {
+    match workspace {
+        Some(w) => Scope::admin_of(w),
         None => Scope::All,
     }
 }

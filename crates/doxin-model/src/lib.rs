@@ -11,6 +11,7 @@
 //! It must not do I/O.
 #![forbid(unsafe_code)]
 
+pub mod approval;
 pub mod correction;
 pub mod country;
 pub mod currency;

@@ -143,6 +143,11 @@ impl From<StoreError> for ApiError {
             StoreError::NotFound => ApiError::NotFound,
             StoreError::Conflict { constraint } => ApiError::Conflict(constraint),
             StoreError::InvalidState(m) => ApiError::Conflict(m),
+            StoreError::Forbidden { role } => ApiError::problem(
+                StatusCode::FORBIDDEN,
+                "role_forbidden",
+                format!("your role in this workspace ({role}) does not allow this"),
+            ),
             StoreError::InvalidInput(m) => {
                 ApiError::problem(StatusCode::UNPROCESSABLE_ENTITY, "invalid_input", m)
             }

@@ -66,6 +66,7 @@ pub fn router(state: AppState) -> Router {
         .merge(routes::review::router())
         .merge(routes::invoices::router())
         .merge(routes::companies::router())
+        .merge(routes::workspaces::router())
         .merge(routes::dashboard::router())
         .merge(routes::ws::router())
         .merge(routes::exports::router())

@@ -171,6 +171,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 store
                     .insert_invoice(NewInvoice {
                         owner_id: Some(owner),
+                        workspace_id: Some(owner),
                         file_id: None,
                         job_id: None,
                         status,

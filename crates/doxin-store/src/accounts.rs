@@ -82,6 +82,8 @@ pub struct AccessCode {
     pub used_at: Option<DateTime<Utc>>,
     pub used_by: Option<Uuid>,
     pub revoked_at: Option<DateTime<Utc>>,
+    /// The workspace membership it grants (`None`: a workspace of the new user's own).
+    pub grant: Option<WorkspaceGrant>,
 }
 
 impl AccessCode {
@@ -98,6 +100,17 @@ pub struct NewAccessCode {
     pub note: Option<String>,
     pub created_by: Option<Uuid>,
     pub expires_at: DateTime<Utc>,
+    /// What the code grants: membership of this workspace with `role` and `approval_limit`;
+    /// `None`: a workspace of the new user's own.
+    pub grant: Option<WorkspaceGrant>,
+}
+
+/// Membership an invitation grants.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct WorkspaceGrant {
+    pub workspace_id: Uuid,
+    pub role: crate::WorkspaceRole,
+    pub approval_limit: Option<rust_decimal::Decimal>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

@@ -7,6 +7,10 @@ pub enum StoreError {
     /// ownership check never tells a stranger that an object exists).
     #[error("not found")]
     NotFound,
+    /// The row is visible, but the scope's role does not allow this change (a viewer editing,
+    /// a clerk deciding).
+    #[error("the role {role} does not allow this")]
+    Forbidden { role: crate::WorkspaceRole },
     /// A uniqueness or foreign-key rule refused the change.
     #[error("conflict with {constraint}")]
     Conflict { constraint: String },

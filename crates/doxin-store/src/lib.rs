@@ -2,8 +2,8 @@
 //! with its own migrations and row mapping), and content-addressed file storage ([`files`]).
 //!
 //! The backend is chosen once, from the database URL's scheme ([`connect`]); everything above
-//! holds an `Arc<dyn Store>`. Ownership is part of every query on owned objects ([`Scope`]),
-//! so a caller cannot forget it. This crate knows nothing about HTTP.
+//! holds an `Arc<dyn Store>`. The workspace is part of every query on workspace objects, and
+//! the role decides which changes go through ([`Scope`]), so a caller cannot forget either. This crate knows nothing about HTTP.
 #![forbid(unsafe_code)]
 
 mod accounts;
@@ -97,11 +97,36 @@ pub trait Store: AccountStore + Send + Sync + 'static {
     async fn update_user(&self, id: Uuid, update: UserUpdate) -> Result<User>;
     async fn count_users(&self) -> Result<u64>;
 
-    // Companies (vendors and customers), owned like invoices.
-    /// Returns `new.owner_id`'s company matching by VAT id, else by normalised name, else a
-    /// new one of theirs. Only that owner's companies are looked at or changed (a company with
-    /// no owner matches only companies with no owner), so what one user enters never reaches
-    /// another user's records.
+    // Workspaces (teams) and their members.
+    /// Creates a workspace with `new.created_by` as its first administrator.
+    async fn create_workspace(&self, new: NewWorkspace) -> Result<Workspace>;
+    async fn get_workspace(&self, id: Uuid) -> Result<Workspace>;
+    /// Every workspace, oldest first (system administrators).
+    async fn list_workspaces(&self, page: PageRequest) -> Result<Page<Workspace>>;
+    async fn update_workspace(&self, id: Uuid, update: WorkspaceUpdate) -> Result<Workspace>;
+    /// The workspaces `user` belongs to, the first one joined first (their default).
+    async fn memberships_of(&self, user: Uuid) -> Result<Vec<Membership>>;
+    /// `NotFound` when `user` is not a member of `workspace`.
+    async fn get_membership(&self, workspace: Uuid, user: Uuid) -> Result<Membership>;
+    async fn list_members(&self, workspace: Uuid) -> Result<Vec<Membership>>;
+    /// Adds a member or changes their role and limit. Taking the last administrator's role
+    /// away is `InvalidState`.
+    async fn set_membership(&self, new: NewMembership) -> Result<Membership>;
+    /// Removes a member (their uploads stay in the workspace); the last administrator cannot
+    /// leave (`InvalidState`).
+    async fn remove_membership(&self, workspace: Uuid, user: Uuid) -> Result<()>;
+
+    // Approvals of invoices that need more than one approver.
+    /// Records `approver`'s approval of `invoice` (again: no change) and returns every approval
+    /// it has. Moving the invoice to any status but approved forgets them.
+    async fn record_approval(&self, invoice: Uuid, approver: Uuid) -> Result<Vec<Approval>>;
+    async fn list_approvals(&self, invoice: Uuid) -> Result<Vec<Approval>>;
+
+    // Companies (vendors and customers), kept per workspace like invoices.
+    /// Returns `new.workspace_id`'s company matching by VAT id, else by normalised name, else a
+    /// new one of that workspace. Only that workspace's companies are looked at or changed (a
+    /// company of no workspace matches only companies of no workspace), so what one team enters
+    /// never reaches another team's records.
     async fn upsert_company(&self, new: NewCompany) -> Result<Company>;
     /// One company; `NotFound` outside `scope`.
     async fn get_company(&self, id: Uuid, scope: Scope) -> Result<Company>;
@@ -151,7 +176,9 @@ pub trait Store: AccountStore + Send + Sync + 'static {
     ) -> Result<InvoiceRecord>;
     /// Moves a live invoice in `scope` to `to` when its status is one of `from`, in one
     /// statement, so of two concurrent decisions exactly one takes effect. `Ok(None)` when its
-    /// status is not in `from` (it was decided meanwhile); `NotFound` outside `scope`.
+    /// status is not in `from` (it was decided meanwhile); `NotFound` outside `scope`;
+    /// `Forbidden` when the scope's role may not (approving and rejecting need an approver,
+    /// reopening a clerk). Any move but to approved forgets the invoice's approvals.
     async fn transition_invoice_status(
         &self,
         id: Uuid,
@@ -291,10 +318,10 @@ pub trait Store: AccountStore + Send + Sync + 'static {
     // Lookups of the pipeline.
     /// The live invoice a job produced, if any.
     async fn find_invoice_by_job(&self, job_id: Uuid) -> Result<Option<InvoiceRecord>>;
-    /// The live invoice of `owner` (or of nobody) made from a file with these bytes.
+    /// The live invoice of `workspace` (or of nobody) made from a file with these bytes.
     async fn find_invoice_by_file_hash(
         &self,
-        owner: Option<Uuid>,
+        workspace: Option<Uuid>,
         sha256: &str,
     ) -> Result<Option<Uuid>>;
 

@@ -5,23 +5,146 @@ use doxin_model::{Decimal, Finding, Invoice, JobStage, JobStatus};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-/// Who may see what: every query on owned objects takes a scope, so ownership is checked in
-/// the query itself rather than after loading.
+/// Who may see and change what: every query on workspace objects takes a scope, so membership
+/// is checked in the query itself rather than after loading, and the role in it decides which
+/// changes the store lets through ([`StoreError::Forbidden`](crate::StoreError::Forbidden)).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scope {
-    /// Objects owned by this user.
-    Owner(Uuid),
-    /// Everything (administrators, the worker).
+    /// Objects of one workspace, seen by a member with this role.
+    Workspace { id: Uuid, role: WorkspaceRole },
+    /// Everything (system administrators, the worker).
     All,
 }
 
 impl Scope {
-    pub fn owner(self) -> Option<Uuid> {
+    /// A workspace seen with every right (its administrator; the pipeline acting for it).
+    pub fn admin_of(workspace: Uuid) -> Scope {
+        Scope::Workspace {
+            id: workspace,
+            role: WorkspaceRole::Admin,
+        }
+    }
+
+    /// The workspace this scope is limited to (`None`: everything).
+    pub fn workspace(self) -> Option<Uuid> {
         match self {
-            Scope::Owner(id) => Some(id),
+            Scope::Workspace { id, .. } => Some(id),
             Scope::All => None,
         }
     }
+
+    /// The role this scope acts with ([`WorkspaceRole::Admin`] for everything).
+    pub fn role(self) -> WorkspaceRole {
+        match self {
+            Scope::Workspace { role, .. } => role,
+            Scope::All => WorkspaceRole::Admin,
+        }
+    }
+
+    /// Whether the scope's role is at least `min`.
+    pub fn allows(self, min: WorkspaceRole) -> bool {
+        self.role() >= min
+    }
+}
+
+/// A member's role in a workspace. Each role has the rights of those before it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WorkspaceRole {
+    /// Reads everything in the workspace, changes nothing.
+    Viewer,
+    /// Uploads, corrects, comments and submits.
+    Clerk,
+    /// Approves and rejects (within an approval limit, if the membership has one).
+    Approver,
+    /// Manages members, invitations and approval rules.
+    Admin,
+}
+
+impl WorkspaceRole {
+    pub const ALL: [WorkspaceRole; 4] = [
+        WorkspaceRole::Viewer,
+        WorkspaceRole::Clerk,
+        WorkspaceRole::Approver,
+        WorkspaceRole::Admin,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WorkspaceRole::Viewer => "viewer",
+            WorkspaceRole::Clerk => "clerk",
+            WorkspaceRole::Approver => "approver",
+            WorkspaceRole::Admin => "admin",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<WorkspaceRole> {
+        WorkspaceRole::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+}
+
+impl std::fmt::Display for WorkspaceRole {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A team: invoices, jobs, files and companies belong to one. A user's first workspace has
+/// the user's id (see the migration `0009_workspaces.sql`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Workspace {
+    pub id: Uuid,
+    pub name: String,
+    /// The approval rules as stored (`doxin_model::review::ApprovalRules` as JSON).
+    pub approval_rules: serde_json::Value,
+    pub created_by: Option<Uuid>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewWorkspace {
+    pub name: String,
+    /// Becomes the workspace's first administrator.
+    pub created_by: Uuid,
+}
+
+/// What a workspace change sets (`None`: unchanged).
+#[derive(Debug, Clone, Default)]
+pub struct WorkspaceUpdate {
+    pub name: Option<String>,
+    pub approval_rules: Option<serde_json::Value>,
+}
+
+/// A user's place in a workspace, with the names a listing shows.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Membership {
+    pub workspace_id: Uuid,
+    pub workspace_name: String,
+    pub user_id: Uuid,
+    pub email: String,
+    pub display_name: String,
+    pub role: WorkspaceRole,
+    /// The largest gross amount this member may approve; `None`: no limit.
+    pub approval_limit: Option<Decimal>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// Adds a member or changes one's role and limit.
+#[derive(Debug, Clone)]
+pub struct NewMembership {
+    pub workspace_id: Uuid,
+    pub user_id: Uuid,
+    pub role: WorkspaceRole,
+    pub approval_limit: Option<Decimal>,
+}
+
+/// One approver's approval of an invoice since it was last opened for review.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Approval {
+    pub approver_id: Uuid,
+    pub created_at: DateTime<Utc>,
 }
 
 /// A page request: `page` is 1-based, `per_page` is clamped to 1..=200.
@@ -170,15 +293,14 @@ impl CompanyKind {
     }
 }
 
-/// A vendor or customer as one owner knows it. Companies are owned like invoices: each owner
-/// has their own records (matched, listed and changed only within that owner), so nothing one
-/// user types or uploads ever shows up on another user's invoices. `owner_id` names the owner
-/// generically (a user today, a workspace later); `None` is for invoices of nobody (the
-/// anonymous era), whose companies are likewise kept apart.
+/// A vendor or customer as one workspace knows it. Companies belong to a workspace like
+/// invoices: each has its own records (matched, listed and changed only within it), so nothing
+/// one team types or uploads ever shows up on another team's invoices. `None` is for invoices
+/// of nobody (the anonymous era), whose companies are likewise kept apart.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Company {
     pub id: Uuid,
-    pub owner_id: Option<Uuid>,
+    pub workspace_id: Option<Uuid>,
     pub kind: CompanyKind,
     pub name: String,
     pub vat_id: Option<String>,
@@ -191,8 +313,8 @@ pub struct Company {
 
 #[derive(Debug, Clone)]
 pub struct NewCompany {
-    /// Whose company this is: matching looks only at this owner's companies.
-    pub owner_id: Option<Uuid>,
+    /// Whose company this is: matching looks only at this workspace's companies.
+    pub workspace_id: Option<Uuid>,
     pub kind: CompanyKind,
     pub name: String,
     pub vat_id: Option<String>,
@@ -246,7 +368,9 @@ pub fn normalize_company_name(name: &str) -> String {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct FileRecord {
     pub id: Uuid,
+    /// Who uploaded it.
     pub owner_id: Option<Uuid>,
+    pub workspace_id: Option<Uuid>,
     pub sha256: String,
     pub size_bytes: i64,
     pub mime_type: String,
@@ -258,6 +382,7 @@ pub struct FileRecord {
 #[derive(Debug, Clone)]
 pub struct NewFile {
     pub owner_id: Option<Uuid>,
+    pub workspace_id: Option<Uuid>,
     pub sha256: String,
     pub size_bytes: i64,
     pub mime_type: String,
@@ -295,7 +420,9 @@ impl InvoiceStatus {
 
 #[derive(Debug, Clone)]
 pub struct NewInvoice {
+    /// Who uploaded or entered it.
     pub owner_id: Option<Uuid>,
+    pub workspace_id: Option<Uuid>,
     pub file_id: Option<Uuid>,
     pub job_id: Option<Uuid>,
     pub status: InvoiceStatus,
@@ -305,7 +432,7 @@ pub struct NewInvoice {
     pub vendor_id: Option<Uuid>,
     pub customer_id: Option<Uuid>,
     pub duplicate_of: Option<Uuid>,
-    /// SHA-256 of the source file. At most one live invoice per owner has a given hash: a second
+    /// SHA-256 of the source file. At most one live invoice per workspace has a given hash: a second
     /// insert is refused with [`StoreError::Conflict`](crate::StoreError::Conflict).
     pub file_sha256: Option<String>,
 }
@@ -314,7 +441,9 @@ pub struct NewInvoice {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct InvoiceRecord {
     pub id: Uuid,
+    /// Who uploaded or entered it.
     pub owner_id: Option<Uuid>,
+    pub workspace_id: Option<Uuid>,
     pub file_id: Option<Uuid>,
     pub job_id: Option<Uuid>,
     pub status: InvoiceStatus,
@@ -335,6 +464,7 @@ pub struct InvoiceRecord {
 pub struct InvoiceSummary {
     pub id: Uuid,
     pub owner_id: Option<Uuid>,
+    pub workspace_id: Option<Uuid>,
     pub status: InvoiceStatus,
     pub invoice_number: Option<String>,
     pub issue_date: Option<NaiveDate>,
@@ -616,7 +746,9 @@ pub struct InvoiceUpdate {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct JobRecord {
     pub id: Uuid,
+    /// Who started it.
     pub owner_id: Option<Uuid>,
+    pub workspace_id: Option<Uuid>,
     pub file_id: Option<Uuid>,
     pub kind: String,
     pub status: JobStatus,
@@ -643,6 +775,7 @@ pub struct JobRecord {
 #[derive(Debug, Clone)]
 pub struct NewJob {
     pub owner_id: Option<Uuid>,
+    pub workspace_id: Option<Uuid>,
     pub file_id: Option<Uuid>,
     /// What the job does, e.g. `extract`.
     pub kind: String,

@@ -23,7 +23,7 @@ use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use chrono::{DateTime, Duration, Utc};
-use doxin_store::{NewAuditEntry, Scope, StoreError, User};
+use doxin_store::{Membership, NewAuditEntry, Scope, StoreError, User, WorkspaceRole};
 use uuid::Uuid;
 
 use crate::{ApiError, AppState};
@@ -34,6 +34,8 @@ pub const SESSION_COOKIE: &str = "doxin_session";
 /// Readable by the page's script (not HttpOnly), which copies it into `X-CSRF-Token`.
 pub const CSRF_COOKIE: &str = "doxin_csrf";
 pub const CSRF_HEADER: &str = "x-csrf-token";
+/// Chooses which of the caller's workspaces a request acts in (default: their oldest).
+pub const WORKSPACE_HEADER: &str = "x-workspace-id";
 
 /// Account settings the handlers need.
 #[derive(Debug, Clone)]
@@ -178,6 +180,12 @@ pub struct Caller {
     pub credential: Credential,
     pub ip: Option<String>,
     pub request_id: Option<String>,
+    /// The workspace the request acts in and the caller's membership of it: the one named by
+    /// `X-Workspace-Id`, else the caller's oldest. `None` only for a user in no workspace.
+    pub workspace: Option<Membership>,
+    /// Whether `X-Workspace-Id` chose the workspace. A system administrator who names none
+    /// reads across every workspace.
+    pub chose_workspace: bool,
 }
 
 impl Caller {
@@ -189,12 +197,42 @@ impl Caller {
         self.user.role == doxin_store::Role::Admin
     }
 
-    /// What this caller may see: everything for an administrator, else their own objects.
+    /// What this caller may see and do: the current workspace with their role in it; for a
+    /// system administrator who chose no workspace, everything. A user in no workspace sees
+    /// nothing (a workspace id nobody has).
     pub fn scope(&self) -> Scope {
-        if self.is_admin() {
-            Scope::All
+        if self.is_admin() && !self.chose_workspace {
+            return Scope::All;
+        }
+        match &self.workspace {
+            Some(m) => Scope::Workspace {
+                id: m.workspace_id,
+                role: m.role,
+            },
+            None => Scope::Workspace {
+                id: Uuid::nil(),
+                role: WorkspaceRole::Viewer,
+            },
+        }
+    }
+
+    /// The workspace new objects (uploads, invoices typed in) go into.
+    pub fn workspace_id(&self) -> Option<Uuid> {
+        self.workspace.as_ref().map(|m| m.workspace_id)
+    }
+
+    /// The caller's role where the request acts (administrators of the system: every right).
+    pub fn role(&self) -> WorkspaceRole {
+        self.scope().role()
+    }
+
+    /// 403 `role_forbidden` unless the caller's role in the current workspace is at least
+    /// `min`.
+    pub fn require(&self, min: WorkspaceRole) -> Result<(), ApiError> {
+        if self.scope().allows(min) {
+            Ok(())
         } else {
-            Scope::Owner(self.user.id)
+            Err(ApiError::from(StoreError::Forbidden { role: min }))
         }
     }
 
@@ -364,6 +402,64 @@ async fn authenticate(
     Err(unauthenticated("sign in, or send a bearer token"))
 }
 
+/// The workspace a request acts in (see [`Caller::workspace`]). Naming a workspace one is not
+/// a member of answers 404, like any object outside one's reach; a system administrator may
+/// name any workspace and acts in it as its administrator.
+async fn current_workspace(
+    state: &AppState,
+    headers: &HeaderMap,
+    user: &User,
+) -> Result<(Option<Membership>, bool), ApiError> {
+    let not_found = || {
+        ApiError::problem(
+            StatusCode::NOT_FOUND,
+            "workspace_not_found",
+            "no workspace of yours has the id in X-Workspace-Id",
+        )
+    };
+    let Some(value) = headers.get(WORKSPACE_HEADER) else {
+        let mine = state.store.memberships_of(user.id).await?;
+        return Ok((mine.into_iter().next(), false));
+    };
+    let id = value
+        .to_str()
+        .ok()
+        .and_then(|v| Uuid::parse_str(v.trim()).ok())
+        .ok_or_else(|| {
+            ApiError::problem(
+                StatusCode::BAD_REQUEST,
+                "invalid_workspace",
+                "X-Workspace-Id must be a workspace id (a UUID)",
+            )
+        })?;
+    match state.store.get_membership(id, user.id).await {
+        Ok(m) => Ok((Some(m), true)),
+        Err(StoreError::NotFound) if user.role == doxin_store::Role::Admin => {
+            let ws = state.store.get_workspace(id).await.map_err(|e| match e {
+                StoreError::NotFound => not_found(),
+                other => ApiError::from(other),
+            })?;
+            let now = Utc::now();
+            Ok((
+                Some(Membership {
+                    workspace_id: ws.id,
+                    workspace_name: ws.name,
+                    user_id: user.id,
+                    email: user.email.clone(),
+                    display_name: user.display_name.clone(),
+                    role: WorkspaceRole::Admin,
+                    approval_limit: None,
+                    created_at: now,
+                    updated_at: now,
+                }),
+                true,
+            ))
+        }
+        Err(StoreError::NotFound) => Err(not_found()),
+        Err(e) => Err(e.into()),
+    }
+}
+
 fn changes_state(method: &Method) -> bool {
     !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
 }
@@ -399,11 +495,14 @@ impl FromRequestParts<AppState> for Caller {
                 ));
             }
         }
+        let (workspace, chose_workspace) = current_workspace(state, &parts.headers, &user).await?;
         let caller = Caller {
             user,
             credential,
             ip: client_ip(parts).map(|ip| ip.to_string()),
             request_id: request_id(&parts.headers),
+            workspace,
+            chose_workspace,
         };
         // Later extractors of the same request (and the usage middleware) reuse it.
         parts.extensions.insert(caller.clone());

@@ -161,6 +161,20 @@ pub(super) fn schemas() -> Map<String, Value> {
         "used_at": nullable_format("string", "date-time"),
         "used_by": nullable_format("string", "uuid"),
         "revoked_at": nullable_format("string", "date-time"),
+        "grant": {
+            "description": "The workspace membership the code grants (null: a workspace of the new user's own)",
+            "oneOf": [
+                { "type": "null" },
+                object(
+                    "An invitation into a workspace.",
+                    json!({
+                        "workspace_id": uuid(),
+                        "role": enumeration(&["viewer", "clerk", "approver", "admin"]),
+                        "approval_limit": nullable("string"),
+                    }),
+                ),
+            ],
+        },
     });
     let mut with_code = code.clone();
     with_code["code"] = json!({ "type": "string", "description": "The code, shown once" });

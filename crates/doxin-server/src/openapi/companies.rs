@@ -144,14 +144,14 @@ pub(super) fn schemas() -> Map<String, Value> {
     m.insert(
         "Company".into(),
         object(
-            "A vendor or customer as its owner knows it (each user has their own records, \
-             matched only among their own), with how many of the caller's invoices name it.",
+            "A vendor or customer as a workspace knows it (each workspace has its own records, \
+             matched only among its own), with how many of the workspace's invoices name it.",
             json!({
                 "id": uuid(),
-                "owner_id": {
+                "workspace_id": {
                     "type": ["string", "null"],
                     "format": "uuid",
-                    "description": "Whose company this is (null: no owner, seen only by administrators)",
+                    "description": "The workspace whose company this is (null: none, seen only by system administrators)",
                 },
                 "kind": enumeration(&["vendor", "customer"]),
                 "name": string(),

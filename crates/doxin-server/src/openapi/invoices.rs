@@ -415,6 +415,7 @@ pub(super) fn schemas() -> Map<String, Value> {
     let summary = json!({
         "id": uuid(),
         "owner_id": nullable_format("string", "uuid"),
+        "workspace_id": nullable_format("string", "uuid"),
         "status": enumeration(&STATUSES),
         "needs_review": boolean(),
         "invoice_number": nullable("string"),
@@ -504,6 +505,7 @@ pub(super) fn schemas() -> Map<String, Value> {
             json!({
                 "id": uuid(),
                 "owner_id": nullable_format("string", "uuid"),
+                "workspace_id": nullable_format("string", "uuid"),
                 "job_id": nullable_format("string", "uuid"),
                 "status": enumeration(&STATUSES),
                 "needs_review": boolean(),

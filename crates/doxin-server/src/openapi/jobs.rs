@@ -33,18 +33,32 @@ fn invoice_decision(op: Op) -> Op {
         "The invoice's status after the decision",
         object(
             "The invoice after the decision; `changed` is false when it was already decided \
-             that way (nothing is recorded twice).",
+             that way (nothing is recorded twice). An invoice whose workspace rules ask two \
+             approvals stays `needs_review` after the first, with one entry in `approvals`.",
             json!({
                 "invoice_id": uuid(),
                 "status": enumeration(&["needs_review", "approved", "rejected"]),
                 "duplicate_of": nullable_format("string", "uuid"),
                 "changed": boolean(),
+                "approvals": {
+                    "type": "array",
+                    "description": "Approvals collected since the invoice was last reopened",
+                    "items": object(
+                        "One person's approval.",
+                        json!({ "approver_id": uuid(), "at": datetime() }),
+                    ),
+                },
+                "approvals_needed": { "type": "integer", "minimum": 1, "maximum": 2 },
             }),
         ),
     )
     .description(
         "422 `reason_required`: a rejection without `reason`; 422 `override_required`: \
-         approving an invoice with error findings without `override_reason`.",
+         approving an invoice with error findings without `override_reason`; 403 \
+         `role_forbidden`: the caller's role in the workspace may not decide; 403 \
+         `approval_limit_exceeded`: the gross amount is above the caller's approval limit; \
+         403 `uploader_cannot_approve`: an invoice that needs two approvals cannot be approved \
+         by its uploader.",
     )
     .caller()
     .json_rejections()

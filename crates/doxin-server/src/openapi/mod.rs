@@ -26,6 +26,7 @@ mod invoices;
 mod jobs;
 mod misc;
 mod model;
+mod workspaces;
 
 use axum::Router;
 use doxin_store::PageRequest;
@@ -61,6 +62,7 @@ pub fn document() -> Value {
         invoices::operations(),
         exports::operations(),
         companies::operations(),
+        workspaces::operations(),
         misc::operations(),
     ];
     for (path, method, op) in groups.into_iter().flatten() {
@@ -93,6 +95,7 @@ pub fn document() -> Value {
             { "name": "invoices", "description": "Invoices: list, detail, edits, file, search" },
             { "name": "exports", "description": "Invoices out: CSV, XLSX, JSON, UBL" },
             { "name": "companies", "description": "Vendors and customers" },
+            { "name": "workspaces", "description": "Teams: members, roles, approval limits, invitations, approval rules. Requests act in the workspace named by `X-Workspace-Id`, else the caller's oldest" },
             { "name": "dashboard", "description": "Figures and supported document types" },
             { "name": "meta", "description": "Metrics, this document, pages, WebSocket" },
         ],
@@ -190,6 +193,7 @@ fn schemas() -> Value {
         invoices::schemas(),
         exports::schemas(),
         companies::schemas(),
+        workspaces::schemas(),
         model::schemas(),
     ] {
         all.extend(group);
@@ -503,9 +507,11 @@ impl Op {
     }
 
     /// What the Caller extractor answers: 401 without a valid credential, 403 for a
-    /// deactivated account or a cookie request without its CSRF token.
+    /// deactivated account, a cookie request without its CSRF token or a role too low for
+    /// the route (`role_forbidden`); 400 for an unreadable `X-Workspace-Id`, 404 for a
+    /// workspace the caller is not a member of.
     fn caller(self) -> Op {
-        self.problems(&[401, 403])
+        self.problems(&[400, 401, 403, 404])
     }
 
     /// What axum's JSON extractor answers (turned into problems): 400 syntax, 413 over the

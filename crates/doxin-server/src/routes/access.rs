@@ -9,13 +9,15 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use chrono::{Duration, Utc};
-use doxin_store::{AccessCode, AccessDecision, AccessRequestStatus, NewAccessCode, PageRequest};
+use doxin_store::{
+    AccessCode, AccessDecision, AccessRequestStatus, NewAccessCode, PageRequest, WorkspaceGrant,
+};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
 use super::listing::Listing;
-use crate::auth::{Admin, secrets};
+use crate::auth::{Admin, Caller, secrets};
 use crate::{ApiError, AppState};
 
 pub fn router() -> Router<AppState> {
@@ -30,7 +32,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/admin/access-requests/{id}/reject", post(reject))
 }
 
-fn code_view(c: &AccessCode) -> Value {
+pub(crate) fn code_view(c: &AccessCode) -> Value {
     let now = Utc::now();
     let state = if c.used_at.is_some() {
         "used"
@@ -52,6 +54,11 @@ fn code_view(c: &AccessCode) -> Value {
         "used_at": c.used_at,
         "used_by": c.used_by,
         "revoked_at": c.revoked_at,
+        "grant": c.grant.as_ref().map(|g| json!({
+            "workspace_id": g.workspace_id,
+            "role": g.role,
+            "approval_limit": g.approval_limit.map(|l| l.to_string()),
+        })),
     })
 }
 
@@ -63,12 +70,14 @@ struct NewCodes {
     count: Option<u32>,
 }
 
-/// Mints a code and returns it in clear, once, next to its record.
-async fn mint(
+/// Mints a code and returns it in clear, once, next to its record. With a `grant`, the code
+/// is an invitation into that workspace; without, it opens a workspace of the new user's own.
+pub(crate) async fn mint(
     state: &AppState,
-    admin: &Admin,
+    by: &Caller,
     ttl: Duration,
     note: Option<String>,
+    grant: Option<WorkspaceGrant>,
 ) -> Result<(String, AccessCode), ApiError> {
     let code = secrets::new_access_code();
     let record = state
@@ -77,21 +86,20 @@ async fn mint(
             code_hash: secrets::sha256_hex(&code),
             hint: format!("{}…", &code[..4]),
             note,
-            created_by: Some(admin.0.id()),
+            created_by: Some(by.id()),
             expires_at: Utc::now() + ttl,
+            grant,
         })
         .await?;
-    admin
-        .0
-        .audit(
-            state,
-            "access_code.create",
-            "access_code",
-            Some(record.id.to_string()),
-            None,
-            Some(code_view(&record)),
-        )
-        .await?;
+    by.audit(
+        state,
+        "access_code.create",
+        "access_code",
+        Some(record.id.to_string()),
+        None,
+        Some(code_view(&record)),
+    )
+    .await?;
     Ok((code, record))
 }
 
@@ -122,7 +130,7 @@ async fn create_codes(
     let note = body.note.map(|n| super::auth::free_text(&n, 500));
     let mut items = Vec::new();
     for _ in 0..count {
-        let (code, record) = mint(&state, &admin, ttl, note.clone()).await?;
+        let (code, record) = mint(&state, &admin.0, ttl, note.clone(), None).await?;
         let mut view = code_view(&record);
         view["code"] = json!(code);
         items.push(view);
@@ -215,9 +223,10 @@ async fn approve(
     }
     let (code, record) = mint(
         &state,
-        &admin,
+        &admin.0,
         state.auth.settings.access_code_ttl,
         Some(format!("access request of {}", request.email)),
+        None,
     )
     .await?;
     let before = serde_json::to_value(&request).ok();

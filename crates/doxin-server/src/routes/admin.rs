@@ -94,7 +94,8 @@ async fn user_detail(
     Path(id): Path<Uuid>,
 ) -> Result<Json<UserDetail>, ApiError> {
     let user = state.store.get_user(id).await?;
-    let scope = Scope::Owner(id);
+    // The invoices and jobs of their personal workspace (which has their id).
+    let scope = Scope::admin_of(id);
     let invoices = state
         .store
         .list_invoices(scope, &InvoiceFilter::default(), PageRequest::new(1, 1))

@@ -1,7 +1,7 @@
 //! Companies (vendors and customers) the pipeline matched sellers and buyers to, with how many
-//! of the caller's invoices name each. Companies are owned like invoices: a user sees only
-//! their own companies that their invoices name (another user's answers 404); an
-//! administrator sees every company.
+//! of the workspace's invoices name each. Companies are kept per workspace like invoices: a
+//! member sees only the current workspace's companies (another workspace's answers 404); a
+//! system administrator who names no workspace sees every company.
 
 use axum::extract::{Path, Query, State};
 use axum::routing::get;
@@ -38,7 +38,7 @@ struct ListQuery {
 fn view(c: &CompanySummary) -> Value {
     json!({
         "id": c.company.id,
-        "owner_id": c.company.owner_id,
+        "workspace_id": c.company.workspace_id,
         "kind": c.company.kind,
         "name": c.company.name,
         "vat_id": c.company.vat_id,

@@ -16,7 +16,7 @@ use axum::{Json, Router};
 use doxin_extract::{DocumentKind, ExtractError};
 use doxin_jobs::JobOptions;
 use doxin_model::JobStatus;
-use doxin_store::{JobFilter, NewFile, NewJob, PageRequest, Scope};
+use doxin_store::{JobFilter, NewFile, NewJob, PageRequest, Scope, WorkspaceRole};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -240,7 +240,7 @@ async fn refuse_when_full(state: &AppState) -> Result<(), ApiError> {
 async fn create_job(
     state: &AppState,
     caller: &Caller,
-    owner: Option<Uuid>,
+    (owner, workspace): (Option<Uuid>, Option<Uuid>),
     file: Uuid,
     payload: &JobOptions,
 ) -> Result<doxin_store::JobRecord, ApiError> {
@@ -248,6 +248,7 @@ async fn create_job(
         .store
         .create_job(NewJob {
             owner_id: owner,
+            workspace_id: workspace,
             file_id: Some(file),
             kind: "extract".to_string(),
             payload: serde_json::to_value(payload).map_err(|e| ApiError::Internal(Box::new(e)))?,
@@ -272,12 +273,15 @@ async fn store_and_queue(
     options: &Options,
     source: &str,
 ) -> Result<Accepted, ApiError> {
+    caller.require(WorkspaceRole::Clerk)?;
     let owner = Some(caller.id());
+    let workspace = caller.workspace_id();
     let blob = state.files.put(&doc.bytes).await?;
     let file = state
         .store
         .insert_file(NewFile {
             owner_id: owner,
+            workspace_id: workspace,
             sha256: blob.sha256.clone(),
             size_bytes: i64::try_from(doc.bytes.len()).unwrap_or(i64::MAX),
             mime_type: doc.kind.mime_type().to_string(),
@@ -292,7 +296,7 @@ async fn store_and_queue(
         source: Some(source.to_string()),
         reprocess: None,
     };
-    let job = create_job(state, caller, owner, file.id, &payload).await?;
+    let job = create_job(state, caller, (owner, workspace), file.id, &payload).await?;
     caller
         .audit(
             state,
@@ -375,6 +379,7 @@ async fn reprocess(
 ) -> Result<Response, ApiError> {
     let keep_corrections = body.and_then(|Json(b)| b.keep_corrections).unwrap_or(true);
     let invoice = state.store.get_invoice(id, caller.scope()).await?;
+    caller.require(WorkspaceRole::Clerk)?;
     let Some(file_id) = invoice.file_id else {
         return Err(ApiError::problem(
             StatusCode::CONFLICT,
@@ -394,8 +399,15 @@ async fn reprocess(
             keep_corrections,
         }),
     };
-    // The invoice's owner follows the job, whoever asked for it.
-    let job = create_job(&state, &caller, invoice.owner_id, file.id, &payload).await?;
+    // The invoice's uploader and workspace follow the job, whoever asked for it.
+    let job = create_job(
+        &state,
+        &caller,
+        (invoice.owner_id, invoice.workspace_id),
+        file.id,
+        &payload,
+    )
+    .await?;
     caller
         .audit(
             &state,

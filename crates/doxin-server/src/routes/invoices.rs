@@ -17,7 +17,7 @@ use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use doxin_model::{Decimal, Invoice, Tolerance, validate_report};
 use doxin_store::{
     InvoiceFilter, InvoiceHit, InvoiceRecord, InvoiceSort, InvoiceStatus, InvoiceSummary,
-    InvoiceUpdate, NewFile, NewInvoice, PageRequest, Scope, StoreError,
+    InvoiceUpdate, NewFile, NewInvoice, PageRequest, Scope, StoreError, WorkspaceRole,
 };
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -295,6 +295,7 @@ fn summary_view(s: &InvoiceSummary) -> Value {
     json!({
         "id": s.id,
         "owner_id": s.owner_id,
+        "workspace_id": s.workspace_id,
         "status": s.status,
         "needs_review": s.status == InvoiceStatus::NeedsReview,
         "invoice_number": s.invoice_number,
@@ -341,10 +342,10 @@ async fn detail_view(state: &AppState, inv: &InvoiceRecord) -> Result<Value, Api
         },
         None => Value::Null,
     };
-    // Only the invoice owner's companies: the store never links another owner's company,
-    // and this read would not show one if it did.
-    let owner_scope = match inv.owner_id {
-        Some(owner) => Scope::Owner(owner),
+    // Only the invoice workspace's companies: the store never links another workspace's
+    // company, and this read would not show one if it did.
+    let owner_scope = match inv.workspace_id {
+        Some(w) => Scope::admin_of(w),
         None => Scope::All,
     };
     let company = |id: Option<Uuid>| async move {
@@ -360,6 +361,7 @@ async fn detail_view(state: &AppState, inv: &InvoiceRecord) -> Result<Value, Api
     Ok(json!({
         "id": inv.id,
         "owner_id": inv.owner_id,
+        "workspace_id": inv.workspace_id,
         "job_id": inv.job_id,
         "status": inv.status,
         "needs_review": inv.status == InvoiceStatus::NeedsReview,
@@ -530,20 +532,22 @@ async fn create(
     caller: Caller,
     Json(body): Json<Value>,
 ) -> Result<Response, ApiError> {
+    caller.require(WorkspaceRole::Clerk)?;
     // `{"invoice": {canonical}}` or the invoice itself in the plain shape of a correction.
     let invoice = corrected(&Invoice::default(), body)?;
     refuse_unstorable(&invoice)?;
     let a = assess(&invoice);
-    // The caller's own companies only: a guessed seller name must not return another user's
-    // record (VAT id, tax number), nor a typed VAT id land on one.
+    // The workspace's own companies only: a guessed seller name must not return another
+    // team's record (VAT id, tax number), nor a typed VAT id land on one.
     let (vendor_id, customer_id) =
-        doxin_jobs::match_companies(state.store.as_ref(), Some(caller.id()), &invoice)
+        doxin_jobs::match_companies(state.store.as_ref(), caller.workspace_id(), &invoice)
             .await
             .map_err(|e| ApiError::Internal(Box::new(e)))?;
     let inv = state
         .store
         .insert_invoice(NewInvoice {
             owner_id: Some(caller.id()),
+            workspace_id: caller.workspace_id(),
             file_id: None,
             job_id: None,
             // Entered by hand: a person approves it explicitly, as any other invoice.
@@ -655,12 +659,13 @@ async fn update(
 ) -> Result<Json<Value>, ApiError> {
     let scope = caller.scope();
     let before = state.store.get_invoice(id, scope).await?;
+    caller.require(WorkspaceRole::Clerk)?;
     let invoice = corrected(&before.invoice, body)?;
     refuse_unstorable(&invoice)?;
     let a = assess(&invoice);
-    // Companies of the invoice's owner, also when an administrator edits it.
+    // Companies of the invoice's workspace, also when a system administrator edits it.
     let (vendor_id, customer_id) =
-        doxin_jobs::match_companies(state.store.as_ref(), before.owner_id, &invoice)
+        doxin_jobs::match_companies(state.store.as_ref(), before.workspace_id, &invoice)
             .await
             .map_err(|e| ApiError::Internal(Box::new(e)))?;
     // A decision stands unless the edit changes what it rested on (amounts, parties, dates,
@@ -794,6 +799,7 @@ async fn replace_file(
 ) -> Result<Json<Value>, ApiError> {
     let scope = caller.scope();
     let before = state.store.get_invoice(id, scope).await?;
+    caller.require(WorkspaceRole::Clerk)?;
     // The same checks as intake (size, type by content and claim, pages counted in the
     // sandbox), with the cap applied while streaming.
     let limit = state.limits.max_upload_bytes;
@@ -845,8 +851,9 @@ async fn replace_file(
     let file = state
         .store
         .insert_file(NewFile {
-            // The invoice's owner owns its file, whoever (an administrator) replaced it.
+            // The invoice's uploader and workspace own its file, whoever replaced it.
             owner_id: before.owner_id,
+            workspace_id: before.workspace_id,
             sha256: blob.sha256,
             size_bytes: i64::try_from(bytes.len()).unwrap_or(i64::MAX),
             mime_type: kind.mime_type().to_string(),

@@ -11,4 +11,5 @@ pub mod jobs;
 pub mod listing;
 pub mod review;
 pub mod setup;
+pub mod workspaces;
 pub mod ws;

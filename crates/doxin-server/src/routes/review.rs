@@ -23,8 +23,11 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use doxin_model::approval::ApprovalRules;
 use doxin_model::{JobStatus, Severity};
-use doxin_store::{AuditFilter, InvoiceRecord, InvoiceStatus, PageRequest};
+use doxin_store::{
+    Approval, AuditFilter, InvoiceRecord, InvoiceStatus, PageRequest, WorkspaceRole,
+};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -134,13 +137,48 @@ async fn reject_invoice(
     decide(&state, &caller, id, InvoiceStatus::Rejected, body).await
 }
 
-fn decision_view(inv: &InvoiceRecord, changed: bool) -> Json<Value> {
+/// The answer to a decision: the status, whether this request changed anything, and the
+/// approvals collected towards the number the workspace's rules ask.
+fn decision_view(
+    inv: &InvoiceRecord,
+    changed: bool,
+    approvals: &[Approval],
+    needed: u8,
+) -> Json<Value> {
     Json(json!({
         "invoice_id": inv.id,
         "status": inv.status,
         "duplicate_of": inv.duplicate_of,
         "changed": changed,
+        "approvals": approvals.iter().map(|a| json!({
+            "approver_id": a.approver_id, "at": a.created_at,
+        })).collect::<Vec<_>>(),
+        "approvals_needed": needed,
     }))
+}
+
+/// The approval rules of the workspace an invoice belongs to (none: the defaults).
+pub(crate) async fn rules_of(
+    state: &AppState,
+    workspace: Option<Uuid>,
+) -> Result<ApprovalRules, ApiError> {
+    let Some(id) = workspace else {
+        return Ok(ApprovalRules::default());
+    };
+    let ws = state.store.get_workspace(id).await?;
+    // Stored rules were checked when they were set; unreadable ones (a newer version's
+    // fields) fall back to the strictest reading rather than to none.
+    Ok(ApprovalRules::from_json(&ws.approval_rules).unwrap_or_else(|e| {
+        tracing::warn!(workspace = %id, error = %e, "unreadable approval rules; asking two approvals");
+        ApprovalRules {
+            second_approval_above: Some(doxin_model::Decimal::ZERO),
+            ..ApprovalRules::default()
+        }
+    }))
+}
+
+fn forbidden(code: &'static str, detail: String) -> ApiError {
+    ApiError::problem(StatusCode::FORBIDDEN, code, detail)
 }
 
 async fn decide(
@@ -155,9 +193,16 @@ async fn decide(
     let reason = text(body.reason, "reason")?;
     let override_reason = text(body.override_reason, "override_reason")?;
     let before = state.store.get_invoice(id, scope).await?;
+    caller.require(match to {
+        InvoiceStatus::NeedsReview => WorkspaceRole::Clerk,
+        _ => WorkspaceRole::Approver,
+    })?;
+    let rules = rules_of(state, before.workspace_id).await?;
+    let needed = rules.required_approvals(&before.invoice);
     if before.status == to {
         // Deciding again what is decided: one decision, nothing recorded twice.
-        return Ok(decision_view(&before, false));
+        let approvals = state.store.list_approvals(id).await?;
+        return Ok(decision_view(&before, false, &approvals, needed));
     }
     let errors: Vec<String> = before
         .findings
@@ -187,6 +232,45 @@ async fn decide(
         }
         _ => {}
     }
+    let mut approvals = Vec::new();
+    if to == InvoiceStatus::Approved {
+        let gross = doxin_model::approval::gross(&before.invoice);
+        if let (Some(limit), Some(gross)) = (approval_limit(caller), gross)
+            && gross > limit
+        {
+            return Err(forbidden(
+                "approval_limit_exceeded",
+                format!("the gross amount {gross} is above your approval limit of {limit}"),
+            ));
+        }
+        if needed > 1 && before.owner_id == Some(caller.id()) {
+            return Err(forbidden(
+                "uploader_cannot_approve",
+                format!("this invoice needs {needed} approvals by people other than its uploader"),
+            ));
+        }
+        let known = state.store.list_approvals(id).await?;
+        approvals = state.store.record_approval(id, caller.id()).await?;
+        let added = approvals.len() > known.len();
+        if approvals.len() < usize::from(needed) {
+            if added {
+                caller
+                    .audit(
+                        state,
+                        "invoice.approval",
+                        "invoice",
+                        Some(id.to_string()),
+                        Some(json!({ "status": before.status, "approvals": known.len() })),
+                        Some(json!({
+                            "status": before.status, "approvals": approvals.len(),
+                            "approvals_needed": needed, "comment": comment,
+                        })),
+                    )
+                    .await?;
+            }
+            return Ok(decision_view(&before, added, &approvals, needed));
+        }
+    }
     let from: Vec<InvoiceStatus> = [
         InvoiceStatus::NeedsReview,
         InvoiceStatus::Approved,
@@ -202,7 +286,8 @@ async fn decide(
     else {
         // Someone else decided the same at the same moment: theirs is the decision.
         let now = state.store.get_invoice(id, scope).await?;
-        return Ok(decision_view(&now, false));
+        let approvals = state.store.list_approvals(id).await?;
+        return Ok(decision_view(&now, false, &approvals, needed));
     };
     let mut after_json = json!({ "status": after.status });
     if let Some(c) = &comment {
@@ -214,6 +299,10 @@ async fn decide(
     if to == InvoiceStatus::Approved && !errors.is_empty() {
         after_json["override_reason"] = json!(override_reason);
         after_json["overridden_findings"] = json!(errors);
+    }
+    if to == InvoiceStatus::Approved {
+        after_json["approvers"] =
+            json!(approvals.iter().map(|a| a.approver_id).collect::<Vec<_>>());
     }
     let action = match to {
         InvoiceStatus::Approved => "invoice.approve",
@@ -230,7 +319,18 @@ async fn decide(
             Some(after_json),
         )
         .await?;
-    Ok(decision_view(&after, true))
+    Ok(decision_view(&after, true, &approvals, needed))
+}
+
+/// The caller's approval limit in the current workspace (system administrators reading
+/// across workspaces have none).
+fn approval_limit(caller: &Caller) -> Option<doxin_model::Decimal> {
+    match caller.scope() {
+        doxin_store::Scope::All => None,
+        doxin_store::Scope::Workspace { .. } => {
+            caller.workspace.as_ref().and_then(|m| m.approval_limit)
+        }
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -256,6 +356,29 @@ fn mentioned_addresses(text: &str) -> Vec<String> {
     out
 }
 
+/// Whether `user` may see `invoice`: active, and a member of its workspace or a system
+/// administrator.
+async fn sees_invoice(
+    state: &AppState,
+    user: &doxin_store::User,
+    invoice: &InvoiceRecord,
+) -> Result<bool, ApiError> {
+    if !user.is_active {
+        return Ok(false);
+    }
+    if user.role == doxin_store::Role::Admin {
+        return Ok(true);
+    }
+    let Some(workspace) = invoice.workspace_id else {
+        return Ok(false);
+    };
+    match state.store.get_membership(workspace, user.id).await {
+        Ok(_) => Ok(true),
+        Err(doxin_store::StoreError::NotFound) => Ok(false),
+        Err(e) => Err(e.into()),
+    }
+}
+
 async fn comment(
     State(state): State<AppState>,
     caller: Caller,
@@ -265,15 +388,15 @@ async fn comment(
     let text = text(Some(body.text), "text")?
         .ok_or_else(|| ApiError::BadRequest("a comment needs text".into()))?;
     let invoice = state.store.get_invoice(id, caller.scope()).await?;
-    // Only people who can see the invoice can be mentioned: its owner and administrators.
+    caller.require(WorkspaceRole::Clerk)?;
+    // Only people who can see the invoice can be mentioned: its workspace's members and
+    // system administrators.
     let mut mentions = Vec::new();
     for address in mentioned_addresses(&text) {
         let Ok(user) = state.store.find_user_by_email(&address).await else {
             continue;
         };
-        let sees_it = user.is_active
-            && (invoice.owner_id == Some(user.id) || user.role == doxin_store::Role::Admin);
-        if sees_it && !mentions.contains(&user.id) {
+        if sees_invoice(&state, &user, &invoice).await? && !mentions.contains(&user.id) {
             mentions.push(user.id);
         }
     }
@@ -326,12 +449,13 @@ async fn assign(
 ) -> Result<Json<Value>, ApiError> {
     let scope = caller.scope();
     let before = state.store.get_invoice(id, scope).await?;
-    // A reviewer must be able to see the invoice: its owner or an administrator, active.
+    // A reviewer must be able to see the invoice: an active member of its workspace or a
+    // system administrator.
     if let Some(who) = body.assignee_id {
-        let user = state.store.get_user(who).await.ok();
-        let sees_it = user.as_ref().is_some_and(|u| {
-            u.is_active && (before.owner_id == Some(u.id) || u.role == doxin_store::Role::Admin)
-        });
+        let sees_it = match state.store.get_user(who).await {
+            Ok(user) => sees_invoice(&state, &user, &before).await?,
+            Err(_) => false,
+        };
         if !sees_it {
             return Err(ApiError::problem(
                 StatusCode::UNPROCESSABLE_ENTITY,

@@ -288,6 +288,7 @@ async fn the_jobs_overview_counts_by_status_and_lists_failures() {
     let store = &fx.app.store;
     let new_job = || NewJob {
         owner_id: Some(fx.user.id),
+        workspace_id: Some(fx.user.id),
         file_id: None,
         kind: "extract".into(),
         payload: json!({"filename": "broken.pdf"}),

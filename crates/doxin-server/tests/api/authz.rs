@@ -149,7 +149,7 @@ async fn invoice_of(app: &TestApp, owner: Uuid, file: Uuid, number: &str) -> Uui
     let vendor = app
         .store
         .upsert_company(doxin_store::NewCompany {
-            owner_id: Some(owner),
+            workspace_id: Some(owner),
             kind: doxin_store::CompanyKind::Vendor,
             name: "Nordwind Logistik GmbH".into(),
             vat_id: None,
@@ -162,6 +162,7 @@ async fn invoice_of(app: &TestApp, owner: Uuid, file: Uuid, number: &str) -> Uui
     app.store
         .insert_invoice(NewInvoice {
             owner_id: Some(owner),
+            workspace_id: Some(owner),
             file_id: Some(file),
             job_id: None,
             status: InvoiceStatus::NeedsReview,
@@ -727,6 +728,72 @@ fn matrix(f: &Fixture) -> Vec<Case> {
                 f.request_for_admin
             ),
             Admin,
+        ),
+        // Workspaces: A's personal workspace has A's id.
+        case(
+            Method::GET,
+            "/api/v1/workspaces",
+            "/api/v1/workspaces",
+            Authed,
+        ),
+        with_json(
+            case(
+                Method::POST,
+                "/api/v1/workspaces",
+                "/api/v1/workspaces",
+                Admin,
+            ),
+            json!({"name": "Matrix team"}),
+        ),
+        case(
+            Method::GET,
+            "/api/v1/workspaces/{id}",
+            format!("/api/v1/workspaces/{}", f.a.id),
+            OwnedByA,
+        ),
+        with_json(
+            case(
+                Method::PATCH,
+                "/api/v1/workspaces/{id}",
+                format!("/api/v1/workspaces/{}", f.a.id),
+                OwnedByA,
+            ),
+            json!({"name": "A's team"}),
+        ),
+        case(
+            Method::GET,
+            "/api/v1/workspaces/{id}/members",
+            format!("/api/v1/workspaces/{}/members", f.a.id),
+            OwnedByA,
+        ),
+        // The administrator joins A's workspace as a viewer (B joining would open A's objects
+        // to B for the rows after this one), and A removes them again.
+        with_json(
+            case(
+                Method::PUT,
+                "/api/v1/workspaces/{id}/members/{user_id}",
+                format!("/api/v1/workspaces/{}/members/{}", f.a.id, f.admin.id),
+                OwnedByA,
+            ),
+            json!({"role": "viewer"}),
+        ),
+        by(
+            case(
+                Method::DELETE,
+                "/api/v1/workspaces/{id}/members/{user_id}",
+                format!("/api/v1/workspaces/{}/members/{}", f.a.id, f.admin.id),
+                OwnedByA,
+            ),
+            By::AOnly,
+        ),
+        with_json(
+            case(
+                Method::POST,
+                "/api/v1/workspaces/{id}/invitations",
+                format!("/api/v1/workspaces/{}/invitations", f.a.id),
+                OwnedByA,
+            ),
+            json!({"role": "clerk"}),
         ),
         // The WebSocket's upgrade is checked in `intake::websocket_events_follow_ownership…`:
         // here, only that a plain GET needs a credential.

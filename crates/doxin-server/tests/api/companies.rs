@@ -95,7 +95,7 @@ async fn another_users_company_is_never_matched_shown_or_changed() {
     )
     .await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(b_company["owner_id"], json!(bob.id));
+    assert_eq!(b_company["workspace_id"], json!(bob.id));
     assert_eq!(b_company["vat_id"], Value::Null);
     assert_eq!(b_company["tax_number"], Value::Null);
     // Even A's VAT id itself gives B a record of B's own.
@@ -118,7 +118,7 @@ async fn another_users_company_is_never_matched_shown_or_changed() {
     let bobs = vendors(&app, &bob).await;
     assert!(
         bobs.iter()
-            .all(|c| c["owner_id"] == json!(bob.id) && c["tax_number"].is_null()),
+            .all(|c| c["workspace_id"] == json!(bob.id) && c["tax_number"].is_null()),
         "{bobs:?}"
     );
     assert!(bobs.iter().all(|c| c["id"] != json!(a_vendor)));
@@ -251,5 +251,5 @@ async fn an_administrators_edit_matches_the_owners_companies() {
     )
     .await;
     assert_eq!(status, StatusCode::OK, "{company}");
-    assert_eq!(company["owner_id"], json!(alice.id));
+    assert_eq!(company["workspace_id"], json!(alice.id));
 }

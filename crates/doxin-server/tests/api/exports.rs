@@ -51,6 +51,7 @@ async fn add_invoice(app: &TestApp, owner: &TestUser, inv: Invoice, status: Invo
     app.store
         .insert_invoice(NewInvoice {
             owner_id: Some(owner.id),
+            workspace_id: Some(owner.id),
             file_id: None,
             job_id: None,
             status,

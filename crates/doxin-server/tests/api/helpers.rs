@@ -227,3 +227,25 @@ pub async fn spawn_app_with(opts: SpawnOptions) -> TestApp {
         _dir: dir,
     }
 }
+
+/// A fresh, empty PostgreSQL database on the test server (`DOXIN_TEST_DATABASE_URL`), or
+/// `None` outside CI when no server is configured (in CI its absence is a failure).
+pub async fn fresh_pg_database(prefix: &str) -> Option<String> {
+    let Ok(admin) = std::env::var("DOXIN_TEST_DATABASE_URL") else {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "DOXIN_TEST_DATABASE_URL must be set in CI"
+        );
+        return None;
+    };
+    use sqlx::{AssertSqlSafe, Connection};
+    let name = format!("{prefix}_{}", uuid::Uuid::new_v4().simple());
+    let mut conn = sqlx::PgConnection::connect(&admin).await.expect("admin");
+    sqlx::query(AssertSqlSafe(format!("CREATE DATABASE \"{name}\"")))
+        .execute(&mut conn)
+        .await
+        .expect("create database");
+    let mut url = url::Url::parse(&admin).expect("url");
+    url.set_path(&name);
+    Some(url.to_string())
+}

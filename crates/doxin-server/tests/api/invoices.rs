@@ -33,6 +33,7 @@ async fn stored(app: &TestApp, owner: Option<Uuid>, inv: Invoice, status: Invoic
     app.store
         .insert_invoice(NewInvoice {
             owner_id: owner,
+            workspace_id: owner,
             file_id: None,
             job_id: None,
             status,

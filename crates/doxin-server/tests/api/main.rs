@@ -13,4 +13,5 @@ mod invoices;
 mod openapi;
 mod review;
 mod security;
+mod workspaces;
 mod ws;

@@ -127,6 +127,7 @@ async fn job_of(app: &TestApp, owner: Uuid) -> Uuid {
     app.store
         .create_job(doxin_store::NewJob {
             owner_id: Some(owner),
+            workspace_id: Some(owner),
             file_id: None,
             kind: "extract".into(),
             payload: json!({}),

@@ -261,22 +261,22 @@ impl PostgresStore {
             "embedding IS NOT NULL".to_string(),
             format!("embedding_model = {m}"),
         ];
-        scope_cond(scope, "owner_id", &mut conds, &mut args);
+        scope_cond(scope, "workspace_id", &mut conds, &mut args);
         if let Some(x) = exclude {
             let p = args.push(x);
             conds.push(format!("id <> {p}"));
         }
         let l = args.push(i64::from(limit.clamp(1, 200)));
-        // A user's few thousand invoices are compared exactly, through the owner index: exact
+        // A workspace's few thousand invoices are compared exactly, through the workspace index: exact
         // and faster than walking the HNSW graph past everybody else's rows. Past
         // EXACT_SCAN_LIMIT rows the index wins. (`+ 0` keeps the planner off the HNSW index,
         // which only serves `ORDER BY embedding <=> constant` itself.)
         let exact = match scope {
-            Scope::Owner(owner) => {
+            Scope::Workspace { id, .. } => {
                 let n: i64 = sqlx::query(
-                    "SELECT COUNT(*) FROM invoices WHERE owner_id = $1 AND deleted_at IS NULL",
+                    "SELECT COUNT(*) FROM invoices WHERE workspace_id = $1 AND deleted_at IS NULL",
                 )
-                .bind(owner)
+                .bind(id)
                 .fetch_one(&self.pool)
                 .await?
                 .try_get(0)?;

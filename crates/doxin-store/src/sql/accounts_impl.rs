@@ -39,7 +39,23 @@ fn access_code_from_row(row: &DbRow) -> Result<AccessCode> {
         used_at: col_opt_ts(row, "used_at")?,
         used_by: col_opt_id(row, "used_by")?,
         revoked_at: col_opt_ts(row, "revoked_at")?,
+        grant: grant_from_row(row)?,
     })
+}
+
+/// The membership an access code row grants, if any.
+fn grant_from_row(row: &DbRow) -> Result<Option<WorkspaceGrant>> {
+    let Some(workspace_id) = col_opt_id(row, "workspace_id")? else {
+        return Ok(None);
+    };
+    let role: Option<String> = row.try_get("role")?;
+    let role = role.as_deref().unwrap_or("clerk");
+    Ok(Some(WorkspaceGrant {
+        workspace_id,
+        role: WorkspaceRole::parse(role)
+            .ok_or_else(|| StoreError::Corrupt(format!("access code role {role}")))?,
+        approval_limit: col_opt_dec(row, "approval_limit")?,
+    }))
 }
 
 fn access_request_from_row(row: &DbRow) -> Result<AccessRequest> {
@@ -70,18 +86,18 @@ impl AccountStore for ThisStore {
         let mut tx = self.pool.begin().await?;
         // Redeem first: the conditional UPDATE is what makes a code single-use under races
         // (the second sign-up finds `used_at` set and matches no row).
-        let code_id = match access_code_hash {
+        let (code_id, grant) = match access_code_hash {
             Some(hash) => {
                 let row = query(
                     "UPDATE access_codes SET used_at = $2 WHERE code_hash = $1 \
                      AND used_at IS NULL AND revoked_at IS NULL AND expires_at > $2 \
-                     RETURNING id",
+                     RETURNING id, workspace_id, role, approval_limit",
                     vec![hash.into(), now.into()],
                 )
                 .fetch_optional(&mut *tx)
                 .await?;
                 match row {
-                    Some(row) => Some(col_id(&row, "id")?),
+                    Some(row) => (Some(col_id(&row, "id")?), grant_from_row(&row)?),
                     None => {
                         return Err(StoreError::InvalidState(
                             "the access code is unknown, used, revoked or expired".into(),
@@ -89,8 +105,9 @@ impl AccountStore for ThisStore {
                     }
                 }
             }
-            None => None,
+            None => (None, None),
         };
+        let display_name = new.display_name.clone();
         let row = query(
             "INSERT INTO users (id, email, display_name, password_hash, role, is_active, \
              created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $7) RETURNING *",
@@ -114,6 +131,34 @@ impl AccountStore for ThisStore {
             .execute(&mut *tx)
             .await?;
         }
+        // An invitation makes the user a member of its workspace; anyone else gets a
+        // workspace of their own, with their id (as the migration gave existing users).
+        let (workspace_id, role, limit) = match grant {
+            Some(g) => (g.workspace_id, g.role, g.approval_limit),
+            None => {
+                query(
+                    "INSERT INTO workspaces (id, name, created_by, created_at, updated_at) \
+                     VALUES ($1, $2, $1, $3, $3)",
+                    vec![id.into(), display_name.into(), now.into()],
+                )
+                .execute(&mut *tx)
+                .await?;
+                (id, WorkspaceRole::Admin, None)
+            }
+        };
+        query(
+            "INSERT INTO memberships (workspace_id, user_id, role, approval_limit, created_at, \
+             updated_at) VALUES ($1, $2, $3, $4, $5, $5)",
+            vec![
+                workspace_id.into(),
+                id.into(),
+                role.as_str().into(),
+                limit.into(),
+                now.into(),
+            ],
+        )
+        .execute(&mut *tx)
+        .await?;
         tx.commit().await?;
         user_from_row(&row)
     }
@@ -227,7 +272,8 @@ impl AccountStore for ThisStore {
     async fn create_access_code(&self, new: NewAccessCode) -> Result<AccessCode> {
         let row = query(
             "INSERT INTO access_codes (id, code_hash, hint, note, created_by, created_at, \
-             expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING *",
+             expires_at, workspace_id, role, approval_limit) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING *",
             vec![
                 new_id().into(),
                 new.code_hash.into(),
@@ -236,6 +282,9 @@ impl AccountStore for ThisStore {
                 new.created_by.into(),
                 Utc::now().into(),
                 new.expires_at.into(),
+                new.grant.as_ref().map(|g| g.workspace_id).into(),
+                new.grant.as_ref().map(|g| g.role.as_str()).into(),
+                new.grant.as_ref().and_then(|g| g.approval_limit).into(),
             ],
         )
         .fetch_one(&self.pool)

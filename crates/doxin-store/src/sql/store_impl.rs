@@ -27,7 +27,7 @@ fn company_from_row(row: &DbRow) -> Result<Company> {
     let kind: String = row.try_get("kind")?;
     Ok(Company {
         id: col_id(row, "id")?,
-        owner_id: col_opt_id(row, "owner_id")?,
+        workspace_id: col_opt_id(row, "workspace_id")?,
         kind: CompanyKind::parse(&kind)
             .ok_or_else(|| StoreError::Corrupt(format!("company kind {kind}")))?,
         name: row.try_get("name")?,
@@ -44,12 +44,45 @@ fn file_from_row(row: &DbRow) -> Result<FileRecord> {
     Ok(FileRecord {
         id: col_id(row, "id")?,
         owner_id: col_opt_id(row, "owner_id")?,
+        workspace_id: col_opt_id(row, "workspace_id")?,
         sha256: row.try_get("sha256")?,
         size_bytes: row.try_get("size_bytes")?,
         mime_type: row.try_get("mime_type")?,
         original_name: row.try_get("original_name")?,
         page_count: row.try_get("page_count")?,
         created_at: col_ts(row, "created_at")?,
+    })
+}
+
+/// Memberships with the names a listing shows.
+const MEMBERSHIP_SELECT: &str = "SELECT m.workspace_id, w.name AS workspace_name, m.user_id, \
+    u.email, u.display_name, m.role, m.approval_limit, m.created_at, m.updated_at \
+    FROM memberships m JOIN workspaces w ON w.id = m.workspace_id JOIN users u ON u.id = m.user_id";
+
+fn workspace_from_row(row: &DbRow) -> Result<Workspace> {
+    Ok(Workspace {
+        id: col_id(row, "id")?,
+        name: row.try_get("name")?,
+        approval_rules: col_json(row, "approval_rules")?,
+        created_by: col_opt_id(row, "created_by")?,
+        created_at: col_ts(row, "created_at")?,
+        updated_at: col_ts(row, "updated_at")?,
+    })
+}
+
+fn membership_from_row(row: &DbRow) -> Result<Membership> {
+    let role: String = row.try_get("role")?;
+    Ok(Membership {
+        workspace_id: col_id(row, "workspace_id")?,
+        workspace_name: row.try_get("workspace_name")?,
+        user_id: col_id(row, "user_id")?,
+        email: row.try_get("email")?,
+        display_name: row.try_get("display_name")?,
+        role: WorkspaceRole::parse(&role)
+            .ok_or_else(|| StoreError::Corrupt(format!("workspace role {role}")))?,
+        approval_limit: col_opt_dec(row, "approval_limit")?,
+        created_at: col_ts(row, "created_at")?,
+        updated_at: col_ts(row, "updated_at")?,
     })
 }
 
@@ -62,6 +95,7 @@ fn invoice_from_row(row: &DbRow) -> Result<InvoiceRecord> {
     Ok(InvoiceRecord {
         id: col_id(row, "id")?,
         owner_id: col_opt_id(row, "owner_id")?,
+        workspace_id: col_opt_id(row, "workspace_id")?,
         file_id: col_opt_id(row, "file_id")?,
         job_id: col_opt_id(row, "job_id")?,
         status: invoice_status(row)?,
@@ -81,6 +115,7 @@ fn invoice_summary_from_row(row: &DbRow) -> Result<InvoiceSummary> {
     Ok(InvoiceSummary {
         id: col_id(row, "id")?,
         owner_id: col_opt_id(row, "owner_id")?,
+        workspace_id: col_opt_id(row, "workspace_id")?,
         status: invoice_status(row)?,
         invoice_number: row.try_get("invoice_number")?,
         issue_date: row.try_get("issue_date")?,
@@ -108,7 +143,7 @@ fn invoice_hit_from_row(row: &DbRow) -> Result<InvoiceHit> {
 }
 
 /// The columns of [`InvoiceSummary`], qualified so they stay unambiguous next to a join.
-const SUMMARY_COLUMNS: &str = "invoices.id, owner_id, status, invoice_number, issue_date, \
+const SUMMARY_COLUMNS: &str = "invoices.id, owner_id, workspace_id, status, invoice_number, issue_date, \
     due_date, currency, seller_name, buyer_name, gross_amount, confidence, duplicate_of, \
     file_id, vendor_id, customer_id, salesperson, assignee_id, invoices.created_at";
 
@@ -121,7 +156,7 @@ fn invoice_conds(
 ) -> (Vec<String>, Option<FullText>) {
     let full_text = filter.q.as_deref().and_then(|q| full_text(q, args));
     let mut conds = vec!["deleted_at IS NULL".to_string()];
-    scope_cond(scope, "owner_id", &mut conds, args);
+    scope_cond(scope, "workspace_id", &mut conds, args);
     if let Some(s) = filter.status {
         let p = args.push(s.as_str());
         conds.push(format!("status = {p}"));
@@ -227,6 +262,7 @@ fn job_from_row(row: &DbRow) -> Result<JobRecord> {
     Ok(JobRecord {
         id: col_id(row, "id")?,
         owner_id: col_opt_id(row, "owner_id")?,
+        workspace_id: col_opt_id(row, "workspace_id")?,
         file_id: col_opt_id(row, "file_id")?,
         kind: row.try_get("kind")?,
         status: status.parse().map_err(|e| StoreError::Corrupt(format!("{e}")))?,
@@ -286,10 +322,10 @@ fn audit_from_row(row: &DbRow) -> Result<AuditEntry> {
     })
 }
 
-/// Adds the ownership condition of `scope` on `column`.
+/// Adds the workspace condition of `scope` on `column`.
 fn scope_cond(scope: Scope, column: &str, conds: &mut Vec<String>, args: &mut Args) {
-    if let Scope::Owner(owner) = scope {
-        let p = args.push(owner);
+    if let Some(workspace) = scope.workspace() {
+        let p = args.push(workspace);
         conds.push(format!("{column} = {p}"));
     }
 }
@@ -400,12 +436,12 @@ impl ThisStore {
             "(i.vendor_id = companies.id OR i.customer_id = companies.id)".to_string(),
             "i.deleted_at IS NULL".to_string(),
         ];
-        scope_cond(scope, "i.owner_id", &mut mine, &mut args);
+        scope_cond(scope, "i.workspace_id", &mut mine, &mut args);
         let linked = mine.join(" AND ");
         if scope != Scope::All {
             // Ownership first: an invoice of the user's naming someone else's company (which
             // the store refuses to write) would still not show that company.
-            scope_cond(scope, "companies.owner_id", &mut conds, &mut args);
+            scope_cond(scope, "companies.workspace_id", &mut conds, &mut args);
             conds.push(format!("EXISTS (SELECT 1 FROM invoices i WHERE {linked})"));
         }
         let columns = format!(
@@ -427,15 +463,15 @@ impl ThisStore {
         .await
     }
 
-    /// Refuses vendor and customer companies that are not `owner`'s: an invoice shows its
-    /// companies' VAT ids and names, so a company of another owner on it would leak theirs
-    /// (or let a user plant data on another user's invoice).
+    /// Refuses vendor and customer companies that are not `workspace`'s: an invoice shows its
+    /// companies' VAT ids and names, so a company of another workspace on it would leak theirs
+    /// (or let a user plant data on another team's invoice).
     ///
-    /// Read outside the writing transaction: a company's owner never changes, and on SQLite
-    /// a transaction that reads before it writes can fail to take the write lock.
-    async fn check_company_owner(
+    /// Read outside the writing transaction: a company's workspace never changes, and on
+    /// SQLite a transaction that reads before it writes can fail to take the write lock.
+    async fn check_company_workspace(
         &self,
-        owner: Option<Uuid>,
+        workspace: Option<Uuid>,
         companies: [Option<Uuid>; 2],
     ) -> Result<()> {
         let ids: Vec<Uuid> = companies.into_iter().flatten().collect();
@@ -444,7 +480,7 @@ impl ThisStore {
         }
         let mut args = Args::default();
         let ps: Vec<String> = ids.iter().map(|id| args.push(*id)).collect();
-        let theirs = owner_is(owner, "owner_id", &mut args);
+        let theirs = owner_is(workspace, "workspace_id", &mut args);
         let row = query(
             &format!(
                 "SELECT COUNT(*) FROM companies WHERE id IN ({}) AND {theirs}",
@@ -458,9 +494,48 @@ impl ThisStore {
         let distinct = if ids.len() == 2 && ids[0] == ids[1] { 1 } else { ids.len() };
         if usize::try_from(n).unwrap_or(0) != distinct {
             return Err(StoreError::InvalidInput(
-                "an invoice's vendor and customer must be companies of the invoice's owner".into(),
+                "an invoice's vendor and customer must be companies of the invoice's workspace".into(),
             ));
         }
+        Ok(())
+    }
+
+    /// Refuses a change that `scope`'s role does not allow: `NotFound` when the invoice is
+    /// not visible in the scope at all (a stranger learns nothing), `Forbidden` when it is.
+    async fn require_role(&self, id: Uuid, scope: Scope, min: WorkspaceRole) -> Result<()> {
+        if scope.allows(min) {
+            return Ok(());
+        }
+        self.get_invoice(id, scope).await?;
+        Err(StoreError::Forbidden { role: scope.role() })
+    }
+
+    /// Refuses to take the administrator role from `user` when nobody else in the workspace
+    /// has it: a workspace nobody can manage is lost.
+    async fn keep_an_admin(&self, workspace: Uuid, user: Uuid) -> Result<()> {
+        let others = self
+            .count(
+                "SELECT COUNT(*) FROM memberships WHERE workspace_id = $1 AND role = 'admin' \
+                 AND user_id <> $2"
+                    .to_string(),
+                vec![workspace.into(), user.into()],
+            )
+            .await?;
+        if others == 0 {
+            return Err(StoreError::InvalidState(
+                "a workspace needs at least one administrator; make someone else one first"
+                    .into(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Forgets the approvals an invoice collected: it was reopened or rejected, so whoever
+    /// approved it before approved something else.
+    async fn clear_approvals(&self, id: Uuid) -> Result<()> {
+        query("DELETE FROM invoice_approvals WHERE invoice_id = $1", vec![id.into()])
+            .execute(&self.pool)
+            .await?;
         Ok(())
     }
 
@@ -518,23 +593,8 @@ impl Store for ThisStore {
     }
 
     async fn create_user(&self, new: NewUser) -> Result<User> {
-        let now = Utc::now();
-        let row = query(
-            "INSERT INTO users (id, email, display_name, password_hash, role, is_active, \
-             created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $7) RETURNING *",
-            vec![
-                new_id().into(),
-                new.email.trim().to_lowercase().into(),
-                new.display_name.into(),
-                new.password_hash.into(),
-                new.role.as_str().into(),
-                true.into(),
-                now.into(),
-            ],
-        )
-        .fetch_one(&self.pool)
-        .await?;
-        user_from_row(&row)
+        // One path for every new user, so each gets their first workspace.
+        self.create_user_with_code(new, None).await
     }
 
     async fn get_user(&self, id: Uuid) -> Result<User> {
@@ -595,14 +655,14 @@ impl Store for ThisStore {
             .as_deref()
             .map(|v| v.chars().filter(|c| c.is_alphanumeric()).collect::<String>().to_uppercase())
             .filter(|v| !v.is_empty());
-        // Every lookup and change is confined to the owner's companies: matching across owners
-        // would hand one user another's record (VAT id, tax number) for a guessed name, and
-        // learning a VAT id would let a user plant it on another user's company.
+        // Every lookup and change is confined to the workspace's companies: matching across
+        // workspaces would hand one team another's record (VAT id, tax number) for a guessed
+        // name, and learning a VAT id would let a user plant it on another team's company.
         let by_vat = |vat: String| {
             let mut args = Args::default();
             let kind = args.push(new.kind.as_str());
             let v = args.push(vat);
-            let owner = owner_is(new.owner_id, "owner_id", &mut args);
+            let owner = owner_is(new.workspace_id, "workspace_id", &mut args);
             (
                 format!("SELECT * FROM companies WHERE kind = {kind} AND vat_id = {v} AND {owner}"),
                 args.args,
@@ -622,7 +682,7 @@ impl Store for ThisStore {
             let kind = args.push(new.kind.as_str());
             let name = args.push(normalized.clone());
             let vat = args.push(vat_id.clone());
-            let owner = owner_is(new.owner_id, "owner_id", &mut args);
+            let owner = owner_is(new.workspace_id, "workspace_id", &mut args);
             let found = query(
                 &format!(
                     "SELECT * FROM companies WHERE kind = {kind} AND normalized_name = {name} \
@@ -651,12 +711,12 @@ impl Store for ThisStore {
         }
         let now = Utc::now();
         let inserted = query(
-            "INSERT INTO companies (id, owner_id, kind, name, normalized_name, vat_id, \
+            "INSERT INTO companies (id, workspace_id, kind, name, normalized_name, vat_id, \
              tax_number, country, address, created_at, updated_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) RETURNING *",
             vec![
                 new_id().into(),
-                new.owner_id.into(),
+                new.workspace_id.into(),
                 new.kind.as_str().into(),
                 new.name.trim().to_string().into(),
                 normalized.into(),
@@ -686,7 +746,7 @@ impl Store for ThisStore {
         let mut args = Args::default();
         let p = args.push(id);
         let mut conds = vec![format!("id = {p}")];
-        scope_cond(scope, "owner_id", &mut conds, &mut args);
+        scope_cond(scope, "workspace_id", &mut conds, &mut args);
         let row = query(&format!("SELECT * FROM companies{}", where_clause(&conds)), args.args)
             .fetch_one(&self.pool)
             .await?;
@@ -701,7 +761,7 @@ impl Store for ThisStore {
     ) -> Result<Page<Company>> {
         let mut args = Args::default();
         let mut conds = Vec::new();
-        scope_cond(scope, "owner_id", &mut conds, &mut args);
+        scope_cond(scope, "workspace_id", &mut conds, &mut args);
         if let Some(kind) = kind {
             let p = args.push(kind.as_str());
             conds.push(format!("kind = {p}"));
@@ -754,7 +814,8 @@ impl Store for ThisStore {
     async fn insert_file(&self, new: NewFile) -> Result<FileRecord> {
         let row = query(
             "INSERT INTO files (id, owner_id, sha256, size_bytes, mime_type, original_name, \
-             page_count, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING *",
+             page_count, created_at, workspace_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+             RETURNING *",
             vec![
                 new_id().into(),
                 new.owner_id.into(),
@@ -764,6 +825,7 @@ impl Store for ThisStore {
                 new.original_name.into(),
                 new.page_count.into(),
                 Utc::now().into(),
+                new.workspace_id.into(),
             ],
         )
         .fetch_one(&self.pool)
@@ -775,7 +837,7 @@ impl Store for ThisStore {
         let mut args = Args::default();
         let p = args.push(id);
         let mut conds = vec![format!("id = {p}")];
-        scope_cond(scope, "owner_id", &mut conds, &mut args);
+        scope_cond(scope, "workspace_id", &mut conds, &mut args);
         let row = query(&format!("SELECT * FROM files{}", where_clause(&conds)), args.args)
             .fetch_one(&self.pool)
             .await?;
@@ -786,7 +848,7 @@ impl Store for ThisStore {
         let mut args = Args::default();
         let p = args.push(sha256);
         let mut conds = vec![format!("sha256 = {p}")];
-        scope_cond(scope, "owner_id", &mut conds, &mut args);
+        scope_cond(scope, "workspace_id", &mut conds, &mut args);
         let rows = query(
             &format!("SELECT * FROM files{} ORDER BY created_at, id", where_clause(&conds)),
             args.args,
@@ -800,7 +862,7 @@ impl Store for ThisStore {
         let c = InvoiceColumns::of(&new.invoice);
         let now = Utc::now();
         let id = new_id();
-        self.check_company_owner(new.owner_id, [new.vendor_id, new.customer_id])
+        self.check_company_workspace(new.workspace_id, [new.vendor_id, new.customer_id])
             .await?;
         let mut tx = self.pool.begin().await?;
         let row = query(
@@ -808,9 +870,9 @@ impl Store for ThisStore {
              invoice_number, issue_date, due_date, currency, seller_name, seller_vat_id, \
              buyer_name, vendor_id, customer_id, net_amount, tax_amount, gross_amount, \
              payable_amount, confidence, duplicate_of, data, findings, created_at, updated_at, \
-             file_sha256) \
+             file_sha256, workspace_id) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, \
-             $17, $18, $19, $20, $21, $22, $23, $24, $24, $25) RETURNING *",
+             $17, $18, $19, $20, $21, $22, $23, $24, $24, $25, $26) RETURNING *",
             vec![
                 id.into(),
                 new.owner_id.into(),
@@ -837,6 +899,7 @@ impl Store for ThisStore {
                 serde_json::to_value(&new.findings)?.into(),
                 now.into(),
                 new.file_sha256.into(),
+                new.workspace_id.into(),
             ],
         )
         .fetch_one(&mut *tx)
@@ -860,7 +923,7 @@ impl Store for ThisStore {
         let mut args = Args::default();
         let p = args.push(id);
         let mut conds = vec![format!("id = {p}"), "deleted_at IS NULL".to_string()];
-        scope_cond(scope, "owner_id", &mut conds, &mut args);
+        scope_cond(scope, "workspace_id", &mut conds, &mut args);
         let row = query(&format!("SELECT * FROM invoices{}", where_clause(&conds)), args.args)
             .fetch_one(&self.pool)
             .await?;
@@ -896,14 +959,23 @@ impl Store for ThisStore {
         scope: Scope,
         update: InvoiceUpdate,
     ) -> Result<InvoiceRecord> {
+        self.require_role(id, scope, WorkspaceRole::Clerk).await?;
         let current = self.get_invoice(id, scope).await?;
+        // Approvals (also the first of two still waiting for the second) were given to what the
+        // decision rested on: a change of that, or a move away from approved, forgets them.
+        let reopens = update
+            .status
+            .is_some_and(|s| s != InvoiceStatus::Approved && s != current.status)
+            || update.invoice.as_ref().is_some_and(|i| {
+                !doxin_model::review::decision_changes(&current.invoice, i).is_empty()
+            });
         // A changed body makes the stored embedding stale.
         let body_changed = update.invoice.as_ref().is_some_and(|i| *i != current.invoice);
         let invoice = update.invoice.unwrap_or(current.invoice);
         let c = InvoiceColumns::of(&invoice);
         // Only companies the update brings in need checking; the current ones were checked
         // when they were set.
-        self.check_company_owner(current.owner_id, [update.vendor_id, update.customer_id])
+        self.check_company_workspace(current.workspace_id, [update.vendor_id, update.customer_id])
             .await?;
         let mut tx = self.pool.begin().await?;
         let row = query(
@@ -951,6 +1023,9 @@ impl Store for ThisStore {
         };
         Self::write_lines(&mut tx, id, &invoice).await?;
         tx.commit().await?;
+        if reopens {
+            self.clear_approvals(id).await?;
+        }
         invoice_from_row(&row)
     }
 
@@ -961,6 +1036,11 @@ impl Store for ThisStore {
         from: &[InvoiceStatus],
         to: InvoiceStatus,
     ) -> Result<Option<InvoiceRecord>> {
+        let needs = match to {
+            InvoiceStatus::NeedsReview => WorkspaceRole::Clerk,
+            InvoiceStatus::Approved | InvoiceStatus::Rejected => WorkspaceRole::Approver,
+        };
+        self.require_role(id, scope, needs).await?;
         let mut args = Args::default();
         let status = args.push(to.as_str());
         let now = args.push(Utc::now());
@@ -972,7 +1052,7 @@ impl Store for ThisStore {
             let set: Vec<String> = from.iter().map(|s| args.push(s.as_str())).collect();
             conds.push(format!("status IN ({})", set.join(", ")));
         }
-        scope_cond(scope, "owner_id", &mut conds, &mut args);
+        scope_cond(scope, "workspace_id", &mut conds, &mut args);
         // One statement: of two concurrent decisions exactly one sees the old status.
         let row = query(
             &format!(
@@ -984,7 +1064,12 @@ impl Store for ThisStore {
         .fetch_optional(&self.pool)
         .await?;
         match row {
-            Some(row) => Ok(Some(invoice_from_row(&row)?)),
+            Some(row) => {
+                if to != InvoiceStatus::Approved {
+                    self.clear_approvals(id).await?;
+                }
+                Ok(Some(invoice_from_row(&row)?))
+            }
             // Not moved: `NotFound` outside the scope, else its status was not in `from`.
             None => self.get_invoice(id, scope).await.map(|_| None),
         }
@@ -996,12 +1081,13 @@ impl Store for ThisStore {
         scope: Scope,
         assignee: Option<Uuid>,
     ) -> Result<InvoiceRecord> {
+        self.require_role(id, scope, WorkspaceRole::Clerk).await?;
         let mut args = Args::default();
         let who = args.push(assignee);
         let now = args.push(Utc::now());
         let p = args.push(id);
         let mut conds = vec![format!("id = {p}"), "deleted_at IS NULL".to_string()];
-        scope_cond(scope, "owner_id", &mut conds, &mut args);
+        scope_cond(scope, "workspace_id", &mut conds, &mut args);
         let row = query(
             &format!(
                 "UPDATE invoices SET assignee_id = {who}, updated_at = {now}{} RETURNING *",
@@ -1015,11 +1101,12 @@ impl Store for ThisStore {
     }
 
     async fn soft_delete_invoice(&self, id: Uuid, scope: Scope) -> Result<()> {
+        self.require_role(id, scope, WorkspaceRole::Clerk).await?;
         let mut args = Args::default();
         let now = args.push(Utc::now());
         let p = args.push(id);
         let mut conds = vec![format!("id = {p}"), "deleted_at IS NULL".to_string()];
-        scope_cond(scope, "owner_id", &mut conds, &mut args);
+        scope_cond(scope, "workspace_id", &mut conds, &mut args);
         let done = query(
             &format!("UPDATE invoices SET deleted_at = {now}, updated_at = {now}{}", where_clause(&conds)),
             args.args,
@@ -1038,7 +1125,8 @@ impl Store for ThisStore {
         scope: Scope,
         file_id: Uuid,
     ) -> Result<InvoiceRecord> {
-        // The file must be the caller's too: nobody attaches bytes they cannot read.
+        self.require_role(id, scope, WorkspaceRole::Clerk).await?;
+        // The file must be the workspace's too: nobody attaches bytes they cannot read.
         let file = self.get_file(file_id, scope).await?;
         let mut args = Args::default();
         let f = args.push(file.id);
@@ -1046,7 +1134,7 @@ impl Store for ThisStore {
         let now = args.push(Utc::now());
         let p = args.push(id);
         let mut conds = vec![format!("id = {p}"), "deleted_at IS NULL".to_string()];
-        scope_cond(scope, "owner_id", &mut conds, &mut args);
+        scope_cond(scope, "workspace_id", &mut conds, &mut args);
         let row = query(
             &format!(
                 "UPDATE invoices SET file_id = {f}, file_sha256 = {h}, updated_at = {now}{} \
@@ -1115,7 +1203,7 @@ impl Store for ThisStore {
         let m = args.push(embedding.model.as_str());
         let p = args.push(id);
         let mut conds = vec![format!("id = {p}"), "deleted_at IS NULL".to_string()];
-        scope_cond(scope, "owner_id", &mut conds, &mut args);
+        scope_cond(scope, "workspace_id", &mut conds, &mut args);
         let done = query(
             &format!(
                 "UPDATE invoices SET embedding = {v}, embedding_model = {m}{}",
@@ -1139,7 +1227,7 @@ impl Store for ThisStore {
         let mut args = Args::default();
         let p = args.push(id);
         let mut conds = vec![format!("id = {p}"), "deleted_at IS NULL".to_string()];
-        scope_cond(scope, "owner_id", &mut conds, &mut args);
+        scope_cond(scope, "workspace_id", &mut conds, &mut args);
         let row = query(
             &format!(
                 "SELECT {VECTOR_SELECT}, embedding_model FROM invoices{}",
@@ -1183,7 +1271,7 @@ impl Store for ThisStore {
     async fn invoice_stats(&self, scope: Scope, day_start: DateTime<Utc>) -> Result<InvoiceStats> {
         let mut args = Args::default();
         let mut conds = vec!["deleted_at IS NULL".to_string()];
-        scope_cond(scope, "owner_id", &mut conds, &mut args);
+        scope_cond(scope, "workspace_id", &mut conds, &mut args);
         let wh = where_clause(&conds);
         let mut stats = InvoiceStats::default();
 
@@ -1272,7 +1360,7 @@ impl Store for ThisStore {
             }
             (None, None) => return Ok(None),
         }
-        scope_cond(scope, "owner_id", &mut conds, &mut args);
+        scope_cond(scope, "workspace_id", &mut conds, &mut args);
         let row = query(
             &format!("SELECT id FROM invoices{} ORDER BY created_at, id LIMIT 1", where_clause(&conds)),
             args.args,
@@ -1286,8 +1374,8 @@ impl Store for ThisStore {
         let now = Utc::now();
         let row = query(
             "INSERT INTO processing_jobs (id, owner_id, file_id, kind, status, progress, \
-             attempts, max_attempts, payload, request_id, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, 'queued', 0, 0, $5, $6, $7, $8, $8) RETURNING *",
+             attempts, max_attempts, payload, request_id, created_at, updated_at, workspace_id) \
+             VALUES ($1, $2, $3, $4, 'queued', 0, 0, $5, $6, $7, $8, $8, $9) RETURNING *",
             vec![
                 new_id().into(),
                 new.owner_id.into(),
@@ -1297,6 +1385,7 @@ impl Store for ThisStore {
                 new.payload.into(),
                 new.request_id.into(),
                 now.into(),
+                new.workspace_id.into(),
             ],
         )
         .fetch_one(&self.pool)
@@ -1308,7 +1397,7 @@ impl Store for ThisStore {
         let mut args = Args::default();
         let p = args.push(id);
         let mut conds = vec![format!("id = {p}")];
-        scope_cond(scope, "owner_id", &mut conds, &mut args);
+        scope_cond(scope, "workspace_id", &mut conds, &mut args);
         let row = query(&format!("SELECT * FROM processing_jobs{}", where_clause(&conds)), args.args)
             .fetch_one(&self.pool)
             .await?;
@@ -1379,7 +1468,7 @@ impl Store for ThisStore {
     ) -> Result<Page<JobRecord>> {
         let mut args = Args::default();
         let mut conds = Vec::new();
-        scope_cond(scope, "owner_id", &mut conds, &mut args);
+        scope_cond(scope, "workspace_id", &mut conds, &mut args);
         if let Some(s) = filter.status {
             let p = args.push(s.as_str());
             conds.push(format!("status = {p}"));
@@ -1403,7 +1492,7 @@ impl Store for ThisStore {
             let now = args.push(Utc::now());
             let p = args.push(*id);
             let mut conds = vec![format!("id = {p}"), "viewed_at IS NULL".to_string()];
-            scope_cond(scope, "owner_id", &mut conds, &mut args);
+            scope_cond(scope, "workspace_id", &mut conds, &mut args);
             marked += query(
                 &format!("UPDATE processing_jobs SET viewed_at = {now}{}", where_clause(&conds)),
                 args.args,
@@ -1418,7 +1507,7 @@ impl Store for ThisStore {
     async fn count_jobs_by_status(&self, scope: Scope) -> Result<Vec<(JobStatus, u64)>> {
         let mut args = Args::default();
         let mut conds = Vec::new();
-        scope_cond(scope, "owner_id", &mut conds, &mut args);
+        scope_cond(scope, "workspace_id", &mut conds, &mut args);
         let rows = query(
             &format!(
                 "SELECT status, COUNT(*) AS n FROM processing_jobs{} GROUP BY status",
@@ -1694,6 +1783,184 @@ impl Store for ThisStore {
         })
     }
 
+    async fn create_workspace(&self, new: NewWorkspace) -> Result<Workspace> {
+        let now = Utc::now();
+        let id = new_id();
+        let mut tx = self.pool.begin().await?;
+        let row = query(
+            "INSERT INTO workspaces (id, name, created_by, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $4) RETURNING *",
+            vec![id.into(), new.name.trim().to_string().into(), new.created_by.into(), now.into()],
+        )
+        .fetch_one(&mut *tx)
+        .await?;
+        query(
+            "INSERT INTO memberships (workspace_id, user_id, role, created_at, updated_at) \
+             VALUES ($1, $2, 'admin', $3, $3)",
+            vec![id.into(), new.created_by.into(), now.into()],
+        )
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        workspace_from_row(&row)
+    }
+
+    async fn get_workspace(&self, id: Uuid) -> Result<Workspace> {
+        let row = query("SELECT * FROM workspaces WHERE id = $1", vec![id.into()])
+            .fetch_one(&self.pool)
+            .await?;
+        workspace_from_row(&row)
+    }
+
+    async fn list_workspaces(&self, page: PageRequest) -> Result<Page<Workspace>> {
+        let listing = Listing {
+            table: "workspaces",
+            columns: "*",
+            order: "created_at, id",
+            conds: &[],
+        };
+        self.page(listing, Args::default(), page, workspace_from_row).await
+    }
+
+    async fn update_workspace(&self, id: Uuid, update: WorkspaceUpdate) -> Result<Workspace> {
+        let current = self.get_workspace(id).await?;
+        let row = query(
+            "UPDATE workspaces SET name = $2, approval_rules = $3, updated_at = $4 \
+             WHERE id = $1 RETURNING *",
+            vec![
+                id.into(),
+                update.name.map_or(current.name, |n| n.trim().to_string()).into(),
+                update.approval_rules.unwrap_or(current.approval_rules).into(),
+                Utc::now().into(),
+            ],
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        workspace_from_row(&row)
+    }
+
+    async fn memberships_of(&self, user: Uuid) -> Result<Vec<Membership>> {
+        let rows = query(
+            &format!("{MEMBERSHIP_SELECT} WHERE m.user_id = $1 ORDER BY m.created_at, m.workspace_id"),
+            vec![user.into()],
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(membership_from_row).collect()
+    }
+
+    async fn get_membership(&self, workspace: Uuid, user: Uuid) -> Result<Membership> {
+        let row = query(
+            &format!("{MEMBERSHIP_SELECT} WHERE m.workspace_id = $1 AND m.user_id = $2"),
+            vec![workspace.into(), user.into()],
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        membership_from_row(&row)
+    }
+
+    async fn list_members(&self, workspace: Uuid) -> Result<Vec<Membership>> {
+        let rows = query(
+            &format!("{MEMBERSHIP_SELECT} WHERE m.workspace_id = $1 ORDER BY m.created_at, m.user_id"),
+            vec![workspace.into()],
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(membership_from_row).collect()
+    }
+
+    async fn set_membership(&self, new: NewMembership) -> Result<Membership> {
+        let current = self.get_membership(new.workspace_id, new.user_id).await;
+        let now = Utc::now();
+        match current {
+            Ok(m) => {
+                if m.role == WorkspaceRole::Admin && new.role != WorkspaceRole::Admin {
+                    self.keep_an_admin(new.workspace_id, new.user_id).await?;
+                }
+                query(
+                    "UPDATE memberships SET role = $3, approval_limit = $4, updated_at = $5 \
+                     WHERE workspace_id = $1 AND user_id = $2",
+                    vec![
+                        new.workspace_id.into(),
+                        new.user_id.into(),
+                        new.role.as_str().into(),
+                        new.approval_limit.into(),
+                        now.into(),
+                    ],
+                )
+                .execute(&self.pool)
+                .await?;
+            }
+            Err(StoreError::NotFound) => {
+                query(
+                    "INSERT INTO memberships (workspace_id, user_id, role, approval_limit, \
+                     created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $5)",
+                    vec![
+                        new.workspace_id.into(),
+                        new.user_id.into(),
+                        new.role.as_str().into(),
+                        new.approval_limit.into(),
+                        now.into(),
+                    ],
+                )
+                .execute(&self.pool)
+                .await?;
+            }
+            Err(e) => return Err(e),
+        }
+        self.get_membership(new.workspace_id, new.user_id).await
+    }
+
+    async fn remove_membership(&self, workspace: Uuid, user: Uuid) -> Result<()> {
+        let m = self.get_membership(workspace, user).await?;
+        if m.role == WorkspaceRole::Admin {
+            self.keep_an_admin(workspace, user).await?;
+        }
+        query(
+            "DELETE FROM memberships WHERE workspace_id = $1 AND user_id = $2",
+            vec![workspace.into(), user.into()],
+        )
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn record_approval(&self, invoice: Uuid, approver: Uuid) -> Result<Vec<Approval>> {
+        // A second approval by the same person is the same row: one decision.
+        let sql = match BACKEND {
+            Backend::Postgres => {
+                "INSERT INTO invoice_approvals (invoice_id, approver_id, created_at) \
+                 VALUES ($1, $2, $3) ON CONFLICT DO NOTHING"
+            }
+            Backend::Sqlite => {
+                "INSERT OR IGNORE INTO invoice_approvals (invoice_id, approver_id, created_at) \
+                 VALUES ($1, $2, $3)"
+            }
+        };
+        query(sql, vec![invoice.into(), approver.into(), Utc::now().into()])
+            .execute(&self.pool)
+            .await?;
+        self.list_approvals(invoice).await
+    }
+
+    async fn list_approvals(&self, invoice: Uuid) -> Result<Vec<Approval>> {
+        let rows = query(
+            "SELECT approver_id, created_at FROM invoice_approvals WHERE invoice_id = $1 \
+             ORDER BY created_at, approver_id",
+            vec![invoice.into()],
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(Approval {
+                    approver_id: col_id(r, "approver_id")?,
+                    created_at: col_ts(r, "created_at")?,
+                })
+            })
+            .collect()
+    }
+
     async fn find_invoice_by_job(&self, job_id: Uuid) -> Result<Option<InvoiceRecord>> {
         let row = query(
             "SELECT * FROM invoices WHERE job_id = $1 AND deleted_at IS NULL",
@@ -1706,19 +1973,13 @@ impl Store for ThisStore {
 
     async fn find_invoice_by_file_hash(
         &self,
-        owner: Option<Uuid>,
+        workspace: Option<Uuid>,
         sha256: &str,
     ) -> Result<Option<Uuid>> {
         let mut args = Args::default();
         let p = args.push(sha256);
         let mut conds = vec![format!("file_sha256 = {p}"), "deleted_at IS NULL".to_string()];
-        match owner {
-            Some(o) => {
-                let p = args.push(o);
-                conds.push(format!("owner_id = {p}"));
-            }
-            None => conds.push("owner_id IS NULL".to_string()),
-        }
+        conds.push(owner_is(workspace, "workspace_id", &mut args));
         let row = query(
             &format!("SELECT id FROM invoices{} ORDER BY created_at, id LIMIT 1", where_clause(&conds)),
             args.args,

@@ -247,7 +247,7 @@ impl SqliteStore {
             "embedding IS NOT NULL".to_string(),
             format!("embedding_model = {m}"),
         ];
-        scope_cond(scope, "owner_id", &mut conds, &mut args);
+        scope_cond(scope, "workspace_id", &mut conds, &mut args);
         if let Some(x) = exclude {
             let p = args.push(x);
             conds.push(format!("id <> {p}"));

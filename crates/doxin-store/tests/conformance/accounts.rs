@@ -20,6 +20,7 @@ async fn code(store: &dyn Store, hash: &str, expires_in: Duration) -> AccessCode
             note: Some("for Ann".into()),
             created_by: None,
             expires_at: Utc::now() + expires_in,
+            grant: None,
         })
         .await
         .expect("create access code")

@@ -249,8 +249,8 @@ async fn check_split(store: &dyn Store, l: &Legacy, deleted_vendor: Uuid) {
     let a_inv = invoice(l.a_invoice).await;
     assert_eq!(a_inv.vendor_id, Some(l.vendor));
     assert_eq!(a_inv.customer_id, Some(l.customer));
-    assert_eq!(company(l.vendor).await.owner_id, Some(l.a));
-    assert_eq!(company(l.customer).await.owner_id, Some(l.a));
+    assert_eq!(company(l.vendor).await.workspace_id, Some(l.a));
+    assert_eq!(company(l.customer).await.workspace_id, Some(l.a));
 
     // B's invoices point at B's copies, with everything the shared record knew.
     let b_inv = invoice(l.b_invoice).await;
@@ -260,7 +260,7 @@ async fn check_split(store: &dyn Store, l: &Legacy, deleted_vendor: Uuid) {
     assert_eq!(deleted_vendor, b_vendor, "the deleted invoice moves along");
     let original = company(l.vendor).await;
     let copy = company(b_vendor).await;
-    assert_eq!(copy.owner_id, Some(l.b));
+    assert_eq!(copy.workspace_id, Some(l.b));
     assert_eq!(
         (
             copy.kind,
@@ -279,16 +279,16 @@ async fn check_split(store: &dyn Store, l: &Legacy, deleted_vendor: Uuid) {
             &original.address
         )
     );
-    assert_eq!(company(b_customer).await.owner_id, Some(l.b));
+    assert_eq!(company(b_customer).await.workspace_id, Some(l.b));
 
     // The invoice of nobody gets a customer of nobody; the unnamed company has no owner.
     let n_inv = invoice(l.nobodys_invoice).await;
     let n_customer = n_inv.customer_id.expect("nobody's customer");
     let n_vendor = n_inv.vendor_id.expect("nobody's vendor");
     assert!(![l.customer, b_customer].contains(&n_customer));
-    assert_eq!(company(n_customer).await.owner_id, None);
-    assert_eq!(company(n_vendor).await.owner_id, None);
-    assert_eq!(company(l.lonely).await.owner_id, None);
+    assert_eq!(company(n_customer).await.workspace_id, None);
+    assert_eq!(company(n_vendor).await.workspace_id, None);
+    assert_eq!(company(l.lonely).await.workspace_id, None);
     assert_eq!(
         store
             .list_companies(all, None, PageRequest::new(1, 100))
@@ -303,7 +303,7 @@ async fn check_split(store: &dyn Store, l: &Legacy, deleted_vendor: Uuid) {
     for (owner, vendor, customer) in [(l.a, l.vendor, l.customer), (l.b, b_vendor, b_customer)] {
         let mine = store
             .list_company_summaries(
-                Scope::Owner(owner),
+                Scope::admin_of(owner),
                 &CompanyFilter::default(),
                 PageRequest::default(),
             )
@@ -322,7 +322,7 @@ async fn check_split(store: &dyn Store, l: &Legacy, deleted_vendor: Uuid) {
 
     // Matching after the migration stays within the owner, and the per-owner VAT index holds.
     let by_vat = |owner| NewCompany {
-        owner_id: Some(owner),
+        workspace_id: Some(owner),
         kind: CompanyKind::Vendor,
         name: "Stuhlwerk Berlin".into(),
         vat_id: Some("DE136695976".into()),

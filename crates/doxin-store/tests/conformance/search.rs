@@ -41,7 +41,7 @@ pub async fn invoice_filters_of_the_earlier_system(store: &dyn Store) {
     let b = user(store, "fb@example.com").await;
     // Companies are per owner: A's and B's invoices name their own records.
     let company = |owner: Uuid, kind, name: &str| NewCompany {
-        owner_id: Some(owner),
+        workspace_id: Some(owner),
         kind,
         name: name.into(),
         vat_id: None,
@@ -154,12 +154,12 @@ pub async fn invoice_filters_of_the_earlier_system(store: &dyn Store) {
         ..Default::default()
     };
     assert!(
-        numbers(store, Scope::Owner(a.id), &b_filter)
+        numbers(store, Scope::admin_of(a.id), &b_filter)
             .await
             .is_empty()
     );
     assert!(
-        numbers(store, Scope::Owner(a.id), &f(|f| f.unassigned = true))
+        numbers(store, Scope::admin_of(a.id), &f(|f| f.unassigned = true))
             .await
             .is_empty()
     );
@@ -178,7 +178,7 @@ pub async fn invoice_filters_of_the_earlier_system(store: &dyn Store) {
         ..Default::default()
     };
     assert_eq!(
-        sorted(numbers(store, Scope::Owner(b.id), &by_vendor).await),
+        sorted(numbers(store, Scope::admin_of(b.id), &by_vendor).await),
         ["B-1"]
     );
     // Another owner's company filters B's invoices down to nothing.
@@ -187,7 +187,7 @@ pub async fn invoice_filters_of_the_earlier_system(store: &dyn Store) {
         ..Default::default()
     };
     assert!(
-        numbers(store, Scope::Owner(b.id), &by_a_vendor)
+        numbers(store, Scope::admin_of(b.id), &by_a_vendor)
             .await
             .is_empty()
     );
@@ -291,7 +291,7 @@ async fn search(store: &dyn Store, scope: Scope, q: &str) -> Vec<String> {
 pub async fn full_text_search_ranks_within_scope(store: &dyn Store) {
     let a = user(store, "sa@example.com").await;
     let b = user(store, "sb@example.com").await;
-    let mine = Scope::Owner(a.id);
+    let mine = Scope::admin_of(a.id);
     let inserted = [
         (
             "INV-2026-001",
@@ -354,7 +354,7 @@ pub async fn full_text_search_ranks_within_scope(store: &dyn Store) {
     assert_eq!(sorted(crane.clone()), ["INV-2026-001", "RE-77"]);
     assert_eq!(crane[0], "RE-77");
     // Other owners' invoices are not found; everybody's are for Scope::All.
-    assert_eq!(search(store, Scope::Owner(b.id), "crane").await, ["B-9"]);
+    assert_eq!(search(store, Scope::admin_of(b.id), "crane").await, ["B-9"]);
     assert_eq!(search(store, Scope::All, "crane").await.len(), 3);
     // A typo: PostgreSQL's second, trigram pass finds the name; SQLite has none.
     let typo = search(store, mine, "schmidtt").await;
@@ -485,7 +485,7 @@ fn emb(model: &str, v: Vec<f32>) -> InvoiceEmbedding {
 pub async fn semantic_search_and_similar_invoices(store: &dyn Store) {
     let a = user(store, "va@example.com").await;
     let b = user(store, "vb@example.com").await;
-    let mine = Scope::Owner(a.id);
+    let mine = Scope::admin_of(a.id);
     let mut ids = Vec::new();
     for n in 0..5 {
         let inv = store
@@ -512,7 +512,11 @@ pub async fn semantic_search_and_similar_invoices(store: &dyn Store) {
         .await
         .expect("theirs");
     store
-        .set_invoice_embedding(theirs.id, Scope::Owner(b.id), &emb("m1", vector(0, 1, 0.0)))
+        .set_invoice_embedding(
+            theirs.id,
+            Scope::admin_of(b.id),
+            &emb("m1", vector(0, 1, 0.0)),
+        )
         .await
         .expect("embed theirs");
     // Another model's vector is never compared.
@@ -544,13 +548,13 @@ pub async fn semantic_search_and_similar_invoices(store: &dyn Store) {
     );
     assert!(matches!(
         store
-            .get_invoice_embedding(ids[0], Scope::Owner(b.id))
+            .get_invoice_embedding(ids[0], Scope::admin_of(b.id))
             .await,
         Err(StoreError::NotFound)
     ));
     assert!(matches!(
         store
-            .set_invoice_embedding(ids[0], Scope::Owner(b.id), &emb("m1", vector(0, 1, 0.0)))
+            .set_invoice_embedding(ids[0], Scope::admin_of(b.id), &emb("m1", vector(0, 1, 0.0)))
             .await,
         Err(StoreError::NotFound)
     ));
@@ -619,7 +623,9 @@ pub async fn semantic_search_and_similar_invoices(store: &dyn Store) {
             .is_empty()
     );
     assert!(matches!(
-        store.similar_invoices(ids[0], Scope::Owner(b.id), 10).await,
+        store
+            .similar_invoices(ids[0], Scope::admin_of(b.id), 10)
+            .await,
         Err(StoreError::NotFound)
     ));
 
@@ -730,7 +736,7 @@ pub async fn dashboard_stats_within_scope(store: &dyn Store) {
         .expect("delete");
     let midnight = Utc::now() - Duration::hours(1);
     let s = store
-        .invoice_stats(Scope::Owner(a.id), midnight)
+        .invoice_stats(Scope::admin_of(a.id), midnight)
         .await
         .expect("stats");
     assert_eq!(s.total, 4);
@@ -792,7 +798,7 @@ pub async fn dashboard_stats_within_scope(store: &dyn Store) {
         .expect("all");
     assert_eq!((later.total, later.processed_today), (4, 0));
     let empty = store
-        .invoice_stats(Scope::Owner(Uuid::now_v7()), midnight)
+        .invoice_stats(Scope::admin_of(Uuid::now_v7()), midnight)
         .await
         .expect("nobody");
     assert_eq!(empty, InvoiceStats::default());
@@ -801,6 +807,7 @@ pub async fn dashboard_stats_within_scope(store: &dyn Store) {
 fn file(owner: Option<Uuid>, hash: char) -> NewFile {
     NewFile {
         owner_id: owner,
+        workspace_id: owner,
         sha256: hash.to_string().repeat(64),
         size_bytes: 10,
         mime_type: "application/pdf".into(),
@@ -812,7 +819,7 @@ fn file(owner: Option<Uuid>, hash: char) -> NewFile {
 pub async fn replacing_an_invoice_file(store: &dyn Store) {
     let a = user(store, "ra@example.com").await;
     let b = user(store, "rb@example.com").await;
-    let mine = Scope::Owner(a.id);
+    let mine = Scope::admin_of(a.id);
     let f1 = store.insert_file(file(Some(a.id), '1')).await.expect("f1");
     let f2 = store.insert_file(file(Some(a.id), '2')).await.expect("f2");
     let f3 = store.insert_file(file(Some(a.id), '3')).await.expect("f3");
@@ -859,7 +866,7 @@ pub async fn replacing_an_invoice_file(store: &dyn Store) {
     ));
     assert!(matches!(
         store
-            .replace_invoice_file(inv.id, Scope::Owner(b.id), theirs.id)
+            .replace_invoice_file(inv.id, Scope::admin_of(b.id), theirs.id)
             .await,
         Err(StoreError::NotFound)
     ));
@@ -876,7 +883,7 @@ pub async fn companies_with_invoice_counts(store: &dyn Store) {
     let a = user(store, "ca@example.com").await;
     let b = user(store, "cb@example.com").await;
     let company = |owner: Uuid, kind, name: &str, vat: Option<&str>| NewCompany {
-        owner_id: Some(owner),
+        workspace_id: Some(owner),
         kind,
         name: name.to_string(),
         vat_id: vat.map(str::to_string),
@@ -963,7 +970,7 @@ pub async fn companies_with_invoice_counts(store: &dyn Store) {
             (
                 c.company.name.clone(),
                 c.company.kind,
-                c.company.owner_id,
+                c.company.workspace_id,
                 c.invoice_count,
             )
         })
@@ -1005,7 +1012,7 @@ pub async fn companies_with_invoice_counts(store: &dyn Store) {
         .sort_by_key(|(name, kind, owner, _)| (name.clone(), kind.as_str(), *owner != Some(a.id)));
     assert_eq!(counts, expected);
     // A user sees their own companies on their invoices, counted over their invoices.
-    let for_a = list(Scope::Owner(a.id), CompanyFilter::default()).await;
+    let for_a = list(Scope::admin_of(a.id), CompanyFilter::default()).await;
     let counts: Vec<(Uuid, u64)> = for_a
         .items
         .iter()
@@ -1013,7 +1020,7 @@ pub async fn companies_with_invoice_counts(store: &dyn Store) {
         .collect();
     assert_eq!(counts, [(buyer.id, 1), (seller1.id, 2)]);
     let vendors = list(
-        Scope::Owner(a.id),
+        Scope::admin_of(a.id),
         CompanyFilter {
             kind: Some(CompanyKind::Vendor),
             q: Some("stuhl".into()),
@@ -1032,22 +1039,22 @@ pub async fn companies_with_invoice_counts(store: &dyn Store) {
         )
     };
     assert_eq!(by_vat(Scope::All).await.total, 1);
-    assert_eq!(by_vat(Scope::Owner(b.id)).await.total, 0);
+    assert_eq!(by_vat(Scope::admin_of(b.id)).await.total, 0);
 
     let one = store
-        .get_company_summary(b_seller.id, Scope::Owner(b.id))
+        .get_company_summary(b_seller.id, Scope::admin_of(b.id))
         .await
         .expect("b's vendor");
     assert_eq!(one.invoice_count, 1);
     assert!(matches!(
         store
-            .get_company_summary(seller1.id, Scope::Owner(b.id))
+            .get_company_summary(seller1.id, Scope::admin_of(b.id))
             .await,
         Err(StoreError::NotFound)
     ));
     assert!(matches!(
         store
-            .get_company_summary(lonely.id, Scope::Owner(a.id))
+            .get_company_summary(lonely.id, Scope::admin_of(a.id))
             .await,
         Err(StoreError::NotFound)
     ));

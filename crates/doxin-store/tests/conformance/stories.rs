@@ -63,6 +63,7 @@ pub(crate) async fn user(store: &dyn Store, email: &str) -> User {
 pub(crate) fn new_invoice(owner: Option<Uuid>, inv: Invoice) -> NewInvoice {
     NewInvoice {
         owner_id: owner,
+        workspace_id: owner,
         file_id: None,
         job_id: None,
         status: InvoiceStatus::NeedsReview,
@@ -79,6 +80,7 @@ pub(crate) fn new_invoice(owner: Option<Uuid>, inv: Invoice) -> NewInvoice {
 pub(crate) fn new_job(owner: Option<Uuid>, file: Option<Uuid>) -> NewJob {
     NewJob {
         owner_id: owner,
+        workspace_id: owner,
         file_id: file,
         kind: "extract".to_string(),
         payload: json!({"auto_save": true}),
@@ -93,6 +95,7 @@ pub async fn full_story_upload_to_deletion(store: &dyn Store) {
     let file = store
         .insert_file(NewFile {
             owner_id: Some(alice.id),
+            workspace_id: Some(alice.id),
             sha256: "a".repeat(64),
             size_bytes: 1234,
             mime_type: "application/pdf".into(),
@@ -118,7 +121,7 @@ pub async fn full_story_upload_to_deletion(store: &dyn Store) {
         .expect("start");
     let vendor = store
         .upsert_company(NewCompany {
-            owner_id: Some(alice.id),
+            workspace_id: Some(alice.id),
             kind: CompanyKind::Vendor,
             name: "Stuhlwerk GmbH".into(),
             vat_id: Some("DE136695976".into()),
@@ -161,7 +164,7 @@ pub async fn full_story_upload_to_deletion(store: &dyn Store) {
     let approved = store
         .update_invoice(
             inv.id,
-            Scope::Owner(alice.id),
+            Scope::admin_of(alice.id),
             InvoiceUpdate {
                 status: Some(InvoiceStatus::Approved),
                 ..Default::default()
@@ -187,7 +190,7 @@ pub async fn full_story_upload_to_deletion(store: &dyn Store) {
 
     let page = store
         .list_invoices(
-            Scope::Owner(alice.id),
+            Scope::admin_of(alice.id),
             &InvoiceFilter::default(),
             PageRequest::default(),
         )
@@ -198,11 +201,11 @@ pub async fn full_story_upload_to_deletion(store: &dyn Store) {
     assert_eq!(page.items[0].gross_amount, Some(dec!(367.71)));
 
     store
-        .soft_delete_invoice(inv.id, Scope::Owner(alice.id))
+        .soft_delete_invoice(inv.id, Scope::admin_of(alice.id))
         .await
         .expect("delete");
     assert!(matches!(
-        store.get_invoice(inv.id, Scope::Owner(alice.id)).await,
+        store.get_invoice(inv.id, Scope::admin_of(alice.id)).await,
         Err(StoreError::NotFound)
     ));
     let audit = store
@@ -315,7 +318,7 @@ pub async fn users_page(store: &dyn Store) {
 pub async fn companies_match_by_vat_id_then_name(store: &dyn Store) {
     let owner = user(store, "vat@example.com").await;
     let nc = |name: &str, vat: Option<&str>| NewCompany {
-        owner_id: Some(owner.id),
+        workspace_id: Some(owner.id),
         kind: CompanyKind::Vendor,
         name: name.into(),
         vat_id: vat.map(str::to_string),
@@ -327,7 +330,7 @@ pub async fn companies_match_by_vat_id_then_name(store: &dyn Store) {
         .upsert_company(nc("ACME GmbH", None))
         .await
         .expect("a");
-    assert_eq!(a.owner_id, Some(owner.id));
+    assert_eq!(a.workspace_id, Some(owner.id));
     // Same name with other legal-form spelling: same company, and it learns the VAT id.
     let b = store
         .upsert_company(nc("Acme G.m.b.H.", Some("de 136 695 976")))
@@ -354,7 +357,7 @@ pub async fn companies_match_by_vat_id_then_name(store: &dyn Store) {
     assert_ne!(a.id, e.id);
     assert_eq!(
         store
-            .get_company(e.id, Scope::Owner(owner.id))
+            .get_company(e.id, Scope::admin_of(owner.id))
             .await
             .expect("get")
             .kind,
@@ -362,7 +365,7 @@ pub async fn companies_match_by_vat_id_then_name(store: &dyn Store) {
     );
     let vendors = store
         .list_companies(
-            Scope::Owner(owner.id),
+            Scope::admin_of(owner.id),
             Some(CompanyKind::Vendor),
             PageRequest::default(),
         )
@@ -382,7 +385,7 @@ pub async fn companies_are_matched_and_listed_within_their_owner(store: &dyn Sto
     let a = user(store, "owner-a@example.com").await;
     let b = user(store, "owner-b@example.com").await;
     let nc = |owner: Option<Uuid>, name: &str, vat: Option<&str>, tax: Option<&str>| NewCompany {
-        owner_id: owner,
+        workspace_id: owner,
         kind: CompanyKind::Vendor,
         name: name.into(),
         vat_id: vat.map(str::to_string),
@@ -405,7 +408,7 @@ pub async fn companies_are_matched_and_listed_within_their_owner(store: &dyn Sto
         .await
         .expect("b's guess");
     assert_ne!(guessed.id, theirs.id);
-    assert_eq!(guessed.owner_id, Some(b.id));
+    assert_eq!(guessed.workspace_id, Some(b.id));
     assert_eq!(guessed.vat_id, None);
     assert_eq!(guessed.tax_number, None);
     // The same VAT id is one company per owner, not one across owners.
@@ -419,7 +422,7 @@ pub async fn companies_are_matched_and_listed_within_their_owner(store: &dyn Sto
         .await
         .expect("b's vat");
     assert_ne!(same_vat.id, theirs.id);
-    assert_eq!(same_vat.owner_id, Some(b.id));
+    assert_eq!(same_vat.workspace_id, Some(b.id));
     // B plants a VAT id under a name of A's company without one: only B's record learns it.
     let a_plain = store
         .upsert_company(nc(Some(a.id), "Kontor Süd AG", None, None))
@@ -431,7 +434,7 @@ pub async fn companies_are_matched_and_listed_within_their_owner(store: &dyn Sto
         .expect("b plants");
     assert_ne!(planted.id, a_plain.id);
     let a_plain_now = store
-        .get_company(a_plain.id, Scope::Owner(a.id))
+        .get_company(a_plain.id, Scope::admin_of(a.id))
         .await
         .expect("a's plain vendor");
     assert_eq!(a_plain_now.vat_id, None, "B's VAT id reached A's company");
@@ -446,7 +449,7 @@ pub async fn companies_are_matched_and_listed_within_their_owner(store: &dyn Sto
         .upsert_company(nc(None, "Nordwind Logistik", Some("DE136695976"), None))
         .await
         .expect("nobody's");
-    assert_eq!(nobodys.owner_id, None);
+    assert_eq!(nobodys.workspace_id, None);
     assert!(![theirs.id, guessed.id, same_vat.id].contains(&nobodys.id));
     let nobodys_again = store
         .upsert_company(nc(None, "Anything", Some("DE136695976"), None))
@@ -456,7 +459,7 @@ pub async fn companies_are_matched_and_listed_within_their_owner(store: &dyn Sto
 
     // Reads are scoped: another owner's company is not found.
     assert!(matches!(
-        store.get_company(theirs.id, Scope::Owner(b.id)).await,
+        store.get_company(theirs.id, Scope::admin_of(b.id)).await,
         Err(StoreError::NotFound)
     ));
     assert_eq!(
@@ -476,7 +479,7 @@ pub async fn companies_are_matched_and_listed_within_their_owner(store: &dyn Sto
     expected_b.sort();
     assert_eq!(
         ids(store
-            .list_companies(Scope::Owner(b.id), None, PageRequest::default())
+            .list_companies(Scope::admin_of(b.id), None, PageRequest::default())
             .await
             .expect("b's list")),
         expected_b
@@ -551,23 +554,23 @@ pub async fn companies_are_matched_and_listed_within_their_owner(store: &dyn Sto
                 .expect("summaries")
         }
     };
-    let for_b = summaries(Scope::Owner(b.id), None).await;
+    let for_b = summaries(Scope::admin_of(b.id), None).await;
     assert_eq!(for_b.total, 1);
     assert_eq!(for_b.items[0].company.id, guessed.id);
     assert_eq!(for_b.items[0].invoice_count, 1);
-    let for_a = summaries(Scope::Owner(a.id), None).await;
+    let for_a = summaries(Scope::admin_of(a.id), None).await;
     assert_eq!(for_a.total, 1);
     assert_eq!(for_a.items[0].company.id, a_plain.id);
     assert_eq!(for_a.items[0].company.vat_id, None);
     assert_eq!(
-        summaries(Scope::Owner(a.id), Some("ATU13585627"))
+        summaries(Scope::admin_of(a.id), Some("ATU13585627"))
             .await
             .total,
         0
     );
     assert!(matches!(
         store
-            .get_company_summary(guessed.id, Scope::Owner(a.id))
+            .get_company_summary(guessed.id, Scope::admin_of(a.id))
             .await,
         Err(StoreError::NotFound)
     ));
@@ -586,6 +589,7 @@ pub async fn files_are_found_by_hash_within_scope(store: &dyn Store) {
     let b = user(store, "b@example.com").await;
     let nf = |owner: Uuid| NewFile {
         owner_id: Some(owner),
+        workspace_id: Some(owner),
         sha256: "b".repeat(64),
         size_bytes: 10,
         mime_type: "image/png".into(),
@@ -595,7 +599,7 @@ pub async fn files_are_found_by_hash_within_scope(store: &dyn Store) {
     let fa = store.insert_file(nf(a.id)).await.expect("a");
     let fb = store.insert_file(nf(b.id)).await.expect("b");
     let mine = store
-        .find_files_by_hash(&"b".repeat(64), Scope::Owner(a.id))
+        .find_files_by_hash(&"b".repeat(64), Scope::admin_of(a.id))
         .await
         .expect("mine");
     assert_eq!(mine.iter().map(|f| f.id).collect::<Vec<_>>(), vec![fa.id]);
@@ -608,7 +612,7 @@ pub async fn files_are_found_by_hash_within_scope(store: &dyn Store) {
         2
     );
     assert!(matches!(
-        store.get_file(fb.id, Scope::Owner(a.id)).await,
+        store.get_file(fb.id, Scope::admin_of(a.id)).await,
         Err(StoreError::NotFound)
     ));
     assert_eq!(
@@ -631,7 +635,7 @@ pub async fn invoices_are_invisible_outside_their_scope(store: &dyn Store) {
         ))
         .await
         .expect("insert");
-    let as_b = Scope::Owner(b.id);
+    let as_b = Scope::admin_of(b.id);
     assert!(matches!(
         store.get_invoice(inv.id, as_b).await,
         Err(StoreError::NotFound)
@@ -663,7 +667,7 @@ pub async fn invoices_are_invisible_outside_their_scope(store: &dyn Store) {
     );
     assert_eq!(
         store
-            .get_invoice(inv.id, Scope::Owner(a.id))
+            .get_invoice(inv.id, Scope::admin_of(a.id))
             .await
             .expect("owner")
             .status,
@@ -681,7 +685,7 @@ pub async fn invoices_are_invisible_outside_their_scope(store: &dyn Store) {
 
 pub async fn invoice_filters(store: &dyn Store) {
     let a = user(store, "a@example.com").await;
-    let scope = Scope::Owner(a.id);
+    let scope = Scope::admin_of(a.id);
     let specs = [
         (
             "F-1",
@@ -899,7 +903,7 @@ pub async fn duplicates_are_found_by_seller_and_number(store: &dyn Store) {
         ))
         .await
         .expect("insert");
-    let sa = Scope::Owner(a.id);
+    let sa = Scope::admin_of(a.id);
     assert_eq!(
         store
             .find_invoice_duplicate(sa, Some("DE136695976"), None, "N-7")
@@ -931,7 +935,7 @@ pub async fn duplicates_are_found_by_seller_and_number(store: &dyn Store) {
     // Another user's invoices are not duplicates of mine.
     assert_eq!(
         store
-            .find_invoice_duplicate(Scope::Owner(b.id), Some("DE136695976"), None, "N-7")
+            .find_invoice_duplicate(Scope::admin_of(b.id), Some("DE136695976"), None, "N-7")
             .await
             .expect("b"),
         None
@@ -1138,10 +1142,10 @@ pub async fn jobs_list_and_viewed(store: &dyn Store) {
         .await
         .expect("job");
     assert!(matches!(
-        store.get_job(theirs.id, Scope::Owner(a.id)).await,
+        store.get_job(theirs.id, Scope::admin_of(a.id)).await,
         Err(StoreError::NotFound)
     ));
-    let sa = Scope::Owner(a.id);
+    let sa = Scope::admin_of(a.id);
     let unread = JobFilter {
         unread_only: true,
         ..Default::default()
@@ -1687,7 +1691,7 @@ pub async fn review_decisions_are_taken_once(store: &dyn Store) {
         .await
         .expect("insert");
     let open = [InvoiceStatus::NeedsReview, InvoiceStatus::Rejected];
-    let scope = Scope::Owner(owner.id);
+    let scope = Scope::admin_of(owner.id);
     let approve = || store.transition_invoice_status(inv.id, scope, &open, InvoiceStatus::Approved);
     let (a, b) = tokio::join!(approve(), approve());
     let moved: Vec<_> = [a.expect("a"), b.expect("b")]
@@ -1703,7 +1707,7 @@ pub async fn review_decisions_are_taken_once(store: &dyn Store) {
         store
             .transition_invoice_status(
                 inv.id,
-                Scope::Owner(other.id),
+                Scope::admin_of(other.id),
                 &[InvoiceStatus::Approved],
                 InvoiceStatus::Rejected
             )
@@ -1751,13 +1755,13 @@ pub async fn invoices_are_assigned_and_listed_by_assignee(store: &dyn Store) {
         .expect("insert");
     assert_eq!(inv.assignee_id, None);
     let assigned = store
-        .assign_invoice(inv.id, Scope::Owner(owner.id), Some(reviewer.id))
+        .assign_invoice(inv.id, Scope::admin_of(owner.id), Some(reviewer.id))
         .await
         .expect("assign");
     assert_eq!(assigned.assignee_id, Some(reviewer.id));
     assert!(matches!(
         store
-            .assign_invoice(inv.id, Scope::Owner(other.id), None)
+            .assign_invoice(inv.id, Scope::admin_of(other.id), None)
             .await,
         Err(StoreError::NotFound)
     ));
