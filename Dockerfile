@@ -60,11 +60,11 @@ ENV DATA_DIR=/var/lib/doxin/data \
     LOG_FORMAT=json \
     OCR_LANGUAGES=eng+deu
 WORKDIR /var/lib/doxin
-USER doxin:doxin
+USER 10001:10001
 # 8000: API (serve); 5555: worker monitor (monitor); 9464: worker metrics (worker).
 EXPOSE 8000 5555 9464
 # For `serve`. Compose and Kubernetes set their own check for worker/monitor containers.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
-    CMD curl -fsS "http://127.0.0.1:${PORT}/api/health" > /dev/null || exit 1
+    CMD ["/bin/sh", "-c", "curl -fsS \"http://127.0.0.1:${PORT}/api/health\" > /dev/null || exit 1"]
 ENTRYPOINT ["/usr/bin/tini", "--", "/usr/local/bin/doxin"]
 CMD ["serve"]
