@@ -148,6 +148,14 @@ if [[ $RUN_CPU_CHECK == 1 ]]; then
     if bash "$ROOT/scripts/check-pgvector-cpu.sh"; then cpu_check_rc=0; else cpu_check_rc=$?; fi
 fi
 
+# The deployment files (compose profiles, Dockerfile, Prometheus/Alertmanager rules and their
+# unit tests, Grafana dashboards, Kubernetes manifests): on a full run, about 15 s.
+deploy_rc=skipped
+if (($# == 0)) && [[ $CONTRACT_ONLY != 1 ]]; then
+    section "deployment files (scripts/check-deploy.sh)"
+    if bash "$ROOT/scripts/check-deploy.sh"; then deploy_rc=0; else deploy_rc=$?; fi
+fi
+
 fmt_rc=skipped
 clippy_rc=skipped
 test_rc=skipped
@@ -219,10 +227,11 @@ info "clippy:   $clippy_rc"
 info "tests:    $test_rc"
 info "contract: $contract_rc"
 info "pgvector on a CPU without AVX-512 (emulated): $cpu_check_rc"
+info "deployment files: $deploy_rc"
 info "postgres 18 log: $PG_LOG"
 
 rc=0
-for r in "$test_rc" "$fmt_rc" "$clippy_rc" "$contract_rc" "$cpu_check_rc"; do
+for r in "$test_rc" "$fmt_rc" "$clippy_rc" "$contract_rc" "$cpu_check_rc" "$deploy_rc"; do
     if [[ $r != skipped && $r != 0 ]]; then
         rc=$r
         break
