@@ -9,6 +9,7 @@
 //! servers (and through them WebSocket clients) what happens, in-process or over Redis.
 #![forbid(unsafe_code)]
 
+pub mod approval;
 mod error;
 mod events;
 mod process;

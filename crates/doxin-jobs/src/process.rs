@@ -11,6 +11,7 @@ use doxin_embed::Embedder;
 use doxin_extract::ExtractError;
 use doxin_extract::pipeline::ExtractOptions;
 use doxin_llm::{HybridError, LlmExtractor, Mode};
+use doxin_model::approval::Arrival;
 use doxin_model::{JobStage, JobStatus};
 use doxin_sandbox::Sandbox;
 use doxin_store::{
@@ -184,7 +185,6 @@ impl Pipeline {
         }
 
         self.stage(job, JobStage::Validate, 75).await?;
-        let valid = !extraction.validation.has_errors();
         if let Some(again) = &options.reprocess {
             self.stage(job, JobStage::Save, 95).await?;
             return self.reread(job, again, extraction, llm_report).await;
@@ -214,19 +214,40 @@ impl Pipeline {
         };
 
         self.stage(job, JobStage::Save, 95).await?;
-        let threshold = options
-            .confidence_threshold
-            .unwrap_or(self.config.confidence_threshold);
-        let approved = options.auto_save
-            && extraction.confidence >= threshold
-            && valid
-            && duplicate_of.is_none();
         // Re-read before saving: a job cancelled while it ran saves nothing.
         if self.store.get_job(job.id, Scope::All).await?.status != JobStatus::Running {
             return Err(JobError::LostLease("cancelled while running".into()));
         }
         let (vendor_id, customer_id) =
             match_companies(self.store.as_ref(), job.workspace_id, &extraction.invoice).await?;
+        // What the workspace knows about the vendor: whether it is known (auto-approval) and
+        // its usual amounts (DX-AMT-01, a finding like the others).
+        let currency = inv.currency.as_ref().map(|c| c.value.as_str());
+        let history = crate::approval::vendor_history(
+            self.store.as_ref(),
+            job.workspace_id,
+            vendor_id,
+            currency,
+            None,
+        )
+        .await?;
+        let mut findings = extraction.validation.findings.clone();
+        findings.extend(doxin_model::validation::vendor_range(inv, &history.totals));
+        let approved = options.auto_save
+            && self
+                .auto_approves(
+                    job.workspace_id,
+                    &options,
+                    inv,
+                    Arrival {
+                        confidence: extraction.confidence,
+                        has_findings: !findings.is_empty(),
+                        known_vendor: history.known(),
+                        duplicate: duplicate_of.is_some(),
+                    },
+                    &findings,
+                )
+                .await?;
         let saved = self
             .store
             .insert_invoice(NewInvoice {
@@ -241,7 +262,7 @@ impl Pipeline {
                 },
                 confidence: extraction.confidence,
                 invoice: extraction.invoice.clone(),
-                findings: extraction.validation.findings.clone(),
+                findings: findings.clone(),
                 vendor_id,
                 customer_id,
                 duplicate_of,
@@ -281,11 +302,40 @@ impl Pipeline {
                 .and_then(|v| v.as_str().map(str::to_string)),
             pages: Some(extraction.pages),
             warnings: extraction.warnings.clone(),
-            findings: extraction.validation.findings.len(),
+            findings: findings.len(),
             extract_millis: Some(extraction.millis),
             llm: llm_report.and_then(|r| serde_json::to_value(r).ok()),
         };
         self.finish(job, result).await
+    }
+
+    /// Whether an arriving extraction is approved without a person. A workspace with
+    /// auto-approval rules decides by them (confidence, no findings at all, known vendor, not a
+    /// duplicate, amount, vendor rules). Without such rules the deployment's rule applies: the
+    /// job's (or deployment's) confidence threshold, no error findings, not a duplicate. Either
+    /// way an invoice that needs two approvals waits for two people.
+    async fn auto_approves(
+        &self,
+        workspace: Option<Uuid>,
+        options: &JobOptions,
+        inv: &doxin_model::Invoice,
+        arrival: Arrival,
+        findings: &[doxin_model::validation::Finding],
+    ) -> Result<bool> {
+        let rules = crate::approval::workspace_rules(self.store.as_ref(), workspace).await?;
+        if rules.auto_approve.is_some() {
+            return Ok(rules.auto_approves(inv, arrival));
+        }
+        let threshold = options
+            .confidence_threshold
+            .unwrap_or(self.config.confidence_threshold);
+        let errors = findings
+            .iter()
+            .any(|f| f.severity == doxin_model::validation::Severity::Error);
+        Ok(arrival.confidence >= threshold
+            && !errors
+            && !arrival.duplicate
+            && rules.required_approvals(inv) == 1)
     }
 
     /// Saves a new reading of an existing invoice: the person's corrections kept unless asked
@@ -323,6 +373,17 @@ impl Pipeline {
         };
         let (vendor_id, customer_id) =
             match_companies(self.store.as_ref(), current.workspace_id, &invoice).await?;
+        let mut findings = report.findings.clone();
+        findings.extend(
+            crate::approval::vendor_range_finding(
+                self.store.as_ref(),
+                current.workspace_id,
+                vendor_id,
+                &invoice,
+                Some(current.id),
+            )
+            .await?,
+        );
         // Re-read before saving: a job cancelled while it ran saves nothing.
         if self.store.get_job(job.id, Scope::All).await?.status != JobStatus::Running {
             return Err(JobError::LostLease("cancelled while running".into()));
@@ -334,7 +395,7 @@ impl Pipeline {
                 Scope::All,
                 doxin_store::InvoiceUpdate {
                     invoice: Some(invoice),
-                    findings: Some(report.findings.clone()),
+                    findings: Some(findings),
                     status: Some(status),
                     confidence: Some(confidence),
                     vendor_id,

@@ -20,6 +20,7 @@ use crate::currency::CurrencyCode;
 use crate::invoice::Invoice;
 use crate::provenance::value_of;
 
+mod amount_range;
 mod arithmetic;
 mod identifiers;
 mod plausibility;
@@ -27,6 +28,8 @@ mod plausibility;
 mod proptests;
 #[cfg(test)]
 mod tests;
+
+pub use amount_range::{VENDOR_RANGE_FACTOR, VENDOR_RANGE_MIN_HISTORY, vendor_range};
 
 /// A validation rule. Serialised as its stable code (`"BR-CO-10"`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -107,11 +110,15 @@ pub enum RuleId {
     /// Every VAT rate is one of the seller country's rates.
     #[serde(rename = "DX-VAT-03")]
     DxVat03,
+    /// The total with VAT is within the range of the vendor's earlier invoices (not evaluated
+    /// by [`validate_report`], which sees one invoice: see [`vendor_range`]).
+    #[serde(rename = "DX-AMT-01")]
+    DxAmt01,
 }
 
 impl RuleId {
     /// Every rule, in the order reports list them.
-    pub const ALL: [RuleId; 25] = [
+    pub const ALL: [RuleId; 26] = [
         RuleId::BrCo09,
         RuleId::BrCo10,
         RuleId::BrCo11,
@@ -137,6 +144,7 @@ impl RuleId {
         RuleId::Br14,
         RuleId::DxVat02,
         RuleId::DxVat03,
+        RuleId::DxAmt01,
     ];
 
     /// The stable code, as serialised.
@@ -167,6 +175,7 @@ impl RuleId {
             RuleId::Br14 => "BR-14",
             RuleId::DxVat02 => "DX-VAT-02",
             RuleId::DxVat03 => "DX-VAT-03",
+            RuleId::DxAmt01 => "DX-AMT-01",
         }
     }
 
@@ -177,10 +186,14 @@ impl RuleId {
     /// undocumented exceptions, and a false "invalid" on a real VAT id costs more than a missed
     /// typo. A due date before the issue date is a warning because it happens legitimately
     /// (invoices issued after an advance payment). A rate missing from the seller country's
-    /// list is a warning too: rates change, and special regimes (islands, margins) exist.
+    /// list is a warning too: rates change, and special regimes (islands, margins) exist. An
+    /// amount unlike the vendor's earlier ones is a warning: a reviewer looks twice, but the
+    /// yearly licence is a real invoice too.
     pub fn severity(self) -> Severity {
         match self {
-            RuleId::DxVatId02 | RuleId::DxDate01 | RuleId::DxVat03 => Severity::Warning,
+            RuleId::DxVatId02 | RuleId::DxDate01 | RuleId::DxVat03 | RuleId::DxAmt01 => {
+                Severity::Warning
+            }
             _ => Severity::Error,
         }
     }
@@ -205,6 +218,7 @@ impl RuleId {
                 | RuleId::Br14
                 | RuleId::DxVat02
                 | RuleId::DxVat03
+                | RuleId::DxAmt01
         )
     }
 

@@ -157,6 +157,16 @@ impl From<StoreError> for ApiError {
     }
 }
 
+/// The workspace lookups the API shares with the pipeline fail as the store does.
+impl From<doxin_jobs::JobError> for ApiError {
+    fn from(e: doxin_jobs::JobError) -> Self {
+        match e {
+            doxin_jobs::JobError::Store(e) => e.into(),
+            other => ApiError::Internal(Box::new(other)),
+        }
+    }
+}
+
 /// The fallback for unknown paths.
 pub async fn not_found(uri: Uri) -> Response {
     problem(

@@ -95,7 +95,7 @@ impl std::fmt::Display for WorkspaceRole {
 pub struct Workspace {
     pub id: Uuid,
     pub name: String,
-    /// The approval rules as stored (`doxin_model::review::ApprovalRules` as JSON).
+    /// The approval rules as stored (`doxin_model::approval::ApprovalRules` as JSON).
     pub approval_rules: serde_json::Value,
     pub created_by: Option<Uuid>,
     pub created_at: DateTime<Utc>,

@@ -464,6 +464,8 @@ async fn upload(
     caller: Caller,
     FileForm(mut multipart): FileForm,
 ) -> Result<Response, ApiError> {
+    // Before reading the body: a viewer's upload is refused without storing anything.
+    caller.require(WorkspaceRole::Clerk)?;
     refuse_when_full(&state).await?;
     let mut options = Options::default();
     let mut checked = Vec::new();
@@ -575,6 +577,8 @@ async fn process_url(
     caller: Caller,
     Json(req): Json<ProcessRequest>,
 ) -> Result<Response, ApiError> {
+    // Before fetching: a viewer cannot make the server fetch anything.
+    caller.require(WorkspaceRole::Clerk)?;
     let url = req
         .blob_url
         .or(req.url)
@@ -647,6 +651,7 @@ async fn process_batch(
     caller: Caller,
     Json(req): Json<BatchRequest>,
 ) -> Result<Response, ApiError> {
+    caller.require(WorkspaceRole::Clerk)?;
     if req.files.len() > state.limits.max_files_per_request {
         return Err(ApiError::problem(
             StatusCode::PAYLOAD_TOO_LARGE,

@@ -527,6 +527,28 @@ fn assess(inv: &Invoice) -> Assessment {
     }
 }
 
+/// Adds DX-AMT-01 to `a`: a total far from what the vendor of `workspace` usually charges
+/// (its other invoices than `exclude`, the one being edited).
+async fn with_vendor_range(
+    state: &AppState,
+    a: &mut Assessment,
+    workspace: Option<Uuid>,
+    vendor: Option<Uuid>,
+    invoice: &Invoice,
+    exclude: Option<Uuid>,
+) -> Result<(), ApiError> {
+    let finding = doxin_jobs::approval::vendor_range_finding(
+        state.store.as_ref(),
+        workspace,
+        vendor,
+        invoice,
+        exclude,
+    )
+    .await?;
+    a.findings.extend(finding);
+    Ok(())
+}
+
 async fn create(
     State(state): State<AppState>,
     caller: Caller,
@@ -536,13 +558,22 @@ async fn create(
     // `{"invoice": {canonical}}` or the invoice itself in the plain shape of a correction.
     let invoice = corrected(&Invoice::default(), body)?;
     refuse_unstorable(&invoice)?;
-    let a = assess(&invoice);
+    let mut a = assess(&invoice);
     // The workspace's own companies only: a guessed seller name must not return another
     // team's record (VAT id, tax number), nor a typed VAT id land on one.
     let (vendor_id, customer_id) =
         doxin_jobs::match_companies(state.store.as_ref(), caller.workspace_id(), &invoice)
             .await
             .map_err(|e| ApiError::Internal(Box::new(e)))?;
+    with_vendor_range(
+        &state,
+        &mut a,
+        caller.workspace_id(),
+        vendor_id,
+        &invoice,
+        None,
+    )
+    .await?;
     let inv = state
         .store
         .insert_invoice(NewInvoice {
@@ -662,12 +693,21 @@ async fn update(
     caller.require(WorkspaceRole::Clerk)?;
     let invoice = corrected(&before.invoice, body)?;
     refuse_unstorable(&invoice)?;
-    let a = assess(&invoice);
+    let mut a = assess(&invoice);
     // Companies of the invoice's workspace, also when a system administrator edits it.
     let (vendor_id, customer_id) =
         doxin_jobs::match_companies(state.store.as_ref(), before.workspace_id, &invoice)
             .await
             .map_err(|e| ApiError::Internal(Box::new(e)))?;
+    with_vendor_range(
+        &state,
+        &mut a,
+        before.workspace_id,
+        vendor_id,
+        &invoice,
+        Some(before.id),
+    )
+    .await?;
     // A decision stands unless the edit changes what it rested on (amounts, parties, dates,
     // lines, where the money goes); notes and references never reopen it.
     let changed_fields = doxin_model::review::decision_changes(&before.invoice, &invoice);

@@ -11,7 +11,7 @@ use axum::{Json, Router};
 use chrono::Utc;
 use doxin_jobs::Event;
 use doxin_model::JobStatus;
-use doxin_store::{JobFilter, JobRecord, JobUpdate, Page, PageRequest, StoreError};
+use doxin_store::{JobFilter, JobRecord, JobUpdate, Page, PageRequest, StoreError, WorkspaceRole};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -173,7 +173,9 @@ async fn cancel(
     caller: Caller,
     Path(job_id): Path<Uuid>,
 ) -> Result<Json<Value>, ApiError> {
+    // Another workspace's job is not found (404) before a viewer is refused (403).
     let job = load(&state, job_id, &caller).await?;
+    caller.require(WorkspaceRole::Clerk)?;
     let cancelled = state
         .store
         .update_job(

@@ -93,6 +93,8 @@ async fn approve_job(
     body: Option<Json<DecisionBody>>,
 ) -> Result<Json<Value>, ApiError> {
     let job = state.store.get_job(job_id, caller.scope()).await?;
+    // Refused for the role before anything is said about the job's state.
+    caller.require(WorkspaceRole::Approver)?;
     let invoice_id = match (job.status, job.invoice_id) {
         (JobStatus::Succeeded, Some(id)) => id,
         _ => {
@@ -162,19 +164,7 @@ pub(crate) async fn rules_of(
     state: &AppState,
     workspace: Option<Uuid>,
 ) -> Result<ApprovalRules, ApiError> {
-    let Some(id) = workspace else {
-        return Ok(ApprovalRules::default());
-    };
-    let ws = state.store.get_workspace(id).await?;
-    // Stored rules were checked when they were set; unreadable ones (a newer version's
-    // fields) fall back to the strictest reading rather than to none.
-    Ok(ApprovalRules::from_json(&ws.approval_rules).unwrap_or_else(|e| {
-        tracing::warn!(workspace = %id, error = %e, "unreadable approval rules; asking two approvals");
-        ApprovalRules {
-            second_approval_above: Some(doxin_model::Decimal::ZERO),
-            ..ApprovalRules::default()
-        }
-    }))
+    Ok(doxin_jobs::approval::workspace_rules(state.store.as_ref(), workspace).await?)
 }
 
 fn forbidden(code: &'static str, detail: String) -> ApiError {
@@ -449,6 +439,7 @@ async fn assign(
 ) -> Result<Json<Value>, ApiError> {
     let scope = caller.scope();
     let before = state.store.get_invoice(id, scope).await?;
+    caller.require(WorkspaceRole::Clerk)?;
     // A reviewer must be able to see the invoice: an active member of its workspace or a
     // system administrator.
     if let Some(who) = body.assignee_id {
@@ -531,6 +522,8 @@ async fn bulk(
             ));
         }
     };
+    // A role that decides nothing is refused as a whole, not invoice by invoice.
+    caller.require(WorkspaceRole::Approver)?;
     if body.ids.is_empty() || body.ids.len() > MAX_BULK {
         return Err(ApiError::BadRequest(format!(
             "ids must name 1 to {MAX_BULK} invoices"

@@ -904,7 +904,7 @@ async fn every_route_answers_each_kind_of_caller_as_it_should() {
 }
 
 /// The route templates the router registers, read from the route modules' sources.
-fn registered_routes() -> BTreeSet<String> {
+pub(crate) fn registered_routes() -> BTreeSet<String> {
     let sources = [
         include_str!("../../src/lib.rs"),
         include_str!("../../src/metrics.rs"),
@@ -920,6 +920,7 @@ fn registered_routes() -> BTreeSet<String> {
         include_str!("../../src/routes/jobs.rs"),
         include_str!("../../src/routes/review.rs"),
         include_str!("../../src/routes/setup.rs"),
+        include_str!("../../src/routes/workspaces.rs"),
         include_str!("../../src/routes/ws.rs"),
     ];
     let mut routes = BTreeSet::new();

@@ -12,6 +12,7 @@ mod intake;
 mod invoices;
 mod openapi;
 mod review;
+mod roles;
 mod security;
 mod workspaces;
 mod ws;

@@ -405,3 +405,106 @@ async fn team_story(app: TestApp) {
     );
     assert!(actions.contains(&"workspace.update"), "{actions:?}");
 }
+
+/// DX-AMT-01: once a vendor has a usual range (three earlier invoices), a total far outside it
+/// is a warning on the invoice, entered or edited; correcting the total removes it. Another
+/// workspace's history of the same vendor does not count.
+#[tokio::test]
+async fn an_amount_far_from_the_vendors_usual_range_is_a_finding() {
+    let app = spawn_app_with(SpawnOptions::default()).await;
+    let clerk = app.user.clone();
+    let other = app.create_user("other-team@example.com", false).await;
+    let invoice = |number: &str, gross: &str| {
+        json!({
+            "invoice_number": number,
+            "currency": "EUR",
+            "seller": {"name": "Cleaning Co"},
+            "totals": {"tax_inclusive_amount": gross},
+        })
+    };
+    let amt = |body: &Value| -> Vec<Value> {
+        body["findings"]
+            .as_array()
+            .expect("findings")
+            .iter()
+            .filter(|f| f["rule"] == "DX-AMT-01")
+            .cloned()
+            .collect()
+    };
+    // The other team's large invoices of the same vendor name are not this team's history.
+    for (i, gross) in ["40000.00", "41000.00", "39000.00"].iter().enumerate() {
+        let (status, body) = call(
+            &app,
+            &other,
+            None,
+            Method::POST,
+            "/api/v1/invoices",
+            Some(invoice(&format!("O-{i}"), gross)),
+        )
+        .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+    }
+    for (i, gross) in ["380.00", "410.00", "395.00"].iter().enumerate() {
+        let (status, body) = call(
+            &app,
+            &clerk,
+            None,
+            Method::POST,
+            "/api/v1/invoices",
+            Some(invoice(&format!("C-{i}"), gross)),
+        )
+        .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        assert_eq!(
+            amt(&body),
+            Vec::<Value>::new(),
+            "too little history: {body}"
+        );
+    }
+    let (status, body) = call(
+        &app,
+        &clerk,
+        None,
+        Method::POST,
+        "/api/v1/invoices",
+        Some(invoice("C-3", "4100.00")),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let found = amt(&body);
+    assert_eq!(found.len(), 1, "{body}");
+    assert_eq!(found[0]["severity"], "warning");
+    assert_eq!(found[0]["field"], "totals.tax_inclusive_amount");
+    assert!(
+        found[0]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("380.00 to 410.00")),
+        "{}",
+        found[0]
+    );
+    // A typo fixed: the warning goes; the invoice itself is not its own history.
+    let id = body["id"].as_str().expect("id");
+    let (status, body) = call(
+        &app,
+        &clerk,
+        None,
+        Method::PATCH,
+        &format!("/api/v1/invoices/{id}"),
+        Some(json!({"totals": {"tax_inclusive_amount": "410.00"}})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(amt(&body), Vec::<Value>::new(), "{body}");
+    // And the other team's vendor, with its own history, flags the small amount.
+    let (status, body) = call(
+        &app,
+        &other,
+        None,
+        Method::POST,
+        "/api/v1/invoices",
+        Some(invoice("O-9", "400.00")),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert_eq!(amt(&body).len(), 1, "{body}");
+}

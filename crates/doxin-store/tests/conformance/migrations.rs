@@ -341,3 +341,281 @@ async fn check_split(store: &dyn Store, l: &Legacy, deleted_vendor: Uuid) {
     // Migrating again changes nothing.
     assert_eq!(store.migrate().await.expect("migrate"), 0);
 }
+
+/// The last migration of each backend before workspaces: the schema of a database made by
+/// the per-user-ownership releases.
+const SQLITE_BEFORE_WORKSPACES: i64 = 7;
+const POSTGRES_BEFORE_WORKSPACES: i64 = 8;
+
+/// The rows of the per-user era: two users, each with a file, a finished job and its invoice
+/// (the same document, so the same file hash, uploaded by both), a vendor, an API token; an
+/// unused access code; an invoice and job of nobody (uploaded without an account).
+struct Owners {
+    a: Uuid,
+    b: Uuid,
+    files: [Uuid; 2],
+    jobs: [Uuid; 2],
+    invoices: [Uuid; 2],
+    vendors: [Uuid; 2],
+    tokens: [Uuid; 2],
+    code: Uuid,
+    nobodys_job: Uuid,
+    nobodys_invoice: Uuid,
+}
+
+const SHARED_SHA256: &str = "5d41402abc4b2a76b9719d911017c592aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+
+impl Owners {
+    fn new() -> Owners {
+        let id = Uuid::now_v7;
+        Owners {
+            a: id(),
+            b: id(),
+            files: [id(), id()],
+            jobs: [id(), id()],
+            invoices: [id(), id()],
+            vendors: [id(), id()],
+            tokens: [id(), id()],
+            code: id(),
+            nobodys_job: id(),
+            nobodys_invoice: id(),
+        }
+    }
+
+    /// Literals only, so the same SQL fills both dialects.
+    fn inserts(&self) -> Vec<String> {
+        const AT: &str = "2026-03-01T00:00:00.000000Z";
+        let mut sql = Vec::new();
+        for (i, (user, email)) in [
+            (self.a, "owner-a@example.com"),
+            (self.b, "owner-b@example.com"),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            sql.push(format!(
+                "INSERT INTO users (id, email, display_name, password_hash, role, created_at, \
+                 updated_at) VALUES ('{user}', '{email}', 'Owner {i}', 'x', 'user', '{AT}', '{AT}')"
+            ));
+            sql.push(format!(
+                "INSERT INTO api_tokens (id, user_id, name, token_hash, prefix, created_at) \
+                 VALUES ('{}', '{user}', 'ci', 'hash-{i}', 'dx_{i}', '{AT}')",
+                self.tokens[i]
+            ));
+            sql.push(format!(
+                "INSERT INTO companies (id, kind, name, normalized_name, vat_id, country, \
+                 address, owner_id, created_at, updated_at) VALUES ('{}', 'vendor', \
+                 'Stuhlwerk GmbH', 'stuhlwerk', 'DE136695976', 'DE', '{{}}', '{user}', '{AT}', \
+                 '{AT}')",
+                self.vendors[i]
+            ));
+            sql.push(format!(
+                "INSERT INTO files (id, owner_id, sha256, size_bytes, mime_type, original_name, \
+                 created_at) VALUES ('{}', '{user}', '{SHARED_SHA256}', 1234, \
+                 'application/pdf', 'stuhl.pdf', '{AT}')",
+                self.files[i]
+            ));
+            sql.push(format!(
+                "INSERT INTO processing_jobs (id, owner_id, file_id, kind, status, progress, \
+                 created_at, updated_at) VALUES ('{}', '{user}', '{}', 'extract', \
+                 'succeeded', 100, '{AT}', '{AT}')",
+                self.jobs[i], self.files[i]
+            ));
+            sql.push(format!(
+                "INSERT INTO invoices (id, owner_id, file_id, job_id, status, document_type, \
+                 invoice_number, seller_name, vendor_id, confidence, data, findings, \
+                 file_sha256, created_at, updated_at) VALUES ('{}', '{user}', '{}', '{}', \
+                 'approved', 'invoice', 'S-{i}', 'Stuhlwerk GmbH', '{}', 0.9, '{{}}', '[]', \
+                 '{SHARED_SHA256}', '{AT}', '{AT}')",
+                self.invoices[i], self.files[i], self.jobs[i], self.vendors[i]
+            ));
+        }
+        sql.push(format!(
+            "INSERT INTO access_codes (id, code_hash, hint, created_by, created_at, expires_at) \
+             VALUES ('{}', 'code-hash', 'ABCD', '{}', '{AT}', '2099-01-01T00:00:00.000000Z')",
+            self.code, self.a
+        ));
+        sql.push(format!(
+            "INSERT INTO processing_jobs (id, owner_id, kind, status, progress, created_at, \
+             updated_at) VALUES ('{}', NULL, 'extract', 'failed', 20, '{AT}', '{AT}')",
+            self.nobodys_job
+        ));
+        sql.push(format!(
+            "INSERT INTO invoices (id, owner_id, status, document_type, invoice_number, \
+             confidence, data, findings, created_at, updated_at) VALUES ('{}', NULL, \
+             'needs_review', 'invoice', 'N-1', 0.5, '{{}}', '[]', '{AT}', '{AT}')",
+            self.nobodys_invoice
+        ));
+        sql
+    }
+}
+
+#[tokio::test]
+async fn sqlite_migration_moves_rows_into_workspaces() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("per-user.db");
+    let url = format!("sqlite://{}", path.display());
+    let owners = Owners::new();
+    {
+        let options = sqlx::sqlite::SqliteConnectOptions::new()
+            .filename(&path)
+            .create_if_missing(true)
+            .foreign_keys(true);
+        let pool = sqlx::SqlitePool::connect_with(options)
+            .await
+            .expect("sqlite");
+        Migrator::new(migrations_dir("sqlite").as_path())
+            .await
+            .expect("migrations")
+            .run_to(SQLITE_BEFORE_WORKSPACES, &pool)
+            .await
+            .expect("old schema");
+        for sql in owners.inserts() {
+            sqlx::query(AssertSqlSafe(sql))
+                .execute(&pool)
+                .await
+                .expect("per-user row");
+        }
+        pool.close().await;
+    }
+    let store = connect(&url, &ConnectOptions::default())
+        .await
+        .expect("the store migrates a database with data");
+    check_workspaces(store.as_ref(), &owners).await;
+}
+
+#[tokio::test]
+async fn postgres_migration_moves_rows_into_workspaces() {
+    let Some(admin) = std::env::var("DOXIN_TEST_DATABASE_URL")
+        .ok()
+        .filter(|u| !u.is_empty())
+    else {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "DOXIN_TEST_DATABASE_URL must be set in CI (scripts/test.sh sets it)"
+        );
+        eprintln!("skipping: DOXIN_TEST_DATABASE_URL is not set");
+        return;
+    };
+    let (url, cleanup) = helpers::create_database(&admin, "peruser").await;
+    let owners = Owners::new();
+    {
+        let pool = sqlx::PgPool::connect(&url).await.expect("postgres");
+        Migrator::new(migrations_dir("postgres").as_path())
+            .await
+            .expect("migrations")
+            .run_to(POSTGRES_BEFORE_WORKSPACES, &pool)
+            .await
+            .expect("old schema");
+        for sql in owners.inserts() {
+            sqlx::query(AssertSqlSafe(sql))
+                .execute(&pool)
+                .await
+                .expect("per-user row");
+        }
+        pool.close().await;
+    }
+    let store = connect(&url, &ConnectOptions::default())
+        .await
+        .expect("the store migrates a database with data");
+    check_workspaces(store.as_ref(), &owners).await;
+    drop(store);
+    cleanup.run().await;
+}
+
+/// After the migration every user has a one-person workspace (with the user's id) as its
+/// administrator, and every row they owned is in it; rows of nobody stay of no workspace.
+async fn check_workspaces(store: &dyn Store, o: &Owners) {
+    for (i, user) in [o.a, o.b].into_iter().enumerate() {
+        let memberships = store.memberships_of(user).await.expect("memberships");
+        assert_eq!(memberships.len(), 1, "one workspace each");
+        assert_eq!(memberships[0].workspace_id, user);
+        assert_eq!(memberships[0].role, WorkspaceRole::Admin);
+        assert_eq!(memberships[0].approval_limit, None);
+        assert_eq!(
+            store.get_workspace(user).await.expect("workspace").name,
+            format!("Owner {i}")
+        );
+        // Each row is in its owner's workspace and visible through it, nobody else's.
+        let mine = Scope::admin_of(user);
+        let other = Scope::admin_of(if user == o.a { o.b } else { o.a });
+        let invoice = store
+            .get_invoice(o.invoices[i], mine)
+            .await
+            .expect("invoice");
+        assert_eq!(invoice.workspace_id, Some(user));
+        assert_eq!(invoice.owner_id, Some(user), "the uploader is kept");
+        assert_eq!(invoice.status, InvoiceStatus::Approved);
+        assert_eq!(invoice.vendor_id, Some(o.vendors[i]));
+        assert!(matches!(
+            store.get_invoice(o.invoices[i], other).await,
+            Err(StoreError::NotFound)
+        ));
+        let job = store.get_job(o.jobs[i], mine).await.expect("job");
+        assert_eq!(job.workspace_id, Some(user));
+        assert!(matches!(
+            store.get_job(o.jobs[i], other).await,
+            Err(StoreError::NotFound)
+        ));
+        let file = store.get_file(o.files[i], mine).await.expect("file");
+        assert_eq!(file.sha256, SHARED_SHA256);
+        assert_eq!(file.workspace_id, Some(user));
+        assert!(matches!(
+            store.get_file(o.files[i], other).await,
+            Err(StoreError::NotFound)
+        ));
+        assert_eq!(
+            store
+                .get_company(o.vendors[i], mine)
+                .await
+                .expect("vendor")
+                .workspace_id,
+            Some(user)
+        );
+        // The same document of each workspace is found in that workspace only.
+        assert_eq!(
+            store
+                .find_invoice_by_file_hash(Some(user), SHARED_SHA256)
+                .await
+                .expect("by hash"),
+            Some(o.invoices[i])
+        );
+        // Accounts are untouched.
+        let tokens = store.list_api_tokens(user).await.expect("tokens");
+        assert_eq!(
+            tokens.iter().map(|t| t.id).collect::<Vec<_>>(),
+            vec![o.tokens[i]]
+        );
+    }
+    let nobodys = store
+        .get_invoice(o.nobodys_invoice, Scope::All)
+        .await
+        .expect("nobody's invoice");
+    assert_eq!((nobodys.owner_id, nobodys.workspace_id), (None, None));
+    let nobodys_job = store
+        .get_job(o.nobodys_job, Scope::All)
+        .await
+        .expect("nobody's job");
+    assert_eq!(nobodys_job.workspace_id, None);
+    // Nothing was lost: every row is still there.
+    let all = store
+        .list_invoices(
+            Scope::All,
+            &InvoiceFilter::default(),
+            PageRequest::new(1, 100),
+        )
+        .await
+        .expect("all invoices");
+    assert_eq!(all.total, 3);
+    assert_eq!(store.count_users().await.expect("users"), 2);
+    // The access code of the per-user era makes a one-person workspace, as it did.
+    let codes = store
+        .list_access_codes(PageRequest::new(1, 10))
+        .await
+        .expect("codes");
+    assert_eq!(codes.items.len(), 1);
+    assert_eq!(codes.items[0].id, o.code);
+    assert_eq!(codes.items[0].grant, None);
+    // Migrating again changes nothing.
+    assert_eq!(store.migrate().await.expect("migrate"), 0);
+}

@@ -394,7 +394,7 @@ pub struct Queued {
     pub token: String,
 }
 
-fn queued_from(body: &Value) -> Vec<Queued> {
+pub fn queued_from(body: &Value) -> Vec<Queued> {
     body["jobs"]
         .as_array()
         .map(|jobs| {

@@ -675,3 +675,83 @@ async fn reprocess_keeps_corrections_unless_asked() {
     let problem: Value = resp.json().await.expect("json");
     assert_eq!(problem["code"], "no_document");
 }
+
+/// The pipeline approves by the rules of the uploader's workspace: the same document is
+/// approved where the rules allow it (auto-approval for any vendor; or, without auto-approval
+/// rules, the deployment's threshold), and waits for review where they do not (a known vendor
+/// is required and this one is new; or every invoice needs two approvers).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn workspace_rules_decide_auto_approval() {
+    let docs = documents(62_000, 1);
+    let deployment = Deployment::new(&[]);
+    let api = deployment.api("api", true);
+    let base = api.base();
+    let rules = [
+        Some(
+            serde_json::json!({"auto_approve": {"min_confidence": 0, "known_vendor_only": false}}),
+        ),
+        Some(serde_json::json!({"auto_approve": {"min_confidence": 0}})),
+        Some(serde_json::json!({"second_approval_above": "0"})),
+        None,
+    ];
+    let mut statuses = Vec::new();
+    for (i, rules) in rules.iter().enumerate() {
+        let http = client(&deployment.user_token_for(&format!("rules{i}@example.com")));
+        let listed: Value = http
+            .get(format!("{base}/api/v1/workspaces"))
+            .send()
+            .await
+            .expect("workspaces")
+            .json()
+            .await
+            .expect("json");
+        let workspace = listed["items"][0]["id"].as_str().expect("own workspace");
+        if let Some(rules) = rules {
+            let resp = http
+                .patch(format!("{base}/api/v1/workspaces/{workspace}"))
+                .json(&serde_json::json!({ "approval_rules": rules }))
+                .send()
+                .await
+                .expect("set rules");
+            assert_eq!(resp.status().as_u16(), 200, "{:?}", resp.text().await);
+        }
+        let (name, bytes) = &docs[0];
+        let form = reqwest::multipart::Form::new()
+            .text("confidence_threshold", "0")
+            .part(
+                "file",
+                reqwest::multipart::Part::bytes(bytes.clone()).file_name(name.clone()),
+            );
+        let resp = http
+            .post(format!("{base}/api/v1/invoices/upload"))
+            .multipart(form)
+            .send()
+            .await
+            .expect("upload");
+        assert_eq!(resp.status().as_u16(), 202);
+        let job = queued_from(&resp.json::<Value>().await.expect("json"))[0].job_id;
+        let done = deployment
+            .wait_all(&http, &base, &[job], Duration::from_secs(120))
+            .await;
+        assert_all_succeeded(&done);
+        let invoice = done[&job]["invoice_id"]
+            .as_str()
+            .expect("invoice")
+            .to_string();
+        let detail: Value = http
+            .get(format!("{base}/api/v1/invoices/{invoice}"))
+            .send()
+            .await
+            .expect("detail")
+            .json()
+            .await
+            .expect("json");
+        assert_eq!(detail["findings"], serde_json::json!([]), "{detail}");
+        statuses.push(detail["status"].as_str().expect("status").to_string());
+    }
+    assert_eq!(
+        statuses,
+        ["approved", "needs_review", "needs_review", "approved"],
+        "auto-approval by each workspace's rules"
+    );
+}
