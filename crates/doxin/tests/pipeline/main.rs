@@ -705,7 +705,9 @@ async fn workspace_rules_decide_auto_approval() {
             .json()
             .await
             .expect("json");
-        let workspace = listed["items"][0]["id"].as_str().expect("own workspace");
+        let workspace = listed["items"][0]["workspace_id"]
+            .as_str()
+            .expect("own workspace");
         if let Some(rules) = rules {
             let resp = http
                 .patch(format!("{base}/api/v1/workspaces/{workspace}"))
