@@ -68,17 +68,20 @@ stop_contract_server() {
 # passed). Without DATABASE_URL the server uses a SQLite file in a temporary data directory.
 run_contract_tests() {
     local bin=$1 database_url=${2:-} port email=contract-admin@example.com password token log rc
+    local webhook_secret webhook_rc
     [[ -x $bin ]] || die "no doxin binary at $bin"
     [[ -n $SCHEMATHESIS ]] || die "ensure_schemathesis first"
     CONTRACT_DIR=$(mktemp -d "${TMPDIR:-/tmp}/doxin-contract.XXXXXX")
     port=$(free_port)
     password=$(head -c 18 /dev/urandom | base64 | tr -d '/+=')
+    # The alert webhook answers 503 without a secret; with one, the run below exercises it.
+    webhook_secret=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')
     log=$CONTRACT_DIR/serve.log
     # Only what this run needs: a fresh SQLite data dir, no Redis (in-process queue), no LLM
     # keys; the environment of the caller (DATABASE_URL, REDIS_URL…) must not leak in.
     local -a env=(
         env -i "PATH=$PATH" "HOME=$CONTRACT_DIR" "DATA_DIR=$CONTRACT_DIR/data" "PORT=$port"
-        "HOST=127.0.0.1" "LOG_LEVEL=warn"
+        "HOST=127.0.0.1" "LOG_LEVEL=warn" "WEBHOOK_SECRET=$webhook_secret"
     )
     # An empty PostgreSQL database instead of SQLite, when given.
     [[ -n $database_url ]] && env+=("DATABASE_URL=$database_url")
@@ -131,10 +134,32 @@ run_contract_tests() {
     set +e
     "${cmd[@]}" 2>&1 | tee "$CONTRACT_DIR/schemathesis.out" | sed "s/$token/dxn_…/g"
     rc=${PIPESTATUS[0]}
+    # The alert webhook takes the shared secret, not a user's token: a second run of that one
+    # operation with the secret, so schemathesis reaches past the 401.
+    local -a webhook_cmd=(
+        "$SCHEMATHESIS" run "http://127.0.0.1:$port/api/v1/openapi.json"
+        --checks not_a_server_error,response_schema_conformance
+        -H "Authorization: Bearer $webhook_secret"
+        --include-operation-id alerts_webhook
+        # It has no links to follow: no stateful phase.
+        --phases examples,coverage,fuzzing
+        --max-examples "${DOXIN_CONTRACT_MAX_EXAMPLES:-50}"
+        --seed "${DOXIN_CONTRACT_SEED:-1}"
+        --workers 1
+        --request-timeout 30
+        --no-color
+    )
+    info "schemathesis: the alert webhook with WEBHOOK_SECRET"
+    "${webhook_cmd[@]}" 2>&1 | tee -a "$CONTRACT_DIR/schemathesis.out" |
+        sed -e "s/$token/dxn_…/g" -e "s/$webhook_secret/<WEBHOOK_SECRET>/g"
+    webhook_rc=${PIPESTATUS[0]}
+    ((rc != 0)) || rc=$webhook_rc
     set -e
     # The summary's case count, once more at the end where it is easy to find.
     # ("Test cases:" is followed by e.g. "1771 generated, 1771 passed".)
-    info "schemathesis test cases: $(grep -A1 '^Test cases:' "$CONTRACT_DIR/schemathesis.out" | tail -1 | sed 's/^ *//')"
+    # Two runs, two summaries: all operations with the user's token, then the webhook.
+    info "schemathesis test cases: $(grep -A1 '^Test cases:' "$CONTRACT_DIR/schemathesis.out" |
+        grep -v -e '^Test cases:' -e '^--' | sed 's/^ *//' | paste -sd ';' -)"
     if ((rc != 0)); then
         info "doxin serve log (last 40 lines):"
         tail -n 40 "$log" | sed 's/^/   /'

@@ -641,6 +641,18 @@ impl Settings {
         let jwt_secret_key =
             production_secret(&mut r, "JWT_SECRET_KEY", JWT_SECRET_KEY_FILE, production)?;
         let webhook_secret = r.optional_secret(&["WEBHOOK_SECRET"]);
+        // The alert webhook's bearer token: a short one would be guessed.
+        if let Some(t) = &webhook_secret
+            && t.expose().chars().count() < 16
+        {
+            return Err(ConfigError::Invalid {
+                variable: "WEBHOOK_SECRET",
+                value: t.masked().to_string(),
+                allowed: "a secret of at least 16 characters (Alertmanager sends it as \
+                    `Authorization: Bearer <WEBHOOK_SECRET>`), e.g. from `openssl rand -hex 32`"
+                    .into(),
+            });
+        }
         let openai_api_key = r.optional_secret(&["OPENAI_API_KEY"]);
         let anthropic_api_key = r.optional_secret(&["ANTHROPIC_API_KEY"]);
         let llm = llm::llm_settings(&mut r, openai_api_key.as_ref(), anthropic_api_key.as_ref())?;
@@ -1023,6 +1035,29 @@ mod tests {
         );
         assert!(s.redis_url.is_none());
         assert!(!s.session_cookie_secure);
+    }
+
+    #[test]
+    fn a_short_webhook_secret_is_refused() {
+        let err = load(&[("WEBHOOK_SECRET", "short")]).unwrap_err();
+        let msg = err.to_string();
+        assert!(msg.contains("at least 16 characters"), "{msg}");
+        assert!(
+            !msg.contains("short"),
+            "the secret must not be shown: {msg}"
+        );
+        assert_eq!(invalid_variable(err), "WEBHOOK_SECRET");
+        let s = load(&[("WEBHOOK_SECRET", "0123456789abcdef")]).expect("16 characters");
+        assert_eq!(
+            s.webhook_secret.as_ref().map(Secret::expose),
+            Some("0123456789abcdef")
+        );
+        assert!(
+            s.entries()
+                .iter()
+                .any(|e| e.variable == "WEBHOOK_SECRET" && e.shown == "********")
+        );
+        assert!(load(&[]).expect("unset").webhook_secret.is_none());
     }
 
     #[test]

@@ -71,6 +71,7 @@ pub fn router(state: AppState) -> Router {
         .merge(routes::ws::router())
         .merge(routes::exports::router())
         .merge(routes::admin::router())
+        .merge(routes::alerts::router())
         .merge(metrics::router())
         .merge(openapi::router())
         .fallback(error::not_found)

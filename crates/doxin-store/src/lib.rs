@@ -325,6 +325,16 @@ pub trait Store: AccountStore + Send + Sync + 'static {
         sha256: &str,
     ) -> Result<Option<Uuid>>;
 
+    // Alerts from Alertmanager.
+    /// Stores the alerts of a notification, in one transaction. An alert already stored with
+    /// the same fingerprint and start is updated (status, end, labels, annotations, received
+    /// time) rather than duplicated, except that a resolved alert stays resolved: a firing
+    /// notification arriving after the resolved one (a retry, out of order) changes nothing.
+    /// Returns how many rows were written.
+    async fn record_alerts(&self, alerts: &[NewAlert]) -> Result<u64>;
+    /// Alerts matching `filter`, the latest received first.
+    async fn list_alerts(&self, filter: &AlertFilter, page: PageRequest) -> Result<Page<Alert>>;
+
     // Audit log.
     async fn append_audit(&self, entry: NewAuditEntry) -> Result<()>;
     async fn list_audit(&self, filter: &AuditFilter, page: PageRequest)

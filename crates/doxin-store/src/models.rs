@@ -856,6 +856,71 @@ pub struct AuditFilter {
     pub to: Option<DateTime<Utc>>,
 }
 
+/// Whether an alert is still firing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AlertStatus {
+    Firing,
+    Resolved,
+}
+
+impl AlertStatus {
+    pub const ALL: [AlertStatus; 2] = [AlertStatus::Firing, AlertStatus::Resolved];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AlertStatus::Firing => "firing",
+            AlertStatus::Resolved => "resolved",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<AlertStatus> {
+        AlertStatus::ALL.into_iter().find(|a| a.as_str() == s)
+    }
+}
+
+/// One alert of an Alertmanager notification. An alert occurrence is its `fingerprint` (a
+/// hash of its labels, Alertmanager's) and its `starts_at`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewAlert {
+    pub fingerprint: String,
+    /// The `alertname` label.
+    pub alertname: String,
+    pub status: AlertStatus,
+    /// The `severity` label, when there is one.
+    pub severity: Option<String>,
+    pub labels: std::collections::BTreeMap<String, String>,
+    pub annotations: std::collections::BTreeMap<String, String>,
+    pub starts_at: DateTime<Utc>,
+    /// When it ended (resolved) or is expected to end unless notified again (firing).
+    pub ends_at: Option<DateTime<Utc>>,
+    /// The Prometheus expression page that fired it.
+    pub generator_url: Option<String>,
+}
+
+/// A stored alert, as its latest notification described it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Alert {
+    pub id: Uuid,
+    pub fingerprint: String,
+    pub alertname: String,
+    pub status: AlertStatus,
+    pub severity: Option<String>,
+    pub labels: std::collections::BTreeMap<String, String>,
+    pub annotations: std::collections::BTreeMap<String, String>,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: Option<DateTime<Utc>>,
+    pub generator_url: Option<String>,
+    /// When the latest notification of it arrived.
+    pub received_at: DateTime<Utc>,
+}
+
+/// Which alerts to list.
+#[derive(Debug, Clone, Default)]
+pub struct AlertFilter {
+    pub status: Option<AlertStatus>,
+}
+
 /// What one counter of API usage counts: requests on one day, to one route template, by one
 /// user (or anonymous), answered with one status.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]

@@ -223,6 +223,7 @@ fn auth_settings(settings: &Settings) -> doxin_server::auth::AuthSettings {
             .metrics_token
             .as_ref()
             .map(|t| t.expose().to_string()),
+        webhook_secret: settings.webhook_secret.clone(),
         session_ttl: chrono::Duration::hours(hours),
         open_signup: settings.accounts.open_signup,
         public_url: settings.accounts.public_url.clone(),

@@ -50,6 +50,9 @@ pub struct AuthSettings {
     /// The bearer token `/metrics` scrapers must send (`METRICS_TOKEN`); `None`: `/metrics`
     /// answers only clients on the loopback interface.
     pub metrics_token: Option<String>,
+    /// The bearer token Alertmanager sends to the alert webhook (`WEBHOOK_SECRET`); `None`:
+    /// the webhook answers 503.
+    pub webhook_secret: Option<doxin_config::Secret>,
     pub session_ttl: Duration,
     pub open_signup: bool,
     /// Base of links in invitations, e.g. `https://invoices.example.com`.
@@ -64,6 +67,7 @@ impl Default for AuthSettings {
             cookie_httponly: true,
             allowed_origin: None,
             metrics_token: None,
+            webhook_secret: None,
             session_ttl: Duration::days(7),
             open_signup: false,
             public_url: "http://localhost:8000".into(),

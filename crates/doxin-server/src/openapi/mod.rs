@@ -17,6 +17,7 @@
 
 mod access;
 mod admin;
+mod alerts;
 mod auth;
 mod companies;
 mod exports;
@@ -59,6 +60,7 @@ pub fn document() -> Value {
         intake::operations(),
         jobs::operations(),
         admin::operations(),
+        alerts::operations(),
         invoices::operations(),
         exports::operations(),
         companies::operations(),
@@ -89,7 +91,7 @@ pub fn document() -> Value {
         "tags": [
             { "name": "health", "description": "Liveness and component health" },
             { "name": "auth", "description": "Accounts, sessions, tokens, first-run setup" },
-            { "name": "admin", "description": "Administrators: access codes and requests, users, audit log, jobs overview, usage" },
+            { "name": "admin", "description": "Administrators: access codes and requests, users, audit log, jobs overview, usage, alerts" },
             { "name": "intake", "description": "Documents in: upload and URLs" },
             { "name": "jobs", "description": "Processing jobs and their invoices' review" },
             { "name": "invoices", "description": "Invoices: list, detail, edits, file, search" },
@@ -134,6 +136,11 @@ fn components() -> Value {
                 "type": "http",
                 "scheme": "bearer",
                 "description": "`METRICS_TOKEN`, for `/metrics` only (not a user credential).",
+            },
+            "webhookSecret": {
+                "type": "http",
+                "scheme": "bearer",
+                "description": "`WEBHOOK_SECRET`, sent by Alertmanager to the alert webhook only (not a user credential).",
             },
             "csrf": {
                 "type": "apiKey",
@@ -190,6 +197,7 @@ fn schemas() -> Value {
         intake::schemas(),
         jobs::schemas(),
         admin::schemas(),
+        alerts::schemas(),
         invoices::schemas(),
         exports::schemas(),
         companies::schemas(),

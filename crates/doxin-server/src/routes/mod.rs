@@ -1,5 +1,6 @@
 pub mod access;
 pub mod admin;
+pub mod alerts;
 pub mod auth;
 pub mod companies;
 pub mod dashboard;

@@ -25,6 +25,9 @@ enum Class {
     OwnedByA,
     /// Administrators only: users get 403.
     Admin,
+    /// A shared secret, not a user (the alert webhook's `WEBHOOK_SECRET`): every user's
+    /// credential is refused with 401 like none at all; only the secret is let in.
+    Secret,
 }
 
 #[derive(Debug, Clone)]
@@ -729,6 +732,21 @@ fn matrix(f: &Fixture) -> Vec<Case> {
             ),
             Admin,
         ),
+        case(
+            Method::GET,
+            "/api/v1/admin/alerts",
+            "/api/v1/admin/alerts",
+            Admin,
+        ),
+        with_json(
+            case(
+                Method::POST,
+                "/api/v1/admin/alerts/webhook",
+                "/api/v1/admin/alerts/webhook",
+                Secret,
+            ),
+            crate::alerts::notification("firing", &[("fp-matrix", "DoxinApiDown")]),
+        ),
         // Workspaces: A's personal workspace has A's id.
         case(
             Method::GET,
@@ -856,6 +874,25 @@ async fn every_route_answers_each_kind_of_caller_as_it_should() {
                     expect_ok(&mut failures, &label, "A", send(&app, c, Some(&f.a)).await);
                 }
             }
+            Class::Secret => {
+                for (who, user) in [("A", &f.a), ("B", &f.b), ("admin", &f.admin)] {
+                    let s = send(&app, c, Some(user)).await;
+                    if s != 401 {
+                        failures.push(format!("{label}: {who} got {s}, not 401"));
+                    }
+                }
+                let secret = TestUser {
+                    id: Uuid::nil(),
+                    email: String::new(),
+                    token: crate::helpers::WEBHOOK_SECRET.to_string(),
+                };
+                expect_ok(
+                    &mut failures,
+                    &label,
+                    "the secret",
+                    send(&app, c, Some(&secret)).await,
+                );
+            }
             Class::Admin => {
                 for (who, user) in [("A", &f.a), ("B", &f.b)] {
                     let s = send(&app, c, Some(user)).await;
@@ -910,6 +947,7 @@ pub(crate) fn registered_routes() -> BTreeSet<String> {
         include_str!("../../src/metrics.rs"),
         include_str!("../../src/routes/access.rs"),
         include_str!("../../src/routes/admin.rs"),
+        include_str!("../../src/routes/alerts.rs"),
         include_str!("../../src/routes/auth.rs"),
         include_str!("../../src/routes/companies.rs"),
         include_str!("../../src/routes/dashboard.rs"),

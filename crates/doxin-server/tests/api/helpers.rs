@@ -22,6 +22,9 @@ pub const TEST_PASSWORD: &str = "correct horse battery staple";
 /// The JWT secret of test apps.
 pub const JWT_SECRET: &[u8] = b"test-jwt-secret";
 
+/// The alert webhook's secret (`WEBHOOK_SECRET`) of test apps; `tweak_auth` can unset it.
+pub const WEBHOOK_SECRET: &str = "test-webhook-secret-0123456789";
+
 pub struct TestApp {
     pub address: String,
     pub store: std::sync::Arc<dyn doxin_store::Store>,
@@ -169,6 +172,7 @@ pub async fn spawn_app_with(opts: SpawnOptions) -> TestApp {
     let mut auth_settings = doxin_server::auth::AuthSettings {
         open_signup: opts.open_signup,
         public_url: "http://doxin.test".into(),
+        webhook_secret: Some(doxin_config::Secret::new(WEBHOOK_SECRET)),
         ..Default::default()
     };
     if let Some(tweak) = opts.tweak_auth {

@@ -2,6 +2,7 @@
 //! database (a temporary SQLite file, or a new PostgreSQL database when configured).
 
 mod admin;
+mod alerts;
 mod auth;
 mod authz;
 mod companies;

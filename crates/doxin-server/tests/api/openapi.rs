@@ -197,6 +197,12 @@ async fn the_document_is_well_formed_openapi_3_1() {
     assert_eq!(schemes["session"]["in"], "cookie");
     assert_eq!(schemes["session"]["name"], "doxin_session");
     assert_eq!(schemes["csrf"]["name"], "X-CSRF-Token");
+    assert_eq!(schemes["webhookSecret"]["scheme"], "bearer");
+    assert_eq!(
+        doc["paths"]["/api/v1/admin/alerts/webhook"]["post"]["security"],
+        json!([{ "webhookSecret": [] }]),
+        "the alert webhook takes the shared secret, not a user's credential"
+    );
     let problem = &doc["components"]["schemas"]["Problem"];
     for field in ["type", "title", "status", "detail", "code"] {
         assert!(

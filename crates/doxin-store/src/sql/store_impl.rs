@@ -322,6 +322,24 @@ fn audit_from_row(row: &DbRow) -> Result<AuditEntry> {
     })
 }
 
+fn alert_from_row(row: &DbRow) -> Result<Alert> {
+    let status: String = row.try_get("status")?;
+    Ok(Alert {
+        id: col_id(row, "id")?,
+        fingerprint: row.try_get("fingerprint")?,
+        alertname: row.try_get("alertname")?,
+        status: AlertStatus::parse(&status)
+            .ok_or_else(|| StoreError::Corrupt(format!("alert status {status:?}")))?,
+        severity: row.try_get("severity")?,
+        labels: serde_json::from_value(col_json(row, "labels")?)?,
+        annotations: serde_json::from_value(col_json(row, "annotations")?)?,
+        starts_at: col_ts(row, "starts_at")?,
+        ends_at: col_opt_ts(row, "ends_at")?,
+        generator_url: row.try_get("generator_url")?,
+        received_at: col_ts(row, "received_at")?,
+    })
+}
+
 /// Adds the workspace condition of `scope` on `column`.
 fn scope_cond(scope: Scope, column: &str, conds: &mut Vec<String>, args: &mut Args) {
     if let Some(workspace) = scope.workspace() {
@@ -1987,6 +2005,64 @@ impl Store for ThisStore {
         .fetch_optional(&self.pool)
         .await?;
         row.map(|r| col_id(&r, "id")).transpose()
+    }
+
+    async fn record_alerts(&self, alerts: &[NewAlert]) -> Result<u64> {
+        if alerts.is_empty() {
+            return Ok(0);
+        }
+        let now = Utc::now();
+        let mut written = 0;
+        // One transaction: a notification is stored whole or not at all (Alertmanager then
+        // retries it), and SQLite takes its write lock once.
+        let mut tx = self.pool.begin().await?;
+        for a in alerts {
+            let done = query(
+                "INSERT INTO alerts (id, fingerprint, alertname, status, severity, labels, \
+                 annotations, starts_at, ends_at, generator_url, received_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
+                 ON CONFLICT (fingerprint, starts_at) DO UPDATE SET \
+                 alertname = excluded.alertname, status = excluded.status, \
+                 severity = excluded.severity, labels = excluded.labels, \
+                 annotations = excluded.annotations, ends_at = excluded.ends_at, \
+                 generator_url = excluded.generator_url, received_at = excluded.received_at \
+                 WHERE alerts.status = 'firing' OR excluded.status = 'resolved'",
+                vec![
+                    new_id().into(),
+                    a.fingerprint.as_str().into(),
+                    a.alertname.as_str().into(),
+                    a.status.as_str().into(),
+                    a.severity.clone().into(),
+                    serde_json::to_value(&a.labels)?.into(),
+                    serde_json::to_value(&a.annotations)?.into(),
+                    a.starts_at.into(),
+                    a.ends_at.into(),
+                    a.generator_url.clone().into(),
+                    now.into(),
+                ],
+            )
+            .execute(&mut *tx)
+            .await?;
+            written += done.rows_affected();
+        }
+        tx.commit().await?;
+        Ok(written)
+    }
+
+    async fn list_alerts(&self, filter: &AlertFilter, page: PageRequest) -> Result<Page<Alert>> {
+        let mut args = Args::default();
+        let mut conds = Vec::new();
+        if let Some(status) = filter.status {
+            let p = args.push(status.as_str());
+            conds.push(format!("status = {p}"));
+        }
+        let listing = Listing {
+            table: "alerts",
+            columns: "*",
+            order: "received_at DESC, id DESC",
+            conds: &conds,
+        };
+        self.page(listing, args, page, alert_from_row).await
     }
 
     async fn append_audit(&self, entry: NewAuditEntry) -> Result<()> {

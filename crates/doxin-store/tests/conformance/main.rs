@@ -3,6 +3,7 @@
 //! server; each test gets its own database, dropped afterwards). With `CI=true` a missing
 //! PostgreSQL fails the suite instead of skipping it.
 
+mod alerts;
 mod helpers;
 mod migrations;
 mod search;
@@ -87,6 +88,14 @@ async fn migrate_without_pgvector_names_pgvector() {
     );
     assert!(msg.contains("pgvector"), "{msg}");
     cleanup.run().await;
+}
+
+/// Alerts from Alertmanager.
+mod alerts_suite {
+    use super::TestDb;
+    use super::alerts as stories;
+
+    conformance!(alerts_are_stored_once_per_occurrence_and_updated);
 }
 
 /// Accounts: sessions, API tokens, access codes and access requests.
