@@ -145,7 +145,7 @@ API = dashboard(
             "Mean latency by route",
             [
                 (
-                    "sum by (route) (rate(doxin_http_request_duration_seconds_total[5m])) / sum by (route) (rate(doxin_http_requests_total[5m]))",
+                    "sum by (route) (rate(doxin_http_request_duration_seconds_sum[5m])) / sum by (route) (rate(doxin_http_requests_total[5m]))",
                     "{{route}}",
                 )
             ],
@@ -381,7 +381,7 @@ DB = dashboard(
     [
         stat("PostgreSQL up", "min(pg_up)"),
         stat("Redis up", "min(redis_up)"),
-        stat("DB connections waiting", "sum(doxin_db_pool_waiting)"),
+        stat("DB connections in use", 'sum(doxin_db_pool_connections{state="in_use"})'),
         stat("Redis memory", "max(redis_memory_used_bytes)", unit="bytes"),
         panel(
             "DoxIn pool connections by process",
@@ -391,12 +391,17 @@ DB = dashboard(
                 ("max by (job, instance) (doxin_db_pool_max_connections)", "max {{instance}}"),
             ],
         ),
+        # sqlx reports no waiters or acquire times; a pool at its maximum is where they start.
         panel(
-            "Waiting for a connection",
+            "Pool saturation (in use / max)",
             [
-                ("sum by (job, instance) (doxin_db_pool_waiting)", "waiting {{instance}}"),
-                (q(0.95, "doxin_db_pool_acquire_duration_seconds", by="job"), "p95 acquire {{job}}"),
+                (
+                    'sum by (job, instance) (doxin_db_pool_connections{state="in_use"})'
+                    " / max by (job, instance) (doxin_db_pool_max_connections)",
+                    "{{instance}}",
+                ),
             ],
+            unit="percentunit",
         ),
         panel(
             "PostgreSQL backends",

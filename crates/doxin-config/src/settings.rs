@@ -145,6 +145,9 @@ pub struct Settings {
     pub session_cookie_secure: bool,
     pub session_cookie_httponly: bool,
     pub worker_concurrency: usize,
+    /// Port of a `doxin worker`'s own `/metrics` (`WORKER_METRICS_PORT`); 0: none (the
+    /// deployment files set 9464).
+    pub worker_metrics_port: u16,
     pub batch_processing_size: usize,
     pub max_upload_mb: u64,
     /// Uploads, the queue and workers.
@@ -683,6 +686,7 @@ impl Settings {
         let session_cookie_secure = r.bool("SESSION_COOKIE_SECURE", production)?;
         let session_cookie_httponly = r.bool("SESSION_COOKIE_HTTPONLY", true)?;
         let worker_concurrency = r.number("WORKER_CONCURRENCY", 2usize, 1, 256)?;
+        let worker_metrics_port = r.number("WORKER_METRICS_PORT", 0u16, 0, u16::MAX)?;
         let batch_processing_size = r.number("BATCH_PROCESSING_SIZE", 10usize, 1, 10_000)?;
         let max_upload_mb = r.number("MAX_UPLOAD_MB", 25u64, 1, 2048)?;
         let pipeline = PipelineSettings::read(&mut r)?;
@@ -736,6 +740,7 @@ impl Settings {
             session_cookie_secure,
             session_cookie_httponly,
             worker_concurrency,
+            worker_metrics_port,
             batch_processing_size,
             max_upload_mb,
             pipeline,

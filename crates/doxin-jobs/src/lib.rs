@@ -12,6 +12,7 @@
 pub mod approval;
 mod error;
 mod events;
+mod metrics;
 mod process;
 mod queue;
 pub mod similar;
@@ -19,6 +20,7 @@ mod worker;
 
 pub use error::JobError;
 pub use events::{Event, EventBus, Outcome};
+pub use metrics::StageTimes;
 pub use process::{JobOptions, JobResult, Pipeline, ProcessConfig, Reprocess, match_companies};
 pub use queue::{Delivery, JobQueue, ReconcileReport, RedisQueue, RedisQueueConfig, SqlQueue};
 pub use worker::{Worker, WorkerConfig, worker_is_alive};

@@ -11,7 +11,7 @@ pub mod auth;
 mod download;
 mod error;
 pub mod mail;
-mod metrics;
+pub mod metrics;
 pub mod openapi;
 mod routes;
 mod security;

@@ -265,6 +265,10 @@ pub trait Store: AccountStore + Send + Sync + 'static {
     async fn mark_jobs_viewed(&self, scope: Scope, ids: &[Uuid]) -> Result<u64>;
     /// How many jobs in `scope` are in each status (statuses with none are left out).
     async fn count_jobs_by_status(&self, scope: Scope) -> Result<Vec<(JobStatus, u64)>>;
+    /// Running jobs by stage and the dead letters, over every workspace (for metrics).
+    async fn job_gauges(&self) -> Result<JobGauges>;
+    /// This process's connection pool now.
+    fn pool_stats(&self) -> PoolStats;
 
     // The SQL job queue: leases on `processing_jobs` rows.
     /// Leases the oldest claimable job to `worker` until `lease_until`: a queued job, or a

@@ -125,7 +125,10 @@ async fn serve(mut settings: Settings, with_worker: bool) -> anyhow::Result<Exit
         &settings.jwt_secret_key_file(),
         "JWT_SECRET_KEY",
     )?;
+    // One set of figures for the API and its in-process worker: one `/metrics` shows both.
+    let metrics = doxin_metrics::Metrics::new();
     let mut state = AppState::new(store.clone(), files.clone(), settings.app_version.clone())
+        .with_metrics(metrics.clone())
         .with_jobs(jobs.queue.clone(), jobs.events.clone())
         .with_embedder(embedder.clone())
         .with_limits(jobs_setup::limits(&settings))
@@ -170,6 +173,7 @@ async fn serve(mut settings: Settings, with_worker: bool) -> anyhow::Result<Exit
             &jobs,
             embedder,
             sandbox,
+            metrics,
         )?;
         Some(tokio::spawn(worker.run(stop.clone())))
     } else {
@@ -231,18 +235,63 @@ fn auth_settings(settings: &Settings) -> doxin_server::auth::AuthSettings {
 }
 
 async fn worker(settings: Settings) -> anyhow::Result<ExitCode> {
+    // Bind the metrics listener first: a taken port fails before any job is taken.
+    let metrics_listener = match settings.worker_metrics_port {
+        0 => None,
+        port => {
+            let addr = SocketAddr::new(settings.host, port);
+            Some(
+                tokio::net::TcpListener::bind(addr)
+                    .await
+                    .with_context(|| format!("cannot serve worker metrics on {addr}"))?,
+            )
+        }
+    };
     let store = open_store(&settings, true).await?;
     let files = open_files(&settings)?;
     let jobs = jobs_setup::jobs(&settings, store.clone())?;
     let embedder = jobs_setup::embedder(&settings)?;
     let sandbox = jobs_setup::sandbox(&settings)?;
-    let worker = jobs_setup::worker(&settings, store, files, &jobs, embedder, sandbox)?;
+    let metrics = doxin_metrics::Metrics::new();
+    let worker = jobs_setup::worker(
+        &settings,
+        store.clone(),
+        files,
+        &jobs,
+        embedder,
+        sandbox,
+        metrics.clone(),
+    )?;
+    let stop = stop_on_signal();
+    let metrics_server = match metrics_listener {
+        Some(listener) => {
+            tracing::info!(address = %listener.local_addr()?, "worker metrics at /metrics");
+            let router = doxin_server::metrics::worker_router(
+                store,
+                metrics,
+                settings
+                    .metrics_token
+                    .as_ref()
+                    .map(|t| t.expose().to_string()),
+            );
+            Some(tokio::spawn(doxin_server::metrics::serve_worker_metrics(
+                listener,
+                router,
+                stop.clone().cancelled_owned(),
+            )))
+        }
+        None => None,
+    };
     tracing::info!(
         worker = worker.id(),
         queue = jobs.queue.kind(),
         "doxin worker starting"
     );
-    worker.run(stop_on_signal()).await?;
+    worker.run(stop.clone()).await?;
+    stop.cancel();
+    if let Some(server) = metrics_server {
+        server.await??;
+    }
     Ok(ExitCode::SUCCESS)
 }
 

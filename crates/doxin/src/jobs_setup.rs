@@ -170,6 +170,7 @@ pub fn worker(
     jobs: &Jobs,
     embedder: Arc<dyn doxin_embed::Embedder>,
     sandbox: doxin_sandbox::Sandbox,
+    metrics: doxin_metrics::Metrics,
 ) -> anyhow::Result<Worker> {
     let extract = doxin_extract::pipeline::ExtractOptions {
         max_bytes: settings.max_upload_mb * 1024 * 1024,
@@ -188,6 +189,8 @@ pub fn worker(
         llm: llm(settings)?,
         embedder: Some(embedder),
         sandbox,
+        metrics,
+        stage_times: Default::default(),
     };
     let mut config = WorkerConfig::new(settings.worker_concurrency, visibility_timeout(settings));
     config.reconcile_every = Duration::from_secs(settings.pipeline.reconcile_interval_secs);

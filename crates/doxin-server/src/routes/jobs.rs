@@ -193,6 +193,8 @@ async fn cancel(
             )),
             e => e.into(),
         })?;
+    // Counted here: the worker running it (if any) only finds the job no longer its own.
+    state.metrics.job_finished("cancelled", "none", None);
     caller
         .audit(
             &state,

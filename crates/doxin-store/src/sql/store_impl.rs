@@ -1527,6 +1527,48 @@ impl Store for ThisStore {
             .collect()
     }
 
+    async fn job_gauges(&self) -> Result<JobGauges> {
+        let rows = query(
+            "SELECT stage, COUNT(*) AS n FROM processing_jobs \
+             WHERE status = 'running' AND stage IS NOT NULL GROUP BY stage",
+            vec![],
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        let mut running_by_stage = Vec::with_capacity(rows.len());
+        for r in &rows {
+            let stage: String = r.try_get("stage")?;
+            let n: i64 = r.try_get("n")?;
+            let stage = stage
+                .parse()
+                .map_err(|e| StoreError::Corrupt(format!("{e}")))?;
+            running_by_stage.push((stage, u64::try_from(n).unwrap_or(0)));
+        }
+        let dead: i64 = query(
+            "SELECT COUNT(*) AS n FROM processing_jobs \
+             WHERE status = 'failed' AND attempts >= max_attempts",
+            vec![],
+        )
+        .fetch_one(&self.pool)
+        .await?
+        .try_get("n")?;
+        Ok(JobGauges {
+            running_by_stage,
+            dead_letters: u64::try_from(dead).unwrap_or(0),
+        })
+    }
+
+    fn pool_stats(&self) -> PoolStats {
+        let size = self.pool.size();
+        PoolStats {
+            size,
+            idle: u32::try_from(self.pool.num_idle())
+                .unwrap_or(u32::MAX)
+                .min(size),
+            max: self.pool.options().get_max_connections(),
+        }
+    }
+
     async fn claim_next_job(
         &self,
         worker: &str,
