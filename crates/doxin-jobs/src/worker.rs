@@ -229,11 +229,9 @@ impl Worker {
     ) {
         match self.pipeline.fail(&delivery.job, code, message).await {
             Ok(()) => {
-                self.pipeline.metrics.job_finished(
-                    "failed",
-                    "none",
-                    claimed.map(|c| c.elapsed()),
-                );
+                self.pipeline
+                    .metrics
+                    .job_finished("failed", "none", claimed.map(|c| c.elapsed()));
                 self.ack(delivery).await
             }
             Err(e) => {

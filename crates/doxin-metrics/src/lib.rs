@@ -586,8 +586,18 @@ mod tests {
     #[test]
     fn http_requests_are_counted_with_a_latency_histogram() {
         let m = Metrics::new();
-        m.http_request("GET", "/api/v1/invoices/{id}", 200, Duration::from_millis(30));
-        m.http_request("GET", "/api/v1/invoices/{id}", 200, Duration::from_millis(3));
+        m.http_request(
+            "GET",
+            "/api/v1/invoices/{id}",
+            200,
+            Duration::from_millis(30),
+        );
+        m.http_request(
+            "GET",
+            "/api/v1/invoices/{id}",
+            200,
+            Duration::from_millis(3),
+        );
         let text = m.render(None, "");
         assert_eq!(
             sample(
@@ -680,7 +690,10 @@ mod tests {
         m.job_finished("cancelled", "none", None);
         let text = m.render(None, "");
         assert_eq!(sample(&text, "doxin_worker_concurrency "), Some("4"));
-        assert_eq!(sample(&text, "doxin_job_queue_wait_seconds_count "), Some("1"));
+        assert_eq!(
+            sample(&text, "doxin_job_queue_wait_seconds_count "),
+            Some("1")
+        );
         assert_eq!(
             sample(
                 &text,

@@ -51,7 +51,8 @@ mod tests {
             resident_bytes("Name:\tdoxin\nVmRSS:\t   51200 kB\nVmSwap:\t0 kB\n"),
             Some(51200 * 1024)
         );
-        let stat = "4242 (doxin (worker) x) S 1 4242 4242 0 -1 4194560 1234 0 0 0 250 50 0 0 20 0 8 0";
+        let stat =
+            "4242 (doxin (worker) x) S 1 4242 4242 0 -1 4194560 1234 0 0 0 250 50 0 0 20 0 8 0";
         assert_eq!(cpu_seconds(stat), Some(3.0));
         assert_eq!(cpu_seconds("garbage"), None);
     }

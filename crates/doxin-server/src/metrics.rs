@@ -80,7 +80,12 @@ async fn state_figures(store: &dyn Store, queue_limit: Option<u64>) -> Result<St
         .iter()
         .map(|s| (format!("status=\"{}\"", s.as_str()), count(*s)))
         .collect();
-    write_gauge(&mut out, "doxin_jobs", "Processing jobs by status.", &by_status);
+    write_gauge(
+        &mut out,
+        "doxin_jobs",
+        "Processing jobs by status.",
+        &by_status,
+    );
     let by_stage: Vec<(String, f64)> = JobStage::ALL
         .iter()
         .map(|stage| {

@@ -1541,7 +1541,7 @@ impl Store for ThisStore {
             let n: i64 = r.try_get("n")?;
             let stage = stage
                 .parse()
-                .map_err(|e| StoreError::Corrupt(format!("{e}")))?;
+                .map_err(StoreError::Corrupt)?;
             running_by_stage.push((stage, u64::try_from(n).unwrap_or(0)));
         }
         let dead: i64 = query(

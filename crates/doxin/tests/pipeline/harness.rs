@@ -197,6 +197,18 @@ impl Deployment {
         )
     }
 
+    /// A worker that serves its own metrics on `metrics_port` (`--metrics-port`).
+    pub fn worker_with_metrics(&self, name: &str, concurrency: usize, metrics_port: u16) -> Proc {
+        let c = concurrency.to_string();
+        let p = metrics_port.to_string();
+        self.spawn(
+            name,
+            &["worker", "--concurrency", &c, "--metrics-port", &p],
+            &[],
+            "worker started",
+        )
+    }
+
     /// Creates the deployment's test user with `doxin user create` and returns an API token
     /// from `doxin user token`, as an operator would script it.
     pub fn user_token(&self) -> String {
