@@ -104,7 +104,7 @@ API = dashboard(
         ),
         stat(
             "5xx ratio (5 min)",
-            'sum(rate(doxin_http_requests_total{status=~"5.."}[5m])) / sum(rate(doxin_http_requests_total[5m]))',
+            '(sum(rate(doxin_http_requests_total{status=~"5.."}[5m])) or vector(0)) / sum(rate(doxin_http_requests_total[5m]))',
             unit="percentunit",
         ),
         stat(
@@ -154,7 +154,7 @@ API = dashboard(
         ),
         panel(
             "5xx by route",
-            [('sum by (route, status) (rate(doxin_http_requests_total{status=~"5.."}[5m]))', "{{route}} {{status}}")],
+            [('sum by (route, status) (rate(doxin_http_requests_total{status=~"5.."}[5m])) or vector(0)', "{{route}} {{status}}")],
             unit="reqps",
         ),
         panel(
@@ -201,7 +201,7 @@ JOBS = dashboard(
             "Job failure rate (15 min)",
             [
                 (
-                    'sum(rate(doxin_jobs_finished_total{status="failed"}[15m])) / sum(rate(doxin_jobs_finished_total[15m]))',
+                    '(sum(rate(doxin_jobs_finished_total{status="failed"}[15m])) or vector(0)) / sum(rate(doxin_jobs_finished_total[15m]))',
                     "failed",
                 )
             ],
@@ -246,7 +246,7 @@ EXTRACTION = dashboard(
     [
         stat(
             "Review rate (1 h)",
-            'sum(rate(doxin_extractions_total{outcome="needs_review"}[1h])) / sum(rate(doxin_extractions_total[1h]))',
+            '(sum(rate(doxin_extractions_total{outcome="needs_review"}[1h])) or vector(0)) / sum(rate(doxin_extractions_total[1h]))',
             unit="percentunit",
         ),
         stat(
@@ -260,7 +260,7 @@ EXTRACTION = dashboard(
         ),
         stat(
             "Auto-approved (1 h)",
-            'sum(rate(doxin_extractions_total{outcome="approved"}[1h])) / sum(rate(doxin_extractions_total[1h]))',
+            '(sum(rate(doxin_extractions_total{outcome="approved"}[1h])) or vector(0)) / sum(rate(doxin_extractions_total[1h]))',
             unit="percentunit",
         ),
         panel(
@@ -275,7 +275,8 @@ EXTRACTION = dashboard(
             "Review rate by path (1 h)",
             [
                 (
-                    'sum by (path) (rate(doxin_extractions_total{outcome="needs_review"}[1h])) / sum by (path) (rate(doxin_extractions_total[1h]))',
+                    '(sum by (path) (rate(doxin_extractions_total{outcome="needs_review"}[1h])) or 0 * sum by (path) (rate(doxin_extractions_total[1h])))'
+                    " / sum by (path) (rate(doxin_extractions_total[1h]))",
                     "{{path}}",
                 )
             ],
@@ -326,7 +327,7 @@ LLM = dashboard(
         stat("Requests, last hour", "sum(increase(doxin_llm_requests_total[1h]))"),
         stat(
             "Error ratio (1 h)",
-            'sum(rate(doxin_llm_requests_total{result!="ok"}[1h])) / sum(rate(doxin_llm_requests_total[1h]))',
+            '(sum(rate(doxin_llm_requests_total{result!="ok"}[1h])) or vector(0)) / sum(rate(doxin_llm_requests_total[1h]))',
             unit="percentunit",
         ),
         panel(
@@ -365,7 +366,7 @@ LLM = dashboard(
             "Share of extractions that asked a model (1 h)",
             [
                 (
-                    'sum(rate(doxin_extractions_total{llm="true"}[1h])) / sum(rate(doxin_extractions_total[1h]))',
+                    '(sum(rate(doxin_extractions_total{llm="true"}[1h])) or vector(0)) / sum(rate(doxin_extractions_total[1h]))',
                     "asked a model",
                 )
             ],
