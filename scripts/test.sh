@@ -17,6 +17,9 @@
 #                               scripts/lib/contract.sh); by default it runs when no arguments
 #                               select tests
 #   DOXIN_TEST_CONTRACT_ONLY=1  only the contract check (no lint, no cargo tests)
+#   DOXIN_TEST_LIVE_MONITORING=0|1  skip, or force, scripts/deploy/live_monitoring.py (real
+#                               Prometheus scraping doxin processes; needs the deployment checks'
+#                               tools); by default with the contract check
 #   DOXIN_TEST_PGVECTOR_EMULATION=0|1  skip, or force, scripts/check-pgvector-cpu.sh (the start-up
 #                               pgvector check shown to catch the wheel's AVX-512 vector.so on an
 #                               emulated CPU without AVX-512); by default on a full run
@@ -221,6 +224,31 @@ if [[ $RUN_CONTRACT == 1 ]]; then
     fi
 fi
 
+# The monitoring configuration against running processes: the real Prometheus scrapes an API,
+# two workers (and the monitor) on PostgreSQL and Redis; every dashboard and alert expression
+# returns a series; an alert fires in the real Alertmanager and reaches DoxIn's webhook.
+live_rc=skipped
+if [[ ${DOXIN_TEST_LIVE_MONITORING:-$RUN_CONTRACT} == 1 ]]; then
+    section "live monitoring: Prometheus and Alertmanager against doxin on PostgreSQL $PG_PORT"
+    live_db=doxin_live_$$
+    if cargo build --workspace --tests "${LOCKED[@]}" &&
+        pg18_psql -d postgres -c "CREATE DATABASE $live_db"; then
+        # The deployment checks' venv has pyyaml (scripts/check-deploy.sh installs it).
+        live_py=${DOXIN_DEPLOY_VENV:-${XDG_CACHE_HOME:-/work/.cache}/doxin/deploy-venv}/bin/python
+        [[ -x $live_py ]] || live_py=python3
+        if "$live_py" "$ROOT/scripts/deploy/live_monitoring.py" --bin "$CARGO_TARGET_DIR/debug/doxin" \
+            --database-url "postgres://postgres@127.0.0.1:$PG_PORT/$live_db" \
+            --redis-url "redis://127.0.0.1:$REDIS_PORT" ${DOXIN_TEST_LIVE_ALERTS:+--alertmanager}; then
+            live_rc=0
+        else
+            live_rc=$?
+        fi
+        pg18_psql -d postgres -c "DROP DATABASE IF EXISTS $live_db WITH (FORCE)" || true
+    else
+        live_rc=$?
+    fi
+fi
+
 section "summary"
 info "fmt:      $fmt_rc"
 info "clippy:   $clippy_rc"
@@ -228,10 +256,11 @@ info "tests:    $test_rc"
 info "contract: $contract_rc"
 info "pgvector on a CPU without AVX-512 (emulated): $cpu_check_rc"
 info "deployment files: $deploy_rc"
+info "live monitoring: $live_rc"
 info "postgres 18 log: $PG_LOG"
 
 rc=0
-for r in "$test_rc" "$fmt_rc" "$clippy_rc" "$contract_rc" "$cpu_check_rc" "$deploy_rc"; do
+for r in "$test_rc" "$fmt_rc" "$clippy_rc" "$contract_rc" "$cpu_check_rc" "$deploy_rc" "$live_rc"; do
     if [[ $r != skipped && $r != 0 ]]; then
         rc=$r
         break

@@ -60,7 +60,7 @@ def free_port():
     return port
 
 
-def http(method, url, token=None, body=None, headers=None, timeout=30):
+def call(method, url, token=None, body=None, headers=None, timeout=30):
     data = None
     hdrs = dict(headers or {})
     if token:
@@ -356,7 +356,7 @@ def start_exporters(stack, ports, args):
 
 def query(prom, expr):
     url = f"http://127.0.0.1:{prom}/api/v1/query?" + urllib.parse.urlencode({"query": expr})
-    status, body = http("GET", url)
+    status, body = call("GET", url)
     if status != 200:
         return None, body.decode(errors="replace")[:300]
     data = json.loads(body)
@@ -391,7 +391,7 @@ def main():
         user_token = stack.doxin("user", "token", "--email", "ops@example.com").strip()
         stack.start("api", [args.bin, "serve", "--no-worker"], env={"PORT": str(ports["api"])})
         api = f"http://127.0.0.1:{ports['api']}"
-        wait_until("the API", lambda: http("GET", f"{api}/api/health")[0] == 200)
+        wait_until("the API", lambda: call("GET", f"{api}/api/health")[0] == 200)
         for w in ("worker1", "worker2"):
             stack.start(w, [args.bin, "worker", "--concurrency", "2", "--metrics-port", str(ports[w])])
         has_monitor = "monitor" in stack.doxin("--help")
@@ -399,9 +399,9 @@ def main():
             ports["monitor"] = free_port()
             stack.start("monitor", [args.bin, "monitor", "--port", str(ports["monitor"])],
                         env={"MONITOR_PORT": str(ports["monitor"])})
-            wait_until("the monitor", lambda: http("GET", f"http://127.0.0.1:{ports['monitor']}/api/health")[0] == 200)
+            wait_until("the monitor", lambda: call("GET", f"http://127.0.0.1:{ports['monitor']}/api/health")[0] == 200)
         for w in ("worker1", "worker2"):
-            wait_until(f"{w}'s metrics", lambda w=w: http("GET", f"http://127.0.0.1:{ports[w]}/metrics", token=stack.token)[0] == 200)
+            wait_until(f"{w}'s metrics", lambda w=w: call("GET", f"http://127.0.0.1:{ports[w]}/metrics", token=stack.token)[0] == 200)
         start_exporters(stack, ports, args)
 
         am_port = None
@@ -426,7 +426,7 @@ def main():
                 f"--web.listen-address=127.0.0.1:{am_port}",
                 "--cluster.listen-address=",
             ])
-            wait_until("Alertmanager", lambda: http("GET", f"http://127.0.0.1:{am_port}/-/ready")[0] == 200)
+            wait_until("Alertmanager", lambda: call("GET", f"http://127.0.0.1:{am_port}/-/ready")[0] == 200)
 
         prom = free_port()
         rules = test_rules(stack)
@@ -438,14 +438,14 @@ def main():
             "prometheus", f"--config.file={cfg}", f"--storage.tsdb.path={stack.dir / 'tsdb'}",
             f"--web.listen-address=127.0.0.1:{prom}",
         ])
-        wait_until("Prometheus", lambda: http("GET", f"http://127.0.0.1:{prom}/-/ready")[0] == 200)
+        wait_until("Prometheus", lambda: call("GET", f"http://127.0.0.1:{prom}/-/ready")[0] == 200)
 
         # A batch of uploads, in three requests, then wait for every job to end.
         docs = documents()
         job_ids = []
         for chunk in (docs[:4], docs[4:8], docs[8:]):
             body, ctype = multipart(chunk)
-            status, out = http("POST", f"{api}/api/v1/invoices/upload", token=user_token,
+            status, out = call("POST", f"{api}/api/v1/invoices/upload", token=user_token,
                                body=body, headers={"Content-Type": ctype})
             if status != 202:
                 raise SystemExit(f"upload answered {status}: {out[:500]!r}")
@@ -454,7 +454,7 @@ def main():
         def all_done():
             states = []
             for jid in job_ids:
-                s, b = http("GET", f"{api}/api/v1/jobs/{jid}", token=user_token)
+                s, b = call("GET", f"{api}/api/v1/jobs/{jid}", token=user_token)
                 states.append(json.loads(b).get("status") if s == 200 else None)
             return states if all(s in ("succeeded", "failed", "cancelled") for s in states) else None
 
@@ -502,7 +502,7 @@ def main():
 
         if args.alertmanager:
             # No live workers: stop both, the rule fires, Alertmanager calls DoxIn.
-            status, _ = http("POST", f"{api}/api/v1/admin/alerts/webhook",
+            status, _ = call("POST", f"{api}/api/v1/admin/alerts/webhook",
                              body={"version": "4", "status": "firing", "alerts": []})
             if status != 401:
                 failures.append(f"an unsigned webhook call answered {status}, not 401")
@@ -510,7 +510,7 @@ def main():
                 stack.stop(w)
 
             def listed():
-                s, b = http("GET", f"{api}/api/v1/admin/alerts", token=user_token)
+                s, b = call("GET", f"{api}/api/v1/admin/alerts", token=user_token)
                 if s != 200:
                     return None
                 items = json.loads(b).get("items", [])
