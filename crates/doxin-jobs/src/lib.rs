@@ -14,6 +14,7 @@ mod error;
 mod events;
 mod process;
 mod queue;
+mod redis_client;
 pub mod similar;
 mod worker;
 
@@ -21,6 +22,7 @@ pub use error::JobError;
 pub use events::{Event, EventBus, Outcome};
 pub use process::{JobOptions, JobResult, Pipeline, ProcessConfig, Reprocess, match_companies};
 pub use queue::{Delivery, JobQueue, ReconcileReport, RedisQueue, RedisQueueConfig, SqlQueue};
+pub use redis_client::{check_redis, redis_client};
 pub use worker::{Worker, WorkerConfig, worker_is_alive};
 
 pub type Result<T, E = JobError> = std::result::Result<T, E>;
