@@ -5,6 +5,7 @@
 
 mod harness;
 mod hostile;
+mod tls;
 
 use std::time::Duration;
 
