@@ -76,6 +76,10 @@ impl From<sqlx::Error> for StoreError {
                 }
             }
             sqlx::Error::Tls(e) => StoreError::Tls(e.to_string()),
+            // A handshake that fails (a certificate that does not verify) comes back as I/O.
+            sqlx::Error::Io(io) if io.get_ref().is_some_and(|e| e.is::<rustls::Error>()) => {
+                StoreError::Tls(io.to_string())
+            }
             other => StoreError::Database(other),
         }
     }
