@@ -173,7 +173,10 @@ mod tests {
             ] {
                 let (variable, text) = refused(production(&[(var, url)]).unwrap_err());
                 assert_eq!(variable, var, "{url}");
-                assert!(text.contains(var) && text.contains("sslmode=require"), "{text}");
+                assert!(
+                    text.contains(var) && text.contains("sslmode=require"),
+                    "{text}"
+                );
                 assert!(!text.contains("pw@"), "no password: {text}");
             }
         }
@@ -201,8 +204,8 @@ mod tests {
             assert!(text.contains(var) && text.contains("rediss://"), "{text}");
             assert!(!text.contains("pw@"), "{text}");
         }
-        let s = production(&[pg, ("PRODUCTION_REDIS_URL", "rediss://:pw@cache:6380")])
-            .expect("rediss");
+        let s =
+            production(&[pg, ("PRODUCTION_REDIS_URL", "rediss://:pw@cache:6380")]).expect("rediss");
         assert!(s.redis_ca_file.is_none());
     }
 
@@ -215,10 +218,7 @@ mod tests {
             ("REDIS_CA_FILE", ca.as_str()),
         ]))
         .expect("valid");
-        assert_eq!(
-            s.redis_ca_file.as_deref(),
-            Some(std::path::Path::new(&ca))
-        );
+        assert_eq!(s.redis_ca_file.as_deref(), Some(std::path::Path::new(&ca)));
         assert!(
             s.entries()
                 .iter()

@@ -26,7 +26,10 @@ struct TestCerts {
 impl TestCerts {
     fn make() -> Option<TestCerts> {
         if Command::new("openssl").arg("version").output().is_err() {
-            assert!(!ci(), "openssl must be installed in CI (scripts/lib/services.sh)");
+            assert!(
+                !ci(),
+                "openssl must be installed in CI (scripts/lib/services.sh)"
+            );
             eprintln!("skipping: no openssl");
             return None;
         }
@@ -333,7 +336,10 @@ fn set_mode(path: &Path, mode: u32) {
 fn production_env<'a>(database_url: &'a str, redis_url: &'a str) -> Vec<(&'a str, &'a str)> {
     vec![
         ("ENVIRONMENT", "production"),
-        ("JWT_SECRET_KEY", "pipeline-test-jwt-secret-key-0123456789abcdef"),
+        (
+            "JWT_SECRET_KEY",
+            "pipeline-test-jwt-secret-key-0123456789abcdef",
+        ),
         ("NEON_DATABASE_URL", database_url),
         ("PRODUCTION_REDIS_URL", redis_url),
     ]
@@ -358,7 +364,9 @@ fn run_limited(
         cmd.env(k, v);
     }
     cmd.envs(extra.iter().copied());
-    let out_path = dep.path().join(format!("run-{}.out", Uuid::new_v4().simple()));
+    let out_path = dep
+        .path()
+        .join(format!("run-{}.out", Uuid::new_v4().simple()));
     let out = std::fs::File::create(&out_path).expect("output file");
     let mut child = cmd
         .stdout(out.try_clone().expect("dup"))
@@ -380,7 +388,10 @@ fn run_limited(
         }
         std::thread::sleep(Duration::from_millis(100));
     };
-    (status, std::fs::read_to_string(&out_path).unwrap_or_default())
+    (
+        status,
+        std::fs::read_to_string(&out_path).unwrap_or_default(),
+    )
 }
 
 /// (a)(b) The pipeline over verified TLS in production: an API and a worker (separate
@@ -495,12 +506,7 @@ async fn tls_wrong_ca_is_a_clear_error_not_a_hang() {
     let limit = Duration::from_secs(45);
 
     let started = Instant::now();
-    let (status, out) = run_limited(
-        &dep,
-        &["migrate"],
-        &[("NEON_DATABASE_URL", &bad_db)],
-        limit,
-    );
+    let (status, out) = run_limited(&dep, &["migrate"], &[("NEON_DATABASE_URL", &bad_db)], limit);
     assert!(!status.success(), "{out}");
     assert!(
         out.contains("TLS connection to the database failed") && out.contains("sslrootcert"),
@@ -539,7 +545,10 @@ async fn tls_wrong_ca_is_a_clear_error_not_a_hang() {
 fn tls_plain_urls_are_refused_in_production_naming_the_variable() {
     let dep = Deployment::new(&[
         ("ENVIRONMENT", "production"),
-        ("JWT_SECRET_KEY", "pipeline-test-jwt-secret-key-0123456789abcdef"),
+        (
+            "JWT_SECRET_KEY",
+            "pipeline-test-jwt-secret-key-0123456789abcdef",
+        ),
     ]);
     let limit = Duration::from_secs(30);
     let tls_db = "postgres://u:pw@127.0.0.1:1/doxin?sslmode=require";
@@ -630,11 +639,19 @@ async fn tls_sslmode_require_encrypts_without_a_ca() {
     };
     let dep = Deployment::new(&[
         ("ENVIRONMENT", "production"),
-        ("JWT_SECRET_KEY", "pipeline-test-jwt-secret-key-0123456789abcdef"),
+        (
+            "JWT_SECRET_KEY",
+            "pipeline-test-jwt-secret-key-0123456789abcdef",
+        ),
     ]);
     let limit = Duration::from_secs(60);
     let require = pg.url("sslmode=require");
-    let (status, out) = run_limited(&dep, &["migrate"], &[("NEON_DATABASE_URL", &require)], limit);
+    let (status, out) = run_limited(
+        &dep,
+        &["migrate"],
+        &[("NEON_DATABASE_URL", &require)],
+        limit,
+    );
     assert!(status.success(), "{out}");
     assert!(out.contains("database migrated"), "{out}");
     // verify-full without the CA: the public roots do not know the test CA.
@@ -645,7 +662,10 @@ async fn tls_sslmode_require_encrypts_without_a_ca() {
         limit,
     );
     assert!(!status.success(), "{out}");
-    assert!(out.contains("TLS connection to the database failed"), "{out}");
+    assert!(
+        out.contains("TLS connection to the database failed"),
+        "{out}"
+    );
     // And the server really is TLS-only.
     let (status, out) = run_limited(
         &dep,
