@@ -43,6 +43,8 @@
 #     under /opt/doxin-minilm/<version>>, HF_HUB_OFFLINE=1
 #   DOXIN_TEST_PG_BIN, DOXIN_TEST_PG_USER  PostgreSQL 18 binaries and the user to run them as, for
 #                               tests that start, stop and restart a server of their own
+#   DOXIN_TEST_PG_TLS_BIN      PostgreSQL 15 binaries with SSL and pgvector (a copy of Debian's,
+#                               scripts/lib/services.sh ensure_tls_postgres) for the TLS tests
 #   CARGO_TARGET_DIR, CARGO_TERM_COLOR=never, RUST_BACKTRACE=1
 set -euo pipefail
 
@@ -82,6 +84,7 @@ ensure_pgserver
 ensure_portable_pgvector
 ensure_pg_user
 ensure_python_packages
+ensure_tls_postgres
 ensure_schemathesis
 
 section "starting postgres 18 on $PG_PORT"
@@ -104,6 +107,8 @@ export HF_HUB_OFFLINE=1
 # For tests that run a PostgreSQL of their own (to stop and restart it).
 export DOXIN_TEST_PG_BIN=$PG_BIN
 if [[ $(id -u) == 0 ]]; then export DOXIN_TEST_PG_USER=$PG_USER; else unset DOXIN_TEST_PG_USER; fi
+# PostgreSQL 15 with SSL and pgvector, for the TLS tests' own cluster (run as DOXIN_TEST_PG_USER).
+if [[ -n $PG_TLS_BIN ]]; then export DOXIN_TEST_PG_TLS_BIN=$PG_TLS_BIN; else unset DOXIN_TEST_PG_TLS_BIN; fi
 if [[ -n $PG15_URL ]]; then
     export DOXIN_TEST_PG_NO_VECTOR_URL=$PG15_URL
 else
@@ -114,7 +119,7 @@ mkdir -p "$CARGO_TARGET_DIR"
 export CARGO_TERM_COLOR=never
 export RUST_BACKTRACE=1
 for v in DOXIN_TEST_DATABASE_URL DOXIN_TEST_REDIS_URL DOXIN_TEST_PG_NO_VECTOR_URL \
-    DOXIN_TEST_MINILM_DIR DOXIN_TEST_PG_BIN DOXIN_TEST_PG_USER \
+    DOXIN_TEST_MINILM_DIR DOXIN_TEST_PG_BIN DOXIN_TEST_PG_USER DOXIN_TEST_PG_TLS_BIN \
     CARGO_TARGET_DIR CARGO_TERM_COLOR RUST_BACKTRACE CI; do
     info "$v=${!v-<unset>}"
 done

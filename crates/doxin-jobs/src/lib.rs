@@ -15,6 +15,7 @@ mod events;
 mod metrics;
 mod process;
 mod queue;
+mod redis_client;
 pub mod similar;
 mod worker;
 
@@ -23,6 +24,7 @@ pub use events::{Event, EventBus, Outcome};
 pub use metrics::StageTimes;
 pub use process::{JobOptions, JobResult, Pipeline, ProcessConfig, Reprocess, match_companies};
 pub use queue::{Delivery, JobQueue, ReconcileReport, RedisQueue, RedisQueueConfig, SqlQueue};
+pub use redis_client::{check_redis, redis_client};
 pub use worker::{Worker, WorkerConfig, worker_is_alive};
 
 pub type Result<T, E = JobError> = std::result::Result<T, E>;

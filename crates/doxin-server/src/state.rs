@@ -118,6 +118,12 @@ impl AppState {
         Ok(self)
     }
 
+    /// Adds a Redis client built elsewhere (over TLS: `doxin_jobs::redis_client`).
+    pub fn with_redis_client(mut self, client: redis::Client) -> AppState {
+        self.redis = Some(client);
+        self
+    }
+
     /// The queue and event bus the API hands jobs to and follows them on.
     pub fn with_jobs(mut self, queue: Arc<dyn JobQueue>, events: EventBus) -> AppState {
         self.queue = queue;

@@ -111,6 +111,7 @@ async fn serve(mut settings: Settings, with_worker: bool) -> anyhow::Result<Exit
     let store = open_store(&settings, true).await?;
     let files = open_files(&settings)?;
     let jobs = jobs_setup::jobs(&settings, store.clone())?;
+    jobs_setup::check_redis(&settings).await?;
     // One embedder for the API and the in-process worker (the local model is 90 MB).
     let embedder = jobs_setup::embedder(&settings)?;
     // One pool of sandbox children for intake and the in-process worker.
@@ -159,10 +160,8 @@ async fn serve(mut settings: Settings, with_worker: bool) -> anyhow::Result<Exit
              administrator (or run `doxin user create --admin`)"
         );
     }
-    if let Some(url) = &settings.redis_url {
-        state = state
-            .with_redis(url.expose())
-            .context("REDIS_URL is not a usable Redis URL")?;
+    if let Some(client) = jobs_setup::redis_client(&settings)? {
+        state = state.with_redis_client(client);
     }
     let stop = stop_on_signal();
     let worker = if with_worker {
@@ -250,6 +249,7 @@ async fn worker(settings: Settings) -> anyhow::Result<ExitCode> {
     let store = open_store(&settings, true).await?;
     let files = open_files(&settings)?;
     let jobs = jobs_setup::jobs(&settings, store.clone())?;
+    jobs_setup::check_redis(&settings).await?;
     let embedder = jobs_setup::embedder(&settings)?;
     let sandbox = jobs_setup::sandbox(&settings)?;
     let metrics = doxin_metrics::Metrics::new();
