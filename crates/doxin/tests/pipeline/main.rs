@@ -5,6 +5,7 @@
 
 mod harness;
 mod hostile;
+mod monitor;
 
 use std::time::Duration;
 
