@@ -12,6 +12,7 @@ mod download;
 mod error;
 pub mod mail;
 pub mod metrics;
+pub mod monitor;
 pub mod openapi;
 mod routes;
 mod security;
@@ -119,6 +120,11 @@ impl Application {
             listener,
             router: router(state),
         }
+    }
+
+    /// Serves `router` (the worker monitor's, say) on a socket bound earlier.
+    pub fn with_router(listener: TcpListener, router: Router) -> Application {
+        Application { listener, router }
     }
 
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {

@@ -196,12 +196,26 @@ fn openmetrics(text: String) -> Response {
 }
 
 async fn metrics(State(state): State<AppState>, req: Request) -> Result<Response, ApiError> {
+    let limit = state.limits.queue_max;
+    scrape(&state, req, Some(limit), "").await
+}
+
+/// A scrape of a process that serves the database figures (the API, the monitor): the scrape
+/// rule, then this process's figures, the database's, and `extra` (OpenMetrics text).
+pub(crate) async fn scrape(
+    state: &AppState,
+    req: Request,
+    queue_limit: Option<u64>,
+    extra: &str,
+) -> Result<Response, ApiError> {
     allow_scrape(
         state.auth.settings.metrics_token.as_deref(),
         req.headers(),
         peer_of(&req),
     )?;
-    let figures = state_figures(state.store.as_ref(), Some(state.limits.queue_max)).await?;
+    drop(req);
+    let mut figures = state_figures(state.store.as_ref(), queue_limit).await?;
+    figures.push_str(extra);
     Ok(openmetrics(
         state
             .metrics

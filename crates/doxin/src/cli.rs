@@ -42,6 +42,17 @@ pub enum Command {
         #[arg(long)]
         ping: bool,
     },
+    /// Serve the worker monitor (the role Flower played): a page and a JSON API for
+    /// administrators with workers, queues, throughput, recent jobs, and retry / cancel /
+    /// requeue-dead-letters actions.
+    Monitor {
+        /// Port to listen on (overrides MONITOR_PORT; default 5555).
+        #[arg(long, env = "MONITOR_PORT", default_value_t = 5555)]
+        port: u16,
+        /// Address to bind (overrides HOST).
+        #[arg(long)]
+        host: Option<std::net::IpAddr>,
+    },
     /// Apply pending database migrations and exit.
     Migrate,
     /// Extract invoices from files and print them (JSON, corpus fields or CSV).

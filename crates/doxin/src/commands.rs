@@ -20,6 +20,7 @@ pub async fn run(command: Command, settings: Settings) -> anyhow::Result<ExitCod
         Command::Serve { no_worker, .. } => serve(settings, !no_worker).await,
         Command::Worker { ping: true, .. } => ping(settings).await,
         Command::Worker { .. } => worker(settings).await,
+        Command::Monitor { port, host } => crate::monitor_cmd::run(settings, host, port).await,
         Command::Migrate => migrate(settings).await,
         Command::Extract {
             files,
@@ -74,7 +75,7 @@ pub(crate) async fn open_store(
         })
 }
 
-fn open_files(settings: &Settings) -> anyhow::Result<FileStore> {
+pub(crate) fn open_files(settings: &Settings) -> anyhow::Result<FileStore> {
     Ok(match &settings.storage {
         StorageLocation::Local(dir) => FileStore::local(dir)?,
         StorageLocation::Remote(url) => FileStore::remote(url)?,
@@ -82,7 +83,7 @@ fn open_files(settings: &Settings) -> anyhow::Result<FileStore> {
 }
 
 /// Cancelled on SIGTERM or Ctrl-C; everything that runs until shutdown watches it.
-fn stop_on_signal() -> CancellationToken {
+pub(crate) fn stop_on_signal() -> CancellationToken {
     let stop = CancellationToken::new();
     let trigger = stop.clone();
     tokio::spawn(async move {
@@ -199,7 +200,7 @@ async fn serve(mut settings: Settings, with_worker: bool) -> anyhow::Result<Exit
 /// The configured secret, or the installation's own: generated on first start and kept in
 /// `file` (mode 0600) under the data directory. A fixed built-in default would be public, and
 /// anyone could sign tokens for a server reachable on the network.
-fn installation_secret(
+pub(crate) fn installation_secret(
     configured: Option<&doxin_config::Secret>,
     file: &std::path::Path,
     variable: &str,
@@ -216,7 +217,7 @@ fn installation_secret(
     }
 }
 
-fn auth_settings(settings: &Settings) -> doxin_server::auth::AuthSettings {
+pub(crate) fn auth_settings(settings: &Settings) -> doxin_server::auth::AuthSettings {
     let hours = i64::try_from(settings.accounts.session_ttl_hours).unwrap_or(168);
     doxin_server::auth::AuthSettings {
         cookie_secure: settings.session_cookie_secure,

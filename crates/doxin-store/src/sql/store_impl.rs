@@ -303,6 +303,13 @@ fn worker_from_row(row: &DbRow) -> Result<WorkerHeartbeat> {
 
 /// What makes a job claimable: queued, or running under an expired lease. `$now` is the
 /// placeholder of the current time.
+/// A failed job that used all its attempts.
+const DEAD_LETTER: &str = "status = 'failed' AND attempts >= max_attempts";
+/// What putting a failed job back in the queue changes (`$1` is now).
+const REQUEUE_SET: &str = "status = 'queued', attempts = 0, stage = NULL, progress = 0, \
+    error = NULL, error_code = NULL, result = NULL, started_at = NULL, finished_at = NULL, \
+    lease_owner = NULL, lease_until = NULL, updated_at = $1";
+
 fn claimable(now: &str) -> String {
     format!("(status = 'queued' OR (status = 'running' AND lease_until < {now}))")
 }
@@ -1567,6 +1574,72 @@ impl Store for ThisStore {
                 .min(size),
             max: self.pool.options().get_max_connections(),
         }
+    }
+
+    async fn retry_failed_job(&self, id: Uuid) -> Result<JobRecord> {
+        let row = query(
+            &format!("UPDATE processing_jobs SET {REQUEUE_SET} WHERE id = $2 AND status = 'failed' \
+             RETURNING *"),
+            vec![Utc::now().into(), id.into()],
+        )
+        .fetch_optional(&self.pool)
+        .await?;
+        match row {
+            Some(row) => job_from_row(&row),
+            None => {
+                let job = self.get_job(id, Scope::All).await?;
+                Err(StoreError::InvalidState(format!(
+                    "job {id} is {}; only a failed job can be retried",
+                    job.status
+                )))
+            }
+        }
+    }
+
+    async fn count_dead_letters(&self) -> Result<u64> {
+        let row = query(
+            &format!("SELECT COUNT(*) AS n FROM processing_jobs WHERE {DEAD_LETTER}"),
+            vec![],
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        let n: i64 = row.try_get("n")?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
+    async fn requeue_dead_letters(&self, limit: u32) -> Result<Vec<Uuid>> {
+        let rows = query(
+            &format!(
+                "UPDATE processing_jobs SET {REQUEUE_SET} WHERE status = 'failed' AND id IN \
+                 (SELECT id FROM processing_jobs WHERE {DEAD_LETTER} \
+                 ORDER BY finished_at, id LIMIT $2) RETURNING id"
+            ),
+            vec![Utc::now().into(), i64::from(limit).into()],
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(|r| col_id(r, "id")).collect()
+    }
+
+    async fn jobs_finished_since(
+        &self,
+        since: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<(JobStatus, DateTime<Utc>)>> {
+        let rows = query(
+            "SELECT status, finished_at FROM processing_jobs WHERE finished_at >= $1 \
+             AND status IN ('succeeded', 'failed', 'cancelled') ORDER BY finished_at LIMIT $2",
+            vec![since.into(), i64::from(limit).into()],
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let s: String = r.try_get("status")?;
+                let status = s.parse().map_err(|e| StoreError::Corrupt(format!("{e}")))?;
+                Ok((status, col_ts(r, "finished_at")?))
+            })
+            .collect()
     }
 
     async fn claim_next_job(

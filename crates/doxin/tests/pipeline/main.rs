@@ -6,6 +6,7 @@
 mod harness;
 mod hostile;
 mod metrics;
+mod monitor;
 mod tls;
 
 use std::time::Duration;
