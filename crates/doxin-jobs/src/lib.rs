@@ -12,15 +12,19 @@
 pub mod approval;
 mod error;
 mod events;
+mod metrics;
 mod process;
 mod queue;
+mod redis_client;
 pub mod similar;
 mod worker;
 
 pub use error::JobError;
 pub use events::{Event, EventBus, Outcome};
+pub use metrics::StageTimes;
 pub use process::{JobOptions, JobResult, Pipeline, ProcessConfig, Reprocess, match_companies};
 pub use queue::{Delivery, JobQueue, ReconcileReport, RedisQueue, RedisQueueConfig, SqlQueue};
+pub use redis_client::{check_redis, redis_client};
 pub use worker::{Worker, WorkerConfig, worker_is_alive};
 
 pub type Result<T, E = JobError> = std::result::Result<T, E>;

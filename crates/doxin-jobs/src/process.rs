@@ -106,6 +106,10 @@ pub struct Pipeline {
     /// Where documents are read: a child process with limits, so a hostile file fails its own
     /// job (`document_too_complex`, `extraction_crashed`, both permanent) and nothing else.
     pub sandbox: Sandbox,
+    /// Where this process counts stages, extractions, model requests and embeddings.
+    pub metrics: doxin_metrics::Metrics,
+    /// The stage each job in hand is in, for `doxin_job_stage_duration_seconds`.
+    pub stage_times: crate::metrics::StageTimes,
 }
 
 impl Pipeline {
@@ -169,10 +173,26 @@ impl Pipeline {
             .map_err(document_error)?;
         let (extraction, llm_report) = match &self.llm {
             Some((extractor, mode)) => {
+                let asked_at = std::time::Instant::now();
                 let hybrid = extractor
                     .extract_after_rules(rules, bytes, opts, *mode, started)
                     .await
-                    .map_err(hybrid_error)?;
+                    .map_err(|e| {
+                        if let HybridError::Llm(llm) = &e {
+                            let provider = extractor.provider();
+                            crate::metrics::count_llm_error(
+                                &self.metrics,
+                                provider.name(),
+                                provider.model(),
+                                llm.code(),
+                                asked_at.elapsed(),
+                            );
+                        }
+                        hybrid_error(e)
+                    })?;
+                if let Some(report) = &hybrid.llm {
+                    crate::metrics::count_llm_report(&self.metrics, report);
+                }
                 (hybrid.extraction, hybrid.llm)
             }
             None => (rules, None),
@@ -290,6 +310,17 @@ impl Pipeline {
             Err(e) => return Err(e.into()),
         };
         self.record_extracted(job, &invoice, approved).await;
+        crate::metrics::count_extraction(
+            &self.metrics,
+            &extraction,
+            llm_report.as_ref(),
+            if duplicate_of.is_some() {
+                Outcome::Duplicate.as_str()
+            } else {
+                outcome_of(&invoice).as_str()
+            },
+            &invoice.findings,
+        );
         self.embed(&invoice).await;
         let result = JobResult {
             outcome: outcome_of(&invoice),
@@ -422,6 +453,13 @@ impl Pipeline {
         if let Err(e) = self.store.append_audit(entry).await {
             tracing::warn!(invoice_id = %saved.id, error = %e, "cannot record the new reading in the audit log");
         }
+        crate::metrics::count_extraction(
+            &self.metrics,
+            &extraction,
+            llm_report.as_ref(),
+            outcome_of(&saved).as_str(),
+            &saved.findings,
+        );
         self.embed(&saved).await;
         let result = JobResult {
             outcome: outcome_of(&saved),
@@ -471,8 +509,11 @@ impl Pipeline {
         let Some(embedder) = &self.embedder else {
             return;
         };
+        let started = std::time::Instant::now();
         let stored = match crate::similar::embed_invoice(embedder.clone(), &invoice.invoice).await {
             Ok(embedding) => {
+                self.metrics
+                    .embedding(embedder.provider(), embedder.model(), started.elapsed());
                 self.store
                     .set_invoice_embedding(invoice.id, Scope::All, &embedding)
                     .await
@@ -489,6 +530,7 @@ impl Pipeline {
 
     /// Records a stage on the row and tells subscribers.
     async fn stage(&self, job: &JobRecord, stage: JobStage, progress: i16) -> Result<()> {
+        self.stage_times.mark(&self.metrics, job.id, stage);
         self.store
             .update_job(
                 job.id,

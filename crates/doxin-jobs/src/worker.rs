@@ -70,6 +70,7 @@ pub struct Worker {
 
 impl Worker {
     pub fn new(config: WorkerConfig, pipeline: Pipeline, queue: Arc<dyn JobQueue>) -> Worker {
+        pipeline.metrics.set_worker_concurrency(config.concurrency);
         Worker {
             config,
             pipeline: Arc::new(pipeline),
@@ -154,7 +155,7 @@ impl Worker {
                 "gave up after {} attempts: workers stopped responding while processing it",
                 job.max_attempts
             );
-            self.settle_failure(&delivery, "attempts_exhausted", &reason)
+            self.settle_failure(&delivery, "attempts_exhausted", &reason, None)
                 .await;
             if let Err(e) = self.queue.dead_letter(&delivery, &reason).await {
                 tracing::warn!(error = %e, "dead letter not recorded");
@@ -162,6 +163,11 @@ impl Worker {
             return;
         }
         self.current_jobs(|c| c.insert(job.id));
+        let claimed = std::time::Instant::now();
+        if job.attempts <= 1 {
+            let waited = (Utc::now() - job.created_at).to_std().unwrap_or_default();
+            self.pipeline.metrics.job_claimed(waited);
+        }
         let lost = CancellationToken::new();
         let keeper = tokio::spawn(keep_alive(
             self.queue.clone(),
@@ -177,6 +183,9 @@ impl Worker {
         };
         keeper.abort();
         self.current_jobs(|c| c.remove(&job.id));
+        self.pipeline
+            .stage_times
+            .end(&self.pipeline.metrics, job.id);
         match outcome {
             None => {
                 if let Err(e) = self.queue.release(&delivery, consumer).await {
@@ -185,6 +194,11 @@ impl Worker {
             }
             Some(Ok(result)) => {
                 tracing::info!(job_id = %job.id, outcome = result.outcome.as_str(), "job done");
+                self.pipeline.metrics.job_finished(
+                    "succeeded",
+                    result.outcome.as_str(),
+                    Some(claimed.elapsed()),
+                );
                 self.ack(&delivery).await;
             }
             Some(Err(JobError::LostLease(why))) => {
@@ -199,15 +213,27 @@ impl Worker {
             }
             Some(Err(e)) => {
                 tracing::warn!(job_id = %job.id, error = %e, code = e.code(), "job failed");
-                self.settle_failure(&delivery, e.code(), &e.to_string())
+                self.settle_failure(&delivery, e.code(), &e.to_string(), Some(claimed))
                     .await;
             }
         }
     }
 
-    async fn settle_failure(&self, delivery: &Delivery, code: &str, message: &str) {
+    /// Fails the job for good; `claimed` is when this worker took it, if it ran it.
+    async fn settle_failure(
+        &self,
+        delivery: &Delivery,
+        code: &str,
+        message: &str,
+        claimed: Option<std::time::Instant>,
+    ) {
         match self.pipeline.fail(&delivery.job, code, message).await {
-            Ok(()) => self.ack(delivery).await,
+            Ok(()) => {
+                self.pipeline
+                    .metrics
+                    .job_finished("failed", "none", claimed.map(|c| c.elapsed()));
+                self.ack(delivery).await
+            }
             Err(e) => {
                 tracing::warn!(job_id = %delivery.job.id, error = %e, "failure not recorded; the lease will expire")
             }

@@ -11,7 +11,8 @@ pub mod auth;
 mod download;
 mod error;
 pub mod mail;
-mod metrics;
+pub mod metrics;
+pub mod monitor;
 pub mod openapi;
 mod routes;
 mod security;
@@ -120,6 +121,11 @@ impl Application {
             listener,
             router: router(state),
         }
+    }
+
+    /// Serves `router` (the worker monitor's, say) on a socket bound earlier.
+    pub fn with_router(listener: TcpListener, router: Router) -> Application {
+        Application { listener, router }
     }
 
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {

@@ -1,54 +1,35 @@
-//! `GET /metrics` in the Prometheus text format (version 0.0.4).
+//! `GET /metrics` in the OpenMetrics text format, on the API and on each worker's metrics
+//! listener (`WORKER_METRICS_PORT`).
 //!
-//! Two kinds of figures: what the database knows at scrape time (jobs by status, queue depth,
-//! live workers — the same for every API process, so any of them can be scraped), and this
-//! process's HTTP counters (requests and their total duration per route template and status).
-//! The registry lives in the application state rather than in a global recorder, so several
-//! applications in one process (the API tests) each count their own requests.
+//! Two kinds of figures: this process's own, counted where the work happens by
+//! [`doxin_metrics::Metrics`] (HTTP requests here; jobs, stages, extractions, model requests and
+//! embeddings in the worker that ran them; pool, memory, CPU), and what the database knows at
+//! scrape time (jobs by status and stage, queue depth, in flight, dead letters, live workers),
+//! the same for every API process, so dashboards take `max()` of them across replicas. The
+//! registry lives in the application state rather than in a global, so several applications in
+//! one process (the API tests) each count their own. Names and labels are the contract in
+//! `deploy/monitoring/METRICS.md`.
 //!
 //! The figures show who uses which route how often, so they are not for everyone: with
 //! `METRICS_TOKEN` set, a scrape must send `Authorization: Bearer <token>` (401 otherwise);
 //! without it, only clients on the loopback interface (a sidecar, an agent on the host) are
 //! answered, and others get 403.
 
-use std::collections::BTreeMap;
-use std::fmt::Write;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Instant;
 
 use axum::Router;
-use std::net::SocketAddr;
-
 use axum::extract::{ConnectInfo, MatchedPath, Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use doxin_model::JobStatus;
+use doxin_metrics::{Metrics, PoolStatus, label_value, write_gauge};
+use doxin_model::{JobStage, JobStatus};
+use doxin_store::{Store, StoreError};
 
 use crate::{ApiError, AppState};
-
-/// `(method, route, status)` → (count, seconds).
-type HttpKey = (String, String, u16);
-
-#[derive(Default, Clone)]
-pub struct HttpMetrics {
-    inner: Arc<Mutex<BTreeMap<HttpKey, (u64, f64)>>>,
-}
-
-impl HttpMetrics {
-    fn record(&self, key: HttpKey, elapsed: Duration) {
-        let mut map = self.inner.lock().unwrap_or_else(|p| p.into_inner());
-        let entry = map.entry(key).or_insert((0, 0.0));
-        entry.0 += 1;
-        entry.1 += elapsed.as_secs_f64();
-    }
-
-    fn snapshot(&self) -> Vec<(HttpKey, (u64, f64))> {
-        let map = self.inner.lock().unwrap_or_else(|p| p.into_inner());
-        map.iter().map(|(k, v)| (k.clone(), *v)).collect()
-    }
-}
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/metrics", get(metrics))
@@ -66,17 +47,106 @@ pub async fn count_requests(State(state): State<AppState>, req: Request, next: N
     let resp = next.run(req).await;
     if route != "/metrics" {
         state
-            .http_metrics
-            .record((method, route, resp.status().as_u16()), started.elapsed());
+            .metrics
+            .http_request(&method, &route, resp.status().as_u16(), started.elapsed());
     }
     resp
 }
 
-/// Escapes a label value (backslash, quote, newline).
-fn label(v: &str) -> String {
-    v.replace('\\', "\\\\")
-        .replace('"', "\\\"")
-        .replace('\n', "\\n")
+/// The pool figures of `store`'s connection pool.
+fn pool_status(store: &dyn Store) -> PoolStatus {
+    let pool = store.pool_stats();
+    PoolStatus {
+        in_use: pool.size.saturating_sub(pool.idle),
+        idle: pool.idle,
+        max: pool.max,
+    }
+}
+
+/// What the database knows at scrape time, in the OpenMetrics text format.
+async fn state_figures(store: &dyn Store, queue_limit: Option<u64>) -> Result<String, StoreError> {
+    let counts = store.count_jobs_by_status(doxin_store::Scope::All).await?;
+    let gauges = store.job_gauges().await?;
+    let since = chrono::Utc::now() - chrono::Duration::seconds(30);
+    let workers = store.live_workers(since).await?;
+    let count = |status: JobStatus| {
+        counts
+            .iter()
+            .find(|(s, _)| *s == status)
+            .map_or(0, |(_, n)| *n) as f64
+    };
+    let mut out = String::new();
+    let by_status: Vec<(String, f64)> = JobStatus::ALL
+        .iter()
+        .map(|s| (format!("status=\"{}\"", s.as_str()), count(*s)))
+        .collect();
+    write_gauge(
+        &mut out,
+        "doxin_jobs",
+        "Processing jobs by status.",
+        &by_status,
+    );
+    let by_stage: Vec<(String, f64)> = JobStage::ALL
+        .iter()
+        .map(|stage| {
+            let n = gauges
+                .running_by_stage
+                .iter()
+                .find(|(s, _)| s == stage)
+                .map_or(0, |(_, n)| *n);
+            (
+                format!("stage=\"{}\"", label_value(stage.as_str())),
+                n as f64,
+            )
+        })
+        .collect();
+    write_gauge(
+        &mut out,
+        "doxin_jobs_by_stage",
+        "Running jobs by their current stage.",
+        &by_stage,
+    );
+    let single = |v: f64| [(String::new(), v)];
+    write_gauge(
+        &mut out,
+        "doxin_queue_depth",
+        "Jobs waiting for a worker.",
+        &single(count(JobStatus::Queued)),
+    );
+    write_gauge(
+        &mut out,
+        "doxin_queue_in_flight",
+        "Jobs delivered to a worker and not yet finished (leased rows).",
+        &single(count(JobStatus::Running)),
+    );
+    write_gauge(
+        &mut out,
+        "doxin_queue_dead_letters",
+        "Failed jobs that used all their attempts.",
+        &single(gauges.dead_letters as f64),
+    );
+    if let Some(limit) = queue_limit {
+        write_gauge(
+            &mut out,
+            "doxin_queue_limit",
+            "Queued jobs above which intake answers 429.",
+            &single(limit as f64),
+        );
+    }
+    write_gauge(
+        &mut out,
+        "doxin_workers_live",
+        "Workers with a heartbeat in the last 30 s.",
+        &single(workers.len() as f64),
+    );
+    let busy: usize = workers.iter().map(|w| w.current_jobs.len()).sum();
+    write_gauge(
+        &mut out,
+        "doxin_worker_jobs_in_hand",
+        "Jobs the live workers are running.",
+        &single(busy as f64),
+    );
+    Ok(out)
 }
 
 /// Lets the scrape through, or says why not.
@@ -115,96 +185,84 @@ fn allow_scrape(
     }
 }
 
-async fn metrics(State(state): State<AppState>, req: Request) -> Result<Response, ApiError> {
-    let peer = req
-        .extensions()
+fn peer_of(req: &Request) -> Option<std::net::IpAddr> {
+    req.extensions()
         .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0.ip());
+        .map(|c| c.0.ip())
+}
+
+fn openmetrics(text: String) -> Response {
+    ([(header::CONTENT_TYPE, doxin_metrics::CONTENT_TYPE)], text).into_response()
+}
+
+async fn metrics(State(state): State<AppState>, req: Request) -> Result<Response, ApiError> {
+    let limit = state.limits.queue_max;
+    scrape(&state, req, Some(limit), "").await
+}
+
+/// A scrape of a process that serves the database figures (the API, the monitor): the scrape
+/// rule, then this process's figures, the database's, and `extra` (OpenMetrics text).
+pub(crate) async fn scrape(
+    state: &AppState,
+    req: Request,
+    queue_limit: Option<u64>,
+    extra: &str,
+) -> Result<Response, ApiError> {
     allow_scrape(
         state.auth.settings.metrics_token.as_deref(),
         req.headers(),
-        peer,
+        peer_of(&req),
     )?;
-    let counts = state
-        .store
-        .count_jobs_by_status(doxin_store::Scope::All)
-        .await?;
-    let since = chrono::Utc::now() - chrono::Duration::seconds(30);
-    let workers = state.store.live_workers(since).await?;
-    let mut out = String::new();
-    let _ = writeln!(out, "# HELP doxin_jobs Processing jobs by status.");
-    let _ = writeln!(out, "# TYPE doxin_jobs gauge");
-    for status in JobStatus::ALL {
-        let n = counts
-            .iter()
-            .find(|(s, _)| *s == status)
-            .map_or(0, |(_, n)| *n);
-        let _ = writeln!(out, "doxin_jobs{{status=\"{}\"}} {n}", status.as_str());
-    }
-    let queued = counts
-        .iter()
-        .find(|(s, _)| *s == JobStatus::Queued)
-        .map_or(0, |(_, n)| *n);
-    let _ = writeln!(out, "# HELP doxin_queue_depth Jobs waiting for a worker.");
-    let _ = writeln!(out, "# TYPE doxin_queue_depth gauge");
-    let _ = writeln!(out, "doxin_queue_depth {queued}");
-    let _ = writeln!(
-        out,
-        "# HELP doxin_queue_limit Queued jobs above which intake answers 429."
-    );
-    let _ = writeln!(out, "# TYPE doxin_queue_limit gauge");
-    let _ = writeln!(out, "doxin_queue_limit {}", state.limits.queue_max);
-    let _ = writeln!(
-        out,
-        "# HELP doxin_workers_live Workers with a heartbeat in the last 30 s."
-    );
-    let _ = writeln!(out, "# TYPE doxin_workers_live gauge");
-    let _ = writeln!(out, "doxin_workers_live {}", workers.len());
-    let busy: usize = workers.iter().map(|w| w.current_jobs.len()).sum();
-    let _ = writeln!(
-        out,
-        "# HELP doxin_worker_jobs_in_hand Jobs the live workers are running."
-    );
-    let _ = writeln!(out, "# TYPE doxin_worker_jobs_in_hand gauge");
-    let _ = writeln!(out, "doxin_worker_jobs_in_hand {busy}");
-    let http = state.http_metrics.snapshot();
-    let _ = writeln!(
-        out,
-        "# HELP doxin_http_requests_total HTTP requests answered by this process."
-    );
-    let _ = writeln!(out, "# TYPE doxin_http_requests_total counter");
-    for ((method, route, status), (n, _)) in &http {
-        let _ = writeln!(
-            out,
-            "doxin_http_requests_total{{method=\"{}\",route=\"{}\",status=\"{status}\"}} {n}",
-            label(method),
-            label(route)
-        );
-    }
-    let _ = writeln!(
-        out,
-        "# HELP doxin_http_request_duration_seconds_total Time spent answering HTTP requests."
-    );
-    let _ = writeln!(
-        out,
-        "# TYPE doxin_http_request_duration_seconds_total counter"
-    );
-    for ((method, route, status), (_, secs)) in &http {
-        let _ = writeln!(
-            out,
-            "doxin_http_request_duration_seconds_total{{method=\"{}\",route=\"{}\",status=\"{status}\"}} {secs:.6}",
-            label(method),
-            label(route)
-        );
-    }
-    Ok((
-        [(
-            header::CONTENT_TYPE,
-            "text/plain; version=0.0.4; charset=utf-8",
-        )],
-        out,
+    drop(req);
+    let mut figures = state_figures(state.store.as_ref(), queue_limit).await?;
+    figures.push_str(extra);
+    Ok(openmetrics(
+        state
+            .metrics
+            .render(Some(pool_status(state.store.as_ref())), &figures),
+    ))
+}
+
+/// What a worker's metrics listener needs.
+#[derive(Clone)]
+struct WorkerScrape {
+    store: Arc<dyn Store>,
+    metrics: Metrics,
+    token: Option<Arc<str>>,
+}
+
+/// `GET /metrics` of a worker process (`doxin worker --metrics-port`): the worker's own
+/// figures and its pool. The database figures are left to the API and the monitor, so a
+/// fleet of workers does not query the database once per scrape each.
+pub fn worker_router(store: Arc<dyn Store>, metrics: Metrics, token: Option<String>) -> Router {
+    Router::new()
+        .route("/metrics", get(worker_metrics))
+        .with_state(WorkerScrape {
+            store,
+            metrics,
+            token: token.map(Arc::from),
+        })
+}
+
+async fn worker_metrics(State(w): State<WorkerScrape>, req: Request) -> Result<Response, ApiError> {
+    allow_scrape(w.token.as_deref(), req.headers(), peer_of(&req))?;
+    Ok(openmetrics(
+        w.metrics.render(Some(pool_status(w.store.as_ref())), ""),
+    ))
+}
+
+/// Serves a worker's metrics on `listener` until `stop` resolves.
+pub async fn serve_worker_metrics(
+    listener: tokio::net::TcpListener,
+    router: Router,
+    stop: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<SocketAddr>(),
     )
-        .into_response())
+    .with_graceful_shutdown(stop)
+    .await
 }
 
 #[cfg(test)]

@@ -54,7 +54,8 @@ pub struct AppState {
     /// Downloads documents by URL behind the SSRF guard.
     pub fetcher: Arc<doxin_fetch::Fetcher>,
     /// This process's HTTP counters for `/metrics`.
-    pub http_metrics: crate::metrics::HttpMetrics,
+    /// This process's metrics (HTTP here; jobs too when a worker runs in-process and shares it).
+    pub metrics: doxin_metrics::Metrics,
     /// Request counts for the usage analytics, flushed to the store in batches.
     pub usage: crate::usage::UsageRecorder,
     /// Sessions, tokens, sign-in limits and first-run setup.
@@ -89,7 +90,7 @@ impl AppState {
             fetcher: Arc::new(doxin_fetch::Fetcher::new(
                 doxin_fetch::FetchPolicy::default(),
             )),
-            http_metrics: crate::metrics::HttpMetrics::default(),
+            metrics: doxin_metrics::Metrics::new(),
             usage: crate::usage::UsageRecorder::default(),
             auth: Auth::development(),
             mailer: None,
@@ -117,10 +118,22 @@ impl AppState {
         Ok(self)
     }
 
+    /// Adds a Redis client built elsewhere (over TLS: `doxin_jobs::redis_client`).
+    pub fn with_redis_client(mut self, client: redis::Client) -> AppState {
+        self.redis = Some(client);
+        self
+    }
+
     /// The queue and event bus the API hands jobs to and follows them on.
     pub fn with_jobs(mut self, queue: Arc<dyn JobQueue>, events: EventBus) -> AppState {
         self.queue = queue;
         self.events = events;
+        self
+    }
+
+    /// Shares `metrics` with the in-process worker, so one `/metrics` shows both.
+    pub fn with_metrics(mut self, metrics: doxin_metrics::Metrics) -> AppState {
+        self.metrics = metrics;
         self
     }
 

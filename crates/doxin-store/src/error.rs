@@ -38,6 +38,15 @@ pub enum StoreError {
     Corrupt(String),
     #[error("file storage: {0}")]
     Files(#[from] object_store::Error),
+    /// The TLS connection to PostgreSQL failed: a certificate that does not verify against
+    /// `sslrootcert` (or the public roots), a name that does not match (`verify-full`), a
+    /// server without SSL.
+    #[error(
+        "the TLS connection to the database failed: {0}. Check sslmode and sslrootcert in the \
+         database URL: the CA file must have signed the server's certificate, and with \
+         sslmode=verify-full the certificate must name the host in the URL"
+    )]
+    Tls(String),
     #[error("database: {0}")]
     Database(sqlx::Error),
 }
@@ -65,6 +74,11 @@ impl From<sqlx::Error> for StoreError {
                 StoreError::Conflict {
                     constraint: db.constraint().unwrap_or("unique").to_string(),
                 }
+            }
+            sqlx::Error::Tls(e) => StoreError::Tls(e.to_string()),
+            // A handshake that fails (a certificate that does not verify) comes back as I/O.
+            sqlx::Error::Io(io) if io.get_ref().is_some_and(|e| e.is::<rustls::Error>()) => {
+                StoreError::Tls(io.to_string())
             }
             other => StoreError::Database(other),
         }

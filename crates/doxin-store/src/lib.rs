@@ -265,6 +265,29 @@ pub trait Store: AccountStore + Send + Sync + 'static {
     async fn mark_jobs_viewed(&self, scope: Scope, ids: &[Uuid]) -> Result<u64>;
     /// How many jobs in `scope` are in each status (statuses with none are left out).
     async fn count_jobs_by_status(&self, scope: Scope) -> Result<Vec<(JobStatus, u64)>>;
+    /// Running jobs by stage and the dead letters, over every workspace (for metrics).
+    async fn job_gauges(&self) -> Result<JobGauges>;
+    /// This process's connection pool now.
+    fn pool_stats(&self) -> PoolStats;
+
+    // The worker monitor. A dead letter is a failed job that used all its attempts
+    // (`attempts >= max_attempts`); a job refused at its first attempt for a bad document is
+    // failed but not a dead letter.
+    /// Puts a failed job back in the queue as if new: attempts, stage, progress, error, result,
+    /// times and lease cleared. `InvalidState` when the job is not failed.
+    async fn retry_failed_job(&self, id: Uuid) -> Result<JobRecord>;
+    /// How many dead letters there are.
+    async fn count_dead_letters(&self) -> Result<u64>;
+    /// Puts up to `limit` dead letters (oldest failure first) back in the queue as
+    /// [`Store::retry_failed_job`] does; returns their ids.
+    async fn requeue_dead_letters(&self, limit: u32) -> Result<Vec<Uuid>>;
+    /// The status and end time of jobs that ended at or after `since` (succeeded, failed or
+    /// cancelled), oldest first, at most `limit`.
+    async fn jobs_finished_since(
+        &self,
+        since: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<(JobStatus, DateTime<Utc>)>>;
 
     // The SQL job queue: leases on `processing_jobs` rows.
     /// Leases the oldest claimable job to `worker` until `lease_until`: a queued job, or a

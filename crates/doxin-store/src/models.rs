@@ -803,6 +803,25 @@ pub struct JobFilter {
     pub unread_only: bool,
 }
 
+/// This process's database connection pool, for its metrics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolStats {
+    /// Connections open now (in use plus idle).
+    pub size: u32,
+    pub idle: u32,
+    /// The most the pool opens (`DATABASE_MAX_CONNECTIONS`).
+    pub max: u32,
+}
+
+/// Job figures read at scrape time, beyond counts by status.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct JobGauges {
+    /// Running jobs by their current stage (stages with none are left out).
+    pub running_by_stage: Vec<(JobStage, u64)>,
+    /// Failed jobs that used all their attempts: what "requeue dead letters" would move back.
+    pub dead_letters: u64,
+}
+
 /// A worker's periodic sign of life: who it is, where, and what it is doing.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct WorkerHeartbeat {

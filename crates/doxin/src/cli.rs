@@ -33,10 +33,25 @@ pub enum Command {
         /// Jobs run at once (overrides WORKER_CONCURRENCY).
         #[arg(long)]
         concurrency: Option<usize>,
+        /// Serve this worker's Prometheus metrics at /metrics on this port (overrides
+        /// WORKER_METRICS_PORT; 0: none).
+        #[arg(long)]
+        metrics_port: Option<u16>,
         /// Exit 0 if a live worker of this deployment sent a heartbeat recently, 1 if none did
         /// (the compose health check); processes nothing.
         #[arg(long)]
         ping: bool,
+    },
+    /// Serve the worker monitor (the role Flower played): a page and a JSON API for
+    /// administrators with workers, queues, throughput, recent jobs, and retry / cancel /
+    /// requeue-dead-letters actions.
+    Monitor {
+        /// Port to listen on (overrides MONITOR_PORT; default 5555).
+        #[arg(long, env = "MONITOR_PORT", default_value_t = 5555)]
+        port: u16,
+        /// Address to bind (overrides HOST).
+        #[arg(long)]
+        host: Option<std::net::IpAddr>,
     },
     /// Apply pending database migrations and exit.
     Migrate,
@@ -148,6 +163,13 @@ impl Cli {
         } = &self.command
         {
             s.worker_concurrency = (*n).max(1);
+        }
+        if let Command::Worker {
+            metrics_port: Some(port),
+            ..
+        } = &self.command
+        {
+            s.worker_metrics_port = *port;
         }
         if let Command::Serve { port, host, .. } = &self.command {
             s.override_listen(*host, *port);

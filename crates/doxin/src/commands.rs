@@ -20,6 +20,7 @@ pub async fn run(command: Command, settings: Settings) -> anyhow::Result<ExitCod
         Command::Serve { no_worker, .. } => serve(settings, !no_worker).await,
         Command::Worker { ping: true, .. } => ping(settings).await,
         Command::Worker { .. } => worker(settings).await,
+        Command::Monitor { port, host } => crate::monitor_cmd::run(settings, host, port).await,
         Command::Migrate => migrate(settings).await,
         Command::Extract {
             files,
@@ -74,7 +75,7 @@ pub(crate) async fn open_store(
         })
 }
 
-fn open_files(settings: &Settings) -> anyhow::Result<FileStore> {
+pub(crate) fn open_files(settings: &Settings) -> anyhow::Result<FileStore> {
     Ok(match &settings.storage {
         StorageLocation::Local(dir) => FileStore::local(dir)?,
         StorageLocation::Remote(url) => FileStore::remote(url)?,
@@ -82,7 +83,7 @@ fn open_files(settings: &Settings) -> anyhow::Result<FileStore> {
 }
 
 /// Cancelled on SIGTERM or Ctrl-C; everything that runs until shutdown watches it.
-fn stop_on_signal() -> CancellationToken {
+pub(crate) fn stop_on_signal() -> CancellationToken {
     let stop = CancellationToken::new();
     let trigger = stop.clone();
     tokio::spawn(async move {
@@ -111,6 +112,7 @@ async fn serve(mut settings: Settings, with_worker: bool) -> anyhow::Result<Exit
     let store = open_store(&settings, true).await?;
     let files = open_files(&settings)?;
     let jobs = jobs_setup::jobs(&settings, store.clone())?;
+    jobs_setup::check_redis(&settings).await?;
     // One embedder for the API and the in-process worker (the local model is 90 MB).
     let embedder = jobs_setup::embedder(&settings)?;
     // One pool of sandbox children for intake and the in-process worker.
@@ -125,7 +127,10 @@ async fn serve(mut settings: Settings, with_worker: bool) -> anyhow::Result<Exit
         &settings.jwt_secret_key_file(),
         "JWT_SECRET_KEY",
     )?;
+    // One set of figures for the API and its in-process worker: one `/metrics` shows both.
+    let metrics = doxin_metrics::Metrics::new();
     let mut state = AppState::new(store.clone(), files.clone(), settings.app_version.clone())
+        .with_metrics(metrics.clone())
         .with_jobs(jobs.queue.clone(), jobs.events.clone())
         .with_embedder(embedder.clone())
         .with_limits(jobs_setup::limits(&settings))
@@ -156,10 +161,8 @@ async fn serve(mut settings: Settings, with_worker: bool) -> anyhow::Result<Exit
              administrator (or run `doxin user create --admin`)"
         );
     }
-    if let Some(url) = &settings.redis_url {
-        state = state
-            .with_redis(url.expose())
-            .context("REDIS_URL is not a usable Redis URL")?;
+    if let Some(client) = jobs_setup::redis_client(&settings)? {
+        state = state.with_redis_client(client);
     }
     let stop = stop_on_signal();
     let worker = if with_worker {
@@ -170,6 +173,7 @@ async fn serve(mut settings: Settings, with_worker: bool) -> anyhow::Result<Exit
             &jobs,
             embedder,
             sandbox,
+            metrics,
         )?;
         Some(tokio::spawn(worker.run(stop.clone())))
     } else {
@@ -196,7 +200,7 @@ async fn serve(mut settings: Settings, with_worker: bool) -> anyhow::Result<Exit
 /// The configured secret, or the installation's own: generated on first start and kept in
 /// `file` (mode 0600) under the data directory. A fixed built-in default would be public, and
 /// anyone could sign tokens for a server reachable on the network.
-fn installation_secret(
+pub(crate) fn installation_secret(
     configured: Option<&doxin_config::Secret>,
     file: &std::path::Path,
     variable: &str,
@@ -213,7 +217,7 @@ fn installation_secret(
     }
 }
 
-fn auth_settings(settings: &Settings) -> doxin_server::auth::AuthSettings {
+pub(crate) fn auth_settings(settings: &Settings) -> doxin_server::auth::AuthSettings {
     let hours = i64::try_from(settings.accounts.session_ttl_hours).unwrap_or(168);
     doxin_server::auth::AuthSettings {
         cookie_secure: settings.session_cookie_secure,
@@ -232,18 +236,64 @@ fn auth_settings(settings: &Settings) -> doxin_server::auth::AuthSettings {
 }
 
 async fn worker(settings: Settings) -> anyhow::Result<ExitCode> {
+    // Bind the metrics listener first: a taken port fails before any job is taken.
+    let metrics_listener = match settings.worker_metrics_port {
+        0 => None,
+        port => {
+            let addr = SocketAddr::new(settings.host, port);
+            Some(
+                tokio::net::TcpListener::bind(addr)
+                    .await
+                    .with_context(|| format!("cannot serve worker metrics on {addr}"))?,
+            )
+        }
+    };
     let store = open_store(&settings, true).await?;
     let files = open_files(&settings)?;
     let jobs = jobs_setup::jobs(&settings, store.clone())?;
+    jobs_setup::check_redis(&settings).await?;
     let embedder = jobs_setup::embedder(&settings)?;
     let sandbox = jobs_setup::sandbox(&settings)?;
-    let worker = jobs_setup::worker(&settings, store, files, &jobs, embedder, sandbox)?;
+    let metrics = doxin_metrics::Metrics::new();
+    let worker = jobs_setup::worker(
+        &settings,
+        store.clone(),
+        files,
+        &jobs,
+        embedder,
+        sandbox,
+        metrics.clone(),
+    )?;
+    let stop = stop_on_signal();
+    let metrics_server = match metrics_listener {
+        Some(listener) => {
+            tracing::info!(address = %listener.local_addr()?, "worker metrics at /metrics");
+            let router = doxin_server::metrics::worker_router(
+                store,
+                metrics,
+                settings
+                    .metrics_token
+                    .as_ref()
+                    .map(|t| t.expose().to_string()),
+            );
+            Some(tokio::spawn(doxin_server::metrics::serve_worker_metrics(
+                listener,
+                router,
+                stop.clone().cancelled_owned(),
+            )))
+        }
+        None => None,
+    };
     tracing::info!(
         worker = worker.id(),
         queue = jobs.queue.kind(),
         "doxin worker starting"
     );
-    worker.run(stop_on_signal()).await?;
+    worker.run(stop.clone()).await?;
+    stop.cancel();
+    if let Some(server) = metrics_server {
+        server.await??;
+    }
     Ok(ExitCode::SUCCESS)
 }
 

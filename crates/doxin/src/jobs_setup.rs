@@ -24,10 +24,8 @@ pub fn visibility_timeout(settings: &Settings) -> Duration {
 
 pub fn jobs(settings: &Settings, store: Arc<dyn Store>) -> anyhow::Result<Jobs> {
     let lease = visibility_timeout(settings);
-    Ok(match &settings.redis_url {
-        Some(url) => {
-            let client =
-                redis::Client::open(url.expose()).context("REDIS_URL is not a usable Redis URL")?;
+    Ok(match redis_client(settings)? {
+        Some(client) => {
             let keys = RedisKeys::new(settings.pipeline.redis_key_prefix.clone());
             let queue = RedisQueue::new(
                 client.clone(),
@@ -50,6 +48,36 @@ pub fn jobs(settings: &Settings, store: Arc<dyn Store>) -> anyhow::Result<Jobs> 
             events: EventBus::local(),
         },
     })
+}
+
+/// The Redis client of the settings' Redis URL, over TLS for `rediss://` (checked against
+/// `REDIS_CA_FILE` when set); `None` without Redis.
+pub fn redis_client(settings: &Settings) -> anyhow::Result<Option<redis::Client>> {
+    settings
+        .redis_url
+        .as_ref()
+        .map(|url| {
+            doxin_jobs::redis_client(url.expose(), settings.redis_ca_file.as_deref())
+                .context("the Redis URL (REDIS_URL) or REDIS_CA_FILE is not usable")
+        })
+        .transpose()
+}
+
+/// Connects to Redis once at start-up: a TLS connection that cannot be established (a
+/// certificate that does not verify) stops the process with the reason; Redis merely being
+/// unreachable is logged, and the queue keeps retrying.
+pub async fn check_redis(settings: &Settings) -> anyhow::Result<()> {
+    let Some(client) = redis_client(settings)? else {
+        return Ok(());
+    };
+    match doxin_jobs::check_redis(&client, Duration::from_secs(10)).await {
+        Ok(()) => Ok(()),
+        Err(e @ doxin_jobs::JobError::Tls(_)) => Err(e).context("cannot connect to Redis"),
+        Err(e) => {
+            tracing::warn!(error = %e, "Redis is not reachable yet; retrying as jobs arrive");
+            Ok(())
+        }
+    }
 }
 
 pub fn limits(settings: &Settings) -> IntakeLimits {
@@ -170,6 +198,7 @@ pub fn worker(
     jobs: &Jobs,
     embedder: Arc<dyn doxin_embed::Embedder>,
     sandbox: doxin_sandbox::Sandbox,
+    metrics: doxin_metrics::Metrics,
 ) -> anyhow::Result<Worker> {
     let extract = doxin_extract::pipeline::ExtractOptions {
         max_bytes: settings.max_upload_mb * 1024 * 1024,
@@ -188,6 +217,8 @@ pub fn worker(
         llm: llm(settings)?,
         embedder: Some(embedder),
         sandbox,
+        metrics,
+        stage_times: Default::default(),
     };
     let mut config = WorkerConfig::new(settings.worker_concurrency, visibility_timeout(settings));
     config.reconcile_every = Duration::from_secs(settings.pipeline.reconcile_interval_secs);

@@ -8,6 +8,7 @@ mod commands;
 mod eval_cmd;
 mod extract_cmd;
 mod jobs_setup;
+mod monitor_cmd;
 mod telemetry;
 mod user_cmd;
 

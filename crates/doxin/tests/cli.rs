@@ -733,3 +733,14 @@ fn setup_and_invitation_links_follow_the_port_flag() {
     sigterm(&server.child);
     wait_exit(&mut server.child, Duration::from_secs(30));
 }
+
+#[test]
+fn monitor_help_documents_its_port() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = run(dir.path(), &["monitor", "--help"], &[]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let help = text(&out.stdout);
+    for needle in ["--port", "MONITOR_PORT", "5555", "--host", "Flower"] {
+        assert!(help.contains(needle), "{needle}: {help}");
+    }
+}

@@ -34,7 +34,7 @@ pub(super) fn operations() -> Vec<Operation> {
         (
             "/metrics",
             "get",
-            Op::new("meta", "metrics", "Prometheus metrics (text format 0.0.4)")
+            Op::new("meta", "metrics", "Prometheus metrics (OpenMetrics text format 1.0.0)")
                 .description(
                     "With `METRICS_TOKEN` configured, scrapes send `Authorization: Bearer \
                      <METRICS_TOKEN>` (401 otherwise); without it, only clients on the \
@@ -44,9 +44,12 @@ pub(super) fn operations() -> Vec<Operation> {
                 .response(
                     200,
                     json!({
-                        "description": "Jobs by status, queue depth and limit, live workers, \
-                            this process's HTTP counters",
-                        "content": { "text/plain": { "schema": { "type": "string" } } },
+                        "description": "This process's HTTP requests and latency histograms \
+                            (and, with an in-process worker, its jobs, stages, extractions, model \
+                            requests and embeddings), its database pool, memory and CPU; jobs by \
+                            status and stage, queue depth, in flight, dead letters and live \
+                            workers from the database. Names: deploy/monitoring/METRICS.md.",
+                        "content": { "application/openmetrics-text": { "schema": { "type": "string" } } },
                     }),
                 )
                 .problems(&[401, 403])

@@ -176,6 +176,16 @@ async fn cancel(
     // Another workspace's job is not found (404) before a viewer is refused (403).
     let job = load(&state, job_id, &caller).await?;
     caller.require(WorkspaceRole::Clerk)?;
+    Ok(Json(job_view(&cancel_job(&state, &caller, &job).await?)))
+}
+
+/// Cancels `job` (409 once it is finished), audits the change and tells subscribers; the
+/// caller has been checked already. Shared with the worker monitor.
+pub(crate) async fn cancel_job(
+    state: &AppState,
+    caller: &Caller,
+    job: &JobRecord,
+) -> Result<JobRecord, ApiError> {
     let cancelled = state
         .store
         .update_job(
@@ -193,9 +203,11 @@ async fn cancel(
             )),
             e => e.into(),
         })?;
+    // Counted here: the worker running it (if any) only finds the job no longer its own.
+    state.metrics.job_finished("cancelled", "none", None);
     caller
         .audit(
-            &state,
+            state,
             "job.cancel",
             "job",
             Some(job.id.to_string()),
@@ -211,5 +223,5 @@ async fn cancel(
             at: Utc::now(),
         })
         .await;
-    Ok(Json(job_view(&cancelled)))
+    Ok(cancelled)
 }

@@ -550,12 +550,26 @@ async fn metrics_report_jobs_queue_and_requests() {
         resp.headers()
             .get("content-type")
             .and_then(|v| v.to_str().ok())
-            .is_some_and(|c| c.starts_with("text/plain; version=0.0.4"))
+            .is_some_and(|c| c.starts_with("application/openmetrics-text; version=1.0.0"))
     );
     let text = resp.text().await.expect("text");
     assert!(text.contains("doxin_jobs{status=\"queued\"} 2"), "{text}");
     assert!(text.contains("doxin_queue_depth 2"), "{text}");
     assert!(text.contains("doxin_workers_live 0"), "{text}");
+    assert!(text.contains("doxin_queue_in_flight 0"), "{text}");
+    assert!(text.contains("doxin_queue_dead_letters 0"), "{text}");
+    assert!(
+        text.contains("doxin_jobs_by_stage{stage=\"extract\"} 0"),
+        "{text}"
+    );
+    assert!(text.contains("doxin_db_pool_max_connections "), "{text}");
+    assert!(
+        text.contains(
+            "doxin_http_request_duration_seconds_count{method=\"POST\",route=\"/api/v1/invoices/upload\",status=\"202\"} 1"
+        ),
+        "{text}"
+    );
+    assert!(text.ends_with("# EOF\n"), "{text}");
     assert!(
         text.contains(
             "doxin_http_requests_total{method=\"POST\",route=\"/api/v1/invoices/upload\",status=\"202\"} 1"

@@ -633,7 +633,7 @@ async fn finding_11_metrics_need_the_scrape_token_and_health_details_an_admin() 
         resp.text()
             .await
             .expect("text")
-            .contains("doxin_http_requests_total")
+            .contains("doxin_queue_depth ")
     );
 
     // Health: anyone gets each component's status, only an administrator the details.

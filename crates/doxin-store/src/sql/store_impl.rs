@@ -303,6 +303,13 @@ fn worker_from_row(row: &DbRow) -> Result<WorkerHeartbeat> {
 
 /// What makes a job claimable: queued, or running under an expired lease. `$now` is the
 /// placeholder of the current time.
+/// A failed job that used all its attempts.
+const DEAD_LETTER: &str = "status = 'failed' AND attempts >= max_attempts";
+/// What putting a failed job back in the queue changes (`$1` is now).
+const REQUEUE_SET: &str = "status = 'queued', attempts = 0, stage = NULL, progress = 0, \
+    error = NULL, error_code = NULL, result = NULL, started_at = NULL, finished_at = NULL, \
+    lease_owner = NULL, lease_until = NULL, updated_at = $1";
+
 fn claimable(now: &str) -> String {
     format!("(status = 'queued' OR (status = 'running' AND lease_until < {now}))")
 }
@@ -1541,6 +1548,114 @@ impl Store for ThisStore {
                 let n: i64 = r.try_get("n")?;
                 let status = s.parse().map_err(|e| StoreError::Corrupt(format!("{e}")))?;
                 Ok((status, u64::try_from(n).unwrap_or(0)))
+            })
+            .collect()
+    }
+
+    async fn job_gauges(&self) -> Result<JobGauges> {
+        let rows = query(
+            "SELECT stage, COUNT(*) AS n FROM processing_jobs \
+             WHERE status = 'running' AND stage IS NOT NULL GROUP BY stage",
+            vec![],
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        let mut running_by_stage = Vec::with_capacity(rows.len());
+        for r in &rows {
+            let stage: String = r.try_get("stage")?;
+            let n: i64 = r.try_get("n")?;
+            let stage = stage
+                .parse()
+                .map_err(StoreError::Corrupt)?;
+            running_by_stage.push((stage, u64::try_from(n).unwrap_or(0)));
+        }
+        let dead: i64 = query(
+            "SELECT COUNT(*) AS n FROM processing_jobs \
+             WHERE status = 'failed' AND attempts >= max_attempts",
+            vec![],
+        )
+        .fetch_one(&self.pool)
+        .await?
+        .try_get("n")?;
+        Ok(JobGauges {
+            running_by_stage,
+            dead_letters: u64::try_from(dead).unwrap_or(0),
+        })
+    }
+
+    fn pool_stats(&self) -> PoolStats {
+        let size = self.pool.size();
+        PoolStats {
+            size,
+            idle: u32::try_from(self.pool.num_idle())
+                .unwrap_or(u32::MAX)
+                .min(size),
+            max: self.pool.options().get_max_connections(),
+        }
+    }
+
+    async fn retry_failed_job(&self, id: Uuid) -> Result<JobRecord> {
+        let row = query(
+            &format!("UPDATE processing_jobs SET {REQUEUE_SET} WHERE id = $2 AND status = 'failed' \
+             RETURNING *"),
+            vec![Utc::now().into(), id.into()],
+        )
+        .fetch_optional(&self.pool)
+        .await?;
+        match row {
+            Some(row) => job_from_row(&row),
+            None => {
+                let job = self.get_job(id, Scope::All).await?;
+                Err(StoreError::InvalidState(format!(
+                    "job {id} is {}; only a failed job can be retried",
+                    job.status
+                )))
+            }
+        }
+    }
+
+    async fn count_dead_letters(&self) -> Result<u64> {
+        let row = query(
+            &format!("SELECT COUNT(*) AS n FROM processing_jobs WHERE {DEAD_LETTER}"),
+            vec![],
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        let n: i64 = row.try_get("n")?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
+    async fn requeue_dead_letters(&self, limit: u32) -> Result<Vec<Uuid>> {
+        let rows = query(
+            &format!(
+                "UPDATE processing_jobs SET {REQUEUE_SET} WHERE status = 'failed' AND id IN \
+                 (SELECT id FROM processing_jobs WHERE {DEAD_LETTER} \
+                 ORDER BY finished_at, id LIMIT $2) RETURNING id"
+            ),
+            vec![Utc::now().into(), i64::from(limit).into()],
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(|r| col_id(r, "id")).collect()
+    }
+
+    async fn jobs_finished_since(
+        &self,
+        since: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<(JobStatus, DateTime<Utc>)>> {
+        let rows = query(
+            "SELECT status, finished_at FROM processing_jobs WHERE finished_at >= $1 \
+             AND status IN ('succeeded', 'failed', 'cancelled') ORDER BY finished_at LIMIT $2",
+            vec![since.into(), i64::from(limit).into()],
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let s: String = r.try_get("status")?;
+                let status = s.parse().map_err(|e| StoreError::Corrupt(format!("{e}")))?;
+                Ok((status, col_ts(r, "finished_at")?))
             })
             .collect()
     }

@@ -69,6 +69,7 @@ conformance!(
     companies_with_invoice_counts,
     review_decisions_are_taken_once,
     invoices_are_assigned_and_listed_by_assignee,
+    monitor_retries_and_requeues_dead_letters,
 );
 
 #[tokio::test]

@@ -1793,3 +1793,112 @@ pub async fn invoices_are_assigned_and_listed_by_assignee(store: &dyn Store) {
         .expect("unassign");
     assert_eq!(cleared.assignee_id, None);
 }
+
+/// The worker monitor's queries: dead letters (failed with every attempt used), retrying one
+/// failed job, requeuing every dead letter, and the jobs that ended in a window.
+pub async fn monitor_retries_and_requeues_dead_letters(store: &dyn Store) {
+    let started = chrono::Utc::now() - chrono::Duration::seconds(1);
+    let mut one_attempt = new_job(None, None);
+    one_attempt.max_attempts = 1;
+    let dead = store.create_job(one_attempt).await.expect("job");
+    let failed = store.create_job(new_job(None, None)).await.expect("job");
+    let done = store.create_job(new_job(None, None)).await.expect("job");
+    let waiting = store.create_job(new_job(None, None)).await.expect("job");
+    for (job, to) in [
+        (&dead, JobStatus::Failed),
+        (&failed, JobStatus::Failed),
+        (&done, JobStatus::Succeeded),
+    ] {
+        store
+            .claim_job(job.id, "w", lease(60))
+            .await
+            .expect("claim")
+            .expect("claimable");
+        let fail = to == JobStatus::Failed;
+        store
+            .update_job(
+                job.id,
+                JobUpdate {
+                    status: Some(to),
+                    stage: Some(JobStage::Extract),
+                    error_code: fail.then(|| "invalid_xml".to_string()),
+                    error: fail.then(|| "broken".to_string()),
+                    ..Default::default()
+                },
+            )
+            .await
+            .expect("settle");
+    }
+    assert_eq!(store.count_dead_letters().await.expect("count"), 1);
+
+    let ended = store
+        .jobs_finished_since(started, 100)
+        .await
+        .expect("finished");
+    let mut statuses: Vec<JobStatus> = ended.iter().map(|(s, _)| *s).collect();
+    statuses.sort_by_key(|s| s.as_str());
+    assert_eq!(
+        statuses,
+        vec![JobStatus::Failed, JobStatus::Failed, JobStatus::Succeeded]
+    );
+    assert!(ended.iter().all(|(_, at)| *at >= started));
+    assert!(
+        store
+            .jobs_finished_since(chrono::Utc::now() + chrono::Duration::minutes(1), 100)
+            .await
+            .expect("finished")
+            .is_empty()
+    );
+    assert_eq!(
+        store
+            .jobs_finished_since(started, 1)
+            .await
+            .expect("limit")
+            .len(),
+        1
+    );
+
+    // Retry: back to queued as new, claimable again.
+    let retried = store.retry_failed_job(failed.id).await.expect("retry");
+    assert_eq!(retried.status, JobStatus::Queued);
+    assert_eq!(retried.attempts, 0);
+    assert!(retried.error.is_none() && retried.error_code.is_none());
+    assert!(retried.stage.is_none() && retried.finished_at.is_none());
+    assert!(retried.started_at.is_none() && retried.lease_owner.is_none());
+    assert_eq!(retried.progress, 0);
+    for other in [done.id, waiting.id, retried.id] {
+        assert!(
+            matches!(
+                store.retry_failed_job(other).await,
+                Err(StoreError::InvalidState(_))
+            ),
+            "only a failed job is retried"
+        );
+    }
+    assert!(matches!(
+        store.retry_failed_job(Uuid::new_v4()).await,
+        Err(StoreError::NotFound)
+    ));
+
+    // Requeue the dead letters: only the job that used its attempts.
+    assert_eq!(
+        store.requeue_dead_letters(100).await.expect("requeue"),
+        vec![dead.id]
+    );
+    assert_eq!(store.count_dead_letters().await.expect("count"), 0);
+    let back = store.get_job(dead.id, Scope::All).await.expect("get");
+    assert_eq!((back.status, back.attempts), (JobStatus::Queued, 0));
+    assert!(
+        store
+            .requeue_dead_letters(100)
+            .await
+            .expect("requeue")
+            .is_empty()
+    );
+    let again = store
+        .claim_job(dead.id, "w2", lease(60))
+        .await
+        .expect("claim")
+        .expect("a requeued job is claimable");
+    assert_eq!(again.attempts, 1);
+}

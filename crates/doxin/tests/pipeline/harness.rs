@@ -125,7 +125,10 @@ impl Deployment {
     }
 
     fn spawn(&self, name: &str, args: &[&str], extra: &[(&str, &str)], ready: &str) -> Proc {
-        let port = args.first().is_some_and(|a| *a == "serve").then(free_port);
+        let port = args
+            .first()
+            .is_some_and(|a| *a == "serve" || *a == "monitor")
+            .then(free_port);
         let mut cmd = Command::new(BIN);
         cmd.args(args).current_dir(self.path()).env_clear();
         for key in ["PATH", "HOME"] {
@@ -137,7 +140,12 @@ impl Deployment {
             cmd.env(k, v);
         }
         if let Some(p) = port {
-            cmd.env("PORT", p.to_string());
+            let var = if args.first() == Some(&"monitor") {
+                "MONITOR_PORT"
+            } else {
+                "PORT"
+            };
+            cmd.env(var, p.to_string());
         }
         cmd.envs(extra.iter().copied());
         let mut child = cmd
@@ -195,6 +203,47 @@ impl Deployment {
             &[],
             "worker started",
         )
+    }
+
+    /// A worker that serves its own metrics on `metrics_port` (`--metrics-port`).
+    pub fn worker_with_metrics(&self, name: &str, concurrency: usize, metrics_port: u16) -> Proc {
+        let c = concurrency.to_string();
+        let p = metrics_port.to_string();
+        self.spawn(
+            name,
+            &["worker", "--concurrency", &c, "--metrics-port", &p],
+            &[],
+            "worker started",
+        )
+    }
+
+    /// `doxin monitor` on a free port of its own.
+    pub fn monitor(&self, name: &str) -> Proc {
+        self.spawn(name, &["monitor"], &[], "doxin monitor serving")
+    }
+
+    /// An administrator (`doxin user create --admin`) and a personal API token for them.
+    pub fn admin_token_for(&self, email: &str) -> String {
+        let out = self
+            .command(&["user", "create", "--admin", "--email", email])
+            .env("DOXIN_USER_PASSWORD", "correct horse battery staple 42")
+            .output()
+            .expect("doxin user create --admin");
+        assert!(
+            out.status.success(),
+            "doxin user create --admin: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let out = self
+            .command(&["user", "token", "--email", email])
+            .output()
+            .expect("doxin user token");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
     }
 
     /// Creates the deployment's test user with `doxin user create` and returns an API token

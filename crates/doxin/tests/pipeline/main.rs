@@ -5,6 +5,9 @@
 
 mod harness;
 mod hostile;
+mod metrics;
+mod monitor;
+mod tls;
 
 use std::time::Duration;
 
@@ -545,6 +548,36 @@ async fn hybrid_worker_records_llm_usage_per_job() {
     let reqs = server.requests();
     assert_eq!(reqs.len(), 1, "one model call for one document");
     assert_eq!(reqs[0].headers["authorization"], "Bearer sk-test-worker");
+
+    // The in-process worker's model request on the API's /metrics (loopback, no token set).
+    let (status, m) = metrics::scrape(&format!("{}/metrics", api.base()), None).await;
+    assert_eq!(status, 200, "{m}");
+    let openai = "provider=\"openai\"";
+    assert_eq!(
+        metrics::sample(&m, "doxin_llm_requests_total", &[openai, "result=\"ok\""]),
+        Some(1.0),
+        "{m}"
+    );
+    assert!(
+        metrics::sample(
+            &m,
+            "doxin_llm_tokens_total",
+            &[openai, "direction=\"input\""]
+        )
+        .unwrap_or(0.0)
+            > 0.0,
+        "{m}"
+    );
+    assert!(metrics::sample(&m, "doxin_llm_cost_usd_total", &[openai]).unwrap_or(0.0) > 0.0);
+    assert_eq!(
+        metrics::sample(&m, "doxin_llm_request_duration_seconds_count", &[openai]),
+        Some(1.0)
+    );
+    assert_eq!(
+        metrics::sample(&m, "doxin_extractions_total", &["llm=\"true\""]),
+        Some(1.0),
+        "{m}"
+    );
 }
 
 /// Issue 13, item 4: reading an invoice's document again updates that invoice in place,
