@@ -243,7 +243,7 @@ if [[ ${DOXIN_TEST_LIVE_MONITORING:-$RUN_CONTRACT} == 1 ]]; then
         [[ -x $live_py ]] || live_py=python3
         if "$live_py" "$ROOT/scripts/deploy/live_monitoring.py" --bin "$CARGO_TARGET_DIR/debug/doxin" \
             --database-url "postgres://postgres@127.0.0.1:$PG_PORT/$live_db" \
-            --redis-url "redis://127.0.0.1:$REDIS_PORT" ${DOXIN_TEST_LIVE_ALERTS:+--alertmanager}; then
+            --redis-url "redis://127.0.0.1:$REDIS_PORT" --alertmanager; then
             live_rc=0
         else
             live_rc=$?

@@ -404,7 +404,8 @@ def main():
     ap.add_argument("--bin", required=True)
     ap.add_argument("--database-url", required=True)
     ap.add_argument("--redis-url", required=True)
-    ap.add_argument("--alertmanager", action="store_true", help="also the firing test")
+    ap.add_argument("--alertmanager", action="store_true",
+                    help="also the firing test: Alertmanager, the webhook, the API's list")
     ap.add_argument("--keep", action="store_true", help="keep the temporary directory")
     args = ap.parse_args()
     for tool in ("prometheus",) + (("prometheus-alertmanager",) if args.alertmanager else ()):
