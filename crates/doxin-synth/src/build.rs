@@ -135,7 +135,7 @@ impl Doc {
     }
 }
 
-fn round2(d: Decimal) -> Decimal {
+pub(crate) fn round2(d: Decimal) -> Decimal {
     d.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero)
 }
 
@@ -264,7 +264,7 @@ fn register(
     }
 }
 
-fn party(country: Country, rng: &mut Rng, seller: bool) -> PartyData {
+pub(crate) fn party(country: Country, rng: &mut Rng, seller: bool) -> PartyData {
     let name = data::company_name(country, rng);
     let place = data::place(country, rng);
     let vat = if seller || rng.chance(0.35) {
@@ -292,7 +292,7 @@ fn party(country: Country, rng: &mut Rng, seller: bool) -> PartyData {
     }
 }
 
-fn quantity(product: &Product, price_cents: i64, rng: &mut Rng) -> Decimal {
+pub(crate) fn quantity(product: &Product, price_cents: i64, rng: &mut Rng) -> Decimal {
     if product.hours {
         let halves = *rng.pick(&[1i64, 2, 3, 4, 5, 6, 8, 12, 15, 16, 32]);
         if rng.chance(0.15) {
@@ -312,7 +312,7 @@ fn quantity(product: &Product, price_cents: i64, rng: &mut Rng) -> Decimal {
     Decimal::from(q)
 }
 
-fn price(product: &Product, rng: &mut Rng) -> i64 {
+pub(crate) fn price(product: &Product, rng: &mut Rng) -> i64 {
     let (lo, hi) = product.price_cents;
     let c = rng.int(lo..=hi);
     match rng.below(3) {
@@ -367,6 +367,29 @@ fn lines(spec: &Spec, country: Country, language: Language, rng: &mut Rng) -> Ve
         });
     }
     out
+}
+
+/// The VAT breakdown `(rate, taxable, tax)` by rate (highest first), net and tax of `lines`.
+pub(crate) type Breakdown = Vec<(Decimal, Decimal, Decimal)>;
+
+pub(crate) fn sums(lines: &[LineData]) -> (Breakdown, Decimal, Decimal) {
+    let mut rates: Vec<Decimal> = lines.iter().map(|l| l.rate).collect();
+    rates.sort_by(|a, b| b.cmp(a));
+    rates.dedup();
+    let breakdown: Breakdown = rates
+        .iter()
+        .map(|&rate| {
+            let taxable: Decimal = lines
+                .iter()
+                .filter(|l| l.rate == rate)
+                .map(|l| l.amount)
+                .sum();
+            (rate, taxable, round2(taxable * rate / Decimal::ONE_HUNDRED))
+        })
+        .collect();
+    let net: Decimal = lines.iter().map(|l| l.amount).sum();
+    let tax: Decimal = breakdown.iter().map(|b| b.2).sum();
+    (breakdown, net, tax)
 }
 
 /// Draws the document of `seed`.
@@ -426,22 +449,7 @@ pub(crate) fn document(seed: u64, spec: &Spec) -> Doc {
 
     let mut items = root.fork(5);
     let lines = lines(spec, country, language, &mut items);
-    let mut rates: Vec<Decimal> = lines.iter().map(|l| l.rate).collect();
-    rates.sort_by(|a, b| b.cmp(a));
-    rates.dedup();
-    let breakdown: Vec<(Decimal, Decimal, Decimal)> = rates
-        .iter()
-        .map(|&rate| {
-            let taxable: Decimal = lines
-                .iter()
-                .filter(|l| l.rate == rate)
-                .map(|l| l.amount)
-                .sum();
-            (rate, taxable, round2(taxable * rate / Decimal::ONE_HUNDRED))
-        })
-        .collect();
-    let net: Decimal = lines.iter().map(|l| l.amount).sum();
-    let tax: Decimal = breakdown.iter().map(|b| b.2).sum();
+    let (breakdown, net, tax) = sums(&lines);
     let show_vat_column = breakdown.len() > 1 || fmt.chance(0.25);
 
     Doc {

@@ -47,6 +47,14 @@ pub(crate) struct Laid {
 }
 
 impl Laid {
+    /// A document that was never laid out: the truth of its values without page positions.
+    pub fn unplaced() -> Laid {
+        Laid {
+            pages: Vec::new(),
+            tags: Vec::new(),
+        }
+    }
+
     /// The first run with this tag.
     pub fn find(&self, tag: Tag) -> Option<&Placed> {
         self.tags.iter().find(|(t, _)| *t == tag).map(|(_, p)| p)

@@ -24,6 +24,7 @@ use doxin_model::Invoice;
 
 mod build;
 mod data;
+pub mod demo;
 pub mod hostile;
 mod ids;
 mod layout;
