@@ -310,8 +310,9 @@ impl DemoBook {
             } else {
                 state.chance(0.2)
             };
-        invoice.legacy.payment_status =
-            Some(Extracted::human(if paid { "paid" } else { "open" }.to_string()));
+        invoice.legacy.payment_status = Some(Extracted::human(
+            if paid { "paid" } else { "open" }.to_string(),
+        ));
         let confidence = if flawed {
             0.6 + 0.2 * state.unit() as f32
         } else {

@@ -85,6 +85,11 @@ pub enum Command {
         #[command(subcommand)]
         action: UserAction,
     },
+    /// Demo data: vendors, customers and invoices for dashboards, reports and benchmarks.
+    Demo {
+        #[command(subcommand)]
+        action: DemoAction,
+    },
     /// Inspect the configuration.
     Config {
         #[command(subcommand)]
@@ -146,6 +151,31 @@ pub enum UserAction {
         /// What the token is for, e.g. "nightly import".
         #[arg(long, default_value = "cli")]
         name: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DemoAction {
+    /// Insert a deterministic set of invoices (with their vendors and customers) over the two
+    /// years before today. The same seed gives the same invoices; a second run skips those
+    /// already there.
+    Seed {
+        /// How many invoices (1 to 1,000,000).
+        #[arg(long)]
+        invoices: u64,
+        /// The seed: the same seed, the same data.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// The owner's e-mail address (default: the first administrator; on an installation
+        /// without users a demo@example.com administrator is created).
+        #[arg(long)]
+        owner: Option<String>,
+        /// The workspace (default: the owner's first, or a new "Demo" workspace).
+        #[arg(long)]
+        workspace: Option<uuid::Uuid>,
+        /// The day the two years end (YYYY-MM-DD; default: today).
+        #[arg(long)]
+        as_of: Option<chrono::NaiveDate>,
     },
 }
 

@@ -48,6 +48,10 @@ pub async fn run(command: Command, settings: Settings) -> anyhow::Result<ExitCod
             let store = open_store(&settings, true).await?;
             crate::user_cmd::run(action, store.as_ref()).await
         }
+        Command::Demo { action } => {
+            let store = open_store(&settings, true).await?;
+            crate::demo_cmd::run(action, store, settings.database_max_connections).await
+        }
         Command::Config {
             action: ConfigAction::Check,
         } => {

@@ -5,6 +5,7 @@
 
 mod cli;
 mod commands;
+mod demo_cmd;
 mod eval_cmd;
 mod extract_cmd;
 mod jobs_setup;
