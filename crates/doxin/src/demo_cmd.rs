@@ -199,8 +199,12 @@ async fn seed_books(
     );
     let progress = Progress::new(n);
     let mut tally = Tally::default();
-    // Several inserts in flight (PostgreSQL works on them in parallel; SQLite serialises).
-    let in_flight = pool.clamp(1, 8) as usize;
+    // Several inserts in flight on PostgreSQL, which works on them in parallel; one at a time
+    // on SQLite, whose single writer would answer the others "database is locked".
+    let in_flight = match store.backend() {
+        doxin_store::Backend::Sqlite => 1,
+        doxin_store::Backend::Postgres => pool.clamp(1, 8) as usize,
+    };
     let mut tasks: JoinSet<Result<bool, StoreError>> = JoinSet::new();
     let tolerance = Tolerance::default();
     for index in 0..n {
