@@ -289,3 +289,57 @@ fn demo_seed_on_postgres_matches_sqlite() {
     seed(lite.path(), &lite_url, "300", "7");
     assert_eq!(digest(&rt.block_on(all_invoices(&lite_url))), d);
 }
+
+/// The figure in docs/benchmarks.md: `DOXIN_DEMO_BENCH_INVOICES=100000 scripts/test.sh
+/// --workspace --test demo -E 'test(demo_seed_benchmark)' --no-capture`. Skipped without it.
+#[test]
+fn demo_seed_benchmark_on_postgres() {
+    let (Ok(admin), Ok(n)) = (
+        std::env::var("DOXIN_TEST_DATABASE_URL"),
+        std::env::var("DOXIN_DEMO_BENCH_INVOICES"),
+    ) else {
+        eprintln!("skipping: set DOXIN_DEMO_BENCH_INVOICES (and DOXIN_TEST_DATABASE_URL)");
+        return;
+    };
+    let rt = rt();
+    let name = format!("doxin_demo_bench_{}", uuid::Uuid::new_v4().simple());
+    let exec = |sql: String| {
+        rt.block_on(async {
+            use sqlx::Connection;
+            let mut c = sqlx::PgConnection::connect(&admin).await.expect("admin");
+            sqlx::query(sqlx::AssertSqlSafe(sql))
+                .execute(&mut c)
+                .await
+                .expect("sql");
+        })
+    };
+    exec(format!("CREATE DATABASE \"{name}\""));
+    struct Cleanup<F: FnMut()>(F);
+    impl<F: FnMut()> Drop for Cleanup<F> {
+        fn drop(&mut self) {
+            (self.0)()
+        }
+    }
+    let _cleanup = Cleanup(|| exec(format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")));
+    let mut url = url::Url::parse(&admin).expect("url");
+    url.set_path(&name);
+    let url = url.to_string();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = seed(dir.path(), &url, &n, "1");
+    eprintln!("{out}");
+    let total = rt.block_on(async {
+        let store = doxin_store::connect(&url, &ConnectOptions::default())
+            .await
+            .expect("connect");
+        store
+            .list_invoices(
+                Scope::All,
+                &InvoiceFilter::default(),
+                PageRequest::new(1, 1),
+            )
+            .await
+            .expect("list")
+            .total
+    });
+    assert_eq!(total.to_string(), n);
+}
