@@ -358,7 +358,7 @@ impl Progress {
             Some(bar) => bar.inc(1),
             None => {
                 let step = (self.total / 10).max(1);
-                if done % step == 0 && done < self.total {
+                if done.is_multiple_of(step) && done < self.total {
                     eprintln!("  {done}/{} invoices", self.total);
                 }
             }

@@ -85,7 +85,7 @@ async fn all_invoices(url: &str) -> Vec<InvoiceRecord> {
             break;
         }
     }
-    out.sort_by(|a, b| num(a).cmp(&num(b)));
+    out.sort_by_key(num);
     out
 }
 
