@@ -279,8 +279,14 @@ async fn seed_books(
             .join(", ")
     };
     println!(
-        "invoices: {} created, {} skipped (already there from an earlier run with seed {seed})",
-        tally.created, tally.skipped
+        "invoices: {} created, {} skipped{}",
+        tally.created,
+        tally.skipped,
+        if tally.skipped > 0 {
+            format!(" (already there from an earlier run with seed {seed})")
+        } else {
+            String::new()
+        }
     );
     println!("companies: {VENDORS} vendors, {CUSTOMERS} customers");
     println!(
@@ -302,7 +308,7 @@ async fn seed_books(
         list(tally.by_currency.clone().into_iter().collect())
     );
     println!(
-        "took {seconds:.1} s: {:.0} invoices/s",
+        "took {seconds:.1} s: {:.0} invoices/s (created or skipped)",
         n as f64 / seconds.max(1e-9)
     );
     Ok(ExitCode::SUCCESS)
