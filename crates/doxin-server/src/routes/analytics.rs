@@ -148,10 +148,11 @@ struct Money {
     gross: Decimal,
 }
 
-fn money_by_currency(
-    totals: &AnalyticsTotals,
-) -> BTreeMap<(bool, String), (Option<String>, Money)> {
-    let mut out: BTreeMap<(bool, String), (Option<String>, Money)> = BTreeMap::new();
+/// Sums keyed by [`currency_key`], with the currency itself.
+type ByCurrency = BTreeMap<(bool, String), (Option<String>, Money)>;
+
+fn money_by_currency(totals: &AnalyticsTotals) -> ByCurrency {
+    let mut out = ByCurrency::new();
     for t in totals
         .by_status_currency
         .iter()
@@ -411,8 +412,7 @@ async fn trends(
     };
     let rows = state.store.analytics_months(scope, range).await?;
     // Every month of the range, those without invoices too.
-    let mut per_month: BTreeMap<String, (u64, BTreeMap<(bool, String), (Option<String>, Money)>)> =
-        BTreeMap::new();
+    let mut per_month: BTreeMap<String, (u64, ByCurrency)> = BTreeMap::new();
     let mut month = from.with_day(1).unwrap_or(from);
     let last = to.with_day(1).unwrap_or(to);
     while month <= last {

@@ -993,3 +993,96 @@ async fn analytics_equal_sql_aggregates_on_postgres() {
     let pool = sqlx::PgPool::connect(&url).await.expect("pg");
     analytics_story(world(app, Db::Pg(pool)).await).await;
 }
+
+/// Latency of each endpoint over 100,000 invoices (300,000 lines) on PostgreSQL, seeded in
+/// SQL: 4 currencies, 3 statuses, 500 vendors, 2,000 customers, 256 products over two years.
+/// Run by hand: `scripts/test.sh --workspace -E 'test(analytics_latency)' --run-ignored only
+/// --no-capture`.
+#[tokio::test]
+#[ignore = "a measurement (about a minute), not a check"]
+async fn analytics_latency_at_100k_invoices_on_postgres() {
+    let Some(url) = fresh_pg_database("doxin_analytics_latency").await else {
+        return;
+    };
+    let app = spawn_app_with(SpawnOptions {
+        database_url: Some(url.clone()),
+        ..Default::default()
+    })
+    .await;
+    let pool = sqlx::PgPool::connect(&url).await.expect("pg");
+    let owner = app.user.clone();
+    let ws = app
+        .store
+        .memberships_of(owner.id)
+        .await
+        .expect("memberships")[0]
+        .workspace_id;
+    let seeded = std::time::Instant::now();
+    sqlx::query(
+        "INSERT INTO invoices (id, owner_id, workspace_id, status, document_type, \
+         invoice_number, issue_date, due_date, currency, seller_name, buyer_name, net_amount, \
+         tax_amount, gross_amount, confidence, data, created_at, updated_at) \
+         SELECT gen_random_uuid(), $1, $2, (ARRAY['approved','needs_review','rejected'])[1 + g % 3], \
+         'invoice', 'N-' || g, DATE '2024-01-01' + (g % 730), DATE '2024-01-31' + (g % 730), \
+         (ARRAY['EUR','USD','CHF','GBP'])[1 + g % 4], 'Vendor ' || (g % 500), \
+         'Customer ' || (g % 2000), (g % 1000) + 0.5, round(((g % 1000) + 0.5) * 0.19, 2), \
+         round(((g % 1000) + 0.5) * 1.19, 2), 0.5 + (g % 50) / 100.0, '{}'::jsonb, now(), now() \
+         FROM generate_series(1, 100000) AS g",
+    )
+    .bind(owner.id)
+    .bind(ws)
+    .execute(&pool)
+    .await
+    .expect("seed invoices");
+    sqlx::query(
+        "INSERT INTO invoice_lines (id, invoice_id, position, description, quantity, line_amount) \
+         SELECT gen_random_uuid(), i.id, p, 'Product ' || ((abs(hashtext(i.id::text)) + p) % 256), \
+         p, 10.25 * p FROM invoices i, generate_series(1, 3) AS p",
+    )
+    .execute(&pool)
+    .await
+    .expect("seed lines");
+    sqlx::query("ANALYZE invoices")
+        .execute(&pool)
+        .await
+        .expect("analyze");
+    sqlx::query("ANALYZE invoice_lines")
+        .execute(&pool)
+        .await
+        .expect("analyze");
+    eprintln!(
+        "seeded 100000 invoices, 300000 lines in {:?}",
+        seeded.elapsed()
+    );
+    for path in [
+        "summary",
+        "invoice-stats",
+        "top-companies?limit=10",
+        "trends",
+        "executive-dashboard",
+        "customer-analytics?limit=10",
+        "product-performance?limit=10",
+        "summary?from=2025-01-01&to=2025-03-31",
+    ] {
+        let url = format!("{BASE}/{path}");
+        let mut times = Vec::new();
+        for _ in 0..6 {
+            let t = std::time::Instant::now();
+            let resp = app
+                .req(Method::GET, &url, Some(&owner))
+                .send()
+                .await
+                .expect("request");
+            assert_eq!(resp.status(), StatusCode::OK);
+            let _ = resp.bytes().await.expect("body");
+            times.push(t.elapsed());
+        }
+        times.remove(0); // the first warms the caches
+        times.sort();
+        eprintln!(
+            "latency {path}: median {:?}, max {:?} (5 requests)",
+            times[times.len() / 2],
+            times[times.len() - 1]
+        );
+    }
+}
