@@ -166,12 +166,13 @@ pub(super) fn operations() -> Vec<Operation> {
          rejected: count and sums per currency. Without `from`, the range starts `months` \
          months (default {DEFAULT_MONTHS}, at most {MAX_MONTHS}) before its end; without `to`, \
          it ends at the latest issue date in scope (the data's own last months, not the \
-         calendar's). No invoices: an empty list."
+         calendar's). 400 for a range over {MAX_MONTHS} months. No invoices: an empty list."
     );
     let executive_description = format!(
         "{SCOPE} Key figures of the range and of the previous range of equal length, with the \
          change between them. Without `to` the range ends at the latest issue date in scope; \
-         without `from` it starts {DEFAULT_MONTHS} months before its end."
+         without `from` it starts {DEFAULT_MONTHS} months before its end (no invoices: the \
+         range ends today). 400 when the previous range would leave the calendar."
     );
     vec![
         (

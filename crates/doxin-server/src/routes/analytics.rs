@@ -406,6 +406,14 @@ async fn trends(
             "months": [],
         })));
     };
+    let span = (to.year() - from.year()) * 12 + i32::try_from(to.month()).unwrap_or(0)
+        - i32::try_from(from.month()).unwrap_or(0)
+        + 1;
+    if span > i32::try_from(MAX_MONTHS).unwrap_or(i32::MAX) {
+        return Err(ApiError::BadRequest(format!(
+            "trends cover at most {MAX_MONTHS} months"
+        )));
+    }
     let range = DateRange {
         from: Some(from),
         to: Some(to),
@@ -491,17 +499,37 @@ async fn executive_dashboard(
     let asked = q.range()?;
     let scope = caller.scope();
     let today = Utc::now().date_naive();
-    let (from, to) = period(&state, scope, asked, DEFAULT_MONTHS)
-        .await?
-        .unwrap_or_else(|| (months_back(today, DEFAULT_MONTHS), today));
+    let (from, to) = match period(&state, scope, asked, DEFAULT_MONTHS).await? {
+        Some(p) => p,
+        // No invoices from `from` on: the period ends today (or at `from`).
+        None => {
+            let to = asked.from.map_or(today, |f| f.max(today));
+            (
+                asked
+                    .from
+                    .unwrap_or_else(|| months_back(to, DEFAULT_MONTHS)),
+                to,
+            )
+        }
+    };
     let days = (to - from).num_days() + 1;
     let current = DateRange {
         from: Some(from),
         to: Some(to),
     };
-    let previous = DateRange {
-        from: Some(from - Duration::days(days)),
-        to: Some(from - Duration::days(1)),
+    let previous = match (
+        from.checked_sub_signed(Duration::days(days)),
+        from.pred_opt(),
+    ) {
+        (Some(start), Some(end)) => DateRange {
+            from: Some(start),
+            to: Some(end),
+        },
+        _ => {
+            return Err(ApiError::BadRequest(
+                "the period before `from` is out of the calendar".into(),
+            ));
+        }
     };
     let now = state.store.analytics_totals(scope, current).await?;
     let before = state.store.analytics_totals(scope, previous).await?;

@@ -952,6 +952,7 @@ async fn analytics_story(w: World) {
         "product-performance?limit=x",
         "trends?months=0",
         "executive-dashboard?from=2025-02-30",
+        "trends?from=2000-01-01&to=2025-01-01",
     ] {
         let (status, body) = get(&w, &w.owner, q, None).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{q}: {body}");
