@@ -157,7 +157,7 @@ fn finish(op: Op) -> Value {
 const SCOPE: &str = "Live invoices in the caller's scope: the current workspace (any role); a \
     system administrator who names no workspace sees every workspace. Amounts are summed in \
     the database per currency and never across currencies; rejected invoices are counted by \
-    status but left out of every amount. 400 for a date that is not YYYY-MM-DD, `from` after \
+    status but left out of every amount. 400 for a date that is not YYYY-MM-DD (years 1 to 9999), `from` after \
     `to`, or a `limit`/`months` out of range.";
 
 pub(super) fn operations() -> Vec<Operation> {

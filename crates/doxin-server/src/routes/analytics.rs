@@ -94,9 +94,20 @@ fn parse_day(name: &str, value: Option<&str>) -> Result<Option<NaiveDate>, ApiEr
     match value.map(str::trim) {
         None | Some("") => Ok(None),
         Some(v) => NaiveDate::parse_from_str(v, "%Y-%m-%d")
+            .ok()
+            .filter(in_calendar)
             .map(Some)
-            .map_err(|_| ApiError::BadRequest(format!("`{name}` must be a date (YYYY-MM-DD)"))),
+            .ok_or_else(|| {
+                ApiError::BadRequest(format!(
+                    "`{name}` must be a date (YYYY-MM-DD, years 1 to 9999)"
+                ))
+            }),
     }
+}
+
+/// Years 1 to 9999: what `YYYY-MM-DD` can write (and JSON Schema's `date` reads).
+fn in_calendar(d: &NaiveDate) -> bool {
+    (1..=9999).contains(&d.year())
 }
 
 fn bounded(name: &str, value: Option<&str>, default: u32, max: u32) -> Result<u32, ApiError> {
@@ -354,6 +365,8 @@ fn months_back(end: NaiveDate, months: u32) -> NaiveDate {
     let first = end.with_day(1).unwrap_or(end);
     first
         .checked_sub_months(Months::new(months.saturating_sub(1)))
+        .filter(in_calendar)
+        .or_else(|| NaiveDate::from_ymd_opt(1, 1, 1))
         .unwrap_or(first)
 }
 
@@ -518,8 +531,9 @@ async fn executive_dashboard(
         to: Some(to),
     };
     let previous = match (
-        from.checked_sub_signed(Duration::days(days)),
-        from.pred_opt(),
+        from.checked_sub_signed(Duration::days(days))
+            .filter(in_calendar),
+        from.pred_opt().filter(in_calendar),
     ) {
         (Some(start), Some(end)) => DateRange {
             from: Some(start),
@@ -632,6 +646,11 @@ mod tests {
     #[test]
     fn months_back_counts_calendar_months() {
         let d = NaiveDate::from_ymd_opt(2026, 3, 17).expect("date");
+        let early = NaiveDate::from_ymd_opt(1, 3, 1).expect("date");
+        assert_eq!(
+            months_back(early, 12),
+            NaiveDate::from_ymd_opt(1, 1, 1).expect("date")
+        );
         assert_eq!(
             months_back(d, 12),
             NaiveDate::from_ymd_opt(2025, 4, 1).expect("date")

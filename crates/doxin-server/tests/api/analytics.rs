@@ -953,6 +953,8 @@ async fn analytics_story(w: World) {
         "trends?months=0",
         "executive-dashboard?from=2025-02-30",
         "trends?from=2000-01-01&to=2025-01-01",
+        "executive-dashboard?from=0572-07-11",
+        "summary?from=-0001-01-01",
     ] {
         let (status, body) = get(&w, &w.owner, q, None).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{q}: {body}");
