@@ -69,6 +69,7 @@ pub fn router(state: AppState) -> Router {
         .merge(routes::companies::router())
         .merge(routes::workspaces::router())
         .merge(routes::dashboard::router())
+        .merge(routes::analytics::router())
         .merge(routes::ws::router())
         .merge(routes::exports::router())
         .merge(routes::admin::router())

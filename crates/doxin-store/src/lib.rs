@@ -17,7 +17,7 @@ mod sqlite;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use doxin_model::JobStatus;
 use uuid::Uuid;
 
@@ -243,6 +243,42 @@ pub trait Store: AccountStore + Send + Sync + 'static {
     -> Result<Vec<InvoiceHit>>;
     /// Dashboard figures of the live invoices in `scope`; `day_start` is where "today" begins.
     async fn invoice_stats(&self, scope: Scope, day_start: DateTime<Utc>) -> Result<InvoiceStats>;
+    // Analytics: every figure over the live invoices in `scope` issued within `range`.
+    // Amount sums are per currency and never across currencies.
+    /// Counts and sums per status and currency, mean confidence, distinct parties, the span of
+    /// issue dates.
+    async fn analytics_totals(&self, scope: Scope, range: DateRange) -> Result<AnalyticsTotals>;
+    /// Unsettled invoices (not rejected) whose due date is before `today`: count and gross per
+    /// currency.
+    async fn analytics_overdue(
+        &self,
+        scope: Scope,
+        range: DateRange,
+        today: NaiveDate,
+    ) -> Result<Vec<CurrencyAmount>>;
+    /// Counts and sums per month, status and currency, oldest month first.
+    async fn analytics_months(
+        &self,
+        scope: Scope,
+        range: DateRange,
+    ) -> Result<Vec<MonthStatusTotal>>;
+    /// The `limit` parties of `role` with the largest gross in each currency (rejected
+    /// invoices left out), by currency then rank.
+    async fn analytics_parties(
+        &self,
+        scope: Scope,
+        range: DateRange,
+        role: PartyRole,
+        limit: u32,
+    ) -> Result<Vec<PartyTotal>>;
+    /// The `limit` line descriptions (lower-cased, trimmed) with the largest net line amount
+    /// in each currency (rejected invoices left out), by currency then rank.
+    async fn analytics_products(
+        &self,
+        scope: Scope,
+        range: DateRange,
+        limit: u32,
+    ) -> Result<Vec<ProductTotal>>;
     /// An earlier invoice in `scope` from the same seller (VAT id, else name) with the same number.
     async fn find_invoice_duplicate(
         &self,

@@ -672,6 +672,93 @@ pub struct MonthTotal {
     pub gross: Decimal,
 }
 
+// --- Analytics (`/api/v1/reports/analytics/…`) ----------------------------------------------
+
+/// An inclusive range of issue dates; an open end is `None`. With either end set, invoices
+/// without an issue date are left out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct DateRange {
+    pub from: Option<NaiveDate>,
+    pub to: Option<NaiveDate>,
+}
+
+/// Invoices of one status in one currency (`None`: no currency), with their sums.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StatusCurrencyTotal {
+    pub status: InvoiceStatus,
+    pub currency: Option<String>,
+    pub count: u64,
+    pub net: Decimal,
+    pub tax: Decimal,
+    pub gross: Decimal,
+}
+
+/// Figures of the live invoices in a scope and date range.
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
+pub struct AnalyticsTotals {
+    pub count: u64,
+    /// Counts and sums per status and currency.
+    pub by_status_currency: Vec<StatusCurrencyTotal>,
+    /// Mean extraction confidence (0 to 1); `None` without invoices.
+    pub average_confidence: Option<f64>,
+    /// Distinct seller names and buyer names (invoices of any status).
+    pub vendors: u64,
+    pub customers: u64,
+    pub first_issue_date: Option<NaiveDate>,
+    pub last_issue_date: Option<NaiveDate>,
+}
+
+/// A count and an amount in one currency.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CurrencyAmount {
+    pub currency: Option<String>,
+    pub count: u64,
+    pub amount: Decimal,
+}
+
+/// Invoices of one month (`YYYY-MM` of issue, else of upload), status and currency.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MonthStatusTotal {
+    pub month: String,
+    pub status: InvoiceStatus,
+    pub currency: Option<String>,
+    pub count: u64,
+    pub net: Decimal,
+    pub gross: Decimal,
+}
+
+/// Which party of an invoice a ranking is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PartyRole {
+    /// The seller.
+    Vendor,
+    /// The buyer.
+    Customer,
+}
+
+/// One party's invoices in one currency, ranked by gross within that currency (rank from 1).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PartyTotal {
+    pub name: Option<String>,
+    pub currency: Option<String>,
+    pub rank: u64,
+    pub count: u64,
+    pub net: Decimal,
+    pub gross: Decimal,
+}
+
+/// One line description (lower-cased, trimmed) in one currency, ranked by net line amount
+/// within that currency (rank from 1).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ProductTotal {
+    pub description: String,
+    pub currency: Option<String>,
+    pub rank: u64,
+    pub lines: u64,
+    pub invoices: u64,
+    pub quantity: Decimal,
+    pub net: Decimal,
+}
 /// A company with how many live invoices (within the caller's scope) name it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CompanySummary {

@@ -18,6 +18,7 @@
 mod access;
 mod admin;
 mod alerts;
+mod analytics;
 mod auth;
 mod companies;
 mod exports;
@@ -66,6 +67,7 @@ pub fn document() -> Value {
         companies::operations(),
         workspaces::operations(),
         misc::operations(),
+        analytics::operations(),
     ];
     for (path, method, op) in groups.into_iter().flatten() {
         let entry = paths
@@ -99,6 +101,7 @@ pub fn document() -> Value {
             { "name": "companies", "description": "Vendors and customers" },
             { "name": "workspaces", "description": "Teams: members, roles, approval limits, invitations, approval rules. Requests act in the workspace named by `X-Workspace-Id`, else the caller's oldest" },
             { "name": "dashboard", "description": "Figures and supported document types" },
+            { "name": "reports", "description": "Analytics: invoice figures over an issue-date range, every amount per currency" },
             { "name": "meta", "description": "Metrics, this document, pages, WebSocket" },
         ],
         "paths": paths,

@@ -1,6 +1,7 @@
 pub mod access;
 pub mod admin;
 pub mod alerts;
+pub mod analytics;
 pub mod auth;
 pub mod companies;
 pub mod dashboard;

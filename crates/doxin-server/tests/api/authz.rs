@@ -498,6 +498,49 @@ fn matrix(f: &Fixture) -> Vec<Case> {
             "/api/v1/dashboard/supported-types",
             Authed,
         ),
+        // Analytics.
+        case(
+            Method::GET,
+            "/api/v1/reports/analytics/summary",
+            "/api/v1/reports/analytics/summary?from=2020-01-01",
+            Authed,
+        ),
+        case(
+            Method::GET,
+            "/api/v1/reports/analytics/invoice-stats",
+            "/api/v1/reports/analytics/invoice-stats?from=2020-01-01",
+            Authed,
+        ),
+        case(
+            Method::GET,
+            "/api/v1/reports/analytics/top-companies",
+            "/api/v1/reports/analytics/top-companies?limit=5",
+            Authed,
+        ),
+        case(
+            Method::GET,
+            "/api/v1/reports/analytics/trends",
+            "/api/v1/reports/analytics/trends?months=6",
+            Authed,
+        ),
+        case(
+            Method::GET,
+            "/api/v1/reports/analytics/executive-dashboard",
+            "/api/v1/reports/analytics/executive-dashboard?from=2020-01-01",
+            Authed,
+        ),
+        case(
+            Method::GET,
+            "/api/v1/reports/analytics/customer-analytics",
+            "/api/v1/reports/analytics/customer-analytics?limit=5",
+            Authed,
+        ),
+        case(
+            Method::GET,
+            "/api/v1/reports/analytics/product-performance",
+            "/api/v1/reports/analytics/product-performance?limit=5",
+            Authed,
+        ),
         // Invoices.
         case(
             Method::GET,
@@ -947,6 +990,7 @@ pub(crate) fn registered_routes() -> BTreeSet<String> {
         include_str!("../../src/metrics.rs"),
         include_str!("../../src/routes/access.rs"),
         include_str!("../../src/routes/admin.rs"),
+        include_str!("../../src/routes/analytics.rs"),
         include_str!("../../src/routes/alerts.rs"),
         include_str!("../../src/routes/auth.rs"),
         include_str!("../../src/routes/companies.rs"),

@@ -3,6 +3,7 @@
 
 mod admin;
 mod alerts;
+mod analytics;
 mod auth;
 mod authz;
 mod companies;

@@ -244,6 +244,49 @@ fn matrix(o: &Objects) -> Vec<Row> {
             "/api/v1/dashboard/supported-types",
             "viewer",
         ),
+        // Analytics.
+        row(
+            Method::GET,
+            "/api/v1/reports/analytics/summary",
+            "/api/v1/reports/analytics/summary?from=2020-01-01",
+            "viewer",
+        ),
+        row(
+            Method::GET,
+            "/api/v1/reports/analytics/invoice-stats",
+            "/api/v1/reports/analytics/invoice-stats?from=2020-01-01",
+            "viewer",
+        ),
+        row(
+            Method::GET,
+            "/api/v1/reports/analytics/top-companies",
+            "/api/v1/reports/analytics/top-companies?limit=5",
+            "viewer",
+        ),
+        row(
+            Method::GET,
+            "/api/v1/reports/analytics/trends",
+            "/api/v1/reports/analytics/trends?months=6",
+            "viewer",
+        ),
+        row(
+            Method::GET,
+            "/api/v1/reports/analytics/executive-dashboard",
+            "/api/v1/reports/analytics/executive-dashboard?from=2020-01-01",
+            "viewer",
+        ),
+        row(
+            Method::GET,
+            "/api/v1/reports/analytics/customer-analytics",
+            "/api/v1/reports/analytics/customer-analytics?limit=5",
+            "viewer",
+        ),
+        row(
+            Method::GET,
+            "/api/v1/reports/analytics/product-performance",
+            "/api/v1/reports/analytics/product-performance?limit=5",
+            "viewer",
+        ),
         // Invoices.
         row(
             Method::GET,

@@ -347,6 +347,42 @@ fn alert_from_row(row: &DbRow) -> Result<Alert> {
     })
 }
 
+/// The conditions of an analytics query on `invoices` (aliased by `prefix`, e.g. `"i."`):
+/// live, in `scope`, issued within `range`; with `unsettled`, not rejected. Never empty, so
+/// callers may append `AND …`.
+fn analytics_where(
+    scope: Scope,
+    range: DateRange,
+    prefix: &str,
+    unsettled: bool,
+) -> (String, Args) {
+    let mut args = Args::default();
+    let mut conds = vec![format!("{prefix}deleted_at IS NULL")];
+    scope_cond(scope, &format!("{prefix}workspace_id"), &mut conds, &mut args);
+    if let Some(from) = range.from {
+        let p = args.push(from);
+        conds.push(format!("{prefix}issue_date >= {p}"));
+    }
+    if let Some(to) = range.to {
+        let p = args.push(to);
+        conds.push(format!("{prefix}issue_date <= {p}"));
+    }
+    if unsettled {
+        conds.push(format!("{prefix}status <> 'rejected'"));
+    }
+    (where_clause(&conds), args)
+}
+
+/// A date read as `YYYY-MM-DD` text (`CAST(… AS TEXT)` in both dialects).
+fn col_text_date(row: &DbRow, col: &str) -> Result<Option<chrono::NaiveDate>> {
+    let text: Option<String> = row.try_get(col)?;
+    text.map(|t| {
+        chrono::NaiveDate::parse_from_str(t.get(..10).unwrap_or(&t), "%Y-%m-%d")
+            .map_err(|e| StoreError::Corrupt(format!("{col}: {t}: {e}")))
+    })
+    .transpose()
+}
+
 /// Adds the workspace condition of `scope` on `column`.
 fn scope_cond(scope: Scope, column: &str, conds: &mut Vec<String>, args: &mut Args) {
     if let Some(workspace) = scope.workspace() {
@@ -1362,6 +1398,197 @@ impl Store for ThisStore {
             });
         }
         Ok(stats)
+    }
+
+    async fn analytics_totals(&self, scope: Scope, range: DateRange) -> Result<AnalyticsTotals> {
+        let (wh, args) = analytics_where(scope, range, "", false);
+        let mut totals = AnalyticsTotals::default();
+        let (net, tax, gross) = (
+            sum_dec("net_amount"),
+            sum_dec("tax_amount"),
+            sum_dec("gross_amount"),
+        );
+        let rows = query(
+            &format!(
+                "SELECT status, currency, COUNT(*) AS n, {net} AS net, {tax} AS tax, \
+                 {gross} AS gross FROM invoices{wh} GROUP BY status, currency \
+                 ORDER BY status, currency"
+            ),
+            args.args.clone(),
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        for row in &rows {
+            let count = u64::try_from(row.try_get::<i64, _>("n")?).unwrap_or(0);
+            totals.count += count;
+            totals.by_status_currency.push(StatusCurrencyTotal {
+                status: invoice_status(row)?,
+                currency: row.try_get("currency")?,
+                count,
+                net: col_sum_dec(row, "net")?,
+                tax: col_sum_dec(row, "tax")?,
+                gross: col_sum_dec(row, "gross")?,
+            });
+        }
+        let row = query(
+            &format!(
+                "SELECT AVG(confidence) AS confidence, COUNT(DISTINCT seller_name) AS vendors, \
+                 COUNT(DISTINCT buyer_name) AS customers, \
+                 CAST(MIN(issue_date) AS TEXT) AS first_date, \
+                 CAST(MAX(issue_date) AS TEXT) AS last_date FROM invoices{wh}"
+            ),
+            args.args,
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        totals.average_confidence = row.try_get::<Option<f64>, _>("confidence")?;
+        totals.vendors = u64::try_from(row.try_get::<i64, _>("vendors")?).unwrap_or(0);
+        totals.customers = u64::try_from(row.try_get::<i64, _>("customers")?).unwrap_or(0);
+        totals.first_issue_date = col_text_date(&row, "first_date")?;
+        totals.last_issue_date = col_text_date(&row, "last_date")?;
+        Ok(totals)
+    }
+
+    async fn analytics_overdue(
+        &self,
+        scope: Scope,
+        range: DateRange,
+        today: chrono::NaiveDate,
+    ) -> Result<Vec<CurrencyAmount>> {
+        let (wh, mut args) = analytics_where(scope, range, "", true);
+        let t = args.push(today);
+        let gross = sum_dec("gross_amount");
+        let rows = query(
+            &format!(
+                "SELECT currency, COUNT(*) AS n, {gross} AS gross FROM invoices{wh} \
+                 AND due_date IS NOT NULL AND due_date < {t} GROUP BY currency ORDER BY currency"
+            ),
+            args.args,
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(CurrencyAmount {
+                    currency: row.try_get("currency")?,
+                    count: u64::try_from(row.try_get::<i64, _>("n")?).unwrap_or(0),
+                    amount: col_sum_dec(row, "gross")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn analytics_months(
+        &self,
+        scope: Scope,
+        range: DateRange,
+    ) -> Result<Vec<MonthStatusTotal>> {
+        let (wh, args) = analytics_where(scope, range, "", false);
+        let (net, gross) = (sum_dec("net_amount"), sum_dec("gross_amount"));
+        let rows = query(
+            &format!(
+                "SELECT {MONTH_OF_INVOICE} AS month, status, currency, COUNT(*) AS n, \
+                 {net} AS net, {gross} AS gross FROM invoices{wh} GROUP BY 1, 2, 3 \
+                 ORDER BY 1, 2, 3"
+            ),
+            args.args,
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(MonthStatusTotal {
+                    month: row.try_get("month")?,
+                    status: invoice_status(row)?,
+                    currency: row.try_get("currency")?,
+                    count: u64::try_from(row.try_get::<i64, _>("n")?).unwrap_or(0),
+                    net: col_sum_dec(row, "net")?,
+                    gross: col_sum_dec(row, "gross")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn analytics_parties(
+        &self,
+        scope: Scope,
+        range: DateRange,
+        role: PartyRole,
+        limit: u32,
+    ) -> Result<Vec<PartyTotal>> {
+        let column = match role {
+            PartyRole::Vendor => "seller_name",
+            PartyRole::Customer => "buyer_name",
+        };
+        let (wh, mut args) = analytics_where(scope, range, "", true);
+        let n = args.push(i64::from(limit));
+        let (net, gross) = (sum_dec("net_amount"), sum_dec("gross_amount"));
+        let rows = query(
+            &format!(
+                "SELECT name, currency, rn, n, net, gross FROM (\
+                 SELECT {column} AS name, currency, COUNT(*) AS n, {net} AS net, \
+                 {gross} AS gross, ROW_NUMBER() OVER (PARTITION BY currency \
+                 ORDER BY coalesce({gross}, 0) DESC, COUNT(*) DESC, {column}) AS rn \
+                 FROM invoices{wh} GROUP BY {column}, currency) AS ranked \
+                 WHERE rn <= {n} ORDER BY currency, rn"
+            ),
+            args.args,
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(PartyTotal {
+                    name: row.try_get("name")?,
+                    currency: row.try_get("currency")?,
+                    rank: u64::try_from(row.try_get::<i64, _>("rn")?).unwrap_or(0),
+                    count: u64::try_from(row.try_get::<i64, _>("n")?).unwrap_or(0),
+                    net: col_sum_dec(row, "net")?,
+                    gross: col_sum_dec(row, "gross")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn analytics_products(
+        &self,
+        scope: Scope,
+        range: DateRange,
+        limit: u32,
+    ) -> Result<Vec<ProductTotal>> {
+        let (wh, mut args) = analytics_where(scope, range, "i.", true);
+        let n = args.push(i64::from(limit));
+        let (quantity, net) = (sum_dec("l.quantity"), sum_dec("l.line_amount"));
+        let key = "lower(trim(l.description))";
+        let rows = query(
+            &format!(
+                "SELECT description, currency, rn, lines, invoices, quantity, net FROM (\
+                 SELECT {key} AS description, i.currency AS currency, COUNT(*) AS lines, \
+                 COUNT(DISTINCT l.invoice_id) AS invoices, {quantity} AS quantity, \
+                 {net} AS net, ROW_NUMBER() OVER (PARTITION BY i.currency \
+                 ORDER BY coalesce({net}, 0) DESC, COUNT(*) DESC, {key}) AS rn \
+                 FROM invoice_lines l JOIN invoices i ON i.id = l.invoice_id{wh} \
+                 AND l.description IS NOT NULL AND trim(l.description) <> '' \
+                 GROUP BY {key}, i.currency) AS ranked \
+                 WHERE rn <= {n} ORDER BY currency, rn"
+            ),
+            args.args,
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(ProductTotal {
+                    description: row.try_get("description")?,
+                    currency: row.try_get("currency")?,
+                    rank: u64::try_from(row.try_get::<i64, _>("rn")?).unwrap_or(0),
+                    lines: u64::try_from(row.try_get::<i64, _>("lines")?).unwrap_or(0),
+                    invoices: u64::try_from(row.try_get::<i64, _>("invoices")?).unwrap_or(0),
+                    quantity: col_sum_dec(row, "quantity")?,
+                    net: col_sum_dec(row, "net")?,
+                })
+            })
+            .collect()
     }
 
     async fn find_invoice_duplicate(
