@@ -66,7 +66,8 @@ fn pool_status(store: &dyn Store) -> PoolStatus {
 /// What the database knows at scrape time, in the OpenMetrics text format.
 async fn state_figures(store: &dyn Store, queue_limit: Option<u64>) -> Result<String, StoreError> {
     let counts = store.count_jobs_by_status(doxin_store::Scope::All).await?;
-    let gauges = store.job_gauges().await?;
+    let running_by_stage = store.count_running_by_stage().await?;
+    let dead_letters = store.count_dead_letters().await?;
     let since = chrono::Utc::now() - chrono::Duration::seconds(30);
     let workers = store.live_workers(since).await?;
     let count = |status: JobStatus| {
@@ -89,8 +90,7 @@ async fn state_figures(store: &dyn Store, queue_limit: Option<u64>) -> Result<St
     let by_stage: Vec<(String, f64)> = JobStage::ALL
         .iter()
         .map(|stage| {
-            let n = gauges
-                .running_by_stage
+            let n = running_by_stage
                 .iter()
                 .find(|(s, _)| s == stage)
                 .map_or(0, |(_, n)| *n);
@@ -123,7 +123,7 @@ async fn state_figures(store: &dyn Store, queue_limit: Option<u64>) -> Result<St
         &mut out,
         "doxin_queue_dead_letters",
         "Failed jobs that used all their attempts.",
-        &single(gauges.dead_letters as f64),
+        &single(dead_letters as f64),
     );
     if let Some(limit) = queue_limit {
         write_gauge(

@@ -18,7 +18,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
-use doxin_model::JobStatus;
+use doxin_model::{JobStage, JobStatus};
 use uuid::Uuid;
 
 pub use accounts::*;
@@ -301,8 +301,9 @@ pub trait Store: AccountStore + Send + Sync + 'static {
     async fn mark_jobs_viewed(&self, scope: Scope, ids: &[Uuid]) -> Result<u64>;
     /// How many jobs in `scope` are in each status (statuses with none are left out).
     async fn count_jobs_by_status(&self, scope: Scope) -> Result<Vec<(JobStatus, u64)>>;
-    /// Running jobs by stage and the dead letters, over every workspace (for metrics).
-    async fn job_gauges(&self) -> Result<JobGauges>;
+    /// Running jobs by their current stage, over every workspace (stages with none are left
+    /// out).
+    async fn count_running_by_stage(&self) -> Result<Vec<(JobStage, u64)>>;
     /// This process's connection pool now.
     fn pool_stats(&self) -> PoolStats;
 

@@ -900,15 +900,6 @@ pub struct PoolStats {
     pub max: u32,
 }
 
-/// Job figures read at scrape time, beyond counts by status.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct JobGauges {
-    /// Running jobs by their current stage (stages with none are left out).
-    pub running_by_stage: Vec<(JobStage, u64)>,
-    /// Failed jobs that used all their attempts: what "requeue dead letters" would move back.
-    pub dead_letters: u64,
-}
-
 /// A worker's periodic sign of life: who it is, where, and what it is doing.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct WorkerHeartbeat {

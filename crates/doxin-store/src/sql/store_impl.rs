@@ -374,6 +374,11 @@ fn analytics_where(
 }
 
 /// A date read as `YYYY-MM-DD` text (`CAST(… AS TEXT)` in both dialects).
+/// A `COUNT(*)`-like column as a `u64` (a negative count cannot occur; it reads as 0).
+fn col_count(row: &DbRow, col: &str) -> Result<u64> {
+    Ok(u64::try_from(row.try_get::<i64, _>(col)?).unwrap_or(0))
+}
+
 fn col_text_date(row: &DbRow, col: &str) -> Result<Option<chrono::NaiveDate>> {
     let text: Option<String> = row.try_get(col)?;
     text.map(|t| {
@@ -1343,7 +1348,7 @@ impl Store for ThisStore {
         .fetch_all(&self.pool)
         .await?;
         for row in &rows {
-            let n = u64::try_from(row.try_get::<i64, _>("n")?).unwrap_or(0);
+            let n = col_count(row, "n")?;
             stats.total += n;
             match invoice_status(row)? {
                 InvoiceStatus::NeedsReview => stats.by_status.needs_review = n,
@@ -1375,7 +1380,7 @@ impl Store for ThisStore {
         for row in &rows {
             stats.by_currency.push(CurrencyTotal {
                 currency: row.try_get("currency")?,
-                count: u64::try_from(row.try_get::<i64, _>("n")?).unwrap_or(0),
+                count: col_count(row, "n")?,
                 gross: col_sum_dec(row, "gross")?,
             });
         }
@@ -1393,7 +1398,7 @@ impl Store for ThisStore {
             stats.by_month.push(MonthTotal {
                 month: row.try_get("month")?,
                 currency: row.try_get("currency")?,
-                count: u64::try_from(row.try_get::<i64, _>("n")?).unwrap_or(0),
+                count: col_count(row, "n")?,
                 gross: col_sum_dec(row, "gross")?,
             });
         }
@@ -1419,7 +1424,7 @@ impl Store for ThisStore {
         .fetch_all(&self.pool)
         .await?;
         for row in &rows {
-            let count = u64::try_from(row.try_get::<i64, _>("n")?).unwrap_or(0);
+            let count = col_count(row, "n")?;
             totals.count += count;
             totals.by_status_currency.push(StatusCurrencyTotal {
                 status: invoice_status(row)?,
@@ -1442,8 +1447,8 @@ impl Store for ThisStore {
         .fetch_one(&self.pool)
         .await?;
         totals.average_confidence = row.try_get::<Option<f64>, _>("confidence")?;
-        totals.vendors = u64::try_from(row.try_get::<i64, _>("vendors")?).unwrap_or(0);
-        totals.customers = u64::try_from(row.try_get::<i64, _>("customers")?).unwrap_or(0);
+        totals.vendors = col_count(&row, "vendors")?;
+        totals.customers = col_count(&row, "customers")?;
         totals.first_issue_date = col_text_date(&row, "first_date")?;
         totals.last_issue_date = col_text_date(&row, "last_date")?;
         Ok(totals)
@@ -1471,7 +1476,7 @@ impl Store for ThisStore {
             .map(|row| {
                 Ok(CurrencyAmount {
                     currency: row.try_get("currency")?,
-                    count: u64::try_from(row.try_get::<i64, _>("n")?).unwrap_or(0),
+                    count: col_count(row, "n")?,
                     amount: col_sum_dec(row, "gross")?,
                 })
             })
@@ -1501,7 +1506,7 @@ impl Store for ThisStore {
                     month: row.try_get("month")?,
                     status: invoice_status(row)?,
                     currency: row.try_get("currency")?,
-                    count: u64::try_from(row.try_get::<i64, _>("n")?).unwrap_or(0),
+                    count: col_count(row, "n")?,
                     net: col_sum_dec(row, "net")?,
                     gross: col_sum_dec(row, "gross")?,
                 })
@@ -1541,8 +1546,8 @@ impl Store for ThisStore {
                 Ok(PartyTotal {
                     name: row.try_get("name")?,
                     currency: row.try_get("currency")?,
-                    rank: u64::try_from(row.try_get::<i64, _>("rn")?).unwrap_or(0),
-                    count: u64::try_from(row.try_get::<i64, _>("n")?).unwrap_or(0),
+                    rank: col_count(row, "rn")?,
+                    count: col_count(row, "n")?,
                     net: col_sum_dec(row, "net")?,
                     gross: col_sum_dec(row, "gross")?,
                 })
@@ -1581,9 +1586,9 @@ impl Store for ThisStore {
                 Ok(ProductTotal {
                     description: row.try_get("description")?,
                     currency: row.try_get("currency")?,
-                    rank: u64::try_from(row.try_get::<i64, _>("rn")?).unwrap_or(0),
-                    lines: u64::try_from(row.try_get::<i64, _>("lines")?).unwrap_or(0),
-                    invoices: u64::try_from(row.try_get::<i64, _>("invoices")?).unwrap_or(0),
+                    rank: col_count(row, "rn")?,
+                    lines: col_count(row, "lines")?,
+                    invoices: col_count(row, "invoices")?,
                     quantity: col_sum_dec(row, "quantity")?,
                     net: col_sum_dec(row, "net")?,
                 })
@@ -1779,7 +1784,7 @@ impl Store for ThisStore {
             .collect()
     }
 
-    async fn job_gauges(&self) -> Result<JobGauges> {
+    async fn count_running_by_stage(&self) -> Result<Vec<(doxin_model::JobStage, u64)>> {
         let rows = query(
             "SELECT stage, COUNT(*) AS n FROM processing_jobs \
              WHERE status = 'running' AND stage IS NOT NULL GROUP BY stage",
@@ -1787,27 +1792,14 @@ impl Store for ThisStore {
         )
         .fetch_all(&self.pool)
         .await?;
-        let mut running_by_stage = Vec::with_capacity(rows.len());
-        for r in &rows {
-            let stage: String = r.try_get("stage")?;
-            let n: i64 = r.try_get("n")?;
-            let stage = stage
-                .parse()
-                .map_err(StoreError::Corrupt)?;
-            running_by_stage.push((stage, u64::try_from(n).unwrap_or(0)));
-        }
-        let dead: i64 = query(
-            "SELECT COUNT(*) AS n FROM processing_jobs \
-             WHERE status = 'failed' AND attempts >= max_attempts",
-            vec![],
-        )
-        .fetch_one(&self.pool)
-        .await?
-        .try_get("n")?;
-        Ok(JobGauges {
-            running_by_stage,
-            dead_letters: u64::try_from(dead).unwrap_or(0),
-        })
+        rows.iter()
+            .map(|r| {
+                let stage: String = r.try_get("stage")?;
+                let n: i64 = r.try_get("n")?;
+                let stage = stage.parse().map_err(StoreError::Corrupt)?;
+                Ok((stage, u64::try_from(n).unwrap_or(0)))
+            })
+            .collect()
     }
 
     fn pool_stats(&self) -> PoolStats {

@@ -196,16 +196,10 @@ impl Deployment {
     }
 
     pub fn worker(&self, name: &str, concurrency: usize) -> Proc {
-        let c = concurrency.to_string();
-        self.spawn(
-            name,
-            &["worker", "--concurrency", &c],
-            &[],
-            "worker started",
-        )
+        self.worker_with_metrics(name, concurrency, 0)
     }
 
-    /// A worker that serves its own metrics on `metrics_port` (`--metrics-port`).
+    /// A worker that serves its own metrics on `metrics_port` (`--metrics-port`; 0: none).
     pub fn worker_with_metrics(&self, name: &str, concurrency: usize, metrics_port: u16) -> Proc {
         let c = concurrency.to_string();
         let p = metrics_port.to_string();
@@ -224,26 +218,7 @@ impl Deployment {
 
     /// An administrator (`doxin user create --admin`) and a personal API token for them.
     pub fn admin_token_for(&self, email: &str) -> String {
-        let out = self
-            .command(&["user", "create", "--admin", "--email", email])
-            .env("DOXIN_USER_PASSWORD", "correct horse battery staple 42")
-            .output()
-            .expect("doxin user create --admin");
-        assert!(
-            out.status.success(),
-            "doxin user create --admin: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let out = self
-            .command(&["user", "token", "--email", email])
-            .output()
-            .expect("doxin user token");
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).trim().to_string()
+        self.token_for(email, true)
     }
 
     /// Creates the deployment's test user with `doxin user create` and returns an API token
@@ -254,8 +229,17 @@ impl Deployment {
 
     /// [`Deployment::user_token`] for another user.
     pub fn user_token_for(&self, email: &str) -> String {
+        self.token_for(email, false)
+    }
+
+    /// Creates `email` (an administrator when `admin`) and returns a personal API token.
+    fn token_for(&self, email: &str, admin: bool) -> String {
+        let mut create = vec!["user", "create", "--email", email];
+        if admin {
+            create.push("--admin");
+        }
         let out = self
-            .command(&["user", "create", "--email", email])
+            .command(&create)
             .env("DOXIN_USER_PASSWORD", "correct horse battery staple 42")
             .output()
             .expect("doxin user create");
