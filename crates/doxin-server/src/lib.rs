@@ -20,6 +20,7 @@ mod state;
 mod telemetry;
 mod tokens;
 mod usage;
+pub mod web;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -57,26 +58,15 @@ pub fn router(state: AppState) -> Router {
             }
             layer
         });
-    let mut app = Router::new()
-        .merge(routes::health::router())
-        .merge(routes::auth::router())
-        .merge(routes::access::router())
-        .merge(routes::setup::router())
-        .merge(routes::intake::router(&state))
-        .merge(routes::jobs::router())
-        .merge(routes::review::router())
-        .merge(routes::invoices::router())
-        .merge(routes::companies::router())
-        .merge(routes::workspaces::router())
-        .merge(routes::dashboard::router())
-        .merge(routes::analytics::router())
-        .merge(routes::ws::router())
-        .merge(routes::exports::router())
-        .merge(routes::admin::router())
-        .merge(routes::alerts::router())
-        .merge(metrics::router())
-        .merge(openapi::router())
-        .fallback(error::not_found)
+    // The pages read and write through the API in process (web::api).
+    let api = web::ApiClient::new(
+        api_routes(&state)
+            .with_state(state.clone())
+            .layer(axum::middleware::from_fn(error::problems_for_rejections)),
+    );
+    let mut app = api_routes(&state)
+        .merge(web::router(&state, api))
+        .fallback(web::not_found)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             metrics::count_requests,
@@ -100,6 +90,29 @@ pub fn router(state: AppState) -> Router {
     // Outermost: the id exists before the span opens and is echoed on the response.
     .layer(PropagateRequestIdLayer::new(request_id.clone()))
     .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+}
+
+/// Every API route (REST, health, WebSocket, metrics, OpenAPI), without middleware.
+fn api_routes(state: &AppState) -> Router<AppState> {
+    Router::new()
+        .merge(routes::health::router())
+        .merge(routes::auth::router())
+        .merge(routes::access::router())
+        .merge(routes::setup::router())
+        .merge(routes::intake::router(&state))
+        .merge(routes::jobs::router())
+        .merge(routes::review::router())
+        .merge(routes::invoices::router())
+        .merge(routes::companies::router())
+        .merge(routes::workspaces::router())
+        .merge(routes::dashboard::router())
+        .merge(routes::analytics::router())
+        .merge(routes::ws::router())
+        .merge(routes::exports::router())
+        .merge(routes::admin::router())
+        .merge(routes::alerts::router())
+        .merge(metrics::router())
+        .merge(openapi::router())
 }
 
 /// A bound server, ready to run.

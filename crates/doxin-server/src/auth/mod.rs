@@ -472,46 +472,68 @@ impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        if let Some(caller) = parts.extensions.get::<Caller>() {
-            return Ok(caller.clone());
-        }
-        let (user, credential) = authenticate(state, &parts.headers).await?;
-        if !user.is_active {
+        resolve_caller(parts, state, CsrfFrom::Header).await
+    }
+}
+
+/// Where a change made with a session cookie carries its CSRF token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CsrfFrom {
+    /// `X-CSRF-Token`, as the API expects from scripts.
+    Header,
+    /// A form field the handler checks itself (the web pages' `_csrf`, see
+    /// `web::session`): the caller is resolved without looking at the header.
+    Form,
+}
+
+/// The [`Caller`] of a request: its credential resolved to an active user, the CSRF token of
+/// a session checked for changes (when `csrf` says it travels in the header), and the
+/// workspace it acts in. Cached in the request's extensions.
+pub async fn resolve_caller(
+    parts: &mut Parts,
+    state: &AppState,
+    csrf: CsrfFrom,
+) -> Result<Caller, ApiError> {
+    if let Some(caller) = parts.extensions.get::<Caller>() {
+        return Ok(caller.clone());
+    }
+    let (user, credential) = authenticate(state, &parts.headers).await?;
+    if !user.is_active {
+        return Err(ApiError::problem(
+            StatusCode::FORBIDDEN,
+            "account_inactive",
+            "this account has been deactivated",
+        ));
+    }
+    if let Credential::Session { csrf_token, .. } = &credential
+        && csrf == CsrfFrom::Header
+        && changes_state(&parts.method)
+    {
+        let offered = parts
+            .headers
+            .get(CSRF_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        if !secrets::constant_time_eq(offered, csrf_token) {
             return Err(ApiError::problem(
                 StatusCode::FORBIDDEN,
-                "account_inactive",
-                "this account has been deactivated",
+                "csrf_failed",
+                "a change made with a session cookie needs its CSRF token in X-CSRF-Token",
             ));
         }
-        if let Credential::Session { csrf_token, .. } = &credential
-            && changes_state(&parts.method)
-        {
-            let offered = parts
-                .headers
-                .get(CSRF_HEADER)
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or("");
-            if !secrets::constant_time_eq(offered, csrf_token) {
-                return Err(ApiError::problem(
-                    StatusCode::FORBIDDEN,
-                    "csrf_failed",
-                    "a change made with a session cookie needs its CSRF token in X-CSRF-Token",
-                ));
-            }
-        }
-        let (workspace, chose_workspace) = current_workspace(state, &parts.headers, &user).await?;
-        let caller = Caller {
-            user,
-            credential,
-            ip: client_ip(parts).map(|ip| ip.to_string()),
-            request_id: request_id(&parts.headers),
-            workspace,
-            chose_workspace,
-        };
-        // Later extractors of the same request (and the usage middleware) reuse it.
-        parts.extensions.insert(caller.clone());
-        Ok(caller)
     }
+    let (workspace, chose_workspace) = current_workspace(state, &parts.headers, &user).await?;
+    let caller = Caller {
+        user,
+        credential,
+        ip: client_ip(parts).map(|ip| ip.to_string()),
+        request_id: request_id(&parts.headers),
+        workspace,
+        chose_workspace,
+    };
+    // Later extractors of the same request (and the usage middleware) reuse it.
+    parts.extensions.insert(caller.clone());
+    Ok(caller)
 }
 
 /// A [`Caller`] who is an administrator; anyone else gets 403.

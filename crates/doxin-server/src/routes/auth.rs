@@ -141,14 +141,14 @@ pub(crate) fn free_text(text: &str, max: usize) -> String {
 }
 
 #[derive(Debug, Deserialize)]
-struct Register {
-    email: String,
-    password: String,
-    display_name: Option<String>,
-    access_code: Option<String>,
+pub(crate) struct Register {
+    pub email: String,
+    pub password: String,
+    pub display_name: Option<String>,
+    pub access_code: Option<String>,
 }
 
-async fn register(
+pub(crate) async fn register(
     State(state): State<AppState>,
     origin: Origin,
     Json(body): Json<Register>,
@@ -231,9 +231,9 @@ async fn created_user(
 }
 
 #[derive(Debug, Deserialize)]
-struct Credentials {
-    email: String,
-    password: String,
+pub(crate) struct Credentials {
+    pub email: String,
+    pub password: String,
 }
 
 /// Checks an e-mail address and password; the same answer for an unknown address and a wrong
@@ -336,7 +336,7 @@ async fn sign_in(
     Ok(user)
 }
 
-async fn login(
+pub(crate) async fn login(
     State(state): State<AppState>,
     origin: Origin,
     headers: HeaderMap,
@@ -373,7 +373,10 @@ async fn login(
     Ok(resp)
 }
 
-async fn logout(State(state): State<AppState>, caller: Caller) -> Result<Response, ApiError> {
+pub(crate) async fn logout(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Response, ApiError> {
     if let Credential::Session { token_hash, .. } = &caller.credential {
         state.store.delete_session(token_hash).await?;
     }
@@ -664,13 +667,13 @@ async fn validate_access_code(
 }
 
 #[derive(Debug, Deserialize)]
-struct AccessRequestBody {
-    email: String,
-    name: String,
-    message: Option<String>,
+pub(crate) struct AccessRequestBody {
+    pub email: String,
+    pub name: String,
+    pub message: Option<String>,
 }
 
-async fn request_access(
+pub(crate) async fn request_access(
     State(state): State<AppState>,
     origin: Origin,
     Json(body): Json<AccessRequestBody>,

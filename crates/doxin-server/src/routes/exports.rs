@@ -63,10 +63,17 @@ struct SetQuery {
     ids: Option<String>,
     status: Option<String>,
     currency: Option<String>,
+    /// The invoice list's names are accepted too (`vendor`, `date_from`, …), so a list's
+    /// query string exports the same set.
+    #[serde(alias = "vendor")]
     seller: Option<String>,
+    #[serde(alias = "date_from")]
     issued_from: Option<String>,
+    #[serde(alias = "date_to")]
     issued_to: Option<String>,
+    #[serde(alias = "min_amount")]
     min_gross: Option<String>,
+    #[serde(alias = "max_amount")]
     max_gross: Option<String>,
 }
 
