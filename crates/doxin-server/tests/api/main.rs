@@ -16,5 +16,6 @@ mod openapi;
 mod review;
 mod roles;
 mod security;
+mod web;
 mod workspaces;
 mod ws;
