@@ -262,6 +262,11 @@ pub(super) fn operations() -> Vec<Operation> {
                 "Only jobs not yet marked as read",
                 json!({ "type": "boolean", "default": false }),
             )
+            .query(
+                "outcome",
+                "Only finished jobs that ended so: approved, needing review, or a duplicate",
+                enumeration(&["approved", "needs_review", "duplicate"]),
+            )
             .paged()
             .ok(
                 200,

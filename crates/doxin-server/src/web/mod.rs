@@ -16,6 +16,7 @@ mod assets;
 mod auth_pages;
 mod dashboard;
 mod invoices;
+mod jobs;
 mod render;
 mod session;
 mod upload;
@@ -38,6 +39,7 @@ pub fn router(state: &AppState, api: ApiClient) -> Router<AppState> {
         .merge(auth_pages::router())
         .merge(dashboard::router())
         .merge(invoices::router())
+        .merge(jobs::router())
         .merge(upload::router(state))
         .layer(Extension(api))
 }

@@ -33,6 +33,7 @@ const TEMPLATES: &[(&str, &str)] = templates!(
     "request_access.html",
     "dashboard.html",
     "invoices.html",
+    "jobs.html",
     "upload.html",
 );
 
