@@ -98,7 +98,6 @@ fn api_routes(state: &AppState) -> Router<AppState> {
         .merge(routes::health::router())
         .merge(routes::auth::router())
         .merge(routes::access::router())
-        .merge(routes::setup::router())
         .merge(routes::intake::router(&state))
         .merge(routes::jobs::router())
         .merge(routes::review::router())

@@ -12,6 +12,5 @@ pub mod invoices;
 pub mod jobs;
 pub mod listing;
 pub mod review;
-pub mod setup;
 pub mod workspaces;
 pub mod ws;

@@ -19,6 +19,7 @@ mod invoices;
 mod jobs;
 mod render;
 mod session;
+mod setup;
 mod upload;
 
 use axum::http::{StatusCode, Uri};
@@ -40,6 +41,7 @@ pub fn router(state: &AppState, api: ApiClient) -> Router<AppState> {
         .merge(dashboard::router())
         .merge(invoices::router())
         .merge(jobs::router())
+        .merge(setup::router())
         .merge(upload::router(state))
         .layer(Extension(api))
 }

@@ -31,6 +31,7 @@ const TEMPLATES: &[(&str, &str)] = templates!(
     "login.html",
     "register.html",
     "request_access.html",
+    "setup.html",
     "dashboard.html",
     "invoices.html",
     "jobs.html",
