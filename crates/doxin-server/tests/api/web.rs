@@ -392,6 +392,20 @@ async fn the_invoice_list_filters_searches_with_highlights_and_links_its_export(
         search.contains(&format!("<mark>{word}</mark>")),
         "{word}: {search}"
     );
+    // The export link of a search exports what the search found, nothing else.
+    let link = search
+        .split("href=\"")
+        .filter_map(|s| s.split('"').next())
+        .find(|h| h.contains("format=csv"))
+        .expect("an export link")
+        .replace("&amp;", "&");
+    let csv = b.get(&link).await;
+    assert_eq!(csv.status(), StatusCode::OK, "{link}");
+    let csv = csv.text().await.expect("csv");
+    let rows = csv.lines().count() - 1;
+    let shown = search.matches("<tr>").count() - 1;
+    assert!(rows > 0 && rows <= 40, "{rows} rows for {link}");
+    assert_eq!(rows, shown, "a page of matches is all of them here: {link}");
     let bad = b.get("/invoices?date_from=yesterday").await;
     assert_eq!(bad.status(), StatusCode::OK);
     assert!(bad.text().await.expect("body").contains("role=\"alert\""));
