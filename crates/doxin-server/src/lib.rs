@@ -103,6 +103,7 @@ fn api_routes(state: &AppState) -> Router<AppState> {
         .merge(routes::jobs::router())
         .merge(routes::review::router())
         .merge(routes::invoices::router())
+        .merge(routes::pages::router())
         .merge(routes::companies::router())
         .merge(routes::workspaces::router())
         .merge(routes::dashboard::router())
