@@ -17,6 +17,7 @@ mod auth_pages;
 mod dashboard;
 mod invoices;
 mod render;
+mod review;
 mod session;
 mod upload;
 
@@ -39,6 +40,7 @@ pub fn router(state: &AppState, api: ApiClient) -> Router<AppState> {
         .merge(dashboard::router())
         .merge(invoices::router())
         .merge(upload::router(state))
+        .merge(review::router())
         .layer(Extension(api))
 }
 

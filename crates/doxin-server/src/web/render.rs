@@ -34,6 +34,10 @@ const TEMPLATES: &[(&str, &str)] = templates!(
     "dashboard.html",
     "invoices.html",
     "upload.html",
+    "review_queue.html",
+    "review.html",
+    "invoice_detail.html",
+    "history.html",
 );
 
 static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {
