@@ -216,7 +216,11 @@ impl FileStore {
     }
 
     /// The file `name` derived from the blob `sha256`, if one was kept.
-    pub async fn get_derived(&self, sha256: &str, name: &str) -> Result<Option<Vec<u8>>, StoreError> {
+    pub async fn get_derived(
+        &self,
+        sha256: &str,
+        name: &str,
+    ) -> Result<Option<Vec<u8>>, StoreError> {
         let Some(key) = Self::derived_key(sha256, name) else {
             return Ok(None);
         };
@@ -269,17 +273,29 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let fs = FileStore::local(dir.path()).expect("local store");
         let a = fs.put(b"%PDF-1.7 source").await.expect("put");
-        assert_eq!(fs.get_derived(&a.sha256, "page-1-150.png").await.expect("get"), None);
+        assert_eq!(
+            fs.get_derived(&a.sha256, "page-1-150.png")
+                .await
+                .expect("get"),
+            None
+        );
         fs.put_derived(&a.sha256, "page-1-150.png", b"png")
             .await
             .expect("put derived");
         assert_eq!(
-            fs.get_derived(&a.sha256, "page-1-150.png").await.expect("get"),
+            fs.get_derived(&a.sha256, "page-1-150.png")
+                .await
+                .expect("get"),
             Some(b"png".to_vec())
         );
         // Names cannot leave the source's folder.
         assert!(fs.put_derived(&a.sha256, "../x", b"x").await.is_err());
-        assert_eq!(fs.get_derived("nothex", "page-1-150.png").await.expect("get"), None);
+        assert_eq!(
+            fs.get_derived("nothex", "page-1-150.png")
+                .await
+                .expect("get"),
+            None
+        );
     }
 
     #[tokio::test]

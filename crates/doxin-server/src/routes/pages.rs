@@ -69,11 +69,19 @@ fn no_such_page(n: u32, count: u32) -> ApiError {
 /// What a document can show as pages.
 enum Pictured {
     /// A PDF (the document itself, or one embedded in an XML e-invoice).
-    Pdf { bytes: Arc<Vec<u8>>, pages: u32 },
+    Pdf {
+        bytes: Arc<Vec<u8>>,
+        pages: u32,
+    },
     /// An image browsers show as it is.
-    Image { bytes: Vec<u8>, mime: String },
+    Image {
+        bytes: Vec<u8>,
+        mime: String,
+    },
     /// An image browsers may not show (TIFF): converted to PNG.
-    Convert { bytes: Vec<u8> },
+    Convert {
+        bytes: Vec<u8>,
+    },
     None,
 }
 
@@ -201,7 +209,11 @@ async fn page_bytes(
 /// intake accepts.
 fn to_png(bytes: &[u8], max_pixels: u64) -> Result<Vec<u8>, ApiError> {
     let refuse = |detail: String| {
-        ApiError::problem(StatusCode::UNPROCESSABLE_ENTITY, "page_not_rendered", detail)
+        ApiError::problem(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "page_not_rendered",
+            detail,
+        )
     };
     let result = std::panic::catch_unwind(|| {
         let reader = image::ImageReader::new(std::io::Cursor::new(bytes))
@@ -369,7 +381,10 @@ async fn page_sizes(
                 sizes.push((f64::from(w) * scale, f64::from(h) * scale));
             }
             let json = serde_json::to_vec(&sizes).map_err(|e| ApiError::Internal(Box::new(e)))?;
-            state.files.put_derived(&file.sha256, SIZES_NAME, &json).await?;
+            state
+                .files
+                .put_derived(&file.sha256, SIZES_NAME, &json)
+                .await?;
             Ok(sizes)
         }
     }
@@ -471,7 +486,10 @@ mod tests {
         assert_eq!(image_size(&png), Some((31, 17)));
         let mut jpeg = Vec::new();
         image::DynamicImage::new_rgb8(40, 25)
-            .write_to(&mut std::io::Cursor::new(&mut jpeg), image::ImageFormat::Jpeg)
+            .write_to(
+                &mut std::io::Cursor::new(&mut jpeg),
+                image::ImageFormat::Jpeg,
+            )
             .expect("jpeg");
         assert_eq!(image_size(&jpeg), Some((40, 25)));
         assert_eq!(image_size(b"not an image"), None);

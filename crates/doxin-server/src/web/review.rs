@@ -98,7 +98,12 @@ const FIELDS: &[FieldDef] = &[
         &["totals", "tax_exclusive_amount"],
         Kind::Amount,
     ),
-    field("tax_amount", "Tax total", &["totals", "tax_amount"], Kind::Amount),
+    field(
+        "tax_amount",
+        "Tax total",
+        &["totals", "tax_amount"],
+        Kind::Amount,
+    ),
     field(
         "gross_amount",
         "Gross total",
@@ -323,7 +328,15 @@ fn pages_view(pages: &Value, invoice: &Value) -> Vec<Value> {
 fn fields_view(invoice: &Value, findings: &[FindingView]) -> (Vec<FieldView>, Vec<LineView>) {
     let fields = FIELDS
         .iter()
-        .map(|f| field_view(f.name.into(), f.label, f.kind, at(invoice, f.path), findings))
+        .map(|f| {
+            field_view(
+                f.name.into(),
+                f.label,
+                f.kind,
+                at(invoice, f.path),
+                findings,
+            )
+        })
         .collect();
     let lines = invoice["lines"]
         .as_array()
@@ -382,7 +395,9 @@ async fn queue(
     let listing = api
         .get(
             &viewer.caller,
-            &format!("/api/v1/invoices?status=needs_review&sort=created_at&per_page=25&page={page}"),
+            &format!(
+                "/api/v1/invoices?status=needs_review&sort=created_at&per_page=25&page={page}"
+            ),
         )
         .await?;
     Ok(viewer.render(
@@ -718,7 +733,9 @@ fn apply_form(invoice: &Value, form: &[(String, String)]) -> Option<Value> {
                         (Ok(a), Ok(b)) if a == b
                     )
             }
-            Kind::Code => was.replace(' ', "").eq_ignore_ascii_case(&now.replace(' ', "")),
+            Kind::Code => was
+                .replace(' ', "")
+                .eq_ignore_ascii_case(&now.replace(' ', "")),
             _ => was == now,
         }
     };
@@ -911,10 +928,7 @@ mod tests {
             form_name("totals.tax_inclusive_amount").as_deref(),
             Some("gross_amount")
         );
-        assert_eq!(
-            form_name("bank_accounts[0].iban").as_deref(),
-            Some("iban")
-        );
+        assert_eq!(form_name("bank_accounts[0].iban").as_deref(), Some("iban"));
         assert_eq!(
             form_name("lines[2].line_amount").as_deref(),
             Some("lines[2].line_amount")
@@ -934,7 +948,10 @@ mod tests {
             ("invoice_number".to_string(), "A-1".to_string()),
             ("gross_amount".to_string(), "119".to_string()),
             ("lines[0].line_amount".to_string(), "1.000,00".to_string()),
-            ("iban".to_string(), "de89 3704 0044 0532 0130 00".to_string()),
+            (
+                "iban".to_string(),
+                "de89 3704 0044 0532 0130 00".to_string(),
+            ),
         ];
         let out = apply_form(&invoice, &form).expect("changed");
         assert_eq!(out["invoice_number"]["source"], "text");
