@@ -18,6 +18,7 @@ mod dashboard;
 mod invoices;
 mod jobs;
 mod render;
+mod review;
 mod session;
 mod setup;
 mod upload;
@@ -43,6 +44,7 @@ pub fn router(state: &AppState, api: ApiClient) -> Router<AppState> {
         .merge(jobs::router())
         .merge(setup::router())
         .merge(upload::router(state))
+        .merge(review::router())
         .layer(Extension(api))
 }
 

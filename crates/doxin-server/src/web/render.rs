@@ -36,6 +36,10 @@ const TEMPLATES: &[(&str, &str)] = templates!(
     "invoices.html",
     "jobs.html",
     "upload.html",
+    "review_queue.html",
+    "review.html",
+    "invoice_detail.html",
+    "history.html",
 );
 
 static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {

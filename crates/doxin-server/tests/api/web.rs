@@ -117,7 +117,7 @@ impl Browser {
     }
 }
 
-fn location(resp: &reqwest::Response) -> String {
+pub fn location(resp: &reqwest::Response) -> String {
     resp.headers()
         .get(LOCATION)
         .and_then(|v| v.to_str().ok())
