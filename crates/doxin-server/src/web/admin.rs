@@ -654,6 +654,9 @@ async fn audit(
                     json!({
                         "id": e["id"],
                         "at": e["at"],
+                        "at_text": e["at"].as_str().map(|t| {
+                            format!("{} UTC", t.replace('T', " ").chars().take(19).collect::<String>())
+                        }),
                         "actor": email_of(&e["actor_id"]).or_else(|| e["actor_id"].as_str().map(str::to_string)),
                         "action": e["action"],
                         "entity_type": e["entity_type"],
@@ -736,6 +739,17 @@ fn day_bars(days: &Value) -> (Vec<Value>, u64) {
     (bars, max)
 }
 
+/// `text` cut to `max` characters, with an ellipsis when cut.
+fn short(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_string();
+    }
+    text.chars()
+        .take(max - 1)
+        .chain(std::iter::once('…'))
+        .collect()
+}
+
 /// Horizontal bars for the busiest `limit` rows of `rows`, scaled to the first.
 fn rank_bars(rows: &Value, limit: usize, label: impl Fn(&Value) -> String) -> Vec<Value> {
     let items: Vec<Value> = rows
@@ -757,6 +771,7 @@ fn rank_bars(rows: &Value, limit: usize, label: impl Fn(&Value) -> String) -> Ve
             let n = r["requests"].as_u64().unwrap_or(0);
             let share = if max > 0 { n as f64 / max as f64 } else { 0.0 };
             json!({
+                "short": short(&label(r), 38),
                 "label": label(r),
                 "requests": n,
                 "y": i * 26 + 4,
