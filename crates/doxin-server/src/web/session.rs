@@ -149,6 +149,9 @@ impl FromRequestParts<AppState> for Viewer {
             && let Ok(value) = HeaderValue::from_str(&ws)
         {
             parts.headers.insert(auth::WORKSPACE_HEADER, value);
+            // An outer layer (usage counting) may have resolved the caller already, without
+            // the workspace: resolve again with it.
+            parts.extensions.remove::<Caller>();
         }
         let caller = match auth::resolve_caller(parts, state, CsrfFrom::Form).await {
             Ok(caller) => caller,
