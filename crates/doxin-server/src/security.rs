@@ -11,8 +11,8 @@
 //!   script), styles may be inline because its components set style attributes (styles cannot
 //!   run code), images may be `data:` (its icons), and it fetches the document (`connect-src
 //!   'self'`);
-//! - the setup page sets its own policy, allowing exactly its inline script and style by hash
-//!   (see `routes::setup`).
+//! - the web interface's pages set their own policy (`web::PAGE_CSP`): scripts and styles only
+//!   from DoxIn's own files, no inline script or style at all.
 //!
 //! `Strict-Transport-Security` is sent when session cookies are `Secure`: that configuration
 //! says DoxIn is reached over HTTPS, and HSTS keeps browsers from trying plain HTTP first.

@@ -178,6 +178,59 @@ impl FileStore {
         }
     }
 
+    /// Key of a file derived from the blob `sha256` (a rendered page, say): kept beside the
+    /// blobs under `derived/`, named by the source's hash and `name`, so it is found again
+    /// without a database row and a new source never meets an old rendering.
+    fn derived_key(sha256: &str, name: &str) -> Option<Path> {
+        let safe_name = !name.is_empty()
+            && name.len() <= 100
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.')
+            && !name.starts_with('.');
+        (is_sha256_hex(sha256) && safe_name).then(|| {
+            Path::from(format!(
+                "derived/{}/{}/{}/{}",
+                &sha256[..2],
+                &sha256[2..4],
+                sha256,
+                name
+            ))
+        })
+    }
+
+    /// Keeps `bytes` as `name` derived from the blob `sha256` (replacing an earlier one).
+    pub async fn put_derived(
+        &self,
+        sha256: &str,
+        name: &str,
+        bytes: &[u8],
+    ) -> Result<(), StoreError> {
+        let key = Self::derived_key(sha256, name).ok_or_else(|| {
+            StoreError::InvalidInput(format!("{name:?} is not a name for a derived file"))
+        })?;
+        self.inner
+            .put(&key, PutPayload::from(bytes.to_vec()))
+            .await?;
+        Ok(())
+    }
+
+    /// The file `name` derived from the blob `sha256`, if one was kept.
+    pub async fn get_derived(
+        &self,
+        sha256: &str,
+        name: &str,
+    ) -> Result<Option<Vec<u8>>, StoreError> {
+        let Some(key) = Self::derived_key(sha256, name) else {
+            return Ok(None);
+        };
+        match self.inner.get(&key).await {
+            Ok(r) => Ok(Some(r.bytes().await?.to_vec())),
+            Err(object_store::Error::NotFound { .. }) => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
     /// Writes and reads back a probe file: the storage health check.
     pub async fn probe(&self) -> Result<(), StoreError> {
         let blob = self.put(b"doxin storage probe").await?;
@@ -213,6 +266,36 @@ mod tests {
         fs.delete(&a.sha256).await.expect("delete");
         assert!(!fs.exists(&a.sha256).await.expect("exists"));
         assert!(matches!(fs.get(&a.sha256).await, Err(StoreError::NotFound)));
+    }
+
+    #[tokio::test]
+    async fn derived_files_are_kept_by_source_and_name() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let fs = FileStore::local(dir.path()).expect("local store");
+        let a = fs.put(b"%PDF-1.7 source").await.expect("put");
+        assert_eq!(
+            fs.get_derived(&a.sha256, "page-1-150.png")
+                .await
+                .expect("get"),
+            None
+        );
+        fs.put_derived(&a.sha256, "page-1-150.png", b"png")
+            .await
+            .expect("put derived");
+        assert_eq!(
+            fs.get_derived(&a.sha256, "page-1-150.png")
+                .await
+                .expect("get"),
+            Some(b"png".to_vec())
+        );
+        // Names cannot leave the source's folder.
+        assert!(fs.put_derived(&a.sha256, "../x", b"x").await.is_err());
+        assert_eq!(
+            fs.get_derived("nothex", "page-1-150.png")
+                .await
+                .expect("get"),
+            None
+        );
     }
 
     #[tokio::test]

@@ -888,6 +888,9 @@ pub struct JobUpdate {
 pub struct JobFilter {
     pub status: Option<JobStatus>,
     pub unread_only: bool,
+    /// How a finished job ended (`approved`, `needs_review`, `duplicate`: its result's
+    /// `outcome`).
+    pub outcome: Option<String>,
 }
 
 /// This process's database connection pool, for its metrics.

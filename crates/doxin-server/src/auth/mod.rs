@@ -84,7 +84,7 @@ pub struct Auth {
     pub limiter: RateLimiter,
     /// Failed sign-ins per e-mail address, from any client address.
     pub accounts: AccountThrottle,
-    /// The one-time first-run token, while no user exists (see `routes::setup`).
+    /// The one-time first-run token, while no user exists (see `web::setup`).
     pub setup_token: Arc<Mutex<Option<String>>>,
 }
 

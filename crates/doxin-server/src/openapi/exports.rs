@@ -57,7 +57,10 @@ pub(super) fn operations() -> Vec<Operation> {
                     "The caller's invoices (an administrator's: all) matching the filters. A \
                      set holds at most 10,000 invoices: more answers 422 \
                      `export_too_large` rather than a partial file. 422 `not_exportable` \
-                     when an invoice cannot be written in the format.",
+                     when an invoice cannot be written in the format. The invoice list's \
+                     parameter names (`vendor`, `date_from`, `date_to`, `min_amount`, \
+                     `max_amount`) are accepted for their counterparts here, so a list's query \
+                     string exports the same set.",
                 )
                 .read()
                 .apply(format)
@@ -74,6 +77,11 @@ pub(super) fn operations() -> Vec<Operation> {
                 .query(
                     "ids",
                     "A selection: comma-separated invoice ids (at most 200); the filters still apply",
+                    string(),
+                )
+                .query(
+                    "q",
+                    "Full-text search: only invoices the search finds for this text",
                     string(),
                 )
                 .query("seller", "Seller name contains this", string())

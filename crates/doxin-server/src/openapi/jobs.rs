@@ -262,6 +262,11 @@ pub(super) fn operations() -> Vec<Operation> {
                 "Only jobs not yet marked as read",
                 json!({ "type": "boolean", "default": false }),
             )
+            .query(
+                "outcome",
+                "Only finished jobs that ended so: approved, needing review, or a duplicate",
+                enumeration(&["approved", "needs_review", "duplicate"]),
+            )
             .paged()
             .ok(
                 200,
@@ -371,6 +376,17 @@ pub(super) fn schemas() -> Map<String, Value> {
             "reason": { "type": ["string", "null"] },
             "override_reason": { "type": ["string", "null"] },
             "changed_fields": { "type": ["array", "null"], "items": string() },
+            "changes": {
+                "type": "array",
+                "description": "For an edit: each value that changed, by its path in the \
+                    invoice (`totals.tax_inclusive_amount`, `lines[0].line_amount`), with the \
+                    value before and after (null: absent); at most 100. Empty otherwise.",
+                "items": object("A changed value.", json!({
+                    "field": string(),
+                    "before": {},
+                    "after": {},
+                })),
+            },
         }),
     );
     let job = json!({

@@ -1,4 +1,4 @@
-//! Pages, metrics, the WebSocket and this document: `routes/setup.rs`, `metrics.rs`,
+//! Pages, metrics, the WebSocket and this document: `web/setup.rs`, `metrics.rs`,
 //! `routes/ws.rs`, and the routes of `openapi/mod.rs` itself.
 
 use serde_json::json;
@@ -27,7 +27,7 @@ pub(super) fn operations() -> Vec<Operation> {
                     "First-run page: create the administrator",
                 )
                 .public(),
-                "The page (static; it posts to /api/v1/auth/setup)",
+                "The page (its form posts to /setup, which creates the administrator as /api/v1/auth/setup does)",
             )
             .build(),
         ),

@@ -28,6 +28,7 @@ mod invoices;
 mod jobs;
 mod misc;
 mod model;
+mod pages;
 mod workspaces;
 
 use axum::Router;
@@ -63,6 +64,7 @@ pub fn document() -> Value {
         admin::operations(),
         alerts::operations(),
         invoices::operations(),
+        pages::operations(),
         exports::operations(),
         companies::operations(),
         workspaces::operations(),

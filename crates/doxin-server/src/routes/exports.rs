@@ -1,8 +1,9 @@
 //! Exports of one invoice or a filtered set: CSV (invoices or lines), XLSX, JSON, UBL.
 //!
 //! - `GET /api/v1/invoices/{id}/export?format=csv|csv-lines|xlsx|json|ubl`
-//! - `GET /api/v1/invoices/export?format=…&status=&currency=&seller=&issued_from=&issued_to=
-//!   &min_gross=&max_gross=`
+//! - `GET /api/v1/invoices/export?format=…&q=&status=&currency=&seller=&issued_from=&issued_to=
+//!   &min_gross=&max_gross=` (the invoice list's names `vendor`, `date_from`, `date_to`,
+//!   `min_amount`, `max_amount` are accepted too; `q` exports the full-text search's matches)
 //!
 //! Both run in the caller's scope: an invoice the caller does not own is 404, and a set holds
 //! only the caller's invoices (everything for an administrator). A set is capped at
@@ -61,6 +62,8 @@ struct SetQuery {
     format: Option<String>,
     /// A selection: comma-separated invoice ids (at most [`MAX_SELECTION`]).
     ids: Option<String>,
+    /// Full-text search text, as the invoice search takes it: only invoices that match.
+    q: Option<String>,
     status: Option<String>,
     currency: Option<String>,
     /// The invoice list's names are accepted too (`vendor`, `date_from`, …), so a list's
@@ -192,32 +195,55 @@ async fn export_set(
     let filter = q.filter()?;
     let scope = caller.scope();
     let per_page = PageRequest::MAX_PER_PAGE;
-    let first = state
-        .store
-        .list_invoices(scope, &filter, PageRequest::new(1, per_page))
-        .await?;
-    if first.total > MAX_EXPORT {
+    let text = non_empty(q.q.as_ref());
+    // One page of matching ids: of the search when there is search text, else of the list.
+    let page_of = |page: u32| {
+        let state = state.clone();
+        let filter = filter.clone();
+        let text = text.clone();
+        async move {
+            let request = PageRequest::new(page, per_page);
+            Ok::<_, ApiError>(match text {
+                Some(text) => {
+                    let p = state
+                        .store
+                        .search_invoices(scope, &text, &filter, request)
+                        .await?;
+                    (
+                        p.items.iter().map(|h| h.invoice.id).collect::<Vec<_>>(),
+                        p.total,
+                        p.has_next,
+                    )
+                }
+                None => {
+                    let p = state.store.list_invoices(scope, &filter, request).await?;
+                    (
+                        p.items.iter().map(|s| s.id).collect::<Vec<_>>(),
+                        p.total,
+                        p.has_next,
+                    )
+                }
+            })
+        }
+    };
+    let (mut ids, total, mut has_next) = page_of(1).await?;
+    if total > MAX_EXPORT {
         return Err(ApiError::problem(
             StatusCode::UNPROCESSABLE_ENTITY,
             "export_too_large",
             format!(
                 "{} invoices match; an export holds at most {MAX_EXPORT}: narrow the filter \
                  (status, currency, seller, issued_from/issued_to, min_gross/max_gross)",
-                first.total
+                total
             ),
         ));
     }
-    let mut ids: Vec<Uuid> = first.items.iter().map(|s| s.id).collect();
     let mut page = 1;
-    let mut has_next = first.has_next;
     while has_next && (ids.len() as u64) < MAX_EXPORT {
         page += 1;
-        let next = state
-            .store
-            .list_invoices(scope, &filter, PageRequest::new(page, per_page))
-            .await?;
-        has_next = next.has_next && !next.items.is_empty();
-        ids.extend(next.items.iter().map(|s| s.id));
+        let (next, _, more) = page_of(page).await?;
+        has_next = more && !next.is_empty();
+        ids.extend(next);
     }
     ids.truncate(usize::try_from(MAX_EXPORT).unwrap_or(usize::MAX));
     // The list has no lines or provenance; load each whole invoice. One deleted meanwhile
@@ -316,6 +342,7 @@ mod tests {
         let q = SetQuery {
             format: Some("csv".into()),
             ids: None,
+            q: None,
             status: Some("approved".into()),
             currency: Some("eur".into()),
             seller: Some(" ".into()),

@@ -219,6 +219,7 @@ async fn refuse_when_full(state: &AppState) -> Result<(), ApiError> {
             &JobFilter {
                 status: Some(JobStatus::Queued),
                 unread_only: false,
+                outcome: None,
             },
             PageRequest::new(1, 1),
         )

@@ -92,6 +92,8 @@ async fn detail(
 #[derive(Debug, Deserialize)]
 struct MyJobsQuery {
     status: Option<String>,
+    /// `approved`, `needs_review` or `duplicate`: how a finished job ended.
+    outcome: Option<String>,
     #[serde(default)]
     unread_only: bool,
     page: Option<u32>,
@@ -111,9 +113,24 @@ async fn my_jobs(
                 .map_err(|_| ApiError::BadRequest(format!("unknown status {s:?}")))
         })
         .transpose()?;
+    let outcome = match q
+        .outcome
+        .as_deref()
+        .map(str::trim)
+        .filter(|o| !o.is_empty())
+    {
+        Some(o @ ("approved" | "needs_review" | "duplicate")) => Some(o.to_string()),
+        Some(o) => {
+            return Err(ApiError::BadRequest(format!(
+                "unknown outcome {o:?}; use approved, needs_review or duplicate"
+            )));
+        }
+        None => None,
+    };
     let filter = JobFilter {
         status,
         unread_only: q.unread_only,
+        outcome,
     };
     let page = PageRequest::new(q.page.unwrap_or(1), q.per_page.unwrap_or(20));
     let jobs: Page<JobRecord> = state.store.list_jobs(caller.scope(), &filter, page).await?;
@@ -143,6 +160,7 @@ async fn unread_count(
             &JobFilter {
                 status: None,
                 unread_only: true,
+                outcome: None,
             },
             PageRequest::new(1, 1),
         )

@@ -11,7 +11,7 @@ pub mod intake;
 pub mod invoices;
 pub mod jobs;
 pub mod listing;
+pub mod pages;
 pub mod review;
-pub mod setup;
 pub mod workspaces;
 pub mod ws;

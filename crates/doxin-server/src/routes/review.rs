@@ -569,6 +569,57 @@ async fn bulk(
     ))
 }
 
+/// Most changed values one history entry lists.
+const MAX_CHANGES: usize = 100;
+
+/// The values that differ between two canonical invoices (`{value, …}` leaves compared by
+/// value only, so a confirmed value with new provenance is no change), by path.
+fn value_changes(before: Option<&Value>, after: Option<&Value>) -> Vec<Value> {
+    fn leaves(v: &Value, path: String, out: &mut Vec<(String, Value)>) {
+        match v {
+            Value::Object(o) if o.contains_key("value") && o.contains_key("source") => {
+                out.push((path, o["value"].clone()));
+            }
+            Value::Object(o) => {
+                for (k, v) in o {
+                    let p = if path.is_empty() {
+                        k.clone()
+                    } else {
+                        format!("{path}.{k}")
+                    };
+                    leaves(v, p, out);
+                }
+            }
+            Value::Array(items) => {
+                for (i, v) in items.iter().enumerate() {
+                    leaves(v, format!("{path}[{i}]"), out);
+                }
+            }
+            // Plain values (notes, the document type) are compared as they are.
+            other if !path.is_empty() => out.push((path, other.clone())),
+            _ => {}
+        }
+    }
+    let (Some(before), Some(after)) = (before, after) else {
+        return Vec::new();
+    };
+    let (mut old, mut new) = (Vec::new(), Vec::new());
+    leaves(before, String::new(), &mut old);
+    leaves(after, String::new(), &mut new);
+    let old_map: std::collections::BTreeMap<_, _> = old.into_iter().collect();
+    let new_map: std::collections::BTreeMap<_, _> = new.into_iter().collect();
+    let mut keys: Vec<&String> = old_map.keys().chain(new_map.keys()).collect();
+    keys.sort();
+    keys.dedup();
+    keys.into_iter()
+        .filter_map(|k| {
+            let (b, a) = (old_map.get(k), new_map.get(k));
+            (b != a).then(|| json!({ "field": k, "before": b, "after": a }))
+        })
+        .take(MAX_CHANGES)
+        .collect()
+}
+
 /// The invoice's history: its audit entries, oldest first, each with who, when, what, the
 /// status it moved between and what was said.
 async fn history(
@@ -613,6 +664,10 @@ async fn history(
                 "reason": field("reason"),
                 "override_reason": field("override_reason"),
                 "changed_fields": field("changed_fields"),
+                "changes": value_changes(
+                    e.before.as_ref().and_then(|b| b.get("invoice")),
+                    after.and_then(|a| a.get("invoice")),
+                ),
             })
         })
         .collect();

@@ -16,6 +16,7 @@ const FILES: &[(&str, &[u8])] = &[
     ("app.js", include_bytes!("../../web/assets/app.js")),
     ("upload.js", include_bytes!("../../web/assets/upload.js")),
     ("review.js", include_bytes!("../../web/assets/review.js")),
+    ("jobs.js", include_bytes!("../../web/assets/jobs.js")),
     ("icon.svg", include_bytes!("../../web/assets/icon.svg")),
 ];
 

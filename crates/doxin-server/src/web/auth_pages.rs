@@ -61,6 +61,7 @@ async fn login_page(headers: HeaderMap, Query(q): Query<LoginQuery>) -> Response
         Some("expired") => Some("Your session has ended. Sign in again."),
         Some("signed-out") => Some("You are signed out."),
         Some("registered") => Some("Your account is ready. Sign in with it."),
+        Some("set-up") => Some("The administrator is created. Sign in with it."),
         _ => None,
     };
     public_page(

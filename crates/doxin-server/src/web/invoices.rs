@@ -96,7 +96,16 @@ async fn list(
             Err(e) => return Err(e.into()),
         }
     };
-    let export_query = clean_query(&raw, &["page", "sort", "mode", "per_page"]);
+    // Semantic results are a ranking, not a filter: their export is the invoices shown.
+    let export_query = if semantic {
+        let ids: Vec<&str> = listing["items"]
+            .as_array()
+            .map(|items| items.iter().filter_map(|i| i["id"].as_str()).collect())
+            .unwrap_or_default();
+        format!("ids={}", ids.join(","))
+    } else {
+        clean_query(&raw, &["page", "sort", "mode", "per_page"])
+    };
     Ok(viewer.render(
         "invoices.html",
         context! {

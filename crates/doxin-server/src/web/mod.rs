@@ -16,8 +16,11 @@ mod assets;
 mod auth_pages;
 mod dashboard;
 mod invoices;
+mod jobs;
 mod render;
+mod review;
 mod session;
+mod setup;
 mod upload;
 
 use axum::http::{StatusCode, Uri};
@@ -38,7 +41,10 @@ pub fn router(state: &AppState, api: ApiClient) -> Router<AppState> {
         .merge(auth_pages::router())
         .merge(dashboard::router())
         .merge(invoices::router())
+        .merge(jobs::router())
+        .merge(setup::router())
         .merge(upload::router(state))
+        .merge(review::router())
         .layer(Extension(api))
 }
 

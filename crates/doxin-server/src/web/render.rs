@@ -31,9 +31,15 @@ const TEMPLATES: &[(&str, &str)] = templates!(
     "login.html",
     "register.html",
     "request_access.html",
+    "setup.html",
     "dashboard.html",
     "invoices.html",
+    "jobs.html",
     "upload.html",
+    "review_queue.html",
+    "review.html",
+    "invoice_detail.html",
+    "history.html",
 );
 
 static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {

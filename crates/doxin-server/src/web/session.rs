@@ -178,6 +178,7 @@ impl FromRequestParts<AppState> for Viewer {
                 &JobFilter {
                     status: None,
                     unread_only: true,
+                    outcome: None,
                 },
                 PageRequest::new(1, 1),
             )

@@ -1001,7 +1001,7 @@ pub(crate) fn registered_routes() -> BTreeSet<String> {
         include_str!("../../src/routes/invoices.rs"),
         include_str!("../../src/routes/jobs.rs"),
         include_str!("../../src/routes/review.rs"),
-        include_str!("../../src/routes/setup.rs"),
+        include_str!("../../src/web/setup.rs"),
         include_str!("../../src/routes/workspaces.rs"),
         include_str!("../../src/routes/ws.rs"),
     ];

@@ -35,6 +35,8 @@ pub struct TestApp {
     pub user: TestUser,
     /// The app's authentication state (to arm first-run setup, as `doxin serve` does).
     pub auth: doxin_server::auth::Auth,
+    /// The app's file store (to put documents beside invoices made in the store).
+    pub files: FileStore,
     stop: Option<oneshot::Sender<()>>,
     _dir: tempfile::TempDir,
 }
@@ -165,7 +167,7 @@ pub async fn spawn_app_with(opts: SpawnOptions) -> TestApp {
         create_user(store.as_ref(), "owner@example.com", false).await
     };
     let files = FileStore::local(&dir.path().join("files")).expect("files");
-    let mut state = AppState::new(store.clone(), files, "test-version");
+    let mut state = AppState::new(store.clone(), files.clone(), "test-version");
     if let Some(limits) = opts.limits {
         state = state.with_limits(limits);
     }
@@ -227,6 +229,7 @@ pub async fn spawn_app_with(opts: SpawnOptions) -> TestApp {
             .expect("client"),
         user,
         auth,
+        files,
         stop: Some(tx),
         _dir: dir,
     }

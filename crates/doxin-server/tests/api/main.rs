@@ -17,5 +17,6 @@ mod review;
 mod roles;
 mod security;
 mod web;
+mod web_review;
 mod workspaces;
 mod ws;

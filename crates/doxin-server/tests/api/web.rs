@@ -6,7 +6,7 @@
 use reqwest::StatusCode;
 use reqwest::header::{CONTENT_SECURITY_POLICY, LOCATION, SET_COOKIE};
 
-use crate::helpers::{TEST_PASSWORD, TestApp, TestUser, spawn_app};
+use crate::helpers::{SpawnOptions, TEST_PASSWORD, TestApp, TestUser, spawn_app, spawn_app_with};
 
 /// A browser session: the cookies it was given and the CSRF token of its forms.
 pub struct Browser {
@@ -117,7 +117,7 @@ impl Browser {
     }
 }
 
-fn location(resp: &reqwest::Response) -> String {
+pub fn location(resp: &reqwest::Response) -> String {
     resp.headers()
         .get(LOCATION)
         .and_then(|v| v.to_str().ok())
@@ -392,6 +392,20 @@ async fn the_invoice_list_filters_searches_with_highlights_and_links_its_export(
         search.contains(&format!("<mark>{word}</mark>")),
         "{word}: {search}"
     );
+    // The export link of a search exports what the search found, nothing else.
+    let link = search
+        .split("href=\"")
+        .filter_map(|s| s.split('"').next())
+        .find(|h| h.contains("format=csv"))
+        .expect("an export link")
+        .replace("&amp;", "&");
+    let csv = b.get(&link).await;
+    assert_eq!(csv.status(), StatusCode::OK, "{link}");
+    let csv = csv.text().await.expect("csv");
+    let rows = csv.lines().count() - 1;
+    let shown = search.matches("<tr>").count() - 1;
+    assert!(rows > 0 && rows <= 40, "{rows} rows for {link}");
+    assert_eq!(rows, shown, "a page of matches is all of them here: {link}");
     let bad = b.get("/invoices?date_from=yesterday").await;
     assert_eq!(bad.status(), StatusCode::OK);
     assert!(bad.text().await.expect("body").contains("role=\"alert\""));
@@ -453,4 +467,94 @@ async fn an_upload_by_form_without_javascript_queues_the_files() {
         html.contains("empty.pdf <span class=\"status status-failed\">refused</span>"),
         "{html}"
     );
+}
+
+#[tokio::test]
+async fn first_run_setup_by_form_creates_the_administrator() {
+    let app = spawn_app_with(SpawnOptions {
+        fresh_install: true,
+        ..Default::default()
+    })
+    .await;
+    let token = app.auth.arm_setup();
+    let mut b = Browser::new(&app);
+    let page = b.page(&format!("/setup?token={token}")).await;
+    assert!(
+        page.contains(&format!("value=\"{token}\"")),
+        "the link fills in the token"
+    );
+    let form = |t: &str, again: &str| {
+        vec![
+            ("setup_token", t.to_string()),
+            ("email", "root@example.com".to_string()),
+            ("display_name", "Root".to_string()),
+            ("password", TEST_PASSWORD.to_string()),
+            ("password_again", again.to_string()),
+        ]
+    };
+    let post = |fields: Vec<(&'static str, String)>| {
+        let url = format!("{}/setup", b.app_url);
+        async move {
+            reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .expect("client")
+                .post(url)
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(
+                    url::form_urlencoded::Serializer::new(String::new())
+                        .extend_pairs(fields.iter().map(|(k, v)| (*k, v.as_str())))
+                        .finish(),
+                )
+                .send()
+                .await
+                .expect("POST /setup")
+        }
+    };
+    let differ = post(form(&token, "something else entirely")).await;
+    assert_eq!(differ.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let wrong = post(form("not-the-token", TEST_PASSWORD)).await;
+    assert_eq!(wrong.status(), StatusCode::FORBIDDEN);
+    assert!(
+        wrong
+            .text()
+            .await
+            .expect("body")
+            .contains("The setup token is wrong")
+    );
+    let ok = post(form(&token, TEST_PASSWORD)).await;
+    assert_eq!(ok.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&ok), "/login?reason=set-up");
+    let root = TestUser {
+        id: uuid::Uuid::nil(),
+        email: "root@example.com".into(),
+        token: String::new(),
+    };
+    let mut admin = Browser::signed_in(&app, &root).await;
+    let home = admin.page("/").await;
+    assert!(home.contains("href=\"/admin\""), "an administrator's menu");
+    let done = b.page("/setup").await;
+    assert!(done.contains("already has its administrator"));
+}
+
+#[tokio::test]
+async fn the_jobs_page_filters_by_state_and_outcome() {
+    let app = spawn_app().await;
+    let mut b = Browser::signed_in(&app, &app.user).await;
+    let page = b.page("/jobs").await;
+    assert!(page.contains("No jobs here"), "{page}");
+    for show in ["running", "needs_review", "duplicate", "failed"] {
+        let html = b.page(&format!("/jobs?show={show}")).await;
+        assert!(html.contains("aria-current=\"page\""), "{show}");
+    }
+    let bad = app
+        .req(
+            reqwest::Method::GET,
+            "/api/v1/jobs/my-jobs?outcome=lost",
+            Some(&app.user),
+        )
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
 }

@@ -69,8 +69,8 @@ document.addEventListener("DOMContentLoaded", () => {
       const ws = new WebSocket(`${proto}//${location.host}/ws`);
       ws.addEventListener("message", (m) => {
         let ev; try { ev = JSON.parse(m.data); } catch (_) { return; }
-        const status = ev.status || (ev.data && ev.data.status);
-        if (["completed", "failed", "needs_review"].includes(status) && !document.getElementById("uploads")) {
+        // A job that ended is unread until its owner looks at the jobs page.
+        if (["job.completed", "job.failed"].includes(ev.event) && !document.getElementById("jobs-table")) {
           const n = Number(badge.dataset.count || 0) + 1;
           badge.dataset.count = String(n);
           badge.hidden = false;

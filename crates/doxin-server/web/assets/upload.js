@@ -38,9 +38,9 @@
   }
 
   const stageNames = {
-    queued: "waiting", detecting: "reading the file", extracting: "reading the text",
-    ocr: "recognising text", parsing: "finding the fields", enriching: "checking with the model",
-    validating: "checking the sums", saving: "saving", done: "done",
+    store: "storing", sniff: "reading the file", extract: "reading the text",
+    ocr: "recognising text", llm: "asking the language model", validate: "checking the sums",
+    dedupe: "looking for duplicates", save: "saving",
   };
 
   function addRow(name) {
@@ -67,11 +67,11 @@
   function update(row, ev) {
     const name = row.dataset.name;
     const kind = ev.event;
-    if (kind === "job.progress" || (kind === "job.snapshot" && ["queued", "processing", "retrying"].includes(ev.status))) {
+    if (kind === "job.progress" || (kind === "job.snapshot" && ["queued", "running"].includes(ev.status))) {
       const pct = Math.max(10, Number(ev.progress || 0));
       setState(row, pct, stageNames[ev.stage] || ev.stage || "working");
-    } else if (kind === "job.completed" || (kind === "job.snapshot" && ev.status === "completed")) {
-      const invoice = ev.invoice_id;
+    } else if (kind === "job.completed" || (kind === "job.snapshot" && ev.status === "succeeded")) {
+      const invoice = ev.invoice_id || (ev.result && ev.result.invoice_id);
       const outcome = ev.outcome || (ev.result && ev.result.outcome) || "approved";
       const words = { approved: "read and approved", needs_review: "read — needs review", duplicate: "a duplicate of an earlier invoice" }[outcome] || "done";
       setState(row, 100, words, outcome === "approved" ? "ok" : "warn");

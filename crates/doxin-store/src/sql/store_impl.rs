@@ -1733,6 +1733,13 @@ impl Store for ThisStore {
         if filter.unread_only {
             conds.push("viewed_at IS NULL".to_string());
         }
+        if let Some(outcome) = &filter.outcome {
+            let p = args.push(outcome.clone());
+            conds.push(match BACKEND {
+                Backend::Postgres => format!("result->>'outcome' = {p}"),
+                Backend::Sqlite => format!("json_extract(result, '$.outcome') = {p}"),
+            });
+        }
         let listing = Listing {
             table: "processing_jobs",
             columns: "*",
