@@ -271,7 +271,12 @@ try {
       await adminPage.goto("/admin/users");
       const button = adminPage.locator(`tr[data-email="${user.email}"] button[name="action"][value="deactivate"]`);
       if ((await button.count()) !== 1) throw new Error("no deactivate button in the user's row");
-      await Promise.all([adminPage.waitForNavigation(), button.click()]);
+      await button.click();
+      await adminPage.waitForLoadState("load");
+      await waitFor("the API to report the user inactive", async () => {
+        const res = await api(adminCtx, "GET", `/api/v1/admin/users/${state.user.id}`);
+        return res.status === 200 && res.body && res.body.is_active === false;
+      }, 15000);
     });
   } else {
     r.missing("admin deactivates the user on /admin/users", "GET /admin/users is 404");
