@@ -47,8 +47,11 @@ if [[ ! -x $CHROMIUM ]]; then
 fi
 [[ -x $CHROMIUM ]] || die "no Chromium at $CHROMIUM"
 info "$("$CHROMIUM" --version 2>/dev/null || echo chromium)"
-command -v node >/dev/null 2>&1 || die "node not found (Node 20 or later is needed)"
-command -v npm >/dev/null 2>&1 || die "npm not found"
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+    info "installing the Debian nodejs and npm packages"
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends nodejs npm
+fi
+command -v node >/dev/null 2>&1 || die "node not found (Node 18.16 or later; 20 is what this was run with)"
 lock_sum=$(sha256sum "$WEB/package-lock.json" | cut -d' ' -f1)
 if [[ ! -d $WEB/node_modules || $(cat "$WEB/node_modules/.doxin-lock" 2>/dev/null) != "$lock_sum" ]]; then
     info "npm ci in tests/browser (node $(node --version))"
