@@ -144,8 +144,8 @@ export function pageList({ invoiceId, reviewId }) {
       { id: "admin-access-codes", url: "/admin/access-codes" },
       { id: "admin-access-requests", url: "/admin/access-requests" },
       { id: "admin-audit", url: "/admin/audit" },
-      { id: "admin-analytics", url: "/admin/analytics" },
-      { id: "admin-jobs", url: "/admin/jobs" },
+      { id: "admin-usage", url: "/admin/usage" },
+      { id: "admin-overview", url: "/admin" },
     ],
   };
 }
