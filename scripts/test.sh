@@ -23,6 +23,12 @@
 #   DOXIN_TEST_PGVECTOR_EMULATION=0|1  skip, or force, scripts/check-pgvector-cpu.sh (the start-up
 #                               pgvector check shown to catch the wheel's AVX-512 vector.so on an
 #                               emulated CPU without AVX-512); by default on a full run
+#   DOXIN_TEST_BROWSER=0|1      skip, or force, the browser stage (scripts/browser-tests.sh: the
+#                               web interface in the Debian Chromium — end-to-end flow, axe-core on
+#                               every page, screenshots and page-weight/Lighthouse figures in
+#                               target/browser/; about 4 minutes); by default when no arguments
+#                               select tests. DOXIN_BROWSER_REQUIRE_ALL=0 reports pages that do not
+#                               exist yet as SKIP instead of failing
 #   CARGO_TARGET_DIR            defaults to /work/.cache/doxin-target (shared build cache)
 #
 # Services (see scripts/lib/services.sh):
@@ -207,6 +213,22 @@ else
     fi
 fi
 
+# The web interface in a real browser, against the binary the tests used (on SQLite, its
+# embedded default, with the in-process worker).
+browser_rc=skipped
+RUN_BROWSER=${DOXIN_TEST_BROWSER:-}
+if [[ -z $RUN_BROWSER ]]; then
+    if (($# == 0)) && [[ $CONTRACT_ONLY != 1 ]]; then RUN_BROWSER=1; else RUN_BROWSER=0; fi
+fi
+if [[ $RUN_BROWSER == 1 ]]; then
+    section "browser tests (scripts/browser-tests.sh)"
+    if cargo build --workspace --tests "${LOCKED[@]}" && bash "$ROOT/scripts/browser-tests.sh"; then
+        browser_rc=0
+    else
+        browser_rc=$?
+    fi
+fi
+
 if [[ $RUN_CONTRACT == 1 ]]; then
     # On PostgreSQL, the production backend: it refuses what SQLite lets pass (NUL in text and
     # jsonb), which schemathesis's generated strings find.
@@ -259,13 +281,14 @@ info "fmt:      $fmt_rc"
 info "clippy:   $clippy_rc"
 info "tests:    $test_rc"
 info "contract: $contract_rc"
+info "browser:  $browser_rc"
 info "pgvector on a CPU without AVX-512 (emulated): $cpu_check_rc"
 info "deployment files: $deploy_rc"
 info "live monitoring: $live_rc"
 info "postgres 18 log: $PG_LOG"
 
 rc=0
-for r in "$test_rc" "$fmt_rc" "$clippy_rc" "$contract_rc" "$cpu_check_rc" "$deploy_rc" "$live_rc"; do
+for r in "$test_rc" "$fmt_rc" "$clippy_rc" "$browser_rc" "$contract_rc" "$cpu_check_rc" "$deploy_rc" "$live_rc"; do
     if [[ $r != skipped && $r != 0 ]]; then
         rc=$r
         break

@@ -482,7 +482,12 @@ pub(crate) fn document(seed: u64, spec: &Spec) -> Doc {
         breakdown,
         net,
         tax,
-        gross: net + tax,
+        gross: if spec.misprinted_total {
+            // Drawn from nothing, so the rest of the document is the one without the knob.
+            net + tax + (net / Decimal::from(10)).round_dp(2).max(Decimal::ONE)
+        } else {
+            net + tax
+        },
     }
 }
 

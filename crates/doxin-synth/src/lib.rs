@@ -197,6 +197,13 @@ pub struct Spec {
     pub family: Option<ProductFamily>,
     /// Resolution of [`scanned_png`] images.
     pub scan_dpi: f32,
+    /// Print a gross total that disagrees with the lines and the VAT (by a tenth of the net,
+    /// at least 1.00): a document to review, for review tests (the rules reader derives the
+    /// VAT from the printed totals, so the reading is consistent but uncertain; correcting
+    /// the VAT to the printed one raises the finding that the total does not add up). The truth and [`Facts::gross_amount`] are the printed (wrong) total, as
+    /// everywhere they are what the page shows; [`Facts::consistent_gross_amount`] is the total
+    /// that adds up.
+    pub misprinted_total: bool,
 }
 
 impl Default for Spec {
@@ -208,6 +215,7 @@ impl Default for Spec {
             country: None,
             family: None,
             scan_dpi: 200.0,
+            misprinted_total: false,
         }
     }
 }
@@ -241,6 +249,11 @@ impl Spec {
         self
     }
 
+    pub fn with_misprinted_total(mut self) -> Spec {
+        self.misprinted_total = true;
+        self
+    }
+
     pub fn with_lines(mut self, lines: RangeInclusive<usize>) -> Spec {
         self.lines = lines;
         self
@@ -262,6 +275,12 @@ pub struct Facts {
     pub gross_total: String,
     /// The gross total as printed, without currency.
     pub gross_amount: String,
+    /// Net plus VAT (plain `1234.56`): the gross total that adds up, which is the printed one
+    /// unless [`Spec::misprinted_total`].
+    pub consistent_gross_amount: String,
+    /// The net total (sum of the lines) and the VAT, plain `1234.56`.
+    pub net_amount: String,
+    pub tax_amount: String,
     pub seller_name: String,
     /// The line descriptions as printed, in order.
     pub line_descriptions: Vec<String>,
@@ -306,6 +325,9 @@ pub fn generate(seed: u64, spec: &Spec) -> Synthetic {
         issue_date: doc.date(doc.issue),
         gross_total: doc.money(doc.gross),
         gross_amount: doc.num.amount(doc.gross),
+        consistent_gross_amount: (doc.net + doc.tax).to_string(),
+        net_amount: doc.net.to_string(),
+        tax_amount: doc.tax.to_string(),
         seller_name: doc.seller.name.clone(),
         line_descriptions: doc.lines.iter().map(|l| l.description.clone()).collect(),
     };

@@ -26,6 +26,35 @@ fn same_seed_gives_identical_bytes_and_truth() {
 }
 
 #[test]
+fn a_misprinted_total_changes_only_the_total() {
+    for seed in [1, 66, 500] {
+        let good = generate(seed, &Spec::default());
+        let bad = generate(seed, &Spec::default().with_misprinted_total());
+        assert_ne!(
+            bad.facts.gross_amount, good.facts.gross_amount,
+            "seed {seed}"
+        );
+        assert_eq!(
+            bad.facts.consistent_gross_amount,
+            good.facts.consistent_gross_amount
+        );
+        assert_eq!(bad.facts.invoice_number, good.facts.invoice_number);
+        assert_eq!(bad.facts.line_descriptions, good.facts.line_descriptions);
+        // What the page shows does not add up: the truth's gross is net + VAT + a tenth.
+        let errors: Vec<_> = validate(&bad.truth, &Tolerance::default())
+            .into_iter()
+            .filter(|f| f.severity == Severity::Error)
+            .collect();
+        assert!(
+            errors
+                .iter()
+                .any(|f| f.field.as_deref() == Some("totals.tax_inclusive_amount")),
+            "seed {seed}: {errors:?}"
+        );
+    }
+}
+
+#[test]
 fn totals_reconcile_and_identifiers_are_valid() {
     let multi = Spec::multi_page();
     for seed in 0..300u64 {

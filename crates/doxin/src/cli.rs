@@ -177,6 +177,24 @@ pub enum DemoAction {
         #[arg(long)]
         as_of: Option<chrono::NaiveDate>,
     },
+    /// Write generated invoice PDFs to a folder (for uploading by hand or from a browser
+    /// test), with `manifest.json` describing each: number, seller, printed and consistent
+    /// gross totals, whether its printed total disagrees with its lines. No database needed.
+    Files {
+        /// The folder (created if missing).
+        #[arg(long)]
+        out: std::path::PathBuf,
+        /// How many invoices.
+        #[arg(long, default_value_t = 3)]
+        count: u32,
+        /// How many of them (the last ones) print a gross total that does not add up, so
+        /// validation raises a finding and they wait for review.
+        #[arg(long, default_value_t = 0)]
+        misprinted: u32,
+        /// The seed of the first invoice (the others follow): the same seed, the same files.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
 }
 
 #[derive(Debug, Subcommand)]

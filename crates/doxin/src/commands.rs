@@ -48,6 +48,15 @@ pub async fn run(command: Command, settings: Settings) -> anyhow::Result<ExitCod
             let store = open_store(&settings, true).await?;
             crate::user_cmd::run(action, store.as_ref()).await
         }
+        Command::Demo {
+            action:
+                crate::cli::DemoAction::Files {
+                    out,
+                    count,
+                    misprinted,
+                    seed,
+                },
+        } => crate::demo_cmd::files(&out, count, misprinted, seed),
         Command::Demo { action } => {
             let store = open_store(&settings, true).await?;
             crate::demo_cmd::run(action, store, settings.database_max_connections).await

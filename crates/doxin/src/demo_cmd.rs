@@ -40,13 +40,21 @@ pub const MAX_INVOICES: u64 = 1_000_000;
 const DEMO_EMAIL: &str = "demo@example.com";
 
 pub async fn run(action: DemoAction, store: Arc<dyn Store>, pool: u32) -> anyhow::Result<ExitCode> {
-    let DemoAction::Seed {
-        invoices,
-        seed,
-        owner,
-        workspace,
-        as_of,
-    } = action;
+    let (invoices, seed, owner, workspace, as_of) = match action {
+        DemoAction::Seed {
+            invoices,
+            seed,
+            owner,
+            workspace,
+            as_of,
+        } => (invoices, seed, owner, workspace, as_of),
+        DemoAction::Files {
+            out,
+            count,
+            misprinted,
+            seed,
+        } => return files(&out, count, misprinted, seed),
+    };
     if invoices == 0 || invoices > MAX_INVOICES {
         return usage(format!(
             "--invoices must be between 1 and {MAX_INVOICES}, not {invoices}"
@@ -62,6 +70,73 @@ pub async fn run(action: DemoAction, store: Arc<dyn Store>, pool: u32) -> anyhow
     };
     let as_of = as_of.unwrap_or_else(|| chrono::Utc::now().date_naive());
     seed_books(store, &owner, workspace, invoices, seed, as_of, pool).await
+}
+
+/// The most files `doxin demo files` writes.
+const MAX_FILES: u32 = 10_000;
+
+/// `doxin demo files`: `count` born-digital invoice PDFs (one to three lines, layout and
+/// country drawn from the seed), `invoice-{seed}.pdf`, and `manifest.json` describing every
+/// file in the folder (entries of earlier runs into the same folder are kept, so files of
+/// chosen seeds can be collected by several runs). The last `misprinted` print a total that
+/// does not add up (`invoice-{seed}-needs-review.pdf`).
+pub fn files(
+    out: &std::path::Path,
+    count: u32,
+    misprinted: u32,
+    seed: u64,
+) -> anyhow::Result<ExitCode> {
+    if count == 0 || count > MAX_FILES || misprinted > count {
+        return usage(format!(
+            "--count must be between 1 and {MAX_FILES} and --misprinted at most --count \
+             (got {count} and {misprinted})"
+        ));
+    }
+    std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
+    let manifest_path = out.join("manifest.json");
+    let mut manifest: Vec<serde_json::Value> = match std::fs::read(&manifest_path) {
+        Ok(bytes) => serde_json::from_slice(&bytes)
+            .with_context(|| format!("reading {}", manifest_path.display()))?,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+        Err(e) => return Err(e).with_context(|| format!("reading {}", manifest_path.display())),
+    };
+    for i in 0..count {
+        let seed = seed.wrapping_add(u64::from(i));
+        let needs_review = i >= count - misprinted;
+        let mut spec = doxin_synth::Spec::default().with_lines(1..=3);
+        if needs_review {
+            spec = spec.with_misprinted_total();
+        }
+        let s = doxin_synth::generate(seed, &spec);
+        let name = if needs_review {
+            format!("invoice-{seed}-needs-review.pdf")
+        } else {
+            format!("invoice-{seed}.pdf")
+        };
+        let path = out.join(&name);
+        std::fs::write(&path, &s.pdf).with_context(|| format!("writing {}", path.display()))?;
+        manifest.retain(|e| e["file"] != name.as_str());
+        manifest.push(serde_json::json!({
+            "file": name,
+            "seed": seed,
+            "layout": s.facts.layout.name(),
+            "country": s.facts.country.code(),
+            "invoice_number": s.facts.invoice_number,
+            "seller_name": s.facts.seller_name,
+            "issue_date": s.truth.issue_date.as_ref().map(|d| d.value.to_string()),
+            "currency": s.truth.currency.as_ref().map(|c| c.value.clone()),
+            "net_amount": s.facts.net_amount,
+            "tax_amount": s.facts.tax_amount,
+            "gross_amount_printed": s.facts.gross_amount,
+            "gross_amount": s.facts.consistent_gross_amount,
+            "line_descriptions": s.facts.line_descriptions,
+            "needs_review": needs_review,
+        }));
+    }
+    std::fs::write(&manifest_path, serde_json::to_vec_pretty(&manifest)?)
+        .with_context(|| format!("writing {}", manifest_path.display()))?;
+    println!("{count} invoices written to {}", out.display());
+    Ok(ExitCode::SUCCESS)
 }
 
 fn usage(message: String) -> anyhow::Result<ExitCode> {
