@@ -275,7 +275,9 @@ try {
       await adminPage.waitForLoadState("load");
       await waitFor("the API to report the user inactive", async () => {
         const res = await api(adminCtx, "GET", `/api/v1/admin/users/${state.user.id}`);
-        return res.status === 200 && res.body && res.body.is_active === false;
+        // The detail answers {"user": {...}, "invoices": n, ...}.
+        const u = res.body && (res.body.user || res.body);
+        return res.status === 200 && u && u.is_active === false;
       }, 15000);
     });
   } else {
