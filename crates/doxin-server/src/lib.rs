@@ -99,7 +99,7 @@ fn api_routes(state: &AppState) -> Router<AppState> {
         .merge(routes::auth::router())
         .merge(routes::access::router())
         .merge(routes::setup::router())
-        .merge(routes::intake::router(&state))
+        .merge(routes::intake::router(state))
         .merge(routes::jobs::router())
         .merge(routes::review::router())
         .merge(routes::invoices::router())
