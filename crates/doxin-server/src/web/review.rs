@@ -489,6 +489,9 @@ fn history_view(history: Value, viewer: &Viewer) -> Vec<Value> {
             e["actor"] = json!(actor);
             e["what"] = json!(match e["action"].as_str().unwrap_or("") {
                 "invoice.create" => "created",
+                "invoice.extracted" => "read the document",
+                "invoice.reprocess_requested" => "asked to read the document again",
+                "invoice.reprocess" => "read the document again",
                 "invoice.update" => "edited",
                 "invoice.approve" => "approved",
                 "invoice.approval" => "approved (more approvals needed)",
