@@ -128,7 +128,8 @@
     const btn = document.getElementById("save");
     btn.disabled = true;
     try {
-      const resp = await fetch(form.action, { method: "POST", body, credentials: "same-origin" });
+      // `form.action` would be the buttons named "action", not the attribute.
+      const resp = await fetch(form.getAttribute("action"), { method: "POST", body, credentials: "same-origin" });
       const html = await resp.text();
       const fresh = new DOMParser().parseFromString(html, "text/html");
       if (!fresh.getElementById("review-form")) { location.reload(); return; }
