@@ -21,7 +21,7 @@ pub(super) fn operations() -> Vec<Operation> {
             .description(
                 "Sizes are in the units of the extracted fields' boxes (`unit`: PDF points \
                  for a PDF, pixels for an image), so `viewBox=\"0 0 width height\"` lays the \
-                 boxes over the page image. At most the first 50 pages are listed. A PDF's \
+                 boxes over the page image. At most the first 20 pages are listed. A PDF's \
                  pages are rendered (and kept) on the first call.",
             )
             .read()

@@ -34,8 +34,9 @@ use crate::{ApiError, AppState};
 /// screens at the width the review page shows a page, and an exact 2:1 scale to the boxes.
 pub const DPI: u32 = 144;
 
-/// Most pages listed for display (a longer document is still served page by page).
-const MAX_LISTED_PAGES: u32 = 50;
+/// Most pages listed for display: their sizes come from rendering them, which the first view
+/// waits for (a longer document is still served page by page).
+const MAX_LISTED_PAGES: u32 = 20;
 
 /// How long a browser may keep a page image: the document of an invoice can be replaced, but
 /// then its page images come from the new document's hash, under the same URL only after this.

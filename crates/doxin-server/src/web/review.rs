@@ -491,6 +491,9 @@ fn history_view(history: Value, viewer: &Viewer) -> Vec<Value> {
             e["actor"] = json!(actor);
             e["what"] = json!(match e["action"].as_str().unwrap_or("") {
                 "invoice.create" => "created",
+                "invoice.extracted" => "read the document",
+                "invoice.reprocess_requested" => "asked to read the document again",
+                "invoice.reprocess" => "read the document again",
                 "invoice.update" => "edited",
                 "invoice.approve" => "approved",
                 "invoice.approval" => "approved (more approvals needed)",
@@ -800,7 +803,18 @@ async fn decide(
         } else {
             StatusCode::INTERNAL_SERVER_ERROR
         };
-        render_review(viewer_ref, api_ref, id, status, Some(e.message()), None).await
+        // The API words these for API clients (`{"override_reason": …}`); a page says
+        // where on the page to act.
+        let message = match e.code.as_str() {
+            "override_required" => "Validation still finds errors. Correct them and save, or \
+                say why you approve anyway under “Approve with override”."
+                .to_string(),
+            "reason_required" => {
+                "A rejection needs a reason: say why in the reason field.".to_string()
+            }
+            _ => e.message(),
+        };
+        render_review(viewer_ref, api_ref, id, status, Some(message), None).await
     };
     match action.as_str() {
         "save" => {

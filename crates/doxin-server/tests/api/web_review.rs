@@ -77,12 +77,26 @@ fn as_read(truth: doxin_model::Invoice) -> doxin_model::Invoice {
     serde_json::from_value(v).expect("invoice")
 }
 
-/// An invoice whose only document is an XML e-invoice (no page image).
-async fn xml_invoice(app: &TestApp, user: &TestUser) -> uuid::Uuid {
-    let xml = br#"<?xml version="1.0"?>
+/// An invoice whose only document is an XML e-invoice (no page image, unless `pdf` is
+/// embedded in it).
+async fn xml_invoice(app: &TestApp, user: &TestUser, pdf: Option<&[u8]>) -> uuid::Uuid {
+    use base64::Engine;
+    let attachment = pdf.map_or_else(String::new, |pdf| {
+        format!(
+            "<cac:AdditionalDocumentReference><cbc:ID>1</cbc:ID><cac:Attachment>\
+             <cbc:EmbeddedDocumentBinaryObject mimeCode=\"application/pdf\" filename=\"i.pdf\">{}\
+             </cbc:EmbeddedDocumentBinaryObject></cac:Attachment></cac:AdditionalDocumentReference>",
+            base64::engine::general_purpose::STANDARD.encode(pdf)
+        )
+    });
+    let xml = format!(
+        r#"<?xml version="1.0"?>
 <Invoice xmlns="urn:oasis:names:specification:ubl:schema:xsd:Invoice-2"
+ xmlns:cac="urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2"
  xmlns:cbc="urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2">
-<cbc:ID>X-1</cbc:ID></Invoice>"#;
+<cbc:ID>X-1</cbc:ID>{attachment}</Invoice>"#
+    );
+    let xml = xml.as_bytes();
     let blob = app.files.put(xml).await.expect("put xml");
     let file = app
         .store
@@ -237,7 +251,7 @@ async fn web_review_page_images_are_private_and_xml_has_none() {
         .expect("request");
     assert_eq!(resp.status(), StatusCode::NOT_FOUND);
 
-    let xml = xml_invoice(&app, &app.user).await;
+    let xml = xml_invoice(&app, &app.user, None).await;
     let resp = app.get(&format!("/api/v1/invoices/{xml}/pages/1")).await;
     assert_eq!(resp.status(), StatusCode::NOT_FOUND);
     let problem: serde_json::Value = resp.json().await.expect("problem");
@@ -584,4 +598,26 @@ async fn web_review_the_detail_page_shows_lines_findings_history_and_links() {
         html.contains("<span class=\"src src-text\">text</span>"),
         "sources"
     );
+}
+
+#[tokio::test]
+async fn web_review_an_xml_e_invoice_shows_the_pdf_it_carries() {
+    let app = spawn_app().await;
+    let pdf = doxin_synth::generate(22, &doxin_synth::Spec::default()).pdf;
+    let id = xml_invoice(&app, &app.user, Some(&pdf)).await;
+    let pages: serde_json::Value = app
+        .get(&format!("/api/v1/invoices/{id}/pages"))
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(pages["kind"], "embedded_pdf", "{pages}");
+    assert_eq!(pages["page_count"], 1);
+    let resp = app.get(&format!("/api/v1/invoices/{id}/pages/1")).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    let png = resp.bytes().await.expect("body");
+    assert!(png.starts_with(b"\x89PNG"));
+    let mut b = Browser::signed_in(&app, &app.user).await;
+    let html = b.page(&format!("/review/{id}")).await;
+    assert!(html.contains("class=\"page\""), "{html}");
 }
