@@ -756,7 +756,12 @@ async fn web_workspace_admin_manages_members_invitations_and_rules() {
 #[tokio::test]
 async fn web_companies_lists_vendors_with_links() {
     let app = spawn_app().await;
-    // Companies are listed once an invoice names them.
+    // Companies are listed once an invoice names them; the vendor is named as on the invoice
+    // (totals are matched by that name), the customer differently (no total).
+    let mut invoice = doxin_synth::generate(1, &doxin_synth::Spec::default()).truth;
+    if let Some(seller) = invoice.seller.name.as_mut() {
+        seller.value = "Acme Supplies GmbH".into();
+    }
     let mut ids = Vec::new();
     for (kind, name) in [
         (doxin_store::CompanyKind::Vendor, "Acme Supplies GmbH"),
@@ -785,7 +790,7 @@ async fn web_companies_lists_vendors_with_links() {
             job_id: None,
             status: doxin_store::InvoiceStatus::Approved,
             confidence: 0.9,
-            invoice: doxin_synth::generate(1, &doxin_synth::Spec::default()).truth,
+            invoice,
             findings: vec![],
             vendor_id: Some(ids[0]),
             customer_id: Some(ids[1]),
@@ -801,6 +806,7 @@ async fn web_companies_lists_vendors_with_links() {
         "{html}"
     );
     assert!(!html.contains("Beta Buyers"));
+    assert!(html.contains("class=\"money\""), "a gross total: {html}");
     let customers = b.page("/companies?kind=customer").await;
     assert!(customers.contains("aria-current=\"page\">Customers"));
     assert!(customers.contains("Beta Buyers Ltd"));
