@@ -708,9 +708,34 @@ struct UsageQuery {
 /// Height of the usage charts' plotting area in SVG units.
 const CHART_H: f64 = 140.0;
 
+/// Every day of the report's period, with no requests on days the report leaves out (at most
+/// a year is drawn; a longer period shows its last year).
+fn every_day(report: &Value) -> Vec<Value> {
+    let listed = report["by_day"].as_array().cloned().unwrap_or_default();
+    let day = |v: &Value| {
+        v.as_str()
+            .and_then(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
+    };
+    let (Some(from), Some(to)) = (day(&report["from"]), day(&report["to"])) else {
+        return listed;
+    };
+    let from = from.max(to - chrono::Duration::days(365));
+    from.iter_days()
+        .take_while(|d| *d <= to)
+        .map(|d| {
+            let text = d.format("%Y-%m-%d").to_string();
+            listed
+                .iter()
+                .find(|l| l["day"].as_str() == Some(text.as_str()))
+                .cloned()
+                .unwrap_or_else(|| json!({"day": text, "requests": 0}))
+        })
+        .collect()
+}
+
 /// Vertical bars, one per day, scaled to the busiest day.
-fn day_bars(days: &Value) -> (Vec<Value>, u64) {
-    let items = days.as_array().cloned().unwrap_or_default();
+fn day_bars(report: &Value) -> (Vec<Value>, u64) {
+    let items = every_day(report);
     let max = items
         .iter()
         .filter_map(|d| d["requests"].as_u64())
@@ -775,7 +800,7 @@ fn rank_bars(rows: &Value, limit: usize, label: impl Fn(&Value) -> String) -> Ve
                 "label": label(r),
                 "requests": n,
                 "y": i * 26 + 4,
-                "width": (share * 300.0).round().max(1.0),
+                "width": (share * 240.0).round().max(1.0),
             })
         })
         .collect()
@@ -808,7 +833,7 @@ async fn usage(
         ),
         Err(e) => return Err(e.into()),
     };
-    let (days, max_day) = day_bars(&report["by_day"]);
+    let (days, max_day) = day_bars(&report);
     let routes = rank_bars(&report["by_route"], 10, |r| {
         format!(
             "{} {}",

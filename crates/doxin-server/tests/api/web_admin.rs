@@ -756,7 +756,12 @@ async fn web_workspace_admin_manages_members_invitations_and_rules() {
 #[tokio::test]
 async fn web_companies_lists_vendors_with_links() {
     let app = spawn_app().await;
-    // Companies are listed once an invoice names them.
+    // Companies are listed once an invoice names them; the vendor is named as on the invoice
+    // (totals are matched by that name), the customer differently (no total).
+    let mut invoice = doxin_synth::generate(1, &doxin_synth::Spec::default()).truth;
+    if let Some(seller) = invoice.seller.name.as_mut() {
+        seller.value = "Acme Supplies GmbH".into();
+    }
     let mut ids = Vec::new();
     for (kind, name) in [
         (doxin_store::CompanyKind::Vendor, "Acme Supplies GmbH"),
@@ -785,7 +790,7 @@ async fn web_companies_lists_vendors_with_links() {
             job_id: None,
             status: doxin_store::InvoiceStatus::Approved,
             confidence: 0.9,
-            invoice: doxin_synth::generate(1, &doxin_synth::Spec::default()).truth,
+            invoice,
             findings: vec![],
             vendor_id: Some(ids[0]),
             customer_id: Some(ids[1]),
@@ -801,9 +806,84 @@ async fn web_companies_lists_vendors_with_links() {
         "{html}"
     );
     assert!(!html.contains("Beta Buyers"));
+    assert!(html.contains("class=\"money\""), "a gross total: {html}");
     let customers = b.page("/companies?kind=customer").await;
     assert!(customers.contains("aria-current=\"page\">Customers"));
     assert!(customers.contains("Beta Buyers Ltd"));
     let none = b.page("/companies?q=zzzz-no-such").await;
     assert!(none.contains("No vendors match"));
+}
+
+#[tokio::test]
+async fn web_admin_forged_form_tokens_change_nothing_on_any_post_route() {
+    let app = spawn_app().await;
+    let (mut b, admin) = admin_browser(&app).await;
+    b.page("/").await;
+    let other = uuid::Uuid::new_v4();
+    let posts = [
+        format!("/admin/users/{}", app.user.id),
+        "/admin/access-codes".to_string(),
+        format!("/admin/access-codes/{other}/revoke"),
+        format!("/admin/access-requests/{other}/approve"),
+        format!("/admin/access-requests/{other}/reject"),
+        "/account/password".to_string(),
+        "/account/tokens".to_string(),
+        format!("/account/tokens/{other}/revoke"),
+        "/account/sign-out-everywhere".to_string(),
+        "/workspace/switch".to_string(),
+        format!("/workspace/members/{}", app.user.id),
+        format!("/workspace/members/{}/remove", app.user.id),
+        "/workspace/invitations".to_string(),
+        "/workspace/rules".to_string(),
+    ];
+    let fields = [
+        ("_csrf", "forged"),
+        ("action", "deactivate"),
+        ("reason", "x"),
+        ("note", "forged"),
+        ("name", "forged"),
+        ("current_password", crate::helpers::TEST_PASSWORD),
+        ("new_password", "Another-long-passphrase-1"),
+        ("new_password_again", "Another-long-passphrase-1"),
+        ("workspace_id", &admin.id.to_string()),
+        ("role", "viewer"),
+        ("rules", "{}"),
+        ("next", "/"),
+    ];
+    let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, *v)).collect();
+    for path in &posts {
+        let resp = b.post_form(path, &fields).await;
+        assert_eq!(resp.status(), StatusCode::FORBIDDEN, "POST {path}");
+        assert!(
+            resp.text()
+                .await
+                .expect("body")
+                .contains("This form has expired"),
+            "{path}"
+        );
+    }
+    // Nothing changed: the user is active, no code or token was made, the session lives.
+    assert!(
+        app.store
+            .get_user(app.user.id)
+            .await
+            .expect("user")
+            .is_active
+    );
+    let html = b.page("/admin/access-codes").await;
+    assert!(html.contains("No access codes here"));
+    assert!(!b.page("/account").await.contains("forged"));
+    let entries = app
+        .store
+        .list_audit(
+            &doxin_store::AuditFilter::default(),
+            doxin_store::PageRequest::new(1, 50),
+        )
+        .await
+        .expect("audit");
+    assert!(
+        entries.items.iter().all(|e| e.action == "auth.login"),
+        "{:?}",
+        entries.items.iter().map(|e| &e.action).collect::<Vec<_>>()
+    );
 }
