@@ -275,7 +275,8 @@ try {
       await adminPage.waitForLoadState("load");
       await waitFor("the API to report the user inactive", async () => {
         const res = await api(adminCtx, "GET", `/api/v1/admin/users/${state.user.id}`);
-        return res.status === 200 && res.body && res.body.is_active === false;
+        // GET /api/v1/admin/users/{id} answers {user: {...}, invoices, jobs, recent_actions}.
+        return res.status === 200 && res.body && (res.body.user || res.body).is_active === false;
       }, 15000);
     });
   } else {
