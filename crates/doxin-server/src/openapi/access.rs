@@ -7,13 +7,6 @@ use super::{
     string, uuid,
 };
 
-fn decided() -> Value {
-    object(
-        "The decided request.",
-        json!({ "request": schema_ref("AccessRequest") }),
-    )
-}
-
 pub(super) fn operations() -> Vec<Operation> {
     vec![
         (
@@ -140,7 +133,25 @@ pub(super) fn operations() -> Vec<Operation> {
             "post",
             Op::new("admin", "reject_access_request", "Reject an access request")
                 .path_id("id", "The request's id")
-                .ok(200, "Rejected", decided())
+                .body(
+                    "application/json",
+                    object(
+                        "Optionally, why (kept in the audit log with the decision).",
+                        json!({ "reason": nullable("string") }),
+                    ),
+                    false,
+                )
+                .ok(
+                    200,
+                    "Rejected",
+                    object(
+                        "The decided request and the reason given.",
+                        json!({
+                            "request": schema_ref("AccessRequest"),
+                            "reason": nullable("string"),
+                        }),
+                    ),
+                )
                 .caller()
                 .problems(&[400, 404, 409])
                 .store_errors()

@@ -148,6 +148,12 @@ pub(super) fn operations() -> Vec<Operation> {
                             "description": "The latest failed jobs, newest first",
                             "items": schema_ref("FailedJob"),
                         },
+                        "running_by_stage": {
+                            "type": "object",
+                            "description": "Running jobs by their current stage (stages with none are left out)",
+                            "additionalProperties": count(),
+                        },
+                        "dead_letters": count(),
                     }),
                 ),
             )

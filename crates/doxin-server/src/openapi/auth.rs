@@ -95,6 +95,24 @@ pub(super) fn operations() -> Vec<Operation> {
             .build(),
         ),
         (
+            "/api/v1/auth/logout-everywhere",
+            "post",
+            Op::new(
+                "auth",
+                "logout_everywhere",
+                "Sign out everywhere (ends every session of the caller; clears the cookies)",
+            )
+            .description(
+                "Ends every browser session of the caller, this one included, and is audited \
+                 as `auth.logout_everywhere` with the number of sessions ended. API tokens are \
+                 not revoked (revoke them one by one); JWTs end at their expiry.",
+            )
+            .empty(204, "Every session ended")
+            .caller()
+            .store_errors()
+            .build(),
+        ),
+        (
             "/api/v1/auth/me",
             "get",
             Op::new("auth", "me", "The signed-in user")

@@ -1,7 +1,8 @@
 //! Who may join: administrators mint single-use access codes and decide access requests
 //! (`/api/v1/admin/access-codes`, `/api/v1/admin/access-requests`). An approved request gets
 //! a fresh code and an invitation link to the sign-up page, mailed when SMTP is configured
-//! (`"emailed": true`), else returned to the administrator to pass on.
+//! (`"emailed": true`), else returned to the administrator to pass on. A rejection may give
+//! a reason (`{"reason": "…"}`), kept in the audit log with the decision.
 
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -284,11 +285,23 @@ async fn approve(
     Ok(Json(body))
 }
 
+/// Why a request is refused, kept in the audit log beside the decision.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Rejection {
+    reason: Option<String>,
+}
+
 async fn reject(
     State(state): State<AppState>,
     admin: Admin,
     Path(id): Path<Uuid>,
+    body: Option<Json<Rejection>>,
 ) -> Result<Json<Value>, ApiError> {
+    let reason = body
+        .and_then(|Json(b)| b.reason)
+        .map(|r| super::auth::free_text(&r, 1000))
+        .filter(|r| !r.is_empty());
     let before = serde_json::to_value(state.store.get_access_request(id).await?).ok();
     let request = state
         .store
@@ -302,7 +315,10 @@ async fn reject(
         )
         .await
         .map_err(decided)?;
-    let after = serde_json::to_value(&request).ok();
+    let mut after = serde_json::to_value(&request).ok();
+    if let (Some(Value::Object(view)), Some(reason)) = (after.as_mut(), reason.as_ref()) {
+        view.insert("reason".into(), json!(reason));
+    }
     admin
         .0
         .audit(
@@ -314,7 +330,7 @@ async fn reject(
             after,
         )
         .await?;
-    Ok(Json(json!({ "request": request })))
+    Ok(Json(json!({ "request": request, "reason": reason })))
 }
 
 /// Percent-encodes a query value (RFC 3986 unreserved characters pass).

@@ -4,7 +4,8 @@
 //!   invoice and job counts and latest audited actions),
 //!   `PATCH /api/v1/admin/users/{id}` `{"is_active": bool, "role": "user"|"admin"}`
 //! - `GET /api/v1/admin/audit-log?actor=&entity_type=&entity_id=&action=&from=&to=&page=&per_page=`
-//! - `GET /api/v1/admin/jobs`: counts by status, live workers, recent failures
+//! - `GET /api/v1/admin/jobs`: counts by status, running jobs by stage, dead letters, live
+//!   workers, recent failures
 //! - `GET /api/v1/admin/analytics/usage?from=&to=&user=&route=`
 //!
 //! Every handler takes the [`Admin`] extractor: anonymous callers get 401, other users 403.
@@ -284,6 +285,10 @@ struct JobsOverview {
     total: u64,
     workers: Vec<WorkerHeartbeat>,
     recent_failures: Vec<Value>,
+    /// Running jobs by their current stage (`{"ocr": 2, …}`; stages with none left out).
+    running_by_stage: Value,
+    /// Failed jobs that used all their attempts (the worker monitor's count).
+    dead_letters: u64,
 }
 
 fn failure_view(j: &JobRecord) -> Value {
@@ -321,11 +326,21 @@ async fn jobs_overview(
             PageRequest::new(1, RECENT_FAILURES),
         )
         .await?;
+    let running_by_stage: serde_json::Map<String, Value> = state
+        .store
+        .count_running_by_stage()
+        .await?
+        .into_iter()
+        .map(|(stage, n)| (stage.to_string(), json!(n)))
+        .collect();
+    let dead_letters = state.store.count_dead_letters().await?;
     Ok(Json(JobsOverview {
         counts: status_counts(&counts),
         total,
         workers,
         recent_failures: failures.items.iter().map(failure_view).collect(),
+        running_by_stage: Value::Object(running_by_stage),
+        dead_letters,
     }))
 }
 

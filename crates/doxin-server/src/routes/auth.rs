@@ -31,6 +31,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/auth/register", post(register))
         .route("/api/v1/auth/login", post(login))
         .route("/api/v1/auth/logout", post(logout))
+        .route("/api/v1/auth/logout-everywhere", post(logout_everywhere))
         .route("/api/v1/auth/me", get(me))
         .route("/api/v1/auth/change-password", post(change_password))
         .route("/api/v1/auth/jwt-token", post(jwt_token))
@@ -388,6 +389,30 @@ pub(crate) async fn logout(
             Some(caller.id().to_string()),
             None,
             None,
+        )
+        .await?;
+    let mut resp = StatusCode::NO_CONTENT.into_response();
+    for cookie in auth::clear_session_cookies() {
+        resp.headers_mut().append(header::SET_COOKIE, cookie);
+    }
+    Ok(resp)
+}
+
+/// Ends every session of the caller (a lost laptop, a shared computer): other browsers are
+/// signed out at their next request, this one at once.
+pub(crate) async fn logout_everywhere(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Response, ApiError> {
+    let ended = state.store.delete_user_sessions(caller.id(), None).await?;
+    caller
+        .audit(
+            &state,
+            "auth.logout_everywhere",
+            "user",
+            Some(caller.id().to_string()),
+            None,
+            Some(json!({ "sessions_ended": ended })),
         )
         .await?;
     let mut resp = StatusCode::NO_CONTENT.into_response();

@@ -11,9 +11,12 @@
 //! - Scripts and styles come only from DoxIn's own embedded files ([`assets`]), so the
 //!   Content-Security-Policy allows no inline script or style.
 
+mod account;
+mod admin;
 mod api;
 mod assets;
 mod auth_pages;
+mod companies;
 mod dashboard;
 mod invoices;
 mod jobs;
@@ -22,6 +25,7 @@ mod review;
 mod session;
 mod setup;
 mod upload;
+mod workspace;
 
 use axum::http::{StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
@@ -45,6 +49,10 @@ pub fn router(state: &AppState, api: ApiClient) -> Router<AppState> {
         .merge(setup::router())
         .merge(upload::router(state))
         .merge(review::router())
+        .merge(admin::router())
+        .merge(account::router())
+        .merge(workspace::router())
+        .merge(companies::router())
         .layer(Extension(api))
 }
 

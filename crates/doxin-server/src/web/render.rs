@@ -40,6 +40,19 @@ const TEMPLATES: &[(&str, &str)] = templates!(
     "review.html",
     "invoice_detail.html",
     "history.html",
+    "admin_nav.html",
+    "admin.html",
+    "admin_users.html",
+    "admin_codes.html",
+    "admin_requests.html",
+    "admin_audit.html",
+    "admin_usage.html",
+    "account.html",
+    "workspace.html",
+    "companies.html",
+    "admin_requests.html",
+    "admin_audit.html",
+    "admin_usage.html",
 );
 
 static ENV: LazyLock<Environment<'static>> = LazyLock::new(|| {

@@ -443,15 +443,17 @@ async fn neighbours(
             None => None,
         }
     };
-    let (after, before, first, last) = tokio::join!(
-        get(after_url),
-        get(before_url),
-        get(Some(first_url)),
-        get(Some(last_url)),
-    );
+    let (after, before) = tokio::join!(get(after_url), get(before_url));
     let pick = |a: Option<Value>| a.as_ref().and_then(other);
-    let next = pick(after).or_else(|| pick(first));
-    let prev = pick(before).or_else(|| pick(last));
+    // Wrapping round costs a query more, only at either end of the queue.
+    let next = match pick(after) {
+        Some(next) => Some(next),
+        None => pick(get(Some(first_url)).await),
+    };
+    let prev = match pick(before) {
+        Some(prev) => Some(prev),
+        None => pick(get(Some(last_url)).await),
+    };
     (prev, next)
 }
 

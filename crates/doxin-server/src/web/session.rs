@@ -149,6 +149,9 @@ impl FromRequestParts<AppState> for Viewer {
             && let Ok(value) = HeaderValue::from_str(&ws)
         {
             parts.headers.insert(auth::WORKSPACE_HEADER, value);
+            // An outer layer (usage counting) may have resolved the caller already, without
+            // the workspace: resolve again with it.
+            parts.extensions.remove::<Caller>();
         }
         let caller = match auth::resolve_caller(parts, state, CsrfFrom::Form).await {
             Ok(caller) => caller,
@@ -166,23 +169,20 @@ impl FromRequestParts<AppState> for Viewer {
         let Credential::Session { csrf_token, .. } = &caller.credential else {
             return Err(sign_in(None));
         };
-        let workspaces = state
-            .store
-            .memberships_of(caller.id())
-            .await
-            .map_err(|e| WebError::from_api(e.into(), &path))?;
-        let unread = state
-            .store
-            .list_jobs(
-                caller.scope(),
-                &JobFilter {
-                    status: None,
-                    unread_only: true,
-                    outcome: None,
-                },
-                PageRequest::new(1, 1),
-            )
-            .await
+        // The layout's workspace list and unread badge, read side by side.
+        let unread_filter = JobFilter {
+            status: None,
+            unread_only: true,
+            outcome: None,
+        };
+        let (workspaces, unread) = tokio::join!(
+            state.store.memberships_of(caller.id()),
+            state
+                .store
+                .list_jobs(caller.scope(), &unread_filter, PageRequest::new(1, 1)),
+        );
+        let workspaces = workspaces.map_err(|e| WebError::from_api(e.into(), &path))?;
+        let unread = unread
             .map_err(|e| WebError::from_api(e.into(), &path))?
             .total;
         Ok(Viewer {

@@ -388,6 +388,12 @@ fn matrix(f: &Fixture) -> Vec<Case> {
             "/api/v1/auth/logout",
             Authed,
         ),
+        case(
+            Method::POST,
+            "/api/v1/auth/logout-everywhere",
+            "/api/v1/auth/logout-everywhere",
+            Authed,
+        ),
         // Intake and jobs.
         Case {
             body: Body::Multipart,

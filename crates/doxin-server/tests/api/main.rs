@@ -17,6 +17,7 @@ mod review;
 mod roles;
 mod security;
 mod web;
+mod web_admin;
 mod web_review;
 mod workspaces;
 mod ws;
