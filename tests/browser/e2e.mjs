@@ -119,6 +119,7 @@ try {
   const chosen = [clean[0], clean[1], toReview];
   await step("user drops three invoices on #drop at /upload; the bars reach 100 % without a reload", async () => {
     await page.goto("/upload");
+    await page.check("#auto_save");
     await page.fill("#confidence_threshold", THRESHOLD);
     await page.evaluate(() => { window.__noReload = true; });
     const files = chosen.map((m) => ({
@@ -148,6 +149,9 @@ try {
     const bad = rows.filter((x) => !["approved", "needs_review"].includes(x.outcome));
     if (bad.length) throw new Error(`outcomes: ${seen}`);
     if (outcomes[toReview.file] !== "needs_review") throw new Error(`${toReview.file} is not needs_review (${seen})`);
+    // The consistent ones are approved automatically (auto-save on, threshold above): exactly one waits.
+    const waiting = rows.filter((x) => x.outcome === "needs_review").map((x) => x.name);
+    if (waiting.length !== 1) throw new Error(`${waiting.length} need review, expected only ${toReview.file} (${seen})`);
     return seen;
   });
 
@@ -275,9 +279,8 @@ try {
       await adminPage.waitForLoadState("load");
       await waitFor("the API to report the user inactive", async () => {
         const res = await api(adminCtx, "GET", `/api/v1/admin/users/${state.user.id}`);
-        // The detail answers {"user": {...}, "invoices": n, ...}.
-        const u = res.body && (res.body.user || res.body);
-        return res.status === 200 && u && u.is_active === false;
+        // GET /api/v1/admin/users/{id} answers {user: {...}, invoices, jobs, recent_actions}.
+        return res.status === 200 && res.body && (res.body.user || res.body).is_active === false;
       }, 15000);
     });
   } else {

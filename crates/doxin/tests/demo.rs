@@ -343,3 +343,93 @@ fn demo_seed_benchmark_on_postgres() {
     });
     assert_eq!(total.to_string(), n);
 }
+
+/// `doxin demo files` writes the browser suite's invoices, and the rules reader reads them as
+/// tests/browser/e2e.mjs expects: the consistent ones above its auto-approval threshold (0.72),
+/// the misprinted one below it, with the printed total and the VAT derived from it.
+#[test]
+fn demo_files_are_read_as_the_browser_suite_expects() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let url = sqlite_url(dir.path());
+    let out_dir = dir.path().join("files");
+    let out = out_dir.to_str().expect("utf-8 path");
+    for args in [
+        [
+            "demo",
+            "files",
+            "--out",
+            out,
+            "--count",
+            "2",
+            "--seed",
+            "5",
+            "--misprinted",
+            "0",
+        ],
+        [
+            "demo",
+            "files",
+            "--out",
+            out,
+            "--count",
+            "1",
+            "--seed",
+            "66",
+            "--misprinted",
+            "1",
+        ],
+    ] {
+        let o = run(dir.path(), &args, &url);
+        assert!(o.status.success(), "{}", text(&o.stderr));
+    }
+    let manifest: Vec<serde_json::Value> =
+        serde_json::from_slice(&std::fs::read(out_dir.join("manifest.json")).expect("manifest"))
+            .expect("manifest JSON");
+    let files: Vec<&str> = manifest
+        .iter()
+        .map(|m| m["file"].as_str().expect("file"))
+        .collect();
+    assert_eq!(
+        files,
+        [
+            "invoice-5.pdf",
+            "invoice-6.pdf",
+            "invoice-66-needs-review.pdf"
+        ]
+    );
+    for m in &manifest {
+        let path = out_dir.join(m["file"].as_str().expect("file"));
+        let pdf = std::fs::read(&path).expect("pdf");
+        assert!(pdf.starts_with(b"%PDF-"), "{}", path.display());
+        let o = run(
+            dir.path(),
+            &["extract", path.to_str().expect("utf-8")],
+            &url,
+        );
+        assert!(o.status.success(), "{}", text(&o.stderr));
+        let mut read: serde_json::Value = serde_json::from_slice(&o.stdout).expect("extract JSON");
+        if let Some(first) = read.as_array().and_then(|a| a.first()) {
+            read = first.clone();
+        }
+        let confidence = read["confidence"].as_f64().expect("confidence");
+        let findings = read["validation"]["findings"]
+            .as_array()
+            .map_or(0, Vec::len);
+        let gross = read["invoice"]["totals"]["tax_inclusive_amount"]["value"].clone();
+        if m["needs_review"] == true {
+            assert!(confidence < 0.72, "{m}: {confidence}");
+            assert_ne!(m["gross_amount"], m["gross_amount_printed"]);
+            assert_eq!(
+                gross.as_str().map(|g| g.replace('.', ",")),
+                m["gross_amount_printed"]
+                    .as_str()
+                    .map(|g| g.replace('.', ",")),
+                "{m}"
+            );
+        } else {
+            assert!(confidence >= 0.72, "{m}: {confidence}");
+            assert_eq!(gross, m["gross_amount"], "{m}");
+        }
+        assert_eq!(findings, 0, "{m}: {read}");
+    }
+}
