@@ -35,16 +35,17 @@ fn public_page(headers: &HeaderMap, status: StatusCode, template: &str, ctx: Val
 }
 
 /// The message of a refused form, for the form.
-fn problem_text(e: &ApiError) -> String {
+pub(super) fn problem_text(e: &ApiError) -> String {
     match e.parts() {
         Some((_, _, detail)) => capitalise(&detail),
         None => {
+            tracing::error!(error = ?e, "a form's request failed inside the server");
             "Something went wrong on our side; it has been logged. Try again in a moment.".into()
         }
     }
 }
 
-fn status_of(e: &ApiError) -> StatusCode {
+pub(super) fn status_of(e: &ApiError) -> StatusCode {
     e.parts()
         .map_or(StatusCode::INTERNAL_SERVER_ERROR, |(status, _, _)| status)
 }

@@ -11,8 +11,9 @@ use axum::{Form, Json, Router};
 use minijinja::{Value, context};
 use serde::Deserialize;
 
+use super::auth_pages::{problem_text, status_of};
 use super::render;
-use super::session::{capitalise, theme};
+use super::session::theme;
 use crate::AppState;
 use crate::routes::auth::{self as api, Origin, SetupBody};
 
@@ -88,15 +89,6 @@ async fn create(
     };
     match api::setup(State(state), origin, Json(body)).await {
         Ok(_) => Redirect::to("/login?reason=set-up").into_response(),
-        Err(e) => match e.parts() {
-            Some((status, _, detail)) => again(capitalise(&detail), status),
-            None => {
-                let _ = e.into_response();
-                again(
-                    "Something went wrong on our side; it has been logged. Try again.".into(),
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                )
-            }
-        },
+        Err(e) => again(problem_text(&e), status_of(&e)),
     }
 }
