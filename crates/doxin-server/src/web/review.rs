@@ -23,7 +23,7 @@ use uuid::Uuid;
 
 use super::api::{ApiClient, ApiRefusal};
 use super::render;
-use super::session::{Viewer, WebError, url_encode};
+use super::session::{Viewer, WebError};
 use crate::AppState;
 
 pub fn router() -> Router<AppState> {
@@ -416,62 +416,23 @@ async fn neighbours(
     api: &ApiClient,
     viewer: &Viewer,
     id: Uuid,
-    created_at: Option<&str>,
 ) -> (Option<String>, Option<String>) {
-    let other = |v: &Value| {
-        v["items"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(|i| i["id"].as_str())
-            .find(|i| *i != id.to_string())
-            .map(str::to_string)
-    };
-    let base = "/api/v1/invoices?status=needs_review&per_page=2";
-    let t = created_at.map(url_encode);
-    let after_url = t
-        .as_ref()
-        .map(|t| format!("{base}&sort=created_at&created_from={t}"));
-    let before_url = t
-        .as_ref()
-        .map(|t| format!("{base}&sort=-created_at&created_to={t}"));
-    let first_url = format!("{base}&sort=created_at");
-    let last_url = format!("{base}&sort=-created_at");
-    let get = |url: Option<String>| async move {
-        match url {
-            Some(url) => api.get(&viewer.caller, &url).await.ok(),
-            None => None,
-        }
-    };
-    let (after, before) = tokio::join!(get(after_url), get(before_url));
-    let pick = |a: Option<Value>| a.as_ref().and_then(other);
-    // Wrapping round costs a query more, only at either end of the queue.
-    let next = match pick(after) {
-        Some(next) => Some(next),
-        None => pick(get(Some(first_url)).await),
-    };
-    let prev = match pick(before) {
-        Some(prev) => Some(prev),
-        None => pick(get(Some(last_url)).await),
-    };
-    (prev, next)
-}
-
-/// The oldest invoice waiting for review other than `id`.
-async fn next_in_queue(api: &ApiClient, viewer: &Viewer, id: Uuid) -> Option<String> {
-    let v = api
+    let Ok(v) = api
         .get(
             &viewer.caller,
-            "/api/v1/invoices?status=needs_review&sort=created_at&per_page=2",
+            &format!("/api/v1/invoices/{id}/queue-neighbours"),
         )
         .await
-        .ok()?;
-    v["items"]
-        .as_array()?
-        .iter()
-        .filter_map(|i| i["id"].as_str())
-        .find(|i| *i != id.to_string())
-        .map(str::to_string)
+    else {
+        return (None, None);
+    };
+    let id_of = |k: &str| v[k].as_str().map(str::to_string);
+    (id_of("previous"), id_of("next"))
+}
+
+/// The oldest invoice waiting for review after `id` (wrapping round), other than `id`.
+async fn next_in_queue(api: &ApiClient, viewer: &Viewer, id: Uuid) -> Option<String> {
+    neighbours(api, viewer, id).await.1
 }
 
 /// History entries as the page shows them, the actor named when it is the viewer.
@@ -559,11 +520,12 @@ async fn render_review(
     error: Option<String>,
     notice: Option<&str>,
 ) -> Result<Response, WebError> {
-    let (inv, pages, history) = gather(api, viewer, id).await?;
+    let (gathered, (prev, next)) =
+        tokio::join!(gather(api, viewer, id), neighbours(api, viewer, id));
+    let (inv, pages, history) = gathered?;
     let invoice = &inv["invoice"];
     let findings = findings_of(&inv);
     let (fields, lines) = fields_view(invoice, &findings);
-    let (prev, next) = neighbours(api, viewer, id, inv["created_at"].as_str()).await;
     let has_errors = findings.iter().any(|f| f.severity == "error");
     let ctx = context! {
         title => format!("Review {}", text_of(invoice.get("invoice_number")).trim()),
