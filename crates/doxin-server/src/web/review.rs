@@ -144,6 +144,9 @@ const LINE_FIELDS: &[(&str, &str, Kind)] = &[
 /// Lines shown for editing; a longer invoice is edited through the API.
 const MAX_LINES: usize = 200;
 
+/// The form's prefix of the empty row that adds a line.
+const NEW_LINE: &str = "new_line";
+
 /// The value at `path` of `v` (`"0"` indexes a list).
 fn at<'v>(v: &'v Value, path: &[&str]) -> Option<&'v Value> {
     path.iter().try_fold(v, |cur, key| match cur {
@@ -535,6 +538,10 @@ async fn render_review(
         fields => fields,
         lines => lines,
         line_count => invoice["lines"].as_array().map_or(0, Vec::len),
+        line_columns => LINE_FIELDS
+            .iter()
+            .map(|(key, label, kind)| json!({ "key": key, "label": label, "kind": kind }))
+            .collect::<Vec<_>>(),
         findings => findings,
         has_errors => has_errors,
         pages => pages_view(&pages, invoice),
@@ -726,6 +733,36 @@ fn apply_form(invoice: &Value, form: &[(String, String)]) -> Option<Value> {
                 set_at(&mut out, &["lines", &index, key], typed(old, text, *kind));
                 changed = true;
             }
+        }
+    }
+    // Lines ticked "Remove" go (highest first, so the indexes still hold) ...
+    let mut removed: Vec<usize> = (0..line_count.min(MAX_LINES))
+        .filter(|i| get(&format!("lines[{i}].remove")).is_some())
+        .collect();
+    removed.reverse();
+    if let Some(items) = out["lines"].as_array_mut() {
+        for i in removed {
+            items.remove(i);
+            changed = true;
+        }
+    }
+    // ... and the empty row at the end, when anything was typed into it, is a new line.
+    let mut new_line = Map::new();
+    for (key, _, kind) in LINE_FIELDS {
+        if let Some(text) = get(&format!("{NEW_LINE}.{key}")) {
+            let v = typed(None, text, *kind);
+            if !v.is_null() {
+                new_line.insert(key.to_string(), v);
+            }
+        }
+    }
+    if !new_line.is_empty() && line_count < MAX_LINES {
+        if !out["lines"].is_array() {
+            out["lines"] = Value::Array(Vec::new());
+        }
+        if let Some(items) = out["lines"].as_array_mut() {
+            items.push(Value::Object(new_line));
+            changed = true;
         }
     }
     changed.then_some(out)
