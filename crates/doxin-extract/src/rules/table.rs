@@ -264,6 +264,22 @@ fn is_totals_line(line: &LayoutLine) -> Option<LabelKind> {
     })
 }
 
+/// Whether a totals label starts at any word of the line (not only at its first words).
+fn has_totals_label(line: &LayoutLine) -> bool {
+    let words: Vec<&str> = line.words.iter().map(|w| w.text.as_str()).collect();
+    (0..words.len()).any(|s| {
+        match_label(&words[s..]).is_some_and(|m| {
+            matches!(
+                m.kind,
+                LabelKind::GrossTotal
+                    | LabelKind::NetTotal
+                    | LabelKind::TaxTotal
+                    | LabelKind::AmountDue
+            )
+        })
+    })
+}
+
 fn unit_code(unit: &str) -> Option<&'static str> {
     Some(match norm(unit).as_str() {
         "kg" => "KGM",
@@ -515,8 +531,9 @@ fn read_rows(
     let mut can_continue = false;
     let mut last_bottom = 0.0f32;
     let mut consumed = 0;
-    // Below a subtotal line, only rows whose own arithmetic holds are still items: the rest
-    // is the totals block, bank details and notes, whatever labels they carry.
+    // Below a subtotal line (a section's, or the table's), a row whose arithmetic does not hold
+    // and that carries a totals label anywhere ("IBAN: ES46 … IVA 21 % 92,87" beside the
+    // totals block) ends the table: it is the totals block, not an item.
     let mut below_totals = false;
     for (k, line) in lines.iter().enumerate() {
         consumed = k + 1;
@@ -650,7 +667,7 @@ fn read_rows(
                 }
                 _ => false,
             };
-            if below_totals && !holds {
+            if below_totals && !holds && has_totals_label(line) {
                 break;
             }
             // Arithmetic agreement raises confidence in the whole row.

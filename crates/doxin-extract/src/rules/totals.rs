@@ -254,6 +254,37 @@ pub(crate) fn read_totals(ctx: &Ctx<'_>, inv: &mut Invoice) {
     let line_total = collect(ctx, &[LabelKind::LineTotal]);
     let allowances = collect(ctx, &[LabelKind::AllowanceTotal]);
     let charges = collect(ctx, &[LabelKind::ChargeTotal]);
+    // Per-rate tax lines that prove themselves ("zzgl. Umsatzsteuer 7 % von 129,37 9,06": the
+    // rate times the base on the line is the amount): their sum is the tax, a strong candidate
+    // even where the lines around them carry the same label for other things ("zzgl.
+    // Versandkosten 5,80").
+    let mut per_rate: Vec<(u32, usize, Decimal)> = Vec::new();
+    for hit in ctx.hits_of(LabelKind::TaxTotal) {
+        let (Some(rate), amounts) = (stated_rate(ctx, hit), line_amounts(ctx, hit)) else {
+            continue;
+        };
+        let Some((last, bases)) = amounts.split_last() else {
+            continue;
+        };
+        let proves = bases.iter().any(|b| {
+            b.value != Decimal::ZERO
+                && near((b.value * rate / Decimal::ONE_HUNDRED).round_dp(2), last.value)
+        });
+        if proves && !per_rate.iter().any(|(p, l, _)| (*p, *l) == last.line) {
+            per_rate.push((last.line.0, last.line.1, last.value));
+        }
+    }
+    if per_rate.len() >= 2
+        && let Some(first) = tax.first().cloned()
+    {
+        let sum: Decimal = per_rate.iter().map(|(_, _, v)| *v).sum();
+        tax.push(Amount {
+            value: sum,
+            raw: format!("{sum}"),
+            weight: 1.0,
+            ..first
+        });
+    }
     // Several VAT rates: their sum is a candidate too (a summary repeating the same amount is
     // not a second rate).
     let mut distinct: Vec<Decimal> = tax.iter().map(|t| t.value).collect();
