@@ -150,13 +150,23 @@ pub fn file_name(record: &ReportRecord, format: ReportFormat) -> String {
     let stem: String = record
         .title
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
         .collect::<String>()
         .split('-')
         .filter(|s| !s.is_empty())
         .collect::<Vec<_>>()
         .join("-");
-    let stem = if stem.is_empty() { "report".to_string() } else { stem };
+    let stem = if stem.is_empty() {
+        "report".to_string()
+    } else {
+        stem
+    };
     let stem: String = stem.chars().take(60).collect();
     format!(
         "{stem}-{}.{}",
@@ -210,7 +220,10 @@ impl ReportRunner {
         };
         if record.status.is_terminal() {
             // A re-delivery after the report was finished (or deleted and cancelled).
-            return Err(JobError::LostLease(format!("report {report_id} already {}", record.status)));
+            return Err(JobError::LostLease(format!(
+                "report {report_id} already {}",
+                record.status
+            )));
         }
         self.store
             .update_report(
@@ -231,7 +244,9 @@ impl ReportRunner {
         let formats = record
             .formats
             .iter()
-            .map(|f| ReportFormat::parse(f).ok_or_else(|| bad_report(format!("unknown format {f:?}"))))
+            .map(|f| {
+                ReportFormat::parse(f).ok_or_else(|| bad_report(format!("unknown format {f:?}")))
+            })
             .collect::<Result<Vec<_>>>()?;
         let scope = match record.workspace_id {
             Some(w) => Scope::admin_of(w),
@@ -284,21 +299,20 @@ impl ReportRunner {
             invoices,
             millis: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
         };
-        let updated = self
-            .store
-            .update_job(
-                job.id,
-                JobUpdate {
-                    status: Some(JobStatus::Succeeded),
-                    progress: Some(100),
-                    result: Some(
-                        serde_json::to_value(&result)
-                            .map_err(|e| JobError::Internal(format!("job result encoding: {e}")))?,
-                    ),
-                    ..Default::default()
-                },
-            )
-            .await;
+        let updated =
+            self.store
+                .update_job(
+                    job.id,
+                    JobUpdate {
+                        status: Some(JobStatus::Succeeded),
+                        progress: Some(100),
+                        result: Some(serde_json::to_value(&result).map_err(|e| {
+                            JobError::Internal(format!("job result encoding: {e}"))
+                        })?),
+                        ..Default::default()
+                    },
+                )
+                .await;
         match updated {
             Ok(_) => {}
             Err(StoreError::InvalidState(e)) => return Err(JobError::LostLease(e)),

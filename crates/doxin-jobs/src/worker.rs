@@ -295,10 +295,8 @@ impl Worker {
                 tracing::warn!(error = %e, "reconciliation failed; trying again later");
             }
             // Retention of generated reports: cheap (an indexed delete), so every pass.
-            let reports = crate::ReportRunner::new(
-                self.pipeline.store.clone(),
-                self.pipeline.events.clone(),
-            );
+            let reports =
+                crate::ReportRunner::new(self.pipeline.store.clone(), self.pipeline.events.clone());
             match reports.clean_up(self.config.report_retention_days).await {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(deleted = n, "old reports deleted"),

@@ -13,10 +13,18 @@ use doxin_model::Decimal;
 use serde_json::json;
 
 use super::facts::NONE;
-use super::{Cell, Chart, ChartData, ChartKind, Facts, InvoiceFact, Params, Report, ReportKind, Table};
+use super::{
+    Cell, Chart, ChartData, ChartKind, Facts, InvoiceFact, Params, Report, ReportKind, Table,
+};
 
 /// The buckets' names, in order.
-pub const BUCKETS: [&str; 5] = ["Current", "1-30 days", "31-60 days", "61-90 days", "Over 90 days"];
+pub const BUCKETS: [&str; 5] = [
+    "Current",
+    "1-30 days",
+    "31-60 days",
+    "61-90 days",
+    "Over 90 days",
+];
 
 /// The bucket of an invoice `days` past due.
 pub fn bucket(days: i64) -> usize {
@@ -77,21 +85,31 @@ pub fn build(params: &Params, facts: &Facts, today: NaiveDate) -> Report {
             .clone()
             .filter(|v| !v.trim().is_empty())
             .unwrap_or_else(|| NONE.to_string());
-        by_vendor.entry((c.clone(), vendor)).or_default().add(b, amount);
+        by_vendor
+            .entry((c.clone(), vendor))
+            .or_default()
+            .add(b, amount);
         totals.entry(c).or_default().add(b, amount);
     }
 
     let mut header = vec!["Currency", "Invoices"];
     header.extend(BUCKETS);
     header.push("Total");
-    let mut total_table = Table::new("Totals", "Open amounts per currency by days past due", &header);
+    let mut total_table = Table::new(
+        "Totals",
+        "Open amounts per currency by days past due",
+        &header,
+    );
     for (c, a) in &totals {
         total_table.rows.push(a.cells(vec![Cell::text_of(c)]));
     }
     total_table.charts = (0..total_table.rows.len())
         .map(|row| Chart {
             kind: ChartKind::Column,
-            title: format!("Open amounts by days past due ({})", total_table.rows[row][0].text()),
+            title: format!(
+                "Open amounts by days past due ({})",
+                total_table.rows[row][0].text()
+            ),
             data: ChartData::Row { row, values: 2..7 },
         })
         .collect();
@@ -99,11 +117,22 @@ pub fn build(params: &Params, facts: &Facts, today: NaiveDate) -> Report {
     let mut header = vec!["Currency", "Vendor", "Invoices"];
     header.extend(BUCKETS);
     header.push("Total");
-    let mut vendor_table = Table::new("By vendor", "Open amounts per vendor by days past due, largest first", &header);
+    let mut vendor_table = Table::new(
+        "By vendor",
+        "Open amounts per vendor by days past due, largest first",
+        &header,
+    );
     let mut rows: Vec<(&(String, String), &Aged)> = by_vendor.iter().collect();
-    rows.sort_by(|a, b| a.0.0.cmp(&b.0.0).then(b.1.total().cmp(&a.1.total())).then(a.0.1.cmp(&b.0.1)));
+    rows.sort_by(|a, b| {
+        a.0.0
+            .cmp(&b.0.0)
+            .then(b.1.total().cmp(&a.1.total()))
+            .then(a.0.1.cmp(&b.0.1))
+    });
     for ((c, v), a) in rows {
-        vendor_table.rows.push(a.cells(vec![Cell::text_of(c), Cell::text_of(v)]));
+        vendor_table
+            .rows
+            .push(a.cells(vec![Cell::text_of(c), Cell::text_of(v)]));
     }
     // The vendors owed most, their buckets stacked.
     vendor_table.charts = Chart::per_group(
@@ -121,7 +150,8 @@ pub fn build(params: &Params, facts: &Facts, today: NaiveDate) -> Report {
         title: String::new(),
         notes: vec![
             format!("As of {as_of}; {}", params.describe()),
-            "Open: not rejected and not marked paid. Amount: the amount due, else the gross total.".into(),
+            "Open: not rejected and not marked paid. Amount: the amount due, else the gross total."
+                .into(),
         ],
         summary: json!({
             "as_of": as_of,

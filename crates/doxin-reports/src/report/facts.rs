@@ -141,5 +141,6 @@ pub fn percent(part: Decimal, whole: Decimal) -> Option<Decimal> {
 
 /// The change from `previous` to `current` in percent, two decimals; `None` from zero.
 pub fn change_percent(current: Decimal, previous: Decimal) -> Option<Decimal> {
-    (!previous.is_zero()).then(|| ((current - previous) * Decimal::from(100) / previous).round_dp(2))
+    (!previous.is_zero())
+        .then(|| ((current - previous) * Decimal::from(100) / previous).round_dp(2))
 }

@@ -17,7 +17,10 @@ pub fn build(params: &Params, facts: &Facts) -> Report {
     let mut by_type: SumsBy<(String, String)> = BTreeMap::new();
     for f in &facts.invoices {
         let c = f.currency_label();
-        by_status.entry((c.clone(), f.status.as_str())).or_default().add(f);
+        by_status
+            .entry((c.clone(), f.status.as_str()))
+            .or_default()
+            .add(f);
         if !f.counts() {
             *rejected.entry(c).or_default() += 1;
             continue;
@@ -39,7 +42,15 @@ pub fn build(params: &Params, facts: &Facts) -> Report {
     let mut summary = Table::new(
         "Summary",
         "Totals per currency (rejected invoices counted apart, not in the amounts)",
-        &["Currency", "Invoices", "Net", "Tax", "Gross", "Average gross", "Rejected"],
+        &[
+            "Currency",
+            "Invoices",
+            "Net",
+            "Tax",
+            "Gross",
+            "Average gross",
+            "Rejected",
+        ],
     );
     for (c, s) in &by_currency {
         summary.rows.push(vec![
@@ -59,7 +70,9 @@ pub fn build(params: &Params, facts: &Facts) -> Report {
         &["Currency", "Period", "Invoices", "Net", "Tax", "Gross"],
     );
     for ((c, p), s) in &by_period {
-        periods.rows.push(money_row(vec![Cell::text_of(c), Cell::text_of(p)], s));
+        periods
+            .rows
+            .push(money_row(vec![Cell::text_of(c), Cell::text_of(p)], s));
     }
     periods.charts = Chart::per_group(
         &periods,
@@ -77,22 +90,37 @@ pub fn build(params: &Params, facts: &Facts) -> Report {
         &["Currency", "Status", "Invoices", "Net", "Tax", "Gross"],
     );
     for ((c, st), s) in &by_status {
-        statuses.rows.push(money_row(vec![Cell::text_of(c), Cell::text_of(*st)], s));
+        statuses
+            .rows
+            .push(money_row(vec![Cell::text_of(c), Cell::text_of(*st)], s));
     }
 
     let mut types = Table::new(
         "By document type",
         "Amounts per document type",
-        &["Currency", "Document type", "Invoices", "Net", "Tax", "Gross"],
+        &[
+            "Currency",
+            "Document type",
+            "Invoices",
+            "Net",
+            "Tax",
+            "Gross",
+        ],
     );
     for ((c, t), s) in &by_type {
-        types.rows.push(money_row(vec![Cell::text_of(c), Cell::text_of(t)], s));
+        types
+            .rows
+            .push(money_row(vec![Cell::text_of(c), Cell::text_of(t)], s));
     }
 
     Report {
         kind: ReportKind::Financial,
         title: String::new(),
-        notes: vec![format!("{}; amounts per {}", params.describe(), period_name(params))],
+        notes: vec![format!(
+            "{}; amounts per {}",
+            params.describe(),
+            period_name(params)
+        )],
         tables: vec![summary, periods, statuses, types],
         summary: json!({
             "by_currency": by_currency.iter().map(|(c, s)| json!({

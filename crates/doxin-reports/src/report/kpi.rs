@@ -14,7 +14,9 @@ use doxin_model::Decimal;
 use serde_json::json;
 
 use super::facts::{Status, Sums, change_percent, percent};
-use super::{Cell, Chart, ChartKind, Facts, InvoiceFact, Params, Period, Report, ReportKind, Table};
+use super::{
+    Cell, Chart, ChartKind, Facts, InvoiceFact, Params, Period, Report, ReportKind, Table,
+};
 
 /// Months a period covers when `from` is not given.
 pub const DEFAULT_MONTHS: u32 = 12;
@@ -34,7 +36,9 @@ pub fn periods(
     });
     let days = (to - from).num_days() + 1;
     let prev_to = from.pred_opt().unwrap_or(from);
-    let prev_from = from.checked_sub_signed(Duration::days(days)).unwrap_or(prev_to);
+    let prev_from = from
+        .checked_sub_signed(Duration::days(days))
+        .unwrap_or(prev_to);
     ((from, to), (prev_from, prev_to))
 }
 
@@ -111,7 +115,9 @@ pub fn build(params: &Params, facts: &Facts, today: NaiveDate) -> Report {
             "Key figures {} to {} against {} to {}",
             cur_range.0, cur_range.1, prev_range.0, prev_range.1
         ),
-        &["KPI", "Currency", "Current", "Previous", "Change", "Change %"],
+        &[
+            "KPI", "Currency", "Current", "Previous", "Change", "Change %",
+        ],
     );
     let count_row = |name: &str, c: u64, p: u64| {
         let (c, p) = (Decimal::from(c), Decimal::from(p));
@@ -130,9 +136,15 @@ pub fn build(params: &Params, facts: &Facts, today: NaiveDate) -> Report {
         ("Needs review", Status::NeedsReview),
         ("Rejected", Status::Rejected),
     ] {
-        kpis.rows.push(count_row(name, cur.status(s), prev.status(s)));
+        kpis.rows
+            .push(count_row(name, cur.status(s), prev.status(s)));
     }
-    let review = |side: &Side| percent(Decimal::from(side.status(Status::NeedsReview)), Decimal::from(side.all));
+    let review = |side: &Side| {
+        percent(
+            Decimal::from(side.status(Status::NeedsReview)),
+            Decimal::from(side.all),
+        )
+    };
     let (rc, rp) = (review(&cur), review(&prev));
     kpis.rows.push(vec![
         Cell::text_of("Review rate %"),
@@ -142,8 +154,16 @@ pub fn build(params: &Params, facts: &Facts, today: NaiveDate) -> Report {
         rc.zip(rp).map_or(Cell::Empty, |(c, p)| Cell::Number(c - p)),
         Cell::Empty,
     ]);
-    kpis.rows.push(count_row("Vendors", cur.vendors.len() as u64, prev.vendors.len() as u64));
-    kpis.rows.push(count_row("Customers", cur.customers.len() as u64, prev.customers.len() as u64));
+    kpis.rows.push(count_row(
+        "Vendors",
+        cur.vendors.len() as u64,
+        prev.vendors.len() as u64,
+    ));
+    kpis.rows.push(count_row(
+        "Customers",
+        cur.customers.len() as u64,
+        prev.customers.len() as u64,
+    ));
 
     let currencies: BTreeSet<&String> = cur.money.keys().chain(prev.money.keys()).collect();
     let mut summary = Vec::new();
@@ -166,7 +186,10 @@ pub fn build(params: &Params, facts: &Facts, today: NaiveDate) -> Report {
             Cell::Count(a.count),
             Cell::Count(b.count),
             Cell::Number(Decimal::from(a.count) - Decimal::from(b.count)),
-            Cell::percent(change_percent(Decimal::from(a.count), Decimal::from(b.count))),
+            Cell::percent(change_percent(
+                Decimal::from(a.count),
+                Decimal::from(b.count),
+            )),
         ]);
         kpis.rows.push(money("Net", a.net, b.net));
         kpis.rows.push(money("VAT", a.tax, b.tax));
@@ -178,7 +201,9 @@ pub fn build(params: &Params, facts: &Facts, today: NaiveDate) -> Report {
             Cell::money(x),
             Cell::money(y),
             x.zip(y).map_or(Cell::Empty, |(x, y)| Cell::Money(x - y)),
-            x.zip(y).and_then(|(x, y)| change_percent(x, y)).map_or(Cell::Empty, Cell::Percent),
+            x.zip(y)
+                .and_then(|(x, y)| change_percent(x, y))
+                .map_or(Cell::Empty, Cell::Percent),
         ]);
         summary.push(json!({
             "currency": c,
@@ -204,11 +229,20 @@ pub fn build(params: &Params, facts: &Facts, today: NaiveDate) -> Report {
         &["Currency", "Month", "Invoices", "Net", "Tax", "Gross"],
     );
     for ((c, m), s) in &trend {
-        months
-            .rows
-            .push(super::financial::money_row(vec![Cell::text_of(c), Cell::text_of(m)], s));
+        months.rows.push(super::financial::money_row(
+            vec![Cell::text_of(c), Cell::text_of(m)],
+            s,
+        ));
     }
-    months.charts = Chart::per_group(&months, ChartKind::Line, "Gross per month", 0, 1, &[5], usize::MAX);
+    months.charts = Chart::per_group(
+        &months,
+        ChartKind::Line,
+        "Gross per month",
+        0,
+        1,
+        &[5],
+        usize::MAX,
+    );
 
     Report {
         kind: ReportKind::BusinessIntelligence,

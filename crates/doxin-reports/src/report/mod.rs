@@ -255,7 +255,9 @@ mod tests {
 
     #[test]
     fn unknown_parameters_are_refused() {
-        assert!(serde_json::from_value::<Params>(serde_json::json!({"form": "2026-01-01"})).is_err());
+        assert!(
+            serde_json::from_value::<Params>(serde_json::json!({"form": "2026-01-01"})).is_err()
+        );
         let p: Params =
             serde_json::from_value(serde_json::json!({"from": "2026-01-01", "period": "quarter"}))
                 .expect("params");

@@ -20,14 +20,30 @@ pub fn build(params: &Params, facts: &Facts) -> Report {
 
     let customers = ranked(&counted, &totals, |f| f.customer.clone());
     let mut t = table("By customer", "Customer", &customers);
-    t.charts = Chart::per_group(&t, ChartKind::Bar, "Top customers by gross", 0, 2, &[5], params.top());
+    t.charts = Chart::per_group(
+        &t,
+        ChartKind::Bar,
+        "Top customers by gross",
+        0,
+        2,
+        &[5],
+        params.top(),
+    );
     tables.push(t);
 
     let has_territory = counted.iter().any(|f| f.territory.is_some());
     if has_territory {
         let territories = ranked(&counted, &totals, |f| f.territory.clone());
         let mut t = table("By territory", "Territory", &territories);
-        t.charts = Chart::per_group(&t, ChartKind::Pie, "Gross by territory", 0, 2, &[5], params.top());
+        t.charts = Chart::per_group(
+            &t,
+            ChartKind::Pie,
+            "Gross by territory",
+            0,
+            2,
+            &[5],
+            params.top(),
+        );
         tables.push(t);
     } else {
         notes.push("No invoice names a territory.".into());
@@ -36,7 +52,15 @@ pub fn build(params: &Params, facts: &Facts) -> Report {
     if has_salesperson {
         let people = ranked(&counted, &totals, |f| f.salesperson.clone());
         let mut t = table("By salesperson", "Salesperson", &people);
-        t.charts = Chart::per_group(&t, ChartKind::Bar, "Gross by salesperson", 0, 2, &[5], params.top());
+        t.charts = Chart::per_group(
+            &t,
+            ChartKind::Bar,
+            "Gross by salesperson",
+            0,
+            2,
+            &[5],
+            params.top(),
+        );
         tables.push(t);
     } else {
         notes.push("No invoice names a salesperson: there is no table by salesperson.".into());
@@ -105,8 +129,19 @@ pub(super) fn ranked(
 fn table(sheet: &str, what: &str, rows: &[Ranked]) -> Table {
     let mut t = Table::new(
         sheet,
-        &format!("Amounts per {} and currency, largest first", what.to_lowercase()),
-        &["Currency", "Rank", what, "Invoices", "Net", "Gross", "Share of gross %"],
+        &format!(
+            "Amounts per {} and currency, largest first",
+            what.to_lowercase()
+        ),
+        &[
+            "Currency",
+            "Rank",
+            what,
+            "Invoices",
+            "Net",
+            "Gross",
+            "Share of gross %",
+        ],
     );
     let mut rank = 0u64;
     let mut last = String::new();

@@ -45,9 +45,15 @@ pub fn build(params: &Params, facts: &Facts) -> Report {
     let mut detail: BTreeMap<(String, String, String, RateKey), VatSums> = BTreeMap::new();
     let mut per_period: BTreeMap<(String, String), VatSums> = BTreeMap::new();
     let mut per_rate: BTreeMap<(String, String, RateKey), VatSums> = BTreeMap::new();
-    for v in facts.vat.iter().filter(|v| v.status != super::facts::Status::Rejected) {
+    for v in facts
+        .vat
+        .iter()
+        .filter(|v| v.status != super::facts::Status::Rejected)
+    {
         let c = super::facts::currency_label(v.currency.as_deref());
-        let p = v.issue_date.map_or_else(|| NONE.to_string(), |d| period.label(d));
+        let p = v
+            .issue_date
+            .map_or_else(|| NONE.to_string(), |d| period.label(d));
         let cat = v
             .category
             .clone()
@@ -81,28 +87,58 @@ pub fn build(params: &Params, facts: &Facts) -> Report {
         &["Currency", "Period", "Invoices", "Taxable amount", "VAT"],
     );
     for ((c, p), s) in &per_period {
-        totals.rows.push(s.cells(vec![Cell::text_of(c), Cell::text_of(p)]));
+        totals
+            .rows
+            .push(s.cells(vec![Cell::text_of(c), Cell::text_of(p)]));
     }
-    totals.charts = Chart::per_group(&totals, ChartKind::Column, "VAT per period", 0, 1, &[4], usize::MAX);
+    totals.charts = Chart::per_group(
+        &totals,
+        ChartKind::Column,
+        "VAT per period",
+        0,
+        1,
+        &[4],
+        usize::MAX,
+    );
 
     let mut rates = Table::new(
         "Per rate",
         "Taxable amount and VAT per category and rate over the whole range",
-        &["Currency", "Category", "Rate %", "Invoices", "Taxable amount", "VAT"],
+        &[
+            "Currency",
+            "Category",
+            "Rate %",
+            "Invoices",
+            "Taxable amount",
+            "VAT",
+        ],
     );
     for ((c, cat, r), s) in &per_rate {
-        rates.rows.push(s.cells(vec![Cell::text_of(c), Cell::text_of(cat), rate_cell(r)]));
+        rates
+            .rows
+            .push(s.cells(vec![Cell::text_of(c), Cell::text_of(cat), rate_cell(r)]));
     }
 
     let mut details = Table::new(
         "Per period and rate",
         "Taxable amount and VAT per period, category and rate",
-        &["Currency", "Period", "Category", "Rate %", "Invoices", "Taxable amount", "VAT"],
+        &[
+            "Currency",
+            "Period",
+            "Category",
+            "Rate %",
+            "Invoices",
+            "Taxable amount",
+            "VAT",
+        ],
     );
     for ((c, p, cat, r), s) in &detail {
-        details
-            .rows
-            .push(s.cells(vec![Cell::text_of(c), Cell::text_of(p), Cell::text_of(cat), rate_cell(r)]));
+        details.rows.push(s.cells(vec![
+            Cell::text_of(c),
+            Cell::text_of(p),
+            Cell::text_of(cat),
+            rate_cell(r),
+        ]));
     }
 
     let mut by_currency: BTreeMap<String, (Decimal, Decimal)> = BTreeMap::new();

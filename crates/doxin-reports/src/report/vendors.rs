@@ -91,7 +91,15 @@ pub fn build(params: &Params, facts: &Facts) -> Report {
             ]);
         }
     }
-    spend.charts = Chart::per_group(&spend, ChartKind::Bar, "Largest vendors by gross", 0, 2, &[5], params.top());
+    spend.charts = Chart::per_group(
+        &spend,
+        ChartKind::Bar,
+        "Largest vendors by gross",
+        0,
+        2,
+        &[5],
+        params.top(),
+    );
 
     let mut conc = Table::new(
         "Concentration",

@@ -87,14 +87,12 @@ fn table_sheet(ws: &mut Worksheet, t: &Table, f: &Formats) -> Result<(), ReportE
         ws.write_string(HEADER_ROW + 1, 0, "No data")?;
         return Ok(());
     }
-    let table = XTable::new()
-        .set_style(TableStyle::Medium2)
-        .set_columns(
-            &t.columns
-                .iter()
-                .map(|c| TableColumn::new().set_header(&c.name))
-                .collect::<Vec<_>>(),
-        );
+    let table = XTable::new().set_style(TableStyle::Medium2).set_columns(
+        &t.columns
+            .iter()
+            .map(|c| TableColumn::new().set_header(&c.name))
+            .collect::<Vec<_>>(),
+    );
     let last_row = HEADER_ROW + row(t.rows.len());
     ws.add_table(HEADER_ROW, 0, last_row, last_col, &table)?;
     for (r, cells) in t.rows.iter().enumerate() {
@@ -132,7 +130,13 @@ fn table_sheet(ws: &mut Worksheet, t: &Table, f: &Formats) -> Result<(), ReportE
                     let name = t.columns.get(*v).map(|c| c.name.as_str()).unwrap_or("");
                     x.add_series()
                         .set_name(name)
-                        .set_categories((t.sheet.as_str(), first, col(*category), last, col(*category)))
+                        .set_categories((
+                            t.sheet.as_str(),
+                            first,
+                            col(*category),
+                            last,
+                            col(*category),
+                        ))
                         .set_values((t.sheet.as_str(), first, col(*v), last, col(*v)));
                 }
             }
@@ -156,7 +160,13 @@ fn table_sheet(ws: &mut Worksheet, t: &Table, f: &Formats) -> Result<(), ReportE
                         HEADER_ROW,
                         col(values.end - 1),
                     ))
-                    .set_values((t.sheet.as_str(), r, col(values.start), r, col(values.end - 1)));
+                    .set_values((
+                        t.sheet.as_str(),
+                        r,
+                        col(values.start),
+                        r,
+                        col(values.end - 1),
+                    ));
                 x.legend().set_hidden();
             }
         }

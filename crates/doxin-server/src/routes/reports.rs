@@ -113,8 +113,7 @@ async fn with_job(state: &AppState, mut r: ReportRecord) -> Result<Value, ApiErr
         Err(StoreError::NotFound) => return Ok(report_view(&r, None)),
         Err(e) => return Err(e.into()),
     };
-    if !r.status.is_terminal() && job.status.is_terminal() && job.status != JobStatus::Succeeded
-    {
+    if !r.status.is_terminal() && job.status.is_terminal() && job.status != JobStatus::Succeeded {
         ReportRunner::new(state.store.clone(), state.events.clone())
             .settle(&job, job.status, job.error.as_deref())
             .await;
@@ -402,15 +401,17 @@ async fn download(
     Query(q): Query<DownloadQuery>,
 ) -> Result<Response, ApiError> {
     let raw = q.format.as_deref().map(str::trim).unwrap_or("");
-    let format = ReportFormat::parse(&raw.to_ascii_lowercase()).ok_or_else(|| {
-        ApiError::BadRequest("`format` is required: xlsx or csv".into())
-    })?;
+    let format = ReportFormat::parse(&raw.to_ascii_lowercase())
+        .ok_or_else(|| ApiError::BadRequest("`format` is required: xlsx or csv".into()))?;
     let report = state.store.get_report(id, owner(&caller)).await?;
     if report.status != JobStatus::Succeeded {
         return Err(ApiError::problem(
             StatusCode::CONFLICT,
             "report_not_ready",
-            format!("the report is {}; files are ready once it succeeded", report.status),
+            format!(
+                "the report is {}; files are ready once it succeeded",
+                report.status
+            ),
         ));
     }
     let file = state
@@ -490,8 +491,8 @@ mod tests {
 
     #[test]
     fn parameters_are_checked_and_canonical() {
-        let p = check_params(Some(&json!({"currency": "eur", "from": "2026-01-01"})))
-            .expect("params");
+        let p =
+            check_params(Some(&json!({"currency": "eur", "from": "2026-01-01"}))).expect("params");
         assert_eq!(p, json!({"currency": "EUR", "from": "2026-01-01"}));
         assert!(check_params(Some(&json!({"from": "2026-02-01", "to": "2026-01-01"}))).is_err());
         assert!(check_params(Some(&json!({"currency": "EURO"}))).is_err());

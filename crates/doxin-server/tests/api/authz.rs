@@ -164,7 +164,10 @@ async fn template_of(app: &TestApp, user: &TestUser) -> Uuid {
         .json()
         .await
         .expect("json");
-    t["id"].as_str().and_then(|s| s.parse().ok()).expect("template id")
+    t["id"]
+        .as_str()
+        .and_then(|s| s.parse().ok())
+        .expect("template id")
 }
 
 async fn upload_as(app: &TestApp, user: &TestUser) -> (Uuid, Uuid) {

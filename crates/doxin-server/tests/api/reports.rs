@@ -105,9 +105,11 @@ impl Db {
                 .expect("sqlite query")
                 .iter()
                 .map(|r| {
-                    text((0..r.len())
-                        .map(|i| r.try_get::<Option<String>, _>(i).expect("text"))
-                        .collect())
+                    text(
+                        (0..r.len())
+                            .map(|i| r.try_get::<Option<String>, _>(i).expect("text"))
+                            .collect(),
+                    )
                 })
                 .collect(),
             Db::Pg(pool) => sqlx::query(sql)
@@ -116,9 +118,11 @@ impl Db {
                 .expect("pg query")
                 .iter()
                 .map(|r| {
-                    text((0..r.len())
-                        .map(|i| r.try_get::<Option<String>, _>(i).expect("text"))
-                        .collect())
+                    text(
+                        (0..r.len())
+                            .map(|i| r.try_get::<Option<String>, _>(i).expect("text"))
+                            .collect(),
+                    )
                 })
                 .collect(),
         }
@@ -136,7 +140,11 @@ fn num(s: &str) -> Decimal {
 /// A key cell as comparable text: numbers normalised (`19.00`, `19` and `19.0` are one rate).
 fn key(s: &str) -> String {
     match Decimal::from_str(s.trim()) {
-        Ok(d) if s.trim().chars().all(|c| c.is_ascii_digit() || c == '.' || c == '-') => {
+        Ok(d)
+            if s.trim()
+                .chars()
+                .all(|c| c.is_ascii_digit() || c == '.' || c == '-') =>
+        {
             d.normalize().to_string()
         }
         _ => s.trim().to_string(),
@@ -160,11 +168,11 @@ impl Sheet {
 
     /// The row whose `keys` columns hold these values.
     fn find(&self, keys: &[(&str, &str)]) -> Option<&Vec<String>> {
-        let cols: Vec<(usize, String)> =
-            keys.iter().map(|(c, v)| (self.col(c), key(v))).collect();
-        self.rows
-            .iter()
-            .find(|r| cols.iter().all(|(i, v)| r.get(*i).map(|x| key(x)) == Some(v.clone())))
+        let cols: Vec<(usize, String)> = keys.iter().map(|(c, v)| (self.col(c), key(v))).collect();
+        self.rows.iter().find(|r| {
+            cols.iter()
+                .all(|(i, v)| r.get(*i).map(|x| key(x)) == Some(v.clone()))
+        })
     }
 
     fn value(&self, keys: &[(&str, &str)], col: &str) -> Decimal {
@@ -345,7 +353,10 @@ async fn generate(app: &TestApp, body: Value) -> (Uuid, Vec<Event>) {
     .await;
     assert_eq!(status, StatusCode::ACCEPTED, "{queued}");
     assert_eq!(queued["status"], "queued");
-    let id: Uuid = queued["id"].as_str().and_then(|s| s.parse().ok()).expect("id");
+    let id: Uuid = queued["id"]
+        .as_str()
+        .and_then(|s| s.parse().ok())
+        .expect("id");
     let job_id: Uuid = queued["job_id"]
         .as_str()
         .and_then(|s| s.parse().ok())
@@ -425,7 +436,12 @@ impl Check<'_> {
         assert!(rows.len() >= 3, "currencies: {rows:?}");
         for r in &rows {
             let k = [("Currency", r[0].as_str())];
-            close(summary.value(&k, "Invoices"), num(&r[1]), Decimal::ZERO, "invoices");
+            close(
+                summary.value(&k, "Invoices"),
+                num(&r[1]),
+                Decimal::ZERO,
+                "invoices",
+            );
             close(summary.value(&k, "Net"), num(&r[2]), self.tol, "net");
             close(summary.value(&k, "Tax"), num(&r[3]), self.tol, "tax");
             close(summary.value(&k, "Gross"), num(&r[4]), self.tol, "gross");
@@ -518,7 +534,10 @@ impl Check<'_> {
                 self.tol,
                 "vendor gross",
             );
-            per_currency.entry(r[0].clone()).or_default().push(num(&r[2]));
+            per_currency
+                .entry(r[0].clone())
+                .or_default()
+                .push(num(&r[2]));
         }
         let conc = b.sheet("Concentration");
         for (c, gross) in per_currency {
@@ -532,7 +551,12 @@ impl Check<'_> {
                 })
                 .sum();
             let k = [("Currency", c.as_str())];
-            close(conc.value(&k, "Vendors"), Decimal::from(gross.len()), Decimal::ZERO, "vendors");
+            close(
+                conc.value(&k, "Vendors"),
+                Decimal::from(gross.len()),
+                Decimal::ZERO,
+                "vendors",
+            );
             close(conc.value(&k, "Gross"), total, self.tol, "total");
             close(
                 conc.value(&k, "Largest vendor %"),
@@ -578,7 +602,12 @@ impl Check<'_> {
         // Some open invoices are over 90 days past due in the demo books.
         assert!(rows.iter().any(|r| r[1] == "Over 90 days"), "{rows:?}");
         for (c, total) in &seen {
-            close(totals.value(&[("Currency", c)], "Total"), *total, self.tol, "aging total");
+            close(
+                totals.value(&[("Currency", c)], "Total"),
+                *total,
+                self.tol,
+                "aging total",
+            );
         }
         let vendors = db
             .rows(&format!(
@@ -592,8 +621,18 @@ impl Check<'_> {
         assert_eq!(by_vendor.rows.len(), vendors.len());
         for r in &vendors {
             let k = [("Currency", r[0].as_str()), ("Vendor", r[1].as_str())];
-            close(by_vendor.value(&k, "Invoices"), num(&r[2]), Decimal::ZERO, "open invoices");
-            close(by_vendor.value(&k, "Total"), num(&r[3]), self.tol, "vendor open total");
+            close(
+                by_vendor.value(&k, "Invoices"),
+                num(&r[2]),
+                Decimal::ZERO,
+                "open invoices",
+            );
+            close(
+                by_vendor.value(&k, "Total"),
+                num(&r[3]),
+                self.tol,
+                "vendor open total",
+            );
         }
     }
 
@@ -626,8 +665,17 @@ impl Check<'_> {
         }
         assert_eq!(per_rate.rows.len(), rows_by_key.len());
         for ((c, cat, rate), (taxable, tax)) in &rows_by_key {
-            let k = [("Currency", c.as_str()), ("Category", cat.as_str()), ("Rate %", rate.as_str())];
-            close(per_rate.value(&k, "Taxable amount"), *taxable, self.tol, "taxable");
+            let k = [
+                ("Currency", c.as_str()),
+                ("Category", cat.as_str()),
+                ("Rate %", rate.as_str()),
+            ];
+            close(
+                per_rate.value(&k, "Taxable amount"),
+                *taxable,
+                self.tol,
+                "taxable",
+            );
             close(per_rate.value(&k, "VAT"), *tax, self.tol, "vat");
         }
         let months = db
@@ -676,7 +724,10 @@ impl Check<'_> {
                 range.1
             );
             let all = db
-                .rows(&format!("SELECT {} FROM invoices i WHERE {within}", db.count()))
+                .rows(&format!(
+                    "SELECT {} FROM invoices i WHERE {within}",
+                    db.count()
+                ))
                 .await;
             close(
                 kpis.value(&[("KPI", "Invoices"), ("Currency", "(all)")], col),
@@ -767,7 +818,11 @@ async fn reports_story(app: TestApp, db: Db) {
         assert_eq!(detail["status"], "succeeded", "{detail}");
         assert_eq!(detail["progress"], 100);
         assert_eq!(detail["report_type"], kind);
-        assert_eq!(detail["files"].as_array().map(Vec::len), Some(2), "{detail}");
+        assert_eq!(
+            detail["files"].as_array().map(Vec::len),
+            Some(2),
+            "{detail}"
+        );
         assert!(detail["summary"].is_object(), "{detail}");
         assert!(detail["finished_at"].is_string());
 
@@ -798,7 +853,10 @@ async fn reports_story(app: TestApp, db: Db) {
                     assert_eq!(xlsx.tables.get(name), Some(&1), "{kind}/{name}");
                 }
             }
-            assert_eq!(csv.sheets.keys().collect::<Vec<_>>(), xlsx.sheets.keys().collect::<Vec<_>>());
+            assert_eq!(
+                csv.sheets.keys().collect::<Vec<_>>(),
+                xlsx.sheets.keys().collect::<Vec<_>>()
+            );
         }
     }
     eprintln!("generation ({INVOICES} invoices, both formats): {timings:?}");
@@ -854,7 +912,10 @@ async fn reports_belong_to_their_creator_and_templates_fill_in() {
     )
     .await;
     assert_eq!(status, StatusCode::CREATED, "{t}");
-    assert_eq!(t["parameters"], json!({"period": "quarter", "currency": "EUR"}));
+    assert_eq!(
+        t["parameters"],
+        json!({"period": "quarter", "currency": "EUR"})
+    );
     let (id, _) = generate(&app, json!({ "template_id": t["id"] })).await;
     let (_, r) = json_of(app.get(&format!("/api/v1/reports/{id}")).await).await;
     assert_eq!(r["title"], "Quarterly VAT");
@@ -862,7 +923,13 @@ async fn reports_belong_to_their_creator_and_templates_fill_in() {
     assert_eq!(r["formats"], json!(["csv"]));
     let csv = Book::from_csv(&download(&app, id, "csv").await);
     let per_period = csv.sheet("Per period");
-    assert!(per_period.rows.iter().all(|row| row[0] == "EUR" && row[1].contains("-Q")), "{per_period:?}");
+    assert!(
+        per_period
+            .rows
+            .iter()
+            .all(|row| row[0] == "EUR" && row[1].contains("-Q")),
+        "{per_period:?}"
+    );
     let missing = app
         .get(&format!("/api/v1/reports/{id}/download?format=xlsx"))
         .await;
@@ -875,18 +942,44 @@ async fn reports_belong_to_their_creator_and_templates_fill_in() {
     // Another user: 404 everywhere, an empty list; an administrator sees it.
     for (method, path) in [
         (Method::GET, format!("/api/v1/reports/{id}")),
-        (Method::GET, format!("/api/v1/reports/{id}/download?format=csv")),
+        (
+            Method::GET,
+            format!("/api/v1/reports/{id}/download?format=csv"),
+        ),
         (Method::DELETE, format!("/api/v1/reports/{id}")),
     ] {
-        let resp = app.req(method.clone(), &path, Some(&other)).send().await.expect("other");
+        let resp = app
+            .req(method.clone(), &path, Some(&other))
+            .send()
+            .await
+            .expect("other");
         assert_eq!(resp.status(), StatusCode::NOT_FOUND, "{method} {path}");
     }
-    let (_, list) = json_of(app.req(Method::GET, "/api/v1/reports", Some(&other)).send().await.expect("list")).await;
+    let (_, list) = json_of(
+        app.req(Method::GET, "/api/v1/reports", Some(&other))
+            .send()
+            .await
+            .expect("list"),
+    )
+    .await;
     assert_eq!(list["pagination"]["total"], 0);
-    let (_, list) = json_of(app.req(Method::GET, "/api/v1/reports", Some(&admin)).send().await.expect("list")).await;
+    let (_, list) = json_of(
+        app.req(Method::GET, "/api/v1/reports", Some(&admin))
+            .send()
+            .await
+            .expect("list"),
+    )
+    .await;
     assert_eq!(list["pagination"]["total"], 1);
     let resp = app
-        .req(Method::DELETE, &format!("/api/v1/reports/templates/{}", t["id"].as_str().unwrap_or("")), Some(&other))
+        .req(
+            Method::DELETE,
+            &format!(
+                "/api/v1/reports/templates/{}",
+                t["id"].as_str().unwrap_or("")
+            ),
+            Some(&other),
+        )
         .send()
         .await
         .expect("other's template");
@@ -900,7 +993,13 @@ async fn reports_belong_to_their_creator_and_templates_fill_in() {
         json!({"report_type": "financial", "parameters": {"from": "2026-02-01", "to": "2026-01-01"}}),
         json!({"report_type": "financial", "parameters": {"color": "red"}}),
     ] {
-        let resp = app.client.post(app.url("/api/v1/reports")).json(&body).send().await.expect("post");
+        let resp = app
+            .client
+            .post(app.url("/api/v1/reports"))
+            .json(&body)
+            .send()
+            .await
+            .expect("post");
         assert_eq!(resp.status(), StatusCode::UNPROCESSABLE_ENTITY, "{body}");
     }
 
@@ -916,19 +1015,37 @@ async fn reports_belong_to_their_creator_and_templates_fill_in() {
     .await;
     assert_eq!(status, StatusCode::ACCEPTED);
     let rid = queued["id"].as_str().unwrap_or("").to_string();
-    let jid: Uuid = queued["job_id"].as_str().and_then(|s| s.parse().ok()).expect("job");
-    let resp = app.client.delete(app.url(&format!("/api/v1/reports/{rid}"))).send().await.expect("delete");
+    let jid: Uuid = queued["job_id"]
+        .as_str()
+        .and_then(|s| s.parse().ok())
+        .expect("job");
+    let resp = app
+        .client
+        .delete(app.url(&format!("/api/v1/reports/{rid}")))
+        .send()
+        .await
+        .expect("delete");
     assert_eq!(resp.status(), StatusCode::NO_CONTENT);
-    let job = app.store.get_job(jid, doxin_store::Scope::All).await.expect("job");
+    let job = app
+        .store
+        .get_job(jid, doxin_store::Scope::All)
+        .await
+        .expect("job");
     assert_eq!(job.status, doxin_model::JobStatus::Cancelled);
-    assert_eq!(app.get(&format!("/api/v1/reports/{rid}")).await.status(), StatusCode::NOT_FOUND);
+    assert_eq!(
+        app.get(&format!("/api/v1/reports/{rid}")).await.status(),
+        StatusCode::NOT_FOUND
+    );
 
     // Templates: listed, deleted.
     let (_, templates) = json_of(app.get("/api/v1/reports/templates").await).await;
     assert_eq!(templates["pagination"]["total"], 1);
     let resp = app
         .client
-        .delete(app.url(&format!("/api/v1/reports/templates/{}", t["id"].as_str().unwrap_or(""))))
+        .delete(app.url(&format!(
+            "/api/v1/reports/templates/{}",
+            t["id"].as_str().unwrap_or("")
+        )))
         .send()
         .await
         .expect("delete template");

@@ -85,12 +85,18 @@ pub async fn report_records_belong_to_their_creator(store: &dyn Store) {
         .expect("running");
     assert!(running.started_at.is_some() && running.finished_at.is_none());
     store
-        .save_report_files(r.id, vec![file("csv", b"a,b\n1,2\n"), file("xlsx", b"PK..")])
+        .save_report_files(
+            r.id,
+            vec![file("csv", b"a,b\n1,2\n"), file("xlsx", b"PK..")],
+        )
         .await
         .expect("files");
     // Saving again replaces, never adds.
     store
-        .save_report_files(r.id, vec![file("csv", b"a,b\n3,4\n"), file("xlsx", b"PK..")])
+        .save_report_files(
+            r.id,
+            vec![file("csv", b"a,b\n3,4\n"), file("xlsx", b"PK..")],
+        )
         .await
         .expect("files again");
     let done = store
@@ -107,7 +113,10 @@ pub async fn report_records_belong_to_their_creator(store: &dyn Store) {
     assert!(done.finished_at.is_some());
     assert_eq!(done.summary, Some(json!({"total": "12.50"})));
     assert_eq!(
-        done.files.iter().map(|f| f.format.as_str()).collect::<Vec<_>>(),
+        done.files
+            .iter()
+            .map(|f| f.format.as_str())
+            .collect::<Vec<_>>(),
         ["csv", "xlsx"]
     );
     assert!(matches!(
