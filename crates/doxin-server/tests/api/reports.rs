@@ -1051,3 +1051,90 @@ async fn reports_belong_to_their_creator_and_templates_fill_in() {
         .expect("delete template");
     assert_eq!(resp.status(), StatusCode::NO_CONTENT);
 }
+
+/// Generation time of each report type (both formats) over `DOXIN_REPORT_BENCH_INVOICES`
+/// demo invoices (default 100,000) on PostgreSQL, seeded as `doxin demo seed` seeds them.
+/// Run by hand: `scripts/test.sh --workspace -E 'test(report_generation_time)' --run-ignored
+/// only --no-capture`.
+#[tokio::test]
+#[ignore = "a measurement (minutes), not a check"]
+async fn report_generation_time_on_postgres() {
+    let Some(url) = fresh_pg_database("doxin_reports_bench").await else {
+        return;
+    };
+    let n: u64 = std::env::var("DOXIN_REPORT_BENCH_INVOICES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100_000);
+    let app = spawn_app_with(SpawnOptions {
+        database_url: Some(url.clone()),
+        ..Default::default()
+    })
+    .await;
+    let started = std::time::Instant::now();
+    // Eight inserts in flight, as `doxin demo seed` does on PostgreSQL.
+    let book = std::sync::Arc::new(DemoBook::new(SEED, as_of()));
+    let mut tasks = tokio::task::JoinSet::new();
+    for slot in 0..8u64 {
+        let (store, book, owner) = (app.store.clone(), book.clone(), app.user.id);
+        tasks.spawn(async move {
+            let mut i = slot;
+            while i < n {
+                let demo = book.invoice(i);
+                let (vendor_id, customer_id) =
+                    doxin_jobs::match_companies(store.as_ref(), Some(owner), &demo.invoice)
+                        .await
+                        .expect("companies");
+                let status = match demo.status {
+                    DemoStatus::NeedsReview => InvoiceStatus::NeedsReview,
+                    DemoStatus::Approved => InvoiceStatus::Approved,
+                    DemoStatus::Rejected => InvoiceStatus::Rejected,
+                };
+                store
+                    .insert_invoice(NewInvoice {
+                        owner_id: Some(owner),
+                        workspace_id: Some(owner),
+                        file_id: None,
+                        job_id: None,
+                        status,
+                        confidence: demo.confidence,
+                        findings: validate_report(&demo.invoice, &Tolerance::default()).findings,
+                        vendor_id,
+                        customer_id,
+                        duplicate_of: None,
+                        file_sha256: None,
+                        invoice: demo.invoice,
+                    })
+                    .await
+                    .expect("insert");
+                i += 8;
+            }
+        });
+    }
+    while let Some(done) = tasks.join_next().await {
+        done.expect("seeding task");
+    }
+    eprintln!(
+        "seeded {n} invoices in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    for kind in KINDS {
+        let started = std::time::Instant::now();
+        let (id, _) = generate(
+            &app,
+            json!({"report_type": kind, "parameters": {"as_of": as_of()}, "formats": ["xlsx", "csv"]}),
+        )
+        .await;
+        let took = started.elapsed();
+        let (_, r) = json_of(app.get(&format!("/api/v1/reports/{id}")).await).await;
+        let sizes: Vec<String> = r["files"]
+            .as_array()
+            .map(|f| {
+                f.iter()
+                    .map(|f| format!("{} {} B", f["format"], f["size_bytes"]))
+                    .collect()
+            })
+            .unwrap_or_default();
+        eprintln!("{kind}: {:.2} s ({})", took.as_secs_f64(), sizes.join(", "));
+    }
+}
