@@ -15,7 +15,7 @@ const TYPES: [&str; 6] = [
     "vat_summary",
     "vendor_spend",
 ];
-const FORMATS: [&str; 2] = ["xlsx", "csv"];
+const FORMATS: [&str; 3] = ["xlsx", "csv", "pdf"];
 const STATUSES: [&str; 5] = ["queued", "running", "succeeded", "failed", "cancelled"];
 
 fn nullable_uuid() -> Value {
@@ -29,7 +29,7 @@ fn title() -> Value {
 fn formats() -> Value {
     json!({
         "type": "array",
-        "description": "File formats to generate (default both); PDF is not available yet",
+        "description": "File formats to generate (default all three)",
         "items": enumeration(&FORMATS),
     })
 }
@@ -111,7 +111,7 @@ pub(super) fn operations() -> Vec<Operation> {
             report_id(Op::new("reports", "download_report", "One file of a finished report"))
                 .param(json!({
                     "name": "format", "in": "query", "required": true,
-                    "description": "`xlsx` or `csv`, among the formats the report was asked in",
+                    "description": "`xlsx`, `csv` or `pdf`, among the formats the report was asked in",
                     "schema": enumeration(&FORMATS),
                 }))
                 .read()
@@ -125,6 +125,7 @@ pub(super) fn operations() -> Vec<Operation> {
                         },
                         "content": {
                             "text/csv": { "schema": { "type": "string", "contentMediaType": "text/csv" } },
+                            "application/pdf": { "schema": { "type": "string", "contentMediaType": "application/pdf" } },
                             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {
                                 "schema": { "type": "string", "contentMediaType": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" },
                             },

@@ -199,18 +199,15 @@ fn check_kind(raw: &str) -> Result<ReportKind, ApiError> {
     })
 }
 
-/// The formats asked for, in a stable order without repeats (default: XLSX and CSV).
+/// The formats asked for, in a stable order without repeats (default: all of them).
 fn check_formats(raw: Option<&[String]>) -> Result<Vec<String>, ApiError> {
     let Some(raw) = raw else {
         return Ok(ReportFormat::ALL.map(|f| f.as_str().to_string()).to_vec());
     };
     let mut out = BTreeSet::new();
     for f in raw {
-        let format = ReportFormat::parse(&f.trim().to_ascii_lowercase()).ok_or_else(|| {
-            invalid(format!(
-                "unknown format {f:?}: use xlsx or csv (PDF is not available yet)"
-            ))
-        })?;
+        let format = ReportFormat::parse(&f.trim().to_ascii_lowercase())
+            .ok_or_else(|| invalid(format!("unknown format {f:?}: use xlsx, csv or pdf")))?;
         out.insert(format);
     }
     if out.is_empty() {
@@ -502,7 +499,7 @@ mod tests {
             check_formats(Some(&["CSV".into(), "xlsx".into(), "csv".into()])).expect("formats"),
             ["xlsx", "csv"]
         );
-        assert!(check_formats(Some(&["pdf".into()])).is_err());
+        assert!(check_formats(Some(&["docx".into()])).is_err());
         assert!(check_formats(Some(&[])).is_err());
     }
 }

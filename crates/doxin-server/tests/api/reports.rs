@@ -298,6 +298,43 @@ for ws in wb.worksheets:
 print(json.dumps(out))
 "#;
 
+/// The text of a PDF (poppler's `pdftotext`), after checking its first page renders to a PNG
+/// (`pdftoppm`). Poppler is installed by the test script.
+fn pdf_text(bytes: &[u8]) -> String {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let pdf = dir.path().join("report.pdf");
+    std::fs::write(&pdf, bytes).expect("write pdf");
+    let out = std::process::Command::new("pdftoppm")
+        .args(["-png", "-r", "40", "-f", "1", "-l", "1"])
+        .arg(&pdf)
+        .arg(dir.path().join("page"))
+        .output()
+        .expect("run pdftoppm (poppler-utils)");
+    assert!(
+        out.status.success(),
+        "pdftoppm: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let png = std::fs::read_dir(dir.path())
+        .expect("dir")
+        .filter_map(Result::ok)
+        .find(|e| e.file_name().to_string_lossy().ends_with(".png"))
+        .expect("a rendered page");
+    let png = std::fs::read(png.path()).expect("png");
+    assert!(
+        png.starts_with(b"\x89PNG") && png.len() > 1000,
+        "{} bytes",
+        png.len()
+    );
+    let out = std::process::Command::new("pdftotext")
+        .arg(&pdf)
+        .arg("-")
+        .output()
+        .expect("run pdftotext");
+    assert!(out.status.success());
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
 /// Inserts demo invoices `0..n` of the book as `doxin demo seed` does: validated, their
 /// parties linked to company records by the pipeline's own matching.
 async fn seed_demo(app: &TestApp, workspace: Uuid, n: u64) {
@@ -769,6 +806,18 @@ impl Check<'_> {
     }
 }
 
+/// The tables of each report in order (the first is on the PDF's summary page).
+fn csv_order(kind: &str) -> &'static [&'static str] {
+    match kind {
+        "financial" => &["Summary", "By period", "By status", "By document type"],
+        "sales" => &["By customer", "By territory"],
+        "business_intelligence" => &["KPIs", "Monthly trend"],
+        "ap_aging" => &["Totals", "By vendor"],
+        "vat_summary" => &["Per period", "Per rate", "Per period and rate"],
+        _ => &["Concentration", "Vendor spend"],
+    }
+}
+
 /// The sheet each report draws its main charts on, and their kind.
 fn chart_sheet(kind: &str) -> (&'static str, &'static str) {
     match kind {
@@ -799,7 +848,7 @@ async fn reports_story(app: TestApp, db: Db) {
             json!({
                 "report_type": kind,
                 "parameters": { "as_of": as_of() },
-                "formats": ["xlsx", "csv"],
+                "formats": ["xlsx", "csv", "pdf"],
             }),
         )
         .await;
@@ -833,6 +882,26 @@ async fn reports_story(app: TestApp, db: Db) {
         };
         let csv = Book::from_csv(&download(&app, id, "csv").await);
         check.check(kind, &csv).await;
+        // The PDF renders, and its text holds every amount of the first table (the one its
+        // summary page shows), as the CSV has them (checked against SQL above).
+        let text = pdf_text(&download(&app, id, "pdf").await);
+        let mut names: Vec<&str> = csv.sheets.keys().map(String::as_str).collect();
+        let mut order = csv_order(kind).to_vec();
+        names.sort_unstable();
+        order.sort_unstable();
+        assert_eq!(names, order, "{kind}");
+        let first = csv.sheet(csv_order(kind)[0]);
+        let words: std::collections::BTreeSet<&str> = text.split_whitespace().collect();
+        for row in &first.rows {
+            for cell in row {
+                if cell.contains('.') && cell.parse::<f64>().is_ok() {
+                    assert!(
+                        words.contains(cell.as_str()),
+                        "{kind}: {cell} not in the PDF"
+                    );
+                }
+            }
+        }
         let xlsx_bytes = download(&app, id, "xlsx").await;
         assert!(xlsx_bytes.starts_with(b"PK"), "{kind}: not a ZIP");
         if let Some(xlsx) = Book::from_xlsx(&xlsx_bytes) {
@@ -935,7 +1004,7 @@ async fn reports_belong_to_their_creator_and_templates_fill_in() {
         .await;
     assert_eq!(missing.status(), StatusCode::NOT_FOUND);
     let bad = app
-        .get(&format!("/api/v1/reports/{id}/download?format=pdf"))
+        .get(&format!("/api/v1/reports/{id}/download?format=docx"))
         .await;
     assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
 
@@ -989,7 +1058,7 @@ async fn reports_belong_to_their_creator_and_templates_fill_in() {
     for body in [
         json!({}),
         json!({"report_type": "astrology"}),
-        json!({"report_type": "financial", "formats": ["pdf"]}),
+        json!({"report_type": "financial", "formats": ["docx"]}),
         json!({"report_type": "financial", "parameters": {"from": "2026-02-01", "to": "2026-01-01"}}),
         json!({"report_type": "financial", "parameters": {"color": "red"}}),
     ] {
