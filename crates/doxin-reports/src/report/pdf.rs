@@ -1,5 +1,5 @@
-//! PDF: a summary page (title, notes, the first table and a chart of it), then every table on
-//! A4 pages with its charts drawn as vector graphics, one per currency.
+//! PDF: a summary page (title, notes, the first table and a chart), then every table on A4
+//! pages with its charts drawn as vector graphics, one per currency.
 //!
 //! Written directly with `lopdf`, which the tree already builds for reading PDFs, in the
 //! standard Helvetica fonts (no font files embedded; WinAnsiEncoding keeps the text layer
@@ -22,8 +22,8 @@ const MARGIN: f32 = 40.0;
 pub const MAX_PDF_ROWS: usize = 400;
 /// Charts drawn per table at most (one per currency).
 const MAX_PDF_CHARTS: usize = 4;
-/// Bars per chart at most.
-const MAX_BARS: usize = 15;
+/// Bars per chart at most (two years of months).
+const MAX_BARS: usize = 24;
 const ROW_HEIGHT: f32 = 12.0;
 const FONT_SIZE: f32 = 7.5;
 
@@ -295,14 +295,21 @@ impl Writer {
 
     /// A chart as bars (or a line for a line chart) with its labels and values.
     fn chart(&mut self, t: &Table, chart: &Chart) {
-        // (label, value) pairs of the chart's first series.
+        // (label, value) pairs of one series: the chart's last (the headline figure, such as
+        // gross after net), named in the title when the chart has several.
+        let mut title = chart.title.clone();
         let points: Vec<(String, f64)> = match &chart.data {
             ChartData::Columns {
                 rows,
                 category,
                 values,
             } => {
-                let Some(v) = values.first() else { return };
+                let Some(v) = values.last() else { return };
+                if values.len() > 1
+                    && let Some(c) = t.columns.get(*v)
+                {
+                    title = format!("{title}: {}", c.name);
+                }
                 t.rows[rows.clone()]
                     .iter()
                     .map(|r| {
@@ -327,12 +334,15 @@ impl Writer {
             return;
         }
         let line = chart.kind == ChartKind::Line;
-        // A line keeps every point (a trend); bars the first MAX_BARS (the largest, as the
-        // tables are sorted).
-        let points: Vec<(String, f64)> = if line {
-            points
-        } else {
-            points.into_iter().take(MAX_BARS).collect()
+        // A line keeps every point (a trend); columns over periods the latest MAX_BARS; ranked
+        // bars the first (the largest, as those tables are sorted).
+        let points: Vec<(String, f64)> = match chart.kind {
+            ChartKind::Line => points,
+            ChartKind::Column => {
+                let skip = points.len().saturating_sub(MAX_BARS);
+                points.into_iter().skip(skip).collect()
+            }
+            _ => points.into_iter().take(MAX_BARS).collect(),
         };
         let max = points.iter().map(|p| p.1.abs()).fold(0.0_f64, f64::max);
         let label_w = 130.0;
@@ -344,7 +354,7 @@ impl Writer {
             points.len() as f32 * 11.0 + 8.0
         };
         self.room(height + 30.0);
-        self.line_of_text(&chart.title, 9.0, Font::Bold);
+        self.line_of_text(&title, 9.0, Font::Bold);
         let top = self.y + 4.0;
         let blue = (0.16, 0.38, 0.67);
         if line {
@@ -500,6 +510,16 @@ pub fn to_pdf(report: &Report) -> Result<Vec<u8>, ReportError> {
             w.new_page();
         }
         w.table(t);
+        // A first table without a chart: the summary page shows the report's first chart.
+        if i == 0
+            && t.charts.is_empty()
+            && let Some((t, c)) = report
+                .tables
+                .iter()
+                .find_map(|t| t.charts.first().map(|c| (t, c)))
+        {
+            w.chart(t, c);
+        }
     }
     w.finish(&report.title)
 }

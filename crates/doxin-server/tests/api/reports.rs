@@ -869,7 +869,7 @@ async fn reports_story(app: TestApp, db: Db) {
         assert_eq!(detail["report_type"], kind);
         assert_eq!(
             detail["files"].as_array().map(Vec::len),
-            Some(2),
+            Some(3),
             "{detail}"
         );
         assert!(detail["summary"].is_object(), "{detail}");
@@ -1191,7 +1191,7 @@ async fn report_generation_time_on_postgres() {
         let started = std::time::Instant::now();
         let (id, _) = generate(
             &app,
-            json!({"report_type": kind, "parameters": {"as_of": as_of()}, "formats": ["xlsx", "csv"]}),
+            json!({"report_type": kind, "parameters": {"as_of": as_of()}, "formats": ["xlsx", "csv", "pdf"]}),
         )
         .await;
         let took = started.elapsed();
