@@ -14,7 +14,7 @@ use std::time::Instant;
 use chrono::{NaiveDate, Utc};
 use doxin_model::JobStatus;
 use doxin_reports::report::{
-    self, Facts, InvoiceFact, Params, ReportFormat, ReportKind, VatFact, facts::Status,
+    self, Facts, InvoiceFact, Params, ProductFact, ReportFormat, ReportKind, VatFact, facts::Status,
 };
 use doxin_store::{
     DateRange, InvoiceStatus, JobRecord, JobUpdate, ReportFile, ReportFileInfo, ReportFilter,
@@ -142,7 +142,27 @@ pub async fn load_facts(
     } else {
         Vec::new()
     };
-    Ok(Facts { invoices, vat })
+    let products = if kind.needs_products() {
+        store
+            .report_products(scope, &filter)
+            .await?
+            .into_iter()
+            .map(|p| ProductFact {
+                currency: p.currency,
+                product: p.product,
+                lines: p.lines,
+                quantity: p.quantity,
+                net: p.net,
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    Ok(Facts {
+        invoices,
+        vat,
+        products,
+    })
 }
 
 /// A report's file name: its title made safe, the date, the extension.

@@ -153,6 +153,17 @@ pub struct ReportVatRow {
     pub tax: Option<Decimal>,
 }
 
+/// The lines of one product (line description, trimmed and lower-cased) in one currency.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReportProduct {
+    pub currency: Option<String>,
+    pub product: String,
+    pub lines: u64,
+    pub quantity: Decimal,
+    /// Σ line net amounts.
+    pub net: Decimal,
+}
+
 #[async_trait]
 pub trait ReportStore: Send + Sync {
     async fn create_report(&self, new: NewReport) -> Result<ReportRecord>;
@@ -198,6 +209,13 @@ pub trait ReportStore: Send + Sync {
         scope: Scope,
         filter: &ReportFilter,
     ) -> Result<Vec<ReportInvoice>>;
+    /// The line totals per currency and product of the live invoices in `scope` matching
+    /// `filter`, rejected invoices left out; lines without a description are not a product.
+    async fn report_products(
+        &self,
+        scope: Scope,
+        filter: &ReportFilter,
+    ) -> Result<Vec<ReportProduct>>;
     /// The VAT breakdown rows of the live invoices in `scope` matching `filter`.
     async fn report_vat_rows(
         &self,

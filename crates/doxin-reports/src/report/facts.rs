@@ -90,12 +90,25 @@ pub struct VatFact {
     pub tax: Option<Decimal>,
 }
 
+/// The lines of one product (description, lower-cased) in one currency, rejected invoices
+/// left out.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProductFact {
+    pub currency: Option<String>,
+    pub product: String,
+    pub lines: u64,
+    pub quantity: Decimal,
+    pub net: Decimal,
+}
+
 /// Everything one report is computed from.
 #[derive(Debug, Clone, Default)]
 pub struct Facts {
     pub invoices: Vec<InvoiceFact>,
     /// Filled only for reports that need them ([`super::ReportKind::needs_vat_rows`]).
     pub vat: Vec<VatFact>,
+    /// Filled only for reports that need them ([`super::ReportKind::needs_products`]).
+    pub products: Vec<ProductFact>,
 }
 
 /// How a currency is shown: its code, or `(none)` for invoices without one.

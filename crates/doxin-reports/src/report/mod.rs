@@ -15,6 +15,7 @@ pub mod facts;
 pub mod financial;
 pub mod kpi;
 pub mod pdf;
+pub mod profit;
 pub mod sales;
 mod table;
 pub mod vat;
@@ -25,7 +26,7 @@ use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-pub use facts::{Facts, InvoiceFact, VatFact};
+pub use facts::{Facts, InvoiceFact, ProductFact, VatFact};
 pub use table::{Cell, Chart, ChartData, ChartKind, Column, Report, Table};
 
 /// The report types.
@@ -44,16 +45,19 @@ pub enum ReportKind {
     VatSummary,
     /// Spend per vendor and how concentrated it is.
     VendorSpend,
+    /// Revenue, cost and margin per product, where the product's cost is known.
+    ProfitMargin,
 }
 
 impl ReportKind {
-    pub const ALL: [ReportKind; 6] = [
+    pub const ALL: [ReportKind; 7] = [
         ReportKind::Financial,
         ReportKind::Sales,
         ReportKind::BusinessIntelligence,
         ReportKind::ApAging,
         ReportKind::VatSummary,
         ReportKind::VendorSpend,
+        ReportKind::ProfitMargin,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -64,6 +68,7 @@ impl ReportKind {
             ReportKind::ApAging => "ap_aging",
             ReportKind::VatSummary => "vat_summary",
             ReportKind::VendorSpend => "vendor_spend",
+            ReportKind::ProfitMargin => "profit_margin",
         }
     }
 
@@ -80,12 +85,18 @@ impl ReportKind {
             ReportKind::ApAging => "Accounts payable aging",
             ReportKind::VatSummary => "VAT summary",
             ReportKind::VendorSpend => "Vendor spend and concentration",
+            ReportKind::ProfitMargin => "Profit margin by product",
         }
     }
 
     /// Whether the report needs the VAT breakdown rows besides the invoices.
     pub fn needs_vat_rows(self) -> bool {
         self == ReportKind::VatSummary
+    }
+
+    /// Whether the report needs the line totals per product.
+    pub fn needs_products(self) -> bool {
+        self == ReportKind::ProfitMargin
     }
 }
 
@@ -171,6 +182,19 @@ pub struct Params {
     /// How many vendors or customers charts show per currency (default 10).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub top: Option<u32>,
+    /// What one unit of a product costs, for the profit margin report (no invoice carries a
+    /// cost): matched to line descriptions without regard to case or surrounding spaces.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unit_costs: Vec<UnitCost>,
+}
+
+/// The cost of one unit of a product in a currency.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UnitCost {
+    pub product: String,
+    pub currency: String,
+    pub unit_cost: doxin_model::Decimal,
 }
 
 /// Charts' default and largest number of ranked bars.
@@ -228,6 +252,7 @@ pub fn build(kind: ReportKind, params: &Params, facts: &Facts, today: NaiveDate)
         ReportKind::ApAging => aging::build(params, facts, today),
         ReportKind::VatSummary => vat::build(params, facts),
         ReportKind::VendorSpend => vendors::build(params, facts),
+        ReportKind::ProfitMargin => profit::build(params, facts),
     };
     report.kind = kind;
     report
@@ -300,10 +325,33 @@ mod tests {
                 })
                 .collect(),
             vat: Vec::new(),
+            products: vec![ProductFact {
+                currency: Some("EUR".into()),
+                product: "Écran 24\"".into(),
+                lines: 3,
+                quantity: doxin_model::Decimal::new(4, 0),
+                net: doxin_model::Decimal::new(80000, 2),
+            }],
         };
         for facts in [Facts::default(), some] {
             for kind in ReportKind::ALL {
-                let mut report = build(kind, &Params::default(), &facts, today);
+                let params = Params {
+                    unit_costs: vec![UnitCost {
+                        product: "ÉCRAN 24\"".into(),
+                        currency: "eur".into(),
+                        unit_cost: doxin_model::Decimal::new(150, 0),
+                    }],
+                    ..Params::default()
+                };
+                let mut report = build(kind, &params, &facts, today);
+                if kind == ReportKind::ProfitMargin && !facts.products.is_empty() {
+                    // 4 × 150 of 800 revenue: a margin of 200, 25 %.
+                    assert_eq!(report.tables[1].rows.len(), 1, "{:?}", report.tables);
+                    assert_eq!(
+                        report.tables[1].rows[0][7],
+                        Cell::Money(doxin_model::Decimal::new(200, 0))
+                    );
+                }
                 report.title = "Test report".into();
                 for format in ReportFormat::ALL {
                     let bytes = render(&report, format)

@@ -7,13 +7,14 @@ use super::{
     string, uuid,
 };
 
-const TYPES: [&str; 6] = [
+const TYPES: [&str; 7] = [
     "financial",
     "sales",
     "business_intelligence",
     "ap_aging",
     "vat_summary",
     "vendor_spend",
+    "profit_margin",
 ];
 const FORMATS: [&str; 3] = ["xlsx", "csv", "pdf"];
 const STATUSES: [&str; 5] = ["queued", "running", "succeeded", "failed", "cancelled"];
@@ -224,6 +225,21 @@ pub(super) fn schemas() -> Map<String, Value> {
                 "as_of": date,
                 "period": enumeration(&["month", "quarter", "year"]),
                 "top": { "type": "integer", "minimum": 1, "maximum": 50 },
+                "unit_costs": {
+                    "type": "array",
+                    "maxItems": 1000,
+                    "description": "Unit costs for the profit margin report (no invoice carries a cost), matched to line descriptions regardless of case",
+                    "items": {
+                        "type": "object",
+                        "additionalProperties": false,
+                        "required": ["product", "currency", "unit_cost"],
+                        "properties": {
+                            "product": { "type": "string", "minLength": 1, "maxLength": 200 },
+                            "currency": { "type": "string", "description": "ISO 4217 code" },
+                            "unit_cost": { "type": "string", "pattern": "^[0-9]+(\\.[0-9]+)?$" },
+                        },
+                    },
+                },
             },
         }),
     );

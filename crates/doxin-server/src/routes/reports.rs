@@ -32,6 +32,8 @@ use crate::{ApiError, AppState};
 
 /// Most companies one report may name.
 pub const MAX_COMPANIES: usize = 100;
+/// Most unit costs one report may carry.
+pub const MAX_UNIT_COSTS: usize = 1_000;
 /// Longest title or template name.
 const MAX_TITLE_CHARS: usize = 200;
 
@@ -248,6 +250,24 @@ fn check_params(raw: Option<&Value>) -> Result<Value, ApiError> {
     }
     p.companies.sort();
     p.companies.dedup();
+    if p.unit_costs.len() > MAX_UNIT_COSTS {
+        return Err(invalid(format!(
+            "`unit_costs` may hold at most {MAX_UNIT_COSTS} products"
+        )));
+    }
+    for c in &mut p.unit_costs {
+        c.product = check_text("unit_costs[].product", &c.product)?;
+        let currency = c.currency.trim().to_ascii_uppercase();
+        if currency.len() != 3 || !currency.chars().all(|ch| ch.is_ascii_uppercase()) {
+            return Err(invalid(
+                "`unit_costs[].currency` must be a three-letter ISO 4217 code",
+            ));
+        }
+        c.currency = currency;
+        if c.unit_cost.is_sign_negative() {
+            return Err(invalid("`unit_costs[].unit_cost` must not be negative"));
+        }
+    }
     serde_json::to_value(&p).map_err(|e| ApiError::Internal(Box::new(e)))
 }
 

@@ -30,13 +30,14 @@ fn as_of() -> NaiveDate {
     NaiveDate::from_ymd_opt(2026, 6, 30).expect("date")
 }
 
-const KINDS: [&str; 6] = [
+const KINDS: [&str; 7] = [
     "financial",
     "sales",
     "business_intelligence",
     "ap_aging",
     "vat_summary",
     "vendor_spend",
+    "profit_margin",
 ];
 
 enum Db {
@@ -793,6 +794,93 @@ impl Check<'_> {
         assert!(trend.rows.len() >= 12, "{}", trend.rows.len());
     }
 
+    /// The products given a cost: the two EUR products with the most revenue.
+    async fn costed_products(&self) -> Vec<(String, Decimal)> {
+        let db = self.db;
+        let rows = db
+            .rows(&format!(
+                "SELECT lower(trim(l.description)), {} FROM invoice_lines l \
+                 JOIN invoices i ON i.id = l.invoice_id WHERE {} AND i.status <> 'rejected' \
+                 AND i.currency = 'EUR' GROUP BY 1 ORDER BY 2 DESC LIMIT 2",
+                db.sum("l.line_amount"),
+                live(self.ws)
+            ))
+            .await;
+        // PostgreSQL and SQLite order decimal text differently: sorted again here.
+        let mut rows: Vec<(String, Decimal)> = rows
+            .into_iter()
+            .map(|r| (r[0].clone(), num(&r[1])))
+            .collect();
+        rows.sort_by(|a, b| b.1.cmp(&a.1));
+        vec![
+            (rows[0].0.clone(), Decimal::new(1250, 2)),
+            (rows[1].0.clone(), Decimal::new(3, 1)),
+        ]
+    }
+
+    async fn profit_margin(&self, b: &Book) {
+        let db = self.db;
+        let margin = b.sheet("Margin by product");
+        let mut costed_revenue = Decimal::ZERO;
+        let mut total_cost = Decimal::ZERO;
+        for (product, unit) in self.costed_products().await {
+            let r = db
+                .rows(&format!(
+                    "SELECT {}, {} FROM invoice_lines l JOIN invoices i ON i.id = l.invoice_id \
+                     WHERE {} AND i.status <> 'rejected' AND i.currency = 'EUR' \
+                     AND lower(trim(l.description)) = '{}'",
+                    db.sum("l.quantity"),
+                    db.sum("l.line_amount"),
+                    live(self.ws),
+                    product.replace('\'', "''")
+                ))
+                .await;
+            let (quantity, revenue) = (num(&r[0][0]), num(&r[0][1]));
+            let cost = (quantity * unit).round_dp(2);
+            // The report lower-cases in Rust (Unicode); SQLite's lower() only touches ASCII.
+            let shown = product.to_lowercase();
+            let k = [("Currency", "EUR"), ("Product", shown.as_str())];
+            close(margin.value(&k, "Revenue"), revenue, self.tol, "revenue");
+            close(margin.value(&k, "Cost"), cost, self.tol, "cost");
+            close(
+                margin.value(&k, "Margin"),
+                revenue - cost,
+                self.tol,
+                "margin",
+            );
+            costed_revenue += revenue;
+            total_cost += cost;
+        }
+        assert_eq!(margin.rows.len(), 2, "{:?}", margin.rows);
+        let revenue = db
+            .rows(&format!(
+                "SELECT coalesce(i.currency, '(none)'), {} FROM invoice_lines l \
+                 JOIN invoices i ON i.id = l.invoice_id WHERE {} AND i.status <> 'rejected' \
+                 AND l.description IS NOT NULL AND trim(l.description) <> '' GROUP BY 1",
+                db.sum("l.line_amount"),
+                live(self.ws)
+            ))
+            .await;
+        let cover = b.sheet("Coverage");
+        assert_eq!(cover.rows.len(), revenue.len());
+        for r in &revenue {
+            close(
+                cover.value(&[("Currency", &r[0])], "Revenue"),
+                num(&r[1]),
+                self.tol,
+                "revenue per currency",
+            );
+        }
+        let eur = [("Currency", "EUR")];
+        close(
+            cover.value(&eur, "Revenue with known cost"),
+            costed_revenue,
+            self.tol,
+            "costed",
+        );
+        close(cover.value(&eur, "Cost"), total_cost, self.tol, "cost");
+    }
+
     async fn check(&self, kind: &str, b: &Book) {
         match kind {
             "financial" => self.financial(b).await,
@@ -801,6 +889,7 @@ impl Check<'_> {
             "ap_aging" => self.ap_aging(b).await,
             "vat_summary" => self.vat_summary(b).await,
             "vendor_spend" => self.vendor_spend(b).await,
+            "profit_margin" => self.profit_margin(b).await,
             other => panic!("unknown kind {other}"),
         }
     }
@@ -814,6 +903,7 @@ fn csv_order(kind: &str) -> &'static [&'static str] {
         "business_intelligence" => &["KPIs", "Monthly trend"],
         "ap_aging" => &["Totals", "By vendor"],
         "vat_summary" => &["Per period", "Per rate", "Per period and rate"],
+        "profit_margin" => &["Coverage", "Margin by product", "Without cost"],
         _ => &["Concentration", "Vendor spend"],
     }
 }
@@ -826,6 +916,7 @@ fn chart_sheet(kind: &str) -> (&'static str, &'static str) {
         "business_intelligence" => ("Monthly trend", "lineChart"),
         "ap_aging" => ("Totals", "barChart"),
         "vat_summary" => ("Per period", "barChart"),
+        "profit_margin" => ("Margin by product", "barChart"),
         _ => ("Vendor spend", "barChart"),
     }
 }
@@ -841,13 +932,30 @@ async fn reports_story(app: TestApp, db: Db) {
         .await
         .len();
     let mut timings = Vec::new();
+    let costs: Vec<Value> = Check {
+        db: &db,
+        ws,
+        tol: Decimal::ZERO,
+    }
+    .costed_products()
+    .await
+    .into_iter()
+    .map(|(product, unit)| {
+        // Given in upper case: matched regardless of case.
+        json!({"product": product.to_uppercase(), "currency": "eur", "unit_cost": unit.to_string()})
+    })
+    .collect();
     for kind in KINDS {
         let started = std::time::Instant::now();
+        let mut parameters = json!({ "as_of": as_of() });
+        if kind == "profit_margin" {
+            parameters["unit_costs"] = json!(costs);
+        }
         let (id, events) = generate(
             &app,
             json!({
                 "report_type": kind,
-                "parameters": { "as_of": as_of() },
+                "parameters": parameters,
                 "formats": ["xlsx", "csv", "pdf"],
             }),
         )
@@ -914,7 +1022,13 @@ async fn reports_story(app: TestApp, db: Db) {
             let (sheet, chart) = chart_sheet(kind);
             let charts = &xlsx.charts[sheet];
             assert!(
-                charts.len() >= currencies.min(2) && charts.iter().all(|c| c == chart),
+                charts.len()
+                    >= if kind == "profit_margin" {
+                        1
+                    } else {
+                        currencies.min(2)
+                    }
+                    && charts.iter().all(|c| c == chart),
                 "{kind}: {charts:?}"
             );
             for (name, s) in &xlsx.sheets {

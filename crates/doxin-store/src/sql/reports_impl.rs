@@ -450,6 +450,39 @@ impl ReportStore for ThisStore {
             .collect()
     }
 
+    async fn report_products(
+        &self,
+        scope: Scope,
+        filter: &ReportFilter,
+    ) -> Result<Vec<ReportProduct>> {
+        let (wh, args) = report_where(scope, filter);
+        let (quantity, net) = (sum_dec("l.quantity"), sum_dec("l.line_amount"));
+        let key = "lower(trim(l.description))";
+        let rows = query(
+            &format!(
+                "SELECT i.currency AS currency, {key} AS product, COUNT(*) AS lines, \
+                 {quantity} AS quantity, {net} AS net \
+                 FROM invoice_lines l JOIN invoices i ON i.id = l.invoice_id{wh} \
+                 AND i.status <> 'rejected' AND l.description IS NOT NULL \
+                 AND trim(l.description) <> '' GROUP BY i.currency, {key} ORDER BY 1, 2"
+            ),
+            args.args,
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(ReportProduct {
+                    currency: row.try_get("currency")?,
+                    product: row.try_get("product")?,
+                    lines: col_count(row, "lines")?,
+                    quantity: col_sum_dec(row, "quantity")?,
+                    net: col_sum_dec(row, "net")?,
+                })
+            })
+            .collect()
+    }
+
     async fn report_vat_rows(
         &self,
         scope: Scope,
