@@ -811,7 +811,7 @@ impl Check<'_> {
             .into_iter()
             .map(|r| (r[0].clone(), num(&r[1])))
             .collect();
-        rows.sort_by(|a, b| b.1.cmp(&a.1));
+        rows.sort_by_key(|r| std::cmp::Reverse(r.1));
         vec![
             (rows[0].0.clone(), Decimal::new(1250, 2)),
             (rows[1].0.clone(), Decimal::new(3, 1)),
