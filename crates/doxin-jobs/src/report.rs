@@ -32,6 +32,10 @@ pub const REPORT_JOB_KIND: &str = "report";
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ReportJob {
     pub report_id: Uuid,
+    /// What the jobs list shows for the job (it shows a document job's file name under this
+    /// key): the report's title.
+    #[serde(default, rename = "filename")]
+    pub name: String,
 }
 
 /// What a finished report job stores as its result.

@@ -330,6 +330,7 @@ async fn create(
             kind: REPORT_JOB_KIND.to_string(),
             payload: serde_json::to_value(ReportJob {
                 report_id: report.id,
+                name: report.title.clone(),
             })
             .map_err(|e| ApiError::Internal(Box::new(e)))?,
             max_attempts: i32::try_from(state.limits.max_attempts).unwrap_or(3),

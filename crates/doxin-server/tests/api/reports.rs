@@ -401,6 +401,10 @@ async fn generate(app: &TestApp, body: Value) -> (Uuid, Vec<Event>) {
         .expect("job id");
     assert_eq!(queued["websocket_url"], format!("/ws?job_id={job_id}"));
 
+    // The jobs list names the job after the report.
+    let (_, job) = json_of(app.get(&format!("/api/v1/jobs/{job_id}")).await).await;
+    assert_eq!(job["filename"], queued["title"], "{job}");
+
     // Not downloadable before it is made.
     let early = app
         .get(&format!("/api/v1/reports/{id}/download?format=csv"))
