@@ -402,3 +402,113 @@ fn a_name_read_with_one_doubtful_word_and_a_smudged_registration_is_still_the_se
     );
     assert_eq!(seller(&inv), Some("YONG SOON FATT S/B"));
 }
+
+#[test]
+fn a_misprinted_total_is_read_as_printed_when_the_stated_rate_confirms_the_tax() {
+    // Net 55.90 at 20 % is 11.18, as printed; the printed total (72.67) is wrong. Deriving the
+    // tax from the total (16.77) would hide the misprint behind a tax nobody printed.
+    let inv = read(
+        r"Bureautique Girard SAS
+61 boulevard Voltaire, 31000 Toulouse
+
+Facture n° 310269                                   Date: 07/04/2025
+
+Désignation                               Quantité    Prix unitaire      Montant HT
+Chaise de conférence empilable                   1            55,90           55,90
+
+                                                  Total HT:              55,90 EUR
+                                                  TVA 20 %:              11,18 EUR
+                                                  Total TTC:             72,67 EUR
+",
+    );
+    assert_eq!(tax(&inv), Some(dec("11.18")));
+    assert_eq!(gross(&inv), Some(dec("72.67")));
+    assert_eq!(net(&inv), Some(dec("55.90")));
+}
+
+#[test]
+fn the_lines_rates_confirm_a_printed_tax_beside_a_misprinted_total() {
+    // No rate beside the tax label; the lines' 21 % predicts the printed 92.87.
+    let inv = read(
+        r"Distribuciones Romero S.L.
+Calle Mayor 101, 46002 Valencia
+
+Factura n.º A24/7597                              Fecha: 13/09/2024
+
+Descripción                          Cantidad   Precio unitario   IVA %      Importe
+Teclado y ratón inalámbricos                2             82,90    21 %       165,80
+Contrato de mantenimiento                   1            269,55    21 %       269,55
+Papel A4                                    1              6,90    21 %         6,90
+
+                                               Base imponible                442,25
+                                               IVA                            92,87
+                                               Total                         579,34
+",
+    );
+    assert_eq!(tax(&inv), Some(dec("92.87")));
+    assert_eq!(gross(&inv), Some(dec("579.34")));
+}
+
+#[test]
+fn a_position_number_left_of_the_descriptions_is_not_the_quantity() {
+    // The position column's header is in no vocabulary; the quantity is the number that,
+    // times the price, gives the amount.
+    let inv = read(
+        r"Servicios García S.L.
+Factura n.º FAC-2026/568                          Fecha: 10/07/2026
+
+N.º   Descripción                         Cantidad    Precio unitario      Importe
+1     Instalación in situ                     7,75              55,60       430,90
+2     Envío y transporte                         6             143,10       858,60
+
+                                          Base imponible:                1.289,50
+                                          IVA 21 %:                        270,80
+                                          Total:                         1.560,30
+",
+    );
+    let q: Vec<_> = inv.lines.iter().map(|l| l.quantity.as_ref().map(|q| q.value)).collect();
+    assert_eq!(q, vec![Some(dec("7.75")), Some(dec("6"))]);
+    let d: Vec<_> = inv.lines.iter().map(|l| l.description.as_ref().map(|d| d.value.as_str())).collect();
+    assert_eq!(d, vec![Some("Instalación in situ"), Some("Envío y transporte")]);
+}
+
+#[test]
+fn below_the_subtotal_only_rows_whose_arithmetic_holds_are_items() {
+    let inv = read(
+        r"Distribuciones Romero S.L.
+Factura n.º A24/7597                              Fecha: 13/09/2024
+
+Descripción                          Cantidad   Precio unitario   IVA %      Importe
+Teclado y ratón inalámbricos                2             82,90    21 %       165,80
+
+Datos bancarios                                Base imponible                165,80
+IBAN: ES46 2100 6033 2136 4759 5664            IVA 21 %                       34,82
+                                               Total                         200,62
+",
+    );
+    assert_eq!(inv.lines.len(), 1, "{:?}", inv.lines);
+    assert_eq!(tax(&inv), Some(dec("34.82")));
+}
+
+#[test]
+fn a_letterhead_company_named_again_in_the_footer_is_a_surer_seller() {
+    let text = |footer: &str| {
+        format!(
+            r"Mobilier Girard SARL
+25 boulevard Voltaire, 75002 Paris
+
+Facture n° 310269                                   Date: 07/04/2025
+
+Total TTC:             72,67 EUR
+
+{footer}
+"
+        )
+    };
+    let again = read(&text("Mobilier Girard SARL · RCS Paris 438 379 828"));
+    let once = read(&text("Merci pour votre confiance."));
+    let conf = |inv: &Invoice| inv.seller.name.as_ref().map_or(0.0, |n| n.confidence);
+    assert_eq!(seller(&again), Some("Mobilier Girard SARL"));
+    assert!(conf(&again) >= 0.9, "{}", conf(&again));
+    assert!(conf(&once) < 0.8, "{}", conf(&once));
+}

@@ -576,7 +576,14 @@ fn guess_seller_name(ctx: &Ctx<'_>, inv: &mut Invoice, buyer_block: &[usize]) {
         }
         let mut lines = vec![(j, t)];
         lines.extend(following_lines(ctx, j));
-        fill_party(ctx, &lines, &mut inv.seller, 0.75);
+        // The letterhead's company named again elsewhere (the sender line over the address
+        // window, the footer with the legal details) is two placements agreeing on who sent it.
+        let confidence = if named_again(ctx, j, buyer_block) {
+            0.9
+        } else {
+            0.75
+        };
+        fill_party(ctx, &lines, &mut inv.seller, confidence);
         return;
     }
     if let Some(&j) = candidates.first() {
@@ -585,6 +592,20 @@ fn guess_seller_name(ctx: &Ctx<'_>, inv: &mut Invoice, buyer_block: &[usize]) {
         lines.extend(following_lines(ctx, j));
         fill_party(ctx, &lines, &mut inv.seller, 0.5);
     }
+}
+
+/// Whether the company name of segment `j` appears in another segment outside the buyer's
+/// block (as a whole word sequence, case and spacing aside).
+fn named_again(ctx: &Ctx<'_>, j: usize, buyer_block: &[usize]) -> bool {
+    let name = norm(strip_registration(&ctx.segs[j].seg.text));
+    if name.chars().filter(|c| c.is_alphanumeric()).count() < 4 {
+        return false;
+    }
+    ctx.segs.iter().enumerate().any(|(k, s)| {
+        k != j
+            && !in_block(buyer_block, k)
+            && format!(" {} ", norm(&s.seg.text)).contains(&format!(" {name} "))
+    })
 }
 
 /// Phrases naming who is to be paid: the bank account's holder or the payee is the seller.

@@ -144,8 +144,24 @@ struct Column {
 fn header_columns(lines: &[&LayoutLine]) -> Vec<Column> {
     let mut cols: Vec<Column> = Vec::new();
     for line in lines {
-        for w in &line.words {
+        for (i, w) in line.words.iter().enumerate() {
             if let Some(col) = header_col(&w.text) {
+                // A header of several words ("Precio unitario", "Prix unitaire HT", "IVA %")
+                // spans them all: words that follow at a single space and name no column of
+                // their own belong to it.
+                let mut x1 = w.bbox.x1;
+                for next in &line.words[i + 1..] {
+                    let gap = next.bbox.x0 - x1;
+                    let space = 0.6 * (next.bbox.y1 - next.bbox.y0).max(1.0);
+                    if gap > space || header_col(&next.text).is_some() {
+                        break;
+                    }
+                    x1 = next.bbox.x1;
+                }
+                let w = LayoutWord {
+                    bbox: BBox::new(w.bbox.x0, w.bbox.y0, x1, w.bbox.y1),
+                    ..w.clone()
+                };
                 // Two header lines may name the same column ("Menge" over "einheit"): merge
                 // overlapping anchors, keeping the first role.
                 if let Some(c) = cols
@@ -193,7 +209,8 @@ fn numbers_of(ctx: &Ctx<'_>, line: &LayoutLine) -> Vec<Num> {
     let mut i = 0;
     while i < words.len() {
         let w = &words[i].text;
-        let percent = w.ends_with('%');
+        // "21 %": a lone percent sign after the number makes it a rate too.
+        let percent = w.ends_with('%') || words.get(i + 1).is_some_and(|n| n.text == "%");
         let t = w.trim_end_matches('%');
         // "$ 42.00": a lone currency sign before the number.
         if matches!(t, "$" | "€" | "£" | "₹") && i + 1 < words.len() {
@@ -498,10 +515,14 @@ fn read_rows(
     let mut can_continue = false;
     let mut last_bottom = 0.0f32;
     let mut consumed = 0;
+    // Below a subtotal line, only rows whose own arithmetic holds are still items: the rest
+    // is the totals block, bank details and notes, whatever labels they carry.
+    let mut below_totals = false;
     for (k, line) in lines.iter().enumerate() {
         consumed = k + 1;
         if let Some(kind) = is_totals_line(line) {
             can_continue = false;
+            below_totals = true;
             if matches!(
                 kind,
                 LabelKind::GrossTotal | LabelKind::TaxTotal | LabelKind::AmountDue
@@ -527,7 +548,16 @@ fn read_rows(
                 &line.words[amount.word].text,
                 amount.bbox,
             ));
-            for n in nums.iter().filter(|n| n.word != amount.word) {
+            // Rates first: a number printed with its percent sign is the rate, whatever
+            // column a plain number nearby would otherwise claim.
+            let mut others: Vec<&Num> = nums.iter().filter(|n| n.word != amount.word).collect();
+            others.sort_by_key(|n| !n.percent);
+            for n in others {
+                // Numbers left of where the descriptions start (positions, codes) are none
+                // of the numeric columns, which lie right of the descriptions.
+                if has_description_col && n.bbox.x1 < description_x0 {
+                    continue;
+                }
                 let role = if n.percent {
                     Some(Col::VatRate)
                 } else {
@@ -558,6 +588,7 @@ fn read_rows(
                     _ => {}
                 }
             }
+            quantity_by_arithmetic(&mut item, &nums, amount.word, line, src);
             // Unit: a word right after the quantity ("1.00 kg").
             if let Some(q) = &item.quantity
                 && let Some(qi) = nums.iter().find(|n| Some(n.bbox) == q.bbox).map(|n| n.word)
@@ -579,10 +610,16 @@ fn read_rows(
                 }
                 let t = w.text.as_str();
                 let role = nearest(cols, w.bbox, &[Col::Position, Col::Code, Col::Description]);
+                // A leading number under no header of its own but left of where the
+                // descriptions start is the position ("N.º" is nobody's vocabulary), unless
+                // the row's arithmetic made it the quantity.
+                let left_of_descriptions = w.bbox.x1 < description_x0;
+                let is_quantity = item.quantity.as_ref().is_some_and(|q| q.bbox == Some(w.bbox));
                 if wi == 0
                     && t.chars().all(|c| c.is_ascii_digit())
                     && t.len() <= 4
-                    && role != Some(Col::Description)
+                    && (role != Some(Col::Description) || left_of_descriptions)
+                    && !is_quantity
                 {
                     item.id = Some(ctx.value_at(t.to_string(), t, page, w.bbox, 0.8));
                     continue;
@@ -604,11 +641,18 @@ fn read_rows(
                 let d = desc_words.join(" ");
                 item.description = Some(ctx.value_at(d.clone(), &d, page, b, 0.8));
             }
+            let holds = match (&item.quantity, &item.unit_price, &item.line_amount) {
+                (Some(q), Some(p), Some(a)) => {
+                    (q.value * p.value - a.value).abs() <= Decimal::new(1, 2)
+                }
+                _ => false,
+            };
+            if below_totals && !holds {
+                break;
+            }
             // Arithmetic agreement raises confidence in the whole row.
-            if let (Some(q), Some(p), Some(a)) =
-                (&item.quantity, &item.unit_price, &item.line_amount)
-            {
-                let agree = (q.value * p.value - a.value).abs() <= Decimal::new(1, 2);
+            if item.quantity.is_some() && item.unit_price.is_some() && item.line_amount.is_some() {
+                let agree = holds;
                 let c = if agree { 0.93 } else { 0.7 };
                 for f in [
                     &mut item.quantity,
@@ -688,4 +732,35 @@ fn read_rows(
         }
     }
     (items, consumed)
+}
+
+/// Header geometry cannot always tell a row's numbers apart (a position number under an
+/// unlabelled column lands nearest the quantity header; the real quantity is then dropped).
+/// When quantity × price does not give the line amount, the row's other plain numbers are
+/// tried as the quantity, and the one that makes the arithmetic hold is taken.
+fn quantity_by_arithmetic(
+    item: &mut InvoiceLine,
+    nums: &[Num],
+    amount_word: usize,
+    line: &LayoutLine,
+    src: impl Fn(Decimal, &str, BBox) -> doxin_model::Extracted<Decimal>,
+) {
+    let (Some(p), Some(a)) = (&item.unit_price, &item.line_amount) else {
+        return;
+    };
+    let holds = |q: Decimal| (q * p.value - a.value).abs() <= Decimal::new(1, 2);
+    if item.quantity.as_ref().is_some_and(|q| holds(q.value)) {
+        return;
+    }
+    let taken = [p.bbox, item.vat_rate.as_ref().and_then(|r| r.bbox)];
+    let fits = nums.iter().find(|n| {
+        n.word != amount_word
+            && !n.percent
+            && !taken.contains(&Some(n.bbox))
+            && n.value > Decimal::ZERO
+            && holds(n.value)
+    });
+    if let Some(n) = fits {
+        item.quantity = Some(src(n.value, &line.words[n.word].text, n.bbox));
+    }
 }

@@ -276,6 +276,14 @@ pub(crate) fn read_totals(ctx: &Ctx<'_>, inv: &mut Invoice) {
                 .filter_map(|l| l.line_amount.as_ref().map(|a| a.value))
                 .sum()
         });
+    // "VAT 20 %: 11.18": the rate a tax label states, by the line of its amount.
+    let stated: Vec<((u32, usize), Decimal)> = ctx
+        .hits_of(LabelKind::TaxTotal)
+        .filter_map(|h| Some((amounts_for(ctx, h)?.line, stated_rate(ctx, h)?)))
+        .collect();
+    let rates_tax = (allowances.is_empty() && charges.is_empty())
+        .then(|| tax_from_line_rates(&inv.lines))
+        .flatten();
     // Net expected from the lines: Σ lines − allowances + charges.
     let adjust = charges.first().map_or(Decimal::ZERO, |c| c.value.abs())
         - allowances.first().map_or(Decimal::ZERO, |a| a.value.abs());
@@ -332,6 +340,25 @@ pub(crate) fn read_totals(ctx: &Ctx<'_>, inv: &mut Invoice) {
                     && near(s, g.value)
                 {
                     score += 0.5;
+                }
+                // A printed tax that the lines' own rates predict is read as printed, and so is
+                // the printed total beside it, even where they do not add up: deriving either
+                // from the others would hide a misprinted total behind an amount nobody
+                // printed. (The validation then reports the disagreement.)
+                if let (Some(t), Some(_)) = (t, g)
+                    && !t.crossed
+                    && t.value != Decimal::ZERO
+                {
+                    let by_lines = rates_tax.is_some_and(|r| near(r, t.value));
+                    let by_label = n.as_ref().is_some_and(|n| {
+                        stated.iter().any(|(line, rate)| {
+                            *line == t.line
+                                && near((n.value * rate / Decimal::ONE_HUNDRED).round_dp(2), t.value)
+                        })
+                    });
+                    if by_lines || by_label {
+                        score += 1.0;
+                    }
                 }
                 if best.as_ref().is_none_or(|b| score > b.0) {
                     best = Some((score, g.clone(), n.clone(), t.clone(), reconciled));
@@ -494,6 +521,49 @@ pub(crate) fn read_totals(ctx: &Ctx<'_>, inv: &mut Invoice) {
     inv.totals.tax_exclusive_amount = net_v;
     inv.totals.tax_amount = tax_v;
     inv.totals.payable_amount = payable;
+}
+
+/// The rate a tax label states on its line ("MwSt. 19 %", "TVA 20%:", "IVA (21%)"): a number
+/// followed by a percent sign, between 0 and 100 exclusive.
+fn stated_rate(ctx: &Ctx<'_>, hit: &Hit) -> Option<Decimal> {
+    let mut text = ctx.segs[hit.at].seg.text.clone();
+    for j in ctx.rest_of_line(hit.at) {
+        text.push(' ');
+        text.push_str(&ctx.segs[j].seg.text);
+    }
+    let words: Vec<&str> = text.split_whitespace().collect();
+    words.iter().enumerate().find_map(|(i, w)| {
+        let w = w.trim_start_matches('(').trim_end_matches([')', ':']);
+        let number = match w.strip_suffix('%') {
+            Some(n) => n,
+            None if words.get(i + 1).is_some_and(|n| n.starts_with('%')) => w,
+            None => return None,
+        };
+        parse_amount(number, ctx.mark).filter(|r| *r > Decimal::ZERO && *r < Decimal::ONE_HUNDRED)
+    })
+}
+
+/// The tax the lines' own VAT rates predict: per rate, the sum of its line amounts times the
+/// rate, rounded to cents; only when every line has an amount and a rate. (The caller leaves
+/// it out where a document-level allowance or charge moves the bases.)
+fn tax_from_line_rates(lines: &[doxin_model::InvoiceLine]) -> Option<Decimal> {
+    if lines.is_empty() {
+        return None;
+    }
+    let mut bases: Vec<(Decimal, Decimal)> = Vec::new();
+    for l in lines {
+        let (a, r) = (l.line_amount.as_ref()?.value, l.vat_rate.as_ref()?.value);
+        match bases.iter_mut().find(|(rate, _)| *rate == r) {
+            Some((_, base)) => *base += a,
+            None => bases.push((r, a)),
+        }
+    }
+    Some(
+        bases
+            .iter()
+            .map(|(rate, base)| (base * rate / Decimal::ONE_HUNDRED).round_dp(2))
+            .sum(),
+    )
 }
 
 /// How much less sure (OCR word confidence, 0..1) a labelled total must be than the cash
