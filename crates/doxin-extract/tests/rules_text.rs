@@ -466,10 +466,21 @@ N.º   Descripción                         Cantidad    Precio unitario      Imp
                                           Total:                         1.560,30
 ",
     );
-    let q: Vec<_> = inv.lines.iter().map(|l| l.quantity.as_ref().map(|q| q.value)).collect();
+    let q: Vec<_> = inv
+        .lines
+        .iter()
+        .map(|l| l.quantity.as_ref().map(|q| q.value))
+        .collect();
     assert_eq!(q, vec![Some(dec("7.75")), Some(dec("6"))]);
-    let d: Vec<_> = inv.lines.iter().map(|l| l.description.as_ref().map(|d| d.value.as_str())).collect();
-    assert_eq!(d, vec![Some("Instalación in situ"), Some("Envío y transporte")]);
+    let d: Vec<_> = inv
+        .lines
+        .iter()
+        .map(|l| l.description.as_ref().map(|d| d.value.as_str()))
+        .collect();
+    assert_eq!(
+        d,
+        vec![Some("Instalación in situ"), Some("Envío y transporte")]
+    );
 }
 
 #[test]

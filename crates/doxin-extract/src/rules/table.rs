@@ -614,7 +614,10 @@ fn read_rows(
                 // descriptions start is the position ("N.º" is nobody's vocabulary), unless
                 // the row's arithmetic made it the quantity.
                 let left_of_descriptions = w.bbox.x1 < description_x0;
-                let is_quantity = item.quantity.as_ref().is_some_and(|q| q.bbox == Some(w.bbox));
+                let is_quantity = item
+                    .quantity
+                    .as_ref()
+                    .is_some_and(|q| q.bbox == Some(w.bbox));
                 if wi == 0
                     && t.chars().all(|c| c.is_ascii_digit())
                     && t.len() <= 4

@@ -353,7 +353,10 @@ pub(crate) fn read_totals(ctx: &Ctx<'_>, inv: &mut Invoice) {
                     let by_label = n.as_ref().is_some_and(|n| {
                         stated.iter().any(|(line, rate)| {
                             *line == t.line
-                                && near((n.value * rate / Decimal::ONE_HUNDRED).round_dp(2), t.value)
+                                && near(
+                                    (n.value * rate / Decimal::ONE_HUNDRED).round_dp(2),
+                                    t.value,
+                                )
                         })
                     });
                     if by_lines || by_label {

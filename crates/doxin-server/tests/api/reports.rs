@@ -1224,6 +1224,17 @@ async fn reports_belong_to_their_creator_and_templates_fill_in() {
         StatusCode::NOT_FOUND
     );
 
+    // Retention: finished reports older than the limit go (here: every finished one).
+    let deleted = ReportRunner::new(app.store.clone(), EventBus::local())
+        .clean_up(0)
+        .await
+        .expect("retention");
+    assert_eq!(deleted, 1);
+    assert_eq!(
+        app.get(&format!("/api/v1/reports/{id}")).await.status(),
+        StatusCode::NOT_FOUND
+    );
+
     // Templates: listed, deleted.
     let (_, templates) = json_of(app.get("/api/v1/reports/templates").await).await;
     assert_eq!(templates["pagination"]["total"], 1);
