@@ -94,6 +94,7 @@ pub fn filter_for(kind: ReportKind, params: &Params) -> ReportFilter {
         range,
         currency: params.currency.clone(),
         companies: params.companies.clone(),
+        legacy_fields: kind.needs_legacy_fields(),
     }
 }
 

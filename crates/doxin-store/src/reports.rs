@@ -113,6 +113,10 @@ pub struct ReportFilter {
     pub currency: Option<String>,
     /// Only invoices whose vendor or customer is one of these companies (empty: all).
     pub companies: Vec<Uuid>,
+    /// Read the earlier system's fields (payment status, territory, salesperson) from each
+    /// invoice's JSON document: the costly part of the query (the document is read for every
+    /// row), so only reports that use them ask.
+    pub legacy_fields: bool,
 }
 
 /// One live invoice as reports see it.
@@ -131,7 +135,8 @@ pub struct ReportInvoice {
     pub tax: Option<Decimal>,
     pub gross: Option<Decimal>,
     pub payable: Option<Decimal>,
-    /// `legacy.payment_status` (`paid`, `open`, …) when the invoice says.
+    /// `legacy.payment_status` (`paid`, `open`, …) when the invoice says (and the filter
+    /// asked for [`ReportFilter::legacy_fields`]).
     pub payment_status: Option<String>,
     /// `legacy.territory`.
     pub territory: Option<String>,

@@ -94,6 +94,14 @@ impl ReportKind {
         self == ReportKind::VatSummary
     }
 
+    /// Whether the report reads payment status, territory or salesperson.
+    pub fn needs_legacy_fields(self) -> bool {
+        matches!(
+            self,
+            ReportKind::Sales | ReportKind::ApAging | ReportKind::BusinessIntelligence
+        )
+    }
+
     /// Whether the report needs the line totals per product.
     pub fn needs_products(self) -> bool {
         self == ReportKind::ProfitMargin

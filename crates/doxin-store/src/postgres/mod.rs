@@ -358,6 +358,11 @@ fn json_text(column: &str, path: &[&str]) -> String {
     format!("({column} #>> '{{{}}}')", path.join(","))
 }
 
+/// The JSON value under `key` of the document in `column`.
+fn json_member(column: &str, key: &str) -> String {
+    format!("({column}->'{key}')")
+}
+
 /// A join bringing in each element of the JSON array `key` of `column` as `alias`, and the
 /// expression of one element ([`json_text`] reads inside it). Anything but an array (a missing
 /// key) joins nothing, where `jsonb_array_elements` would fail the query.

@@ -1,6 +1,6 @@
 // The `ReportStore` implementation shared by both SQL backends, included after
-// `store_impl.rs` (it uses the same dialect helpers, plus `json_text` and `json_elements`
-// for reading inside the invoice's JSON document).
+// `store_impl.rs` (it uses the same dialect helpers, plus `json_text`, `json_member` and
+// `json_elements` for reading inside the invoice's JSON document).
 
 /// Columns of `reports` a record is read from.
 const REPORT_COLUMNS: &str = "id, created_by, workspace_id, title, report_type, parameters, \
@@ -409,16 +409,19 @@ impl ReportStore for ThisStore {
         filter: &ReportFilter,
     ) -> Result<Vec<ReportInvoice>> {
         let (wh, args) = report_where(scope, filter);
-        let payment = json_text("i.data", &["legacy", "payment_status", "value"]);
-        let territory = json_text("i.data", &["legacy", "territory", "value"]);
-        let salesperson = json_text("i.data", &["legacy", "salesperson", "value"]);
+        // One read of the document's small `legacy` object per row, parsed here, rather than
+        // three path lookups that would each read the whole document.
+        let legacy = if filter.legacy_fields {
+            json_member("i.data", "legacy")
+        } else {
+            "NULL".to_string()
+        };
         let rows = query(
             &format!(
                 "SELECT i.id, i.status, i.document_type, i.invoice_number, \
                  CAST(i.issue_date AS TEXT) AS issue_date, CAST(i.due_date AS TEXT) AS due_date, \
                  i.currency, i.seller_name, i.buyer_name, i.net_amount, i.tax_amount, \
-                 i.gross_amount, i.payable_amount, i.confidence, {payment} AS payment_status, \
-                 {territory} AS territory, {salesperson} AS salesperson \
+                 i.gross_amount, i.payable_amount, i.confidence, {legacy} AS legacy \
                  FROM invoices i{wh} ORDER BY i.issue_date, i.id"
             ),
             args.args,
@@ -427,6 +430,13 @@ impl ReportStore for ThisStore {
         .await?;
         rows.iter()
             .map(|row| {
+                let legacy = col_opt_json(row, "legacy")?;
+                let field = |name: &str| {
+                    legacy
+                        .as_ref()
+                        .and_then(|l| l.get(name)?.get("value")?.as_str())
+                        .map(str::to_string)
+                };
                 Ok(ReportInvoice {
                     id: col_id(row, "id")?,
                     status: invoice_status(row)?,
@@ -441,9 +451,9 @@ impl ReportStore for ThisStore {
                     tax: col_opt_dec(row, "tax_amount")?,
                     gross: col_opt_dec(row, "gross_amount")?,
                     payable: col_opt_dec(row, "payable_amount")?,
-                    payment_status: row.try_get("payment_status")?,
-                    territory: row.try_get("territory")?,
-                    salesperson: row.try_get("salesperson")?,
+                    payment_status: field("payment_status"),
+                    territory: field("territory"),
+                    salesperson: field("salesperson"),
                     confidence: row.try_get("confidence")?,
                 })
             })

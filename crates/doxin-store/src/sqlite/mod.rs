@@ -313,6 +313,11 @@ fn json_text(column: &str, path: &[&str]) -> String {
     format!("json_extract({column}, '$.{}')", path.join("."))
 }
 
+/// The JSON value (as JSON text) under `key` of the document in `column`.
+fn json_member(column: &str, key: &str) -> String {
+    format!("json_extract({column}, '$.{key}')")
+}
+
 /// A join bringing in each element of the JSON array `key` of `column` as `alias`, and the
 /// expression of one element ([`json_text`] reads inside it). A missing array joins nothing.
 fn json_elements(column: &str, key: &str, alias: &str) -> (String, String) {

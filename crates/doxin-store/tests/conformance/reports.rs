@@ -308,8 +308,12 @@ pub async fn report_facts_come_from_the_scope_and_the_invoice_json(store: &dyn S
         .expect("c");
 
     let scope = Scope::admin_of(alice.id);
+    let with_legacy = ReportFilter {
+        legacy_fields: true,
+        ..Default::default()
+    };
     let all = store
-        .report_invoices(scope, &ReportFilter::default())
+        .report_invoices(scope, &with_legacy)
         .await
         .expect("facts");
     assert_eq!(all.len(), 2);
@@ -324,6 +328,13 @@ pub async fn report_facts_come_from_the_scope_and_the_invoice_json(store: &dyn S
     assert_eq!(a.territory.as_deref(), Some("DE"));
     assert_eq!(a.salesperson, None);
     assert_eq!(all[0].payment_status, None);
+    // Without asking, the document is not read.
+    let plain = store
+        .report_invoices(scope, &ReportFilter::default())
+        .await
+        .expect("plain facts");
+    assert_eq!(plain[1].gross, Some(dec!(119.00)));
+    assert_eq!(plain[1].payment_status, None);
 
     let only = |f: ReportFilter| async move {
         store
