@@ -63,7 +63,8 @@ pub(super) fn operations() -> Vec<Operation> {
                      and renders each format. Follow it at `status_url`, or over the WebSocket \
                      (`report.progress`, `report.completed`, `job.failed`). A `template_id` \
                      fills in what the body leaves out. 422 `invalid_report` for an unknown \
-                     type or format or refused parameters.",
+                     type or format or refused parameters; 429 `queue_full` when the queue \
+                     holds `QUEUE_MAX` jobs.",
                 )
                 .json_body(object_with(
                     &[],
@@ -79,7 +80,7 @@ pub(super) fn operations() -> Vec<Operation> {
                 .link(202, "report_detail", "id", "/id")
                 .caller()
                 .json_rejections()
-                .problems(&[404])
+                .problems(&[404, 429])
                 .store_errors()
                 .build(),
         ),

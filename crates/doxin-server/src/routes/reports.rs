@@ -284,6 +284,8 @@ async fn create(
             role: WorkspaceRole::Viewer,
         }));
     }
+    // Reports wait in the same queue as documents: the same limit.
+    super::intake::refuse_when_full(&state).await?;
     let template = match body.template_id {
         Some(id) => Some(state.store.get_report_template(id, owner(&caller)).await?),
         None => None,
@@ -321,7 +323,7 @@ async fn create(
             formats,
         })
         .await?;
-    let job = state
+    let job = match state
         .store
         .create_job(NewJob {
             owner_id: Some(caller.id()),
@@ -336,7 +338,22 @@ async fn create(
             max_attempts: i32::try_from(state.limits.max_attempts).unwrap_or(3),
             request_id: caller.request_id.clone(),
         })
-        .await?;
+        .await
+    {
+        Ok(job) => job,
+        Err(e) => {
+            // No job, no report: the record must not wait for one forever.
+            let failed = doxin_store::ReportUpdate {
+                status: Some(JobStatus::Failed),
+                error: Some("the report could not be queued".into()),
+                ..Default::default()
+            };
+            if let Err(e2) = state.store.update_report(report.id, failed).await {
+                tracing::warn!(report_id = %report.id, error = %e2, "report left queued without a job");
+            }
+            return Err(e.into());
+        }
+    };
     let report = state
         .store
         .update_report(
