@@ -244,9 +244,20 @@ impl ReportRunner {
             Err(e) => return Err(e.into()),
         };
         if record.status.is_terminal() {
-            // A re-delivery after the report was finished (or deleted and cancelled).
-            return Err(JobError::LostLease(format!(
-                "report {report_id} already {}",
+            // A re-delivery after the report was finished: the job follows the record (the
+            // record is finished first, see the end of this function).
+            if record.status == JobStatus::Succeeded {
+                let result = ReportJobResult {
+                    report_id,
+                    formats: record.files.iter().map(|f| f.format.clone()).collect(),
+                    invoices: 0,
+                    millis: 0,
+                };
+                self.finish_job(job, &result).await?;
+                return Ok(result);
+            }
+            return Err(bad_report(format!(
+                "report {report_id} is already {}",
                 record.status
             )));
         }
@@ -324,25 +335,8 @@ impl ReportRunner {
             invoices,
             millis: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
         };
-        let updated =
-            self.store
-                .update_job(
-                    job.id,
-                    JobUpdate {
-                        status: Some(JobStatus::Succeeded),
-                        progress: Some(100),
-                        result: Some(serde_json::to_value(&result).map_err(|e| {
-                            JobError::Internal(format!("job result encoding: {e}"))
-                        })?),
-                        ..Default::default()
-                    },
-                )
-                .await;
-        match updated {
-            Ok(_) => {}
-            Err(StoreError::InvalidState(e)) => return Err(JobError::LostLease(e)),
-            Err(e) => return Err(e.into()),
-        }
+        // The record first: once it has succeeded, a crash before the job is marked leaves a
+        // re-delivery that only finishes the job (above), never a report without its state.
         self.store
             .update_report(
                 report_id,
@@ -353,6 +347,7 @@ impl ReportRunner {
                 },
             )
             .await?;
+        self.finish_job(job, &result).await?;
         self.events
             .publish(Event::ReportCompleted {
                 job_id: job.id,
@@ -363,6 +358,30 @@ impl ReportRunner {
             })
             .await;
         Ok(result)
+    }
+
+    /// Marks the job succeeded with `result`; a job no longer ours (cancelled, taken over) is
+    /// `LostLease`.
+    async fn finish_job(&self, job: &JobRecord, result: &ReportJobResult) -> Result<()> {
+        let updated =
+            self.store
+                .update_job(
+                    job.id,
+                    JobUpdate {
+                        status: Some(JobStatus::Succeeded),
+                        progress: Some(100),
+                        result: Some(serde_json::to_value(result).map_err(|e| {
+                            JobError::Internal(format!("job result encoding: {e}"))
+                        })?),
+                        ..Default::default()
+                    },
+                )
+                .await;
+        match updated {
+            Ok(_) => Ok(()),
+            Err(StoreError::InvalidState(e)) => Err(JobError::LostLease(e)),
+            Err(e) => Err(e.into()),
+        }
     }
 
     /// Marks the report of a job that failed for good (or was cancelled) with `status`.
