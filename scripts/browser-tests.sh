@@ -95,7 +95,7 @@ mkdir -p "$OUT"
 section "browser tests: generated invoices"
 FILES=$WORK/files
 # Seeds whose documents the rules reader reads completely (two consistent ones, approved
-# automatically at the suite's threshold) and one whose printed total does not add up.
+# automatically at the default threshold) and one whose printed total does not add up.
 "$BIN" demo files --out "$FILES" --count 2 --seed 5 >/dev/null
 "$BIN" demo files --out "$FILES" --count 1 --misprinted 1 --seed 66 >/dev/null
 export DOXIN_FILES_DIR=$FILES

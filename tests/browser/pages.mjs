@@ -89,7 +89,6 @@ export async function prepare(label) {
       form.append("file", new Blob([fs.readFileSync(path.join(dir, m.file))], { type: "application/pdf" }), m.file);
     }
     form.append("auto_save", "true");
-    form.append("confidence_threshold", "0.72");
     const up = await api("POST", "/api/v1/invoices/upload", { token: userToken, form });
     for (const j of up.jobs) {
       const deadline = Date.now() + 120_000;

@@ -542,7 +542,8 @@ impl Pipeline {
     /// Records a stage on the row and tells subscribers.
     async fn stage(&self, job: &JobRecord, stage: JobStage, progress: i16) -> Result<()> {
         self.stage_times.mark(&self.metrics, job.id, stage);
-        self.store
+        let updated = self
+            .store
             .update_job(
                 job.id,
                 JobUpdate {
@@ -551,7 +552,21 @@ impl Pipeline {
                     ..Default::default()
                 },
             )
-            .await?;
+            .await;
+        // A job that is no longer running (its lease expired while the database was away and
+        // it went back to the queue), or whose status changed under this update (another
+        // worker claimed it), is another delivery's now: this one stops without failing it.
+        match updated {
+            Ok(row) if row.status == JobStatus::Running => {}
+            Ok(row) => {
+                return Err(JobError::LostLease(format!(
+                    "job {} is {} now",
+                    job.id, row.status
+                )));
+            }
+            Err(StoreError::InvalidState(e)) => return Err(JobError::LostLease(e)),
+            Err(e) => return Err(e.into()),
+        }
         self.events
             .publish(Event::JobProgress {
                 job_id: job.id,

@@ -24,6 +24,9 @@ pub struct IntakeLimits {
     pub max_files_per_request: usize,
     /// Structural limits a PDF is checked against before its pages are counted.
     pub document: doxin_extract::DocumentLimits,
+    /// The confidence an upload without its own threshold needs for automatic approval
+    /// (`CONFIDENCE_THRESHOLD`, what the worker applies); the upload page starts from it.
+    pub confidence_threshold: f32,
 }
 
 impl Default for IntakeLimits {
@@ -35,6 +38,7 @@ impl Default for IntakeLimits {
             max_attempts: 3,
             max_files_per_request: 50,
             document: doxin_extract::DocumentLimits::default(),
+            confidence_threshold: 0.85,
         }
     }
 }

@@ -168,6 +168,11 @@ pub trait Store: AccountStore + ReportStore + Send + Sync + 'static {
         filter: &InvoiceFilter,
         page: PageRequest,
     ) -> Result<Page<InvoiceSummary>>;
+    /// The invoices waiting for review just before and just after invoice `id` in the review
+    /// queue's order (oldest upload first), wrapping round at either end; never `id` itself.
+    /// `id` need not be waiting itself (the next one after a decision). One statement, no
+    /// count: the review page asks this on every view.
+    async fn review_neighbours(&self, id: Uuid, scope: Scope) -> Result<ReviewNeighbours>;
     /// Changes an invoice; a new vendor or customer must belong to the invoice's owner, as in
     /// [`Store::insert_invoice`].
     async fn update_invoice(

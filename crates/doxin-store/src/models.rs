@@ -459,6 +459,13 @@ pub struct InvoiceRecord {
     pub updated_at: DateTime<Utc>,
 }
 
+/// Where an invoice stands in the review queue: the ones waiting before and after it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct ReviewNeighbours {
+    pub previous: Option<Uuid>,
+    pub next: Option<Uuid>,
+}
+
 /// The columns of an invoice list (no lines, no provenance).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct InvoiceSummary {

@@ -87,6 +87,7 @@ pub fn limits(settings: &Settings) -> IntakeLimits {
         queue_max: settings.pipeline.queue_max,
         max_attempts: settings.pipeline.max_attempts,
         document: document_limits(settings),
+        confidence_threshold: settings.pipeline.confidence_threshold,
         ..IntakeLimits::default()
     }
 }

@@ -142,6 +142,37 @@ pub(super) fn operations() -> Vec<Operation> {
             .build(),
         ),
         (
+            "/api/v1/invoices/{id}/queue-neighbours",
+            "get",
+            Op::new(
+                "jobs",
+                "invoice_queue_neighbours",
+                "The invoices waiting for review before and after this one",
+            )
+            .description(
+                "In the review queue's order (oldest upload first), wrapping round at either \
+                 end; never the invoice itself, which need not be waiting (the next one after a \
+                 decision). `null` where no other invoice waits.",
+            )
+            .path_id("id", "The invoice's id")
+            .read()
+            .ok(
+                200,
+                "Its neighbours in the queue",
+                object(
+                    "Previous and next invoice waiting for review.",
+                    json!({
+                        "previous": { "type": ["string", "null"], "format": "uuid" },
+                        "next": { "type": ["string", "null"], "format": "uuid" },
+                    }),
+                ),
+            )
+            .caller()
+            .problems(&[400, 404])
+            .store_errors()
+            .build(),
+        ),
+        (
             "/api/v1/invoices/{id}/comments",
             "post",
             Op::new("jobs", "comment_invoice", "Comment on an invoice")

@@ -26,7 +26,8 @@ use axum::{Json, Router};
 use doxin_model::approval::ApprovalRules;
 use doxin_model::{JobStatus, Severity};
 use doxin_store::{
-    Approval, AuditFilter, InvoiceRecord, InvoiceStatus, PageRequest, WorkspaceRole,
+    Approval, AuditFilter, InvoiceRecord, InvoiceStatus, PageRequest, ReviewNeighbours,
+    WorkspaceRole,
 };
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -41,6 +42,10 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/invoices/{id}/approve", post(approve_invoice))
         .route("/api/v1/invoices/{id}/reject", post(reject_invoice))
         .route("/api/v1/invoices/{id}/history", get(history))
+        .route(
+            "/api/v1/invoices/{id}/queue-neighbours",
+            get(queue_neighbours),
+        )
         .route("/api/v1/invoices/{id}/comments", post(comment))
         .route("/api/v1/invoices/bulk", post(bulk))
         .route("/api/v1/invoices/{id}/assign", post(assign))
@@ -622,6 +627,20 @@ fn value_changes(before: Option<&Value>, after: Option<&Value>) -> Vec<Value> {
 
 /// The invoice's history: its audit entries, oldest first, each with who, when, what, the
 /// status it moved between and what was said.
+/// The invoices waiting for review before and after this one in the queue's order (oldest
+/// upload first, wrapping round): what "next in queue" and "previous" go to.
+async fn queue_neighbours(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<Uuid>,
+) -> Result<Json<ReviewNeighbours>, ApiError> {
+    // Visible to whoever may see the invoice (404 otherwise), as its history.
+    state.store.get_invoice(id, caller.scope()).await?;
+    Ok(Json(
+        state.store.review_neighbours(id, caller.scope()).await?,
+    ))
+}
+
 async fn history(
     State(state): State<AppState>,
     caller: Caller,

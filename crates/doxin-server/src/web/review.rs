@@ -23,7 +23,7 @@ use uuid::Uuid;
 
 use super::api::{ApiClient, ApiRefusal};
 use super::render;
-use super::session::{Viewer, WebError, url_encode};
+use super::session::{Viewer, WebError};
 use crate::AppState;
 
 pub fn router() -> Router<AppState> {
@@ -143,6 +143,9 @@ const LINE_FIELDS: &[(&str, &str, Kind)] = &[
 
 /// Lines shown for editing; a longer invoice is edited through the API.
 const MAX_LINES: usize = 200;
+
+/// The form's prefix of the empty row that adds a line.
+const NEW_LINE: &str = "new_line";
 
 /// The value at `path` of `v` (`"0"` indexes a list).
 fn at<'v>(v: &'v Value, path: &[&str]) -> Option<&'v Value> {
@@ -416,62 +419,23 @@ async fn neighbours(
     api: &ApiClient,
     viewer: &Viewer,
     id: Uuid,
-    created_at: Option<&str>,
 ) -> (Option<String>, Option<String>) {
-    let other = |v: &Value| {
-        v["items"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(|i| i["id"].as_str())
-            .find(|i| *i != id.to_string())
-            .map(str::to_string)
-    };
-    let base = "/api/v1/invoices?status=needs_review&per_page=2";
-    let t = created_at.map(url_encode);
-    let after_url = t
-        .as_ref()
-        .map(|t| format!("{base}&sort=created_at&created_from={t}"));
-    let before_url = t
-        .as_ref()
-        .map(|t| format!("{base}&sort=-created_at&created_to={t}"));
-    let first_url = format!("{base}&sort=created_at");
-    let last_url = format!("{base}&sort=-created_at");
-    let get = |url: Option<String>| async move {
-        match url {
-            Some(url) => api.get(&viewer.caller, &url).await.ok(),
-            None => None,
-        }
-    };
-    let (after, before) = tokio::join!(get(after_url), get(before_url));
-    let pick = |a: Option<Value>| a.as_ref().and_then(other);
-    // Wrapping round costs a query more, only at either end of the queue.
-    let next = match pick(after) {
-        Some(next) => Some(next),
-        None => pick(get(Some(first_url)).await),
-    };
-    let prev = match pick(before) {
-        Some(prev) => Some(prev),
-        None => pick(get(Some(last_url)).await),
-    };
-    (prev, next)
-}
-
-/// The oldest invoice waiting for review other than `id`.
-async fn next_in_queue(api: &ApiClient, viewer: &Viewer, id: Uuid) -> Option<String> {
-    let v = api
+    let Ok(v) = api
         .get(
             &viewer.caller,
-            "/api/v1/invoices?status=needs_review&sort=created_at&per_page=2",
+            &format!("/api/v1/invoices/{id}/queue-neighbours"),
         )
         .await
-        .ok()?;
-    v["items"]
-        .as_array()?
-        .iter()
-        .filter_map(|i| i["id"].as_str())
-        .find(|i| *i != id.to_string())
-        .map(str::to_string)
+    else {
+        return (None, None);
+    };
+    let id_of = |k: &str| v[k].as_str().map(str::to_string);
+    (id_of("previous"), id_of("next"))
+}
+
+/// The oldest invoice waiting for review after `id` (wrapping round), other than `id`.
+async fn next_in_queue(api: &ApiClient, viewer: &Viewer, id: Uuid) -> Option<String> {
+    neighbours(api, viewer, id).await.1
 }
 
 /// History entries as the page shows them, the actor named when it is the viewer.
@@ -559,11 +523,12 @@ async fn render_review(
     error: Option<String>,
     notice: Option<&str>,
 ) -> Result<Response, WebError> {
-    let (inv, pages, history) = gather(api, viewer, id).await?;
+    let (gathered, (prev, next)) =
+        tokio::join!(gather(api, viewer, id), neighbours(api, viewer, id));
+    let (inv, pages, history) = gathered?;
     let invoice = &inv["invoice"];
     let findings = findings_of(&inv);
     let (fields, lines) = fields_view(invoice, &findings);
-    let (prev, next) = neighbours(api, viewer, id, inv["created_at"].as_str()).await;
     let has_errors = findings.iter().any(|f| f.severity == "error");
     let ctx = context! {
         title => format!("Review {}", text_of(invoice.get("invoice_number")).trim()),
@@ -573,6 +538,10 @@ async fn render_review(
         fields => fields,
         lines => lines,
         line_count => invoice["lines"].as_array().map_or(0, Vec::len),
+        line_columns => LINE_FIELDS
+            .iter()
+            .map(|(key, label, kind)| json!({ "key": key, "label": label, "kind": kind }))
+            .collect::<Vec<_>>(),
         findings => findings,
         has_errors => has_errors,
         pages => pages_view(&pages, invoice),
@@ -764,6 +733,36 @@ fn apply_form(invoice: &Value, form: &[(String, String)]) -> Option<Value> {
                 set_at(&mut out, &["lines", &index, key], typed(old, text, *kind));
                 changed = true;
             }
+        }
+    }
+    // Lines ticked "Remove" go (highest first, so the indexes still hold) ...
+    let mut removed: Vec<usize> = (0..line_count.min(MAX_LINES))
+        .filter(|i| get(&format!("lines[{i}].remove")).is_some())
+        .collect();
+    removed.reverse();
+    if let Some(items) = out["lines"].as_array_mut() {
+        for i in removed {
+            items.remove(i);
+            changed = true;
+        }
+    }
+    // ... and the empty row at the end, when anything was typed into it, is a new line.
+    let mut new_line = Map::new();
+    for (key, _, kind) in LINE_FIELDS {
+        if let Some(text) = get(&format!("{NEW_LINE}.{key}")) {
+            let v = typed(None, text, *kind);
+            if !v.is_null() {
+                new_line.insert(key.to_string(), v);
+            }
+        }
+    }
+    if !new_line.is_empty() && line_count < MAX_LINES {
+        if !out["lines"].is_array() {
+            out["lines"] = Value::Array(Vec::new());
+        }
+        if let Some(items) = out["lines"].as_array_mut() {
+            items.push(Value::Object(new_line));
+            changed = true;
         }
     }
     changed.then_some(out)

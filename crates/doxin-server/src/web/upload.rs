@@ -48,7 +48,7 @@ async fn page(
 ) -> Response {
     viewer.render(
         "upload.html",
-        context! { title => "Upload", limits => limits(&state), auto_save => true, threshold => "0.85" },
+        context! { title => "Upload", limits => limits(&state), auto_save => true, threshold => state.limits.confidence_threshold.to_string() },
     )
 }
 
@@ -76,7 +76,7 @@ async fn upload(
     let mut parts = Vec::new();
     let mut csrf = String::new();
     let mut auto_save = false;
-    let mut threshold = String::from("0.85");
+    let mut threshold = state.limits.confidence_threshold.to_string();
     while let Some(field) = form.next_field().await.map_err(unreadable)? {
         let name = field.name().unwrap_or_default().to_string();
         let filename = field.file_name().map(str::to_string);

@@ -780,6 +780,12 @@ fn matrix(f: &Fixture) -> Vec<Case> {
             format!("/api/v1/invoices/{inv}/history"),
             OwnedByA,
         ),
+        case(
+            Method::GET,
+            "/api/v1/invoices/{id}/queue-neighbours",
+            format!("/api/v1/invoices/{inv}/queue-neighbours"),
+            OwnedByA,
+        ),
         with_json(
             case(
                 Method::POST,

@@ -388,6 +388,12 @@ fn matrix(o: &Objects) -> Vec<Row> {
             format!("/api/v1/invoices/{inv}/history"),
             "viewer",
         ),
+        row(
+            Method::GET,
+            "/api/v1/invoices/{id}/queue-neighbours",
+            format!("/api/v1/invoices/{inv}/queue-neighbours"),
+            "viewer",
+        ),
         json_row(
             Method::POST,
             "/api/v1/invoices/{id}/comments",

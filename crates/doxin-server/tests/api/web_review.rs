@@ -621,3 +621,85 @@ async fn web_review_an_xml_e_invoice_shows_the_pdf_it_carries() {
     let html = b.page(&format!("/review/{id}")).await;
     assert!(html.contains("class=\"page\""), "{html}");
 }
+
+#[tokio::test]
+async fn web_review_lines_are_removed_and_added_by_form() {
+    let app = spawn_app().await;
+    let id = pdf_invoice(&app, &app.user, 21, |_| {}).await;
+    let before = app
+        .store
+        .get_invoice(id, doxin_store::Scope::All)
+        .await
+        .expect("invoice")
+        .invoice
+        .lines;
+    assert!(!before.is_empty(), "the generated invoice has lines");
+    let mut b = Browser::signed_in(&app, &app.user).await;
+    let html = b.page(&format!("/review/{id}")).await;
+    assert!(html.contains("name=\"lines[0].remove\""), "{html}");
+    assert!(html.contains("name=\"new_line.description\""), "{html}");
+
+    // The first line goes; a new one is typed into the empty row.
+    let resp = b
+        .post_form(
+            &format!("/review/{id}"),
+            &[
+                ("_csrf", &b.csrf()),
+                ("action", "save"),
+                ("lines[0].remove", "1"),
+                ("new_line.description", "Delivery"),
+                ("new_line.quantity", "2"),
+                ("new_line.unit_price", "12,50"),
+                ("new_line.line_amount", "25,00"),
+            ],
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    let after = app
+        .store
+        .get_invoice(id, doxin_store::Scope::All)
+        .await
+        .expect("invoice")
+        .invoice
+        .lines;
+    assert_eq!(after.len(), before.len(), "one removed, one added");
+    assert_eq!(
+        after[..after.len() - 1],
+        before[1..],
+        "the other lines are untouched"
+    );
+    let added = after.last().expect("the new line");
+    assert_eq!(
+        added.description.as_ref().map(|d| d.value.as_str()),
+        Some("Delivery")
+    );
+    assert_eq!(
+        added.line_amount.as_ref().map(|a| a.value),
+        Some(Decimal::new(2500, 2))
+    );
+    assert_eq!(
+        added.line_amount.as_ref().map(|a| a.source),
+        Some(doxin_model::Source::Human)
+    );
+
+    // An empty new row adds nothing.
+    let resp = b
+        .post_form(
+            &format!("/review/{id}"),
+            &[
+                ("_csrf", &b.csrf()),
+                ("action", "save"),
+                ("new_line.description", " "),
+            ],
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    let again = app
+        .store
+        .get_invoice(id, doxin_store::Scope::All)
+        .await
+        .expect("invoice")
+        .invoice
+        .lines;
+    assert_eq!(again.len(), after.len());
+}

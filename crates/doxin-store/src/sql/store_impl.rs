@@ -1019,6 +1019,37 @@ impl Store for ThisStore {
         self.page(listing, args, page, invoice_summary_from_row).await
     }
 
+    async fn review_neighbours(&self, id: Uuid, scope: Scope) -> Result<ReviewNeighbours> {
+        let mut args = Args::default();
+        let me = args.push(id);
+        let mut conds = vec![
+            "status = 'needs_review'".to_string(),
+            "deleted_at IS NULL".to_string(),
+            format!("id <> {me}"),
+        ];
+        scope_cond(scope, "workspace_id", &mut conds, &mut args);
+        let wh = where_clause(&conds);
+        let at = format!("(SELECT created_at FROM invoices WHERE id = {me})");
+        // Each arm is one index range read on (workspace_id, status, created_at, id).
+        let pick = |extra: &str, dir: &str| {
+            format!(
+                "(SELECT id FROM invoices{wh}{extra} ORDER BY created_at {dir}, id {dir} LIMIT 1)"
+            )
+        };
+        let sql = format!(
+            "SELECT {} AS after, {} AS first, {} AS before, {} AS last",
+            pick(&format!(" AND (created_at, id) > ({at}, {me})"), "ASC"),
+            pick("", "ASC"),
+            pick(&format!(" AND (created_at, id) < ({at}, {me})"), "DESC"),
+            pick("", "DESC"),
+        );
+        let row = query(&sql, args.args).fetch_one(&self.pool).await?;
+        Ok(ReviewNeighbours {
+            next: col_opt_id(&row, "after")?.or(col_opt_id(&row, "first")?),
+            previous: col_opt_id(&row, "before")?.or(col_opt_id(&row, "last")?),
+        })
+    }
+
     async fn update_invoice(
         &self,
         id: Uuid,

@@ -71,6 +71,7 @@ conformance!(
     review_decisions_are_taken_once,
     invoices_are_assigned_and_listed_by_assignee,
     monitor_retries_and_requeues_dead_letters,
+    review_neighbours_wrap_round_the_queue,
 );
 
 #[tokio::test]

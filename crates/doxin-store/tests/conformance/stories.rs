@@ -1902,3 +1902,74 @@ pub async fn monitor_retries_and_requeues_dead_letters(store: &dyn Store) {
         .expect("a requeued job is claimable");
     assert_eq!(again.attempts, 1);
 }
+
+/// The review page's previous/next: the invoices waiting around one, in upload order, wrapping
+/// round, within the caller's scope, never the invoice itself.
+pub async fn review_neighbours_wrap_round_the_queue(store: &dyn Store) {
+    let owner = user(store, "queue-owner@example.com").await;
+    let other = user(store, "queue-other@example.com").await;
+    let scope = Scope::admin_of(owner.id);
+    let mut waiting = Vec::new();
+    for n in 0..3 {
+        let inv = store
+            .insert_invoice(new_invoice(
+                Some(owner.id),
+                sample_invoice(&format!("Q-{n}"), "S", None, dec!(5)),
+            ))
+            .await
+            .expect("insert");
+        waiting.push(inv);
+    }
+    let mut approved = new_invoice(Some(owner.id), sample_invoice("Q-done", "S", None, dec!(5)));
+    approved.status = InvoiceStatus::Approved;
+    let done = store.insert_invoice(approved).await.expect("insert");
+    // The queue's order, as the store keeps it (ties in time broken by id).
+    waiting.sort_by_key(|i| (i.created_at, i.id));
+    let [a, b, c] = [waiting[0].id, waiting[1].id, waiting[2].id];
+    let around = |id| async move {
+        store
+            .review_neighbours(id, scope)
+            .await
+            .expect("neighbours")
+    };
+    let pair = |previous, next| ReviewNeighbours {
+        previous: Some(previous),
+        next: Some(next),
+    };
+    assert_eq!(
+        around(a).await,
+        pair(c, b),
+        "the first wraps back to the last"
+    );
+    assert_eq!(around(b).await, pair(a, c));
+    assert_eq!(
+        around(c).await,
+        pair(b, a),
+        "the last wraps on to the first"
+    );
+    // An invoice no longer waiting (just approved, uploaded last) still has its place.
+    assert_eq!(around(done.id).await, pair(c, a));
+    // Another workspace sees none of them.
+    assert_eq!(
+        store
+            .review_neighbours(a, Scope::admin_of(other.id))
+            .await
+            .expect("neighbours"),
+        ReviewNeighbours::default()
+    );
+    // The only one waiting has no other.
+    for id in [b, c] {
+        store
+            .update_invoice(
+                id,
+                scope,
+                InvoiceUpdate {
+                    status: Some(InvoiceStatus::Approved),
+                    ..Default::default()
+                },
+            )
+            .await
+            .expect("approve");
+    }
+    assert_eq!(around(a).await, ReviewNeighbours::default());
+}
