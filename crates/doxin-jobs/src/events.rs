@@ -76,6 +76,25 @@ pub enum Event {
         owner_id: Option<Uuid>,
         at: DateTime<Utc>,
     },
+    /// A report job moved on (`step`: query, compute, save).
+    #[serde(rename = "report.progress")]
+    ReportProgress {
+        job_id: Uuid,
+        report_id: Uuid,
+        owner_id: Option<Uuid>,
+        step: String,
+        progress: i16,
+        at: DateTime<Utc>,
+    },
+    /// A report's files are ready (a failed report job ends with `job.failed`).
+    #[serde(rename = "report.completed")]
+    ReportCompleted {
+        job_id: Uuid,
+        report_id: Uuid,
+        owner_id: Option<Uuid>,
+        formats: Vec<String>,
+        at: DateTime<Utc>,
+    },
     /// A message for one user (or, with no owner, for the anonymous uploader's channel).
     #[serde(rename = "notification")]
     Notification {
@@ -92,7 +111,9 @@ impl Event {
             Event::JobProgress { job_id, .. }
             | Event::JobCompleted { job_id, .. }
             | Event::JobFailed { job_id, .. }
-            | Event::JobCancelled { job_id, .. } => Some(*job_id),
+            | Event::JobCancelled { job_id, .. }
+            | Event::ReportProgress { job_id, .. }
+            | Event::ReportCompleted { job_id, .. } => Some(*job_id),
             Event::Notification { .. } => None,
         }
     }
@@ -103,6 +124,8 @@ impl Event {
             | Event::JobCompleted { owner_id, .. }
             | Event::JobFailed { owner_id, .. }
             | Event::JobCancelled { owner_id, .. }
+            | Event::ReportProgress { owner_id, .. }
+            | Event::ReportCompleted { owner_id, .. }
             | Event::Notification { owner_id, .. } => *owner_id,
         }
     }
@@ -111,7 +134,10 @@ impl Event {
     pub fn is_terminal(&self) -> bool {
         matches!(
             self,
-            Event::JobCompleted { .. } | Event::JobFailed { .. } | Event::JobCancelled { .. }
+            Event::JobCompleted { .. }
+                | Event::JobFailed { .. }
+                | Event::JobCancelled { .. }
+                | Event::ReportCompleted { .. }
         )
     }
 }

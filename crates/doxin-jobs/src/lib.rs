@@ -16,6 +16,7 @@ mod metrics;
 mod process;
 mod queue;
 mod redis_client;
+pub mod report;
 pub mod similar;
 mod worker;
 
@@ -25,6 +26,7 @@ pub use metrics::StageTimes;
 pub use process::{JobOptions, JobResult, Pipeline, ProcessConfig, Reprocess, match_companies};
 pub use queue::{Delivery, JobQueue, ReconcileReport, RedisQueue, RedisQueueConfig, SqlQueue};
 pub use redis_client::{check_redis, redis_client};
+pub use report::{REPORT_JOB_KIND, ReportJob, ReportRunner};
 pub use worker::{Worker, WorkerConfig, worker_is_alive};
 
 pub type Result<T, E = JobError> = std::result::Result<T, E>;

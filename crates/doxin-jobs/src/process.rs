@@ -113,6 +113,17 @@ pub struct Pipeline {
 }
 
 impl Pipeline {
+    /// Runs a leased job of any kind; the label says how it ended (for logs and metrics).
+    pub async fn run_any(&self, job: &JobRecord) -> Result<&'static str> {
+        if job.kind == crate::report::REPORT_JOB_KIND {
+            crate::ReportRunner::new(self.store.clone(), self.events.clone())
+                .run(job, Utc::now().date_naive())
+                .await?;
+            return Ok("report");
+        }
+        Ok(self.run(job).await?.outcome.as_str())
+    }
+
     /// Runs `job` (already leased to us) to its end and records it. Errors leave the job
     /// running for the caller to retry or fail.
     pub async fn run(&self, job: &JobRecord) -> Result<JobResult> {
@@ -622,6 +633,11 @@ impl Pipeline {
             // Cancelled or finished meanwhile: nothing to fail.
             Err(StoreError::InvalidState(_)) => return Ok(()),
             Err(e) => return Err(e.into()),
+        }
+        if job.kind == crate::report::REPORT_JOB_KIND {
+            crate::ReportRunner::new(self.store.clone(), self.events.clone())
+                .settle(job, JobStatus::Failed, Some(message))
+                .await;
         }
         self.events
             .publish(Event::JobFailed {

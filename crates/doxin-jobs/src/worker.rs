@@ -27,6 +27,9 @@ pub struct WorkerConfig {
     pub reconcile_every: Duration,
     /// After a shutdown request, how long jobs in hand may run on before they are released.
     pub shutdown_grace: Duration,
+    /// Reports older than this many days are deleted at each reconciliation
+    /// (`REPORT_RETENTION_DAYS`).
+    pub report_retention_days: u32,
 }
 
 impl WorkerConfig {
@@ -38,6 +41,7 @@ impl WorkerConfig {
             heartbeat_every: Duration::from_secs(5),
             reconcile_every: Duration::from_secs(15),
             shutdown_grace: Duration::from_secs(20),
+            report_retention_days: 30,
         }
     }
 }
@@ -177,7 +181,7 @@ impl Worker {
             lost.clone(),
         ));
         let outcome = tokio::select! {
-            r = self.pipeline.run(&job) => Some(r),
+            r = self.pipeline.run_any(&job) => Some(r),
             () = lost.cancelled() => Some(Err(JobError::LostLease("lease lost".into()))),
             () = hard_stop.cancelled() => None,
         };
@@ -192,13 +196,11 @@ impl Worker {
                     tracing::warn!(job_id = %job.id, error = %e, "job not released; its lease will expire");
                 }
             }
-            Some(Ok(result)) => {
-                tracing::info!(job_id = %job.id, outcome = result.outcome.as_str(), "job done");
-                self.pipeline.metrics.job_finished(
-                    "succeeded",
-                    result.outcome.as_str(),
-                    Some(claimed.elapsed()),
-                );
+            Some(Ok(outcome)) => {
+                tracing::info!(job_id = %job.id, outcome, "job done");
+                self.pipeline
+                    .metrics
+                    .job_finished("succeeded", outcome, Some(claimed.elapsed()));
                 self.ack(&delivery).await;
             }
             Some(Err(JobError::LostLease(why))) => {
@@ -291,6 +293,14 @@ impl Worker {
             }
             if let Err(e) = self.queue.reconcile().await {
                 tracing::warn!(error = %e, "reconciliation failed; trying again later");
+            }
+            // Retention of generated reports: cheap (an indexed delete), so every pass.
+            let reports =
+                crate::ReportRunner::new(self.pipeline.store.clone(), self.pipeline.events.clone());
+            match reports.clean_up(self.config.report_retention_days).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(deleted = n, "old reports deleted"),
+                Err(e) => tracing::warn!(error = %e, "report retention failed; trying again later"),
             }
         }
     }

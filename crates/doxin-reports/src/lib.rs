@@ -5,13 +5,15 @@
 //! following the EN 16931 syntax binding, so anything DoxIn extracted (from a scan, a PDF or
 //! another e-invoice syntax) can be handed to an ERP or a Peppol access point as a structured
 //! e-invoice; and [`export`]: one invoice or a set as CSV, XLSX, JSON or UBL (a ZIP for a
-//! set). Report shaping and rendering (charts, PDF) belong here too.
+//! set; and [`report`]: financial, sales, key-figure, aging, VAT and vendor reports computed
+//! from invoice facts and rendered to XLSX (native charts) or CSV.
 //!
 //! It must not do I/O: functions take model values and return bytes or text; storing or
 //! sending them is the caller's business.
 #![forbid(unsafe_code)]
 
 pub mod export;
+pub mod report;
 pub mod ubl;
 mod xml;
 

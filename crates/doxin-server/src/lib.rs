@@ -107,6 +107,7 @@ fn api_routes(state: &AppState) -> Router<AppState> {
         .merge(routes::workspaces::router())
         .merge(routes::dashboard::router())
         .merge(routes::analytics::router())
+        .merge(routes::reports::router())
         .merge(routes::ws::router())
         .merge(routes::exports::router())
         .merge(routes::admin::router())

@@ -11,6 +11,7 @@ mod error;
 pub mod files;
 mod models;
 mod postgres;
+mod reports;
 mod sql;
 mod sqlite;
 
@@ -26,6 +27,7 @@ pub use error::StoreError;
 pub use files::{FileStore, StoredBlob};
 pub use models::*;
 pub use postgres::PostgresStore;
+pub use reports::*;
 pub use sqlite::SqliteStore;
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
@@ -80,7 +82,7 @@ pub async fn connect(url: &str, opts: &ConnectOptions) -> Result<Arc<dyn Store>>
 /// Everything DoxIn persists. Both implementations pass the same conformance suite
 /// (`tests/conformance`), which calls every method.
 #[async_trait]
-pub trait Store: AccountStore + Send + Sync + 'static {
+pub trait Store: AccountStore + ReportStore + Send + Sync + 'static {
     fn backend(&self) -> Backend;
 
     /// Applies pending migrations; returns how many were applied.

@@ -223,5 +223,6 @@ pub fn worker(
     };
     let mut config = WorkerConfig::new(settings.worker_concurrency, visibility_timeout(settings));
     config.reconcile_every = Duration::from_secs(settings.pipeline.reconcile_interval_secs);
+    config.report_retention_days = settings.pipeline.report_retention_days;
     Ok(Worker::new(config, pipeline, jobs.queue.clone()))
 }

@@ -29,6 +29,7 @@ mod jobs;
 mod misc;
 mod model;
 mod pages;
+mod reports;
 mod workspaces;
 
 use axum::Router;
@@ -70,6 +71,7 @@ pub fn document() -> Value {
         workspaces::operations(),
         misc::operations(),
         analytics::operations(),
+        reports::operations(),
     ];
     for (path, method, op) in groups.into_iter().flatten() {
         let entry = paths
@@ -103,7 +105,7 @@ pub fn document() -> Value {
             { "name": "companies", "description": "Vendors and customers" },
             { "name": "workspaces", "description": "Teams: members, roles, approval limits, invitations, approval rules. Requests act in the workspace named by `X-Workspace-Id`, else the caller's oldest" },
             { "name": "dashboard", "description": "Figures and supported document types" },
-            { "name": "reports", "description": "Analytics: invoice figures over an issue-date range, every amount per currency" },
+            { "name": "reports", "description": "Analytics (invoice figures over an issue-date range, every amount per currency) and reports generated in the background (XLSX with charts, CSV) with their templates" },
             { "name": "meta", "description": "Metrics, this document, pages, WebSocket" },
         ],
         "paths": paths,
@@ -207,6 +209,7 @@ fn schemas() -> Value {
         exports::schemas(),
         companies::schemas(),
         workspaces::schemas(),
+        reports::schemas(),
         model::schemas(),
     ] {
         all.extend(group);

@@ -210,7 +210,7 @@ fn sanitize_filename(name: &str) -> String {
 }
 
 /// 429 when the queue is over its limit, before anything is read or stored.
-async fn refuse_when_full(state: &AppState) -> Result<(), ApiError> {
+pub(crate) async fn refuse_when_full(state: &AppState) -> Result<(), ApiError> {
     // A counted page of queued jobs: the count uses the status index, not every job ever run.
     let queued = state
         .store

@@ -12,6 +12,7 @@ pub mod invoices;
 pub mod jobs;
 pub mod listing;
 pub mod pages;
+pub mod reports;
 pub mod review;
 pub mod workspaces;
 pub mod ws;

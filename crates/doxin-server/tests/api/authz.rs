@@ -113,6 +113,61 @@ struct Fixture {
     code: Uuid,
     request: Uuid,
     request_for_admin: Uuid,
+    /// A's generated reports (the second for the administrator to delete) and templates.
+    report: Uuid,
+    report_for_admin: Uuid,
+    template: Uuid,
+    template_for_admin: Uuid,
+}
+
+/// A report of `user`'s, generated (its job run as a worker runs it).
+async fn report_of(app: &TestApp, user: &TestUser) -> Uuid {
+    let queued: Value = app
+        .req(Method::POST, "/api/v1/reports", Some(user))
+        .json(&json!({"report_type": "financial", "formats": ["csv"]}))
+        .send()
+        .await
+        .expect("report")
+        .json()
+        .await
+        .expect("json");
+    let id = |k: &str| -> Uuid {
+        queued[k]
+            .as_str()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or_else(|| panic!("{k} in {queued}"))
+    };
+    let job = app
+        .store
+        .claim_job(
+            id("job_id"),
+            "authz",
+            chrono::Utc::now() + chrono::Duration::minutes(5),
+        )
+        .await
+        .expect("claim")
+        .expect("claimable");
+    doxin_jobs::ReportRunner::new(app.store.clone(), doxin_jobs::EventBus::local())
+        .run(&job, chrono::Utc::now().date_naive())
+        .await
+        .expect("report job");
+    id("id")
+}
+
+async fn template_of(app: &TestApp, user: &TestUser) -> Uuid {
+    let t: Value = app
+        .req(Method::POST, "/api/v1/reports/templates", Some(user))
+        .json(&json!({"name": "T", "report_type": "ap_aging"}))
+        .send()
+        .await
+        .expect("template")
+        .json()
+        .await
+        .expect("json");
+    t["id"]
+        .as_str()
+        .and_then(|s| s.parse().ok())
+        .expect("template id")
 }
 
 async fn upload_as(app: &TestApp, user: &TestUser) -> (Uuid, Uuid) {
@@ -237,7 +292,15 @@ async fn fixture(app: &TestApp) -> Fixture {
             .expect("json");
         requests.push(r["id"].as_str().and_then(|s| s.parse().ok()).expect("id"));
     }
+    let report = report_of(app, &a).await;
+    let report_for_admin = report_of(app, &a).await;
+    let template = template_of(app, &a).await;
+    let template_for_admin = template_of(app, &a).await;
     Fixture {
+        report,
+        report_for_admin,
+        template,
+        template_for_admin,
         a,
         b,
         admin,
@@ -546,6 +609,75 @@ fn matrix(f: &Fixture) -> Vec<Case> {
             "/api/v1/reports/analytics/product-performance",
             "/api/v1/reports/analytics/product-performance?limit=5",
             Authed,
+        ),
+        // Reports: A's own; B is refused as if they did not exist.
+        case(Method::GET, "/api/v1/reports", "/api/v1/reports", Authed),
+        with_json(
+            case(Method::POST, "/api/v1/reports", "/api/v1/reports", Authed),
+            json!({"report_type": "vendor_spend", "formats": ["csv"]}),
+        ),
+        case(
+            Method::GET,
+            "/api/v1/reports/{id}",
+            format!("/api/v1/reports/{}", f.report),
+            OwnedByA,
+        ),
+        case(
+            Method::GET,
+            "/api/v1/reports/{id}/download",
+            format!("/api/v1/reports/{}/download?format=csv", f.report),
+            OwnedByA,
+        ),
+        by(
+            case(
+                Method::DELETE,
+                "/api/v1/reports/{id}",
+                format!("/api/v1/reports/{}", f.report),
+                OwnedByA,
+            ),
+            By::AOnly,
+        ),
+        by(
+            case(
+                Method::DELETE,
+                "/api/v1/reports/{id}",
+                format!("/api/v1/reports/{}", f.report_for_admin),
+                OwnedByA,
+            ),
+            By::AdminOnly,
+        ),
+        case(
+            Method::GET,
+            "/api/v1/reports/templates",
+            "/api/v1/reports/templates",
+            Authed,
+        ),
+        with_json(
+            case(
+                Method::POST,
+                "/api/v1/reports/templates",
+                "/api/v1/reports/templates",
+                Authed,
+            ),
+            json!({"name": "Mine", "report_type": "financial"}),
+        ),
+        by(
+            case(
+                Method::DELETE,
+                "/api/v1/reports/templates/{id}",
+                format!("/api/v1/reports/templates/{}", f.template),
+                OwnedByA,
+            ),
+            By::AOnly,
+        ),
+        by(
+            case(
+                Method::DELETE,
+                "/api/v1/reports/templates/{id}",
+                format!("/api/v1/reports/templates/{}", f.template_for_admin),
+                OwnedByA,
+            ),
+            By::AdminOnly,
         ),
         // Invoices.
         case(
@@ -1014,6 +1146,7 @@ pub(crate) fn registered_routes() -> BTreeSet<String> {
         include_str!("../../src/routes/jobs.rs"),
         include_str!("../../src/routes/review.rs"),
         include_str!("../../src/web/setup.rs"),
+        include_str!("../../src/routes/reports.rs"),
         include_str!("../../src/routes/workspaces.rs"),
         include_str!("../../src/routes/ws.rs"),
     ];
@@ -1059,6 +1192,10 @@ fn every_route_is_in_the_matrix() {
         code: id,
         request: id,
         request_for_admin: id,
+        report: id,
+        report_for_admin: id,
+        template: id,
+        template_for_admin: id,
     };
     let covered: BTreeSet<String> = matrix(&f).iter().map(|c| c.route.to_string()).collect();
     let registered = registered_routes();

@@ -13,6 +13,7 @@ mod helpers;
 mod intake;
 mod invoices;
 mod openapi;
+mod reports;
 mod review;
 mod roles;
 mod security;

@@ -79,6 +79,13 @@ const NOT_WORKSPACE_SCOPED: &[&str] = &[
     "/metrics",
     "/setup",
     "/ws",
+    // A report and a template are their creator's, not the workspace's (another member gets
+    // 404 like anyone else: the authorization matrix and tests/api/reports.rs check that);
+    // asking for and listing reports are in the table below.
+    "/api/v1/reports/{id}",
+    "/api/v1/reports/{id}/download",
+    "/api/v1/reports/templates",
+    "/api/v1/reports/templates/{id}",
 ];
 
 fn workspace_scoped(route: &str) -> bool {
@@ -243,6 +250,15 @@ fn matrix(o: &Objects) -> Vec<Row> {
             "/api/v1/dashboard/supported-types",
             "/api/v1/dashboard/supported-types",
             "viewer",
+        ),
+        // Reports: any member may ask for one over the workspace's invoices.
+        row(Method::GET, "/api/v1/reports", "/api/v1/reports", "viewer"),
+        json_row(
+            Method::POST,
+            "/api/v1/reports",
+            "/api/v1/reports",
+            "viewer",
+            json!({"report_type": "financial", "formats": ["csv"]}),
         ),
         // Analytics.
         row(

@@ -353,5 +353,30 @@ fn col_json(row: &DbRow, col: &str) -> Result<serde_json::Value> {
     Ok(row.try_get(col)?)
 }
 
+/// The text at `path` (object keys) inside the JSON document in `column`.
+fn json_text(column: &str, path: &[&str]) -> String {
+    format!("({column} #>> '{{{}}}')", path.join(","))
+}
+
+/// The JSON value under `key` of the document in `column`.
+fn json_member(column: &str, key: &str) -> String {
+    format!("({column}->'{key}')")
+}
+
+/// A join bringing in each element of the JSON array `key` of `column` as `alias`, and the
+/// expression of one element ([`json_text`] reads inside it). Anything but an array (a missing
+/// key) joins nothing, where `jsonb_array_elements` would fail the query.
+fn json_elements(column: &str, key: &str, alias: &str) -> (String, String) {
+    (
+        format!(
+            " CROSS JOIN LATERAL jsonb_array_elements(CASE WHEN \
+             jsonb_typeof({column}->'{key}') = 'array' THEN {column}->'{key}' \
+             ELSE '[]'::jsonb END) AS {alias}(elem)"
+        ),
+        format!("{alias}.elem"),
+    )
+}
+
 include!("../sql/store_impl.rs");
 include!("../sql/accounts_impl.rs");
+include!("../sql/reports_impl.rs");

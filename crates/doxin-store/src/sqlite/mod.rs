@@ -308,8 +308,28 @@ fn col_json(row: &DbRow, col: &str) -> Result<serde_json::Value> {
     col_opt_json(row, col)?.ok_or_else(|| StoreError::Corrupt(format!("{col} is null")))
 }
 
+/// The text at `path` (object keys) inside the JSON document in `column`.
+fn json_text(column: &str, path: &[&str]) -> String {
+    format!("json_extract({column}, '$.{}')", path.join("."))
+}
+
+/// The JSON value (as JSON text) under `key` of the document in `column`.
+fn json_member(column: &str, key: &str) -> String {
+    format!("json_extract({column}, '$.{key}')")
+}
+
+/// A join bringing in each element of the JSON array `key` of `column` as `alias`, and the
+/// expression of one element ([`json_text`] reads inside it). A missing array joins nothing.
+fn json_elements(column: &str, key: &str, alias: &str) -> (String, String) {
+    (
+        format!(", json_each({column}, '$.{key}') AS {alias}"),
+        format!("{alias}.value"),
+    )
+}
+
 include!("../sql/store_impl.rs");
 include!("../sql/accounts_impl.rs");
+include!("../sql/reports_impl.rs");
 
 #[cfg(test)]
 mod tests {

@@ -6,6 +6,7 @@
 mod alerts;
 mod helpers;
 mod migrations;
+mod reports;
 mod search;
 mod stories;
 
@@ -114,3 +115,14 @@ mod accounts_suite {
     );
 }
 mod accounts;
+
+/// Reports: records, files, templates and facts.
+mod reports_suite {
+    use super::TestDb;
+    use super::reports as stories;
+
+    conformance!(
+        report_records_belong_to_their_creator,
+        report_facts_come_from_the_scope_and_the_invoice_json,
+    );
+}

@@ -7,6 +7,7 @@ mod harness;
 mod hostile;
 mod metrics;
 mod monitor;
+mod reports;
 mod tls;
 
 use std::time::Duration;
