@@ -523,3 +523,22 @@ Total TTC:             72,67 EUR
     assert!(conf(&again) >= 0.9, "{}", conf(&again));
     assert!(conf(&once) < 0.8, "{}", conf(&once));
 }
+
+#[test]
+fn a_street_number_beside_a_bare_title_is_not_the_invoice_number() {
+    let inv = read(
+        r"                                                      Technologies Lakeside LLC
+INVOICE                                                        1000 Main Street
+                                                            New York, NY 10001
+
+Invoice #            Invoice date            Payment due
+448291               May 29, 2024            June 28, 2024
+
+Total                                                            810.79 USD
+",
+    );
+    assert_eq!(
+        inv.invoice_number.as_ref().map(|n| n.value.as_str()),
+        Some("448291")
+    );
+}

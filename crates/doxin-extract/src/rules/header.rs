@@ -103,7 +103,8 @@ fn is_label(ctx: &Ctx<'_>, seg: usize, text: &str) -> bool {
 /// The identifier in a value text: the first word with a digit (after `Nr.`, `No.`, `#`).
 fn identifier(text: &str) -> Option<String> {
     const PREFIXES: &[&str] = &["nr", "no", "n", "nº", "n°", "number", "num", "#", "id"];
-    for w in text.split_whitespace().take(4) {
+    let words: Vec<&str> = text.split_whitespace().collect();
+    for (i, w) in words.iter().copied().enumerate().take(4) {
         let t = w.trim_matches(|c: char| matches!(c, ':' | ',' | ';' | '(' | ')' | '.'));
         if t.is_empty() || PREFIXES.contains(&norm(t).as_str()) || t == "#" {
             continue;
@@ -111,6 +112,16 @@ fn identifier(text: &str) -> Option<String> {
         let has_digit = t.chars().any(|c| c.is_ascii_digit());
         let plausible = t.len() >= 2 && t.len() <= 40;
         if has_digit && plausible && !t.chars().all(|c| c == '.' || c == '/' || c == '-') {
+            // A bare number followed by two words is a phrase, not an identifier: a street
+            // address ("1000 Main Street") beside a title, a count ("12 items shipped").
+            let worded = |k: usize| {
+                words
+                    .get(k)
+                    .is_some_and(|w| w.chars().count() >= 2 && w.chars().all(char::is_alphabetic))
+            };
+            if t.chars().all(|c| c.is_ascii_digit()) && worded(i + 1) && worded(i + 2) {
+                return None;
+            }
             return Some(t.to_string());
         }
         // The first real word is not an identifier: the label's value is something else.
