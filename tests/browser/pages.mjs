@@ -135,6 +135,7 @@ export function pageList({ invoiceId, reviewId }) {
       { id: "invoices", url: "/invoices" },
       { id: "invoice-detail", url: invoiceId && `/invoices/${invoiceId}` },
       { id: "companies", url: "/companies" },
+      { id: "reports", url: "/reports" },
       { id: "workspace", url: "/workspace" },
       { id: "account", url: "/account" },
     ],

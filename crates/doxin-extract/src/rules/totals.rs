@@ -268,7 +268,10 @@ pub(crate) fn read_totals(ctx: &Ctx<'_>, inv: &mut Invoice) {
         };
         let proves = bases.iter().any(|b| {
             b.value != Decimal::ZERO
-                && near((b.value * rate / Decimal::ONE_HUNDRED).round_dp(2), last.value)
+                && near(
+                    (b.value * rate / Decimal::ONE_HUNDRED).round_dp(2),
+                    last.value,
+                )
         });
         if proves && !per_rate.iter().any(|(p, l, _)| (*p, *l) == last.line) {
             per_rate.push((last.line.0, last.line.1, last.value));

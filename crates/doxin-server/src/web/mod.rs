@@ -21,6 +21,7 @@ mod dashboard;
 mod invoices;
 mod jobs;
 mod render;
+mod reports;
 mod review;
 mod session;
 mod setup;
@@ -46,6 +47,7 @@ pub fn router(state: &AppState, api: ApiClient) -> Router<AppState> {
         .merge(dashboard::router())
         .merge(invoices::router())
         .merge(jobs::router())
+        .merge(reports::router())
         .merge(setup::router())
         .merge(upload::router(state))
         .merge(review::router())

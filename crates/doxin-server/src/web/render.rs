@@ -35,6 +35,7 @@ const TEMPLATES: &[(&str, &str)] = templates!(
     "dashboard.html",
     "invoices.html",
     "jobs.html",
+    "reports.html",
     "upload.html",
     "review_queue.html",
     "review.html",

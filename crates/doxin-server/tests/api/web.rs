@@ -558,3 +558,87 @@ async fn the_jobs_page_filters_by_state_and_outcome() {
         .expect("send");
     assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
 }
+
+#[tokio::test]
+async fn the_reports_page_asks_for_a_report_lists_it_and_deletes_it() {
+    let app = spawn_app().await;
+    let mut b = Browser::signed_in(&app, &app.user).await;
+    let html = b.page("/reports").await;
+    assert!(html.contains("No reports yet"), "{html}");
+    assert!(html.contains("<option value=\"vat_summary\">"), "{html}");
+
+    // No format chosen: the form says so and nothing is asked for.
+    let resp = b
+        .post_form(
+            "/reports",
+            &[("_csrf", &b.csrf()), ("report_type", "vat_summary")],
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert!(
+        resp.text()
+            .await
+            .expect("body")
+            .contains("Choose at least one format.")
+    );
+
+    // A date the API cannot read comes back in words.
+    let resp = b
+        .post_form(
+            "/reports",
+            &[
+                ("_csrf", &b.csrf()),
+                ("report_type", "vat_summary"),
+                ("from", "next tuesday"),
+                ("formats", "csv"),
+            ],
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert!(resp.text().await.expect("body").contains("alert-error"));
+
+    let resp = b
+        .post_form(
+            "/reports",
+            &[
+                ("_csrf", &b.csrf()),
+                ("report_type", "vat_summary"),
+                ("title", "First quarter VAT"),
+                ("from", "2026-01-01"),
+                ("to", "2026-03-31"),
+                ("period", "month"),
+                ("formats", "xlsx"),
+                ("formats", "csv"),
+            ],
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&resp), "/reports?done=queued");
+    let html = b.page("/reports?done=queued").await;
+    assert!(html.contains("First quarter VAT"), "{html}");
+    assert!(html.contains("being prepared"), "{html}");
+
+    // The API holds what the form asked for.
+    let list: serde_json::Value = app.get("/api/v1/reports").await.json().await.expect("json");
+    let report = &list["items"][0];
+    assert_eq!(report["report_type"], "vat_summary");
+    assert_eq!(report["parameters"]["from"], "2026-01-01");
+    assert_eq!(report["formats"], serde_json::json!(["xlsx", "csv"]));
+    let id = report["id"].as_str().expect("id").to_string();
+
+    // Another user does not see it on their page.
+    let other = app.create_user("reports-other@example.com", false).await;
+    let mut o = Browser::signed_in(&app, &other).await;
+    assert!(!o.page("/reports").await.contains(&id));
+
+    // Without the form's token nothing is deleted; with it the report goes.
+    let resp = b
+        .post_form(&format!("/reports/{id}/delete"), &[("_csrf", "wrong")])
+        .await;
+    assert_eq!(resp.status(), StatusCode::FORBIDDEN);
+    let resp = b
+        .post_form(&format!("/reports/{id}/delete"), &[("_csrf", &b.csrf())])
+        .await;
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    assert!(!b.page("/reports?done=deleted").await.contains(&id));
+}
