@@ -2,7 +2,8 @@
 // the invitation link, three invoices dropped on the upload page (one needing review) with
 // their progress bars reaching 100 % without a reload, the review (boxes over the page image,
 // the total corrected, the finding gone, approved with Ctrl+Enter), full-text and semantic
-// search, the CSV export of the filtered list, and the admin deactivating the user.
+// search, the CSV export of the filtered list, a report with its downloads appearing live, and
+// the admin deactivating the user.
 //
 // Environment (scripts/browser-tests.sh sets it): DOXIN_BROWSER_BASE_URL (or DOXIN_BASE_URL),
 // DOXIN_BROWSER_OUT, DOXIN_SETUP_TOKEN, DOXIN_FILES_DIR (the `doxin demo files` folder: two
@@ -252,6 +253,27 @@ try {
     exportCsv(`/invoices?q=${encodeURIComponent(toReview.invoice_number)}&mode=text`, [toReview.invoice_number]));
   await step("CSV export of the list filtered by status approved has the three invoices", () =>
     exportCsv("/invoices?status=approved", chosen.map((m) => m.invoice_number)));
+
+  // --- a report -------------------------------------------------------------------------------
+  await step("user asks for a VAT summary on /reports; its downloads appear", async () => {
+    await page.goto("/reports");
+    await page.selectOption("#report_type", "vat_summary");
+    await page.fill("#title", "E2E VAT summary");
+    await Promise.all([page.waitForNavigation(), page.click("#report-submit")]);
+    if (!page.url().includes("done=queued")) throw new Error(`then on ${page.url()}`);
+    await page.evaluate(() => { window.__noReload = true; });
+    const row = page.locator("tr[data-report]", { hasText: "E2E VAT summary" });
+    const before = await row.getAttribute("data-status");
+    const links = await waitFor("XLSX, CSV and PDF links", async () => {
+      const l = await row.locator(".report-files a").allTextContents();
+      return l.length === 3 ? l : null;
+    }, 60000, 300);
+    if (!(await page.evaluate(() => window.__noReload === true))) throw new Error("the page reloaded");
+    const xlsx = await row.locator(".report-files a", { hasText: "XLSX" }).getAttribute("href");
+    const res = await api(userCtx, "GET", xlsx);
+    if (res.status !== 200) throw new Error(`${xlsx}: ${res.status}`);
+    return `${before} on load, then ${links.join(", ")} without a reload`;
+  });
 
   const listing = await api(userCtx, "GET", "/api/v1/invoices?limit=50");
   for (const inv of (listing.body && listing.body.items) || []) state.invoices[inv.invoice_number || inv.id] = inv.id;

@@ -17,6 +17,7 @@ const FILES: &[(&str, &[u8])] = &[
     ("upload.js", include_bytes!("../../web/assets/upload.js")),
     ("review.js", include_bytes!("../../web/assets/review.js")),
     ("jobs.js", include_bytes!("../../web/assets/jobs.js")),
+    ("reports.js", include_bytes!("../../web/assets/reports.js")),
     ("copy.js", include_bytes!("../../web/assets/copy.js")),
     ("icon.svg", include_bytes!("../../web/assets/icon.svg")),
 ];
