@@ -51,3 +51,38 @@ wait_until() {
         sleep 0.5
     done
 }
+
+# A Python tool in a virtual environment of its own (its dependencies must not meet the
+# system's or other tools' packages), kept by version under /opt as root, else the user's
+# cache: `ensure_pip_venv NAME PACKAGE VERSION` sets PIP_VENV to its directory. A venv is not
+# relocatable, so it is built in place; `.complete` marks success and a half-built one is
+# removed first.
+PIP_VENV=""
+ensure_pip_venv() {
+    local name=$1 package=$2 version=$3 home py="" p
+    if is_root; then
+        home=/opt/$name/$version
+    else
+        home=${XDG_CACHE_HOME:-$HOME/.cache}/$name/$version
+    fi
+    for p in python3 "$HOME/.pyenv/shims/python3" /usr/bin/python3; do
+        if command -v "$p" >/dev/null 2>&1 && "$p" -c 'import venv' >/dev/null 2>&1; then
+            py=$p
+            break
+        fi
+    done
+    [[ -n $py ]] || die "no python3 with venv found to install $package"
+    if [[ ! -f $home/.complete ]]; then
+        rm -rf "$home"
+        mkdir -p "$(dirname "$home")"
+        info "installing $package==$version into $home (via $py)"
+        "$py" -m venv "$home" || die "python3 -m venv $home failed"
+        PIP_ROOT_USER_ACTION=ignore "$home/bin/pip" install --quiet \
+            --disable-pip-version-check --no-input "$package==$version" </dev/null ||
+            die "pip could not install $package==$version"
+        chmod -R a+rX "$home"
+        echo "$version" >"$home/.complete"
+    fi
+    PIP_VENV=$home
+}
+

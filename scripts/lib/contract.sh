@@ -12,37 +12,13 @@
 #        when working on one route group; the full run checks every operation).
 
 SCHEMATHESIS_VERSION=${SCHEMATHESIS_VERSION:-4.32.5}
-if is_root; then
-    SCHEMATHESIS_HOME=/opt/doxin-schemathesis/$SCHEMATHESIS_VERSION
-else
-    SCHEMATHESIS_HOME=${XDG_CACHE_HOME:-$HOME/.cache}/doxin-schemathesis/$SCHEMATHESIS_VERSION
-fi
 SCHEMATHESIS=""
 
 # A virtual environment of its own: schemathesis has many dependencies (hypothesis, httpx,
 # jsonschema…) that must not meet the system's or other tools' packages.
 ensure_schemathesis() {
-    local py="" p
-    for p in python3 "$HOME/.pyenv/shims/python3" /usr/bin/python3; do
-        if command -v "$p" >/dev/null 2>&1 && "$p" -c 'import venv' >/dev/null 2>&1; then
-            py=$p
-            break
-        fi
-    done
-    [[ -n $py ]] || die "no python3 with venv found to install schemathesis"
-    if [[ ! -f $SCHEMATHESIS_HOME/.complete ]]; then
-        # A venv is not relocatable, so it is built in place; `.complete` marks success and
-        # a half-built one is removed first.
-        rm -rf "$SCHEMATHESIS_HOME"
-        mkdir -p "$(dirname "$SCHEMATHESIS_HOME")"
-        info "installing schemathesis==$SCHEMATHESIS_VERSION into $SCHEMATHESIS_HOME (via $py)"
-        "$py" -m venv "$SCHEMATHESIS_HOME" || die "python3 -m venv $SCHEMATHESIS_HOME failed"
-        PIP_ROOT_USER_ACTION=ignore "$SCHEMATHESIS_HOME/bin/pip" install --quiet \
-            --disable-pip-version-check --no-input "schemathesis==$SCHEMATHESIS_VERSION" </dev/null ||
-            die "pip could not install schemathesis==$SCHEMATHESIS_VERSION"
-        echo "$SCHEMATHESIS_VERSION" >"$SCHEMATHESIS_HOME/.complete"
-    fi
-    SCHEMATHESIS=$SCHEMATHESIS_HOME/bin/schemathesis
+    ensure_pip_venv doxin-schemathesis schemathesis "$SCHEMATHESIS_VERSION"
+    SCHEMATHESIS=$PIP_VENV/bin/schemathesis
     "$SCHEMATHESIS" --version >/dev/null 2>&1 || die "$SCHEMATHESIS does not run"
     info "schemathesis: $("$SCHEMATHESIS" --version 2>&1 | head -1)"
 }

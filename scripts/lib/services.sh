@@ -92,34 +92,10 @@ ensure_python_packages() {
 # with a library independent of the one that wrote them (crates/doxin-server/tests/api/
 # reports.rs): charts, tables and totals as Excel sees them. Sets OPENPYXL_PYTHON.
 OPENPYXL_VERSION=${OPENPYXL_VERSION:-3.1.5}
-if is_root; then
-    OPENPYXL_HOME=/opt/doxin-openpyxl/$OPENPYXL_VERSION
-else
-    OPENPYXL_HOME=${XDG_CACHE_HOME:-$HOME/.cache}/doxin-openpyxl/$OPENPYXL_VERSION
-fi
 OPENPYXL_PYTHON=""
 ensure_openpyxl() {
-    local py="" p
-    for p in python3 "$HOME/.pyenv/shims/python3" /usr/bin/python3; do
-        if command -v "$p" >/dev/null 2>&1 && "$p" -c 'import venv' >/dev/null 2>&1; then
-            py=$p
-            break
-        fi
-    done
-    [[ -n $py ]] || die "no python3 with venv found to install openpyxl"
-    if [[ ! -f $OPENPYXL_HOME/.complete ]]; then
-        # Built in place (a venv is not relocatable); `.complete` marks success.
-        rm -rf "$OPENPYXL_HOME"
-        mkdir -p "$(dirname "$OPENPYXL_HOME")"
-        info "installing openpyxl==$OPENPYXL_VERSION into $OPENPYXL_HOME (via $py)"
-        "$py" -m venv "$OPENPYXL_HOME" || die "python3 -m venv $OPENPYXL_HOME failed"
-        PIP_ROOT_USER_ACTION=ignore "$OPENPYXL_HOME/bin/pip" install --quiet \
-            --disable-pip-version-check --no-input "openpyxl==$OPENPYXL_VERSION" </dev/null ||
-            die "pip could not install openpyxl==$OPENPYXL_VERSION"
-        chmod -R a+rX "$OPENPYXL_HOME"
-        echo "$OPENPYXL_VERSION" >"$OPENPYXL_HOME/.complete"
-    fi
-    OPENPYXL_PYTHON=$OPENPYXL_HOME/bin/python
+    ensure_pip_venv doxin-openpyxl openpyxl "$OPENPYXL_VERSION"
+    OPENPYXL_PYTHON=$PIP_VENV/bin/python
     "$OPENPYXL_PYTHON" -c 'import openpyxl' || die "$OPENPYXL_PYTHON cannot import openpyxl"
     info "openpyxl $OPENPYXL_VERSION: $OPENPYXL_PYTHON"
 }

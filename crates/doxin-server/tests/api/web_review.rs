@@ -626,13 +626,15 @@ async fn web_review_an_xml_e_invoice_shows_the_pdf_it_carries() {
 async fn web_review_lines_are_removed_and_added_by_form() {
     let app = spawn_app().await;
     let id = pdf_invoice(&app, &app.user, 21, |_| {}).await;
-    let before = app
-        .store
-        .get_invoice(id, doxin_store::Scope::All)
-        .await
-        .expect("invoice")
-        .invoice
-        .lines;
+    let lines = || async {
+        app.store
+            .get_invoice(id, doxin_store::Scope::All)
+            .await
+            .expect("invoice")
+            .invoice
+            .lines
+    };
+    let before = lines().await;
     assert!(!before.is_empty(), "the generated invoice has lines");
     let mut b = Browser::signed_in(&app, &app.user).await;
     let html = b.page(&format!("/review/{id}")).await;
@@ -655,13 +657,7 @@ async fn web_review_lines_are_removed_and_added_by_form() {
         )
         .await;
     assert_eq!(resp.status(), StatusCode::SEE_OTHER);
-    let after = app
-        .store
-        .get_invoice(id, doxin_store::Scope::All)
-        .await
-        .expect("invoice")
-        .invoice
-        .lines;
+    let after = lines().await;
     assert_eq!(after.len(), before.len(), "one removed, one added");
     assert_eq!(
         after[..after.len() - 1],
@@ -694,12 +690,6 @@ async fn web_review_lines_are_removed_and_added_by_form() {
         )
         .await;
     assert_eq!(resp.status(), StatusCode::SEE_OTHER);
-    let again = app
-        .store
-        .get_invoice(id, doxin_store::Scope::All)
-        .await
-        .expect("invoice")
-        .invoice
-        .lines;
+    let again = lines().await;
     assert_eq!(again.len(), after.len());
 }

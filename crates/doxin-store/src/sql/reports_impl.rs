@@ -127,6 +127,25 @@ impl ThisStore {
         }
         Ok(reports)
     }
+
+    /// Deletes row `id` of `table` (a report or a template) if `owner` may; `NotFound`
+    /// otherwise, as if it did not exist.
+    async fn delete_owned(&self, table: &str, id: Uuid, owner: ReportOwner) -> Result<()> {
+        let mut args = Args::default();
+        let p = args.push(id);
+        let mut conds = vec![format!("id = {p}")];
+        report_owner_cond(owner, &mut conds, &mut args);
+        let done = query(
+            &format!("DELETE FROM {table}{}", where_clause(&conds)),
+            args.args,
+        )
+        .execute(&self.pool)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
 }
 
 #[async_trait]
@@ -307,20 +326,7 @@ impl ReportStore for ThisStore {
     }
 
     async fn delete_report(&self, id: Uuid, owner: ReportOwner) -> Result<()> {
-        let mut args = Args::default();
-        let p = args.push(id);
-        let mut conds = vec![format!("id = {p}")];
-        report_owner_cond(owner, &mut conds, &mut args);
-        let done = query(
-            &format!("DELETE FROM reports{}", where_clause(&conds)),
-            args.args,
-        )
-        .execute(&self.pool)
-        .await?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound);
-        }
-        Ok(())
+        self.delete_owned("reports", id, owner).await
     }
 
     async fn delete_reports_before(&self, before: DateTime<Utc>) -> Result<u64> {
@@ -387,20 +393,7 @@ impl ReportStore for ThisStore {
     }
 
     async fn delete_report_template(&self, id: Uuid, owner: ReportOwner) -> Result<()> {
-        let mut args = Args::default();
-        let p = args.push(id);
-        let mut conds = vec![format!("id = {p}")];
-        report_owner_cond(owner, &mut conds, &mut args);
-        let done = query(
-            &format!("DELETE FROM report_templates{}", where_clause(&conds)),
-            args.args,
-        )
-        .execute(&self.pool)
-        .await?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound);
-        }
-        Ok(())
+        self.delete_owned("report_templates", id, owner).await
     }
 
     async fn report_invoices(
