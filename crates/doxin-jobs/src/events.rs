@@ -5,6 +5,7 @@
 //! event is logged and the job goes on.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -147,6 +148,8 @@ impl Event {
 pub struct EventBus {
     local: broadcast::Sender<Event>,
     redis: Option<Arc<RedisPublisher>>,
+    /// Jobs this process has seen end (see [`EventBus::jobs_ended`]).
+    ended: Arc<AtomicU64>,
 }
 
 struct RedisPublisher {
@@ -164,6 +167,7 @@ impl EventBus {
         EventBus {
             local: broadcast::channel(CAPACITY).0,
             redis: None,
+            ended: Arc::default(),
         }
     }
 
@@ -172,13 +176,16 @@ impl EventBus {
     pub fn redis(client: redis::Client, keys: &RedisKeys) -> EventBus {
         let local = broadcast::channel(CAPACITY).0;
         let channel = keys.events();
+        let ended = Arc::<AtomicU64>::default();
         tokio::spawn(forward_from_redis(
             client.clone(),
             channel.clone(),
             local.clone(),
+            ended.clone(),
         ));
         EventBus {
             local,
+            ended,
             redis: Some(Arc::new(RedisPublisher {
                 client,
                 channel,
@@ -191,6 +198,15 @@ impl EventBus {
         self.local.subscribe()
     }
 
+    /// How many jobs this process has seen end (completed, failed, cancelled, reports
+    /// finished), counted just before their last event reaches this process's subscribers,
+    /// so whoever learnt of the end from an event (a browser over `/ws`) finds the count
+    /// moved. Caches of figures that jobs change compare it to decide they are stale, without
+    /// a task of their own.
+    pub fn jobs_ended(&self) -> u64 {
+        self.ended.load(Ordering::Acquire)
+    }
+
     /// Sends an event to every subscriber; failures are logged (see the module note).
     pub async fn publish(&self, event: Event) {
         match &self.redis {
@@ -201,9 +217,7 @@ impl EventBus {
                     tracing::warn!(error = %e, job_id = ?event.job_id(), "event not published");
                 }
             }
-            None => {
-                let _ = self.local.send(event);
-            }
+            None => deliver(&self.local, &self.ended, event),
         }
     }
 }
@@ -227,10 +241,19 @@ impl RedisPublisher {
     }
 }
 
+/// Hands `event` to this process's subscribers, counting it when it ends a job.
+fn deliver(local: &broadcast::Sender<Event>, ended: &AtomicU64, event: Event) {
+    if event.is_terminal() {
+        ended.fetch_add(1, Ordering::AcqRel);
+    }
+    let _ = local.send(event);
+}
+
 async fn forward_from_redis(
     client: redis::Client,
     channel: String,
     local: broadcast::Sender<Event>,
+    ended: Arc<AtomicU64>,
 ) {
     let mut backoff = Duration::from_millis(100);
     loop {
@@ -245,9 +268,7 @@ async fn forward_from_redis(
                             continue;
                         };
                         match serde_json::from_str::<Event>(&payload) {
-                            Ok(event) => {
-                                let _ = local.send(event);
-                            }
+                            Ok(event) => deliver(&local, &ended, event),
                             Err(e) => tracing::warn!(error = %e, "undecodable event ignored"),
                         }
                     }

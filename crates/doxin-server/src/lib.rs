@@ -7,6 +7,7 @@
 //! live in the crates below; handlers translate between HTTP and them.
 #![forbid(unsafe_code)]
 
+pub mod aggregates;
 pub mod auth;
 mod download;
 mod error;
@@ -74,6 +75,10 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             usage::count_usage,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            aggregates::note_changes,
         ))
         .with_state(state)
         .layer(axum::middleware::from_fn(error::problems_for_rejections))

@@ -62,6 +62,8 @@ pub struct AppState {
     pub metrics: doxin_metrics::Metrics,
     /// Request counts for the usage analytics, flushed to the store in batches.
     pub usage: crate::usage::UsageRecorder,
+    /// The dashboard's figures, kept for seconds (see [`crate::aggregates`]).
+    pub aggregates: crate::aggregates::Aggregates,
     /// Sessions, tokens, sign-in limits and first-run setup.
     pub auth: Auth,
     /// Sends invitations when SMTP is configured.
@@ -96,6 +98,7 @@ impl AppState {
             )),
             metrics: doxin_metrics::Metrics::new(),
             usage: crate::usage::UsageRecorder::default(),
+            aggregates: crate::aggregates::Aggregates::default(),
             auth: Auth::development(),
             mailer: None,
             embedder: Arc::new(doxin_embed::hash::HashEmbedder::default()),

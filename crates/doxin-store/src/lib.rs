@@ -162,6 +162,9 @@ pub trait Store: AccountStore + ReportStore + Send + Sync + 'static {
     /// company record.
     async fn insert_invoice(&self, new: NewInvoice) -> Result<InvoiceRecord>;
     async fn get_invoice(&self, id: Uuid, scope: Scope) -> Result<InvoiceRecord>;
+    /// Many invoices at once, in the order of `ids`; those deleted or outside `scope` are left
+    /// out (an export of thousands costs a few queries, not one per invoice).
+    async fn get_invoices(&self, ids: &[Uuid], scope: Scope) -> Result<Vec<InvoiceRecord>>;
     async fn list_invoices(
         &self,
         scope: Scope,

@@ -8,7 +8,7 @@ use uuid::Uuid;
 /// Who may see and change what: every query on workspace objects takes a scope, so membership
 /// is checked in the query itself rather than after loading, and the role in it decides which
 /// changes the store lets through ([`StoreError::Forbidden`](crate::StoreError::Forbidden)).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Scope {
     /// Objects of one workspace, seen by a member with this role.
     Workspace { id: Uuid, role: WorkspaceRole },
@@ -147,11 +147,31 @@ pub struct Approval {
     pub created_at: DateTime<Utc>,
 }
 
-/// A page request: `page` is 1-based, `per_page` is clamped to 1..=200.
+/// How a page counts the rows of its whole list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum Count {
+    /// Every matching row, whatever it costs.
+    #[default]
+    Exact,
+    /// Exactly up to `exact_up_to` rows; past that, the database's estimate (PostgreSQL's
+    /// planner; SQLite has none and counts exactly), flagged in [`Page::total_is_estimate`].
+    /// Counting 100,000 rows exactly costs more than the page itself; a person paging through
+    /// a list that long needs its size, not its last digit.
+    Estimate { exact_up_to: u32 },
+}
+
+impl Count {
+    /// What the invoice API answers unless asked for an exact total.
+    pub const ESTIMATE: Count = Count::Estimate { exact_up_to: 1_000 };
+}
+
+/// A page request: `page` is 1-based, `per_page` is clamped to 1..=200; `count` says how the
+/// total is counted (exactly unless [`PageRequest::counting`] says otherwise).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PageRequest {
     pub page: u32,
     pub per_page: u32,
+    pub count: Count,
 }
 
 impl Default for PageRequest {
@@ -159,6 +179,7 @@ impl Default for PageRequest {
         PageRequest {
             page: 1,
             per_page: 20,
+            count: Count::Exact,
         }
     }
 }
@@ -170,7 +191,13 @@ impl PageRequest {
         PageRequest {
             page: page.max(1),
             per_page: per_page.clamp(1, Self::MAX_PER_PAGE),
+            count: Count::Exact,
         }
+    }
+
+    /// The same page, its total counted as `count` says.
+    pub fn counting(self, count: Count) -> Self {
+        PageRequest { count, ..self }
     }
 
     pub fn limit(self) -> i64 {
@@ -189,12 +216,18 @@ pub struct Page<T> {
     pub page: u32,
     pub per_page: u32,
     pub total: u64,
+    /// `total` is the database's estimate, not a count (see [`Count::Estimate`]).
+    pub total_is_estimate: bool,
     pub pages: u64,
     pub has_next: bool,
     pub has_prev: bool,
+    /// Where the next page starts, for keyset paging (the invoice list; see
+    /// [`InvoiceCursor`]); `None` on the last page and for lists without cursors.
+    pub next_cursor: Option<String>,
 }
 
 impl<T> Page<T> {
+    /// A page of a list of exactly `total` rows.
     pub fn new(items: Vec<T>, req: PageRequest, total: u64) -> Self {
         let req = PageRequest::new(req.page, req.per_page);
         let per = u64::from(req.per_page);
@@ -204,10 +237,120 @@ impl<T> Page<T> {
             page: req.page,
             per_page: req.per_page,
             total,
+            total_is_estimate: false,
             pages,
             has_next: u64::from(req.page) < pages,
             has_prev: req.page > 1,
+            next_cursor: None,
         }
+    }
+
+    /// A page from rows fetched with one more than the page holds: the extra row, dropped
+    /// here, says there is a next page whatever the (perhaps estimated) total says.
+    pub fn fetched(mut rows: Vec<T>, req: PageRequest, total: u64, estimated: bool) -> Self {
+        let per = usize::try_from(req.limit()).unwrap_or(usize::MAX);
+        let has_next = rows.len() > per;
+        rows.truncate(per);
+        let mut page = Page::new(rows, req, total);
+        page.has_next = has_next;
+        page.total_is_estimate = estimated;
+        page
+    }
+}
+
+/// A position in the invoice list, after which the next page starts (keyset paging): the
+/// sort key, the creation time and the id of the last row shown, and the order they were
+/// shown in. Unlike `page`, a cursor neither repeats nor skips a row when invoices are added
+/// or removed while someone pages, and its cost does not grow with the depth.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InvoiceCursor {
+    #[serde(rename = "s")]
+    pub sort: InvoiceSort,
+    /// The last row's value of the sort field (`None` for creation order, which the
+    /// creation time already is, and for a row whose value is null).
+    #[serde(rename = "k")]
+    pub key: Option<SortKey>,
+    #[serde(rename = "t")]
+    pub created_at: DateTime<Utc>,
+    #[serde(rename = "i")]
+    pub id: Uuid,
+}
+
+/// A sort field's value in an [`InvoiceCursor`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum SortKey {
+    Text(String),
+    Date(NaiveDate),
+    Amount(Decimal),
+    Number(f32),
+}
+
+/// A cursor that is not one DoxIn made (or was made for another order).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("the cursor is not valid: {0}")]
+pub struct CursorError(String);
+
+impl InvoiceCursor {
+    /// The position just after `row` in the order `sort`.
+    pub fn after(row: &InvoiceSummary, sort: InvoiceSort) -> InvoiceCursor {
+        let text = |v: &Option<String>| v.clone().map(SortKey::Text);
+        let key = match sort.field {
+            InvoiceSortField::CreatedAt => None,
+            InvoiceSortField::IssueDate => row.issue_date.map(SortKey::Date),
+            InvoiceSortField::DueDate => row.due_date.map(SortKey::Date),
+            InvoiceSortField::InvoiceNumber => text(&row.invoice_number),
+            InvoiceSortField::SellerName => text(&row.seller_name),
+            InvoiceSortField::BuyerName => text(&row.buyer_name),
+            InvoiceSortField::GrossAmount => row.gross_amount.map(SortKey::Amount),
+            InvoiceSortField::Status => Some(SortKey::Text(row.status.as_str().to_string())),
+            InvoiceSortField::Confidence => Some(SortKey::Number(row.confidence)),
+        };
+        InvoiceCursor {
+            sort,
+            key,
+            created_at: row.created_at,
+            id: row.id,
+        }
+    }
+
+    /// The cursor as an opaque URL-safe token (hex of its JSON).
+    pub fn encode(&self) -> String {
+        hex::encode(serde_json::to_vec(self).unwrap_or_default())
+    }
+
+    /// Reads a token of [`InvoiceCursor::encode`], which must have been made for `sort`.
+    pub fn decode(token: &str, sort: InvoiceSort) -> Result<InvoiceCursor, CursorError> {
+        let bytes = hex::decode(token.trim()).map_err(|_| CursorError("not hex".into()))?;
+        let cursor: InvoiceCursor = serde_json::from_slice(&bytes)
+            .map_err(|_| CursorError("not a cursor of this list".into()))?;
+        if cursor.sort != sort {
+            return Err(CursorError(format!(
+                "it was made for the order {}, not {}",
+                cursor.sort, sort
+            )));
+        }
+        let fits = match (&cursor.key, sort.field) {
+            (None, _) => {
+                sort.field != InvoiceSortField::Status && sort.field != InvoiceSortField::Confidence
+            }
+            (Some(SortKey::Date(_)), InvoiceSortField::IssueDate | InvoiceSortField::DueDate) => {
+                true
+            }
+            (Some(SortKey::Amount(_)), InvoiceSortField::GrossAmount) => true,
+            (Some(SortKey::Number(n)), InvoiceSortField::Confidence) => n.is_finite(),
+            (
+                Some(SortKey::Text(_)),
+                InvoiceSortField::InvoiceNumber
+                | InvoiceSortField::SellerName
+                | InvoiceSortField::BuyerName
+                | InvoiceSortField::Status,
+            ) => true,
+            _ => false,
+        };
+        if !fits {
+            return Err(CursorError("its key does not fit its order".into()));
+        }
+        Ok(cursor)
     }
 }
 
@@ -530,6 +673,10 @@ pub struct InvoiceFilter {
     /// orders by relevance instead.
     pub q: Option<String>,
     pub sort: InvoiceSort,
+    /// Keyset paging: only the rows after this position of [`InvoiceFilter::sort`] (the
+    /// page number is then ignored). Only [`Store::list_invoices`](crate::Store::list_invoices)
+    /// honours it; it must have been made for the same sort.
+    pub after: Option<InvoiceCursor>,
 }
 
 /// What the invoice list may be ordered by; a closed set, so no column name ever comes from a
@@ -616,6 +763,14 @@ impl InvoiceSort {
             field: InvoiceSortField::parse(name.trim())?,
             descending,
         })
+    }
+}
+
+impl std::fmt::Display for InvoiceSort {
+    /// The API's `sort` form: `field`, or `-field` when descending.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let sign = if self.descending { "-" } else { "" };
+        write!(f, "{sign}{}", self.field.as_str())
     }
 }
 
@@ -1118,6 +1273,39 @@ mod tests {
         assert_eq!((p.pages, p.has_next, p.has_prev), (0, false, false));
         assert_eq!(PageRequest::new(0, 10_000), PageRequest::new(1, 200));
         assert_eq!(PageRequest::new(3, 50).offset(), 100);
+        // Fetched with one row more than the page: the extra row means a next page, even
+        // when an estimated total says otherwise.
+        let p = Page::fetched(vec![1u8, 2, 3], PageRequest::new(1, 2), 2, true);
+        assert_eq!(
+            (p.items.len(), p.has_next, p.total_is_estimate),
+            (2, true, true)
+        );
+        let p = Page::fetched(vec![1u8, 2], PageRequest::new(1, 2), 9, false);
+        assert_eq!((p.items.len(), p.has_next), (2, false));
+    }
+
+    #[test]
+    fn cursors_round_trip_and_refuse_strangers() {
+        let sort = InvoiceSort {
+            field: InvoiceSortField::GrossAmount,
+            descending: true,
+        };
+        let c = InvoiceCursor {
+            sort,
+            key: Some(SortKey::Amount(Decimal::new(12345, 2))),
+            created_at: Utc::now(),
+            id: Uuid::new_v4(),
+        };
+        assert_eq!(InvoiceCursor::decode(&c.encode(), sort), Ok(c.clone()));
+        // Made for another order, garbled, or with a key of the wrong kind: refused.
+        assert!(InvoiceCursor::decode(&c.encode(), InvoiceSort::default()).is_err());
+        assert!(InvoiceCursor::decode("zz", sort).is_err());
+        assert!(InvoiceCursor::decode(&hex::encode(b"{}"), sort).is_err());
+        let wrong = InvoiceCursor {
+            key: Some(SortKey::Text("x".into())),
+            ..c
+        };
+        assert!(InvoiceCursor::decode(&wrong.encode(), sort).is_err());
     }
 
     #[test]

@@ -174,7 +174,24 @@ pub(super) fn operations() -> Vec<Operation> {
                 "The caller's invoices (an administrator's: all)",
             )
             .read()
+            .description(
+                "Past 1,000 matches the total is the database's estimate \
+                 (`pagination.total_is_estimate`) unless `exact_total=true`. For deep or live \
+                 paging follow `pagination.next_cursor` with `cursor`: no row is repeated or \
+                 skipped when invoices are added or removed meanwhile.",
+            )
             .query("q", "Full-text search within the list", string())
+            .query(
+                "cursor",
+                "The `next_cursor` of the previous page (keyset paging; `page` is then \
+                 ignored); it must come from a list with the same `sort`",
+                string(),
+            )
+            .query(
+                "exact_total",
+                "Count the total exactly even past 1,000 matches",
+                json!({ "type": "boolean" }),
+            )
             .apply(filters)
             .ok(
                 200,

@@ -183,20 +183,36 @@ fn schemas() -> Value {
             }),
         ),
     );
-    all.insert(
-        "Pagination".into(),
-        object(
-            "Where a page sits in the whole list.",
-            json!({
-                "page": { "type": "integer", "minimum": 1 },
-                "per_page": { "type": "integer", "minimum": 1, "maximum": PageRequest::MAX_PER_PAGE },
-                "total": { "type": "integer", "minimum": 0 },
-                "pages": { "type": "integer", "minimum": 0 },
-                "has_next": { "type": "boolean" },
-                "has_prev": { "type": "boolean" },
-            }),
-        ),
+    let mut pagination = object_with(
+        &[
+            "page",
+            "per_page",
+            "total",
+            "total_is_estimate",
+            "pages",
+            "has_next",
+            "has_prev",
+        ],
+        json!({
+            "page": { "type": "integer", "minimum": 1 },
+            "per_page": { "type": "integer", "minimum": 1, "maximum": PageRequest::MAX_PER_PAGE },
+            "total": { "type": "integer", "minimum": 0 },
+            "total_is_estimate": {
+                "type": "boolean",
+                "description": "`total` (and `pages`) is the database's estimate, not a count",
+            },
+            "pages": { "type": "integer", "minimum": 0 },
+            "has_next": { "type": "boolean" },
+            "has_prev": { "type": "boolean" },
+            "next_cursor": {
+                "type": "string",
+                "description": "Where the next page starts (lists with keyset paging; absent \
+                                on the last page)",
+            },
+        }),
     );
+    pagination["description"] = json!("Where a page sits in the whole list.");
+    all.insert("Pagination".into(), pagination);
     for group in [
         health::schemas(),
         auth::schemas(),

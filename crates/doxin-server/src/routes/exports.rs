@@ -21,8 +21,7 @@ use axum::routing::get;
 use chrono::NaiveDate;
 use doxin_model::Decimal;
 use doxin_reports::{ExportFormat, ExportItem, render};
-use doxin_store::{InvoiceFilter, InvoiceRecord, InvoiceStatus, PageRequest, StoreError};
-use futures::{StreamExt, TryStreamExt};
+use doxin_store::{Count, InvoiceCursor, InvoiceFilter, InvoiceRecord, InvoiceStatus, PageRequest};
 use serde::Deserialize;
 use uuid::Uuid;
 
@@ -33,9 +32,6 @@ use crate::{ApiError, AppState};
 pub const MAX_EXPORT: u64 = 10_000;
 /// Most invoices one selection (`ids`) may name: a query string stays under common URL limits.
 const MAX_SELECTION: usize = 200;
-
-/// Invoices loaded concurrently while building a set (a pool's worth, not the whole set).
-const LOAD_CONCURRENCY: usize = 8;
 
 /// Set exports rendered at once in this process. A 10,000-invoice XLSX or UBL ZIP is seconds
 /// of CPU; more requests wait their turn instead of taking every core from the API (the
@@ -186,6 +182,83 @@ async fn export_one(
     respond(vec![record], format, true, stem, format!("invoice-{id}")).await
 }
 
+/// 422 for a set larger than an export holds, naming its size.
+fn too_large(total: u64) -> ApiError {
+    ApiError::problem(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "export_too_large",
+        format!(
+            "{total} invoices match; an export holds at most {MAX_EXPORT}: narrow the filter \
+             (status, currency, seller, issued_from/issued_to, min_gross/max_gross)"
+        ),
+    )
+}
+
+/// The ids of the listed set, in the list's order: counted exactly first (refused when too
+/// large), then walked by cursor, so each page is an index range rather than a deeper
+/// offset than the last.
+async fn list_ids(
+    state: &AppState,
+    scope: doxin_store::Scope,
+    mut filter: InvoiceFilter,
+) -> Result<Vec<Uuid>, ApiError> {
+    let mut ids = Vec::new();
+    loop {
+        // Counted exactly once, on the first page; later pages need no total.
+        let count = match filter.after {
+            None => Count::Exact,
+            Some(_) => Count::Estimate { exact_up_to: 0 },
+        };
+        let request = PageRequest::new(1, PageRequest::MAX_PER_PAGE).counting(count);
+        let p = state.store.list_invoices(scope, &filter, request).await?;
+        if filter.after.is_none() && p.total > MAX_EXPORT {
+            return Err(too_large(p.total));
+        }
+        ids.extend(p.items.iter().map(|s| s.id));
+        let next = p
+            .next_cursor
+            .and_then(|c| InvoiceCursor::decode(&c, filter.sort).ok());
+        match next {
+            Some(cursor) if (ids.len() as u64) < MAX_EXPORT => filter.after = Some(cursor),
+            _ => break,
+        }
+    }
+    ids.truncate(usize::try_from(MAX_EXPORT).unwrap_or(usize::MAX));
+    Ok(ids)
+}
+
+/// The ids of a full-text search's matches, best first (search has no cursor: by page).
+async fn search_ids(
+    state: &AppState,
+    scope: doxin_store::Scope,
+    text: &str,
+    filter: &InvoiceFilter,
+) -> Result<Vec<Uuid>, ApiError> {
+    let mut ids = Vec::new();
+    let mut page = 1;
+    loop {
+        let p = state
+            .store
+            .search_invoices(
+                scope,
+                text,
+                filter,
+                PageRequest::new(page, PageRequest::MAX_PER_PAGE),
+            )
+            .await?;
+        if page == 1 && p.total > MAX_EXPORT {
+            return Err(too_large(p.total));
+        }
+        ids.extend(p.items.iter().map(|h| h.invoice.id));
+        if !p.has_next || p.items.is_empty() || (ids.len() as u64) >= MAX_EXPORT {
+            break;
+        }
+        page += 1;
+    }
+    ids.truncate(usize::try_from(MAX_EXPORT).unwrap_or(usize::MAX));
+    Ok(ids)
+}
+
 async fn export_set(
     State(state): State<AppState>,
     caller: Caller,
@@ -194,75 +267,14 @@ async fn export_set(
     let format = parse_format(q.format.as_deref())?;
     let filter = q.filter()?;
     let scope = caller.scope();
-    let per_page = PageRequest::MAX_PER_PAGE;
     let text = non_empty(q.q.as_ref());
-    // One page of matching ids: of the search when there is search text, else of the list.
-    let page_of = |page: u32| {
-        let state = state.clone();
-        let filter = filter.clone();
-        let text = text.clone();
-        async move {
-            let request = PageRequest::new(page, per_page);
-            Ok::<_, ApiError>(match text {
-                Some(text) => {
-                    let p = state
-                        .store
-                        .search_invoices(scope, &text, &filter, request)
-                        .await?;
-                    (
-                        p.items.iter().map(|h| h.invoice.id).collect::<Vec<_>>(),
-                        p.total,
-                        p.has_next,
-                    )
-                }
-                None => {
-                    let p = state.store.list_invoices(scope, &filter, request).await?;
-                    (
-                        p.items.iter().map(|s| s.id).collect::<Vec<_>>(),
-                        p.total,
-                        p.has_next,
-                    )
-                }
-            })
-        }
+    let ids = match text {
+        Some(text) => search_ids(&state, scope, &text, &filter).await?,
+        None => list_ids(&state, scope, filter).await?,
     };
-    let (mut ids, total, mut has_next) = page_of(1).await?;
-    if total > MAX_EXPORT {
-        return Err(ApiError::problem(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "export_too_large",
-            format!(
-                "{} invoices match; an export holds at most {MAX_EXPORT}: narrow the filter \
-                 (status, currency, seller, issued_from/issued_to, min_gross/max_gross)",
-                total
-            ),
-        ));
-    }
-    let mut page = 1;
-    while has_next && (ids.len() as u64) < MAX_EXPORT {
-        page += 1;
-        let (next, _, more) = page_of(page).await?;
-        has_next = more && !next.is_empty();
-        ids.extend(next);
-    }
-    ids.truncate(usize::try_from(MAX_EXPORT).unwrap_or(usize::MAX));
-    // The list has no lines or provenance; load each whole invoice. One deleted meanwhile
-    // is left out rather than failing the export.
-    let records: Vec<InvoiceRecord> = futures::stream::iter(ids)
-        .map(|id| {
-            let store = state.store.clone();
-            async move {
-                match store.get_invoice(id, scope).await {
-                    Ok(r) => Ok(Some(r)),
-                    Err(StoreError::NotFound) => Ok(None),
-                    Err(e) => Err(e),
-                }
-            }
-        })
-        .buffered(LOAD_CONCURRENCY)
-        .try_filter_map(|r| async move { Ok(r) })
-        .try_collect()
-        .await?;
+    // The list has no lines or provenance; load the whole invoices, a thousand a query. One
+    // deleted meanwhile is left out rather than failing the export.
+    let records = state.store.get_invoices(&ids, scope).await?;
     let stem = format!("invoices-{}", chrono::Utc::now().format("%Y%m%d-%H%M%S"));
     // The semaphore is never closed; an error would be a bug, answered 500.
     let _slot = SET_RENDERS

@@ -16,8 +16,9 @@ use axum::{Json, Router};
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use doxin_model::{Decimal, Invoice, Tolerance, validate_report};
 use doxin_store::{
-    InvoiceFilter, InvoiceHit, InvoiceRecord, InvoiceSort, InvoiceStatus, InvoiceSummary,
-    InvoiceUpdate, NewFile, NewInvoice, PageRequest, Scope, StoreError, WorkspaceRole,
+    Count, InvoiceCursor, InvoiceFilter, InvoiceHit, InvoiceRecord, InvoiceSort, InvoiceStatus,
+    InvoiceSummary, InvoiceUpdate, NewFile, NewInvoice, PageRequest, Scope, StoreError,
+    WorkspaceRole,
 };
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -131,6 +132,12 @@ fn refuse_unstorable(inv: &Invoice) -> Result<(), ApiError> {
 struct ListQuery {
     page: Option<u32>,
     per_page: Option<u32>,
+    /// The `next_cursor` of the previous page: keyset paging (the list only; `page` is then
+    /// ignored).
+    cursor: Option<String>,
+    /// Count the total exactly even when it is large (by default a list past
+    /// [`Count::ESTIMATE`]'s bound gets the planner's estimate).
+    exact_total: Option<bool>,
     q: Option<String>,
     status: Option<String>,
     needs_review: Option<bool>,
@@ -204,7 +211,27 @@ fn instant(
 
 impl ListQuery {
     fn page(&self) -> PageRequest {
-        PageRequest::new(self.page.unwrap_or(1), self.per_page.unwrap_or(20))
+        let count = if self.exact_total == Some(true) {
+            Count::Exact
+        } else {
+            Count::ESTIMATE
+        };
+        PageRequest::new(self.page.unwrap_or(1), self.per_page.unwrap_or(20)).counting(count)
+    }
+
+    /// The keyset position of `cursor`, which must have been made for this list's order.
+    fn after(&self, sort: InvoiceSort) -> Result<Option<InvoiceCursor>, ApiError> {
+        non_empty(&self.cursor)
+            .map(|c| {
+                InvoiceCursor::decode(&c, sort).map_err(|e| {
+                    ApiError::problem(
+                        StatusCode::BAD_REQUEST,
+                        "invalid_cursor",
+                        format!("{e}; use the next_cursor of a page of this list and order"),
+                    )
+                })
+            })
+            .transpose()
     }
 
     fn filter(&self) -> Result<InvoiceFilter, ApiError> {
@@ -287,6 +314,7 @@ impl ListQuery {
             max_gross: amount("max_amount", &self.max_amount)?,
             q: non_empty(&self.q),
             sort,
+            after: None,
         })
     }
 }
@@ -397,7 +425,8 @@ async fn list(
     caller: Caller,
     Query(q): Query<ListQuery>,
 ) -> Result<Json<Value>, ApiError> {
-    let filter = q.filter()?;
+    let mut filter = q.filter()?;
+    filter.after = q.after(filter.sort)?;
     let page = state
         .store
         .list_invoices(caller.scope(), &filter, q.page())

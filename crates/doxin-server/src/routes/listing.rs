@@ -1,5 +1,6 @@
 //! The one shape of every paged list the API answers:
-//! `{"items": [...], "pagination": {"page", "per_page", "total", "pages", "has_next", "has_prev"}}`,
+//! `{"items": [...], "pagination": {"page", "per_page", "total", "total_is_estimate", "pages",
+//! "has_next", "has_prev"}}` (and `next_cursor` where a list pages by cursor),
 //! with route-specific extras beside them (search's `query`, the job list's `statistics`).
 //! One shape lets a client page through invoices, jobs, companies, users or the audit log
 //! with the same code.
@@ -12,9 +13,15 @@ pub struct Pagination {
     pub page: u32,
     pub per_page: u32,
     pub total: u64,
+    /// `total` is the database's estimate (a large invoice list; `exact_total=true` asks
+    /// for a count).
+    pub total_is_estimate: bool,
     pub pages: u64,
     pub has_next: bool,
     pub has_prev: bool,
+    /// The `cursor` of the next page (keyset paging), on lists that have one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -32,9 +39,11 @@ impl<T> Listing<T> {
                 page: page.page,
                 per_page: page.per_page,
                 total: page.total,
+                total_is_estimate: page.total_is_estimate,
                 pages: page.pages,
                 has_next: page.has_next,
                 has_prev: page.has_prev,
+                next_cursor: page.next_cursor.clone(),
             },
         }
     }

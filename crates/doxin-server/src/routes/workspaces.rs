@@ -73,9 +73,11 @@ fn whole<T: Clone + serde::Serialize>(items: Vec<T>) -> Value {
         items,
         page: 1,
         total,
+        total_is_estimate: false,
         pages: 1,
         has_next: false,
         has_prev: false,
+        next_cursor: None,
     };
     json!(Listing::from_page(&page))
 }

@@ -129,7 +129,7 @@ async fn list_filters_sorts_and_pages() {
     assert_eq!(numbers(&body), ["L-3", "L-2", "L-1"]);
     assert_eq!(
         body["pagination"],
-        json!({"page": 1, "per_page": 20, "total": 3, "pages": 1, "has_next": false, "has_prev": false})
+        json!({"page": 1, "per_page": 20, "total": 3, "total_is_estimate": false, "pages": 1, "has_next": false, "has_prev": false})
     );
     let body = json_of(
         get(&app, &alice, "/api/v1/invoices?per_page=2&page=2").await,
@@ -139,6 +139,37 @@ async fn list_filters_sorts_and_pages() {
     assert_eq!(numbers(&body), ["L-1"]);
     assert_eq!(body["pagination"]["has_prev"], true);
     assert_eq!(body["pagination"]["pages"], 2);
+    // Keyset paging: the first page names where the next starts; the last names nothing.
+    let first = json_of(
+        get(&app, &alice, "/api/v1/invoices?per_page=2&exact_total=true").await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(numbers(&first), ["L-3", "L-2"]);
+    let cursor = first["pagination"]["next_cursor"]
+        .as_str()
+        .expect("a next cursor")
+        .to_string();
+    let next = json_of(
+        get(
+            &app,
+            &alice,
+            &format!("/api/v1/invoices?per_page=2&cursor={cursor}"),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+    assert_eq!(numbers(&next), ["L-1"]);
+    assert!(next["pagination"].get("next_cursor").is_none(), "{next}");
+    for bad in [
+        "cursor=not-a-cursor".to_string(),
+        format!("cursor={cursor}&sort=gross_amount"),
+    ] {
+        let resp = get(&app, &alice, &format!("/api/v1/invoices?{bad}")).await;
+        let problem = json_of(resp, StatusCode::BAD_REQUEST).await;
+        assert_eq!(problem["code"], "invalid_cursor", "{bad}");
+    }
 
     for (query, expected) in [
         ("status=needs_review", vec!["L-1"]),

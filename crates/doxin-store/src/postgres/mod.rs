@@ -126,6 +126,20 @@ fn query(
     q
 }
 
+/// The planner's estimate of the rows `sql` returns (`EXPLAIN`, which plans without
+/// running): cheap whatever the table's size, and within a few percent on an analysed table.
+async fn estimate_rows(pool: &PgPool, sql: &str, args: Vec<Arg>) -> Result<Option<u64>> {
+    let row = query(&format!("EXPLAIN (FORMAT JSON) {sql}"), args)
+        .fetch_one(pool)
+        .await?;
+    let plan: serde_json::Value = row.try_get(0)?;
+    Ok(plan[0]["Plan"]["Plan Rows"]
+        .as_f64()
+        .filter(|n| n.is_finite() && *n >= 0.0)
+        // A float of a row count: whole and far below u64's range.
+        .map(|n| n.round() as u64))
+}
+
 fn dec_cmp(column: &str, op: &str, placeholder: &str) -> String {
     format!("{column} {op} {placeholder}")
 }

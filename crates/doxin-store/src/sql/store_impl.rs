@@ -256,6 +256,39 @@ fn invoice_order(sort: InvoiceSort) -> String {
     }
 }
 
+/// The rows after `cursor` in its order ([`invoice_order`]): a sort value past the cursor's,
+/// or the same value and an older (creation time, id) — the tie-break every order ends
+/// with — and, as nulls sort last both ways, any null after a value. Row-value comparisons
+/// let both databases walk the `(…, created_at, id)` indexes from the cursor on.
+fn keyset_cond(cursor: &InvoiceCursor, args: &mut Args) -> String {
+    let t = args.push(cursor.created_at);
+    let i = args.push(cursor.id);
+    let sort = cursor.sort;
+    if sort.field == InvoiceSortField::CreatedAt {
+        let op = if sort.descending { "<" } else { ">" };
+        return format!("(invoices.created_at, invoices.id) {op} ({t}, {i})");
+    }
+    let older = format!("(invoices.created_at, invoices.id) < ({t}, {i})");
+    let column = sort.field.as_str();
+    let Some(key) = &cursor.key else {
+        // The last row shown had no value: only nulls are left, by creation.
+        return format!("({column} IS NULL AND {older})");
+    };
+    let op = if sort.descending { "<" } else { ">" };
+    let p = match key {
+        SortKey::Text(v) => args.push(v.as_str()),
+        SortKey::Date(d) => args.push(*d),
+        SortKey::Number(n) => args.push(*n),
+        SortKey::Amount(a) => args.push(*a),
+    };
+    let (past, same) = match key {
+        // Decimals compare numerically (SQLite keeps them as text).
+        SortKey::Amount(_) => (dec_cmp(column, op, &p), dec_cmp(column, "=", &p)),
+        _ => (format!("{column} {op} {p}"), format!("{column} = {p}")),
+    };
+    format!("({past} OR ({same} AND {older}) OR {column} IS NULL)")
+}
+
 fn job_from_row(row: &DbRow) -> Result<JobRecord> {
     let status: String = row.try_get("status")?;
     let stage: Option<String> = row.try_get("stage")?;
@@ -413,6 +446,11 @@ const CLAIM_SET: &str = "UPDATE processing_jobs SET status = 'running', lease_ow
     lease_until = $2, attempts = attempts + 1, started_at = $3, updated_at = $3, \
     finished_at = NULL";
 
+/// Full-text matches ranked per search, at least (deeper pages rank more): the newest ones.
+/// A broad term matching 10,000 invoices would otherwise rank every one of them for a page
+/// of 50; a person who wants older matches narrows the search or sorts the list.
+const SEARCH_CANDIDATES: i64 = 1_000;
+
 /// One page of a listing: which rows, in which order, with the filter conditions built so far.
 struct Listing<'a> {
     table: &'a str,
@@ -439,27 +477,74 @@ impl ThisStore {
         row.as_ref().map(job_from_row).transpose()
     }
 
-    /// Counts the rows matching `listing`, then fetches the requested page of them.
+    /// Counts the rows matching `listing` (as `page.count` asks), then fetches the requested
+    /// page of them.
     async fn page<T>(
+        &self,
+        listing: Listing<'_>,
+        args: Args,
+        page: PageRequest,
+        map: fn(&DbRow) -> Result<T>,
+    ) -> Result<Page<T>> {
+        self.page_after(listing, args, page, map, None).await
+    }
+
+    /// [`Self::page`], starting after `after` (keyset paging of invoices) instead of at the
+    /// page's offset when a cursor is given.
+    async fn page_after<T>(
         &self,
         listing: Listing<'_>,
         mut args: Args,
         page: PageRequest,
         map: fn(&DbRow) -> Result<T>,
+        after: Option<&InvoiceCursor>,
     ) -> Result<Page<T>> {
-        let wh = where_clause(listing.conds);
-        let total = self
-            .count(format!("SELECT COUNT(*) FROM {}{wh}", listing.table), args.args.clone())
-            .await?;
-        let l = args.push(page.limit());
-        let o = args.push(page.offset());
+        let from = format!("{}{}", listing.table, where_clause(listing.conds));
+        let (total, estimated) = self.total(&from, &args.args, page.count).await?;
+        let mut conds = listing.conds.to_vec();
+        if let Some(cursor) = after {
+            conds.push(keyset_cond(cursor, &mut args));
+        }
+        // One row more than the page: whether there is a next page, whatever the total says.
+        let l = args.push(page.limit() + 1);
+        let o = args.push(if after.is_some() { 0 } else { page.offset() });
         let sql = format!(
-            "SELECT {} FROM {}{wh} ORDER BY {} LIMIT {l} OFFSET {o}",
-            listing.columns, listing.table, listing.order
+            "SELECT {} FROM {}{} ORDER BY {} LIMIT {l} OFFSET {o}",
+            listing.columns,
+            listing.table,
+            where_clause(&conds),
+            listing.order
         );
         let rows = query(&sql, args.args).fetch_all(&self.pool).await?;
         let items = rows.iter().map(map).collect::<Result<Vec<_>>>()?;
-        Ok(Page::new(items, page, total))
+        Ok(Page::fetched(items, page, total, estimated))
+    }
+
+    /// How many rows `from` (a table and its `WHERE`) holds, as `count` asks: exactly, or
+    /// exactly up to a bound and the planner's estimate past it (`true` when estimated).
+    async fn total(&self, from: &str, args: &[Arg], count: Count) -> Result<(u64, bool)> {
+        let exact = || self.count(format!("SELECT COUNT(*) FROM {from}"), args.to_vec());
+        let Count::Estimate { exact_up_to } = count else {
+            return Ok((exact().await?, false));
+        };
+        let bound = u64::from(exact_up_to);
+        let capped = self
+            .count(
+                format!(
+                    "SELECT COUNT(*) FROM (SELECT 1 FROM {from} LIMIT {}) AS capped",
+                    bound + 1
+                ),
+                args.to_vec(),
+            )
+            .await?;
+        if capped <= bound {
+            return Ok((capped, false));
+        }
+        match estimate_rows(&self.pool, &format!("SELECT 1 FROM {from}"), args.to_vec()).await? {
+            // Never less than what was counted: an estimate below it would be plainly wrong.
+            Some(estimate) => Ok((estimate.max(capped), true)),
+            None => Ok((exact().await?, false)),
+        }
     }
 
     /// Summaries of these invoices (live ones only), as hits in the order given.
@@ -996,6 +1081,29 @@ impl Store for ThisStore {
         invoice_from_row(&row)
     }
 
+    async fn get_invoices(&self, ids: &[Uuid], scope: Scope) -> Result<Vec<InvoiceRecord>> {
+        // Bounded statements: SQLite allows 32,766 parameters, PostgreSQL 65,535.
+        const CHUNK: usize = 1_000;
+        let mut by_id = std::collections::HashMap::with_capacity(ids.len());
+        for chunk in ids.chunks(CHUNK) {
+            let mut args = Args::default();
+            let ps: Vec<String> = chunk.iter().map(|id| args.push(*id)).collect();
+            let mut conds = vec![
+                format!("id IN ({})", ps.join(", ")),
+                "deleted_at IS NULL".to_string(),
+            ];
+            scope_cond(scope, "workspace_id", &mut conds, &mut args);
+            let rows = query(&format!("SELECT * FROM invoices{}", where_clause(&conds)), args.args)
+                .fetch_all(&self.pool)
+                .await?;
+            for row in &rows {
+                let record = invoice_from_row(row)?;
+                by_id.insert(record.id, record);
+            }
+        }
+        Ok(ids.iter().filter_map(|id| by_id.remove(id)).collect())
+    }
+
     async fn list_invoices(
         &self,
         scope: Scope,
@@ -1016,7 +1124,22 @@ impl Store for ThisStore {
             order: &order,
             conds: &conds,
         };
-        self.page(listing, args, page, invoice_summary_from_row).await
+        let after = filter.after.as_ref();
+        if after.is_some_and(|c| c.sort != filter.sort) {
+            return Err(StoreError::InvalidInput(
+                "the cursor was made for another order".into(),
+            ));
+        }
+        let mut found = self
+            .page_after(listing, args, page, invoice_summary_from_row, after)
+            .await?;
+        if found.has_next {
+            found.next_cursor = found
+                .items
+                .last()
+                .map(|last| InvoiceCursor::after(last, filter.sort).encode());
+        }
+        Ok(found)
     }
 
     async fn review_neighbours(&self, id: Uuid, scope: Scope) -> Result<ReviewNeighbours> {
@@ -1266,18 +1389,33 @@ impl Store for ThisStore {
             };
             let (mut conds, _) = invoice_conds(scope, &filter, &mut args);
             conds.push(ft.cond);
-            let table = format!("invoices{}", ft.join);
-            let columns = format!("{SUMMARY_COLUMNS}, CAST({} AS REAL) AS score", ft.score);
-            let listing = Listing {
-                table: &table,
-                columns: &columns,
-                order: "score DESC, invoices.created_at DESC, invoices.id DESC",
-                conds: &conds,
-            };
-            found = self.page(listing, args, page, invoice_hit_from_row).await?;
-            if found.total > 0 {
-                break;
+            let from = format!("invoices{}{}", ft.join, where_clause(&conds));
+            let (total, estimated) = self.total(&from, &args.args, page.count).await?;
+            if total == 0 {
+                continue;
             }
+            // Ranked among a bounded set of candidates, the newest matches: a broad term
+            // matching tens of thousands of invoices costs the same as one matching a
+            // thousand. Within the bound (and the page's depth) the ranking is exact.
+            let candidates = SEARCH_CANDIDATES.max(page.offset() + page.limit() + 1);
+            let l = args.push(page.limit() + 1);
+            let o = args.push(page.offset());
+            let sql = format!(
+                "SELECT {SUMMARY_COLUMNS}, score FROM (\
+                 SELECT {SUMMARY_COLUMNS}, CAST({score} AS REAL) AS score FROM {from} \
+                 ORDER BY invoices.created_at DESC, invoices.id DESC LIMIT {candidates}\
+                 ) AS invoices \
+                 ORDER BY score DESC, invoices.created_at DESC, invoices.id DESC \
+                 LIMIT {l} OFFSET {o}",
+                score = ft.score
+            );
+            let rows = query(&sql, args.args).fetch_all(&self.pool).await?;
+            let items = rows
+                .iter()
+                .map(invoice_hit_from_row)
+                .collect::<Result<Vec<_>>>()?;
+            found = Page::fetched(items, page, total, estimated);
+            break;
         }
         Ok(found)
     }

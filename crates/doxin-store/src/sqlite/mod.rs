@@ -154,6 +154,11 @@ fn query(
 }
 
 /// Decimal text compares as text in SQLite; compare numerically instead.
+/// SQLite keeps no row estimates a query could read: its totals are always counted.
+async fn estimate_rows(_pool: &SqlitePool, _sql: &str, _args: Vec<Arg>) -> Result<Option<u64>> {
+    Ok(None)
+}
+
 fn dec_cmp(column: &str, op: &str, placeholder: &str) -> String {
     format!("CAST({column} AS REAL) {op} CAST({placeholder} AS REAL)")
 }

@@ -116,6 +116,19 @@ mod accounts_suite {
 }
 mod accounts;
 
+/// Paging: estimated totals and cursors.
+mod paging_suite {
+    use super::TestDb;
+    use super::paging as stories;
+
+    conformance!(
+        totals_are_estimated_past_the_bound,
+        cursor_paging_neither_repeats_nor_skips,
+        search_ranks_its_candidates_exactly,
+    );
+}
+mod paging;
+
 /// Reports: records, files, templates and facts.
 mod reports_suite {
     use super::TestDb;

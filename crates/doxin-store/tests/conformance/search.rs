@@ -264,7 +264,12 @@ pub async fn invoice_filters_of_the_earlier_system(store: &dyn Store) {
     assert_eq!(InvoiceSort::parse("password_hash", None), None);
 }
 
-fn with_lines(number: &str, seller: &str, buyer: &str, lines: &[&str]) -> doxin_model::Invoice {
+pub(crate) fn with_lines(
+    number: &str,
+    seller: &str,
+    buyer: &str,
+    lines: &[&str],
+) -> doxin_model::Invoice {
     let mut inv = sample_invoice(number, seller, None, dec!(100));
     inv.buyer.name = Some(Extracted::xml(buyer.to_string()));
     inv.lines = lines
