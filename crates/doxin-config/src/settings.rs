@@ -218,6 +218,11 @@ pub struct AccountSettings {
     /// Attempts per minute and client address on sign-in, sign-up, access-code and
     /// access-request endpoints (`AUTH_RATE_LIMIT_PER_MINUTE`); more get 429.
     pub auth_rate_limit_per_minute: u32,
+    /// How long an API process keeps what a credential resolved to (user, workspace) before
+    /// asking the database again (`AUTH_CACHE_SECONDS`; 0: every request asks). Changes made
+    /// through the API apply at once anyway; changes written to the database otherwise apply
+    /// within this bound.
+    pub auth_cache_seconds: u64,
     /// The address people reach DoxIn at, for links in invitations (`PUBLIC_URL`; defaults
     /// to `FRONTEND_URL`, else `http://localhost:<PORT>`).
     pub public_url: String,
@@ -393,6 +398,7 @@ impl AccountSettings {
                 1,
                 100_000,
             )?,
+            auth_cache_seconds: r.number("AUTH_CACHE_SECONDS", 5u64, 0, 300)?,
             public_url,
             access_code_ttl_days: r.number("ACCESS_CODE_TTL_DAYS", 14u32, 1, 3650)?,
             smtp: SmtpSettings::read(r)?,
@@ -1164,6 +1170,14 @@ mod tests {
         let a = load(&[]).expect("defaults").accounts;
         assert!(!a.open_signup);
         assert_eq!(a.auth_rate_limit_per_minute, 10);
+        assert_eq!(a.auth_cache_seconds, 5);
+        assert_eq!(
+            load(&[("AUTH_CACHE_SECONDS", "0")])
+                .expect("zero turns the cache off")
+                .accounts
+                .auth_cache_seconds,
+            0
+        );
         assert_eq!(a.public_url, "http://localhost:8000");
         assert!(a.smtp.is_none());
         let a = load(&[
@@ -1185,6 +1199,8 @@ mod tests {
         for (var, value) in [
             ("OPEN_SIGNUP", "maybe"),
             ("AUTH_RATE_LIMIT_PER_MINUTE", "0"),
+            ("AUTH_CACHE_SECONDS", "301"),
+            ("AUTH_CACHE_SECONDS", "soon"),
             ("SESSION_TTL_HOURS", "forever"),
             ("PUBLIC_URL", "ftp://example.com"),
         ] {

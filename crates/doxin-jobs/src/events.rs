@@ -104,6 +104,16 @@ pub enum Event {
         body: String,
         at: DateTime<Utc>,
     },
+    /// What a credential resolves to changed: `user_id`'s account, sessions, API tokens or
+    /// memberships, or `workspace_id` (neither: anything). API processes drop the callers
+    /// they cached for it. For the servers only: never sent to WebSocket clients (see
+    /// [`Event::for_clients`]).
+    #[serde(rename = "credentials.changed")]
+    CredentialsChanged {
+        user_id: Option<Uuid>,
+        workspace_id: Option<Uuid>,
+        at: DateTime<Utc>,
+    },
 }
 
 impl Event {
@@ -115,7 +125,7 @@ impl Event {
             | Event::JobCancelled { job_id, .. }
             | Event::ReportProgress { job_id, .. }
             | Event::ReportCompleted { job_id, .. } => Some(*job_id),
-            Event::Notification { .. } => None,
+            Event::Notification { .. } | Event::CredentialsChanged { .. } => None,
         }
     }
 
@@ -128,7 +138,15 @@ impl Event {
             | Event::ReportProgress { owner_id, .. }
             | Event::ReportCompleted { owner_id, .. }
             | Event::Notification { owner_id, .. } => *owner_id,
+            // Not an owner: whose credentials changed is nobody's notification.
+            Event::CredentialsChanged { .. } => None,
         }
+    }
+
+    /// Whether WebSocket clients may see this event at all (internal events are for the
+    /// servers).
+    pub fn for_clients(&self) -> bool {
+        !matches!(self, Event::CredentialsChanged { .. })
     }
 
     /// Whether this is the last event of its job.
@@ -304,6 +322,24 @@ mod tests {
         let back: Event = serde_json::from_value(json).expect("parse");
         assert_eq!(back, e);
         assert!(back.is_terminal());
+        assert!(back.for_clients());
+    }
+
+    #[test]
+    fn credential_changes_are_for_the_servers_only() {
+        let e = Event::CredentialsChanged {
+            user_id: Some(Uuid::nil()),
+            workspace_id: None,
+            at: DateTime::from_timestamp(0, 0).unwrap_or_default(),
+        };
+        let json = serde_json::to_value(&e).expect("json");
+        assert_eq!(json["event"], "credentials.changed");
+        let back: Event = serde_json::from_value(json).expect("parse");
+        assert_eq!(back, e);
+        assert!(!back.for_clients());
+        assert_eq!(back.owner_id(), None);
+        assert_eq!(back.job_id(), None);
+        assert!(!back.is_terminal());
     }
 
     #[tokio::test]

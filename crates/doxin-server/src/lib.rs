@@ -125,6 +125,12 @@ fn api_routes(state: &AppState) -> Router<AppState> {
 pub struct Application {
     listener: TcpListener,
     router: Router,
+    /// The auth cache to keep in step with credential changes other processes publish, and
+    /// the bus subscription that brings them (see `auth::cache`).
+    credential_changes: Option<(
+        auth::AuthCache,
+        tokio::sync::broadcast::Receiver<doxin_jobs::Event>,
+    )>,
 }
 
 impl Application {
@@ -139,13 +145,29 @@ impl Application {
     pub fn from_listener(listener: TcpListener, state: AppState) -> Application {
         Application {
             listener,
-            router: router(state),
+            credential_changes: None,
+            router: router(state.clone()),
         }
+        .following_credential_changes(&state)
     }
 
     /// Serves `router` (the worker monitor's, say) on a socket bound earlier.
     pub fn with_router(listener: TcpListener, router: Router) -> Application {
-        Application { listener, router }
+        Application {
+            listener,
+            router,
+            credential_changes: None,
+        }
+    }
+
+    /// While serving, drops the callers `state`'s auth cache holds for credentials that
+    /// other API processes report changed on the event bus. [`Application::from_listener`]
+    /// does this itself; a router given to [`Application::with_router`] that authenticates
+    /// needs it.
+    pub fn following_credential_changes(mut self, state: &AppState) -> Application {
+        // Subscribed now, before the first request: no change published later is missed.
+        self.credential_changes = Some((state.auth.cache.clone(), state.events.subscribe()));
+        self
     }
 
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
@@ -162,6 +184,10 @@ impl Application {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
+        // Stopped when serving ends (dropping the guard aborts it).
+        let _follower = self
+            .credential_changes
+            .map(|(cache, events)| AbortOnDrop(tokio::spawn(auth::cache::follow(cache, events))));
         let (stop_tx, mut stop_rx) = tokio::sync::watch::channel(false);
         let server = axum::serve(
             self.listener,
@@ -186,6 +212,15 @@ impl Application {
                 Ok(())
             }
         }
+    }
+}
+
+/// Aborts a background task when dropped.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
 

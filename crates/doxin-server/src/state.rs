@@ -3,8 +3,10 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use doxin_jobs::{EventBus, JobQueue, SqlQueue};
+use chrono::Utc;
+use doxin_jobs::{Event, EventBus, JobQueue, SqlQueue};
 use doxin_store::{FileStore, Store};
+use uuid::Uuid;
 
 use crate::auth::{Auth, AuthSettings};
 use crate::tokens::JobTokens;
@@ -179,5 +181,32 @@ impl AppState {
     pub fn with_fetcher(mut self, fetcher: doxin_fetch::Fetcher) -> AppState {
         self.fetcher = Arc::new(fetcher);
         self
+    }
+
+    /// Call after changing what `user`'s credentials resolve to (the account, its sessions,
+    /// API tokens or memberships), once the change is written: drops this process's cached
+    /// callers of `user` before returning, and tells the other API processes over the event
+    /// bus (see `auth::cache`).
+    pub async fn credentials_changed(&self, user: Uuid) {
+        self.auth.cache.forget_user(user);
+        self.events
+            .publish(Event::CredentialsChanged {
+                user_id: Some(user),
+                workspace_id: None,
+                at: Utc::now(),
+            })
+            .await;
+    }
+
+    /// Like [`AppState::credentials_changed`], for every caller acting in `workspace`.
+    pub async fn workspace_changed(&self, workspace: Uuid) {
+        self.auth.cache.forget_workspace(workspace);
+        self.events
+            .publish(Event::CredentialsChanged {
+                user_id: None,
+                workspace_id: Some(workspace),
+                at: Utc::now(),
+            })
+            .await;
     }
 }

@@ -245,6 +245,7 @@ pub(crate) fn auth_settings(settings: &Settings) -> doxin_server::auth::AuthSett
         open_signup: settings.accounts.open_signup,
         public_url: settings.accounts.public_url.clone(),
         access_code_ttl: chrono::Duration::days(i64::from(settings.accounts.access_code_ttl_days)),
+        cache_ttl: std::time::Duration::from_secs(settings.accounts.auth_cache_seconds),
     }
 }
 

@@ -47,8 +47,9 @@ pub async fn run(settings: Settings, host: Option<IpAddr>, port: u16) -> anyhow:
         .map(|_| doxin_jobs::RedisKeys::new(settings.pipeline.redis_key_prefix.clone()));
     let app = Application::with_router(
         listener,
-        doxin_server::monitor::router_with_broker(state, keys),
-    );
+        doxin_server::monitor::router_with_broker(state.clone(), keys),
+    )
+    .following_credential_changes(&state);
     tracing::info!(
         address = %app.local_addr()?,
         queue = jobs.queue.kind(),

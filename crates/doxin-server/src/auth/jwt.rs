@@ -30,8 +30,8 @@ pub struct Claims {
     pub exp: i64,
     pub iss: String,
     pub aud: String,
-    /// The role when the token was issued (informational: every request reloads the user, so
-    /// a demoted or deactivated user loses access at once).
+    /// The role when the token was issued (informational: every request reads the user again,
+    /// through the auth cache, so a demoted or deactivated user loses access at once).
     pub role: String,
     /// The user's credential version when the token was issued ([`credential_version`]).
     pub pwv: String,

@@ -7,9 +7,14 @@
 //! - `Authorization: Bearer <JWT>` (15 minutes, HS256, see [`jwt`]);
 //! - `Authorization: Bearer dxn_…`, a personal API token.
 //!
-//! The user is reloaded on every request, so deactivation and role changes apply at once.
+//! What a credential resolves to (user, workspace membership) is kept a few seconds in
+//! [`cache::AuthCache`]; every change made through the API (deactivation, role, password,
+//! revocation, sign-out, membership) drops it at once in every API process, so such changes
+//! apply at once; changes written to the database some other way apply within the cache's
+//! bound (`AUTH_CACHE_SECONDS`).
 //! Objects a caller does not own answer 404, not 403, so their existence does not leak.
 
+pub mod cache;
 pub mod jwt;
 pub mod jwt_crypto;
 pub mod password;
@@ -27,6 +32,8 @@ use doxin_store::{Membership, NewAuditEntry, Scope, StoreError, User, WorkspaceR
 use uuid::Uuid;
 
 use crate::{ApiError, AppState};
+pub use cache::AuthCache;
+use cache::{Fill, Resolved};
 pub use jwt::JwtKeys;
 pub use rate_limit::{AccountThrottle, RateLimiter};
 
@@ -36,6 +43,9 @@ pub const CSRF_COOKIE: &str = "doxin_csrf";
 pub const CSRF_HEADER: &str = "x-csrf-token";
 /// Chooses which of the caller's workspaces a request acts in (default: their oldest).
 pub const WORKSPACE_HEADER: &str = "x-workspace-id";
+
+/// How long a resolved credential is cached by default (`AUTH_CACHE_SECONDS`).
+pub const DEFAULT_CACHE_TTL: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// Account settings the handlers need.
 #[derive(Debug, Clone)]
@@ -58,6 +68,8 @@ pub struct AuthSettings {
     /// Base of links in invitations, e.g. `https://invoices.example.com`.
     pub public_url: String,
     pub access_code_ttl: Duration,
+    /// How long a resolved credential is cached (`AUTH_CACHE_SECONDS`; zero: not at all).
+    pub cache_ttl: std::time::Duration,
 }
 
 impl Default for AuthSettings {
@@ -72,6 +84,7 @@ impl Default for AuthSettings {
             open_signup: false,
             public_url: "http://localhost:8000".into(),
             access_code_ttl: Duration::days(14),
+            cache_ttl: DEFAULT_CACHE_TTL,
         }
     }
 }
@@ -86,6 +99,8 @@ pub struct Auth {
     pub accounts: AccountThrottle,
     /// The one-time first-run token, while no user exists (see `web::setup`).
     pub setup_token: Arc<Mutex<Option<String>>>,
+    /// Credentials resolved in the last few seconds (see [`cache`]).
+    pub cache: AuthCache,
 }
 
 impl Auth {
@@ -97,6 +112,7 @@ impl Auth {
     ) -> Result<Auth, jsonwebtoken::errors::Error> {
         Ok(Auth {
             jwt: JwtKeys::new(jwt_secret)?,
+            cache: AuthCache::new(settings.cache_ttl),
             settings,
             limiter: RateLimiter::per_minute(attempts_per_minute),
             accounts: AccountThrottle::default(),
@@ -111,6 +127,7 @@ impl Auth {
             .unwrap_or_else(|_| unreachable!("a random secret is not empty"));
         Auth {
             jwt,
+            cache: AuthCache::new(DEFAULT_CACHE_TTL),
             settings: AuthSettings::default(),
             limiter: RateLimiter::per_minute(10),
             accounts: AccountThrottle::default(),
@@ -325,85 +342,203 @@ fn unauthenticated(detail: &str) -> ApiError {
     ApiError::problem(StatusCode::UNAUTHORIZED, "unauthenticated", detail)
 }
 
-/// Resolves the request's credential to a user (active or not).
+/// The credential a request presents, read from its headers (no store query yet). Each
+/// carries the SHA-256 of the secret: what the store is asked for, and the cache's key.
+enum Presented {
+    ApiToken { hash: String },
+    Jwt { hash: String, claims: jwt::Claims },
+    Session { hash: String },
+}
+
+impl Presented {
+    /// The `Authorization` header, else the session cookie; a JWT is verified here (it costs
+    /// no query), so an expired or forged one is refused before the cache is consulted.
+    fn from_headers(state: &AppState, headers: &HeaderMap) -> Result<Presented, ApiError> {
+        if let Some(value) = headers.get(header::AUTHORIZATION) {
+            let value = value
+                .to_str()
+                .map_err(|_| unauthenticated("the Authorization header is not readable"))?;
+            let token = value
+                .strip_prefix("Bearer ")
+                .or_else(|| value.strip_prefix("bearer "))
+                .map(str::trim)
+                .ok_or_else(|| unauthenticated("use `Authorization: Bearer <token>`"))?;
+            if token.starts_with(secrets::API_TOKEN_PREFIX) {
+                return Ok(Presented::ApiToken {
+                    hash: secrets::sha256_hex(token),
+                });
+            }
+            let claims = state
+                .auth
+                .jwt
+                .verify(token)
+                .ok_or_else(|| unauthenticated("the token is invalid or has expired"))?;
+            return Ok(Presented::Jwt {
+                hash: secrets::sha256_hex(token),
+                claims,
+            });
+        }
+        if let Some(session) = cookie(headers, SESSION_COOKIE) {
+            return Ok(Presented::Session {
+                hash: secrets::sha256_hex(&session),
+            });
+        }
+        Err(unauthenticated("sign in, or send a bearer token"))
+    }
+
+    /// The cache key: the kind, the hash of the secret, and the workspace asked for (the
+    /// same credential acts in different workspaces with different headers).
+    fn cache_key(&self, headers: &HeaderMap) -> String {
+        let (kind, hash) = match self {
+            Presented::ApiToken { hash } => ("t", hash),
+            Presented::Jwt { hash, .. } => ("j", hash),
+            Presented::Session { hash } => ("s", hash),
+        };
+        match headers.get(WORKSPACE_HEADER) {
+            Some(ws) => format!("{kind}:{hash}:{}", String::from_utf8_lossy(ws.as_bytes())),
+            None => format!("{kind}:{hash}"),
+        }
+    }
+}
+
+/// Refuses a JWT issued before the user's password last changed: the change ended it.
+fn check_jwt_version(claims: &jwt::Claims, user: &User) -> Result<(), ApiError> {
+    if claims.sub != user.id
+        || !secrets::constant_time_eq(&claims.pwv, &jwt::credential_version(&user.password_hash))
+    {
+        return Err(unauthenticated(
+            "the token was issued before the password changed; get a new one",
+        ));
+    }
+    Ok(())
+}
+
+fn jwt_credential(claims: &jwt::Claims) -> Credential {
+    Credential::Jwt {
+        expires_at: DateTime::from_timestamp(claims.exp, 0).unwrap_or_else(Utc::now),
+    }
+}
+
+/// Records an API token's use without holding up the request.
+fn touch_token(state: &AppState, id: Uuid, now: DateTime<Utc>) {
+    let store = state.store.clone();
+    tokio::spawn(async move {
+        if let Err(e) = store.touch_api_token(id, now).await {
+            tracing::debug!(error = %e, "recording API token use");
+        }
+    });
+}
+
+/// Resolves the request's credential to a user (active or not), from the store.
 async fn authenticate(
     state: &AppState,
-    headers: &HeaderMap,
-) -> Result<(User, Credential), ApiError> {
+    presented: &Presented,
+    now: DateTime<Utc>,
+) -> Result<(User, Fill), ApiError> {
     let lookup = |e: StoreError| match e {
         StoreError::NotFound => unauthenticated("the credential is not valid"),
         other => ApiError::from(other),
     };
-    if let Some(value) = headers.get(header::AUTHORIZATION) {
-        let value = value
-            .to_str()
-            .map_err(|_| unauthenticated("the Authorization header is not readable"))?;
-        let token = value
-            .strip_prefix("Bearer ")
-            .or_else(|| value.strip_prefix("bearer "))
-            .map(str::trim)
-            .ok_or_else(|| unauthenticated("use `Authorization: Bearer <token>`"))?;
-        if token.starts_with(secrets::API_TOKEN_PREFIX) {
-            let found = state
-                .store
-                .find_api_token(&secrets::sha256_hex(token))
-                .await
-                .map_err(lookup)?;
-            let now = Utc::now();
+    let fill = |user: &User, credential, valid_until, token_use| Fill {
+        resolved: Resolved {
+            user: user.clone(),
+            credential,
+            workspace: None,
+            chose_workspace: false,
+        },
+        valid_until,
+        token_use,
+    };
+    match presented {
+        Presented::ApiToken { hash } => {
+            let found = state.store.find_api_token(hash).await.map_err(lookup)?;
             if !found.is_usable(now) {
                 return Err(unauthenticated("the API token was revoked or has expired"));
             }
             // Recording use costs a write: do it at most once a minute per token.
-            if found
-                .last_used_at
-                .is_none_or(|at| now - at > Duration::minutes(1))
-            {
-                let store = state.store.clone();
-                tokio::spawn(async move {
-                    if let Err(e) = store.touch_api_token(found.id, now).await {
-                        tracing::debug!(error = %e, "recording API token use");
-                    }
-                });
+            let mut last_used = found.last_used_at;
+            if last_used.is_none_or(|at| now - at > cache::TOKEN_TOUCH_INTERVAL) {
+                touch_token(state, found.id, now);
+                last_used = Some(now);
             }
             let user = state.store.get_user(found.user_id).await.map_err(lookup)?;
-            return Ok((user, Credential::ApiToken { id: found.id }));
+            let fill = fill(
+                &user,
+                Credential::ApiToken { id: found.id },
+                found.expires_at,
+                Some((found.id, last_used)),
+            );
+            Ok((user, fill))
         }
-        let claims = state
-            .auth
-            .jwt
-            .verify(token)
-            .ok_or_else(|| unauthenticated("the token is invalid or has expired"))?;
-        let user = state.store.get_user(claims.sub).await.map_err(lookup)?;
-        // Issued before the password last changed: the change ended it.
-        if !secrets::constant_time_eq(&claims.pwv, &jwt::credential_version(&user.password_hash)) {
-            return Err(unauthenticated(
-                "the token was issued before the password changed; get a new one",
-            ));
+        Presented::Jwt { claims, .. } => {
+            let user = state.store.get_user(claims.sub).await.map_err(lookup)?;
+            check_jwt_version(claims, &user)?;
+            // The token's own expiry is verified on every request, hit or miss.
+            let fill = fill(&user, jwt_credential(claims), None, None);
+            Ok((user, fill))
         }
-        let expires_at = DateTime::from_timestamp(claims.exp, 0).unwrap_or_else(Utc::now);
-        return Ok((user, Credential::Jwt { expires_at }));
-    }
-    if let Some(session) = cookie(headers, SESSION_COOKIE) {
-        let token_hash = secrets::sha256_hex(&session);
-        let found = state
-            .store
-            .get_session(&token_hash)
-            .await
-            .map_err(|e| match e {
+        Presented::Session { hash } => {
+            let found = state.store.get_session(hash).await.map_err(|e| match e {
                 StoreError::NotFound => unauthenticated("the session has ended; sign in again"),
                 other => ApiError::from(other),
             })?;
-        let user = state.store.get_user(found.user_id).await.map_err(lookup)?;
-        return Ok((
-            user,
-            Credential::Session {
-                token_hash,
-                csrf_token: found.csrf_token,
-                expires_at: found.expires_at,
-            },
+            let user = state.store.get_user(found.user_id).await.map_err(lookup)?;
+            let fill = fill(
+                &user,
+                Credential::Session {
+                    token_hash: hash.clone(),
+                    csrf_token: found.csrf_token,
+                    expires_at: found.expires_at,
+                },
+                Some(found.expires_at),
+                None,
+            );
+            Ok((user, fill))
+        }
+    }
+}
+
+/// What the request's credential resolves to: from the cache when it was resolved in the
+/// last few seconds (its expiry checked again), else from the store (then cached).
+/// `check_csrf` runs once the credential is known, before the workspace is looked up.
+async fn resolve(
+    state: &AppState,
+    headers: &HeaderMap,
+    check_csrf: impl Fn(&Credential) -> Result<(), ApiError>,
+) -> Result<Resolved, ApiError> {
+    let presented = Presented::from_headers(state, headers)?;
+    let key = presented.cache_key(headers);
+    let now = Utc::now();
+    let cache = &state.auth.cache;
+    if let Some(hit) = cache.get(&key, now) {
+        let mut resolved = hit.resolved;
+        if let Presented::Jwt { claims, .. } = &presented {
+            check_jwt_version(claims, &resolved.user)?;
+            resolved.credential = jwt_credential(claims);
+        }
+        check_csrf(&resolved.credential)?;
+        if let Some(id) = hit.touch_token {
+            touch_token(state, id, now);
+        }
+        return Ok(resolved);
+    }
+    // Taken before reading the store: a change meanwhile keeps this resolution out.
+    let generation = cache.generation();
+    let (user, mut fill) = authenticate(state, &presented, now).await?;
+    if !user.is_active {
+        return Err(ApiError::problem(
+            StatusCode::FORBIDDEN,
+            "account_inactive",
+            "this account has been deactivated",
         ));
     }
-    Err(unauthenticated("sign in, or send a bearer token"))
+    check_csrf(&fill.resolved.credential)?;
+    let (workspace, chose_workspace) = current_workspace(state, headers, &user).await?;
+    fill.resolved.workspace = workspace;
+    fill.resolved.chose_workspace = chose_workspace;
+    let resolved = fill.resolved.clone();
+    cache.insert(key, fill, generation);
+    Ok(resolved)
 }
 
 /// The workspace a request acts in (see [`Caller::workspace`]). Naming a workspace one is not
@@ -497,32 +632,33 @@ pub async fn resolve_caller(
     if let Some(caller) = parts.extensions.get::<Caller>() {
         return Ok(caller.clone());
     }
-    let (user, credential) = authenticate(state, &parts.headers).await?;
-    if !user.is_active {
-        return Err(ApiError::problem(
-            StatusCode::FORBIDDEN,
-            "account_inactive",
-            "this account has been deactivated",
-        ));
-    }
-    if let Credential::Session { csrf_token, .. } = &credential
-        && csrf == CsrfFrom::Header
-        && changes_state(&parts.method)
-    {
-        let offered = parts
-            .headers
-            .get(CSRF_HEADER)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("");
-        if !secrets::constant_time_eq(offered, csrf_token) {
-            return Err(ApiError::problem(
-                StatusCode::FORBIDDEN,
-                "csrf_failed",
-                "a change made with a session cookie needs its CSRF token in X-CSRF-Token",
-            ));
+    let check_csrf = |credential: &Credential| match credential {
+        Credential::Session { csrf_token, .. }
+            if csrf == CsrfFrom::Header && changes_state(&parts.method) =>
+        {
+            let offered = parts
+                .headers
+                .get(CSRF_HEADER)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("");
+            if secrets::constant_time_eq(offered, csrf_token) {
+                Ok(())
+            } else {
+                Err(ApiError::problem(
+                    StatusCode::FORBIDDEN,
+                    "csrf_failed",
+                    "a change made with a session cookie needs its CSRF token in X-CSRF-Token",
+                ))
+            }
         }
-    }
-    let (workspace, chose_workspace) = current_workspace(state, &parts.headers, &user).await?;
+        _ => Ok(()),
+    };
+    let Resolved {
+        user,
+        credential,
+        workspace,
+        chose_workspace,
+    } = resolve(state, &parts.headers, check_csrf).await?;
     let caller = Caller {
         user,
         credential,

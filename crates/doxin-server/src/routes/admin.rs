@@ -180,6 +180,8 @@ async fn update_user(
             },
         )
         .await?;
+    // Deactivation and role changes apply at once in every API process.
+    state.credentials_changed(id).await;
     if before.is_active && !after.is_active {
         // The extractor already refuses an inactive user on every request; ending the
         // sessions as well means reactivation does not revive old browser sessions.

@@ -322,6 +322,8 @@ async fn sign_in(
             },
         )
         .await?;
+    // Cached callers of this user show the previous sign-in.
+    state.credentials_changed(user.id).await;
     record_audit(
         state,
         Some(user.id),
@@ -380,6 +382,8 @@ pub(crate) async fn logout(
 ) -> Result<Response, ApiError> {
     if let Credential::Session { token_hash, .. } = &caller.credential {
         state.store.delete_session(token_hash).await?;
+        // Ended now in every API process, not when the cached session runs out.
+        state.credentials_changed(caller.id()).await;
     }
     caller
         .audit(
@@ -405,6 +409,7 @@ pub(crate) async fn logout_everywhere(
     caller: Caller,
 ) -> Result<Response, ApiError> {
     let ended = state.store.delete_user_sessions(caller.id(), None).await?;
+    state.credentials_changed(caller.id()).await;
     caller
         .audit(
             &state,
@@ -473,6 +478,7 @@ async fn change_password(
             state.store.revoke_api_token(caller.id(), token.id).await?;
         }
     }
+    state.credentials_changed(caller.id()).await;
     caller
         .audit(
             &state,
@@ -618,6 +624,7 @@ async fn revoke_token(
     Path(id): Path<Uuid>,
 ) -> Result<StatusCode, ApiError> {
     let revoked = state.store.revoke_api_token(caller.id(), id).await?;
+    state.credentials_changed(caller.id()).await;
     caller
         .audit(
             &state,
@@ -645,6 +652,7 @@ async fn track_login(
             },
         )
         .await?;
+    state.credentials_changed(caller.id()).await;
     Ok(Json(json!({ "last_login_at": user.last_login_at })))
 }
 

@@ -168,6 +168,8 @@ async fn create(
             created_by: admin.id(),
         })
         .await?;
+    // A first workspace becomes the creator's default.
+    state.credentials_changed(admin.id()).await;
     let view = workspace_view(&ws, WorkspaceRole::Admin);
     admin
         .audit(
@@ -227,6 +229,8 @@ async fn update(
             },
         )
         .await?;
+    // Cached members carry the workspace's name.
+    state.workspace_changed(id).await;
     let view = workspace_view(&after, WorkspaceRole::Admin);
     caller
         .audit(
@@ -296,6 +300,7 @@ async fn set_member(
             approval_limit,
         })
         .await?;
+    state.credentials_changed(user.id).await;
     let view = membership_view(&after, Some(id));
     caller
         .audit(
@@ -318,6 +323,7 @@ async fn remove_member(
     require_admin_of(&state, &caller, id).await?;
     let before = state.store.get_membership(id, user_id).await?;
     state.store.remove_membership(id, user_id).await?;
+    state.credentials_changed(user_id).await;
     caller
         .audit(
             &state,

@@ -356,6 +356,9 @@ async fn session(state: AppState, caller: Caller, mut socket: WebSocket, initial
             }
             event = events.recv() => {
                 match event {
+                    // Internal events (credential changes for the auth caches) never
+                    // reach a client, whoever they concern.
+                    Ok(event) if !event.for_clients() => {}
                     Ok(event) => {
                         let mine = event.owner_id() == Some(me);
                         if mine || event.job_id().is_some_and(|id| jobs.contains(&id)) {

@@ -143,6 +143,17 @@ pub struct SpawnOptions {
     pub frontend_url: Option<String>,
     /// Changes to the authentication settings (cookies, CORS origin, metrics token…).
     pub tweak_auth: Option<fn(&mut doxin_server::auth::AuthSettings)>,
+    /// The event bus (default: one within the app); a Redis bus makes apps on one database
+    /// behave as API processes of one deployment.
+    pub events: Option<doxin_jobs::EventBus>,
+    /// The default user, already in the store (a second app on the same database).
+    pub user: Option<TestUser>,
+}
+
+/// For `SpawnOptions::tweak_auth`: no auth cache, so a change written straight to the store
+/// (not through the API, which drops cached callers itself) is seen by the next request.
+pub fn no_auth_cache(s: &mut doxin_server::auth::AuthSettings) {
+    s.cache_ttl = std::time::Duration::ZERO;
 }
 
 pub async fn spawn_app() -> TestApp {
@@ -157,7 +168,9 @@ pub async fn spawn_app_with(opts: SpawnOptions) -> TestApp {
     let store = doxin_store::connect(&db_url, &ConnectOptions::default())
         .await
         .expect("store");
-    let user = if opts.fresh_install {
+    let user = if let Some(user) = opts.user {
+        user
+    } else if opts.fresh_install {
         TestUser {
             id: uuid::Uuid::now_v7(),
             email: "nobody@example.com".into(),
@@ -193,6 +206,10 @@ pub async fn spawn_app_with(opts: SpawnOptions) -> TestApp {
     state = state.with_frontend_url(opts.frontend_url);
     if let Some(fetcher) = opts.fetcher {
         state = state.with_fetcher(fetcher);
+    }
+    if let Some(events) = opts.events {
+        let queue = state.queue.clone();
+        state = state.with_jobs(queue, events);
     }
     if let Some(url) = opts.redis_url {
         state = state.with_redis(&url).expect("redis url");

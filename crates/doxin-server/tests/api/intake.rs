@@ -12,7 +12,7 @@ use doxin_store::{JobFilter, PageRequest, Scope};
 use futures::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 
-use crate::helpers::{SpawnOptions, TestApp, spawn_app, spawn_app_with};
+use crate::helpers::{SpawnOptions, TestApp, no_auth_cache, spawn_app, spawn_app_with};
 
 fn pdf(pages: usize) -> Vec<u8> {
     doxin_synth::generate(
@@ -367,7 +367,13 @@ fn ws_text(v: Value) -> tokio_tungstenite::tungstenite::Message {
 
 #[tokio::test]
 async fn websocket_events_follow_ownership_and_deactivation() {
-    let app = spawn_app().await;
+    // The deactivation below is written to the store, not made through the API: without the
+    // auth cache the next connection sees it at once (its bound: auth_cache.rs).
+    let app = spawn_app_with(SpawnOptions {
+        tweak_auth: Some(no_auth_cache),
+        ..Default::default()
+    })
+    .await;
     let bob = app.create_user("bob@example.com", false).await;
     let (_, body) = upload(&app, &[("a.pdf", handmade_pdf(""))]).await;
     let job_id = body["job_id"].as_str().expect("job").to_string();

@@ -5,6 +5,7 @@ mod admin;
 mod alerts;
 mod analytics;
 mod auth;
+mod auth_cache;
 mod authz;
 mod companies;
 mod exports;

@@ -6,7 +6,9 @@
 use reqwest::StatusCode;
 use reqwest::header::{CONTENT_SECURITY_POLICY, LOCATION, SET_COOKIE};
 
-use crate::helpers::{SpawnOptions, TEST_PASSWORD, TestApp, TestUser, spawn_app, spawn_app_with};
+use crate::helpers::{
+    SpawnOptions, TEST_PASSWORD, TestApp, TestUser, no_auth_cache, spawn_app, spawn_app_with,
+};
 
 /// A browser session: the cookies it was given and the CSRF token of its forms.
 pub struct Browser {
@@ -247,7 +249,13 @@ async fn a_form_without_the_session_token_changes_nothing() {
 
 #[tokio::test]
 async fn a_deactivated_user_lands_on_sign_in_at_the_next_page() {
-    let app = spawn_app().await;
+    // The deactivation below is written to the store, not made through the API: without the
+    // auth cache the next page sees it at once (its bound: auth_cache.rs).
+    let app = spawn_app_with(SpawnOptions {
+        tweak_auth: Some(no_auth_cache),
+        ..Default::default()
+    })
+    .await;
     let mut b = Browser::signed_in(&app, &app.user).await;
     b.page("/").await;
     app.store

@@ -11,7 +11,9 @@ use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::{self, Message, client::IntoClientRequest};
 use uuid::Uuid;
 
-use crate::helpers::{SpawnOptions, TEST_PASSWORD, TestApp, spawn_app, spawn_app_with};
+use crate::helpers::{
+    SpawnOptions, TEST_PASSWORD, TestApp, no_auth_cache, spawn_app, spawn_app_with,
+};
 
 type Socket =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
@@ -205,7 +207,13 @@ async fn signing_out_closes_the_sessions_socket() {
 
 #[tokio::test]
 async fn a_demoted_administrator_loses_other_users_jobs_at_once() {
-    let app = spawn_app().await;
+    // The demotion below is written to the store, not made through the API: without the auth
+    // cache a new socket sees it at once (its bound: auth_cache.rs).
+    let app = spawn_app_with(SpawnOptions {
+        tweak_auth: Some(no_auth_cache),
+        ..Default::default()
+    })
+    .await;
     let admin = app.create_user("ws-admin@example.com", true).await;
     let first = job_of(&app, app.user.id).await;
     let second = job_of(&app, app.user.id).await;
@@ -369,4 +377,30 @@ async fn a_socket_closes_when_its_jwt_expires() {
         .expect("send");
     assert_eq!(next_json(&mut socket).await["event"], "pong");
     expect_closed(&mut socket, "token_expired", 4401).await;
+}
+
+#[tokio::test]
+async fn credential_changes_never_reach_a_socket() {
+    let app = spawn_app().await;
+    let mut socket = connect(&app, Cred::Bearer(&app.user.token), None)
+        .await
+        .expect("ws");
+    // Recording a sign-in changes the socket's own user: `credentials.changed` naming them goes
+    // out on the bus, for the API processes' auth caches only.
+    let resp = app
+        .client
+        .post(app.url("/api/v1/auth/track-login"))
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(resp.status(), 200);
+    socket
+        .send(text(json!({"action": "ping"})))
+        .await
+        .expect("send");
+    assert_eq!(next_json(&mut socket).await["event"], "pong");
+    match tokio::time::timeout(Duration::from_millis(500), socket.next()).await {
+        Err(_) => {}
+        Ok(other) => panic!("nothing more was expected, got {other:?}"),
+    }
 }
