@@ -32,7 +32,7 @@ pub struct Listing<T> {
 
 impl<T> Listing<T> {
     /// A page of store records shown through `view`.
-    pub fn of<S>(page: &Page<S>, view: impl Fn(&S) -> T) -> Listing<T> {
+    pub fn of<'a, S>(page: &'a Page<S>, view: impl Fn(&'a S) -> T) -> Listing<T> {
         Listing {
             items: page.items.iter().map(view).collect(),
             pagination: Pagination {
