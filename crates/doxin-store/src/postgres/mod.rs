@@ -11,7 +11,7 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgRow};
 use sqlx::{AssertSqlSafe, Row};
 use uuid::Uuid;
 
-use crate::sql::{Arg, Args, FullText, contains_pattern, search_tokens, where_clause};
+use crate::sql::{Arg, Args, Estimates, FullText, contains_pattern, search_tokens, where_clause};
 use crate::*;
 
 type Db = sqlx::Postgres;
@@ -29,6 +29,8 @@ pub struct PostgresStore {
     pool: PgPool,
     /// `host:port/database`, for error messages (never the password).
     server: String,
+    /// Estimated totals of large lists, reused for seconds.
+    estimates: crate::sql::Estimates,
 }
 
 impl PostgresStore {
@@ -47,7 +49,11 @@ impl PostgresStore {
             .acquire_timeout(Duration::from_secs(5))
             .connect_with(options)
             .await?;
-        let store = PostgresStore { pool, server };
+        let store = PostgresStore {
+            pool,
+            server,
+            estimates: Default::default(),
+        };
         if opts.migrate {
             store.migrate_impl().await?;
         }

@@ -106,6 +106,44 @@ pub(crate) fn contains_pattern(text: &str) -> String {
     format!("%{}%", like_escape(&text.trim().to_lowercase()))
 }
 
+/// Estimated totals of large lists, kept for [`Estimates::TTL`]: an estimate is approximate
+/// by nature, and recomputing it (a capped count and the planner's `EXPLAIN`) was two of the
+/// three statements of a page of a large list. Keyed by the statement and its arguments.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Estimates {
+    seen: std::sync::Arc<
+        std::sync::Mutex<std::collections::HashMap<String, (std::time::Instant, u64)>>,
+    >,
+}
+
+impl Estimates {
+    pub(crate) const TTL: std::time::Duration = std::time::Duration::from_secs(10);
+    /// Statements remembered at most; past it the cache starts afresh.
+    const MAX: usize = 10_000;
+
+    pub(crate) fn key(from: &str, args: &[Arg]) -> String {
+        format!("{from}\u{0}{args:?}")
+    }
+
+    pub(crate) fn get(&self, key: &str) -> Option<u64> {
+        let seen = self.seen.lock().unwrap_or_else(|e| e.into_inner());
+        seen.get(key)
+            .filter(|(at, _)| at.elapsed() < Self::TTL)
+            .map(|(_, n)| *n)
+    }
+
+    pub(crate) fn put(&self, key: String, n: u64) {
+        let mut seen = self.seen.lock().unwrap_or_else(|e| e.into_inner());
+        if seen.len() >= Self::MAX {
+            seen.retain(|_, (at, _)| at.elapsed() < Self::TTL);
+            if seen.len() >= Self::MAX {
+                seen.clear();
+            }
+        }
+        seen.insert(key, (std::time::Instant::now(), n));
+    }
+}
+
 /// Cosine similarity (0 when either vector is zero or the lengths differ).
 pub(crate) fn cosine(a: &[f32], b: &[f32]) -> f32 {
     if a.len() != b.len() {

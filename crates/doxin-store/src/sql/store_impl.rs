@@ -528,6 +528,10 @@ impl ThisStore {
             return Ok((exact().await?, false));
         };
         let bound = u64::from(exact_up_to);
+        let key = format!("{bound}\u{0}{}", Estimates::key(from, args));
+        if let Some(estimate) = self.estimates.get(&key) {
+            return Ok((estimate, true));
+        }
         let capped = self
             .count(
                 format!(
@@ -542,7 +546,11 @@ impl ThisStore {
         }
         match estimate_rows(&self.pool, &format!("SELECT 1 FROM {from}"), args.to_vec()).await? {
             // Never less than what was counted: an estimate below it would be plainly wrong.
-            Some(estimate) => Ok((estimate.max(capped), true)),
+            Some(estimate) => {
+                let estimate = estimate.max(capped);
+                self.estimates.put(key, estimate);
+                Ok((estimate, true))
+            }
             None => Ok((exact().await?, false)),
         }
     }
@@ -1417,10 +1425,17 @@ impl Store for ThisStore {
                 (Some(n), _) if n <= bound => (n, false),
                 // More than the bound, which is past what an estimate-counting page counts.
                 (Some(n), Count::Estimate { exact_up_to }) if u64::from(exact_up_to) < n => {
+                    let key = Estimates::key(&from, &count_args);
                     let sql = format!("SELECT 1 FROM {from}");
-                    match estimate_rows(&self.pool, &sql, count_args.clone()).await? {
+                    match self.estimates.get(&key) {
                         Some(estimate) => (estimate.max(n), true),
-                        None => self.total(&from, &count_args, Count::Exact).await?,
+                        None => match estimate_rows(&self.pool, &sql, count_args.clone()).await? {
+                            Some(estimate) => {
+                                self.estimates.put(key, estimate.max(n));
+                                (estimate.max(n), true)
+                            }
+                            None => self.total(&from, &count_args, Count::Exact).await?,
+                        },
                     }
                 }
                 // An exact count asked for, or a page past the last match.

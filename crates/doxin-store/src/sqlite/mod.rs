@@ -16,7 +16,9 @@ use sqlx::sqlite::{
 use sqlx::{AssertSqlSafe, Row};
 use uuid::Uuid;
 
-use crate::sql::{Arg, Args, FullText, contains_pattern, cosine, search_tokens, where_clause};
+use crate::sql::{
+    Arg, Args, Estimates, FullText, contains_pattern, cosine, search_tokens, where_clause,
+};
 use crate::*;
 
 type Db = sqlx::Sqlite;
@@ -32,6 +34,8 @@ static MIGRATOR: Migrator = sqlx::migrate!("./migrations/sqlite");
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
     pool: SqlitePool,
+    /// Never filled: SQLite counts every total.
+    estimates: crate::sql::Estimates,
 }
 
 /// The file path of a `sqlite:` URL, without query parameters.
@@ -72,7 +76,10 @@ impl SqliteStore {
             .acquire_timeout(Duration::from_secs(10))
             .connect_with(options)
             .await?;
-        let store = SqliteStore { pool };
+        let store = SqliteStore {
+            pool,
+            estimates: Default::default(),
+        };
         if opts.migrate {
             store.migrate_impl().await?;
         }
