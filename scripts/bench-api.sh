@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Load test of the invoice API on PostgreSQL, at one or more sizes (issue 16's goal table).
 #
-# For each size in SIZES (default 100000) it seeds a fresh database doxin_bench with that many
+# For each size in SIZES (default 100000) it seeds a fresh database (BENCH_DB) with that many
 # synthetic invoices over 5 users (an administrator and four users; 1–6 lines each, 400
 # sellers, 4 currencies, issue dates over three years, semantic-search vectors of the default
 # hash embedder), starts a release `doxin serve --no-worker`, and runs wrk (-t2, CONNECTIONS
@@ -24,8 +24,9 @@
 #   SIZES="10000 100000 1000000" BENCH_PG=… scripts/bench-api.sh      # the scaling curve
 #
 # Settings (environment):
-#   BENCH_PG     PostgreSQL admin URL (required); the database doxin_bench is dropped and
-#                created for every size
+#   BENCH_PG     PostgreSQL admin URL (required); the database BENCH_DB (default doxin_bench)
+#                is dropped and created for every size: give two runs at once different
+#                BENCH_DB and PORT
 #   SIZES        invoice counts, space-separated (default 100000)
 #   DURATION     wrk duration per request (default 20s); CONNECTIONS (default 64); PORT (8765)
 #   EXPORT_RUNS  timed CSV exports per caller (default 5)
@@ -36,10 +37,10 @@
 #   SEEDER       the seeder binary (default $CARGO_TARGET_DIR/release/examples/seed_invoices)
 #
 # Seeding (`seed_invoices --bulk`: 1,000 invoices a statement, the HNSW index built once at
-# the end) on the 2-core machine with PostgreSQL beside it: 20,000 invoices in 10 s (4,300/s,
-# then 6 s of index); 100,000 in about 30 s plus 30–60 s of index; 1,000,000 in about 4 min
-# plus the HNSW build of 1,000,000 vectors (estimated 10–20 min; the run prints its timing).
-# 19 wrk runs a size: about 7 minutes at the default 20 s.
+# the end), measured on the 2-core machine with PostgreSQL beside it: 10,000 invoices in 4 s;
+# 100,000 in 65 s (26 s of loading at ~4,000/s, 40 s of HNSW index); 1,000,000 in 16 min
+# (237 s of loading, 712 s of HNSW index over 1,000,000 vectors). VACUUM ANALYZE adds seconds.
+# Then 19 wrk runs a size: about 7 minutes at the default 20 s.
 #
 # Needs: a PostgreSQL with pgvector and pg_trgm at BENCH_PG, psql, curl, python3, wrk
 # (apt-get install wrk). wrk counts a request not answered within 2 s as a timeout. The server,
@@ -84,7 +85,9 @@ stop_server() {
 trap 'stop_server; rm -rf "$work"' EXIT
 
 base=${BENCH_PG%/*}
-db_url="$base/doxin_bench"
+BENCH_DB=${BENCH_DB:-doxin_bench}
+[[ $BENCH_DB =~ ^[a-z_][a-z0-9_]*$ ]] || { echo "BENCH_DB: $BENCH_DB is not a plain name" >&2; exit 1; }
+db_url="$base/$BENCH_DB"
 export DATABASE_URL=$db_url DATA_DIR=$work LOG_FORMAT=json RUST_LOG=warn \
     DATABASE_MAX_CONNECTIONS=${DATABASE_MAX_CONNECTIONS:-32} PORT HOST=127.0.0.1 \
     EMBEDDINGS_PROVIDER=hash \
@@ -207,7 +210,7 @@ rss() { awk '/^VmRSS/ {printf "%.0f MiB", $2 / 1024}' "/proc/$1/status"; }
 
 for size in $SIZES; do
     echo "#### $size invoices"
-    psql -q "$BENCH_PG" -c "DROP DATABASE IF EXISTS doxin_bench" -c "CREATE DATABASE doxin_bench"
+    psql -q "$BENCH_PG" -c "DROP DATABASE IF EXISTS $BENCH_DB" -c "CREATE DATABASE $BENCH_DB"
     "$BIN" user create --email admin@bench.test --admin >/dev/null
     for i in 1 2 3 4; do "$BIN" user create --email "user$i@bench.test" >/dev/null; done
     started=$SECONDS
@@ -227,6 +230,10 @@ for size in $SIZES; do
     detail_id=$(psql -Atq "$db_url" -c "SELECT i.id FROM invoices i JOIN invoice_lines l
         ON l.invoice_id = i.id WHERE i.owner_id = '$user_id' AND l.position = 6 LIMIT 1")
 
+    if curl -s -o /dev/null "$url/api/health"; then
+        echo "something already answers on port $PORT (another run?): set PORT" >&2
+        exit 1
+    fi
     "$BIN" serve --no-worker >"$work/serve.log" 2>&1 &
     server=$!
     for _ in $(seq 150); do
