@@ -9,6 +9,7 @@
 mod accounts;
 mod error;
 pub mod files;
+mod imports;
 mod models;
 mod postgres;
 mod reports;
@@ -25,6 +26,7 @@ use uuid::Uuid;
 pub use accounts::*;
 pub use error::StoreError;
 pub use files::{FileStore, StoredBlob};
+pub use imports::*;
 pub use models::*;
 pub use postgres::PostgresStore;
 pub use reports::*;
@@ -82,7 +84,7 @@ pub async fn connect(url: &str, opts: &ConnectOptions) -> Result<Arc<dyn Store>>
 /// Everything DoxIn persists. Both implementations pass the same conformance suite
 /// (`tests/conformance`), which calls every method.
 #[async_trait]
-pub trait Store: AccountStore + ReportStore + Send + Sync + 'static {
+pub trait Store: AccountStore + ReportStore + ImportStore + Send + Sync + 'static {
     fn backend(&self) -> Backend;
 
     /// Applies pending migrations; returns how many were applied.

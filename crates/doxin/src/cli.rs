@@ -90,6 +90,11 @@ pub enum Command {
         #[command(subcommand)]
         action: DemoAction,
     },
+    /// Import data from files: the earlier system's reference workbook, invoices from CSV.
+    Import {
+        #[command(subcommand)]
+        action: ImportAction,
+    },
     /// Inspect the configuration.
     Config {
         #[command(subcommand)]
@@ -154,6 +159,48 @@ pub enum UserAction {
     },
 }
 
+/// Where an import goes and what it reports.
+#[derive(Debug, clap::Args)]
+pub struct ImportTarget {
+    /// The owner's e-mail address (default: the first active administrator).
+    #[arg(long)]
+    pub owner: Option<String>,
+    /// The workspace (default: the owner's first).
+    #[arg(long)]
+    pub workspace: Option<uuid::Uuid>,
+    /// Write every rejected row (sheet, row, reason) to this file as JSON.
+    #[arg(long)]
+    pub rejections: Option<std::path::PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ImportAction {
+    /// The earlier system's AdventureWorks-shaped workbook (.xlsx, nine sheets: ProductCategory,
+    /// ProductSubcategory, Product, SalesTerritory, SalesPerson, ShipMethod, Company,
+    /// SalesOrderHeader, SalesOrderDetail). Reference data, companies (as customers) and sales
+    /// orders (as invoices with their lines) are created or updated by their ids in the
+    /// workbook: importing the same file again changes nothing.
+    Reference {
+        file: std::path::PathBuf,
+        #[command(flatten)]
+        target: ImportTarget,
+        /// The seller on the sales orders (default: the workspace's name).
+        #[arg(long)]
+        seller: Option<String>,
+        /// The currency of orders without a CurrencyCode, and of product costs and prices.
+        #[arg(long, default_value = "USD")]
+        currency: String,
+    },
+    /// Invoices from CSV: a header row naming canonical fields (invoice_number, issue_date,
+    /// currency, seller_name, gross_amount, ...; line_description, line_quantity, ... for
+    /// lines), one row per invoice or per line. Created or updated by seller and number.
+    Invoices {
+        file: std::path::PathBuf,
+        #[command(flatten)]
+        target: ImportTarget,
+    },
+}
+
 #[derive(Debug, Subcommand)]
 pub enum DemoAction {
     /// Insert a deterministic set of invoices (with their vendors and customers) over the two
@@ -176,6 +223,23 @@ pub enum DemoAction {
         /// The day the two years end (YYYY-MM-DD; default: today).
         #[arg(long)]
         as_of: Option<chrono::NaiveDate>,
+    },
+    /// Write a reference workbook of the shape `doxin import reference` reads (made-up
+    /// companies, products and sales orders with one to seven lines each). No database needed.
+    Workbook {
+        /// The .xlsx file to write.
+        #[arg(long)]
+        out: std::path::PathBuf,
+        /// How many sales orders (1 to 1,000,000; four lines each on average).
+        #[arg(long, default_value_t = 1000)]
+        orders: u32,
+        /// The seed: the same seed, the same workbook.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Put one bad row of each kind in (a line naming a missing product, a negative
+        /// quantity, an order date that does not exist), to see how an import reports them.
+        #[arg(long)]
+        flawed: bool,
     },
     /// Write generated invoice PDFs to a folder (for uploading by hand or from a browser
     /// test), with `manifest.json` describing each: number, seller, printed and consistent

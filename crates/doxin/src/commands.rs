@@ -57,6 +57,19 @@ pub async fn run(command: Command, settings: Settings) -> anyhow::Result<ExitCod
                     seed,
                 },
         } => crate::demo_cmd::files(&out, count, misprinted, seed),
+        Command::Demo {
+            action:
+                crate::cli::DemoAction::Workbook {
+                    out,
+                    orders,
+                    seed,
+                    flawed,
+                },
+        } => crate::import_cmd::workbook(&out, orders, seed, flawed),
+        Command::Import { action } => {
+            let store = open_store(&settings, true).await?;
+            crate::import_cmd::run(action, store.as_ref()).await
+        }
         Command::Demo { action } => {
             let store = open_store(&settings, true).await?;
             crate::demo_cmd::run(action, store, settings.database_max_connections).await

@@ -54,6 +54,12 @@ pub async fn run(action: DemoAction, store: Arc<dyn Store>, pool: u32) -> anyhow
             misprinted,
             seed,
         } => return files(&out, count, misprinted, seed),
+        DemoAction::Workbook {
+            out,
+            orders,
+            seed,
+            flawed,
+        } => return crate::import_cmd::workbook(&out, orders, seed, flawed),
     };
     if invoices == 0 || invoices > MAX_INVOICES {
         return usage(format!(

@@ -8,6 +8,7 @@ mod commands;
 mod demo_cmd;
 mod eval_cmd;
 mod extract_cmd;
+mod import_cmd;
 mod jobs_setup;
 mod monitor_cmd;
 mod telemetry;

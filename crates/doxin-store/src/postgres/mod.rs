@@ -1,6 +1,7 @@
 //! The PostgreSQL backend: native uuid, timestamptz, numeric and jsonb; pgvector and pg_trgm
 //! are required (checked before migrating, so a missing pgvector gets a clear error).
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -400,3 +401,4 @@ fn json_elements(column: &str, key: &str, alias: &str) -> (String, String) {
 include!("../sql/store_impl.rs");
 include!("../sql/accounts_impl.rs");
 include!("../sql/reports_impl.rs");
+include!("../sql/imports_impl.rs");

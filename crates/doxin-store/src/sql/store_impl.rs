@@ -704,6 +704,61 @@ impl ThisStore {
         Ok(u64::try_from(n).unwrap_or(0))
     }
 
+    /// Inserts an invoice and its lines on `conn` (inside the caller's transaction), with an
+    /// import's natural key and source hash when it came from an import.
+    async fn insert_invoice_row(
+        conn: &mut <Db as sqlx::Database>::Connection,
+        new: &NewInvoice,
+        import: Option<(&str, &str)>,
+    ) -> Result<DbRow> {
+        let c = InvoiceColumns::of(&new.invoice);
+        let now = Utc::now();
+        let id = new_id();
+        let row = query(
+            "INSERT INTO invoices (id, owner_id, file_id, job_id, status, document_type, \
+             invoice_number, issue_date, due_date, currency, seller_name, seller_vat_id, \
+             buyer_name, vendor_id, customer_id, net_amount, tax_amount, gross_amount, \
+             payable_amount, confidence, duplicate_of, data, findings, created_at, updated_at, \
+             file_sha256, workspace_id, import_key, import_hash) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, \
+             $17, $18, $19, $20, $21, $22, $23, $24, $24, $25, $26, $27, $28) RETURNING *",
+            vec![
+                id.into(),
+                new.owner_id.into(),
+                new.file_id.into(),
+                new.job_id.into(),
+                new.status.as_str().into(),
+                c.document_type.into(),
+                c.invoice_number.into(),
+                c.issue_date.into(),
+                c.due_date.into(),
+                c.currency.into(),
+                c.seller_name.into(),
+                c.seller_vat_id.into(),
+                c.buyer_name.into(),
+                new.vendor_id.into(),
+                new.customer_id.into(),
+                c.net_amount.into(),
+                c.tax_amount.into(),
+                c.gross_amount.into(),
+                c.payable_amount.into(),
+                new.confidence.into(),
+                new.duplicate_of.into(),
+                serde_json::to_value(&new.invoice)?.into(),
+                serde_json::to_value(&new.findings)?.into(),
+                now.into(),
+                new.file_sha256.clone().into(),
+                new.workspace_id.into(),
+                import.map(|(key, _)| key).into(),
+                import.map(|(_, hash)| hash).into(),
+            ],
+        )
+        .fetch_one(&mut *conn)
+        .await?;
+        Self::write_lines(conn, id, &new.invoice).await?;
+        Ok(row)
+    }
+
     async fn write_lines(
         conn: &mut <Db as sqlx::Database>::Connection,
         invoice_id: Uuid,
@@ -712,23 +767,35 @@ impl ThisStore {
         query("DELETE FROM invoice_lines WHERE invoice_id = $1", vec![invoice_id.into()])
             .execute(&mut *conn)
             .await?;
-        for (i, line) in invoice.lines.iter().enumerate() {
-            let v = |f: &Field<Decimal>| f.as_ref().map(|e| e.value);
+        // Several lines a statement: an invoice with many lines (or an import of thousands of
+        // invoices) costs a few round trips, not one per line.
+        const LINES_PER_INSERT: usize = 50;
+        let v = |f: &Field<Decimal>| f.as_ref().map(|e| e.value);
+        for (chunk_no, chunk) in invoice.lines.chunks(LINES_PER_INSERT).enumerate() {
+            let mut args = Args::default();
+            let mut rows = Vec::with_capacity(chunk.len());
+            for (j, line) in chunk.iter().enumerate() {
+                let position = chunk_no * LINES_PER_INSERT + j + 1;
+                let values = [
+                    args.push(new_id()),
+                    args.push(invoice_id),
+                    args.push(i64::try_from(position).unwrap_or(i64::MAX)),
+                    args.push(line.description.as_ref().map(|e| e.value.clone())),
+                    args.push(v(&line.quantity)),
+                    args.push(line.unit_code.as_ref().map(|e| e.value.clone())),
+                    args.push(v(&line.unit_price)),
+                    args.push(v(&line.line_amount)),
+                    args.push(v(&line.vat_rate)),
+                ];
+                rows.push(format!("({})", values.join(", ")));
+            }
             query(
-                "INSERT INTO invoice_lines (id, invoice_id, position, description, quantity, \
-                 unit_code, unit_price, line_amount, vat_rate) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-                vec![
-                    new_id().into(),
-                    invoice_id.into(),
-                    i64::try_from(i + 1).unwrap_or(i64::MAX).into(),
-                    line.description.as_ref().map(|e| e.value.clone()).into(),
-                    v(&line.quantity).into(),
-                    line.unit_code.as_ref().map(|e| e.value.clone()).into(),
-                    v(&line.unit_price).into(),
-                    v(&line.line_amount).into(),
-                    v(&line.vat_rate).into(),
-                ],
+                &format!(
+                    "INSERT INTO invoice_lines (id, invoice_id, position, description, \
+                     quantity, unit_code, unit_price, line_amount, vat_rate) VALUES {}",
+                    rows.join(", ")
+                ),
+                args.args,
             )
             .execute(&mut *conn)
             .await?;
@@ -1018,51 +1085,10 @@ impl Store for ThisStore {
     }
 
     async fn insert_invoice(&self, new: NewInvoice) -> Result<InvoiceRecord> {
-        let c = InvoiceColumns::of(&new.invoice);
-        let now = Utc::now();
-        let id = new_id();
         self.check_company_workspace(new.workspace_id, [new.vendor_id, new.customer_id])
             .await?;
         let mut tx = self.pool.begin().await?;
-        let row = query(
-            "INSERT INTO invoices (id, owner_id, file_id, job_id, status, document_type, \
-             invoice_number, issue_date, due_date, currency, seller_name, seller_vat_id, \
-             buyer_name, vendor_id, customer_id, net_amount, tax_amount, gross_amount, \
-             payable_amount, confidence, duplicate_of, data, findings, created_at, updated_at, \
-             file_sha256, workspace_id) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, \
-             $17, $18, $19, $20, $21, $22, $23, $24, $24, $25, $26) RETURNING *",
-            vec![
-                id.into(),
-                new.owner_id.into(),
-                new.file_id.into(),
-                new.job_id.into(),
-                new.status.as_str().into(),
-                c.document_type.into(),
-                c.invoice_number.into(),
-                c.issue_date.into(),
-                c.due_date.into(),
-                c.currency.into(),
-                c.seller_name.into(),
-                c.seller_vat_id.into(),
-                c.buyer_name.into(),
-                new.vendor_id.into(),
-                new.customer_id.into(),
-                c.net_amount.into(),
-                c.tax_amount.into(),
-                c.gross_amount.into(),
-                c.payable_amount.into(),
-                new.confidence.into(),
-                new.duplicate_of.into(),
-                serde_json::to_value(&new.invoice)?.into(),
-                serde_json::to_value(&new.findings)?.into(),
-                now.into(),
-                new.file_sha256.into(),
-                new.workspace_id.into(),
-            ],
-        )
-        .fetch_one(&mut *tx)
-        .await;
+        let row = Self::insert_invoice_row(&mut tx, &new, None).await;
         // Roll back a refused insert now: a dropped transaction is rolled back only when its
         // connection is next used, and until then SQLite answers other writers "database is
         // locked" (seen with the FTS5 trigger of migration 0004).
@@ -1070,10 +1096,9 @@ impl Store for ThisStore {
             Ok(row) => row,
             Err(e) => {
                 let _ = tx.rollback().await;
-                return Err(e.into());
+                return Err(e);
             }
         };
-        Self::write_lines(&mut tx, id, &new.invoice).await?;
         tx.commit().await?;
         invoice_from_row(&row)
     }

@@ -1,6 +1,7 @@
 //! The SQLite backend: the embedded default. WAL journal, foreign keys on, decimals as text
 //! (SQLite has no exact decimal type), timestamps as fixed-width RFC 3339 text so they sort.
 
+use std::collections::HashMap;
 use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
@@ -342,6 +343,7 @@ fn json_elements(column: &str, key: &str, alias: &str) -> (String, String) {
 include!("../sql/store_impl.rs");
 include!("../sql/accounts_impl.rs");
 include!("../sql/reports_impl.rs");
+include!("../sql/imports_impl.rs");
 
 #[cfg(test)]
 mod tests {
