@@ -40,6 +40,8 @@ const MAX_STEP: f64 = 56.0;
 const PLOT_W: f64 = 664.0;
 /// At most this many month labels under a chart (a long range labels every k-th month).
 const MAX_LABELS: usize = 12;
+/// On a narrow screen one label in this many stays (`tick-minor` is hidden there).
+const NARROW_LABEL_STEP: usize = 3;
 
 #[derive(Debug, Default, Deserialize, Serialize)]
 #[serde(default)]
@@ -293,6 +295,8 @@ fn trend_charts(months: &Value) -> Vec<Value> {
                         "y": AXIS_Y - height,
                         "height": height,
                         "label": i % every == 0,
+                        // Kept on a narrow screen, where labels are drawn larger.
+                        "major": i % (every * NARROW_LABEL_STEP) == 0,
                     })
                 })
                 .collect();
@@ -383,6 +387,15 @@ mod tests {
         let bars = charts[0]["bars"].as_array().expect("bars");
         let labels = bars.iter().filter(|b| b["label"] == true).count();
         assert!(labels <= MAX_LABELS, "{labels} labels");
+        let major = bars.iter().filter(|b| b["major"] == true).count();
+        assert!(
+            major >= 1 && major * NARROW_LABEL_STEP <= MAX_LABELS + 2,
+            "{major}"
+        );
+        assert!(
+            bars.iter()
+                .all(|b| b["major"] == false || b["label"] == true)
+        );
         assert!(charts[0]["width"].as_f64().expect("width") <= PLOT_W + 16.0);
         assert!(trend_charts(&json!([])).is_empty());
     }
