@@ -2,8 +2,9 @@
 // the invitation link, three invoices dropped on the upload page (one needing review) with
 // their progress bars reaching 100 % without a reload, the review (boxes over the page image,
 // the total corrected, the finding gone, approved with Ctrl+Enter), full-text and semantic
-// search, the CSV export of the filtered list, a report with its downloads appearing live, and
-// the admin deactivating the user.
+// search, the CSV export of the filtered list, a report with its downloads appearing live, the
+// analytics page counting the invoices, a report template saved and prepared with one click,
+// and the admin deactivating the user.
 //
 // Environment (scripts/browser-tests.sh sets it): DOXIN_BROWSER_BASE_URL (or DOXIN_BASE_URL),
 // DOXIN_BROWSER_OUT, DOXIN_SETUP_TOKEN, DOXIN_FILES_DIR (the `doxin demo files` folder: two
@@ -273,6 +274,50 @@ try {
     const res = await api(userCtx, "GET", xlsx);
     if (res.status !== 200) throw new Error(`${xlsx}: ${res.status}`);
     return `${before} on load, then ${links.join(", ")} without a reload`;
+  });
+
+  // --- analytics ------------------------------------------------------------------------------
+  await step("user opens Analytics from the menu; it counts the three invoices and draws a chart", async () => {
+    await page.goto("/");
+    await Promise.all([page.waitForNavigation(), page.click('nav.menu a[href="/analytics"]')]);
+    if (new URL(page.url()).pathname !== "/analytics") throw new Error(`then on ${page.url()}`);
+    const total = (await page.locator("#total-count").innerText()).trim();
+    if (total !== String(chosen.length)) throw new Error(`#total-count is ${total}, expected ${chosen.length}`);
+    const summary = await api(userCtx, "GET", "/api/v1/reports/analytics/summary");
+    if (String(summary.body.total_invoices) !== total) throw new Error(`the API counts ${summary.body.total_invoices}`);
+    const tiles = await page.locator(".kpi-gross").count();
+    const charts = await page.locator("figure.trend svg[role=img]").count();
+    if (!tiles || !charts) throw new Error(`${tiles} gross tiles, ${charts} charts`);
+    const gross = await page.locator(".kpi-gross .tile-n").first().innerText();
+    return `${total} invoices, ${tiles} gross tile(s) (first ${gross}), ${charts} chart(s)`;
+  });
+  await step("a reversed date range on /analytics is a form error, not a failure", async () => {
+    await page.fill("#from", "2026-05-01");
+    await page.fill("#to", "2026-01-01");
+    const [res] = await Promise.all([page.waitForNavigation(), page.click('form[action="/analytics"] button[type="submit"]')]);
+    if (res && res.status() !== 200) throw new Error(`answered ${res.status()}`);
+    const alert = await page.locator('[role="alert"]').innerText();
+    if (!alert.includes("after")) throw new Error(`the alert says "${alert}"`);
+    return alert.split("\n")[0];
+  });
+
+  // --- a report template ----------------------------------------------------------------------
+  await step("user saves a template on /reports and prepares a report from it with one click", async () => {
+    await page.goto("/reports");
+    await page.selectOption("#report_type", "vendor_spend");
+    await page.fill("#template_name", "E2E vendor spend");
+    await Promise.all([page.waitForNavigation(), page.click("#template-submit")]);
+    if (!page.url().includes("done=template-saved")) throw new Error(`then on ${page.url()}`);
+    const row = page.locator("tr[data-template]", { hasText: "E2E vendor spend" });
+    if ((await row.count()) !== 1) throw new Error("the template is not listed");
+    await Promise.all([page.waitForNavigation(), row.locator('form[action$="/use"] button').click()]);
+    if (!page.url().includes("done=queued")) throw new Error(`then on ${page.url()}`);
+    const report = page.locator("tr[data-report]", { hasText: "E2E vendor spend" });
+    const links = await waitFor("the report's downloads", async () => {
+      const l = await report.locator(".report-files a").allTextContents();
+      return l.length === 3 ? l : null;
+    }, 60000, 300);
+    return `report ${await report.getAttribute("data-report")}: ${links.join(", ")}`;
   });
 
   const listing = await api(userCtx, "GET", "/api/v1/invoices?limit=50");

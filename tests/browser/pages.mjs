@@ -136,6 +136,7 @@ export function pageList({ invoiceId, reviewId }) {
       { id: "invoice-detail", url: invoiceId && `/invoices/${invoiceId}` },
       { id: "companies", url: "/companies" },
       { id: "reports", url: "/reports" },
+      { id: "analytics", url: "/analytics" },
       { id: "workspace", url: "/workspace" },
       { id: "account", url: "/account" },
     ],

@@ -13,6 +13,7 @@
 
 mod account;
 mod admin;
+mod analytics;
 mod api;
 mod assets;
 mod auth_pages;
@@ -48,6 +49,7 @@ pub fn router(state: &AppState, api: ApiClient) -> Router<AppState> {
         .merge(invoices::router())
         .merge(jobs::router())
         .merge(reports::router())
+        .merge(analytics::router())
         .merge(setup::router())
         .merge(upload::router(state))
         .merge(review::router())

@@ -36,6 +36,7 @@ const TEMPLATES: &[(&str, &str)] = templates!(
     "invoices.html",
     "jobs.html",
     "reports.html",
+    "analytics.html",
     "upload.html",
     "review_queue.html",
     "review.html",

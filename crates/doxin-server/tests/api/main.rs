@@ -20,6 +20,7 @@ mod roles;
 mod security;
 mod web;
 mod web_admin;
+mod web_analytics;
 mod web_review;
 mod workspaces;
 mod ws;
