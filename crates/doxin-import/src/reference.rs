@@ -334,7 +334,7 @@ pub async fn import(
                     }
                     Err(reason) => rejected.push((number, reason)),
                 }
-                if number % 10_000 == 0 {
+                if number.is_multiple_of(10_000) {
                     progress(&name, number, None);
                 }
             })?;
@@ -659,7 +659,7 @@ pub async fn import(
     let mut line_rejections = Vec::new();
     let n = book.read(&line_sheet, ORDER_LINE.columns, |r: Row| {
         let number = r.number;
-        if number % 10_000 == 0 {
+        if number.is_multiple_of(10_000) {
             progress(&line_sheet, number, None);
         }
         let order = match need_id(&r, 0, "SalesOrderID") {

@@ -98,6 +98,38 @@ pub fn filter_for(kind: ReportKind, params: &Params) -> ReportFilter {
     }
 }
 
+/// The product costs the reference data knows (`doxin import reference`), added to those the
+/// report's parameters give: a cost in the parameters wins over the catalogue's for the same
+/// product and currency, and of products with the same name in several workspaces (an
+/// administrator's report over all of them) the first by name is taken.
+pub async fn add_catalogue_costs(
+    store: &dyn Store,
+    scope: Scope,
+    params: &mut Params,
+) -> Result<()> {
+    let key = |product: &str, currency: &str| {
+        (
+            product.trim().to_lowercase(),
+            currency.trim().to_uppercase(),
+        )
+    };
+    let mut known: std::collections::HashSet<(String, String)> = params
+        .unit_costs
+        .iter()
+        .map(|c| key(&c.product, &c.currency))
+        .collect();
+    for c in store.product_costs(scope).await? {
+        if known.insert(key(&c.product, &c.currency)) {
+            params.unit_costs.push(doxin_reports::report::UnitCost {
+                product: c.product,
+                currency: c.currency,
+                unit_cost: c.unit_cost,
+            });
+        }
+    }
+    Ok(())
+}
+
 /// The facts of a report in `scope`, read from the store.
 pub async fn load_facts(
     store: &dyn Store,
@@ -275,7 +307,7 @@ impl ReportRunner {
 
         let kind = ReportKind::parse(&record.report_type)
             .ok_or_else(|| bad_report(format!("unknown report type {:?}", record.report_type)))?;
-        let params: Params = serde_json::from_value(record.parameters.clone())
+        let mut params: Params = serde_json::from_value(record.parameters.clone())
             .map_err(|e| bad_report(format!("the report's parameters cannot be read: {e}")))?;
         let formats = record
             .formats
@@ -288,6 +320,9 @@ impl ReportRunner {
             Some(w) => Scope::admin_of(w),
             None => Scope::All,
         };
+        if kind == ReportKind::ProfitMargin {
+            add_catalogue_costs(self.store.as_ref(), scope, &mut params).await?;
+        }
         let facts = load_facts(self.store.as_ref(), scope, kind, &params).await?;
         let invoices = facts.invoices.len();
         self.progress(job, report_id, "compute", 40).await;

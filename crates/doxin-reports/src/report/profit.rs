@@ -2,8 +2,9 @@
 //! for the product) and margin, per currency — where the product's cost is known.
 //!
 //! No invoice carries a cost, so costs come from the report's parameters (`unit_costs`: a
-//! product, a currency, a unit cost); a product is a line description, matched without regard
-//! to case or surrounding spaces. The coverage table says how much of the revenue had a known
+//! product, a currency, a unit cost), to which the report job adds the standard costs of the
+//! product catalogue `doxin import reference` brought in; a product is a line description,
+//! matched without regard to case or surrounding spaces. The coverage table says how much of the revenue had a known
 //! cost, and the products without one are listed by revenue, so the figures never pretend to
 //! cover what they do not.
 
@@ -160,12 +161,17 @@ pub fn build(params: &Params, facts: &Facts) -> Report {
 
     let mut notes = vec![
         params.describe(),
-        "Costs are the unit costs given with the report (no invoice carries a cost); revenue \
-         is the lines' net amounts; rejected invoices left out."
+        "Costs are the unit costs given with the report and the standard costs of the \
+         imported product catalogue (no invoice carries a cost); revenue is the lines' net \
+         amounts; rejected invoices left out."
             .to_string(),
     ];
     if params.unit_costs.is_empty() {
-        notes.push("No unit costs were given: no product has a known cost.".into());
+        notes.push(
+            "No unit costs were given and no product catalogue with costs was imported: no \
+             product has a known cost."
+                .into(),
+        );
     }
     Report {
         kind: ReportKind::ProfitMargin,
