@@ -12,22 +12,15 @@ use std::path::Path;
 use std::time::Instant;
 
 use chrono::NaiveDate;
-use doxin_model::{
-    DocumentType, Extracted, Invoice, InvoiceLine, Party, Severity, Tolerance, VatBreakdown,
-    validate_report,
-};
-use doxin_store::{
-    CompanyKind, ImportedInvoice, InvoiceStatus, NewCompany, NewInvoice, Store, UpsertCounts,
-    normalize_company_name,
-};
+use doxin_model::{DocumentType, Extracted, Invoice, InvoiceLine, Party, VatBreakdown};
+use doxin_store::{CompanyKind, NewCompany, Store, normalize_company_name};
 use rust_decimal::Decimal;
 use serde_json::json;
 use uuid::Uuid;
 
 use crate::cells::{parse_date, parse_decimal};
-use crate::{ImportError, ImportSummary, Progress, content_hash};
+use crate::{ImportError, ImportSummary, Progress};
 
-const BATCH: usize = 1_000;
 /// The sheet name rejections carry.
 const SHEET: &str = "csv";
 
@@ -219,12 +212,14 @@ pub async fn import(
     }
     summary.rows_read.insert(SHEET.to_string(), rows);
 
-    let tolerance = Tolerance::default();
     let mut companies: HashMap<(&'static str, String), Uuid> = HashMap::new();
-    let mut counts = UpsertCounts::default();
-    let mut batch = Vec::with_capacity(BATCH);
-    let total = drafts.len() as u64;
-    let mut written = 0u64;
+    let mut writer = crate::writer::InvoiceWriter::new(
+        store,
+        opts.workspace,
+        opts.owner,
+        progress,
+        drafts.len() as u64,
+    );
     for d in drafts {
         if let Some(reason) = d.broken {
             summary.reject(SHEET, d.first_row, reason);
@@ -268,51 +263,22 @@ pub async fn import(
             };
         let vendor_id = company(CompanyKind::Vendor, &invoice.seller).await?;
         let customer_id = company(CompanyKind::Customer, &invoice.buyer).await?;
-        let findings = validate_report(&invoice, &tolerance).findings;
-        let status = if findings.iter().any(|f| f.severity == Severity::Error) {
-            InvoiceStatus::NeedsReview
-        } else {
-            InvoiceStatus::Approved
-        };
         let seller_key = d.fields[6]
             .clone()
             .or_else(|| d.fields[5].as_deref().map(normalize_company_name))
             .unwrap_or_default();
         let number = d.fields[0].clone().unwrap_or_default();
-        summary.lines += invoice.lines.len() as u64;
-        batch.push(ImportedInvoice {
-            key: format!("csv:{seller_key}:{number}"),
-            content_hash: content_hash(&json!([invoice, vendor_id, customer_id, opts.owner])),
-            new: NewInvoice {
-                owner_id: Some(opts.owner),
-                workspace_id: Some(opts.workspace),
-                file_id: None,
-                job_id: None,
-                status,
-                confidence: 1.0,
+        writer
+            .push(
+                format!("csv:{seller_key}:{number}"),
                 invoice,
-                findings,
                 vendor_id,
                 customer_id,
-                duplicate_of: None,
-                file_sha256: None,
-            },
-        });
-        if batch.len() >= BATCH {
-            written += batch.len() as u64;
-            counts += store
-                .upsert_imported_invoices(opts.workspace, std::mem::take(&mut batch))
-                .await?;
-            progress("invoices", written, Some(total));
-        }
-    }
-    if !batch.is_empty() {
-        written += batch.len() as u64;
-        counts += store
-            .upsert_imported_invoices(opts.workspace, batch)
+            )
             .await?;
-        progress("invoices", written, Some(total));
     }
+    let (counts, lines) = writer.finish().await?;
+    summary.lines += lines;
     summary.add("invoice", counts);
     summary.rejections.sort_by_key(|r| r.row);
     summary.seconds = started.elapsed().as_secs_f64();

@@ -22,6 +22,7 @@ pub mod reference;
 pub mod sample;
 mod summary;
 mod workbook;
+mod writer;
 
 pub use summary::{ImportSummary, Rejection};
 

@@ -15,23 +15,14 @@ use std::path::Path;
 use std::time::Instant;
 
 use chrono::NaiveDate;
-use doxin_model::{
-    Address, AllowanceCharge, Extracted, Invoice, InvoiceLine, Party, Severity, Tolerance,
-    validate_report,
-};
-use doxin_store::{
-    CompanyKind, ImportedCompany, ImportedInvoice, InvoiceStatus, NewInvoice, ReferenceKind,
-    ReferenceRow, Store,
-};
+use doxin_model::{Address, AllowanceCharge, Extracted, Invoice, InvoiceLine, Party};
+use doxin_store::{CompanyKind, ImportedCompany, ReferenceKind, ReferenceRow, Store};
 use rust_decimal::Decimal;
 use serde_json::json;
 use uuid::Uuid;
 
 use crate::workbook::{Column, Row, Workbook, opt, req};
 use crate::{ImportError, ImportSummary, Progress, content_hash};
-
-/// Invoices written per transaction.
-const BATCH: usize = 1_000;
 
 /// Where the import goes and what the workbook leaves unsaid.
 #[derive(Debug, Clone)]
@@ -701,11 +692,13 @@ pub async fn import(
     }
 
     // The orders as invoices, a batch at a time.
-    let total_orders = orders.len() as u64;
-    let tolerance = Tolerance::default();
-    let mut batch = Vec::with_capacity(BATCH);
-    let mut written = 0u64;
-    let mut counts = doxin_store::UpsertCounts::default();
+    let mut writer = crate::writer::InvoiceWriter::new(
+        store,
+        opts.workspace,
+        opts.owner,
+        progress,
+        orders.len() as u64,
+    );
     for order in orders {
         if let Some(reason) = order.broken {
             summary.reject(ORDER.name, order.row, reason);
@@ -729,48 +722,18 @@ pub async fn import(
             &salespersons,
             &ship_methods,
         );
-        let findings = validate_report(&invoice, &tolerance).findings;
-        let status = if findings.iter().any(|f| f.severity == Severity::Error) {
-            InvoiceStatus::NeedsReview
-        } else {
-            InvoiceStatus::Approved
-        };
         let customer_id = company_ids.get(&order.customer).copied();
-        let content = content_hash(&json!([invoice, customer_id, opts.owner]));
-        summary.lines += invoice.lines.len() as u64;
-        batch.push(ImportedInvoice {
-            key: format!("sales-order:{}", order.id),
-            content_hash: content,
-            new: NewInvoice {
-                owner_id: Some(opts.owner),
-                workspace_id: Some(opts.workspace),
-                file_id: None,
-                job_id: None,
-                status,
-                confidence: 1.0,
+        writer
+            .push(
+                format!("sales-order:{}", order.id),
                 invoice,
-                findings,
-                vendor_id: None,
+                None,
                 customer_id,
-                duplicate_of: None,
-                file_sha256: None,
-            },
-        });
-        if batch.len() >= BATCH {
-            written += batch.len() as u64;
-            counts += store
-                .upsert_imported_invoices(opts.workspace, std::mem::take(&mut batch))
-                .await?;
-            progress("invoices", written, Some(total_orders));
-        }
-    }
-    if !batch.is_empty() {
-        written += batch.len() as u64;
-        counts += store
-            .upsert_imported_invoices(opts.workspace, batch)
+            )
             .await?;
-        progress("invoices", written, Some(total_orders));
     }
+    let (counts, lines) = writer.finish().await?;
+    summary.lines += lines;
     summary.add("invoice", counts);
     summary.rejections.sort_by(|a, b| {
         let pos = |s: &str| {
