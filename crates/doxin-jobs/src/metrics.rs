@@ -18,20 +18,32 @@ use uuid::Uuid;
 /// once extraction returns) take the time between their marks.
 #[derive(Debug, Default)]
 pub struct StageTimes {
-    current: Mutex<HashMap<Uuid, (JobStage, Instant)>>,
+    /// Per job in hand: its stage, when it entered it, and when it entered its first one.
+    current: Mutex<HashMap<Uuid, (JobStage, Instant, Instant)>>,
 }
 
 impl StageTimes {
-    /// `job` entered `stage`: the stage it leaves is recorded.
-    pub fn mark(&self, metrics: &Metrics, job: Uuid, stage: JobStage) {
-        let left = self
-            .current
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(job, (stage, Instant::now()));
-        if let Some((stage, since)) = left {
+    /// `job` entered `stage`: the stage it leaves is recorded. Returns how long the job has
+    /// been in hand (since its first stage).
+    pub fn mark(&self, metrics: &Metrics, job: Uuid, stage: JobStage) -> Duration {
+        let now = Instant::now();
+        let mut current = self.current.lock().unwrap_or_else(|p| p.into_inner());
+        let first = current.get(&job).map_or(now, |&(_, _, first)| first);
+        let left = current.insert(job, (stage, now, first));
+        drop(current);
+        if let Some((stage, since, _)) = left {
             metrics.stage_done(stage.as_str(), since.elapsed());
         }
+        now.duration_since(first)
+    }
+
+    /// The stage `job` is in, if it is in hand.
+    pub fn current(&self, job: Uuid) -> Option<JobStage> {
+        self.current
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&job)
+            .map(|&(stage, _, _)| stage)
     }
 
     /// `job` ended (finished, failed, released): its last stage is recorded.
@@ -41,7 +53,7 @@ impl StageTimes {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .remove(&job);
-        if let Some((stage, since)) = left {
+        if let Some((stage, since, _)) = left {
             metrics.stage_done(stage.as_str(), since.elapsed());
         }
     }
@@ -125,9 +137,14 @@ mod tests {
         let metrics = Metrics::new();
         let times = StageTimes::default();
         let job = Uuid::new_v4();
-        times.mark(&metrics, job, JobStage::Store);
-        times.mark(&metrics, job, JobStage::Extract);
+        assert_eq!(times.mark(&metrics, job, JobStage::Store), Duration::ZERO);
+        std::thread::sleep(Duration::from_millis(20));
+        // The time in hand counts from the first stage (it decides whether a stage is
+        // written to the job's row), and the current stage is what `finish` records.
+        assert!(times.mark(&metrics, job, JobStage::Extract) >= Duration::from_millis(20));
+        assert_eq!(times.current(job), Some(JobStage::Extract));
         times.end(&metrics, job);
+        assert_eq!(times.current(job), None);
         times.end(&metrics, job);
         let text = metrics.render(None, "");
         for stage in ["store", "extract"] {

@@ -26,6 +26,8 @@ type Db = sqlx::Sqlite;
 type DbRow = SqliteRow;
 type ThisStore = SqliteStore;
 /// SQLite serialises writers, so the queue's claim needs no row locking.
+/// What keeps a subquery from being merged into its outer query: `LIMIT -1 OFFSET 0` (SQLite needs the limit).
+const FENCE: &str = " LIMIT -1 OFFSET 0";
 const LOCK_ROWS: &str = "";
 const BACKEND: Backend = Backend::Sqlite;
 

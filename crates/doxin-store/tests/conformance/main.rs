@@ -124,6 +124,7 @@ mod paging_suite {
     conformance!(
         totals_are_estimated_past_the_bound,
         cursor_paging_neither_repeats_nor_skips,
+        an_issue_date_range_pages_in_the_list_order,
         search_ranks_its_candidates_exactly,
     );
 }

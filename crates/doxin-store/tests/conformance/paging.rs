@@ -294,3 +294,107 @@ pub async fn search_ranks_its_candidates_exactly(store: &dyn Store) {
     assert_eq!(ranked(store, scope, "quokka", 7).await, expected);
     assert_eq!(ranked(store, scope, "quokka", 200).await, expected);
 }
+
+/// An issue-date range picks its page among its own rows (a plan of its own, see
+/// `page_after`): by page number and by cursor, newest and oldest first, it shows exactly the
+/// range's rows in the list's order, with the right total, across a delete between pages.
+pub async fn an_issue_date_range_pages_in_the_list_order(store: &dyn Store) {
+    let a = user(store, "issued@example.com").await;
+    let scope = Scope::admin_of(a.id);
+    for i in 0..30 {
+        store.insert_invoice(varied(a.id, i)).await.expect("insert");
+    }
+    // February alone, then everything up to February (an open start).
+    let ranges = [
+        (Some(date(2026, 2, 1)), date(2026, 2, 28)),
+        (None, date(2026, 2, 28)),
+    ];
+    for descending in [true, false] {
+        let sort = InvoiceSort {
+            field: InvoiceSortField::CreatedAt,
+            descending,
+        };
+        let all = store
+            .list_invoices(
+                scope,
+                &InvoiceFilter {
+                    sort,
+                    ..Default::default()
+                },
+                PageRequest::new(1, 200),
+            )
+            .await
+            .expect("whole list");
+        for (from, to) in ranges {
+            let expected: Vec<Uuid> = all
+                .items
+                .iter()
+                .filter(|s| {
+                    s.issue_date
+                        .is_some_and(|d| from.is_none_or(|f| d >= f) && d <= to)
+                })
+                .map(|s| s.id)
+                .collect();
+            assert!(expected.len() >= 8, "the fixture has rows in the range");
+            let filter = InvoiceFilter {
+                sort,
+                issued_from: from,
+                issued_to: Some(to),
+                ..Default::default()
+            };
+            let mut by_number = Vec::new();
+            for n in 1.. {
+                let page = store
+                    .list_invoices(scope, &filter, PageRequest::new(n, 3))
+                    .await
+                    .expect("page");
+                assert_eq!(page.total, expected.len() as u64, "{sort}");
+                by_number.extend(page.items.iter().map(|s| s.id));
+                if !page.has_next {
+                    break;
+                }
+            }
+            assert_eq!(by_number, expected, "{sort}: pages by number");
+            let mut by_cursor = Vec::new();
+            let mut after = None;
+            loop {
+                let page = store
+                    .list_invoices(
+                        scope,
+                        &InvoiceFilter {
+                            after: after.clone(),
+                            ..filter.clone()
+                        },
+                        PageRequest::new(1, 3),
+                    )
+                    .await
+                    .expect("page");
+                by_cursor.extend(page.items.iter().map(|s| s.id));
+                let Some(token) = page.next_cursor else { break };
+                after = Some(InvoiceCursor::decode(&token, sort).expect("our own cursor"));
+            }
+            assert_eq!(by_cursor, expected, "{sort}: pages by cursor");
+        }
+    }
+    let february = InvoiceFilter {
+        issued_from: Some(date(2026, 2, 1)),
+        issued_to: Some(date(2026, 2, 28)),
+        ..Default::default()
+    };
+    // A deleted invoice leaves the range's pages.
+    let first = store
+        .list_invoices(scope, &february, PageRequest::new(1, 1))
+        .await
+        .expect("first page");
+    let gone = first.items[0].id;
+    store
+        .soft_delete_invoice(gone, scope)
+        .await
+        .expect("delete");
+    let after = store
+        .list_invoices(scope, &february, PageRequest::new(1, 200))
+        .await
+        .expect("after the delete");
+    assert_eq!(after.total, first.total - 1);
+    assert!(after.items.iter().all(|s| s.id != gone));
+}
