@@ -35,6 +35,8 @@
 #   SKIP_BUILD=1 use the binaries already built under CARGO_TARGET_DIR
 #                (default /work/.cache/doxin-target): release/doxin and the seeder
 #   SEEDER       the seeder binary (default $CARGO_TARGET_DIR/release/examples/seed_invoices)
+#   SKIP_SEED=1  reuse BENCH_DB when it holds exactly the size's invoices (the last size of an
+#                earlier run), migrated to the current schema, instead of seeding it again
 #
 # Seeding (`seed_invoices --bulk`: 1,000 invoices a statement, the HNSW index built once at
 # the end), measured on the 2-core machine with PostgreSQL beside it: 10,000 invoices in 4 s;
@@ -210,17 +212,26 @@ rss() { awk '/^VmRSS/ {printf "%.0f MiB", $2 / 1024}' "/proc/$1/status"; }
 
 for size in $SIZES; do
     echo "#### $size invoices"
-    psql -q "$BENCH_PG" -c "DROP DATABASE IF EXISTS $BENCH_DB" -c "CREATE DATABASE $BENCH_DB"
-    "$BIN" user create --email admin@bench.test --admin >/dev/null
-    for i in 1 2 3 4; do "$BIN" user create --email "user$i@bench.test" >/dev/null; done
     started=$SECONDS
-    if ! "$SEEDER" "$db_url" "$size" --bulk >"$work/seed.out" 2>"$work/seed.log"; then
-        echo "seeding failed:" >&2
-        tail "$work/seed.log" >&2
-        exit 1
+    if [[ ${SKIP_SEED:-0} == 1 ]] &&
+        [[ $(psql -Atq "$db_url" -c "SELECT count(*) FROM invoices" 2>/dev/null) == "$size" ]]; then
+        # The database of an earlier run at this size, as it was (migrations still apply).
+        echo "   reusing $BENCH_DB: it holds $size invoices"
+        : >"$work/seed.out"
+        "$BIN" migrate >/dev/null
+        psql -q "$db_url" -c "ANALYZE"
+    else
+        psql -q "$BENCH_PG" -c "DROP DATABASE IF EXISTS $BENCH_DB" -c "CREATE DATABASE $BENCH_DB"
+        "$BIN" user create --email admin@bench.test --admin >/dev/null
+        for i in 1 2 3 4; do "$BIN" user create --email "user$i@bench.test" >/dev/null; done
+        if ! "$SEEDER" "$db_url" "$size" --bulk >"$work/seed.out" 2>"$work/seed.log"; then
+            echo "seeding failed:" >&2
+            tail "$work/seed.log" >&2
+            exit 1
+        fi
+        cat "$work/seed.out"
+        psql -q "$db_url" -c "VACUUM ANALYZE"
     fi
-    cat "$work/seed.out"
-    psql -q "$db_url" -c "VACUUM ANALYZE"
     seeded=$((SECONDS - started))
     lines=$(psql -Atq "$db_url" -c "SELECT count(*) FROM invoice_lines")
     admin_token=$("$BIN" user token --email admin@bench.test)

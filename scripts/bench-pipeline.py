@@ -78,10 +78,11 @@ def multipart(files):
     return bytes(body), f"multipart/form-data; boundary={boundary}"
 
 
-def upload(base, files):
+def upload(base, token, files):
     body, ctype = multipart(files)
     req = urllib.request.Request(f"{base}/api/v1/invoices/upload", data=body, method="POST")
     req.add_header("Content-Type", ctype)
+    req.add_header("Authorization", f"Bearer {token}")
     with urllib.request.urlopen(req, timeout=120) as r:
         return [j["job_id"] for j in json.load(r)["jobs"]]
 
@@ -171,13 +172,21 @@ def run_shape(shape, args, docs):
                 procs[f"worker{i + 1}"] = start(args.binary, ["worker"], env, f"{tmp}/worker{i}.log",
                                                 "worker started")
         base = f"http://127.0.0.1:{port}"
+        # Uploads need an account: an administrator and an API token, made with the CLI on
+        # the same database (the server has migrated it by now).
+        cli_env = dict(env, DOXIN_USER_PASSWORD="pipeline load 2026 sesame")
+        subprocess.run([args.binary, "user", "create", "--email", "loader@example.test", "--admin"],
+                       env=cli_env, check=True, capture_output=True)
+        token = subprocess.run([args.binary, "user", "token", "--email", "loader@example.test"],
+                               env=cli_env, check=True, capture_output=True,
+                               text=True).stdout.strip()
         time.sleep(2)
         idle = {name: rss_kib(p.pid) for name, p in procs.items()}
 
         # Throughput: everything at once.
         ids = []
         for i in range(0, len(docs), 50):
-            ids += upload(base, docs[i:i + 50])
+            ids += upload(base, token, docs[i:i + 50])
         peaks = {}
         wait_done(db, ids, procs, peaks)
         first, last, ok = db.span(ids)
@@ -186,7 +195,7 @@ def run_shape(shape, args, docs):
         # Pickup latency: one document at a time at a pace the workers keep up with.
         lat_ids = []
         for i in range(args.latency_docs):
-            lat_ids += upload(base, [docs[i % len(docs)]])
+            lat_ids += upload(base, token, [docs[i % len(docs)]])
             time.sleep(1.0 / args.latency_rate)
         wait_done(db, lat_ids, procs, {})
         lat = db.pickup_latencies(lat_ids)

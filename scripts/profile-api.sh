@@ -66,14 +66,14 @@ grep -E 'Requests/sec|99%|50%' "$out/wrk.txt"
 echo
 echo "== CPU share per process (all samples on both cores)"
 perf report -i "$out/perf.data" --no-children --sort comm --stdio 2>/dev/null |
-    grep -E '^ +[0-9.]+%' | head -8
+    grep -E '^ +[0-9.]+%' | head -8 || true
 echo
 echo "== hottest functions of the server (share of all samples)"
-perf report -i "$out/perf.data" --no-children --comm doxin,tokio-runtime-w --sort dso,sym --stdio 2>/dev/null |
-    grep -E '^ +[0-9.]+%' | head -25
+perf report -i "$out/perf.data" --no-children --comm doxin,tokio-rt-worker --sort dso,sym --stdio 2>/dev/null |
+    grep -E '^ +[0-9.]+%' | head -25 || true
 echo
 echo "== hottest functions of PostgreSQL (share of all samples)"
 perf report -i "$out/perf.data" --no-children --comm postgres --sort sym --stdio 2>/dev/null |
-    grep -E '^ +[0-9.]+%' | head -20
+    grep -E '^ +[0-9.]+%' | head -20 || true
 echo
 echo "perf.data and wrk's output: $out"

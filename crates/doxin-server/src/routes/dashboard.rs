@@ -21,20 +21,26 @@ async fn stats(State(state): State<AppState>, caller: Caller) -> Result<Json<Val
     // "Today" is the UTC day: the server does not know the caller's time zone.
     let day_start = Utc::now().date_naive().and_time(NaiveTime::MIN).and_utc();
     let scope = caller.scope();
+    let store = state.store.clone();
     let figures = state
         .aggregates
-        .get_or_compute(scope, day_start, state.events.jobs_ended(), || async {
-            let s = state.store.invoice_stats(scope, day_start).await?;
-            Ok::<_, ApiError>(json!({
-                "total_invoices": s.total,
-                "by_status": s.by_status,
-                "processed_today": s.processed_today,
-                "pending_review": s.pending_review,
-                "amounts_by_currency": s.by_currency,
-                "amounts_by_month": s.by_month,
-                "day_start": day_start,
-            }))
-        })
+        .get_or_compute(
+            scope,
+            day_start,
+            state.events.jobs_ended(),
+            move || async move {
+                let s = store.invoice_stats(scope, day_start).await?;
+                Ok::<_, ApiError>(json!({
+                    "total_invoices": s.total,
+                    "by_status": s.by_status,
+                    "processed_today": s.processed_today,
+                    "pending_review": s.pending_review,
+                    "amounts_by_currency": s.by_currency,
+                    "amounts_by_month": s.by_month,
+                    "day_start": day_start,
+                }))
+            },
+        )
         .await?;
     Ok(Json(Value::clone(&figures)))
 }
