@@ -45,9 +45,24 @@ impl Default for IntakeLimits {
     }
 }
 
-/// Shared application state; cheap to clone.
+/// Shared application state; cheap to clone: one reference count. Every request clones it
+/// several times (each middleware and handler takes its own), and when it was the fields
+/// themselves (strings, the sign-in settings, the sandbox's configuration, …) those copies
+/// and their frees were a third of the server's time on `/api/health` under load (issue 16).
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+/// What [`AppState`] shares; set up through `AppState`'s `with_*` methods.
+#[derive(Clone)]
+pub struct Shared {
     pub store: Arc<dyn Store>,
     pub files: FileStore,
     /// A Redis client when `REDIS_URL` is configured (health reports it; queues use it).
@@ -86,7 +101,7 @@ impl AppState {
     /// limits, a development job-token key, a random JWT key of this process (see
     /// [`Auth::development`]) and a fetcher that allows no private address.
     pub fn new(store: Arc<dyn Store>, files: FileStore, version: impl Into<String>) -> AppState {
-        AppState {
+        AppState(Arc::new(Shared {
             queue: Arc::new(SqlQueue::new(store.clone(), Duration::from_secs(60))),
             store,
             files,
@@ -106,7 +121,13 @@ impl AppState {
             embedder: Arc::new(doxin_embed::hash::HashEmbedder::default()),
             sandbox: doxin_sandbox::Sandbox::default(),
             frontend_url: None,
-        }
+        }))
+    }
+
+    /// The shared fields to change while the state is being set up (copied first if it is
+    /// already shared).
+    fn setup(&mut self) -> &mut Shared {
+        Arc::make_mut(&mut self.0)
     }
 
     /// Authentication with this JWT secret, these settings and this sign-in rate limit; fails
@@ -117,69 +138,69 @@ impl AppState {
         settings: AuthSettings,
         per_minute: u32,
     ) -> Result<AppState, jsonwebtoken::errors::Error> {
-        self.auth = Auth::new(jwt_secret, settings, per_minute)?;
+        self.setup().auth = Auth::new(jwt_secret, settings, per_minute)?;
         Ok(self)
     }
 
     /// Adds the Redis at `url`; fails only on a malformed URL (connecting happens on use).
     pub fn with_redis(mut self, url: &str) -> Result<AppState, redis::RedisError> {
-        self.redis = Some(redis::Client::open(url)?);
+        self.setup().redis = Some(redis::Client::open(url)?);
         Ok(self)
     }
 
     /// Adds a Redis client built elsewhere (over TLS: `doxin_jobs::redis_client`).
     pub fn with_redis_client(mut self, client: redis::Client) -> AppState {
-        self.redis = Some(client);
+        self.setup().redis = Some(client);
         self
     }
 
     /// The queue and event bus the API hands jobs to and follows them on.
     pub fn with_jobs(mut self, queue: Arc<dyn JobQueue>, events: EventBus) -> AppState {
-        self.queue = queue;
-        self.events = events;
+        self.setup().queue = queue;
+        self.setup().events = events;
         self
     }
 
     /// Shares `metrics` with the in-process worker, so one `/metrics` shows both.
     pub fn with_metrics(mut self, metrics: doxin_metrics::Metrics) -> AppState {
-        self.metrics = metrics;
+        self.setup().metrics = metrics;
         self
     }
 
     pub fn with_limits(mut self, limits: IntakeLimits) -> AppState {
-        self.limits = limits;
+        self.setup().limits = limits;
         self
     }
 
     /// Job tokens signed with this key (every API process of a deployment must share it).
     pub fn with_token_key(mut self, key: &[u8]) -> AppState {
-        self.tokens = JobTokens::new(key);
+        self.setup().tokens = JobTokens::new(key);
         self
     }
 
     pub fn with_embedder(mut self, embedder: Arc<dyn doxin_embed::Embedder>) -> AppState {
-        self.embedder = embedder;
+        self.setup().embedder = embedder;
         self
     }
 
     pub fn with_mailer(mut self, mailer: crate::mail::Mailer) -> AppState {
-        self.mailer = Some(mailer);
+        self.setup().mailer = Some(mailer);
         self
     }
 
     pub fn with_sandbox(mut self, sandbox: doxin_sandbox::Sandbox) -> AppState {
-        self.sandbox = sandbox;
+        self.setup().sandbox = sandbox;
         self
     }
 
     /// The browser application's address (`FRONTEND_URL`), trusted as a WebSocket origin.
     pub fn with_frontend_url(mut self, url: Option<String>) -> AppState {
-        self.frontend_url = url;
+        self.setup().frontend_url = url;
         self
     }
 
     pub fn with_fetcher(mut self, fetcher: doxin_fetch::Fetcher) -> AppState {
-        self.fetcher = Arc::new(fetcher);
+        self.setup().fetcher = Arc::new(fetcher);
         self
     }
 
