@@ -48,7 +48,7 @@ impl Default for ExtractOptions {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ExtractionPath {
-    /// A UBL or CII document.
+    /// An XML e-invoice (UBL, CII, ZUGFeRD 1.0, FatturaPA).
     Xml,
     /// The e-invoice attached to a PDF.
     EmbeddedXml,
@@ -70,7 +70,7 @@ pub struct Extraction {
     pub confidence: f32,
     pub needs_review: bool,
     /// Things a reviewer should know (a page that could not be OCRed, totals that disagree
-    /// between the embedded XML and the visible text).
+    /// between the embedded XML and the visible text, a FatturaPA batch read in part).
     pub warnings: Vec<String>,
     /// Wall time of the extraction in milliseconds.
     pub millis: f64,
@@ -88,7 +88,11 @@ pub fn extract(bytes: &[u8], opts: &ExtractOptions) -> Result<Extraction, Extrac
     let kind = sniff(bytes)?;
     let mut warnings = Vec::new();
     let (invoice, path, pages) = match kind {
-        DocumentKind::Xml => (einvoice::parse(bytes)?.invoice, ExtractionPath::Xml, 1),
+        DocumentKind::Xml => {
+            let parsed = einvoice::parse(bytes)?;
+            warnings.extend(parsed.warnings);
+            (parsed.invoice, ExtractionPath::Xml, 1)
+        }
         DocumentKind::Pdf => {
             pdf::budget::check(bytes, &opts.limits)?;
             read_pdf(bytes, opts, &mut warnings)?
@@ -157,7 +161,9 @@ fn read_pdf(
     if opts.use_embedded_xml
         && let Some(xml) = pdf::attachments::embedded_einvoice(bytes)?
     {
-        let invoice = einvoice::parse(&xml.bytes)?.invoice;
+        let parsed = einvoice::parse(&xml.bytes)?;
+        warnings.extend(parsed.warnings);
+        let invoice = parsed.invoice;
         // The XML is the contract; the picture is what a person saw. Say when they differ.
         let visual = rules::extract_invoice(&layout);
         if let (Some(x), Some(v)) = (

@@ -11,7 +11,7 @@ pub enum DocumentKind {
     Jpeg,
     Tiff,
     Webp,
-    /// An XML document (a UBL or CII e-invoice is expected; the parser decides).
+    /// An XML document (a UBL, CII or FatturaPA e-invoice is expected; the parser decides).
     Xml,
     /// Plain UTF-8 text.
     Text,
@@ -136,7 +136,26 @@ fn looks_like_text(sample: &[u8]) -> bool {
             .any(|&b| b < 0x20 && !matches!(b, b'\t' | b'\n' | b'\r' | 0x0c))
 }
 
+/// DER of the object identifier of CMS signed data (1.2.840.113549.1.7.2), what a `.p7m`
+/// envelope starts with after its outer sequence header.
+const CMS_SIGNED_DATA: &[u8] = b"\x06\x09\x2A\x86\x48\x86\xF7\x0D\x01\x07\x02";
+
+/// What DoxIn reads, for the end of a refusal.
+const READS: &str = "DoxIn reads PDF, PNG, JPEG, TIFF, WebP, UBL/CII/FatturaPA XML and plain text";
+
 fn describe_binary(bytes: &[u8]) -> String {
+    // Italian e-invoices often travel signed (`.xml.p7m`, CAdES): say what to do with one.
+    let head = &bytes[..bytes.len().min(32)];
+    if bytes.first() == Some(&0x30)
+        && head
+            .windows(CMS_SIGNED_DATA.len())
+            .any(|w| w == CMS_SIGNED_DATA)
+    {
+        return format!(
+            "a signed CMS envelope (such as a FatturaPA .xml.p7m); take the XML out of it \
+             first; {READS}"
+        );
+    }
     let known: &[(&[u8], &str)] = &[
         (b"PK\x03\x04", "a ZIP archive (or an Office document)"),
         (b"GIF8", "a GIF image"),
@@ -150,13 +169,10 @@ fn describe_binary(bytes: &[u8]) -> String {
     ];
     for (magic, what) in known {
         if bytes.starts_with(magic) {
-            return format!(
-                "{what}; DoxIn reads PDF, PNG, JPEG, TIFF, WebP, UBL/CII XML and plain text"
-            );
+            return format!("{what}; {READS}");
         }
     }
-    "unrecognised binary content; DoxIn reads PDF, PNG, JPEG, TIFF, WebP, UBL/CII XML and plain text"
-        .into()
+    format!("unrecognised binary content; {READS}")
 }
 
 #[cfg(test)]
@@ -211,6 +227,12 @@ mod tests {
             sniff(b"\xFF\xFEh\0i\0"),
             Err(ExtractError::Unsupported(_))
         ));
+        // A signed FatturaPA (.xml.p7m): DER, indefinite length, then the signed-data OID.
+        let p7m = sniff(b"\x30\x80\x06\x09\x2A\x86\x48\x86\xF7\x0D\x01\x07\x02\xA0\x80");
+        assert!(
+            matches!(&p7m, Err(ExtractError::Unsupported(m)) if m.contains("p7m") && m.contains("FatturaPA XML")),
+            "{p7m:?}"
+        );
     }
 
     #[test]

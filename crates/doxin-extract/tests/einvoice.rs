@@ -1,11 +1,13 @@
-//! E-invoice parsing: hand-written UBL, CII and ZUGFeRD 1.0 fixtures mapped onto the canonical
-//! invoice and the `fields` shape, and hostile XML refused quickly.
+//! E-invoice parsing: hand-written UBL, CII, ZUGFeRD 1.0 and FatturaPA fixtures mapped onto the
+//! canonical invoice and the `fields` shape, and hostile XML refused quickly.
 
 use std::time::{Duration, Instant};
 
 use doxin_extract::einvoice::{self, EInvoice, Limits, Syntax, XmlError};
 use doxin_extract::fields::{score, to_fields};
-use doxin_model::{DocumentType, Source};
+use doxin_extract::pipeline::{ExtractOptions, Extraction, ExtractionPath, extract};
+use doxin_extract::{DocumentKind, ExtractError};
+use doxin_model::{DocumentType, FindingValue, RuleId, Severity, Source};
 use serde_json::json;
 
 const UBL_NS: &str = "urn:oasis:names:specification:ubl:schema:xsd:Invoice-2";
@@ -622,4 +624,628 @@ fn malformed_xml_reports_its_position() {
             einvoice::parse(bad)
         );
     }
+}
+
+// ---- FatturaPA ----
+
+const FATTURAPA_NS: &str = "http://ivaservizi.agenziaentrate.gov.it/docs/xsd/fatture/v1.2";
+
+fn dec(s: &str) -> doxin_model::Decimal {
+    s.parse().expect("decimal")
+}
+
+fn fixture_text(name: &str) -> String {
+    String::from_utf8(fixture(name)).expect("UTF-8 fixture")
+}
+
+/// `text` with `from` replaced once by `to`; panics if `from` is not there, so a fixture edit
+/// cannot make a test vacuous.
+fn edited(text: &str, from: &str, to: &str) -> String {
+    assert!(text.contains(from), "{from:?} not in the fixture");
+    text.replacen(from, to, 1)
+}
+
+/// The pipeline on XML bytes: sniffing, parsing and the validation every extraction gets.
+fn extract_xml(bytes: &[u8]) -> Extraction {
+    extract(bytes, &ExtractOptions::default()).expect("extraction")
+}
+
+/// Asserts that the pipeline reads the XML exactly and validation finds nothing, having
+/// checked at least `rules`.
+fn assert_valid(name: &str, rules: &[RuleId]) {
+    let x = extract_xml(&fixture(name));
+    assert_eq!(x.kind, DocumentKind::Xml);
+    assert_eq!(x.path, ExtractionPath::Xml);
+    assert!(
+        x.validation.findings.is_empty(),
+        "{name}: {:#?}",
+        x.validation.findings
+    );
+    for rule in rules {
+        assert!(
+            x.validation.checked.contains(rule),
+            "{name}: {rule} not checked; checked {:?}",
+            x.validation.checked
+        );
+    }
+    assert!(!x.needs_review, "{name}: confidence {}", x.confidence);
+    assert!(x.warnings.is_empty(), "{name}: {:?}", x.warnings);
+}
+
+fn value<T: Clone>(f: &doxin_model::Field<T>) -> T {
+    f.as_ref().expect("field is present").value.clone()
+}
+
+#[test]
+fn fatturapa_b2b_invoice_maps_every_field() {
+    let e = parse_fixture("fatturapa_fpr12_invoice.xml");
+    assert_eq!(e.syntax, Syntax::FatturaPa);
+    assert_eq!(e.document_kind, "Invoice");
+    assert!(e.warnings.is_empty());
+    let inv = &e.invoice;
+    assert_eq!(inv.document_type, DocumentType::Invoice);
+    assert_eq!(inv.syntax, Some(Syntax::FatturaPa));
+    assert_eq!(inv.document_kind.as_deref(), Some("Invoice"));
+
+    // Provenance: exact values, the TipoDocumento kept as the raw text of the type code.
+    let number = inv.invoice_number.as_ref().unwrap();
+    assert_eq!((number.source, number.confidence), (Source::Xml, 1.0));
+    let type_code = inv.type_code.as_ref().unwrap();
+    assert_eq!(type_code.value, "380");
+    assert_eq!(type_code.raw_text.as_deref(), Some("TD01"));
+    assert_eq!(type_code.source, Source::Xml);
+
+    // Beyond the `fields` shape.
+    assert_eq!(
+        inv.notes,
+        vec!["Soggiorno e sala riunioni per il convegno del 12-15 novembre 2026"]
+    );
+    assert_eq!(value(&inv.contract_ref), "CONV-2026-05");
+    assert_eq!(inv.despatch_ref, None);
+    assert_eq!(value(&inv.payment_reference), "FT-2026-0142");
+    assert_eq!(value(&inv.buyer.electronic_address), "M5UXCR1");
+    assert_eq!(inv.seller.electronic_address, None);
+    assert_eq!(value(&inv.seller.contact.phone), "031 123456");
+    assert_eq!(
+        value(&inv.seller.contact.email),
+        "amministrazione@hotelbellavista.example"
+    );
+    assert_eq!(inv.bank_accounts.len(), 1);
+    let account = &inv.bank_accounts[0];
+    assert_eq!(value(&account.iban), "IT61X0306909606100000012345");
+    assert_eq!(value(&account.bic), "EXBKITMMXXX");
+    assert_eq!(value(&account.account_name), "Hotel Bellavista S.r.l.");
+    assert_eq!(account.account_number, None);
+    assert!(inv.allowances_charges.is_empty());
+
+    assert_eq!(inv.vat_breakdown.len(), 2);
+    for (row, (rate, taxable, tax)) in inv
+        .vat_breakdown
+        .iter()
+        .zip([("10.00", "484.00", "48.40"), ("22.00", "500.00", "110.00")])
+    {
+        assert_eq!(value(&row.category), "S");
+        assert_eq!(value(&row.rate).to_string(), rate);
+        assert_eq!(value(&row.taxable_amount).to_string(), taxable);
+        assert_eq!(value(&row.tax_amount).to_string(), tax);
+        assert_eq!(row.exemption_reason, None);
+    }
+
+    // Line discounts act on the unit price: 3 × 120.00 less 10 %, 40 × (4.50 − 0.50).
+    assert_eq!(value(&inv.lines[0].allowance_amount), dec("36.00"));
+    assert_eq!(inv.lines[1].allowance_amount, None);
+    assert_eq!(value(&inv.lines[2].allowance_amount), dec("20.00"));
+    assert!(inv.lines.iter().all(|l| l.charge_amount.is_none()));
+
+    assert_fields(
+        &to_fields(inv),
+        &json!({
+            "syntax": "FatturaPA",
+            "document_kind": "Invoice",
+            "customization_id": "FPR12",
+            "invoice_id": "2026/0142",
+            "type_code": "380",
+            "issue_date": "2026-11-16",
+            "due_date": "2026-12-15",
+            "currency": "EUR",
+            "order_reference": "ODA-7781",
+            "seller": {
+                "name": "Hotel Bellavista S.r.l.",
+                "vat_id": "IT01234567897",
+                "tax_registration_id": "01234567897",
+                "legal_registration_id": "CO 123456",
+                "address": {
+                    "line1": "Via Lungolago 12",
+                    "city": "Como",
+                    "postal_code": "22100",
+                    "country_subdivision": "CO",
+                    "country": "IT"
+                }
+            },
+            "buyer": {
+                "name": "Bianchi Costruzioni S.p.A.",
+                "vat_id": "IT04567890126",
+                "address": {
+                    "line1": "Corso Re Umberto 45/B",
+                    "city": "Torino",
+                    "postal_code": "10121",
+                    "country_subdivision": "TO",
+                    "country": "IT"
+                }
+            },
+            "totals": {
+                "tax_exclusive_amount": "984.00",
+                "tax_amount": "158.40",
+                "tax_inclusive_amount": "1142.40",
+                "payable_amount": "1142.40"
+            },
+            "lines": [
+                {
+                    "id": "1",
+                    "description": "Pernottamento camera doppia",
+                    "seller_item_id": "CAM-DBL",
+                    "quantity": "3.00",
+                    "unit_code": "notti",
+                    "unit_price": "120.00",
+                    "line_amount": "324.00",
+                    "vat_category": "S",
+                    "vat_rate": "10.00"
+                },
+                {
+                    "id": "2",
+                    "description": "Noleggio sala riunioni",
+                    "quantity": "2.00",
+                    "unit_code": "giorni",
+                    "unit_price": "250.00",
+                    "line_amount": "500.00",
+                    "vat_category": "S",
+                    "vat_rate": "22.00"
+                },
+                {
+                    "id": "3",
+                    "description": "Coffee break",
+                    "quantity": "40.00",
+                    "unit_code": "pz",
+                    "unit_price": "4.50",
+                    "line_amount": "160.00",
+                    "vat_category": "S",
+                    "vat_rate": "10.00"
+                }
+            ]
+        }),
+    );
+}
+
+#[test]
+fn fatturapa_split_payment_to_a_public_administration() {
+    let e = parse_fixture("fatturapa_fpa12_split_payment.xml");
+    assert_eq!(e.syntax, Syntax::FatturaPa);
+    assert_eq!(e.document_kind, "Invoice");
+    let inv = &e.invoice;
+    assert_eq!(inv.document_type, DocumentType::Invoice);
+
+    // The split-payment row is category B; the row not subject to VAT is O, with its Natura.
+    let [split, exempt] = inv.vat_breakdown.as_slice() else {
+        panic!("two summary rows: {:#?}", inv.vat_breakdown);
+    };
+    assert_eq!(value(&split.category), "B");
+    assert_eq!(value(&split.rate), dec("22"));
+    assert_eq!(value(&split.taxable_amount), dec("1200.00"));
+    assert_eq!(value(&split.tax_amount), dec("264.00"));
+    assert_eq!(split.exemption_reason, None);
+    assert_eq!(value(&exempt.category), "O");
+    assert_eq!(value(&exempt.rate), dec("0"));
+    assert_eq!(value(&exempt.taxable_amount), dec("35.00"));
+    assert_eq!(value(&exempt.tax_amount), dec("0"));
+    assert_eq!(value(&exempt.exemption_reason), "N2.2");
+
+    // A line without Quantita is one unit; the value is derived, so it has no raw text.
+    let qty = inv.lines[1].quantity.as_ref().unwrap();
+    assert_eq!((qty.value, qty.raw_text.as_deref()), (dec("1"), None));
+    assert_eq!(value(&inv.buyer.electronic_address), "UF3K9Q");
+    assert_eq!(
+        inv.notes,
+        vec![
+            "Manutenzione straordinaria impianto di climatizzazione, scuola primaria",
+            "Scissione dei pagamenti ex art. 17-ter DPR 633/72"
+        ]
+    );
+    assert_eq!(
+        value(&inv.bank_accounts[0].iban),
+        "IT57Y0100503382000000218020"
+    );
+    assert_eq!(inv.bank_accounts[0].account_name, None);
+
+    assert_fields(
+        &to_fields(inv),
+        &json!({
+            "syntax": "FatturaPA",
+            "document_kind": "Invoice",
+            "customization_id": "FPA12",
+            "invoice_id": "47/PA",
+            "type_code": "380",
+            "issue_date": "2026-11-20",
+            "due_date": "2026-12-20",
+            "currency": "EUR",
+            "order_reference": "DET-2026-118",
+            "seller": {
+                "name": "Clima Service S.n.c. di Neri e Gallo",
+                "vat_id": "IT02987654320",
+                "tax_registration_id": "02987654320",
+                "legal_registration_id": "BO 345678",
+                "address": {
+                    "line1": "Via dell'Industria 8",
+                    "city": "Bologna",
+                    "postal_code": "40138",
+                    "country_subdivision": "BO",
+                    "country": "IT"
+                }
+            },
+            "buyer": {
+                "name": "Comune di Valfiorita",
+                "tax_registration_id": "80012345674",
+                "address": {
+                    "line1": "Piazza del Municipio 1",
+                    "city": "Valfiorita",
+                    "postal_code": "40099",
+                    "country_subdivision": "BO",
+                    "country": "IT"
+                }
+            },
+            "totals": {
+                "tax_exclusive_amount": "1235.00",
+                "tax_amount": "264.00",
+                "tax_inclusive_amount": "1499.00",
+                "payable_amount": "1235.00"
+            },
+            "lines": [
+                {
+                    "id": "1",
+                    "description": "Manutenzione straordinaria impianto di climatizzazione",
+                    "quantity": "1.00",
+                    "unit_code": "corpo",
+                    "unit_price": "1200.00",
+                    "line_amount": "1200.00",
+                    "vat_category": "B",
+                    "vat_rate": "22.00"
+                },
+                {
+                    "id": "2",
+                    "description": "Contributo smaltimento gas refrigeranti",
+                    "quantity": "1",
+                    "unit_price": "35.00",
+                    "line_amount": "35.00",
+                    "vat_category": "O",
+                    "vat_rate": "0.00"
+                }
+            ]
+        }),
+    );
+
+    // Without a payment section the amount due is still the net: the buyer pays the VAT to
+    // the state.
+    let text = fixture_text("fatturapa_fpa12_split_payment.xml");
+    let (start, end) = (
+        text.find("<DatiPagamento>").unwrap(),
+        text.find("</DatiPagamento>").unwrap() + "</DatiPagamento>".len(),
+    );
+    let without_payment = format!("{}{}", &text[..start], &text[end..]);
+    let inv = einvoice::parse(without_payment.as_bytes()).unwrap().invoice;
+    assert_eq!(value(&inv.totals.payable_amount), dec("1235.00"));
+    assert_eq!(inv.due_date, None);
+    assert!(inv.bank_accounts.is_empty());
+}
+
+#[test]
+fn fatturapa_credit_note() {
+    let e = parse_fixture("fatturapa_td04_credit_note.xml");
+    assert_eq!(e.syntax, Syntax::FatturaPa);
+    assert_eq!(e.document_kind, "CreditNote");
+    let inv = &e.invoice;
+    assert_eq!(inv.document_type, DocumentType::CreditNote);
+    assert_eq!(
+        inv.type_code.as_ref().unwrap().raw_text.as_deref(),
+        Some("TD04")
+    );
+    assert_eq!(value(&inv.despatch_ref), "DDT-2026-1552");
+    // CodiceDestinatario 0000000 names no channel: the certified mail address does.
+    assert_eq!(
+        value(&inv.buyer.electronic_address),
+        "fatture@pec.bianchicostruzioni.example"
+    );
+    assert_eq!(inv.notes.len(), 2);
+    assert!(inv.bank_accounts.is_empty());
+    assert_eq!(inv.totals.payable_amount, None);
+
+    assert_fields(
+        &to_fields(inv),
+        &json!({
+            "syntax": "FatturaPA",
+            "document_kind": "CreditNote",
+            "customization_id": "FPR12",
+            "invoice_id": "NC-2026-009",
+            "type_code": "381",
+            "issue_date": "2026-11-25",
+            "currency": "EUR",
+            "seller": {
+                "name": "Forniture Ufficio Marchetti S.r.l.",
+                "vat_id": "IT07654321095",
+                "address": {
+                    "line1": "Viale Europa 101",
+                    "city": "Roma",
+                    "postal_code": "00144",
+                    "country_subdivision": "RM",
+                    "country": "IT"
+                }
+            },
+            "buyer": {
+                "name": "Bianchi Costruzioni S.p.A.",
+                "vat_id": "IT04567890126",
+                "address": {
+                    "line1": "Corso Re Umberto 45/B",
+                    "city": "Torino",
+                    "postal_code": "10121",
+                    "country_subdivision": "TO",
+                    "country": "IT"
+                }
+            },
+            "totals": {
+                "tax_exclusive_amount": "50.00",
+                "tax_amount": "11.00",
+                "tax_inclusive_amount": "61.00"
+            },
+            "lines": [{
+                "id": "1",
+                "description": "Reso toner per stampante laser, confezione danneggiata",
+                "quantity": "1",
+                "unit_price": "50.00",
+                "line_amount": "50.00",
+                "vat_category": "S",
+                "vat_rate": "22.00"
+            }]
+        }),
+    );
+}
+
+#[test]
+fn fatturapa_person_as_seller_with_pension_fund_and_rounding() {
+    let e = parse_fixture("fatturapa_person_seller.xml");
+    assert_eq!(e.document_kind, "Invoice");
+    let inv = &e.invoice;
+    // Nome + Cognome, joined: derived, so no raw text.
+    let name = inv.seller.name.as_ref().unwrap();
+    assert_eq!(
+        (name.value.as_str(), name.raw_text.as_deref()),
+        ("Giulia Verdi", None)
+    );
+    assert_eq!(
+        inv.type_code.as_ref().unwrap().raw_text.as_deref(),
+        Some("TD06")
+    );
+    assert_eq!(
+        value(&inv.seller.contact.email),
+        "giulia.verdi@studio.example"
+    );
+    assert_eq!(value(&inv.bank_accounts[0].account_name), "Giulia Verdi");
+
+    // The pension fund contribution is a document charge inside the VAT base.
+    let [charge] = inv.allowances_charges.as_slice() else {
+        panic!("one charge: {:#?}", inv.allowances_charges);
+    };
+    assert!(charge.is_charge);
+    assert_eq!(value(&charge.amount), dec("42.00"));
+    assert_eq!(value(&charge.base_amount), dec("1050.00"));
+    assert_eq!(value(&charge.percent), dec("4.00"));
+    assert_eq!(value(&charge.reason), "TC22");
+    assert_eq!(value(&charge.tax_rate), dec("22.00"));
+    assert_eq!(value(&charge.tax_category), "S");
+
+    // The surcharge raises the unit price: 8 × 25.00 × 1.25 = 8 × 25.00 + 50.
+    assert_eq!(value(&inv.lines[1].charge_amount), dec("50"));
+    assert_eq!(inv.lines[1].allowance_amount, None);
+
+    assert_fields(
+        &to_fields(inv),
+        &json!({
+            "syntax": "FatturaPA",
+            "document_kind": "Invoice",
+            "customization_id": "FPR12",
+            "invoice_id": "31",
+            "type_code": "380",
+            "issue_date": "2026-11-30",
+            "due_date": "2026-12-31",
+            "currency": "EUR",
+            "seller": {
+                "name": "Giulia Verdi",
+                "vat_id": "IT05312468977",
+                "tax_registration_id": "VRDGLI85M41F205X",
+                "address": {
+                    "line1": "Via Solferino 7",
+                    "city": "Milano",
+                    "postal_code": "20121",
+                    "country_subdivision": "MI",
+                    "country": "IT"
+                }
+            },
+            "buyer": {
+                "name": "Editrice Aurora S.r.l.",
+                "vat_id": "IT08877665540",
+                "tax_registration_id": "08877665540",
+                "address": {
+                    "line1": "Via Po 3",
+                    "city": "Torino",
+                    "postal_code": "10123",
+                    "country_subdivision": "TO",
+                    "country": "IT"
+                }
+            },
+            // ImportoTotaleDocumento 1332.00 includes the rounding −0.24: the gross is
+            // 1332.24 and the amount due adds the rounding back.
+            "totals": {
+                "tax_exclusive_amount": "1092.00",
+                "tax_amount": "240.24",
+                "tax_inclusive_amount": "1332.24",
+                "rounding_amount": "-0.24",
+                "payable_amount": "1332.00"
+            },
+            "lines": [
+                {
+                    "id": "1",
+                    "description": "Progettazione logo e immagine coordinata",
+                    "quantity": "1",
+                    "unit_price": "800.00",
+                    "line_amount": "800.00",
+                    "vat_category": "S",
+                    "vat_rate": "22.00"
+                },
+                {
+                    "id": "2",
+                    "description": "Impaginazione catalogo, consegna urgente",
+                    "quantity": "8.00",
+                    "unit_code": "ore",
+                    "unit_price": "25.00",
+                    "line_amount": "250.00",
+                    "vat_category": "S",
+                    "vat_rate": "22.00"
+                }
+            ]
+        }),
+    );
+}
+
+#[test]
+fn fatturapa_fixtures_pass_validation_in_the_pipeline() {
+    // Checked and passed: the arithmetic, and the Italian VAT ids down to their check digit.
+    let always = [
+        RuleId::DxLine01,
+        RuleId::BrCo13,
+        RuleId::BrCo14,
+        RuleId::BrCo15,
+        RuleId::BrCo17,
+        RuleId::DxVat01,
+        RuleId::DxVatId02,
+        RuleId::DxVat03,
+        RuleId::BrCl14,
+    ];
+    let with_payment = [&always[..], &[RuleId::BrCo16, RuleId::DxIban01]].concat();
+    assert_valid("fatturapa_fpr12_invoice.xml", &with_payment);
+    assert_valid("fatturapa_fpa12_split_payment.xml", &with_payment);
+    assert_valid("fatturapa_td04_credit_note.xml", &always);
+    assert_valid("fatturapa_person_seller.xml", &with_payment);
+}
+
+#[test]
+fn fatturapa_wrong_imposta_is_an_arithmetic_finding() {
+    let text = edited(
+        &fixture_text("fatturapa_fpr12_invoice.xml"),
+        "<Imposta>48.40</Imposta>",
+        "<Imposta>48.90</Imposta>",
+    );
+    let x = extract_xml(text.as_bytes());
+    let row = x
+        .validation
+        .findings
+        .iter()
+        .find(|f| f.rule == RuleId::BrCo17)
+        .unwrap_or_else(|| panic!("{:#?}", x.validation.findings));
+    assert_eq!(row.severity, Severity::Error);
+    assert_eq!(row.field.as_deref(), Some("vat_breakdown[0].tax_amount"));
+    assert_eq!(row.expected, Some(FindingValue::Amount(dec("48.40"))));
+    assert_eq!(row.actual, Some(FindingValue::Amount(dec("48.90"))));
+    // The document total no longer matches net + VAT either.
+    assert!(
+        x.validation
+            .findings
+            .iter()
+            .any(|f| f.rule == RuleId::BrCo15),
+        "{:#?}",
+        x.validation.findings
+    );
+    assert!(x.validation.has_errors());
+    assert!(x.needs_review);
+}
+
+#[test]
+fn fatturapa_batch_reads_the_first_invoice_and_warns() {
+    let text = fixture_text("fatturapa_td04_credit_note.xml");
+    let (start, end) = (
+        text.find("<FatturaElettronicaBody>").unwrap(),
+        text.find("</FatturaElettronicaBody>").unwrap() + "</FatturaElettronicaBody>".len(),
+    );
+    let second = edited(&text[start..end], "NC-2026-009", "NC-2026-010");
+    let batch = format!("{}{second}{}", &text[..end], &text[end..]);
+
+    let e = einvoice::parse(batch.as_bytes()).unwrap();
+    assert_eq!(value(&e.invoice.invoice_number), "NC-2026-009");
+    assert_eq!(e.invoice.lines.len(), 1);
+    assert_eq!(e.warnings.len(), 1, "{:?}", e.warnings);
+    assert!(
+        e.warnings[0].contains("2 invoices") && e.warnings[0].contains("NC-2026-009"),
+        "{}",
+        e.warnings[0]
+    );
+    // The pipeline hands the warning on.
+    let x = extract_xml(batch.as_bytes());
+    assert_eq!(x.warnings, e.warnings);
+}
+
+#[test]
+fn fatturapa_routes_by_namespace_stem_and_root_name() {
+    let text = fixture_text("fatturapa_td04_credit_note.xml");
+    // A later 1.x namespace and a default namespace (no prefix) read the same.
+    let later = text.replace(FATTURAPA_NS, &format!("{FATTURAPA_NS}.2"));
+    assert_eq!(
+        einvoice::parse(later.as_bytes()).unwrap().syntax,
+        Syntax::FatturaPa
+    );
+    let unprefixed = format!(
+        r#"<FatturaElettronica versione="FPR12" xmlns="{FATTURAPA_NS}"><FatturaElettronicaBody><DatiGenerali><DatiGeneraliDocumento><TipoDocumento>TD05</TipoDocumento><Numero>ND-1</Numero></DatiGeneraliDocumento></DatiGenerali></FatturaElettronicaBody></FatturaElettronica>"#
+    );
+    let e = einvoice::parse(unprefixed.as_bytes()).unwrap();
+    assert_eq!(e.syntax, Syntax::FatturaPa);
+    assert_eq!(e.document_kind, "DebitNote");
+    assert_eq!(value(&e.invoice.type_code), "383");
+    assert_eq!(e.invoice.document_type, DocumentType::Invoice);
+    assert_eq!(value(&e.invoice.invoice_number), "ND-1");
+
+    // An unknown version, the simplified invoice, and no namespace at all are no FatturaPA.
+    let v2 = "http://ivaservizi.agenziaentrate.gov.it/docs/xsd/fatture/v2.0";
+    let simplified = "http://ivaservizi.agenziaentrate.gov.it/docs/xsd/fatture/v1.0";
+    let cases = [
+        (
+            text.replace(FATTURAPA_NS, v2),
+            format!("{{{v2}}}FatturaElettronica"),
+        ),
+        (
+            format!(
+                r#"<p:FatturaElettronicaSemplificata versione="FSM10" xmlns:p="{simplified}"/>"#
+            ),
+            format!("{{{simplified}}}FatturaElettronicaSemplificata"),
+        ),
+        (
+            "<FatturaElettronica versione=\"FPR12\"/>".to_string(),
+            "FatturaElettronica".to_string(),
+        ),
+    ];
+    for (xml, root) in cases {
+        assert_eq!(
+            einvoice::parse(xml.as_bytes()),
+            Err(XmlError::NotAnInvoice { root }),
+            "{xml}"
+        );
+    }
+}
+
+#[test]
+fn fatturapa_with_a_doctype_is_refused() {
+    let text = edited(
+        &fixture_text("fatturapa_fpr12_invoice.xml"),
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n",
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<!DOCTYPE p:FatturaElettronica [<!ENTITY x SYSTEM \"file:///etc/passwd\">]>\n",
+    );
+    assert_eq!(einvoice::parse(text.as_bytes()), Err(XmlError::Doctype));
+    assert!(matches!(
+        extract(text.as_bytes(), &ExtractOptions::default()),
+        Err(ExtractError::Xml(XmlError::Doctype))
+    ));
 }

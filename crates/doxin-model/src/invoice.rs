@@ -29,6 +29,10 @@ pub enum Syntax {
     /// ZUGFeRD 1.0 (`CrossIndustryDocument`, a CII predecessor).
     #[serde(rename = "ZUGFeRD-1.0-CII")]
     Zugferd1,
+    /// Italy's FatturaPA 1.2.x (`FatturaElettronica`, `FPR12` business-to-business and `FPA12`
+    /// public administration), the format of the national exchange system (SdI).
+    #[serde(rename = "FatturaPA")]
+    FatturaPa,
 }
 
 impl Syntax {
@@ -38,6 +42,7 @@ impl Syntax {
             Syntax::Ubl => "UBL",
             Syntax::Cii => "CII",
             Syntax::Zugferd1 => "ZUGFeRD-1.0-CII",
+            Syntax::FatturaPa => "FatturaPA",
         }
     }
 }
@@ -190,7 +195,8 @@ pub struct TaxTotal {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(default)]
 pub struct VatBreakdown {
-    /// UNCL 5305 category code: S, Z, E, AE, K, G, O, L, M (BT-118).
+    /// UNCL 5305 category code: S, Z, E, AE, K, G, O, L, M (BT-118), and B, Italian split
+    /// payment (the buyer pays this VAT to the state, not to the seller).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub category: Field<String>,
     /// Rate in percent (BT-119).
@@ -434,6 +440,22 @@ mod tests {
     use super::*;
     use crate::provenance::Extracted;
     use rust_decimal_macros::dec;
+
+    #[test]
+    fn syntaxes_serialise_as_their_labels() {
+        for syntax in [
+            Syntax::Ubl,
+            Syntax::Cii,
+            Syntax::Zugferd1,
+            Syntax::FatturaPa,
+        ] {
+            let json = serde_json::to_string(&syntax).expect("serialise");
+            assert_eq!(json, format!("\"{}\"", syntax.as_str()));
+            let back: Syntax = serde_json::from_str(&json).expect("deserialise");
+            assert_eq!(back, syntax);
+        }
+        assert_eq!(Syntax::FatturaPa.to_string(), "FatturaPA");
+    }
 
     #[test]
     fn round_trips_through_json_with_exact_decimals() {

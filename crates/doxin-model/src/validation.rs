@@ -55,7 +55,8 @@ pub enum RuleId {
     /// Total with VAT (BT-112) = total without VAT (BT-109) + total VAT (BT-110).
     #[serde(rename = "BR-CO-15")]
     BrCo15,
-    /// Amount due (BT-115) = total with VAT (BT-112) − paid (BT-113) + rounding (BT-114).
+    /// Amount due (BT-115) = total with VAT (BT-112) − paid (BT-113) + rounding (BT-114); under
+    /// Italian split payment (VAT category `B`) also accepted less the VAT of those rows.
     #[serde(rename = "BR-CO-16")]
     BrCo16,
     /// VAT category tax amount (BT-117) = taxable amount (BT-116) × rate (BT-119) / 100.

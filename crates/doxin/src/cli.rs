@@ -57,7 +57,7 @@ pub enum Command {
     Migrate,
     /// Extract invoices from files and print them (JSON, corpus fields or CSV).
     Extract {
-        /// Files to read (PDF, PNG, JPEG, TIFF, WebP, UBL/CII XML, text).
+        /// Files to read (PDF, PNG, JPEG, TIFF, WebP, UBL/CII/FatturaPA XML, text).
         #[arg(required = true)]
         files: Vec<std::path::PathBuf>,
         #[arg(long, value_enum, default_value = "json")]

@@ -1,11 +1,13 @@
-//! Structured e-invoices (UBL 2.x, CII D16B, ZUGFeRD 1.0), parsed exactly.
+//! Structured e-invoices (UBL 2.x, CII D16B, ZUGFeRD 1.0, FatturaPA 1.2.x), parsed exactly.
 //!
 //! [`parse`] reads the bytes into a small bounded element tree ([`tree`]), routes by the root
 //! element's namespace URI and local name (not by hard-coded versions or file names), and maps
 //! the document onto the canonical [`Invoice`]. National flavours (XRechnung, Peppol BIS,
-//! Factur-X, DIAN, SUNAT, …) are read by the same two mappings. Every value is
-//! [`Extracted::xml`](doxin_model::Extracted::xml) (confidence 1), with `raw_text` when the
-//! value was normalised (trimmed text, parsed amounts, rewritten dates).
+//! Factur-X, DIAN, SUNAT, …) are read by the same two mappings; Italy's FatturaPA has its own
+//! (module `fatturapa` says where it meets EN 16931 and where it does not). Signed FatturaPA
+//! files (`.xml.p7m`, a CAdES envelope) are not opened: the XML inside must be taken out first.
+//! Every value is [`Extracted::xml`](doxin_model::Extracted::xml) (confidence 1), with
+//! `raw_text` when the value was normalised (trimmed text, parsed amounts, rewritten dates).
 //!
 //! The mapping follows the converter that made the evaluation corpus' truth (see
 //! `fields::to_fields` for the flat shape), so the two can be compared field by field.
@@ -15,6 +17,7 @@
 
 mod cii;
 mod decode;
+mod fatturapa;
 pub mod tree;
 mod ubl;
 mod values;
@@ -38,10 +41,15 @@ const UBL_KINDS: &[&str] = &["Invoice", "CreditNote", "DebitNote"];
 pub struct EInvoice {
     pub syntax: Syntax,
     /// The document kind as the root element names it: `Invoice`, `CreditNote`, `DebitNote`
-    /// for UBL; `Invoice` for CII and ZUGFeRD 1.0 (whose type code tells credit notes apart).
+    /// for UBL; `Invoice` for CII and ZUGFeRD 1.0 (whose type code tells credit notes apart);
+    /// for FatturaPA, whose root is always `FatturaElettronica`, the kind its `TipoDocumento`
+    /// names (`Invoice`, `CreditNote`, `DebitNote`).
     pub document_kind: String,
     /// The canonical invoice; its `syntax` and `document_kind` repeat the two above.
     pub invoice: Invoice,
+    /// What a reviewer should know about the reading, such as a FatturaPA batch of which only
+    /// the first invoice was read. The pipeline passes them on to the extraction.
+    pub warnings: Vec<String>,
 }
 
 /// Why an XML document is not a readable e-invoice.
@@ -71,18 +79,18 @@ pub enum XmlError {
     TooManyTextNodes { limit: usize },
     #[error("unsupported XML encoding {0:?}")]
     UnsupportedEncoding(String),
-    /// Well-formed XML whose root is not a UBL, CII or ZUGFeRD 1.0 invoice. `root` is
+    /// Well-formed XML whose root is not a UBL, CII, ZUGFeRD 1.0 or FatturaPA invoice. `root` is
     /// `{namespace}local-name` (or just the local name without a namespace).
     #[error("not an e-invoice: root element {root}")]
     NotAnInvoice { root: String },
 }
 
-/// Parses a UBL, CII or ZUGFeRD 1.0 e-invoice with the default [`Limits`].
+/// Parses a UBL, CII, ZUGFeRD 1.0 or FatturaPA e-invoice with the default [`Limits`].
 pub fn parse(bytes: &[u8]) -> Result<EInvoice, XmlError> {
     parse_with_limits(bytes, Limits::default())
 }
 
-/// Parses a UBL, CII or ZUGFeRD 1.0 e-invoice within the given limits.
+/// Parses a UBL, CII, ZUGFeRD 1.0 or FatturaPA e-invoice within the given limits.
 pub fn parse_with_limits(bytes: &[u8], limits: Limits) -> Result<EInvoice, XmlError> {
     if bytes.len() > limits.max_bytes {
         return Err(XmlError::TooLarge {
@@ -96,15 +104,17 @@ pub fn parse_with_limits(bytes: &[u8], limits: Limits) -> Result<EInvoice, XmlEr
     let local = root.name();
     let ns = tree.root_namespace().unwrap_or("");
 
-    let (syntax, kind) = if let Some(rest) = ns.strip_prefix(UBL_NS_PREFIX)
+    let syntax = if let Some(rest) = ns.strip_prefix(UBL_NS_PREFIX)
         && UBL_KINDS.contains(&local)
         && rest.strip_suffix("-2") == Some(local)
     {
-        (Syntax::Ubl, local.to_string())
+        Syntax::Ubl
     } else if ns.starts_with(CII_NS_PREFIX) && local == "CrossIndustryInvoice" {
-        (Syntax::Cii, "Invoice".to_string())
+        Syntax::Cii
     } else if ns.starts_with(ZUGFERD1_NS_PREFIX) && local == "CrossIndustryDocument" {
-        (Syntax::Zugferd1, "Invoice".to_string())
+        Syntax::Zugferd1
+    } else if ns.starts_with(fatturapa::NS_PREFIX) && local == fatturapa::ROOT {
+        Syntax::FatturaPa
     } else {
         let root = if ns.is_empty() {
             local.to_string()
@@ -114,10 +124,22 @@ pub fn parse_with_limits(bytes: &[u8], limits: Limits) -> Result<EInvoice, XmlEr
         return Err(XmlError::NotAnInvoice { root });
     };
 
-    let mut invoice = match syntax {
-        Syntax::Ubl => ubl::map(root, &kind),
-        Syntax::Cii => cii::map(root, cii::Flavour::D16b),
-        Syntax::Zugferd1 => cii::map(root, cii::Flavour::Zugferd1),
+    let (mut invoice, kind, warnings) = match syntax {
+        Syntax::Ubl => (ubl::map(root, local), local.to_string(), Vec::new()),
+        Syntax::Cii => (
+            cii::map(root, cii::Flavour::D16b),
+            "Invoice".to_string(),
+            Vec::new(),
+        ),
+        Syntax::Zugferd1 => (
+            cii::map(root, cii::Flavour::Zugferd1),
+            "Invoice".to_string(),
+            Vec::new(),
+        ),
+        Syntax::FatturaPa => {
+            let mapped = fatturapa::map(root);
+            (mapped.invoice, mapped.kind, mapped.warnings)
+        }
     };
     invoice.syntax = Some(syntax);
     invoice.document_kind = Some(kind.clone());
@@ -125,5 +147,6 @@ pub fn parse_with_limits(bytes: &[u8], limits: Limits) -> Result<EInvoice, XmlEr
         syntax,
         document_kind: kind,
         invoice,
+        warnings,
     })
 }

@@ -342,6 +342,11 @@ fn br_co_15(c: &mut Checker<'_>) -> Option<()> {
 
 /// BR-CO-16: BT-115 = BT-112 − BT-113 + BT-114; a missing paid or rounding amount is zero, as
 /// invoices omit them when there is none.
+///
+/// Under Italian split payment (VAT category `B`, scissione dei pagamenti) the buyer pays that
+/// VAT to the state, so what the seller asks for is the total less that VAT. Issuers state it
+/// either way (EN 16931 literally, or the amount actually transferred, as FatturaPA does), and
+/// both are right; a failure reports the amount net of the split-payment VAT.
 fn br_co_16(c: &mut Checker<'_>) -> Option<()> {
     let totals = &c.invoice.totals;
     let gross = amount(&totals.tax_inclusive_amount)?;
@@ -350,21 +355,47 @@ fn br_co_16(c: &mut Checker<'_>) -> Option<()> {
     let rounding = amount(&totals.rounding_amount).unwrap_or_default();
     let expected = gross.checked_sub(prepaid)?.checked_add(rounding)?;
     c.checked(RuleId::BrCo16);
-    if !within(stated, expected, c.absolute) {
-        c.fail(
-            Finding::new(
-                RuleId::BrCo16,
-                format!(
-                    "amount due (BT-115) is {stated}, but total with VAT {gross} − paid {prepaid} \
-                     + rounding {rounding} = {expected}"
-                ),
-            )
+    if within(stated, expected, c.absolute) {
+        return Some(());
+    }
+    let split = split_payment_vat(&c.invoice.vat_breakdown)
+        .and_then(|vat| Some((vat, expected.checked_sub(vat)?)));
+    let message = match split {
+        Some((_, net_of_split)) if within(stated, net_of_split, c.absolute) => return Some(()),
+        Some((vat, net_of_split)) => format!(
+            "amount due (BT-115) is {stated}, but total with VAT {gross} − paid {prepaid} \
+             + rounding {rounding} = {expected}, or {net_of_split} without the split-payment \
+             VAT {vat} the buyer pays to the state"
+        ),
+        None => format!(
+            "amount due (BT-115) is {stated}, but total with VAT {gross} − paid {prepaid} \
+             + rounding {rounding} = {expected}"
+        ),
+    };
+    let expected = split.map_or(expected, |(_, net_of_split)| net_of_split);
+    c.fail(
+        Finding::new(RuleId::BrCo16, message)
             .field("totals.payable_amount")
             .expected(expected)
             .actual(stated),
-        );
-    }
+    );
     Some(())
+}
+
+/// UNCL 5305 `B`: Italian split payment, VAT the buyer pays to the state instead of the seller.
+const SPLIT_PAYMENT: &str = "B";
+
+/// Σ tax of the split-payment rows of the breakdown; `None` when there are none (or one lacks
+/// its tax amount, which leaves the alternative unknown).
+fn split_payment_vat(rows: &[VatBreakdown]) -> Option<Decimal> {
+    let split: Vec<&VatBreakdown> = rows
+        .iter()
+        .filter(|row| category(&row.category).as_deref() == Some(SPLIT_PAYMENT))
+        .collect();
+    if split.is_empty() {
+        return None;
+    }
+    sum(split.iter().map(|row| amount(&row.tax_amount)))
 }
 
 /// UNCL 5305 categories that carry no VAT, so a row without a rate has rate 0.

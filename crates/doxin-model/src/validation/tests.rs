@@ -444,6 +444,47 @@ fn br_co_16_amount_due() {
     assert_eq!(rules(&inv), vec![RuleId::BrCo16]);
 }
 
+#[test]
+fn br_co_16_split_payment_due_may_leave_out_the_vat_the_buyer_pays_the_state() {
+    // An Italian invoice to a public body: 1,000.00 + 22 % VAT under split payment (category
+    // B), 50.00 not subject to VAT; the seller asks for 1,050.00, the body pays 220.00 to the
+    // state.
+    let mut inv = Invoice::default();
+    inv.vat_breakdown = vec![
+        VatBreakdown {
+            category: x("B".to_string()),
+            ..row(dec!(22), dec!(1000.00), dec!(220.00))
+        },
+        VatBreakdown {
+            category: x("O".to_string()),
+            ..row(dec!(0), dec!(50.00), dec!(0.00))
+        },
+    ];
+    let t = &mut inv.totals;
+    t.tax_exclusive_amount = x(dec!(1050.00));
+    t.tax_amount = x(dec!(220.00));
+    t.tax_inclusive_amount = x(dec!(1270.00));
+    t.payable_amount = x(dec!(1050.00));
+    assert!(rules(&inv).is_empty(), "{:#?}", report(&inv).findings);
+    assert!(report(&inv).checked.contains(&RuleId::BrCo16));
+
+    // EN 16931 read literally (the whole total) is right too.
+    inv.totals.payable_amount = x(dec!(1270.00));
+    assert!(rules(&inv).is_empty());
+
+    // Anything else is wrong, and the finding names the split-payment amount.
+    inv.totals.payable_amount = x(dec!(1000.00));
+    let f = only(&inv, RuleId::BrCo16);
+    assert_eq!(f.len(), 1);
+    assert_eq!(f[0].expected, Some(FindingValue::Amount(dec!(1050.00))));
+    assert!(f[0].message.contains("split-payment"), "{}", f[0].message);
+
+    // Without category B the VAT is owed to the seller: the net is not the amount due.
+    inv.vat_breakdown[0].category = x("S".to_string());
+    inv.totals.payable_amount = x(dec!(1050.00));
+    assert_eq!(rules(&inv), vec![RuleId::BrCo16]);
+}
+
 // ---- BR-CO-17 ----
 
 #[test]

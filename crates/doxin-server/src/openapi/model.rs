@@ -193,7 +193,7 @@ pub(super) fn schemas() -> Map<String, Value> {
             "required": ["document_type", "totals"],
             "properties": {
                 "document_type": enumeration(&["invoice", "credit_note"]),
-                "syntax": enumeration(&["UBL", "CII", "ZUGFeRD-1.0-CII"]),
+                "syntax": enumeration(&["UBL", "CII", "ZUGFeRD-1.0-CII", "FatturaPA"]),
                 "document_kind": string(),
                 "customization_id": text(),
                 "profile_id": text(),

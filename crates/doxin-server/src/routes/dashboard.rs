@@ -60,7 +60,7 @@ async fn supported_types(_caller: Caller) -> Json<Value> {
                 "mime_types": ["application/xml", "text/xml"],
                 "extensions": [".xml"],
                 "read_by": "e-invoice parser",
-                "syntaxes": ["UBL", "CII", "ZUGFeRD-1.0-CII"],
+                "syntaxes": ["UBL", "CII", "ZUGFeRD-1.0-CII", "FatturaPA"],
             },
             {
                 "kind": "image",
