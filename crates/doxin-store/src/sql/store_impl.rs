@@ -455,12 +455,19 @@ const CLAIM_SET: &str = "UPDATE processing_jobs SET status = 'running', lease_ow
 /// are ranked exactly.
 const SEARCH_CANDIDATES: i64 = 300;
 
+/// Up to how many matching rows (counted exactly) a list of invoices picks its page among
+/// them rather than walking its order (see `page_after`).
+const FILTER_FIRST_UP_TO: u64 = 1_000;
+
 /// One page of a listing: which rows, in which order, with the filter conditions built so far.
 struct Listing<'a> {
     table: &'a str,
     columns: &'a str,
     order: &'a str,
     conds: &'a [String],
+    /// Invoices in creation order (`invoices.created_at`, `invoices.id`), the one order the
+    /// filter-first plan of `page_after` serves.
+    order_is_creation: bool,
 }
 
 impl ThisStore {
@@ -496,8 +503,9 @@ impl ThisStore {
     /// [`Self::page`], starting after `after` (keyset paging of invoices) instead of at the
     /// page's offset when a cursor is given.
     ///
-    /// `filter_first` (invoices newest first only): the page is chosen among the rows the
-    /// conditions select, by `id` and `created_at` alone, and only its rows are then read.
+    /// `filter_first` (invoices in creation order only; also whenever the count found at most
+    /// [`FILTER_FIRST_UP_TO`] rows): the page is chosen among the rows the conditions select,
+    /// by `id` and `created_at` alone, and only its rows are then read.
     /// For a condition that goes with the order (an issue-date range: invoices arrive soon
     /// after they are issued) the planner would otherwise walk the newest-first index and
     /// pass every row newer than the range, a cost that grows with the table; this way it
@@ -513,6 +521,11 @@ impl ThisStore {
     ) -> Result<Page<T>> {
         let from = format!("{}{}", listing.table, where_clause(listing.conds));
         let (total, estimated) = self.total(&from, &args.args, page.count).await?;
+        // Few matching rows, counted exactly: choosing the page among them costs no more than
+        // the count just did, whatever the planner believes about walking the order instead
+        // (for a seller-name filter with 221 matches in 100,000 it walked 25,000 rows).
+        let filter_first = listing.order_is_creation
+            && (filter_first || (!estimated && total <= FILTER_FIRST_UP_TO));
         let mut conds = listing.conds.to_vec();
         if let Some(cursor) = after {
             conds.push(keyset_cond(cursor, &mut args));
@@ -637,6 +650,7 @@ impl ThisStore {
             columns: &columns,
             order: "name, kind, id",
             conds: &conds,
+            order_is_creation: false,
         };
         self.page(listing, args, page, |row| {
             let n: i64 = row.try_get("invoice_count")?;
@@ -867,7 +881,13 @@ impl Store for ThisStore {
     }
 
     async fn list_users(&self, page: PageRequest) -> Result<Page<User>> {
-        let listing = Listing { table: "users", columns: "*", order: "created_at, id", conds: &[] };
+        let listing = Listing {
+            table: "users",
+            columns: "*",
+            order: "created_at, id",
+            conds: &[],
+            order_is_creation: false,
+        };
         self.page(listing, Args::default(), page, user_from_row).await
     }
 
@@ -1023,6 +1043,7 @@ impl Store for ThisStore {
             columns: "*",
             order: "name, id",
             conds: &conds,
+            order_is_creation: false,
         };
         self.page(listing, args, page, company_from_row).await
     }
@@ -1182,6 +1203,7 @@ impl Store for ThisStore {
             columns: SUMMARY_COLUMNS,
             order: &order,
             conds: &conds,
+            order_is_creation: filter.sort.field == InvoiceSortField::CreatedAt,
         };
         let after = filter.after.as_ref();
         if after.is_some_and(|c| c.sort != filter.sort) {
@@ -2002,6 +2024,7 @@ impl Store for ThisStore {
             columns: "*",
             order: "created_at DESC, id DESC",
             conds: &conds,
+            order_is_creation: false,
         };
         self.page(listing, args, page, job_from_row).await
     }
@@ -2434,6 +2457,7 @@ impl Store for ThisStore {
             columns: "*",
             order: "created_at, id",
             conds: &[],
+            order_is_creation: false,
         };
         self.page(listing, Args::default(), page, workspace_from_row).await
     }
@@ -2659,6 +2683,7 @@ impl Store for ThisStore {
             columns: "*",
             order: "received_at DESC, id DESC",
             conds: &conds,
+            order_is_creation: false,
         };
         self.page(listing, args, page, alert_from_row).await
     }
@@ -2716,6 +2741,7 @@ impl Store for ThisStore {
             columns: "*",
             order: "id DESC",
             conds: &conds,
+            order_is_creation: false,
         };
         self.page(listing, args, page, audit_from_row).await
     }
