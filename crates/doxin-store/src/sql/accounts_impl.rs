@@ -308,7 +308,7 @@ impl AccountStore for ThisStore {
             columns: "*",
             order: "created_at DESC, id DESC",
             conds: &[],
-            order_is_creation: false,
+            filter_first: FilterFirst::Never,
         };
         self.page(listing, Args::default(), page, access_code_from_row).await
     }
@@ -364,7 +364,7 @@ impl AccountStore for ThisStore {
             columns: "*",
             order: "created_at DESC, id DESC",
             conds: &conds,
-            order_is_creation: false,
+            filter_first: FilterFirst::Never,
         };
         self.page(listing, args, page, access_request_from_row).await
     }

@@ -209,7 +209,7 @@ impl ReportStore for ThisStore {
             columns: REPORT_COLUMNS,
             order: "created_at DESC, id DESC",
             conds: &conds,
-            order_is_creation: false,
+            filter_first: FilterFirst::Never,
         };
         let mut found = self.page(listing, args, page, report_from_row).await?;
         found.items = self.with_report_files(found.items).await?;
@@ -373,7 +373,7 @@ impl ReportStore for ThisStore {
             columns: "*",
             order: "created_at DESC, id DESC",
             conds: &conds,
-            order_is_creation: false,
+            filter_first: FilterFirst::Never,
         };
         self.page(listing, args, page, report_template_from_row)
             .await

@@ -465,9 +465,18 @@ struct Listing<'a> {
     columns: &'a str,
     order: &'a str,
     conds: &'a [String],
-    /// Invoices in creation order (`invoices.created_at`, `invoices.id`), the one order the
-    /// filter-first plan of `page_after` serves.
-    order_is_creation: bool,
+    /// When the page is chosen among the matching rows first (see `page_after`).
+    filter_first: FilterFirst,
+}
+
+/// When a listing chooses its page among the rows its conditions select before reading them
+/// (see `page_after`); only invoices in creation order (`invoices.created_at`, `invoices.id`).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum FilterFirst {
+    Never,
+    /// When the count found at most [`FILTER_FIRST_UP_TO`] rows, exactly.
+    WhenFew,
+    Always,
 }
 
 impl ThisStore {
@@ -497,14 +506,13 @@ impl ThisStore {
         page: PageRequest,
         map: fn(&DbRow) -> Result<T>,
     ) -> Result<Page<T>> {
-        self.page_after(listing, args, page, map, None, false).await
+        self.page_after(listing, args, page, map, None).await
     }
 
     /// [`Self::page`], starting after `after` (keyset paging of invoices) instead of at the
     /// page's offset when a cursor is given.
     ///
-    /// `filter_first` (invoices in creation order only; also whenever the count found at most
-    /// [`FILTER_FIRST_UP_TO`] rows): the page is chosen among the rows the conditions select,
+    /// With `listing.filter_first`, the page is chosen among the rows the conditions select,
     /// by `id` and `created_at` alone, and only its rows are then read.
     /// For a condition that goes with the order (an issue-date range: invoices arrive soon
     /// after they are issued) the planner would otherwise walk the newest-first index and
@@ -517,15 +525,17 @@ impl ThisStore {
         page: PageRequest,
         map: fn(&DbRow) -> Result<T>,
         after: Option<&InvoiceCursor>,
-        filter_first: bool,
     ) -> Result<Page<T>> {
         let from = format!("{}{}", listing.table, where_clause(listing.conds));
         let (total, estimated) = self.total(&from, &args.args, page.count).await?;
         // Few matching rows, counted exactly: choosing the page among them costs no more than
         // the count just did, whatever the planner believes about walking the order instead
         // (for a seller-name filter with 221 matches in 100,000 it walked 25,000 rows).
-        let filter_first = listing.order_is_creation
-            && (filter_first || (!estimated && total <= FILTER_FIRST_UP_TO));
+        let filter_first = match listing.filter_first {
+            FilterFirst::Never => false,
+            FilterFirst::WhenFew => !estimated && total <= FILTER_FIRST_UP_TO,
+            FilterFirst::Always => true,
+        };
         let mut conds = listing.conds.to_vec();
         if let Some(cursor) = after {
             conds.push(keyset_cond(cursor, &mut args));
@@ -650,7 +660,7 @@ impl ThisStore {
             columns: &columns,
             order: "name, kind, id",
             conds: &conds,
-            order_is_creation: false,
+            filter_first: FilterFirst::Never,
         };
         self.page(listing, args, page, |row| {
             let n: i64 = row.try_get("invoice_count")?;
@@ -886,7 +896,7 @@ impl Store for ThisStore {
             columns: "*",
             order: "created_at, id",
             conds: &[],
-            order_is_creation: false,
+            filter_first: FilterFirst::Never,
         };
         self.page(listing, Args::default(), page, user_from_row).await
     }
@@ -1043,7 +1053,7 @@ impl Store for ThisStore {
             columns: "*",
             order: "name, id",
             conds: &conds,
-            order_is_creation: false,
+            filter_first: FilterFirst::Never,
         };
         self.page(listing, args, page, company_from_row).await
     }
@@ -1203,7 +1213,14 @@ impl Store for ThisStore {
             columns: SUMMARY_COLUMNS,
             order: &order,
             conds: &conds,
-            order_is_creation: filter.sort.field == InvoiceSortField::CreatedAt,
+            // An issue-date range goes with the newest-first order (see `page_after`).
+            filter_first: if filter.sort.field != InvoiceSortField::CreatedAt {
+                FilterFirst::Never
+            } else if filter.issued_from.is_some() || filter.issued_to.is_some() {
+                FilterFirst::Always
+            } else {
+                FilterFirst::WhenFew
+            },
         };
         let after = filter.after.as_ref();
         if after.is_some_and(|c| c.sort != filter.sort) {
@@ -1211,11 +1228,8 @@ impl Store for ThisStore {
                 "the cursor was made for another order".into(),
             ));
         }
-        // An issue-date range goes with the newest-first order (see `page_after`).
-        let filter_first = filter.sort.field == InvoiceSortField::CreatedAt
-            && (filter.issued_from.is_some() || filter.issued_to.is_some());
         let mut found = self
-            .page_after(listing, args, page, invoice_summary_from_row, after, filter_first)
+            .page_after(listing, args, page, invoice_summary_from_row, after)
             .await?;
         if found.has_next {
             found.next_cursor = found
@@ -2024,7 +2038,7 @@ impl Store for ThisStore {
             columns: "*",
             order: "created_at DESC, id DESC",
             conds: &conds,
-            order_is_creation: false,
+            filter_first: FilterFirst::Never,
         };
         self.page(listing, args, page, job_from_row).await
     }
@@ -2457,7 +2471,7 @@ impl Store for ThisStore {
             columns: "*",
             order: "created_at, id",
             conds: &[],
-            order_is_creation: false,
+            filter_first: FilterFirst::Never,
         };
         self.page(listing, Args::default(), page, workspace_from_row).await
     }
@@ -2683,7 +2697,7 @@ impl Store for ThisStore {
             columns: "*",
             order: "received_at DESC, id DESC",
             conds: &conds,
-            order_is_creation: false,
+            filter_first: FilterFirst::Never,
         };
         self.page(listing, args, page, alert_from_row).await
     }
@@ -2741,7 +2755,7 @@ impl Store for ThisStore {
             columns: "*",
             order: "id DESC",
             conds: &conds,
-            order_is_creation: false,
+            filter_first: FilterFirst::Never,
         };
         self.page(listing, args, page, audit_from_row).await
     }
