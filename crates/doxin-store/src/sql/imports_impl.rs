@@ -252,36 +252,29 @@ impl ImportStore for ThisStore {
                         counts.updated += 1;
                         let c = InvoiceColumns::of(&r.new.invoice);
                         query(
-                            "UPDATE invoices SET status = $2, confidence = $3, vendor_id = $4, \
-                             customer_id = $5, document_type = $6, invoice_number = $7, \
-                             issue_date = $8, due_date = $9, currency = $10, seller_name = $11, \
-                             seller_vat_id = $12, buyer_name = $13, net_amount = $14, \
-                             tax_amount = $15, gross_amount = $16, payable_amount = $17, \
-                             data = $18, findings = $19, updated_at = $20, import_hash = $21, \
-                             embedding = NULL, embedding_model = NULL WHERE id = $1",
-                            vec![
+                            &format!(
+                                "UPDATE invoices SET status = $2, confidence = $3, \
+                                 vendor_id = $4, customer_id = $5, {INVOICE_COLUMNS_SET}, \
+                                 data = $18, findings = $19, updated_at = $20, \
+                                 import_hash = $21, embedding = NULL, embedding_model = NULL \
+                                 WHERE id = $1"
+                            ),
+                            [
                                 (*id).into(),
                                 r.new.status.as_str().into(),
                                 r.new.confidence.into(),
                                 r.new.vendor_id.into(),
                                 r.new.customer_id.into(),
-                                c.document_type.into(),
-                                c.invoice_number.into(),
-                                c.issue_date.into(),
-                                c.due_date.into(),
-                                c.currency.into(),
-                                c.seller_name.into(),
-                                c.seller_vat_id.into(),
-                                c.buyer_name.into(),
-                                c.net_amount.into(),
-                                c.tax_amount.into(),
-                                c.gross_amount.into(),
-                                c.payable_amount.into(),
+                            ]
+                            .into_iter()
+                            .chain(invoice_column_args(c))
+                            .chain([
                                 serde_json::to_value(&r.new.invoice)?.into(),
                                 serde_json::to_value(&r.new.findings)?.into(),
                                 Utc::now().into(),
                                 r.content_hash.clone().into(),
-                            ],
+                            ])
+                            .collect(),
                         )
                         .execute(&mut *tx)
                         .await?;

@@ -446,6 +446,30 @@ const CLAIM_SET: &str = "UPDATE processing_jobs SET status = 'running', lease_ow
     lease_until = $2, attempts = attempts + 1, started_at = $3, updated_at = $3, \
     finished_at = NULL";
 
+/// The `SET` of the columns [`InvoiceColumns`] holds, as `$6`–`$17`, with
+/// [`invoice_column_args`] (an invoice's update, and an imported invoice's).
+const INVOICE_COLUMNS_SET: &str = "document_type = $6, invoice_number = $7, issue_date = $8, \
+    due_date = $9, currency = $10, seller_name = $11, seller_vat_id = $12, buyer_name = $13, \
+    net_amount = $14, tax_amount = $15, gross_amount = $16, payable_amount = $17";
+
+/// The values of [`INVOICE_COLUMNS_SET`], in its order.
+fn invoice_column_args(c: InvoiceColumns) -> [Arg; 12] {
+    [
+        c.document_type.into(),
+        c.invoice_number.into(),
+        c.issue_date.into(),
+        c.due_date.into(),
+        c.currency.into(),
+        c.seller_name.into(),
+        c.seller_vat_id.into(),
+        c.buyer_name.into(),
+        c.net_amount.into(),
+        c.tax_amount.into(),
+        c.gross_amount.into(),
+        c.payable_amount.into(),
+    ]
+}
+
 /// Full-text matches ranked per search, at least (deeper pages rank more): the newest ones.
 /// A broad term matching 10,000 invoices would otherwise rank every one of them for a page
 /// of 50; a person who wants older matches narrows the search or sorts the list. For such a
@@ -1297,37 +1321,29 @@ impl Store for ThisStore {
             .await?;
         let mut tx = self.pool.begin().await?;
         let row = query(
-            "UPDATE invoices SET status = $2, confidence = $3, vendor_id = $4, \
-             customer_id = $5, document_type = $6, invoice_number = $7, issue_date = $8, \
-             due_date = $9, currency = $10, seller_name = $11, seller_vat_id = $12, \
-             buyer_name = $13, net_amount = $14, tax_amount = $15, gross_amount = $16, \
-             payable_amount = $17, data = $18, findings = $19, updated_at = $20, \
-             embedding = CASE WHEN $21 THEN NULL ELSE embedding END, \
-             embedding_model = CASE WHEN $21 THEN NULL ELSE embedding_model END \
-             WHERE id = $1 AND deleted_at IS NULL RETURNING *",
-            vec![
+            &format!(
+                "UPDATE invoices SET status = $2, confidence = $3, vendor_id = $4, \
+                 customer_id = $5, {INVOICE_COLUMNS_SET}, data = $18, findings = $19, \
+                 updated_at = $20, embedding = CASE WHEN $21 THEN NULL ELSE embedding END, \
+                 embedding_model = CASE WHEN $21 THEN NULL ELSE embedding_model END \
+                 WHERE id = $1 AND deleted_at IS NULL RETURNING *"
+            ),
+            [
                 id.into(),
                 update.status.unwrap_or(current.status).as_str().into(),
                 update.confidence.unwrap_or(current.confidence).into(),
                 update.vendor_id.or(current.vendor_id).into(),
                 update.customer_id.or(current.customer_id).into(),
-                c.document_type.into(),
-                c.invoice_number.into(),
-                c.issue_date.into(),
-                c.due_date.into(),
-                c.currency.into(),
-                c.seller_name.into(),
-                c.seller_vat_id.into(),
-                c.buyer_name.into(),
-                c.net_amount.into(),
-                c.tax_amount.into(),
-                c.gross_amount.into(),
-                c.payable_amount.into(),
+            ]
+            .into_iter()
+            .chain(invoice_column_args(c))
+            .chain([
                 serde_json::to_value(&invoice)?.into(),
                 serde_json::to_value(update.findings.unwrap_or(current.findings))?.into(),
                 Utc::now().into(),
                 body_changed.into(),
-            ],
+            ])
+            .collect(),
         )
         .fetch_one(&mut *tx)
         .await;
