@@ -1,16 +1,17 @@
 //! Drawing the content of one invoice from the seed, and its truth.
 
-use chrono::{Duration, NaiveDate};
+use chrono::{Datelike, Duration, NaiveDate};
 use doxin_model::{
     Address, BBox, BankAccount, Contact, Extracted, Invoice, InvoiceLine, Party, Totals,
     VatBreakdown,
 };
+use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::{Decimal, RoundingStrategy};
 
 use crate::data::{self, PRODUCTS, Place, Product};
 use crate::ids::{self, Account, VatNumber};
 use crate::layout::{Laid, Tag};
-use crate::locale::{self, CurrencyStyle, DateStyle, Labels, NumberStyle};
+use crate::locale::{self, CurrencyStyle, DateStyle, Labels, MoreLabels, NumberStyle};
 use crate::rng::Rng;
 use crate::{Country, Language, LayoutKind, ProductFamily, Spec};
 
@@ -49,8 +50,36 @@ pub(crate) struct LineData {
     pub description: String,
     pub quantity: Decimal,
     pub unit_price: Decimal,
+    /// The line's net amount: quantity × price, less the discount if there is one.
     pub amount: Decimal,
     pub rate: Decimal,
+    /// The quantity is hours (a service), not pieces.
+    pub hours: bool,
+    pub extra: LineExtra,
+}
+
+/// What the layouts added for evaluation (`LayoutKind::UNSEEN`) print beside a line; empty on
+/// the original layouts.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct LineExtra {
+    /// A second line under the description.
+    pub sub_line: Option<SubLine>,
+    /// Rate (percent) and amount of a discount that `amount` already deducts.
+    pub discount: Option<(Decimal, Decimal)>,
+    /// The seller's article number.
+    pub article: Option<String>,
+    /// The unit as printed and its UN/ECE Recommendation 20 code.
+    pub unit: Option<(&'static str, &'static str)>,
+}
+
+/// The second line printed under an item.
+#[derive(Debug, Clone)]
+pub(crate) enum SubLine {
+    /// Serial numbers of the pieces: a prefix, the first number and how many (a range when
+    /// more than one).
+    Serial(String, u32, u32),
+    /// The period a service was performed in.
+    Period(NaiveDate, NaiveDate),
 }
 
 /// Everything printed on one invoice, with the formats chosen for it.
@@ -59,6 +88,9 @@ pub(crate) struct Doc {
     pub language: Language,
     pub country: Country,
     pub labels: &'static Labels,
+    pub more: &'static MoreLabels,
+    /// Line discounts in a column of their own rather than as a line under the item.
+    pub discount_column: bool,
     pub num: NumberStyle,
     pub cur: CurrencyStyle,
     pub date_style: DateStyle,
@@ -124,6 +156,24 @@ impl Doc {
 
     pub fn tax_label(&self) -> &'static str {
         locale::tax_label(self.country, self.language)
+    }
+
+    /// The text of a line's second line, as printed.
+    pub fn sub_line_text(&self, line: &LineData) -> Option<String> {
+        Some(match line.extra.sub_line.as_ref()? {
+            SubLine::Serial(prefix, first, 1) => format!("{} {prefix}{first}", self.more.serial),
+            SubLine::Serial(prefix, first, count) => format!(
+                "{} {prefix}{first} – {prefix}{}",
+                self.more.serial,
+                first + count - 1
+            ),
+            SubLine::Period(from, to) => format!(
+                "{}: {} – {}",
+                self.more.period,
+                self.date(*from),
+                self.date(*to)
+            ),
+        })
     }
 
     pub fn title(&self) -> String {
@@ -364,9 +414,90 @@ fn lines(spec: &Spec, country: Country, language: Language, rng: &mut Rng) -> Ve
             unit_price,
             amount: round2(quantity * unit_price),
             rate,
+            hours: product.hours,
+            extra: LineExtra::default(),
         });
     }
     out
+}
+
+/// Gives the lines what `layout` prints beyond the original layouts (nothing for those, and
+/// nothing drawn): sub-lines and discounts for [`LayoutKind::SubLines`], article numbers and
+/// units for [`LayoutKind::Landscape`]. Returns whether discounts go in a column.
+fn decorate(
+    layout: LayoutKind,
+    more: &MoreLabels,
+    issue: NaiveDate,
+    lines: &mut [LineData],
+    rng: &mut Rng,
+) -> bool {
+    match layout {
+        LayoutKind::SubLines => {
+            let column = rng.chance(0.5);
+            for line in lines.iter_mut() {
+                if rng.chance(0.4) {
+                    sub_line(line, issue, rng);
+                }
+                if rng.chance(0.4) {
+                    discount(line, rng);
+                }
+            }
+            // The layout is there to show both: a document without either gets one of each.
+            if !lines.iter().any(|l| l.extra.sub_line.is_some()) {
+                let i = rng.usize(0..=lines.len() - 1);
+                sub_line(&mut lines[i], issue, rng);
+            }
+            if !lines.iter().any(|l| l.extra.discount.is_some()) {
+                let i = rng.usize(0..=lines.len() - 1);
+                discount(&mut lines[i], rng);
+            }
+            column
+        }
+        LayoutKind::Landscape => {
+            let style = rng.below(3);
+            for line in lines.iter_mut() {
+                line.extra.article = Some(match style {
+                    0 => format!("{:06}", rng.int(100_000..=999_999)),
+                    1 => format!("{}-{:04}", rng.int(10..=99), rng.int(0..=9999)),
+                    _ => format!("A{:05}", rng.int(1..=99_999)),
+                });
+                line.extra.unit = Some(if line.hours {
+                    (more.hour, "HUR")
+                } else {
+                    (more.piece, "H87")
+                });
+            }
+            false
+        }
+        _ => false,
+    }
+}
+
+/// A serial number (range) for goods, the month before the invoice for services.
+fn sub_line(line: &mut LineData, issue: NaiveDate, rng: &mut Rng) {
+    line.extra.sub_line = Some(if line.hours {
+        let end = issue.with_day(1).unwrap_or(issue) - Duration::days(1);
+        SubLine::Period(end.with_day(1).unwrap_or(end), end)
+    } else {
+        let letters: String = (0..2)
+            .map(|_| char::from(b'A' + rng.below(26) as u8))
+            .collect();
+        let count = line.quantity.to_u32().unwrap_or(1).max(1);
+        SubLine::Serial(
+            format!("{letters}-"),
+            rng.int(10_000..=89_999) as u32,
+            count,
+        )
+    });
+}
+
+/// A discount of a few percent, deducted from the line amount.
+fn discount(line: &mut LineData, rng: &mut Rng) {
+    let rate = Decimal::from(*rng.pick(&[2i64, 3, 5, 10, 10, 15, 20, 25]));
+    let gross = round2(line.quantity * line.unit_price);
+    let off = round2(gross * rate / Decimal::ONE_HUNDRED);
+    line.extra.discount = Some((rate, off));
+    line.amount = gross - off;
 }
 
 /// The VAT breakdown `(rate, taxable, tax)` by rate (highest first), net and tax of `lines`.
@@ -448,15 +579,22 @@ pub(crate) fn document(seed: u64, spec: &Spec) -> Doc {
     let account = ids::account(country, &mut parties);
 
     let mut items = root.fork(5);
-    let lines = lines(spec, country, language, &mut items);
+    let mut lines = lines(spec, country, language, &mut items);
+    let more = locale::more_labels(language);
+    // A fork of its own, so the original layouts draw exactly what they drew before.
+    let discount_column = decorate(layout, more, issue, &mut lines, &mut root.fork(6));
     let (breakdown, net, tax) = sums(&lines);
-    let show_vat_column = breakdown.len() > 1 || fmt.chance(0.25);
+    // The wide layout has room for the rate of every line.
+    let show_vat_column =
+        layout == LayoutKind::Landscape || breakdown.len() > 1 || fmt.chance(0.25);
 
     Doc {
         layout,
         language,
         country,
         labels,
+        more,
+        discount_column,
         num,
         cur,
         date_style,
@@ -567,6 +705,29 @@ pub(crate) fn truth(doc: &Doc, laid: &Laid) -> Invoice {
             vat_rate: doc
                 .show_vat_column
                 .then(|| human(laid, Tag::LineRate(i), l.rate)),
+            // A serial number describes the item (BT-154); a service period is a line note
+            // (BT-127) here, the model having no line period.
+            item_description: doc
+                .sub_line_text(l)
+                .filter(|_| matches!(l.extra.sub_line, Some(SubLine::Serial(..))))
+                .map(|t| human(laid, Tag::LineSub(i), t)),
+            note: doc
+                .sub_line_text(l)
+                .filter(|_| matches!(l.extra.sub_line, Some(SubLine::Period(..))))
+                .map(|t| human(laid, Tag::LineSub(i), t)),
+            seller_item_id: l
+                .extra
+                .article
+                .as_ref()
+                .map(|a| human(laid, Tag::LineArticle(i), a.clone())),
+            unit_code: l
+                .extra
+                .unit
+                .map(|(_, code)| human(laid, Tag::LineUnit(i), code.to_string())),
+            allowance_amount: l
+                .extra
+                .discount
+                .map(|(_, amount)| human(laid, Tag::LineDiscount(i), amount)),
             ..InvoiceLine::default()
         })
         .collect();

@@ -388,6 +388,8 @@ fn demo_lines(country: Country, zero_rated: bool, rng: &mut Rng) -> Vec<LineData
             unit_price,
             amount: build::round2(quantity * unit_price),
             rate,
+            hours: product.hours,
+            extra: build::LineExtra::default(),
         });
     }
     out

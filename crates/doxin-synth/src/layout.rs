@@ -30,6 +30,12 @@ pub(crate) enum Tag {
     LinePrice(usize),
     LineRate(usize),
     LineAmount(usize),
+    /// The second line under item i (serial number or period).
+    LineSub(usize),
+    /// The discount of item i, where its amount is printed (a line under the item).
+    LineDiscount(usize),
+    LineArticle(usize),
+    LineUnit(usize),
 }
 
 /// Where a tagged run ended up: 1-based page, box (top-left origin, points) and its text.
@@ -61,50 +67,58 @@ impl Laid {
     }
 }
 
-const LEFT: f32 = 50.0;
-const RIGHT: f32 = 545.0;
-const ROW: f32 = 15.0;
+pub(crate) const LEFT: f32 = 50.0;
+pub(crate) const RIGHT: f32 = 545.0;
+pub(crate) const ROW: f32 = 15.0;
 /// The last table row's baseline on a page.
-const ROW_LIMIT: f32 = 748.0;
+pub(crate) const ROW_LIMIT: f32 = 748.0;
 /// Everything after the table ends above this.
-const TAIL_LIMIT: f32 = 772.0;
+pub(crate) const TAIL_LIMIT: f32 = 772.0;
 const FOOTER_RULE: f32 = 782.0;
 
-const REG: Font = Font::Regular;
-const BOLD: Font = Font::Bold;
-const L: Align = Align::Left;
-const R: Align = Align::Right;
-const LABEL_GRAY: f32 = 0.3;
+pub(crate) const REG: Font = Font::Regular;
+pub(crate) const BOLD: Font = Font::Bold;
+pub(crate) const L: Align = Align::Left;
+pub(crate) const R: Align = Align::Right;
+pub(crate) const LABEL_GRAY: f32 = 0.3;
 
-struct Canvas<'d> {
-    doc: &'d Doc,
-    pages: Vec<Page>,
+pub(crate) struct Canvas<'d> {
+    pub doc: &'d Doc,
+    pub pages: Vec<Page>,
     /// The page being drawn on.
-    current: usize,
-    tags: Vec<(Tag, usize, usize)>,
+    pub current: usize,
+    pub tags: Vec<(Tag, usize, usize)>,
 }
 
 impl<'d> Canvas<'d> {
-    fn new(doc: &'d Doc) -> Self {
+    pub fn new(doc: &'d Doc) -> Self {
         Canvas {
             doc,
-            pages: vec![Page::default()],
+            pages: vec![Self::blank(doc)],
             current: 0,
             tags: Vec::new(),
         }
     }
 
-    fn page(&mut self) -> &mut Page {
+    pub fn page(&mut self) -> &mut Page {
         &mut self.pages[self.current]
     }
 
-    fn new_page(&mut self) {
-        self.pages.push(Page::default());
+    fn blank(doc: &Doc) -> Page {
+        if doc.layout == LayoutKind::Landscape {
+            Page::landscape()
+        } else {
+            Page::default()
+        }
+    }
+
+    pub fn new_page(&mut self) {
+        self.pages.push(Self::blank(self.doc));
         self.current = self.pages.len() - 1;
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn put(
+    pub fn put(
         &mut self,
         tag: Option<Tag>,
         x: f32,
@@ -119,7 +133,7 @@ impl<'d> Canvas<'d> {
 
     /// Places a run; returns its width.
     #[allow(clippy::too_many_arguments)]
-    fn put_gray(
+    pub fn put_gray(
         &mut self,
         tag: Option<Tag>,
         x: f32,
@@ -139,7 +153,7 @@ impl<'d> Canvas<'d> {
     }
 
     /// A label and its value on one line: the label in gray at `x`, the value after it.
-    fn label_value(
+    pub fn label_value(
         &mut self,
         tag: Option<Tag>,
         x: f32,
@@ -152,7 +166,7 @@ impl<'d> Canvas<'d> {
         self.put(tag, x + w + 4.0, y, size, REG, L, value);
     }
 
-    fn finish(self) -> Laid {
+    pub fn finish(self) -> Laid {
         let tags = self
             .tags
             .into_iter()
@@ -176,7 +190,7 @@ impl<'d> Canvas<'d> {
 }
 
 /// The invoice-data rows shown in header blocks: label, value, tag.
-fn info_rows(doc: &Doc) -> Vec<(&'static str, String, Tag)> {
+pub(crate) fn info_rows(doc: &Doc) -> Vec<(&'static str, String, Tag)> {
     let l = doc.labels;
     let mut rows = vec![
         (doc.number_label, doc.number.clone(), Tag::Number),
@@ -238,7 +252,8 @@ fn table_header(c: &mut Canvas<'_>, cols: &Cols, y: f32) -> f32 {
             .page()
             .fill(LEFT - 5.0, y - 12.0, RIGHT - LEFT + 10.0, 18.0, 0.88),
         LayoutKind::LabelColumn => c.page().rule(LEFT, y - 13.0, RIGHT, 0.6, 0.0),
-        LayoutKind::Classic => {}
+        // Classic; the unseen layouts draw their own tables (unseen.rs).
+        _ => {}
     }
     if let Some(x) = cols.pos {
         c.put(None, x, y, size, BOLD, L, l.pos);
@@ -341,17 +356,22 @@ fn address_window(c: &mut Canvas<'_>, y: f32) -> f32 {
 }
 
 /// Buyer name, address and VAT id from `y`; returns the baseline after the block.
-fn buyer_block(c: &mut Canvas<'_>, mut y: f32) -> f32 {
+fn buyer_block(c: &mut Canvas<'_>, y: f32) -> f32 {
+    buyer_block_at(c, LEFT, y)
+}
+
+/// Buyer name, address and VAT id at `x` from `y`; returns the baseline after the block.
+pub(crate) fn buyer_block_at(c: &mut Canvas<'_>, x: f32, mut y: f32) -> f32 {
     let doc = c.doc;
-    c.put(Some(Tag::BuyerName), LEFT, y, 10.0, REG, L, &doc.buyer.name);
+    c.put(Some(Tag::BuyerName), x, y, 10.0, REG, L, &doc.buyer.name);
     y += 13.0;
     for line in doc.buyer.address_lines(doc) {
-        c.put(None, LEFT, y, 10.0, REG, L, &line);
+        c.put(None, x, y, 10.0, REG, L, &line);
         y += 13.0;
     }
     if let Some(vat) = &doc.buyer.vat {
         let label = format!("{}:", doc.labels.vat_id);
-        c.label_value(Some(Tag::BuyerVat), LEFT, y, 9.0, &label, &vat.printed);
+        c.label_value(Some(Tag::BuyerVat), x, y, 9.0, &label, &vat.printed);
         y += 13.0;
     }
     y
@@ -519,7 +539,7 @@ fn modern_head(c: &mut Canvas<'_>) -> f32 {
 }
 
 /// Height the totals block needs.
-fn totals_height(doc: &Doc) -> f32 {
+pub(crate) fn totals_height(doc: &Doc) -> f32 {
     20.0 + (2 + doc.breakdown.len()) as f32 * ROW
 }
 
@@ -527,23 +547,29 @@ fn totals_height(doc: &Doc) -> f32 {
 fn tail_height(doc: &Doc) -> f32 {
     let notes = 30.0;
     match doc.layout {
-        LayoutKind::Classic => totals_height(doc) + notes,
         LayoutKind::LabelColumn => totals_height(doc) + 20.0 + 4.0 * 13.0 + notes,
         LayoutKind::Modern => totals_height(doc).max(70.0) + notes,
+        // Classic; the unseen layouts are laid out in unseen.rs.
+        _ => totals_height(doc) + notes,
     }
 }
 
 /// The totals block from `y`; returns the baseline after it.
 fn totals(c: &mut Canvas<'_>, y: f32) -> f32 {
-    let doc = c.doc;
-    let x = 340.0;
-    let colon = if doc.layout == LayoutKind::Classic {
+    let colon = if c.doc.layout == LayoutKind::Classic {
         ":"
     } else {
         ""
     };
+    totals_at(c, 340.0, RIGHT, y, colon)
+}
+
+/// The totals block between `x` and `right` from `y`, labels ending in `colon`; returns the
+/// baseline after it.
+pub(crate) fn totals_at(c: &mut Canvas<'_>, x: f32, right: f32, y: f32, colon: &str) -> f32 {
+    let doc = c.doc;
     let mut y = y + 12.0;
-    c.page().rule(x, y - 12.0, RIGHT, 0.5, 0.0);
+    c.page().rule(x, y - 12.0, right, 0.5, 0.0);
     c.put(
         None,
         x,
@@ -555,7 +581,7 @@ fn totals(c: &mut Canvas<'_>, y: f32) -> f32 {
     );
     c.put(
         Some(Tag::Net),
-        RIGHT,
+        right,
         y,
         9.0,
         REG,
@@ -569,7 +595,7 @@ fn totals(c: &mut Canvas<'_>, y: f32) -> f32 {
         c.put(Some(Tag::TaxLabel(i)), x, y, 9.0, REG, L, &label);
         c.put(
             Some(Tag::Tax(i)),
-            RIGHT,
+            right,
             y,
             9.0,
             REG,
@@ -581,7 +607,7 @@ fn totals(c: &mut Canvas<'_>, y: f32) -> f32 {
         }
         y += ROW;
     }
-    c.page().rule(x, y - 10.0, RIGHT, 0.8, 0.0);
+    c.page().rule(x, y - 10.0, right, 0.8, 0.0);
     y += 2.0;
     c.put(
         None,
@@ -594,7 +620,7 @@ fn totals(c: &mut Canvas<'_>, y: f32) -> f32 {
     );
     c.put(
         Some(Tag::Gross),
-        RIGHT,
+        right,
         y,
         10.0,
         BOLD,
@@ -605,7 +631,7 @@ fn totals(c: &mut Canvas<'_>, y: f32) -> f32 {
 }
 
 /// Bank lines: label and value.
-fn bank_rows(doc: &Doc) -> Vec<(&'static str, String, Option<Tag>)> {
+pub(crate) fn bank_rows(doc: &Doc) -> Vec<(&'static str, String, Option<Tag>)> {
     let a = &doc.account;
     let mut rows = Vec::new();
     if let Some(iban) = a.iban_printed() {
@@ -625,16 +651,21 @@ fn bank_rows(doc: &Doc) -> Vec<(&'static str, String, Option<Tag>)> {
 }
 
 /// Payment terms and thanks from `y`.
-fn closing(c: &mut Canvas<'_>, mut y: f32) {
-    let doc = c.doc;
-    if let Some(terms) = &doc.terms {
-        c.put(None, LEFT, y, 9.0, REG, L, terms);
-        y += 13.0;
-    }
-    c.put(None, LEFT, y, 9.0, REG, L, doc.labels.thanks);
+pub(crate) fn closing(c: &mut Canvas<'_>, y: f32) {
+    closing_at(c, LEFT, y);
 }
 
-fn footer(c: &mut Canvas<'_>, page: usize, count: usize) {
+/// Payment terms and thanks at `x` from `y`.
+pub(crate) fn closing_at(c: &mut Canvas<'_>, x: f32, mut y: f32) {
+    let doc = c.doc;
+    if let Some(terms) = &doc.terms {
+        c.put(None, x, y, 9.0, REG, L, terms);
+        y += 13.0;
+    }
+    c.put(None, x, y, 9.0, REG, L, doc.labels.thanks);
+}
+
+pub(crate) fn footer(c: &mut Canvas<'_>, page: usize, count: usize) {
     let doc = c.doc;
     c.current = page;
     let size = 7.0;
@@ -662,8 +693,14 @@ fn footer(c: &mut Canvas<'_>, page: usize, count: usize) {
         c.put_gray(*tag, 215.0, y, size, REG, L, gray, line);
         y += 9.0;
     }
-    if doc.layout == LayoutKind::Classic {
-        if let Some(vat) = &doc.seller.vat {
+    // The two-column layout prints the bank details here too, its VAT id in the header.
+    if matches!(doc.layout, LayoutKind::Classic | LayoutKind::TwoColumn) {
+        if let Some(vat) = doc
+            .seller
+            .vat
+            .as_ref()
+            .filter(|_| doc.layout == LayoutKind::Classic)
+        {
             let w = c.put_gray(None, 215.0, y, size, REG, L, gray, doc.labels.vat_id);
             c.put_gray(
                 Some(Tag::SellerVat),
@@ -689,12 +726,16 @@ fn footer(c: &mut Canvas<'_>, page: usize, count: usize) {
 }
 
 pub(crate) fn lay_out(doc: &Doc) -> Laid {
+    if doc.layout.is_unseen() {
+        return crate::unseen::lay_out(doc);
+    }
     let mut c = Canvas::new(doc);
     let cols = columns(doc);
     let header_y = match doc.layout {
-        LayoutKind::Classic => classic_head(&mut c),
         LayoutKind::LabelColumn => label_column_head(&mut c),
         LayoutKind::Modern => modern_head(&mut c),
+        // Classic (the unseen layouts returned above).
+        _ => classic_head(&mut c),
     };
     let mut y = table_header(&mut c, &cols, header_y);
     for i in 0..doc.lines.len() {
@@ -713,7 +754,6 @@ pub(crate) fn lay_out(doc: &Doc) -> Laid {
     let top = y;
     let end = totals(&mut c, top);
     match doc.layout {
-        LayoutKind::Classic => closing(&mut c, end + 16.0),
         LayoutKind::LabelColumn => {
             let mut y = end + 20.0;
             c.put(None, LEFT, y, 9.0, BOLD, L, doc.labels.payment);
@@ -735,6 +775,8 @@ pub(crate) fn lay_out(doc: &Doc) -> Laid {
             }
             closing(&mut c, y.max(end) + 16.0);
         }
+        // Classic (the unseen layouts returned above).
+        _ => closing(&mut c, end + 16.0),
     }
     let count = c.pages.len();
     for page in 0..count {

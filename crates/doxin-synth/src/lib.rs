@@ -7,11 +7,12 @@
 //! blurred page image. Output is a pure function of the seed and the spec: the same inputs give
 //! the same bytes on every machine.
 //!
-//! Variety: three layouts ([`LayoutKind`]), six languages ([`Language`]) over eight countries
-//! ([`Country`]) with their number formats (`1,234.56`, `1.234,56`, `1 234,56`, `1'234.56`),
-//! date formats (numeric and written), currencies, VAT rates, legal forms, VAT identifiers and
-//! IBANs with correct check digits; 1 to any number of line items (pages are added as needed)
-//! drawn from product families, one of which is office chairs ([`ProductFamily`]).
+//! Variety: three layouts drawn by default and four more on request ([`LayoutKind`]), six
+//! languages ([`Language`]) over eight countries ([`Country`]) with their number formats
+//! (`1,234.56`, `1.234,56`, `1 234,56`, `1'234.56`), date formats (numeric and written),
+//! currencies, VAT rates, legal forms, VAT identifiers and IBANs with correct check digits; 1
+//! to any number of line items (pages are added as needed) drawn from product families, one
+//! of which is office chairs ([`ProductFamily`]).
 //!
 //! The corpus `fields` of a truth are `doxin_extract::fields::to_fields(&synthetic.truth)`
 //! (not computed here so this crate depends on the model only); `examples/synth_corpus.rs`
@@ -32,6 +33,7 @@ mod locale;
 mod pdf;
 mod rng;
 mod scan;
+mod unseen;
 
 /// The language of the printed labels.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -140,13 +142,51 @@ pub enum LayoutKind {
     /// A large title, a header table (invoice number, date, due date side by side with the
     /// values below), "bill to" block, shaded table header, payment box.
     Modern,
+    /// Seller ("From") and buyer ("Bill to") blocks side by side under the title, the invoice
+    /// data below both in a two-column grid (number and date on one row), bank details in the
+    /// footer. Not drawn by [`Spec::default`]: see [`LayoutKind::UNSEEN`].
+    TwoColumn,
+    /// A centred letterhead, the buyer on the left and the title on the right; below the
+    /// table the totals in a framed box on the left and the invoice data (number, dates) to
+    /// its right: nothing identifies the invoice above the table.
+    LeftTotals,
+    /// An info box with the invoice data beside the buyer; line items with a second line
+    /// under some of them (a serial number or a service period) and per-line discounts,
+    /// either in a discount column or as a line under the item; the printed amount is after
+    /// the discount (the truth keeps the discount as the line's allowance).
+    SubLines,
+    /// A4 landscape (842 × 595): seller, buyer and invoice data in three columns, a wide
+    /// table with article numbers, units and the VAT rate of every line.
+    Landscape,
 }
 
 impl LayoutKind {
+    /// The layouts [`Spec::default`] draws from: the ones the extraction rules were developed
+    /// on. Unchanged when layouts are added, so every seed keeps giving the same document.
     pub const ALL: [LayoutKind; 3] = [
         LayoutKind::Classic,
         LayoutKind::LabelColumn,
         LayoutKind::Modern,
+    ];
+
+    /// Layouts added to measure the rules on geometry they were not written against; only
+    /// generated when a [`Spec`] asks for one.
+    pub const UNSEEN: [LayoutKind; 4] = [
+        LayoutKind::TwoColumn,
+        LayoutKind::LeftTotals,
+        LayoutKind::SubLines,
+        LayoutKind::Landscape,
+    ];
+
+    /// [`ALL`](Self::ALL) followed by [`UNSEEN`](Self::UNSEEN).
+    pub const EVERY: [LayoutKind; 7] = [
+        LayoutKind::Classic,
+        LayoutKind::LabelColumn,
+        LayoutKind::Modern,
+        LayoutKind::TwoColumn,
+        LayoutKind::LeftTotals,
+        LayoutKind::SubLines,
+        LayoutKind::Landscape,
     ];
 
     pub fn name(self) -> &'static str {
@@ -154,7 +194,20 @@ impl LayoutKind {
             LayoutKind::Classic => "classic",
             LayoutKind::LabelColumn => "label-column",
             LayoutKind::Modern => "modern",
+            LayoutKind::TwoColumn => "two-column",
+            LayoutKind::LeftTotals => "left-totals",
+            LayoutKind::SubLines => "sub-lines",
+            LayoutKind::Landscape => "landscape",
         }
+    }
+
+    /// The layout of this [`name`](Self::name).
+    pub fn from_name(name: &str) -> Option<LayoutKind> {
+        LayoutKind::EVERY.into_iter().find(|l| l.name() == name)
+    }
+
+    pub fn is_unseen(self) -> bool {
+        LayoutKind::UNSEEN.contains(&self)
     }
 }
 
@@ -363,7 +416,8 @@ pub fn scanned(seed: u64, spec: &Spec) -> Scanned {
     }
 }
 
-/// The pixel size of a scanned page at `dpi` (A4 portrait).
+/// The pixel size of a scanned page at `dpi` (A4 portrait; a [`LayoutKind::Landscape`] page
+/// is this turned on its side).
 pub fn scan_size(dpi: f32) -> (u32, u32) {
     let scale = dpi / 72.0;
     ((pdf::A4.0 * scale) as u32, (pdf::A4.1 * scale) as u32)

@@ -287,6 +287,97 @@ static IT: Labels = Labels {
     ],
 };
 
+/// The further words the layouts added for evaluation print (`LayoutKind::UNSEEN`): kept apart
+/// from [`Labels`] so the original layouts' vocabulary stays what it was.
+pub(crate) struct MoreLabels {
+    /// Heading of the seller's block beside the buyer's.
+    pub from: &'static str,
+    /// Heading of the per-line discount column.
+    pub discount: &'static str,
+    /// A discount printed under its line, `{}` for the rate.
+    pub discount_row: &'static str,
+    pub serial: &'static str,
+    /// Service period printed under a line.
+    pub period: &'static str,
+    /// Heading of the article-number column.
+    pub article: &'static str,
+    pub unit: &'static str,
+    /// Unit words for pieces and hours.
+    pub piece: &'static str,
+    pub hour: &'static str,
+}
+
+pub(crate) fn more_labels(language: Language) -> &'static MoreLabels {
+    match language {
+        Language::En => &MoreLabels {
+            from: "From",
+            discount: "Disc.",
+            discount_row: "less {} discount",
+            serial: "Serial no.",
+            period: "Period",
+            article: "Art. No.",
+            unit: "Unit",
+            piece: "pcs",
+            hour: "h",
+        },
+        Language::De => &MoreLabels {
+            from: "Rechnungssteller",
+            discount: "Rabatt",
+            discount_row: "abzgl. {} Rabatt",
+            serial: "Seriennr.",
+            period: "Leistungszeitraum",
+            article: "Art.-Nr.",
+            unit: "Einheit",
+            piece: "Stk.",
+            hour: "Std.",
+        },
+        Language::Fr => &MoreLabels {
+            from: "Émetteur",
+            discount: "Remise",
+            discount_row: "remise de {} déduite",
+            serial: "N° de série",
+            period: "Période",
+            article: "Réf. article",
+            unit: "Unité",
+            piece: "pce",
+            hour: "h",
+        },
+        Language::Nl => &MoreLabels {
+            from: "Van",
+            discount: "Korting",
+            discount_row: "{} korting verrekend",
+            serial: "Serienummer",
+            period: "Periode",
+            article: "Artikelnr.",
+            unit: "Eenheid",
+            piece: "st.",
+            hour: "uur",
+        },
+        Language::Es => &MoreLabels {
+            from: "Emisor",
+            discount: "Dto.",
+            discount_row: "descuento del {} aplicado",
+            serial: "N.º de serie",
+            period: "Periodo",
+            article: "Ref.",
+            unit: "Unidad",
+            piece: "ud.",
+            hour: "h",
+        },
+        Language::It => &MoreLabels {
+            from: "Fornitore",
+            discount: "Sconto",
+            discount_row: "sconto {} applicato",
+            serial: "Matricola",
+            period: "Periodo",
+            article: "Cod. art.",
+            unit: "U.M.",
+            piece: "pz.",
+            hour: "ore",
+        },
+    }
+}
+
 /// How numbers are written: thousands separator (if any) and decimal mark.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct NumberStyle {

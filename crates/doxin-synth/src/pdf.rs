@@ -1,4 +1,4 @@
-//! A minimal PDF writer: A4 pages with text in the standard Helvetica fonts (WinAnsiEncoding,
+//! A minimal PDF writer: A4 pages (portrait, or landscape for the wide layout) with text in the standard Helvetica fonts (WinAnsiEncoding,
 //! so the text layer is extractable, accents and the euro sign included), rules and filled
 //! rectangles. Positions are in points from the top-left corner, y downward; a text position
 //! is the left end of its baseline.
@@ -7,6 +7,8 @@ use lopdf::content::{Content, Operation};
 use lopdf::{Dictionary, Document, Object, Stream, StringFormat, dictionary};
 
 pub(crate) const A4: (f32, f32) = (595.0, 842.0);
+/// A4 turned on its side: width and height swapped.
+pub(crate) const A4_LANDSCAPE: (f32, f32) = (A4.1, A4.0);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Font {
@@ -200,9 +202,23 @@ pub(crate) enum Shape {
 pub(crate) struct Page {
     pub runs: Vec<Run>,
     pub shapes: Vec<Shape>,
+    /// 842 × 595 instead of 595 × 842.
+    pub landscape: bool,
 }
 
 impl Page {
+    pub fn landscape() -> Page {
+        Page {
+            landscape: true,
+            ..Page::default()
+        }
+    }
+
+    /// Width and height in points.
+    pub fn size(&self) -> (f32, f32) {
+        if self.landscape { A4_LANDSCAPE } else { A4 }
+    }
+
     /// Places text; returns the index of its run.
     #[allow(clippy::too_many_arguments)]
     pub fn text_gray(
@@ -245,8 +261,27 @@ impl Page {
         self.shapes.push(Shape::Fill { x, y, w, h, gray });
     }
 
+    /// The outline of a rectangle (top-left corner and size): four lines.
+    pub fn frame(&mut self, x: f32, y: f32, w: f32, h: f32, width: f32, gray: f32) {
+        for (x0, y0, x1, y1) in [
+            (x, y, x + w, y),
+            (x + w, y, x + w, y + h),
+            (x + w, y + h, x, y + h),
+            (x, y + h, x, y),
+        ] {
+            self.shapes.push(Shape::Rule {
+                x0,
+                y0,
+                x1,
+                y1,
+                width,
+                gray,
+            });
+        }
+    }
+
     fn content(&self) -> Vec<u8> {
-        let h = A4.1;
+        let h = self.size().1;
         let r = |v: f32| Object::Real((v * 100.0).round() / 100.0);
         let mut ops = Vec::new();
         for shape in &self.shapes {
@@ -323,7 +358,7 @@ pub(crate) fn write(pages: &[Page], title: &str, id: u64) -> Vec<u8> {
             "Parent" => pages_id,
             "Contents" => content_id,
             "Resources" => resources_id,
-            "MediaBox" => vec![0.into(), 0.into(), A4.0.into(), A4.1.into()],
+            "MediaBox" => vec![0.into(), 0.into(), page.size().0.into(), page.size().1.into()],
         })));
     }
     let count = kids.len() as i64;

@@ -159,12 +159,14 @@ fn spec_choices_are_respected_and_all_variants_occur() {
         layouts.insert(f.layout);
         countries.insert(f.country);
         assert_eq!(f.language, f.country.language());
+        // The added layouts are only made on request: seeds keep their documents.
+        assert!(!f.layout.is_unseen(), "seed {seed}: {:?}", f.layout);
     }
     assert_eq!(layouts.len(), LayoutKind::ALL.len());
     assert_eq!(countries.len(), Country::ALL.len());
 
     for language in Language::ALL {
-        for layout in LayoutKind::ALL {
+        for layout in LayoutKind::EVERY {
             let spec = Spec::default()
                 .with_language(language)
                 .with_layout(layout)
@@ -242,7 +244,7 @@ fn pdftotext(pdf: &[u8]) -> Option<String> {
 #[test]
 fn text_layer_shows_number_total_seller_and_accents() {
     for (i, language) in Language::ALL.into_iter().enumerate() {
-        for (j, layout) in LayoutKind::ALL.into_iter().enumerate() {
+        for (j, layout) in LayoutKind::EVERY.into_iter().enumerate() {
             let seed = (i * 10 + j) as u64;
             let s = generate(
                 seed,
@@ -308,4 +310,219 @@ fn scanned_page_decodes_with_the_expected_size() {
     assert_eq!(png, s.png, "deterministic");
     assert_eq!(truth, s.truth);
     assert_ne!(scanned_png(4, &spec).0, png);
+}
+
+fn dec(f: &Option<doxin_model::Extracted<doxin_model::Decimal>>) -> doxin_model::Decimal {
+    f.as_ref().map(|e| e.value).unwrap_or_default()
+}
+
+#[test]
+fn unseen_layouts_reconcile_and_show_their_features() {
+    use doxin_model::Decimal;
+    for layout in LayoutKind::UNSEEN {
+        assert_eq!(LayoutKind::from_name(layout.name()), Some(layout));
+        let (mut discounts, mut serials, mut periods) = (0, 0, 0);
+        for seed in 0..80u64 {
+            let spec = if seed % 10 == 0 {
+                Spec::multi_page()
+            } else {
+                Spec::default()
+            }
+            .with_layout(layout);
+            let s = generate(seed, &spec);
+            assert_eq!(s.facts.layout, layout);
+            let errors: Vec<_> = validate(&s.truth, &Tolerance::default())
+                .into_iter()
+                .filter(|f| f.severity == Severity::Error)
+                .collect();
+            assert!(errors.is_empty(), "{layout:?} seed {seed}: {errors:#?}");
+            let t = &s.truth.totals;
+            let lines = &s.truth.lines;
+            let net: Decimal = lines.iter().map(|l| dec(&l.line_amount)).sum();
+            assert_eq!(dec(&t.tax_exclusive_amount), net, "{layout:?} seed {seed}");
+            assert_eq!(
+                dec(&t.tax_inclusive_amount),
+                net + dec(&t.tax_amount),
+                "{layout:?} seed {seed}"
+            );
+            // VAT per rate: the rate applied to that rate's lines, rounded once.
+            let mut vat = Decimal::ZERO;
+            for b in &s.truth.vat_breakdown {
+                let rate = dec(&b.rate);
+                let base: Decimal = lines
+                    .iter()
+                    .filter(|l| s.truth.vat_breakdown.len() == 1 || dec(&l.vat_rate) == rate)
+                    .map(|l| dec(&l.line_amount))
+                    .sum();
+                assert_eq!(dec(&b.taxable_amount), base, "{layout:?} seed {seed}");
+                let tax = (base * rate / Decimal::ONE_HUNDRED).round_dp_with_strategy(
+                    2,
+                    rust_decimal::RoundingStrategy::MidpointAwayFromZero,
+                );
+                assert_eq!(dec(&b.tax_amount), tax, "{layout:?} seed {seed}");
+                vat += tax;
+            }
+            assert_eq!(dec(&t.tax_amount), vat, "{layout:?} seed {seed}");
+            for line in lines {
+                // The printed amount is quantity × price less the line's discount.
+                let gross = (dec(&line.quantity) * dec(&line.unit_price)).round_dp_with_strategy(
+                    2,
+                    rust_decimal::RoundingStrategy::MidpointAwayFromZero,
+                );
+                assert_eq!(
+                    dec(&line.line_amount),
+                    gross - dec(&line.allowance_amount),
+                    "{layout:?} seed {seed}"
+                );
+                if let Some(a) = &line.allowance_amount {
+                    assert!(a.value > Decimal::ZERO && a.value < gross, "seed {seed}");
+                    discounts += 1;
+                }
+                serials += usize::from(line.item_description.is_some());
+                periods += usize::from(line.note.is_some());
+                assert_eq!(
+                    line.seller_item_id.is_some(),
+                    layout == LayoutKind::Landscape
+                );
+                if layout == LayoutKind::Landscape {
+                    let unit = line.unit_code.as_ref().map(|u| u.value.as_str());
+                    assert!(matches!(unit, Some("H87" | "HUR")), "{unit:?}");
+                    assert!(line.vat_rate.is_some(), "every line shows its rate");
+                }
+            }
+            if layout == LayoutKind::SubLines {
+                assert!(
+                    lines.iter().any(|l| l.allowance_amount.is_some()),
+                    "seed {seed}: a discount on every sub-lines document"
+                );
+                assert!(
+                    lines
+                        .iter()
+                        .any(|l| l.item_description.is_some() || l.note.is_some()),
+                    "seed {seed}: a second line on every sub-lines document"
+                );
+            }
+            // Every placed value lies on its page, which is turned for the landscape layout.
+            let (w, h) = if layout == LayoutKind::Landscape {
+                (842.0, 595.0)
+            } else {
+                (595.0, 842.0)
+            };
+            let number = s.truth.invoice_number.as_ref().expect("number");
+            let gross = t.payable_amount.as_ref().expect("gross");
+            for (what, page, bbox) in [
+                ("number", number.page, number.bbox),
+                ("gross", gross.page, gross.bbox),
+            ] {
+                let b = bbox.expect("placed");
+                assert!(
+                    b.x0 >= 0.0 && b.x1 <= w && b.y0 >= 0.0 && b.y1 <= h,
+                    "{layout:?} seed {seed}: {what} at {b:?}"
+                );
+                assert!(page.is_some_and(|p| p >= 1 && p <= s.facts.pages));
+            }
+            assert_eq!(gross.page, Some(s.facts.pages), "totals on the last page");
+            if layout == LayoutKind::LeftTotals {
+                // The invoice data sits beside the totals, after the table.
+                assert_eq!(number.page, Some(s.facts.pages), "seed {seed}");
+                let last = lines
+                    .last()
+                    .and_then(|l| l.line_amount.as_ref())
+                    .expect("amount");
+                if last.page == number.page {
+                    let (n, a) = (number.bbox.expect("box"), last.bbox.expect("box"));
+                    assert!(n.y0 > a.y1, "seed {seed}: number above the last line");
+                }
+            } else {
+                assert_eq!(number.page, Some(1), "{layout:?} seed {seed}");
+            }
+        }
+        if layout == LayoutKind::SubLines {
+            assert!(
+                discounts > 40 && serials > 10 && periods > 3,
+                "{discounts} {serials} {periods}"
+            );
+        } else {
+            assert_eq!(discounts, 0, "{layout:?}");
+        }
+    }
+}
+
+#[test]
+fn landscape_pages_are_turned() {
+    let s = generate(
+        12,
+        &Spec::default()
+            .with_layout(LayoutKind::Landscape)
+            .with_lines(50..=50),
+    );
+    assert!(s.facts.pages >= 2);
+    let doc = lopdf::Document::load_mem(&s.pdf).expect("PDF loads");
+    let pages = doc.get_pages();
+    assert_eq!(pages.len() as u32, s.facts.pages);
+    for id in pages.values() {
+        let page = doc.get_dictionary(*id).expect("page");
+        let media: Vec<f32> = page
+            .get(b"MediaBox")
+            .and_then(|m| m.as_array())
+            .expect("MediaBox")
+            .iter()
+            .map(|v| v.as_float().expect("number"))
+            .collect();
+        assert_eq!(media, vec![0.0, 0.0, 842.0, 595.0]);
+    }
+    let portrait = generate(12, &Spec::default().with_layout(LayoutKind::SubLines));
+    let doc = lopdf::Document::load_mem(&portrait.pdf).expect("PDF loads");
+    let id = *doc.get_pages().values().next().expect("a page");
+    let media = doc
+        .get_dictionary(id)
+        .and_then(|p| p.get(b"MediaBox"))
+        .and_then(|m| m.as_array())
+        .expect("MediaBox")
+        .iter()
+        .map(|v| v.as_float().expect("number"))
+        .collect::<Vec<_>>();
+    assert_eq!(media, vec![0.0, 0.0, 595.0, 842.0]);
+}
+
+#[test]
+fn sub_lines_and_discounts_are_in_the_text_layer() {
+    let mut seen_row = false;
+    let mut seen_column = false;
+    for seed in 0..12u64 {
+        let s = generate(
+            seed,
+            &Spec::default()
+                .with_layout(LayoutKind::SubLines)
+                .with_language(Language::En),
+        );
+        let Some(text) = pdftotext(&s.pdf) else {
+            return;
+        };
+        for line in &s.truth.lines {
+            let sub = line.item_description.as_ref().or(line.note.as_ref());
+            if let Some(sub) = sub {
+                assert!(
+                    text.contains(sub.value.as_str()),
+                    "{:?} not in\n{text}",
+                    sub.value
+                );
+            }
+            if let Some(a) = &line.allowance_amount {
+                // Either a discount column or a "less 10% discount: -12.34" line.
+                match a.raw_text.as_deref() {
+                    Some(raw) => {
+                        assert!(raw.starts_with('-') && text.contains(raw), "{raw:?}");
+                        assert!(text.contains("discount:"));
+                        seen_row = true;
+                    }
+                    None => {
+                        assert!(text.contains("Disc."), "discount column header");
+                        seen_column = true;
+                    }
+                }
+            }
+        }
+    }
+    assert!(seen_row && seen_column);
 }
