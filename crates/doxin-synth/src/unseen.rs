@@ -472,11 +472,11 @@ fn left_totals_tail(c: &mut Canvas<'_>, top: f32) -> f32 {
     bottom.max(info_y)
 }
 
-/// Height [`left_totals_tail`] needs.
+/// Height [`left_totals_tail`] needs, with the gap above it.
 fn left_totals_height(doc: &Doc) -> f32 {
     let box_height = 18.0 + (1 + doc.breakdown.len()) as f32 * ROW + 14.0;
     let info = 18.0 + info_rows(doc).len() as f32 * 14.0;
-    box_height.max(info)
+    8.0 + box_height.max(info)
 }
 
 /// Seller letterhead, buyer on the left and a framed info box on the right; returns the
@@ -698,7 +698,8 @@ pub(crate) fn lay_out(doc: &Doc) -> Laid {
             closing_at(&mut c, LEFT, end + 16.0);
         }
         LayoutKind::LeftTotals => {
-            let end = left_totals_tail(&mut c, top);
+            // A gap between the last row and the box's frame.
+            let end = left_totals_tail(&mut c, top + 8.0);
             let end = payment_block(&mut c, end + 26.0);
             closing_at(&mut c, LEFT, end + 10.0);
         }
