@@ -483,6 +483,15 @@ fn landscape_pages_are_turned() {
         .map(|v| v.as_float().expect("number"))
         .collect::<Vec<_>>();
     assert_eq!(media, vec![0.0, 0.0, 595.0, 842.0]);
+
+    // A scan of a landscape invoice is a landscape image: `scan_size` turned on its side.
+    let spec = Spec {
+        scan_dpi: 50.0,
+        ..Spec::default().with_layout(LayoutKind::Landscape)
+    };
+    let scan = scanned(12, &spec);
+    let (w, h) = scan_size(50.0);
+    assert_eq!((scan.width, scan.height), (h, w));
 }
 
 #[test]
