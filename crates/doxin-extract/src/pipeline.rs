@@ -102,7 +102,7 @@ pub fn extract(bytes: &[u8], opts: &ExtractOptions) -> Result<Extraction, Extrac
             let layout = Layout::from_text(&text);
             let pages = layout.pages.len().max(1) as u32;
             (
-                rules::extract_invoice(&layout),
+                read_rules(&layout, &mut warnings),
                 ExtractionPath::TextLayer,
                 pages,
             )
@@ -115,7 +115,7 @@ pub fn extract(bytes: &[u8], opts: &ExtractOptions) -> Result<Extraction, Extrac
                 pages,
                 source: Source::Ocr,
             };
-            (rules::extract_invoice(&layout), ExtractionPath::Ocr, n)
+            (read_rules(&layout, &mut warnings), ExtractionPath::Ocr, n)
         }
     };
     let validation = validate_report(&invoice, &Tolerance::default());
@@ -184,7 +184,14 @@ fn read_pdf(
     } else {
         ExtractionPath::TextLayer
     };
-    Ok((rules::extract_invoice(&layout), path, pages))
+    Ok((read_rules(&layout, warnings), path, pages))
+}
+
+/// The rules' invoice, their doubts added to the document's warnings.
+fn read_rules(layout: &Layout, warnings: &mut Vec<String>) -> Invoice {
+    let reading = rules::read(layout);
+    warnings.extend(reading.warnings);
+    reading.invoice
 }
 
 /// Document confidence: the weakest of the key fields, lowered by failed validation rules.

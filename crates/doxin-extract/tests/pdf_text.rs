@@ -259,6 +259,20 @@ fn kerned_words_without_space_characters_are_split_by_geometry() {
 }
 
 #[test]
+fn a_short_letter_advance_inside_a_word_does_not_split_it() {
+    // A font whose "r" advances too little leaves 0.12 em after it: "Liefer ant" in pdftotext.
+    // A word gap (0.28 em here) still splits.
+    let pdf = PdfBuilder::new()
+        .page(Page::a4().raw(
+            "BT /F1 10 Tf 1 0 0 1 72 700 Tm [(Ver) -120 (k) 0 (aeufer:) -280 (Liefer) -120 (ant) -280 (GmbH)] TJ ET",
+        ))
+        .build();
+    let doc = layer(&pdf);
+    let words: Vec<&str> = doc.pages[0].words.iter().map(|w| w.text.as_str()).collect();
+    assert_eq!(words, ["Verkaeufer:", "Lieferant", "GmbH"]);
+}
+
+#[test]
 fn kerned_words_on_a_rotated_page_are_split_by_geometry() {
     // On a /Rotate 90 page the text runs up the user space; pdf_oxide reports no advances for
     // such glyphs, so their extents are estimated. Word gaps from TJ offsets must still show.

@@ -542,3 +542,172 @@ Total                                                            810.79 USD
         Some("448291")
     );
 }
+
+fn buyer(inv: &Invoice) -> Option<&str> {
+    inv.buyer.name.as_ref().map(|e| e.value.as_str())
+}
+
+/// A hosting invoice as many are printed: a logo (no text) for a letterhead, the customer's
+/// address where the envelope window shows it, the provider's name only in the footer.
+const HOSTING_INVOICE: &str = r"                                                            INVOICE
+
+
+
+Kunde Handels GmbH
+Einkauf
+Marktstraße 5
+10115 Berlin
+
+
+
+Invoice No: H-2024-118                              Date: 05.03.2024
+
+
+Description                                                  Amount
+Webhosting M, March 2024                                      40.00
+Domain kunde-handel.de                                        10.00
+
+Net amount                                                    50.00
+VAT 19 %                                                       9.50
+Total                                                         59.50
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+CloudHost GmbH           Serverweg 1, D-80331 München        IBAN DE89 3704 0044 0532 0130 00
+";
+
+#[test]
+fn the_address_in_the_envelope_window_is_the_buyer_when_the_footer_names_the_seller() {
+    let inv = read(HOSTING_INVOICE);
+    assert_eq!(seller(&inv), Some("CloudHost GmbH"));
+    assert_eq!(buyer(&inv), Some("Kunde Handels GmbH"));
+    assert_eq!(
+        inv.buyer.address.city.as_ref().map(|c| c.value.as_str()),
+        Some("Berlin")
+    );
+}
+
+#[test]
+fn a_return_address_line_over_the_window_names_the_seller() {
+    let text = HOSTING_INVOICE
+        .replace(
+            "\n\nKunde Handels GmbH",
+            "\nNetzwerk Meier e.K. · Serverweg 1 · 80331 München\nKunde Handels GmbH",
+        )
+        .replace("CloudHost GmbH", "              ");
+    let inv = read(&text);
+    assert_eq!(seller(&inv), Some("Netzwerk Meier e.K."));
+    assert_eq!(buyer(&inv), Some("Kunde Handels GmbH"));
+}
+
+#[test]
+fn an_address_in_the_window_with_nothing_else_naming_the_seller_is_a_doubt() {
+    // Take the provider's name out of the footer: the only company on the page is the one in
+    // the window. Whoever it is, the reading says so and does not approve itself.
+    let text = HOSTING_INVOICE.replace("CloudHost GmbH", "              ");
+    let reading = doxin_extract::rules::read(&Layout::from_text(&text));
+    let name = reading.invoice.seller.name.as_ref();
+    assert!(name.is_none_or(|n| n.confidence <= 0.5), "{name:?}");
+    assert!(
+        reading.warnings.iter().any(|w| w.contains("window")),
+        "{:?}",
+        reading.warnings
+    );
+    // With the footer, the roles are clear and nothing is said.
+    let reading = doxin_extract::rules::read(&Layout::from_text(HOSTING_INVOICE));
+    assert!(reading.warnings.is_empty(), "{:?}", reading.warnings);
+}
+
+#[test]
+fn a_price_that_only_adds_up_through_an_impossible_rate_is_not_the_tax() {
+    // A tax-free export with shipping. One item's description starts with "Tax", so its
+    // price stands where a tax label's amount would, and subtotal + that price = total.
+    // 10.00 on 50.00 is 20 %, more than a German seller can charge: not the tax.
+    let inv = read(
+        r"Werkzeug Schulz GmbH
+Hafenstraße 2
+D-20457 Hamburg
+
+Invoice No: WS-7781                                 Date: 12.02.2024
+
+Description                                                Amount
+Drill set                                                   40.00
+Tax-free export handling                                    10.00
+
+Subtotal                                                    50.00
+Shipping                                                    10.00
+Total                                                       60.00
+",
+    );
+    assert_eq!(gross(&inv), Some(dec("60.00")));
+    assert_ne!(tax(&inv), Some(dec("10.00")));
+}
+
+#[test]
+fn net_and_tax_read_the_wrong_way_round_are_put_back_by_the_rate() {
+    // A receipt whose labels swap the roles: the "GST" label's line holds the amount before
+    // tax and "Total Excl" the tax (a 1,662 % rate read literally).
+    let inv = read(
+        "SYARIKAT MAJU SDN BHD\nTotal Excl GST : 3.18\nGST @6% : 52.86\nTotal Incl GST : 56.04\n",
+    );
+    assert_eq!(gross(&inv), Some(dec("56.04")));
+    assert_eq!(net(&inv), Some(dec("52.86")));
+    assert_eq!(tax(&inv), Some(dec("3.18")));
+}
+
+#[test]
+fn a_key_whose_colon_stands_apart_is_not_the_sellers_name() {
+    // A stylesheet's party block: "Nummer      : 549910" is a key and its value, the
+    // name comes after it.
+    let inv = read(
+        r"Rechnung Nr. 471102 vom 05.03.2020
+
+Verkäufer:
+Nummer        : 549910
+Globale Nummer: 4333741000005 (GTIN)
+MUSTERLIEFERANT GMBH
+BAHNHOFSTRASSE 99
+DE 99199 MUSTERHAUSEN
+
+Käufer:
+Nummer        : 009420
+MUSTER-KUNDE GMBH
+KUNDENWEG 88
+DE 40235 DUESSELDORF
+",
+    );
+    assert_eq!(seller(&inv), Some("MUSTERLIEFERANT GMBH"));
+    assert_eq!(buyer(&inv), Some("MUSTER-KUNDE GMBH"));
+}
+
+#[test]
+fn a_from_heading_over_the_senders_block_is_not_part_of_its_name() {
+    let inv = read(
+        r"                                 INVOICE
+
+From                                      Bill to
+Consulting Ashford PLC                    Harbour Supplies Ltd
+12 King Street                            4 Dock Road
+Manchester M2 4WU                         Liverpool L3 4BB
+
+Invoice No: INV-2024-0042                 Date: 04/03/2024
+Total                                                  120.00
+",
+    );
+    assert_eq!(seller(&inv), Some("Consulting Ashford PLC"));
+    assert_eq!(buyer(&inv), Some("Harbour Supplies Ltd"));
+}

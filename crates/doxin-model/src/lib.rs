@@ -22,6 +22,7 @@ pub mod provenance;
 pub mod review;
 pub mod validation;
 pub mod vat_id;
+pub mod vat_rates;
 
 pub use invoice::{
     Address, AllowanceCharge, BankAccount, Contact, DocumentType, Invoice, InvoiceLine,

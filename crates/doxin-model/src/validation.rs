@@ -111,6 +111,10 @@ pub enum RuleId {
     /// Every VAT rate is one of the seller country's rates.
     #[serde(rename = "DX-VAT-03")]
     DxVat03,
+    /// The total VAT (BT-110) is at most the seller country's highest rate (30 % when unknown)
+    /// of the total without VAT (BT-109): net and tax read the wrong way round break it.
+    #[serde(rename = "DX-VAT-04")]
+    DxVat04,
     /// The total with VAT is within the range of the vendor's earlier invoices (not evaluated
     /// by [`validate_report`], which sees one invoice: see [`vendor_range`]).
     #[serde(rename = "DX-AMT-01")]
@@ -119,7 +123,7 @@ pub enum RuleId {
 
 impl RuleId {
     /// Every rule, in the order reports list them.
-    pub const ALL: [RuleId; 26] = [
+    pub const ALL: [RuleId; 27] = [
         RuleId::BrCo09,
         RuleId::BrCo10,
         RuleId::BrCo11,
@@ -145,6 +149,7 @@ impl RuleId {
         RuleId::Br14,
         RuleId::DxVat02,
         RuleId::DxVat03,
+        RuleId::DxVat04,
         RuleId::DxAmt01,
     ];
 
@@ -176,6 +181,7 @@ impl RuleId {
             RuleId::Br14 => "BR-14",
             RuleId::DxVat02 => "DX-VAT-02",
             RuleId::DxVat03 => "DX-VAT-03",
+            RuleId::DxVat04 => "DX-VAT-04",
             RuleId::DxAmt01 => "DX-AMT-01",
         }
     }
@@ -219,6 +225,7 @@ impl RuleId {
                 | RuleId::Br14
                 | RuleId::DxVat02
                 | RuleId::DxVat03
+                | RuleId::DxVat04
                 | RuleId::DxAmt01
         )
     }
@@ -237,6 +244,7 @@ impl RuleId {
                 | RuleId::BrCo17
                 | RuleId::DxLine01
                 | RuleId::DxVat01
+                | RuleId::DxVat04
         )
     }
 }

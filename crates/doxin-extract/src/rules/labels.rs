@@ -73,6 +73,8 @@ const LABELS: &[(&str, LabelKind)] = &[
     ("numero de factura", InvoiceNumber),
     ("factura n", InvoiceNumber),
     ("nº factura", InvoiceNumber),
+    // "N.º factura": the ordinal sign is a letter of its own once the dot splits it off.
+    ("n º factura", InvoiceNumber),
     ("n factura", InvoiceNumber),
     ("factura", InvoiceNumber),
     ("numero fattura", InvoiceNumber),
@@ -292,6 +294,12 @@ const LABELS: &[(&str, LabelKind)] = &[
     ("supplier", Seller),
     ("vendor", Seller),
     ("bill from", Seller),
+    // Block headings over the sender's address ("From", "Van", "Émetteur"): a label only
+    // alone on its line or with a colon, like "To" (see `Ctx::new`).
+    ("from", Seller),
+    ("van", Seller),
+    ("émetteur", Seller),
+    ("emetteur", Seller),
     ("sold by", Seller),
     ("service provider", Seller),
     ("issued by", Seller),

@@ -188,16 +188,30 @@ impl<'a> Ctx<'a> {
     }
 }
 
+/// What the rules read from a layout, with what a reviewer should know about the reading.
+#[derive(Debug, Clone, Default)]
+pub struct Reading {
+    pub invoice: Invoice,
+    /// Doubts the rules could not settle (which party is the seller), in words.
+    pub warnings: Vec<String>,
+}
+
 /// Reads an invoice from a layout with the template-free rules.
-pub fn extract_invoice(layout: &Layout) -> Invoice {
-    let mut invoice = Invoice::default();
+pub fn read(layout: &Layout) -> Reading {
+    let mut reading = Reading::default();
     if layout.pages.is_empty() {
-        return invoice;
+        return reading;
     }
     let ctx = Ctx::new(layout);
-    header::read_header(&ctx, &mut invoice);
-    parties::read_parties(&ctx, &mut invoice);
+    let invoice = &mut reading.invoice;
+    header::read_header(&ctx, invoice);
+    parties::read_parties(&ctx, invoice, &mut reading.warnings);
     invoice.lines = table::read_lines(&ctx);
-    totals::read_totals(&ctx, &mut invoice);
-    invoice
+    totals::read_totals(&ctx, invoice);
+    reading
+}
+
+/// Reads an invoice from a layout with the template-free rules, without the doubts.
+pub fn extract_invoice(layout: &Layout) -> Invoice {
+    read(layout).invoice
 }

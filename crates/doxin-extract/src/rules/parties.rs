@@ -256,7 +256,13 @@ fn party_lines(ctx: &Ctx<'_>, hit: &Hit) -> Vec<(usize, String)> {
                 {
                     break;
                 }
-                let text = ctx.segs[k].seg.text.trim().to_string();
+                // "Nummer      : 549910": a key whose colon stands apart, in the next column.
+                let text = match ctx.right_of(k) {
+                    Some(r) if ctx.segs[r].seg.text.starts_with(':') => {
+                        format!("{} {}", ctx.segs[k].seg.text.trim(), ctx.segs[r].seg.text)
+                    }
+                    _ => ctx.segs[k].seg.text.trim().to_string(),
+                };
                 if let Some((key, inline)) = text.split_once(':') {
                     let key = norm(key);
                     let value = if inline.trim().is_empty() {
@@ -459,7 +465,7 @@ fn in_block(block: &[usize], seg: usize) -> bool {
     block.contains(&seg)
 }
 
-pub(crate) fn read_parties(ctx: &Ctx<'_>, inv: &mut Invoice) {
+pub(crate) fn read_parties(ctx: &Ctx<'_>, inv: &mut Invoice, warnings: &mut Vec<String>) {
     let seller_hit = ctx
         .hits_of(LabelKind::Seller)
         .find(|h| ctx.segs[h.at].page == 1);
@@ -472,12 +478,42 @@ pub(crate) fn read_parties(ctx: &Ctx<'_>, inv: &mut Invoice) {
         buyer_block = lines.iter().map(|(j, _)| *j).collect();
         fill_party(ctx, &lines, &mut inv.buyer, 0.8);
     }
+    // An address block where an envelope window shows the addressee. It is the addressee
+    // when something else names the sender: a seller label, the return-address line over
+    // the window, or a company named outside it (the letterhead, the footer's legal
+    // details). With nothing else, which party it is stays open.
+    // A labelled buyer is the addressee already; the window zone is then someone else's.
+    let window = buyer_hit.is_none().then(|| window_block(ctx)).flatten();
+    let mut sender: Option<(usize, String)> = None;
+    let mut window_is_uncertain = false;
+    if let Some(block) = &window {
+        sender = sender_line(ctx, block[0]);
+        let named_elsewhere =
+            seller_hit.is_some() || sender.is_some() || company_outside(ctx, block, &buyer_block);
+        if named_elsewhere {
+            let lines: Vec<(usize, String)> = block
+                .iter()
+                .map(|&j| (j, ctx.segs[j].seg.text.clone()))
+                .collect();
+            fill_party(ctx, &lines, &mut inv.buyer, 0.75);
+            buyer_block.extend(block.iter().copied());
+        } else {
+            window_is_uncertain = true;
+        }
+    }
     if let Some(hit) = seller_hit {
         let lines = party_lines(ctx, hit);
         fill_party(ctx, &lines, &mut inv.seller, 0.85);
     }
     if inv.seller.name.is_none() {
         guess_seller_name(ctx, inv, &buyer_block);
+        // The return-address line over the window names the sender in its first part.
+        if inv.seller.name.as_ref().is_none_or(|n| n.confidence < 0.75)
+            && let Some((seg, name)) = &sender
+        {
+            inv.seller = Party::default();
+            fill_party(ctx, &[(*seg, name.clone())], &mut inv.seller, 0.85);
+        }
         // A weak guess (no label, no legal form) gives way to the named payee.
         if inv.seller.name.as_ref().is_none_or(|n| n.confidence < 0.75)
             && let Some((seg, name)) = payee_name(ctx)
@@ -486,6 +522,31 @@ pub(crate) fn read_parties(ctx: &Ctx<'_>, inv: &mut Invoice) {
             inv.seller = Party::default();
             fill_party(ctx, &[(seg, name)], &mut inv.seller, 0.7);
         }
+    }
+    let taken_from_window = window_is_uncertain
+        && window.as_ref().is_some_and(|b| {
+            inv.seller
+                .name
+                .as_ref()
+                .and_then(|n| n.bbox)
+                .is_some_and(|bbox| b.iter().any(|&j| ctx.segs[j].seg.bbox == bbox))
+        });
+    let same_name = match (&inv.seller.name, &inv.buyer.name) {
+        (Some(s), Some(b)) => norm(&s.value) == norm(&b.value),
+        _ => false,
+    };
+    if taken_from_window || same_name {
+        if let Some(n) = inv.seller.name.as_mut() {
+            n.confidence = n.confidence.min(0.5);
+        }
+        let name = inv.seller.name.as_ref().map_or("", |n| n.value.as_str());
+        warnings.push(if same_name {
+            format!("seller and buyer were both read as {name:?}: check which party is which")
+        } else {
+            format!(
+                "the seller {name:?} was read from the address block where a window envelope shows the addressee, and nothing else on the page names the seller: check seller and buyer"
+            )
+        });
     }
     // VAT ids: labelled ones first, then any valid id outside the buyer's block.
     let ids = vat_ids(ctx);
@@ -534,6 +595,110 @@ pub(crate) fn read_parties(ctx: &Ctx<'_>, inv: &mut Invoice) {
     }
 }
 
+/// Where an envelope window shows the addressee, as fractions of the page height: DIN 5008
+/// puts the window 27 or 45 mm from the top of an A4 sheet, and US #10 envelopes about two
+/// inches down; the letterhead is above it.
+const WINDOW_TOP: f32 = 0.09;
+const WINDOW_BOTTOM: f32 = 0.40;
+
+/// The address block in the envelope-window zone of page 1: a name line in the left half
+/// that starts its column (nothing aligned right above it but a return-address line), the
+/// lines aligned under it, and among them a postal code with a city or a country. The
+/// segments of the block, name first.
+fn window_block(ctx: &Ctx<'_>) -> Option<Vec<usize>> {
+    let page = ctx.layout.pages.first()?;
+    let (w, h) = (page.width, page.height);
+    // A receipt's long strip of paper has no envelope window.
+    if w < 0.5 * h {
+        return None;
+    }
+    (0..ctx.segs.len()).find_map(|j| {
+        let s = &ctx.segs[j];
+        let b = s.seg.bbox;
+        let in_zone = s.page == 1
+            && b.y0 >= WINDOW_TOP * h
+            && b.y0 <= WINDOW_BOTTOM * h
+            && b.x0 < 0.45 * w
+            && looks_like_a_name(&s.seg.text, s.seg.confidence)
+            && !is_title(&s.seg.text)
+            && !is_not_name(&s.seg.text)
+            && !ctx.hits.iter().any(|hit| hit.at == j);
+        if !in_zone {
+            return None;
+        }
+        let line_h = (b.y1 - b.y0).max(6.0);
+        let aligned = |t: &super::Seg| t.page == 1 && (t.seg.bbox.x0 - b.x0).abs() < 6.0;
+        // The line right above in the same column: then this is not the block's first line.
+        let above = ctx.segs[..j].iter().enumerate().rev().find(|(_, t)| {
+            aligned(t) && t.seg.bbox.y1 <= b.y0 && b.y0 - t.seg.bbox.y1 < 1.2 * line_h
+        });
+        if let Some((k, _)) = above
+            && sender_parts(&ctx.segs[k].seg.text).is_none()
+        {
+            return None;
+        }
+        let mut block = vec![j];
+        let mut last_y = b.y1;
+        for (k, t) in ctx.segs.iter().enumerate().skip(j + 1) {
+            if t.page != 1 || t.seg.bbox.y0 - last_y > 2.2 * line_h || block.len() >= 7 {
+                break;
+            }
+            if aligned(t) && t.line != s.line {
+                if ctx.hits.iter().any(|hit| hit.at == k) {
+                    break;
+                }
+                block.push(k);
+                last_y = t.seg.bbox.y1;
+            }
+        }
+        let addressed = block.iter().skip(1).any(|&k| {
+            let t = ctx.segs[k].seg.text.trim();
+            postal_city(t).is_some() || country_code(t).is_some()
+        });
+        (block.len() >= 2 && addressed).then_some(block)
+    })
+}
+
+/// A return-address line ("Muster GmbH · Hauptstr. 1 · 80333 München"): a name and an address
+/// on one line, split by middle dots, bars, bullets, dashes or commas, one of the parts a
+/// postal code with its city. Returns the parts.
+fn sender_parts(text: &str) -> Option<Vec<String>> {
+    let parts: Vec<String> = text
+        .split(['·', '|', '•', '–', ','])
+        .flat_map(|p| p.split(" - "))
+        .map(|p| p.trim().to_string())
+        .filter(|p| !p.is_empty())
+        .collect();
+    (parts.len() >= 3 && parts.iter().skip(1).any(|p| postal_city(p).is_some())).then_some(parts)
+}
+
+/// The return-address line right above the window block's first line: its first part names
+/// the sender.
+fn sender_line(ctx: &Ctx<'_>, first: usize) -> Option<(usize, String)> {
+    let b = ctx.segs[first].seg.bbox;
+    let line_h = (b.y1 - b.y0).max(6.0);
+    let (k, above) = ctx.segs[..first].iter().enumerate().rev().find(|(_, t)| {
+        t.page == 1 && t.seg.bbox.y1 <= b.y0 && b.y0 - t.seg.bbox.y1 < 2.5 * line_h
+    })?;
+    if (above.seg.bbox.x0 - b.x0).abs() > 20.0 {
+        return None;
+    }
+    let name = sender_parts(&above.seg.text)?.into_iter().next()?;
+    looks_like_a_name(&name, above.seg.confidence).then_some((k, name))
+}
+
+/// Whether a company (a line ending in a legal form) is named on page 1 outside the window
+/// block and the buyer's block: the letterhead or the footer's legal details.
+fn company_outside(ctx: &Ctx<'_>, block: &[usize], buyer_block: &[usize]) -> bool {
+    ctx.segs.iter().enumerate().any(|(j, s)| {
+        s.page == 1
+            && !block.contains(&j)
+            && !in_block(buyer_block, j)
+            && has_legal_form(&s.seg.text)
+            && !ctx.hits.iter().any(|h| h.at == j)
+    })
+}
+
 /// No seller label: the first company-like line on page 1 outside the buyer's block, else the
 /// topmost text line.
 fn guess_seller_name(ctx: &Ctx<'_>, inv: &mut Invoice, buyer_block: &[usize]) {
@@ -548,6 +713,7 @@ fn guess_seller_name(ctx: &Ctx<'_>, inv: &mut Invoice, buyer_block: &[usize]) {
                 && looks_like_a_name(strip_registration(&s.seg.text), name_confidence(ctx, *j))
                 && !is_title(&s.seg.text)
                 && !is_not_name(&s.seg.text)
+                && !is_key(ctx, *j)
                 && !ctx.hits.iter().any(|h| h.at == *j)
         })
         .map(|(j, _)| j)
@@ -592,6 +758,15 @@ fn guess_seller_name(ctx: &Ctx<'_>, inv: &mut Invoice, buyer_block: &[usize]) {
         lines.extend(following_lines(ctx, j));
         fill_party(ctx, &lines, &mut inv.seller, 0.5);
     }
+}
+
+/// Whether a segment is the key of a "key: value" line ("Nummer      : 549910"), its colon
+/// at its end or starting the next column.
+fn is_key(ctx: &Ctx<'_>, j: usize) -> bool {
+    ctx.segs[j].seg.text.trim_end().ends_with(':')
+        || ctx
+            .right_of(j)
+            .is_some_and(|r| ctx.segs[r].seg.text.starts_with(':'))
 }
 
 /// Whether the company name of segment `j` appears in another segment outside the buyer's

@@ -2,6 +2,7 @@
 //! one that satisfies net + tax = gross (and Σ lines = net) wins; a total that does not add
 //! up keeps a low confidence.
 
+use doxin_model::vat_rates::{highest_rate, rates_of, seller_country};
 use doxin_model::{Decimal, Extracted, Invoice};
 
 use super::labels::{LabelKind, norm};
@@ -218,6 +219,46 @@ fn near(a: Decimal, b: Decimal) -> bool {
     (a - b).abs() <= Decimal::new(2, 2)
 }
 
+/// How a tax amount sits with a net amount and the seller country's VAT rates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum RateFit {
+    /// The tax is one of the country's rates of the net, to the cent.
+    CountryRate,
+    /// Within what a mix of rates can give, but not one rate exactly.
+    Possible,
+    /// More than the highest rate of the net (or a tax on nothing): not a tax of this net.
+    Impossible,
+}
+
+fn rate_fit(net: Decimal, tax: Decimal, highest: Decimal, rates: &[Decimal]) -> RateFit {
+    let (net, tax) = (net.abs(), tax.abs());
+    if tax.is_zero() {
+        return RateFit::Possible;
+    }
+    if net.is_zero() {
+        return RateFit::Impossible;
+    }
+    // Rounding per line or per rate moves the tax by a few cents.
+    let slack = Decimal::new(5, 2).max((net / Decimal::from(1000)).round_dp(2));
+    // A rate of an amount too large to multiply is nobody's tax.
+    let of_net = |rate: Decimal| {
+        net.checked_mul(rate)
+            .map(|v| (v / Decimal::ONE_HUNDRED).round_dp(2))
+    };
+    match of_net(highest).and_then(|c| c.checked_add(slack)) {
+        Some(ceiling) if tax <= ceiling => {}
+        _ => return RateFit::Impossible,
+    }
+    let exact = rates
+        .iter()
+        .any(|r| !r.is_zero() && of_net(*r).is_some_and(|t| (tax - t).abs() <= slack));
+    if exact {
+        RateFit::CountryRate
+    } else {
+        RateFit::Possible
+    }
+}
+
 pub(crate) fn read_totals(ctx: &Ctx<'_>, inv: &mut Invoice) {
     let gross = collect(ctx, &[LabelKind::GrossTotal, LabelKind::AmountDue]);
     let labelled_gross = gross.clone();
@@ -249,7 +290,14 @@ pub(crate) fn read_totals(ctx: &Ctx<'_>, inv: &mut Invoice) {
     };
     let (gross_as_net, net_as_gross) = (as_other(&gross), as_other(&net));
     let gross: Vec<Amount> = gross.iter().cloned().chain(net_as_gross).collect();
-    let net: Vec<Amount> = net.into_iter().chain(gross_as_net).collect();
+    // Net and tax labels swapped by a misread or an odd layout: the rate check below keeps
+    // only the reading whose tax is a share of the net that some rate can give.
+    let (tax_as_net, net_as_tax) = (as_other(&tax), as_other(&net));
+    let net: Vec<Amount> = net
+        .into_iter()
+        .chain(gross_as_net)
+        .chain(tax_as_net)
+        .collect();
     let prepaid = collect(ctx, &[LabelKind::Prepaid]);
     let line_total = collect(ctx, &[LabelKind::LineTotal]);
     let allowances = collect(ctx, &[LabelKind::AllowanceTotal]);
@@ -327,13 +375,20 @@ pub(crate) fn read_totals(ctx: &Ctx<'_>, inv: &mut Invoice) {
         .or(items_sum)
         .map(|s| s + adjust);
 
+    // The seller's country's rates: a tax that is more than the highest rate of its net is an
+    // amount in the wrong role, and one that is exactly a rate of the net is the tax a person
+    // would read.
+    let country = seller_country(inv);
+    let highest = highest_rate(country.as_deref());
+    let country_rates = country.as_deref().and_then(rates_of).unwrap_or_default();
     let opt = |v: &[Amount]| -> Vec<Option<Amount>> {
         std::iter::once(None)
             .chain(v.iter().cloned().map(Some))
             .collect()
     };
     let mut best: Option<Choice> = None;
-    let (gs, ns, ts) = (opt(&gross), opt(&net), opt(&tax));
+    let tax_choices: Vec<Amount> = tax.iter().cloned().chain(net_as_tax).collect();
+    let (gs, ns, ts) = (opt(&gross), opt(&net), opt(&tax_choices));
     for g in &gs {
         for n in &ns {
             for t in &ts {
@@ -355,10 +410,20 @@ pub(crate) fn read_totals(ctx: &Ctx<'_>, inv: &mut Invoice) {
                         score -= 1.0;
                     }
                 }
-                let crossed = [g, n].iter().any(|a| a.as_ref().is_some_and(|a| a.crossed));
+                let crossed = [g, n, t]
+                    .iter()
+                    .any(|a| a.as_ref().is_some_and(|a| a.crossed));
                 let taxed = t.as_ref().is_some_and(|t| t.value != Decimal::ZERO);
                 if crossed && !(reconciled && taxed) {
                     continue;
+                }
+                if let (Some(n), Some(t)) = (n, t) {
+                    match rate_fit(n.value, t.value, highest, &country_rates) {
+                        // Reconciled only through a rate no country charges: rejected.
+                        RateFit::Impossible => continue,
+                        RateFit::CountryRate if reconciled => score += 0.5,
+                        _ => {}
+                    }
                 }
                 if let (Some(g), Some(n)) = (g, n)
                     && n.value.abs() > g.value.abs()
@@ -500,7 +565,13 @@ pub(crate) fn read_totals(ctx: &Ctx<'_>, inv: &mut Invoice) {
     let mut tax_v = t.as_ref().map(|a| wrap(a, conf));
     // Derive the one missing member of the triple.
     match (&gross_v, &net_v, &tax_v) {
-        (Some(g), Some(n), None) if g.value.abs() >= n.value.abs() => {
+        // The difference is a tax only at a rate the seller can charge (else a charge or a
+        // misread sits between them, and the reviewer fills the tax in).
+        (Some(g), Some(n), None)
+            if g.value.abs() >= n.value.abs()
+                && rate_fit(n.value, g.value - n.value, highest, &country_rates)
+                    != RateFit::Impossible =>
+        {
             tax_v = Some(derived(g.value - n.value, g, 0.75));
         }
         (Some(g), None, Some(t)) => net_v = Some(derived(g.value - t.value, g, 0.7)),

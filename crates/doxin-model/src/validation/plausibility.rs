@@ -6,10 +6,12 @@ use rust_decimal::Decimal;
 
 use super::{Checker, Finding, RuleId};
 use crate::provenance::{Field, value_of};
+use crate::vat_rates::{country_rates, highest_rate, seller_country};
 
 pub(super) fn run(c: &mut Checker<'_>) {
     mandatory(c);
     rates(c);
+    tax_share(c);
 }
 
 fn present_text(field: &Field<String>) -> bool {
@@ -60,58 +62,6 @@ fn mandatory(c: &mut Checker<'_>) {
     }
 }
 
-/// VAT rates of a country (standard, reduced, zero; current and of the last few years, since
-/// invoices are processed after the fact and rates change), in percent.
-fn country_rates(country: &str) -> Option<&'static [&'static str]> {
-    Some(match country {
-        "AT" => &["20", "13", "10", "19", "0"],
-        "BE" => &["21", "12", "6", "0"],
-        "BG" => &["20", "9", "0"],
-        "CH" => &["8.1", "7.7", "3.8", "3.7", "2.6", "2.5", "0"],
-        "CY" => &["19", "9", "5", "3", "0"],
-        "CZ" => &["21", "15", "12", "10", "0"],
-        "DE" => &["19", "16", "7", "5", "0"],
-        "DK" => &["25", "0"],
-        "EE" => &["24", "22", "20", "13", "9", "5", "0"],
-        "EL" | "GR" => &["24", "17", "13", "9", "6", "4", "0"],
-        "ES" => &["21", "10", "7.5", "5", "4", "2", "0"],
-        "FI" => &["25.5", "24", "14", "13.5", "10", "0"],
-        "FR" => &["20", "10", "8.5", "5.5", "2.1", "0"],
-        "GB" | "UK" => &["20", "5", "12.5", "0"],
-        "HR" => &["25", "13", "5", "0"],
-        "HU" => &["27", "18", "5", "0"],
-        "IE" => &["23", "13.5", "9", "4.8", "0"],
-        "IT" => &["22", "10", "5", "4", "0"],
-        "LT" => &["21", "12", "9", "5", "0"],
-        "LU" => &["17", "16", "14", "13", "8", "7", "3", "0"],
-        "LV" => &["21", "12", "5", "0"],
-        "MT" => &["18", "12", "7", "5", "0"],
-        "NL" => &["21", "9", "0"],
-        "NO" => &["25", "15", "12", "11.11", "0"],
-        "PL" => &["23", "8", "5", "0"],
-        "PT" => &["23", "22", "16", "13", "12", "9", "6", "5", "4", "0"],
-        "RO" => &["21", "19", "11", "9", "5", "0"],
-        "SE" => &["25", "12", "6", "0"],
-        "SI" => &["22", "9.5", "5", "0"],
-        "SK" => &["23", "20", "19", "10", "5", "0"],
-        _ => return None,
-    })
-}
-
-/// The seller's country: its address, else its VAT id's prefix.
-fn seller_country(c: &Checker<'_>) -> Option<String> {
-    let seller = &c.invoice.seller;
-    value_of(&seller.address.country)
-        .map(|s| s.trim().to_uppercase())
-        .filter(|s| s.len() == 2)
-        .or_else(|| {
-            value_of(&seller.vat_id)
-                .map(|v| v.trim().to_uppercase())
-                .filter(|v| v.len() > 2 && v.chars().take(2).all(|ch| ch.is_ascii_alphabetic()))
-                .map(|v| v[..2].to_string())
-        })
-}
-
 /// DX-VAT-02 and DX-VAT-03 on every rate the invoice states (breakdown and lines).
 fn rates(c: &mut Checker<'_>) {
     let inv = c.invoice;
@@ -131,7 +81,7 @@ fn rates(c: &mut Checker<'_>) {
     }
     let (min, max) = (Decimal::ZERO, Decimal::from(30));
     c.checked(RuleId::DxVat02);
-    let country = seller_country(c);
+    let country = seller_country(c.invoice);
     let known = country.as_deref().and_then(country_rates);
     if known.is_some() {
         c.checked(RuleId::DxVat03);
@@ -171,5 +121,55 @@ fn rates(c: &mut Checker<'_>) {
                 .actual(normal.to_string()),
             );
         }
+    }
+}
+
+/// DX-VAT-04: no mix of a country's rates makes the VAT more than its highest rate of the
+/// net. A tax above that share is an amount in the wrong role (net and tax swapped, a price
+/// or a total taken as the tax), whatever else adds up. A small allowance covers rounding per
+/// line and per rate.
+fn tax_share(c: &mut Checker<'_>) {
+    let totals = &c.invoice.totals;
+    let (Some(net), Some(tax)) = (
+        value_of(&totals.tax_exclusive_amount),
+        value_of(&totals.tax_amount),
+    ) else {
+        return;
+    };
+    let (net, tax) = (net.abs(), tax.abs());
+    if net.is_zero() {
+        return;
+    }
+    c.checked(RuleId::DxVat04);
+    let country = seller_country(c.invoice);
+    let highest = highest_rate(country.as_deref());
+    // Amounts near Decimal's limits cannot be a share of anything: other rules report them.
+    let (Some(ceiling), Some(share)) = (
+        net.checked_mul(highest)
+            .map(|v| (v / Decimal::ONE_HUNDRED).round_dp(2)),
+        tax.checked_mul(Decimal::ONE_HUNDRED)
+            .and_then(|v| v.checked_div(net)),
+    ) else {
+        return;
+    };
+    let allowance = Decimal::new(5, 2).max((net / Decimal::from(1000)).round_dp(2));
+    if ceiling
+        .checked_add(allowance)
+        .is_some_and(|limit| tax > limit)
+    {
+        let share = share.round_dp(1).normalize();
+        let whose = country.map_or("any country's".to_string(), |c| format!("{c}'s highest"));
+        c.fail(
+            Finding::new(
+                RuleId::DxVat04,
+                format!(
+                    "the total VAT (BT-110) is {share} % of the total without VAT (BT-109), more than {whose} rate of {} %: are net and tax read the right way round?",
+                    highest.normalize()
+                ),
+            )
+            .field("totals.tax_amount")
+            .expected(ceiling)
+            .actual(tax),
+        );
     }
 }

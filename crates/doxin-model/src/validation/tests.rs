@@ -886,3 +886,36 @@ fn vat_rates_are_plausible_and_the_seller_countrys() {
     // A country without a table: only the range is checked.
     assert!(with_rate(dec!(21), "US").is_empty());
 }
+
+#[test]
+fn dx_vat_04_tax_above_the_highest_rate_of_the_net_is_reported() {
+    let swapped = |net: Decimal, tax: Decimal, country: &str| {
+        let mut inv = consistent();
+        inv.seller.address.country = x(country.to_string());
+        inv.totals.tax_exclusive_amount = x(net);
+        inv.totals.tax_amount = x(tax);
+        only(&inv, RuleId::DxVat04)
+    };
+    // The consistent invoice: 20.45 VAT on 127.50 (16 %) is a mix of 19 % and 7 %.
+    assert!(only(&consistent(), RuleId::DxVat04).is_empty());
+    // Net and tax the wrong way round on a receipt: a 1,662 % "rate".
+    let f = swapped(dec!(3.18), dec!(52.86), "DE");
+    assert_eq!(f.len(), 1, "{f:#?}");
+    assert_eq!(f[0].severity, Severity::Error);
+    assert_eq!(f[0].field.as_deref(), Some("totals.tax_amount"));
+    assert_eq!(f[0].expected, Some(FindingValue::Amount(dec!(0.60))));
+    assert!(f[0].message.contains("1662.3 %"), "{}", f[0].message);
+    // 20 % of the net is more than Germany charges, not more than France does.
+    assert_eq!(swapped(dec!(100.00), dec!(20.00), "DE").len(), 1);
+    assert!(swapped(dec!(100.00), dec!(20.00), "FR").is_empty());
+    // Rounding per line: 19.04 on 100.00 in Germany passes.
+    assert!(swapped(dec!(100.00), dec!(19.04), "DE").is_empty());
+    // No country known: 30 % is the ceiling.
+    let mut inv = consistent();
+    inv.seller.address.country = None;
+    inv.seller.vat_id = None;
+    inv.totals.tax_amount = x(dec!(38.25));
+    assert!(only(&inv, RuleId::DxVat04).is_empty());
+    inv.totals.tax_amount = x(dec!(40.00));
+    assert_eq!(only(&inv, RuleId::DxVat04).len(), 1);
+}
