@@ -711,3 +711,91 @@ Total                                                  120.00
     assert_eq!(seller(&inv), Some("Consulting Ashford PLC"));
     assert_eq!(buyer(&inv), Some("Harbour Supplies Ltd"));
 }
+
+#[test]
+fn a_column_heading_over_per_rate_rows_takes_their_sum_row() {
+    // A credit note's totals table: one row per rate, then the sum row.
+    let inv = read(
+        r"Gutschrift Nr. 471102                                   Datum: 05.09.2013
+MUSTERLIEFERANT GMBH
+
+   Warenwert    Nettobetrag    MwSt-Betrag    MwSt-%    Endbetrag
+       -5,00          -4,85          -0,92      19,0        -5,77
+       -2,90          -2,82          -0,20       7,0        -3,02
+
+       -7,90          -7,67          -1,12       EUR        -8,79
+",
+    );
+    assert_eq!(net(&inv), Some(dec("-7.67")));
+    assert_eq!(tax(&inv), Some(dec("-1.12")));
+    assert_eq!(gross(&inv), Some(dec("-8.79")));
+}
+
+#[test]
+fn a_tax_of_the_other_sign_than_its_net_is_no_tax_of_it() {
+    // The minus sign of the tax wrapped onto the line above: read literally, -8.79 + 1.12 =
+    // -7.67 would make the gross the net. A positive tax on a negative net is no rate's tax.
+    let inv = read(
+        r"Rechnungskorrektur Nr. RK21012345                        Datum: 16.09.2018
+MUSTERLIEFERANT GMBH
+DE 99199 MUSTERHAUSEN
+
+                          Rechnungssumme ohne USt.          -7,67
+                                                      EUR   -
+                          Steuerbetrag in
+                                                             1,12
+                          Bruttosumme                       -8,79
+",
+    );
+    assert_eq!(net(&inv), Some(dec("-7.67")));
+    assert_eq!(gross(&inv), Some(dec("-8.79")));
+    assert_eq!(tax(&inv), Some(dec("-1.12")));
+}
+
+#[test]
+fn an_amount_after_another_key_label_on_the_line_is_that_labels() {
+    // "Te betalen" (to be paid) opens a sentence of payment terms; the amount on its line
+    // belongs to "Subtotaal:".
+    let inv = read(
+        r"Logistiek Bakker B.V.
+Factuurnummer: 2024-0815                                   Factuurdatum: 04-03-2024
+
+Te betalen binnen 14 dagen na factuurdatum.          Subtotaal:       5.103,43 EUR
+Bedankt voor uw opdracht.                            BTW 21%:         1.071,72 EUR
+                                                     Totaal:          6.175,15 EUR
+",
+    );
+    assert_eq!(
+        inv.totals.payable_amount.as_ref().map(|p| p.value),
+        Some(dec("6175.15"))
+    );
+}
+
+#[test]
+fn a_vat_id_under_the_buyers_address_is_the_buyers() {
+    // Both ids are valid; the buyer's comes first in reading order, under its address in
+    // the window, the seller's in the footer.
+    let mut text =
+        HOSTING_INVOICE.replace("10115 Berlin\n", "10115 Berlin\nUSt-IdNr.: DE136695976\n");
+    text = text.replace("IBAN DE89 3704 0044 0532 0130 00", "USt-IdNr. DE129273398");
+    let inv = read(&text);
+    let id = |p: &doxin_model::Party| p.vat_id.as_ref().map(|v| v.value.clone());
+    assert_eq!(id(&inv.buyer).as_deref(), Some("DE136695976"));
+    assert_eq!(id(&inv.seller).as_deref(), Some("DE129273398"));
+}
+
+#[test]
+fn a_payable_amount_beside_a_prepayment_is_not_sure() {
+    // "Bereits bezahlt" without a readable open amount: payable = gross is a guess.
+    let inv = read(
+        r"Lieferant GmbH
+Rechnung Nr. 4711                                          Datum: 05.03.2024
+Rechnungssumme Netto                                             100,00
+Summe Umsatzsteuer 19 %                                           19,00
+Rechnungssumme Brutto                                            119,00
+Bereits bezahlt                                                   50,00
+",
+    );
+    let payable = inv.totals.payable_amount.as_ref();
+    assert!(payable.is_some_and(|p| p.confidence < 0.9), "{payable:?}");
+}

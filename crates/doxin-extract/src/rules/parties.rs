@@ -548,13 +548,17 @@ pub(crate) fn read_parties(ctx: &Ctx<'_>, inv: &mut Invoice, warnings: &mut Vec<
             )
         });
     }
-    // VAT ids: labelled ones first, then any valid id outside the buyer's block.
+    // VAT ids: an id under a party's block is that party's; the others go to the seller in
+    // reading order, outside the buyer's block.
+    let seller_block = block_of(ctx, &inv.seller);
     let ids = vat_ids(ctx);
     for (seg, id) in &ids {
-        let target = if in_block(&buyer_block, *seg) {
-            &mut inv.buyer
-        } else {
-            &mut inv.seller
+        let owner = owner_of(ctx, *seg, &seller_block, &buyer_block);
+        let target = match owner {
+            Some(Role::Buyer) => &mut inv.buyer,
+            Some(Role::Seller) => &mut inv.seller,
+            None if in_block(&buyer_block, *seg) => &mut inv.buyer,
+            None => &mut inv.seller,
         };
         if target.vat_id.is_none() {
             target.vat_id = Some(ctx.value(id.clone(), id, *seg, 0.93));
@@ -562,7 +566,9 @@ pub(crate) fn read_parties(ctx: &Ctx<'_>, inv: &mut Invoice, warnings: &mut Vec<
     }
     if inv.seller.vat_id.is_none() {
         for hit in ctx.hits_of(LabelKind::VatId) {
-            if in_block(&buyer_block, hit.at) {
+            if in_block(&buyer_block, hit.at)
+                || owner_of(ctx, hit.at, &seller_block, &buyer_block) == Some(Role::Buyer)
+            {
                 continue;
             }
             let text = if hit.label.rest.is_empty() {
@@ -697,6 +703,75 @@ fn company_outside(ctx: &Ctx<'_>, block: &[usize], buyer_block: &[usize]) -> boo
             && has_legal_form(&s.seg.text)
             && !ctx.hits.iter().any(|h| h.at == j)
     })
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Role {
+    Seller,
+    Buyer,
+}
+
+/// The segments a party's name and address were read from.
+fn block_of(ctx: &Ctx<'_>, party: &Party) -> Vec<usize> {
+    let a = &party.address;
+    let placed: Vec<(u32, doxin_model::BBox)> = [
+        &party.name,
+        &a.line1,
+        &a.line2,
+        &a.line3,
+        &a.city,
+        &a.postal_code,
+        &a.country,
+    ]
+    .into_iter()
+    .filter_map(|f| f.as_ref().and_then(|e| Some((e.page?, e.bbox?))))
+    .collect();
+    (0..ctx.segs.len())
+        .filter(|&j| {
+            let s = &ctx.segs[j];
+            placed.iter().any(|(p, b)| *p == s.page && *b == s.seg.bbox)
+        })
+        .collect()
+}
+
+/// The party whose block an identifier's line stands under: walking up at most six lines
+/// from it, the first line with a segment of either block aligned with one of the
+/// identifier line's segments, or a party label, decides. ("USt.-Id.-Nr.: DE…" under the
+/// buyer's address is the buyer's, whatever comes first in reading order.)
+fn owner_of(ctx: &Ctx<'_>, seg: usize, seller: &[usize], buyer: &[usize]) -> Option<Role> {
+    let s = &ctx.segs[seg];
+    let own_line: Vec<f32> = (0..ctx.segs.len())
+        .filter(|&k| ctx.segs[k].page == s.page && ctx.segs[k].line == s.line)
+        .map(|k| ctx.segs[k].seg.bbox.x0)
+        .collect();
+    let aligned = |k: usize| {
+        own_line
+            .iter()
+            .any(|x| (ctx.segs[k].seg.bbox.x0 - x).abs() < 25.0)
+    };
+    for up in 1..=6 {
+        let Some(line) = s.line.checked_sub(up) else {
+            break;
+        };
+        let on_line = (0..seg).filter(|&k| ctx.segs[k].page == s.page && ctx.segs[k].line == line);
+        for k in on_line {
+            if !aligned(k) {
+                continue;
+            }
+            if buyer.contains(&k) {
+                return Some(Role::Buyer);
+            }
+            if seller.contains(&k) {
+                return Some(Role::Seller);
+            }
+            match ctx.hits.iter().find(|h| h.at == k).map(|h| h.label.kind) {
+                Some(LabelKind::Buyer) => return Some(Role::Buyer),
+                Some(LabelKind::Seller) => return Some(Role::Seller),
+                _ => {}
+            }
+        }
+    }
+    None
 }
 
 /// No seller label: the first company-like line on page 1 outside the buyer's block, else the

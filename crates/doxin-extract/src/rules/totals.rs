@@ -51,6 +51,14 @@ fn amounts_for(ctx: &Ctx<'_>, hit: &Hit) -> Option<Amount> {
             });
         }
     }
+    // A column heading over per-rate rows and their sum ("Nettobetrag" over -4,85 / -2,82 /
+    // -7,67): the sum row is the total.
+    if let Some(sum) = column_sum_below(ctx, hit) {
+        return Some(Amount {
+            weight: 0.9 * specificity + lateness,
+            ..sum
+        });
+    }
     for b in ctx.below(hit.at, 1) {
         let text = &ctx.segs[b].seg.text;
         for raw in split_amount_tokens(text, ctx.mark) {
@@ -69,6 +77,45 @@ fn amounts_for(ctx: &Ctx<'_>, hit: &Hit) -> Option<Amount> {
     None
 }
 
+/// The amount under a column heading that is the sum of the two or more amounts above it in
+/// the column (one per line, at most six lines down, up to the next label).
+fn column_sum_below(ctx: &Ctx<'_>, hit: &Hit) -> Option<Amount> {
+    let mut column: Vec<Amount> = Vec::new();
+    let mut last_line = None;
+    for b in ctx.below(hit.at, 6) {
+        if ctx.hits.iter().any(|h| h.at == b) {
+            break;
+        }
+        let line = (ctx.segs[b].page, ctx.segs[b].line);
+        if last_line == Some(line) {
+            continue;
+        }
+        let text = &ctx.segs[b].seg.text;
+        let Some((raw, value)) = split_amount_tokens(text, ctx.mark)
+            .into_iter()
+            .find_map(|raw| {
+                parse_amount(&raw, ctx.mark)
+                    .filter(|_| is_money(&raw, ctx.mark))
+                    .map(|v| (raw, v))
+            })
+        else {
+            continue;
+        };
+        last_line = Some(line);
+        column.push(Amount {
+            value,
+            seg: b,
+            raw,
+            weight: 0.0,
+            line,
+            crossed: false,
+        });
+    }
+    let (last, above) = column.split_last()?;
+    let sum: Decimal = above.iter().map(|a| a.value).sum();
+    (above.len() >= 2 && last.value != Decimal::ZERO && near(sum, last.value)).then(|| last.clone())
+}
+
 /// Every amount on a label's line after the label, left to right.
 fn line_amounts(ctx: &Ctx<'_>, hit: &Hit) -> Vec<Amount> {
     let specificity = if hit.label.tokens >= 2 { 1.0 } else { 0.8 };
@@ -81,6 +128,14 @@ fn line_amounts(ctx: &Ctx<'_>, hit: &Hit) -> Vec<Amount> {
         ctx.rest_of_line(hit.at)
             .map(|j| (j, ctx.segs[j].seg.text.clone())),
     );
+    // An amount after another "key:" label on the line is that label's ("Te betalen binnen
+    // 14 dagen …   Subtotaal: 5.103,43").
+    if let Some(cut) = on_line
+        .iter()
+        .position(|(seg, _)| *seg != hit.at && is_key_label(ctx, *seg))
+    {
+        on_line.truncate(cut);
+    }
     let mut out = Vec::new();
     for (seg, text) in &on_line {
         for raw in split_amount_tokens(text, ctx.mark) {
@@ -97,6 +152,11 @@ fn line_amounts(ctx: &Ctx<'_>, hit: &Hit) -> Vec<Amount> {
         }
     }
     out
+}
+
+/// Whether a segment is a label written as a key ("Subtotaal:", "BTW 21%:").
+fn is_key_label(ctx: &Ctx<'_>, seg: usize) -> bool {
+    ctx.hits.iter().any(|h| h.at == seg) && ctx.segs[seg].seg.text.trim_end().ends_with(':')
 }
 
 /// A total row of a table ("Razem: 257,59 59,24 316,83", "Total 1 278.61 40.39 319.00")
@@ -231,13 +291,15 @@ enum RateFit {
 }
 
 fn rate_fit(net: Decimal, tax: Decimal, highest: Decimal, rates: &[Decimal]) -> RateFit {
-    let (net, tax) = (net.abs(), tax.abs());
     if tax.is_zero() {
         return RateFit::Possible;
     }
-    if net.is_zero() {
+    // A tax on nothing, or of the other sign than its net (a credit note's minus sign lost
+    // on one of them): no rate gives it.
+    if net.is_zero() || net.is_sign_negative() != tax.is_sign_negative() {
         return RateFit::Impossible;
     }
+    let (net, tax) = (net.abs(), tax.abs());
     // Rounding per line or per rate moves the tax by a few cents.
     let slack = Decimal::new(5, 2).max((net / Decimal::from(1000)).round_dp(2));
     // A rate of an amount too large to multiply is nobody's tax.
@@ -608,9 +670,13 @@ pub(crate) fn read_totals(ctx: &Ctx<'_>, inv: &mut Invoice) {
         .max_by(|a, b| a.weight.total_cmp(&b.weight))
         .map(|d| wrap(d, conf))
         .or_else(|| {
-            gross_v
-                .as_ref()
-                .map(|g| derived(g.value, g, g.confidence * 0.95))
+            // Payable is the gross unless something was paid or is owed besides: a printed
+            // prepayment or a due amount that could not be placed makes that a guess.
+            let other = !due.is_empty() || !prepaid.is_empty();
+            gross_v.as_ref().map(|g| {
+                let c = g.confidence * 0.95;
+                derived(g.value, g, if other { c.min(0.6) } else { c })
+            })
         });
     for (found, slot) in [
         (&allowances, &mut inv.totals.allowance_total_amount),
