@@ -799,3 +799,30 @@ Bereits bezahlt                                                   50,00
     let payable = inv.totals.payable_amount.as_ref();
     assert!(payable.is_some_and(|p| p.confidence < 0.9), "{payable:?}");
 }
+
+#[test]
+fn without_a_company_form_the_name_with_an_address_under_it_is_the_seller() {
+    // A logo's text stands alone at the top right; the sender's block is the first name
+    // with an address under it. A number with a date inside it is still the number.
+    let inv = read(
+        r"                                                               Global Wholesaler
+Azure Interior
+4557 De Silva St
+Fremont CA 94538
+United States
+                                                   YourCompany, Mitchell Admin
+                                                   215 Vine St
+                                                   Scranton PA 18503
+                                                   United States
+Invoice INV/2023/03/0008
+Invoice Date:            Due Date:
+03/20/2023               04/04/2023
+                                                   Total               $ 279.84
+",
+    );
+    assert_eq!(seller(&inv), Some("Azure Interior"));
+    assert_eq!(
+        inv.invoice_number.as_ref().map(|n| n.value.as_str()),
+        Some("INV/2023/03/0008")
+    );
+}

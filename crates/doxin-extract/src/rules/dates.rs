@@ -117,7 +117,7 @@ const MONTHS: &[(&str, u32)] = &[
     ("ott", 10),
 ];
 
-fn month_number(word: &str) -> Option<u32> {
+pub(crate) fn month_number(word: &str) -> Option<u32> {
     let w = word
         .trim_matches(|c: char| !c.is_alphabetic())
         .to_lowercase();

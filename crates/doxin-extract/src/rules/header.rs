@@ -157,7 +157,12 @@ fn read_number_by(ctx: &Ctx<'_>, inv: &mut Invoice, kind: LabelKind, trust: f32)
             let Some(id) = identifier(&c.text) else {
                 continue;
             };
-            if dates::find_date(&id, ctx.order).is_some() {
+            // A date is no number, but a number may hold one ("INV/2023/03/0008"): only an
+            // identifier whose letters are none or a month's name is a date.
+            let letters: String = id.chars().filter(|c| c.is_alphabetic()).collect();
+            if dates::find_date(&id, ctx.order).is_some()
+                && (letters.is_empty() || dates::month_number(&letters).is_some())
+            {
                 continue;
             }
             // Earlier pages and higher positions are likelier for the document's number.

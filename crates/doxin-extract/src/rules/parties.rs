@@ -827,7 +827,20 @@ fn guess_seller_name(ctx: &Ctx<'_>, inv: &mut Invoice, buyer_block: &[usize]) {
         fill_party(ctx, &lines, &mut inv.seller, confidence);
         return;
     }
-    if let Some(&j) = candidates.first() {
+    // No company form anywhere: a name with an address under it is a party, a lone line (a
+    // logo's text, a slogan) is not.
+    let addressed = |j: usize| {
+        following_lines(ctx, j).iter().any(|(_, t)| {
+            let t = t.trim();
+            postal_city(t).is_some() || country_code(t).is_some()
+        })
+    };
+    let pick = candidates
+        .iter()
+        .copied()
+        .find(|&j| addressed(j))
+        .or_else(|| candidates.first().copied());
+    if let Some(j) = pick {
         let t = ctx.segs[j].seg.text.trim().to_string();
         let mut lines = vec![(j, t)];
         lines.extend(following_lines(ctx, j));
