@@ -826,3 +826,16 @@ Invoice Date:            Due Date:
         Some("INV/2023/03/0008")
     );
 }
+
+#[test]
+fn a_tax_summary_row_under_a_total_label_is_net_and_tax() {
+    // "Total : 10.94 0.66" sums the GST summary (amount, tax); the receipt's own total line
+    // is smudged. 0.66 is no total: the net and tax add up to it.
+    let inv = read(
+        "KEDAI MAKAN SDN BHD\nGST Summary Amount(RM) Tax(RM)\nSR @6% 10.94 0.66\n\
+         Total : 10.94 0.66\nTOTAL AMT 11.6.\n",
+    );
+    assert_eq!(gross(&inv), Some(dec("11.60")));
+    assert_eq!(net(&inv), Some(dec("10.94")));
+    assert_eq!(tax(&inv), Some(dec("0.66")));
+}

@@ -322,14 +322,32 @@ fn rate_fit(net: Decimal, tax: Decimal, highest: Decimal, rates: &[Decimal]) -> 
 }
 
 pub(crate) fn read_totals(ctx: &Ctx<'_>, inv: &mut Invoice) {
-    let gross = collect(ctx, &[LabelKind::GrossTotal, LabelKind::AmountDue]);
-    let labelled_gross = gross.clone();
+    let mut gross = collect(ctx, &[LabelKind::GrossTotal, LabelKind::AmountDue]);
+    let mut labelled_gross = gross.clone();
     let due = collect(ctx, &[LabelKind::AmountDue]);
     let net = collect(ctx, &[LabelKind::NetTotal]);
     let mut net = net;
     let mut tax = collect(ctx, &[LabelKind::TaxTotal]);
+    // A tax summary row under a total label ("Total : 10.94 0.66"): a larger amount then a
+    // smaller one that is a rate's share of it are the net and the tax, and the smaller one
+    // is no total.
+    let mut summary_rows: Vec<(u32, usize)> = Vec::new();
     for hit in ctx.hits_of(LabelKind::GrossTotal) {
-        if let Some((n, t)) = net_tax_on_total_row(ctx, hit) {
+        let found = net_tax_on_total_row(ctx, hit).or_else(|| {
+            let row = line_amounts(ctx, hit);
+            let [first, second] = row.as_slice() else {
+                return None;
+            };
+            let share = rate_fit(first.value, second.value, Decimal::from(30), &[]);
+            (second.value > Decimal::ZERO
+                && second.value < first.value
+                && share != RateFit::Impossible)
+                .then(|| {
+                    summary_rows.push(second.line);
+                    (first.clone(), second.clone())
+                })
+        });
+        if let Some((n, t)) = found {
             if !net.iter().any(|o| o.line == n.line && o.value == n.value) {
                 net.push(n);
             }
@@ -338,6 +356,8 @@ pub(crate) fn read_totals(ctx: &Ctx<'_>, inv: &mut Invoice) {
             }
         }
     }
+    gross.retain(|g| !summary_rows.contains(&g.line));
+    labelled_gross.retain(|g| !summary_rows.contains(&g.line));
     // Labels do not always mean what they say: "Sub Total" on many receipts already
     // includes the tax, and "Gross Amount" can be the amount before it. Each labelled
     // amount is also a (weaker) candidate for the other role; the arithmetic decides.
