@@ -7,7 +7,7 @@ use doxin_model::{BBox, Decimal, InvoiceLine};
 use super::Ctx;
 use super::labels::{LabelKind, match_label, norm};
 use super::numbers::{has_decimals, parse_amount};
-use crate::layout::{LayoutLine, LayoutWord};
+use crate::layout::{LayoutLine, LayoutPage, LayoutWord};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Col {
@@ -293,41 +293,92 @@ fn unit_code(unit: &str) -> Option<&'static str> {
 
 pub(crate) fn read_lines(ctx: &Ctx<'_>) -> Vec<InvoiceLine> {
     let mut items: Vec<InvoiceLine> = Vec::new();
+    // The columns of a table still open at the end of the previous page: its rows may go on
+    // at the top of the next page without the header printed again.
+    let mut carry: Option<Vec<Column>> = None;
+    let mut previous: Option<&LayoutPage> = None;
     for page in &ctx.layout.pages {
         let lines = &page.lines;
         let mut i = 0;
+        if let (Some(cols), Some(prev)) = (carry.take(), previous)
+            && let Some(start) = continuation_start(ctx, prev, page, &cols)
+        {
+            let table = read_rows(ctx, page, start, &cols, true);
+            items.extend(table.items);
+            i = start + table.consumed.max(1);
+            if table.open {
+                carry = Some(cols);
+            }
+        }
         while i < lines.len() {
             // A header may span up to three lines.
             let window: Vec<&LayoutLine> = lines[i..lines.len().min(i + 3)].iter().collect();
-            let mut found = None;
-            for n in 1..=window.len() {
-                let cols = header_columns(&window[..n]);
-                if is_header(&cols) {
-                    found = Some((n, cols));
-                    // Prefer the larger header if the next line adds columns.
-                    if n < window.len()
-                        && is_header(&header_columns(&window[..n + 1]))
-                        && header_columns(&window[..n + 1]).len()
-                            > header_columns(&window[..n]).len()
-                    {
-                        continue;
-                    }
-                    break;
-                }
-            }
-            let Some((n, cols)) = found else {
+            let Some((n, cols)) = header_at(&window) else {
                 i += 1;
                 continue;
             };
-            let (rows, consumed) = read_rows(ctx, page.number, &lines[i + n..], &cols);
-            items.extend(rows);
-            i += n + consumed.max(1);
+            let table = read_rows(ctx, page, i + n, &cols, false);
+            items.extend(table.items);
+            carry = table.open.then_some(cols);
+            i += n + table.consumed.max(1);
         }
+        previous = Some(page);
     }
     if items.is_empty() {
         items = headerless_items(ctx);
     }
     items
+}
+
+/// The header starting at the first line of `window` (one to three lines) and how many
+/// lines it takes.
+fn header_at(window: &[&LayoutLine]) -> Option<(usize, Vec<Column>)> {
+    for n in 1..=window.len() {
+        let cols = header_columns(&window[..n]);
+        if is_header(&cols) {
+            // Prefer the larger header if the next line adds columns.
+            if n < window.len() {
+                let more = header_columns(&window[..n + 1]);
+                if is_header(&more) && more.len() > cols.len() {
+                    continue;
+                }
+            }
+            return Some((n, cols));
+        }
+    }
+    None
+}
+
+/// Where a table left open at the end of `prev` goes on in `page`: the first line that is
+/// neither page furniture printed on both pages nor a repeated header line, if it is an item
+/// row or text in the description column. A new header, a heading at the left margin or a
+/// totals line mean the table ended with the previous page.
+fn continuation_start(
+    ctx: &Ctx<'_>,
+    prev: &LayoutPage,
+    page: &LayoutPage,
+    cols: &[Column],
+) -> Option<usize> {
+    let geo = Geometry::of(cols);
+    let furniture: Vec<String> = prev.lines.iter().map(|l| norm(&l.text())).collect();
+    for (k, line) in page.lines.iter().enumerate() {
+        if furniture.contains(&norm(&line.text())) || is_header_words(line) {
+            continue;
+        }
+        let window: Vec<&LayoutLine> = page.lines[k..page.lines.len().min(k + 3)].iter().collect();
+        if header_at(&window).is_some() || is_totals_line(line).is_some() {
+            return None;
+        }
+        let item_row = line_amount_of(ctx, line, &geo).is_some();
+        return (item_row || geo.in_description_band(line)).then_some(k);
+    }
+    None
+}
+
+/// A line made only of column names ("Art-Nr", "(Art)"): the rest of a header repeated on a
+/// new page.
+fn is_header_words(line: &LayoutLine) -> bool {
+    !line.words.is_empty() && line.words.iter().all(|w| header_col(&w.text).is_some())
 }
 
 /// Items listed without a header: the run right above the first total label, else an
@@ -498,46 +549,181 @@ fn items_above_total(ctx: &Ctx<'_>) -> Vec<InvoiceLine> {
     Vec::new()
 }
 
+/// Where a table's columns are: the amount column, where the numeric columns begin and where
+/// the descriptions start.
+struct Geometry {
+    amount_col: Column,
+    first_numeric_x: f32,
+    has_description_col: bool,
+    description_x0: f32,
+}
+
+impl Geometry {
+    fn of(cols: &[Column]) -> Geometry {
+        let amount_col = cols
+            .iter()
+            .rev()
+            .find(|c| c.col == Col::Amount)
+            .or_else(|| cols.last())
+            .cloned()
+            .unwrap_or(Column {
+                col: Col::Amount,
+                x0: f32::INFINITY,
+                x1: f32::INFINITY,
+            });
+        let first_numeric_x = cols
+            .iter()
+            .filter(|c| {
+                matches!(
+                    c.col,
+                    Col::Quantity | Col::UnitPrice | Col::Amount | Col::VatRate | Col::Discount
+                )
+            })
+            .map(|c| c.x0)
+            .fold(f32::INFINITY, f32::min);
+        let description = cols.iter().find(|c| c.col == Col::Description);
+        Geometry {
+            amount_col,
+            first_numeric_x,
+            has_description_col: description.is_some(),
+            description_x0: description.map_or(f32::NEG_INFINITY, |c| c.x0),
+        }
+    }
+
+    /// Whether a line is text in the description column only: a wrapped description or a
+    /// note under an item, not a heading at the margin nor a value in a numeric column.
+    fn in_description_band(&self, line: &LayoutLine) -> bool {
+        let (Some(first), Some(last)) = (line.words.first(), line.words.last()) else {
+            return false;
+        };
+        self.has_description_col
+            && first.bbox.x0 >= self.description_x0 - 20.0
+            && last.bbox.x0 < self.first_numeric_x - 2.0
+    }
+
+    /// Numbers of a line that lie in the numeric columns.
+    fn numeric<'n>(&self, nums: &'n [Num]) -> impl Iterator<Item = &'n Num> {
+        let x = self.first_numeric_x;
+        nums.iter().filter(move |n| n.bbox.x1 > x - 2.0)
+    }
+}
+
+/// The line amount of a row: a decimal number at the right, under or near the amount column.
+fn line_amount_of(ctx: &Ctx<'_>, line: &LayoutLine, geo: &Geometry) -> Option<Num> {
+    amount_in(&numbers_of(ctx, line), geo).cloned()
+}
+
+fn amount_in<'n>(nums: &'n [Num], geo: &Geometry) -> Option<&'n Num> {
+    nums.iter()
+        .rev()
+        .find(|n| n.decimals && !n.percent && n.bbox.x1 > geo.amount_col.x0 - 40.0)
+}
+
+/// A row whose cells are not all on one text line: in a tall row (a code, a GTIN and its
+/// kind stacked in the first column) the amount is centred vertically and lands on the line
+/// below the price and quantity. A line with values in the numeric columns but no amount,
+/// and right below it a line whose only value in the numeric columns is an amount, are one
+/// row: the amount joins the first line, the rest of the second stays (codes, a wrapped
+/// description). Returns the lines with their index in `lines`.
+fn join_split_rows(
+    ctx: &Ctx<'_>,
+    lines: &[LayoutLine],
+    geo: &Geometry,
+) -> Vec<(usize, LayoutLine)> {
+    let mut out: Vec<(usize, LayoutLine)> = Vec::with_capacity(lines.len());
+    let mut k = 0;
+    while k < lines.len() {
+        let line = &lines[k];
+        if let Some(next) = lines.get(k + 1)
+            && is_totals_line(line).is_none()
+            && is_totals_line(next).is_none()
+        {
+            let nums = numbers_of(ctx, line);
+            let next_nums = numbers_of(ctx, next);
+            let open_row = amount_in(&nums, geo).is_none() && geo.numeric(&nums).next().is_some();
+            let amount = amount_in(&next_nums, geo);
+            let lone = geo.numeric(&next_nums).count() == 1;
+            let (b, nb) = (line.bbox(), next.bbox());
+            let close = nb.y0 - b.y0 <= 1.5 * (b.y1 - b.y0).max(1.0);
+            if open_row
+                && lone
+                && close
+                && let Some(amount) = amount
+            {
+                let mut joined = line.clone();
+                joined.words.push(next.words[amount.word].clone());
+                let mut rest = next.clone();
+                rest.words.remove(amount.word);
+                out.push((k, joined));
+                if !rest.words.is_empty() {
+                    out.push((k + 1, rest));
+                }
+                k += 2;
+                continue;
+            }
+        }
+        out.push((k, line.clone()));
+        k += 1;
+    }
+    out
+}
+
+/// The items read under one header.
+struct Table {
+    items: Vec<InvoiceLine>,
+    /// Lines of the page used, from the first row.
+    consumed: usize,
+    /// The page ended inside the table: no total closed it and nothing but notes and page
+    /// furniture followed its last row, so it may go on on the next page.
+    open: bool,
+}
+
+/// Reads the rows under a header (or, `continued`, the rows of a table going on from the
+/// previous page) from line `start` of the page.
 fn read_rows(
     ctx: &Ctx<'_>,
-    page: u32,
-    lines: &[LayoutLine],
+    page_layout: &LayoutPage,
+    start: usize,
     cols: &[Column],
-) -> (Vec<InvoiceLine>, usize) {
+    continued: bool,
+) -> Table {
+    let page = page_layout.number;
     let mut items: Vec<InvoiceLine> = Vec::new();
-    let amount_col = cols
-        .iter()
-        .rev()
-        .find(|c| c.col == Col::Amount)
-        .or_else(|| cols.last());
-    let Some(amount_col) = amount_col.cloned() else {
-        return (items, 0);
+    let geo = Geometry::of(cols);
+    let Geometry {
+        first_numeric_x,
+        has_description_col,
+        description_x0,
+        ..
+    } = geo;
+    let lines = join_split_rows(ctx, page_layout.lines.get(start..).unwrap_or(&[]), &geo);
+    // A table going on from the previous page may open with the rest of the last item's
+    // description.
+    let mut can_continue = continued;
+    let mut last_bottom = if continued {
+        lines.first().map_or(0.0, |(_, l)| l.bbox().y0)
+    } else {
+        0.0f32
     };
-    let first_numeric_x = cols
-        .iter()
-        .filter(|c| {
-            matches!(
-                c.col,
-                Col::Quantity | Col::UnitPrice | Col::Amount | Col::VatRate | Col::Discount
-            )
-        })
-        .map(|c| c.x0)
-        .fold(f32::INFINITY, f32::min);
-    let has_description_col = cols.iter().any(|c| c.col == Col::Description);
-    let description_x0 = cols
-        .iter()
-        .find(|c| c.col == Col::Description)
-        .map_or(f32::NEG_INFINITY, |c| c.x0);
-    let mut can_continue = false;
-    let mut last_bottom = 0.0f32;
     let mut consumed = 0;
+    let mut ended = false;
+    // The last line that belonged to the table (an item, a wrapped description, a note in
+    // the description column).
+    let mut last_table_line = 0;
     // Below a subtotal line (a section's, or the table's), a row whose arithmetic does not hold
     // and that carries a totals label anywhere ("IBAN: ES46 … IVA 21 % 92,87" beside the
     // totals block) ends the table: it is the totals block, not an item.
     let mut below_totals = false;
-    for (k, line) in lines.iter().enumerate() {
+    for (k, line) in &lines {
+        let (k, line) = (*k, line);
         consumed = k + 1;
-        if let Some(kind) = is_totals_line(line) {
+        // A totals label inside the description column ("Enthält 19 % Versicherungssteuer =
+        // 12,77 €" under an item) is a note, not the table's total: a total has its amount in
+        // the amount column or starts left of the descriptions.
+        let totals = is_totals_line(line).filter(|_| {
+            amount_in(&numbers_of(ctx, line), &geo).is_some() || !geo.in_description_band(line)
+        });
+        if let Some(kind) = totals {
             can_continue = false;
             below_totals = true;
             if matches!(
@@ -545,16 +731,17 @@ fn read_rows(
                 LabelKind::GrossTotal | LabelKind::TaxTotal | LabelKind::AmountDue
             ) && !items.is_empty()
             {
+                ended = true;
                 break;
             }
             continue;
         }
+        if geo.in_description_band(line) {
+            last_table_line = k;
+        }
         let nums = numbers_of(ctx, line);
         // The line amount: a decimal number at the right, under or near the amount column.
-        let amount = nums
-            .iter()
-            .rev()
-            .find(|n| n.decimals && !n.percent && n.bbox.x1 > amount_col.x0 - 40.0);
+        let amount = amount_in(&nums, &geo);
         let lb = line.bbox();
         if let Some(amount) = amount {
             let mut item = InvoiceLine::default();
@@ -668,6 +855,7 @@ fn read_rows(
                 _ => false,
             };
             if below_totals && !holds && has_totals_label(line) {
+                ended = true;
                 break;
             }
             // Arithmetic agreement raises confidence in the whole row.
@@ -691,6 +879,7 @@ fn read_rows(
             items.push(item);
             can_continue = true;
             last_bottom = lb.y1;
+            last_table_line = k;
         } else if can_continue && nums.iter().all(|n| !n.decimals) {
             // Continuation of the previous description, if close below it.
             let height = (lb.y1 - lb.y0).max(6.0);
@@ -735,8 +924,15 @@ fn read_rows(
             if !extra.is_empty()
                 && !note_like
                 && let Some(last) = items.last_mut()
-                && let Some(d) = last.description.as_mut()
             {
+                last_table_line = k;
+                // A row may print its description only below its numbers.
+                let Some(d) = last.description.as_mut() else {
+                    let text = extra.join(" ");
+                    last.description = Some(ctx.value_at(text.clone(), &text, page, lb, 0.75));
+                    last_bottom = lb.y1;
+                    continue;
+                };
                 // A word broken at a hyphen or slash continues without a line break.
                 let sep = if d.value.ends_with('-') || d.value.ends_with('/') {
                     ""
@@ -751,7 +947,23 @@ fn read_rows(
             last_bottom = lb.y1;
         }
     }
-    (items, consumed)
+    // Open at the end of the page when nothing but page furniture (footer, page number in
+    // the bottom tenth) or repeated column names follow the table's last line.
+    let open = !ended
+        && !below_totals
+        && lines
+            .iter()
+            .filter(|(k, _)| *k > last_table_line)
+            .all(|(_, l)| {
+                l.bbox().y0 > 0.9 * page_layout.height
+                    || is_header_words(l)
+                    || geo.in_description_band(l)
+            });
+    Table {
+        items,
+        consumed,
+        open,
+    }
 }
 
 /// Header geometry cannot always tell a row's numbers apart (a position number under an
