@@ -303,8 +303,7 @@ pub(crate) fn read_lines(ctx: &Ctx<'_>) -> Vec<InvoiceLine> {
         if let (Some(cols), Some(prev)) = (carry.take(), previous)
             && let Some(start) = continuation_start(ctx, prev, page, &cols)
         {
-            let table = read_rows(ctx, page, start, &cols, true);
-            items.extend(table.items);
+            let table = read_rows(ctx, page, start, &cols, &mut items, true);
             i = start + table.consumed.max(1);
             if table.open {
                 carry = Some(cols);
@@ -317,8 +316,8 @@ pub(crate) fn read_lines(ctx: &Ctx<'_>) -> Vec<InvoiceLine> {
                 i += 1;
                 continue;
             };
-            let table = read_rows(ctx, page, i + n, &cols, false);
-            items.extend(table.items);
+            let table = read_rows(ctx, page, i + n, &cols, &mut items, false);
+            dbg_log(format!("page {} header at {i} open {} consumed {}", page.number, table.open, table.consumed));
             carry = table.open.then_some(cols);
             i += n + table.consumed.max(1);
         }
@@ -332,6 +331,13 @@ pub(crate) fn read_lines(ctx: &Ctx<'_>) -> Vec<InvoiceLine> {
 
 /// The header starting at the first line of `window` (one to three lines) and how many
 /// lines it takes.
+fn dbg_log(s: String) {
+    use std::io::Write;
+    if let Ok(mut f) = std::fs::OpenOptions::new().append(true).open("/tmp/lines/debug.log") {
+        let _ = writeln!(f, "{s}");
+    }
+}
+
 fn header_at(window: &[&LayoutLine]) -> Option<(usize, Vec<Column>)> {
     for n in 1..=window.len() {
         let cols = header_columns(&window[..n]);
@@ -668,9 +674,8 @@ fn join_split_rows(
     out
 }
 
-/// The items read under one header.
+/// How reading the rows under one header went.
 struct Table {
-    items: Vec<InvoiceLine>,
     /// Lines of the page used, from the first row.
     consumed: usize,
     /// The page ended inside the table: no total closed it and nothing but notes and page
@@ -679,16 +684,17 @@ struct Table {
 }
 
 /// Reads the rows under a header (or, `continued`, the rows of a table going on from the
-/// previous page) from line `start` of the page.
+/// previous page, whose last item may go on) from line `start` of the page into `items`.
 fn read_rows(
     ctx: &Ctx<'_>,
     page_layout: &LayoutPage,
     start: usize,
     cols: &[Column],
+    items: &mut Vec<InvoiceLine>,
     continued: bool,
 ) -> Table {
     let page = page_layout.number;
-    let mut items: Vec<InvoiceLine> = Vec::new();
+    let first_item = items.len();
     let geo = Geometry::of(cols);
     let Geometry {
         first_numeric_x,
@@ -723,13 +729,19 @@ fn read_rows(
         let totals = is_totals_line(line).filter(|_| {
             amount_in(&numbers_of(ctx, line), &geo).is_some() || !geo.in_description_band(line)
         });
+        // Before the first row, a totals word with no number at all ("(Art) USt." under a
+        // header whose "ohne USt." names the net amount column) is the rest of the header.
+        if totals.is_some() && items.len() == first_item && numbers_of(ctx, line).is_empty() {
+            can_continue = false;
+            continue;
+        }
         if let Some(kind) = totals {
             can_continue = false;
             below_totals = true;
             if matches!(
                 kind,
                 LabelKind::GrossTotal | LabelKind::TaxTotal | LabelKind::AmountDue
-            ) && !items.is_empty()
+            ) && items.len() > first_item
             {
                 ended = true;
                 break;
@@ -947,20 +959,23 @@ fn read_rows(
             last_bottom = lb.y1;
         }
     }
-    // Open at the end of the page when nothing but page furniture (footer, page number in
-    // the bottom tenth) or repeated column names follow the table's last line.
-    let open = !ended
-        && !below_totals
-        && lines
-            .iter()
-            .filter(|(k, _)| *k > last_table_line)
-            .all(|(_, l)| {
-                l.bbox().y0 > 0.9 * page_layout.height
-                    || is_header_words(l)
-                    || geo.in_description_band(l)
-            });
+    // Open at the end of the page when only what an item carries under its row follows the
+    // table's last line (notes in the description column, codes stacked left of it, each
+    // close below the one before), page furniture (the bottom tenth of the page) or repeated
+    // column names.
+    let mut open = !ended && !below_totals;
+    let mut previous_bottom = f32::NEG_INFINITY;
+    for (k, l) in &lines {
+        let b = l.bbox();
+        if *k > last_table_line && open && b.y0 <= 0.9 * page_layout.height {
+            dbg_log(format!("trailing {k} {}", l.text()));
+            let close = b.y0 - previous_bottom <= 1.8 * (b.y1 - b.y0).max(6.0);
+            let code_stack = l.words.iter().all(|w| w.bbox.x1 < description_x0 - 2.0);
+            open = is_header_words(l) || geo.in_description_band(l) || (close && code_stack);
+        }
+        previous_bottom = b.y1;
+    }
     Table {
-        items,
         consumed,
         open,
     }
