@@ -317,7 +317,10 @@ pub(crate) fn read_lines(ctx: &Ctx<'_>) -> Vec<InvoiceLine> {
                 continue;
             };
             let table = read_rows(ctx, page, i + n, &cols, &mut items, false);
-            dbg_log(format!("page {} header at {i} open {} consumed {}", page.number, table.open, table.consumed));
+            dbg_log(format!(
+                "page {} header at {i} open {} consumed {}",
+                page.number, table.open, table.consumed
+            ));
             carry = table.open.then_some(cols);
             i += n + table.consumed.max(1);
         }
@@ -333,7 +336,10 @@ pub(crate) fn read_lines(ctx: &Ctx<'_>) -> Vec<InvoiceLine> {
 /// lines it takes.
 fn dbg_log(s: String) {
     use std::io::Write;
-    if let Ok(mut f) = std::fs::OpenOptions::new().append(true).open("/tmp/lines/debug.log") {
+    if let Ok(mut f) = std::fs::OpenOptions::new()
+        .append(true)
+        .open("/tmp/lines/debug.log")
+    {
         let _ = writeln!(f, "{s}");
     }
 }
@@ -368,7 +374,10 @@ fn continuation_start(
     let geo = Geometry::of(cols);
     let furniture: Vec<String> = prev.lines.iter().map(|l| norm(&l.text())).collect();
     for (k, line) in page.lines.iter().enumerate() {
-        if furniture.contains(&norm(&line.text())) || is_header_words(line) {
+        if furniture.contains(&norm(&line.text()))
+            || is_header_words(line)
+            || geo.is_code_stack(line)
+        {
             continue;
         }
         let window: Vec<&LayoutLine> = page.lines[k..page.lines.len().min(k + 3)].iter().collect();
@@ -607,6 +616,27 @@ impl Geometry {
             && last.bbox.x0 < self.first_numeric_x - 2.0
     }
 
+    /// Whether a line starts in the description column (not at the margin left of it).
+    fn starts_in_descriptions(&self, line: &LayoutLine) -> bool {
+        line.words.first().is_some_and(|w| {
+            self.has_description_col
+                && w.bbox.x0 >= self.description_x0 - 20.0
+                && w.bbox.x0 < self.first_numeric_x - 2.0
+        })
+    }
+
+    /// A line of codes stacked in the columns left of the descriptions under an item's
+    /// row ("4012345001235", "(GTIN)"): every word ends before the descriptions and holds a
+    /// digit or is bracketed.
+    fn is_code_stack(&self, line: &LayoutLine) -> bool {
+        !line.words.is_empty()
+            && line.words.iter().all(|w| {
+                w.bbox.x1 < self.description_x0 - 2.0
+                    && (w.text.chars().any(|c| c.is_ascii_digit())
+                        || (w.text.starts_with('(') && w.text.ends_with(')')))
+            })
+    }
+
     /// Numbers of a line that lie in the numeric columns.
     fn numeric<'n>(&self, nums: &'n [Num]) -> impl Iterator<Item = &'n Num> {
         let x = self.first_numeric_x;
@@ -727,7 +757,7 @@ fn read_rows(
         // 12,77 €" under an item) is a note, not the table's total: a total has its amount in
         // the amount column or starts left of the descriptions.
         let totals = is_totals_line(line).filter(|_| {
-            amount_in(&numbers_of(ctx, line), &geo).is_some() || !geo.in_description_band(line)
+            amount_in(&numbers_of(ctx, line), &geo).is_some() || !geo.starts_in_descriptions(line)
         });
         // Before the first row, a totals word with no number at all ("(Art) USt." under a
         // header whose "ohne USt." names the net amount column) is the rest of the header.
@@ -970,15 +1000,12 @@ fn read_rows(
         if *k > last_table_line && open && b.y0 <= 0.9 * page_layout.height {
             dbg_log(format!("trailing {k} {}", l.text()));
             let close = b.y0 - previous_bottom <= 1.8 * (b.y1 - b.y0).max(6.0);
-            let code_stack = l.words.iter().all(|w| w.bbox.x1 < description_x0 - 2.0);
-            open = is_header_words(l) || geo.in_description_band(l) || (close && code_stack);
+            open =
+                is_header_words(l) || geo.in_description_band(l) || (close && geo.is_code_stack(l));
         }
         previous_bottom = b.y1;
     }
-    Table {
-        consumed,
-        open,
-    }
+    Table { consumed, open }
 }
 
 /// Header geometry cannot always tell a row's numbers apart (a position number under an
