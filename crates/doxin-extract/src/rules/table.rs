@@ -246,6 +246,16 @@ fn nearest(cols: &[Column], bbox: BBox, roles: &[Col]) -> Option<Col> {
         .map(|(_, c)| c)
 }
 
+/// The text column a word is in. Text is left-aligned: a word starting at or right of where
+/// the description column starts is in it, however wide a code column's header left of it
+/// is ("Art-Nr-Kunde" reaching nearer a short word than "Beschreibung"'s centre).
+fn text_role(cols: &[Column], bbox: BBox) -> Option<Col> {
+    match cols.iter().find(|c| c.col == Col::Description) {
+        Some(d) if bbox.x0 >= d.x0 - 4.0 => Some(Col::Description),
+        _ => nearest(cols, bbox, &ALL_TEXT_COLS),
+    }
+}
+
 const ALL_TEXT_COLS: [Col; 4] = [Col::Position, Col::Code, Col::Description, Col::Unit];
 
 fn is_totals_line(line: &LayoutLine) -> Option<LabelKind> {
@@ -855,7 +865,7 @@ fn read_rows(
                     break;
                 }
                 let t = w.text.as_str();
-                let role = nearest(cols, w.bbox, &[Col::Position, Col::Code, Col::Description]);
+                let role = text_role(cols, w.bbox);
                 // A leading number under no header of its own but left of where the
                 // descriptions start is the position ("N.º" is nobody's vocabulary), unless
                 // the row's arithmetic made it the quantity.
@@ -955,7 +965,7 @@ fn read_rows(
                     w.bbox.x0 < first_numeric_x - 2.0
                         && w.bbox.x0 >= description_x0 - 20.0
                         && (!has_description_col
-                            || nearest(cols, w.bbox, &ALL_TEXT_COLS) == Some(Col::Description))
+                            || text_role(cols, w.bbox) == Some(Col::Description))
                 })
                 .map(|w| w.text.as_str())
                 .collect();
@@ -998,7 +1008,6 @@ fn read_rows(
     for (k, l) in &lines {
         let b = l.bbox();
         if *k > last_table_line && open && b.y0 <= 0.9 * page_layout.height {
-            dbg_log(format!("trailing {k} {}", l.text()));
             let close = b.y0 - previous_bottom <= 1.8 * (b.y1 - b.y0).max(6.0);
             open =
                 is_header_words(l) || geo.in_description_band(l) || (close && geo.is_code_stack(l));
