@@ -355,6 +355,18 @@ fn dbg_log(s: String) {
 }
 
 fn header_at(window: &[&LayoutLine]) -> Option<(usize, Vec<Column>)> {
+    // Each line of a header is mostly column names: a sentence under a heading ("Der Betrag
+    // wird Ihrem Kundenkonto gutgeschrieben") names no column, whatever word it contains.
+    let header_like = |l: &LayoutLine| {
+        let named = l
+            .words
+            .iter()
+            .filter(|w| header_col(&w.text).is_some())
+            .count();
+        named > 0 && 3 * named >= l.words.len()
+    };
+    let lines = window.iter().take_while(|l| header_like(l)).count();
+    let window = &window[..lines];
     for n in 1..=window.len() {
         let cols = header_columns(&window[..n]);
         if is_header(&cols) {
@@ -395,7 +407,7 @@ fn continuation_start(
             return None;
         }
         let item_row = line_amount_of(ctx, line, &geo).is_some();
-        return (item_row || geo.in_description_band(line)).then_some(k);
+        return (item_row || geo.starts_in_descriptions(line)).then_some(k);
     }
     None
 }
@@ -615,17 +627,6 @@ impl Geometry {
         }
     }
 
-    /// Whether a line is text in the description column only: a wrapped description or a
-    /// note under an item, not a heading at the margin nor a value in a numeric column.
-    fn in_description_band(&self, line: &LayoutLine) -> bool {
-        let (Some(first), Some(last)) = (line.words.first(), line.words.last()) else {
-            return false;
-        };
-        self.has_description_col
-            && first.bbox.x0 >= self.description_x0 - 20.0
-            && last.bbox.x0 < self.first_numeric_x - 2.0
-    }
-
     /// Whether a line starts in the description column (not at the margin left of it).
     fn starts_in_descriptions(&self, line: &LayoutLine) -> bool {
         line.words.first().is_some_and(|w| {
@@ -636,12 +637,12 @@ impl Geometry {
     }
 
     /// A line of codes stacked in the columns left of the descriptions under an item's
-    /// row ("4012345001235", "(GTIN)"): every word ends before the descriptions and holds a
-    /// digit or is bracketed.
+    /// row ("4012345001235", "(GTIN)"): every word starts left of the descriptions and holds
+    /// a digit or is bracketed.
     fn is_code_stack(&self, line: &LayoutLine) -> bool {
         !line.words.is_empty()
             && line.words.iter().all(|w| {
-                w.bbox.x1 < self.description_x0 - 2.0
+                w.bbox.x0 < self.description_x0 - 4.0
                     && (w.text.chars().any(|c| c.is_ascii_digit())
                         || (w.text.starts_with('(') && w.text.ends_with(')')))
             })
@@ -652,6 +653,19 @@ impl Geometry {
         let x = self.first_numeric_x;
         nums.iter().filter(move |n| n.bbox.x1 > x - 2.0)
     }
+}
+
+/// Whether `line`, below `above`, opens a new section rather than going on with the table.
+fn is_heading(ctx: &Ctx<'_>, line: &LayoutLine, above: &LayoutLine, geo: &Geometry) -> bool {
+    let (b, a) = (line.bbox(), above.bbox());
+    let height = (b.y1 - b.y0).max(6.0);
+    let apart = b.y0 - a.y1 > 1.8 * height;
+    let at_margin = geo.has_description_col && b.x0 < geo.description_x0 - 20.0;
+    let first_is_text = line
+        .words
+        .first()
+        .is_some_and(|w| !w.text.chars().any(|c| c.is_ascii_digit()));
+    apart && at_margin && first_is_text && geo.numeric(&numbers_of(ctx, line)).next().is_none()
 }
 
 /// The line amount of a row: a decimal number at the right, under or near the amount column.
@@ -760,8 +774,19 @@ fn read_rows(
     // and that carries a totals label anywhere ("IBAN: ES46 … IVA 21 % 92,87" beside the
     // totals block) ends the table: it is the totals block, not an item.
     let mut below_totals = false;
-    for (k, line) in &lines {
-        let (k, line) = (*k, line);
+    for (idx, (k, line)) in lines.iter().enumerate() {
+        let k = *k;
+        // A heading after the rows ends the table ("Zahlungsbedingungen:", "Zu- und
+        // Abschläge"): text at the margin, left of the descriptions, set apart from the line
+        // above by more than a wrapped line's spacing, with no number in the numeric columns.
+        // Rows, their codes and position markers, and wrapped descriptions never look so.
+        if items.len() > first_item
+            && let Some((_, above)) = idx.checked_sub(1).and_then(|j| lines.get(j))
+            && is_heading(ctx, line, above, &geo)
+        {
+            ended = true;
+            break;
+        }
         consumed = k + 1;
         // A totals label inside the description column ("Enthält 19 % Versicherungssteuer =
         // 12,77 €" under an item) is a note, not the table's total: a total has its amount in
@@ -788,7 +813,7 @@ fn read_rows(
             }
             continue;
         }
-        if geo.in_description_band(line) {
+        if geo.starts_in_descriptions(line) {
             last_table_line = k;
         }
         let nums = numbers_of(ctx, line);
@@ -1009,8 +1034,9 @@ fn read_rows(
         let b = l.bbox();
         if *k > last_table_line && open && b.y0 <= 0.9 * page_layout.height {
             let close = b.y0 - previous_bottom <= 1.8 * (b.y1 - b.y0).max(6.0);
-            open =
-                is_header_words(l) || geo.in_description_band(l) || (close && geo.is_code_stack(l));
+            let note =
+                geo.starts_in_descriptions(l) && amount_in(&numbers_of(ctx, l), &geo).is_none();
+            open = is_header_words(l) || note || (close && geo.is_code_stack(l));
         }
         previous_bottom = b.y1;
     }
