@@ -246,6 +246,14 @@ fn nearest(cols: &[Column], bbox: BBox, roles: &[Col]) -> Option<Col> {
         .map(|(_, c)| c)
 }
 
+/// Whether a box lies mostly under a code column's header.
+fn under_code_column(cols: &[Column], bbox: BBox) -> bool {
+    let width = (bbox.x1 - bbox.x0).max(1.0);
+    cols.iter()
+        .filter(|c| c.col == Col::Code)
+        .any(|c| bbox.x1.min(c.x1) - bbox.x0.max(c.x0) > 0.5 * width)
+}
+
 /// The text column a word is in. Text is left-aligned: a word starting at or right of where
 /// the description column starts is in it, however wide a code column's header left of it
 /// is ("Art-Nr-Kunde" reaching nearer a short word than "Beschreibung"'s centre).
@@ -839,6 +847,11 @@ fn read_rows(
                 if has_description_col && n.bbox.x1 < description_x0 {
                     continue;
                 }
+                // A number under a code column's header ("GTIN", "Art-Nr") is an article
+                // number, however far the nearest numeric column.
+                if n.bbox.x0 < first_numeric_x - 2.0 && under_code_column(cols, n.bbox) {
+                    continue;
+                }
                 let role = if n.percent {
                     Some(Col::VatRate)
                 } else {
@@ -960,7 +973,12 @@ fn read_rows(
         } else if can_continue && nums.iter().all(|n| !n.decimals) {
             // Continuation of the previous description, if close below it.
             let height = (lb.y1 - lb.y0).max(6.0);
-            if lb.y0 - last_bottom > 1.8 * height || lb.x0 >= first_numeric_x {
+            // Text printed out of reading order (a margin note further up the page) is no
+            // continuation either.
+            if lb.y0 - last_bottom > 1.8 * height
+                || lb.y1 < last_bottom - height
+                || lb.x0 >= first_numeric_x
+            {
                 can_continue = false;
                 continue;
             }
