@@ -635,6 +635,42 @@ impl Geometry {
         }
     }
 
+    /// With no header naming the amount column ("Entgelt" is in no vocabulary), the last
+    /// named column stands in for it, which may be the quantity's: then any decimal number
+    /// right of the quantities passes for a line amount. The amounts show where the column
+    /// is: the rightmost decimal number of the rows under the header, up to the first total,
+    /// all end near one right edge.
+    fn infer_amount_column(&mut self, ctx: &Ctx<'_>, lines: &[LayoutLine]) {
+        let rightmost: Vec<BBox> = lines
+            .iter()
+            .take_while(|l| is_totals_line(l).is_none())
+            .take(60)
+            .filter_map(|l| {
+                numbers_of(ctx, l)
+                    .into_iter()
+                    .rev()
+                    .find(|n| n.decimals && !n.percent)
+                    .map(|n| n.bbox)
+            })
+            .filter(|b| b.x0 > self.first_numeric_x)
+            .collect();
+        let Some(right) = rightmost.iter().map(|b| b.x1).reduce(f32::max) else {
+            return;
+        };
+        let x0 = rightmost
+            .iter()
+            .filter(|b| b.x1 > right - 20.0)
+            .map(|b| b.x0)
+            .fold(right, f32::min);
+        if x0 > self.amount_col.x1 {
+            self.amount_col = Column {
+                col: Col::Amount,
+                x0,
+                x1: right,
+            };
+        }
+    }
+
     /// Whether a line starts in the description column (not at the margin left of it).
     fn starts_in_descriptions(&self, line: &LayoutLine) -> bool {
         line.words.first().is_some_and(|w| {
@@ -757,7 +793,10 @@ fn read_rows(
 ) -> Table {
     let page = page_layout.number;
     let first_item = items.len();
-    let geo = Geometry::of(cols);
+    let mut geo = Geometry::of(cols);
+    if !cols.iter().any(|c| c.col == Col::Amount) {
+        geo.infer_amount_column(ctx, page_layout.lines.get(start..).unwrap_or(&[]));
+    }
     let Geometry {
         first_numeric_x,
         has_description_col,
@@ -788,7 +827,7 @@ fn read_rows(
         // Abschläge"): text at the margin, left of the descriptions, set apart from the line
         // above by more than a wrapped line's spacing, with no number in the numeric columns.
         // Rows, their codes and position markers, and wrapped descriptions never look so.
-        if items.len() > first_item
+        if (items.len() > first_item || continued)
             && let Some((_, above)) = idx.checked_sub(1).and_then(|j| lines.get(j))
             && is_heading(ctx, line, above, &geo)
         {
