@@ -324,7 +324,7 @@ pub(crate) fn read_lines(ctx: &Ctx<'_>) -> Vec<InvoiceLine> {
             let table = read_rows(ctx, page, start, &cols, &mut items, true);
             i = start + table.consumed.max(1);
             if table.open {
-                carry = Some(cols);
+                carry = Some(table.cols);
             }
         }
         while i < lines.len() {
@@ -339,7 +339,7 @@ pub(crate) fn read_lines(ctx: &Ctx<'_>) -> Vec<InvoiceLine> {
                 "page {} header at {i} open {} consumed {}",
                 page.number, table.open, table.consumed
             ));
-            carry = table.open.then_some(cols);
+            carry = table.open.then_some(table.cols);
             i += n + table.consumed.max(1);
         }
         previous = Some(page);
@@ -640,7 +640,7 @@ impl Geometry {
     /// right of the quantities passes for a line amount. The amounts show where the column
     /// is: the rightmost decimal number of the rows under the header, up to the first total,
     /// all end near one right edge.
-    fn infer_amount_column(&mut self, ctx: &Ctx<'_>, lines: &[LayoutLine]) {
+    fn infer_amount_column(&mut self, ctx: &Ctx<'_>, lines: &[LayoutLine]) -> bool {
         let rightmost: Vec<BBox> = lines
             .iter()
             .take_while(|l| is_totals_line(l).is_none())
@@ -655,20 +655,22 @@ impl Geometry {
             .filter(|b| b.x0 > self.first_numeric_x)
             .collect();
         let Some(right) = rightmost.iter().map(|b| b.x1).reduce(f32::max) else {
-            return;
+            return false;
         };
         let x0 = rightmost
             .iter()
             .filter(|b| b.x1 > right - 20.0)
             .map(|b| b.x0)
             .fold(right, f32::min);
-        if x0 > self.amount_col.x1 {
-            self.amount_col = Column {
-                col: Col::Amount,
-                x0,
-                x1: right,
-            };
+        if x0 <= self.amount_col.x1 {
+            return false;
         }
+        self.amount_col = Column {
+            col: Col::Amount,
+            x0,
+            x1: right,
+        };
+        true
     }
 
     /// Whether a line starts in the description column (not at the margin left of it).
@@ -779,6 +781,9 @@ struct Table {
     /// The page ended inside the table: no total closed it and nothing but notes and page
     /// furniture followed its last row, so it may go on on the next page.
     open: bool,
+    /// The columns the rows were read with (the header's, and an amount column found from
+    /// the rows' values).
+    cols: Vec<Column>,
 }
 
 /// Reads the rows under a header (or, `continued`, the rows of a table going on from the
@@ -794,9 +799,14 @@ fn read_rows(
     let page = page_layout.number;
     let first_item = items.len();
     let mut geo = Geometry::of(cols);
-    if !cols.iter().any(|c| c.col == Col::Amount) {
-        geo.infer_amount_column(ctx, page_layout.lines.get(start..).unwrap_or(&[]));
+    let mut cols = cols.to_vec();
+    if !cols.iter().any(|c| c.col == Col::Amount)
+        && geo.infer_amount_column(ctx, page_layout.lines.get(start..).unwrap_or(&[]))
+    {
+        // Kept with the columns, for the rows going on on the next page.
+        cols.push(geo.amount_col.clone());
     }
+    let cols = cols.as_slice();
     let Geometry {
         first_numeric_x,
         has_description_col,
@@ -1097,7 +1107,11 @@ fn read_rows(
         }
         previous_bottom = b.y1;
     }
-    Table { consumed, open }
+    Table {
+        consumed,
+        open,
+        cols: cols.to_vec(),
+    }
 }
 
 /// Header geometry cannot always tell a row's numbers apart (a position number under an
