@@ -542,3 +542,44 @@ Total                                                            810.79 USD
         Some("448291")
     );
 }
+
+fn amounts_and_descriptions(inv: &Invoice) -> Vec<(Option<Decimal>, String)> {
+    inv.lines
+        .iter()
+        .map(|l| {
+            (
+                l.line_amount.as_ref().map(|a| a.value),
+                l.description
+                    .as_ref()
+                    .map_or(String::new(), |d| d.value.clone()),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn a_line_whose_amount_sums_the_lines_above_closes_a_headerless_list() {
+    // "Gesamtbeitrag" is in no vocabulary: 50,00 + 0,00 = 50,00 says it is the sum.
+    let inv = read(
+        r"Musterhafter Versicherungsverein a.G.
+Beitragsrechnung                                          24. Januar 2014
+
+Folgende Risiken sind versichert:
+Privathaftpflicht                                50,00 €
+Lebensgefährte/in zur Privathaftpflicht           0,00 €
+Gesamtbeitrag                                    50,00 €
+Versicherungsteuer 19 %                           9,50 €
+Rechnungsbeitrag                                 59,50 €
+",
+    );
+    assert_eq!(
+        amounts_and_descriptions(&inv),
+        vec![
+            (Some(dec("50.00")), "Privathaftpflicht".to_string()),
+            (
+                Some(dec("0.00")),
+                "Lebensgefährte/in zur Privathaftpflicht".to_string()
+            ),
+        ]
+    );
+}
