@@ -1124,6 +1124,18 @@ fn read_rows(
                 || extra.iter().all(|w| {
                     w.chars().filter(char::is_ascii_digit).count() >= 8 || w.starts_with('(')
                 });
+            // A key in another column ("Art-Nr-Lieferant:" under the codes) or a bulleted
+            // line ("• Bestellung Nr. …", "* Herkunftsland: DE") is a note on the item: the
+            // item's name is complete, and the text after it is the item's longer
+            // description, not its name.
+            let key = extra.is_empty() && line.words.iter().any(|w| w.text.ends_with(':'));
+            let bullet = extra.first().is_some_and(|w| {
+                matches!(*w, "-" | "–" | "*" | "•" | "·" | "▪") || w.starts_with(['•', '·', '▪'])
+            });
+            if key || bullet {
+                can_continue = false;
+                continue;
+            }
             if !extra.is_empty()
                 && !note_like
                 && let Some(last) = items.last_mut()
@@ -1136,12 +1148,16 @@ fn read_rows(
                     last_bottom = lb.y1;
                     continue;
                 };
-                // A word broken at a hyphen or slash continues without a line break.
-                let sep = if d.value.ends_with('-') || d.value.ends_with('/') {
-                    ""
-                } else {
-                    "\n"
-                };
+                // A word broken at a hyphen or slash continues without a line break
+                // ("Kfz-" + "Haftpflicht"), unlike a dash set apart by a space
+                // ("Navigationssystem -" + "Garantie").
+                let broken = d.value.ends_with(['-', '/'])
+                    && d.value
+                        .chars()
+                        .rev()
+                        .nth(1)
+                        .is_some_and(char::is_alphanumeric);
+                let sep = if broken { "" } else { "\n" };
                 d.value = format!("{}{sep}{}", d.value, extra.join(" "));
                 if let Some(b) = d.bbox {
                     d.bbox = Some(b.union(lb));
