@@ -352,16 +352,6 @@ pub(crate) fn read_lines(ctx: &Ctx<'_>) -> Vec<InvoiceLine> {
 
 /// The header starting at the first line of `window` (one to three lines) and how many
 /// lines it takes.
-fn dbg_log(s: String) {
-    use std::io::Write;
-    if let Ok(mut f) = std::fs::OpenOptions::new()
-        .append(true)
-        .open("/tmp/lines/debug.log")
-    {
-        let _ = writeln!(f, "{s}");
-    }
-}
-
 fn header_at(window: &[&LayoutLine]) -> Option<(usize, Vec<Column>)> {
     // Each line of a header is mostly column names: a sentence under a heading ("Der Betrag
     // wird Ihrem Kundenkonto gutgeschrieben") names no column, whatever word it contains.
@@ -433,60 +423,7 @@ fn headerless_items(ctx: &Ctx<'_>) -> Vec<InvoiceLine> {
     if !above.is_empty() {
         return above;
     }
-    let summed = items_summed_below(ctx);
-    if !summed.is_empty() {
-        return summed;
-    }
     indented_items(ctx)
-}
-
-/// Items listed without a header and under a sum whose label no vocabulary knows
-/// ("Privathaftpflicht 50,00 € / Lebensgefährte/in 0,00 € / Gesamtbeitrag 50,00 €"): in a run
-/// of lines each with text and one amount at a common right edge, the first line whose amount
-/// is the sum of the two or more lines above it closes the items. The arithmetic, not the
-/// label, says which line is the sum.
-fn items_summed_below(ctx: &Ctx<'_>) -> Vec<InvoiceLine> {
-    for page in &ctx.layout.pages {
-        let lines = &page.lines;
-        let mut start = 0;
-        while start < lines.len() {
-            let mut run: Vec<(usize, Num)> = Vec::new();
-            let mut k = start;
-            while let Some(line) = lines.get(k) {
-                let Some((_, n)) = single_amount_row(ctx, line) else {
-                    break;
-                };
-                if let Some((prev_k, prev)) = run.last() {
-                    let (b, above) = (line.bbox(), lines[*prev_k].bbox());
-                    let height = (b.y1 - b.y0).max(6.0);
-                    if (n.bbox.x1 - prev.bbox.x1).abs() >= 25.0 || b.y0 - above.y1 > 1.8 * height {
-                        break;
-                    }
-                }
-                run.push((k, n));
-                k += 1;
-            }
-            let mut sum = Decimal::ZERO;
-            for (i, (_, n)) in run.iter().enumerate() {
-                if i >= 2 && n.value == sum && sum != Decimal::ZERO {
-                    let items = &run[..i];
-                    if items
-                        .iter()
-                        .all(|(k, _)| is_totals_line(&lines[*k]).is_none())
-                    {
-                        return items
-                            .iter()
-                            .map(|(k, n)| row_item(ctx, page.number, &lines[*k], n, 0.75))
-                            .collect();
-                    }
-                    break;
-                }
-                sum += n.value;
-            }
-            start = k.max(start + 1);
-        }
-    }
-    Vec::new()
 }
 
 /// A line with text on the left and exactly one amount, at its right end: (left edge, the
@@ -498,14 +435,8 @@ fn single_amount_row(ctx: &Ctx<'_>, line: &LayoutLine) -> Option<(f32, Num)> {
     }
     let nums = numbers_of(ctx, line);
     let amounts: Vec<&Num> = nums.iter().filter(|n| n.decimals && !n.percent).collect();
-    // The amount ends the line, or only its currency sign follows it ("50,00 €").
-    let last = line.words.len() - 1;
-    let at_end = |a: &Num| {
-        a.word == last
-            || (a.word + 1 == last && matches!(line.words[last].text.as_str(), "€" | "$" | "£"))
-    };
     match amounts.as_slice() {
-        [a] if at_end(a) && a.word > 0 => Some((first.bbox.x0, (*a).clone())),
+        [a] if a.word + 1 == line.words.len() && a.word > 0 => Some((first.bbox.x0, (*a).clone())),
         _ => None,
     }
 }
