@@ -335,10 +335,6 @@ pub(crate) fn read_lines(ctx: &Ctx<'_>) -> Vec<InvoiceLine> {
                 continue;
             };
             let table = read_rows(ctx, page, i + n, &cols, &mut items, false);
-            dbg_log(format!(
-                "page {} header at {i} open {} consumed {}",
-                page.number, table.open, table.consumed
-            ));
             carry = table.open.then_some(table.cols);
             i += n + table.consumed.max(1);
         }
