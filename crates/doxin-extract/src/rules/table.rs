@@ -313,18 +313,18 @@ pub(crate) fn read_lines(ctx: &Ctx<'_>) -> Vec<InvoiceLine> {
     let mut items: Vec<InvoiceLine> = Vec::new();
     // The columns of a table still open at the end of the previous page: its rows may go on
     // at the top of the next page without the header printed again.
-    let mut carry: Option<Vec<Column>> = None;
+    let mut carry: Option<(Vec<Column>, LastItem)> = None;
     let mut previous: Option<&LayoutPage> = None;
     for page in &ctx.layout.pages {
         let lines = &page.lines;
         let mut i = 0;
-        if let (Some(cols), Some(prev)) = (carry.take(), previous)
+        if let (Some((cols, last)), Some(prev)) = (carry.take(), previous)
             && let Some(start) = continuation_start(ctx, prev, page, &cols)
         {
-            let table = read_rows(ctx, page, start, &cols, &mut items, true);
+            let table = read_rows(ctx, page, start, &cols, &mut items, Some(last));
             i = start + table.consumed.max(1);
             if table.open {
-                carry = Some(table.cols);
+                carry = Some((table.cols, table.last));
             }
         }
         while i < lines.len() {
@@ -334,8 +334,8 @@ pub(crate) fn read_lines(ctx: &Ctx<'_>) -> Vec<InvoiceLine> {
                 i += 1;
                 continue;
             };
-            let table = read_rows(ctx, page, i + n, &cols, &mut items, false);
-            carry = table.open.then_some(table.cols);
+            let table = read_rows(ctx, page, i + n, &cols, &mut items, None);
+            carry = table.open.then_some((table.cols, table.last));
             i += n + table.consumed.max(1);
         }
         previous = Some(page);
@@ -770,17 +770,28 @@ struct Table {
     /// The columns the rows were read with (the header's, and an amount column found from
     /// the rows' values).
     cols: Vec<Column>,
+    /// Where the last item stood at the end.
+    last: LastItem,
+}
+
+/// What the lines under the last item may still add to it.
+#[derive(Debug, Clone, Copy)]
+struct LastItem {
+    /// Lines below may still belong to it (its description, its position number).
+    open: bool,
+    /// Its name is still being written: no note has come between it and the next line.
+    name_open: bool,
 }
 
 /// Reads the rows under a header (or, `continued`, the rows of a table going on from the
-/// previous page, whose last item may go on) from line `start` of the page into `items`.
+/// previous page, with how its last item stood) from line `start` of the page into `items`.
 fn read_rows(
     ctx: &Ctx<'_>,
     page_layout: &LayoutPage,
     start: usize,
     cols: &[Column],
     items: &mut Vec<InvoiceLine>,
-    continued: bool,
+    continued: Option<LastItem>,
 ) -> Table {
     let page = page_layout.number;
     let first_item = items.len();
@@ -802,8 +813,9 @@ fn read_rows(
     let lines = join_split_rows(ctx, page_layout.lines.get(start..).unwrap_or(&[]), &geo);
     // A table going on from the previous page may open with the rest of the last item's
     // description.
-    let mut can_continue = continued;
-    let mut last_bottom = if continued {
+    let mut can_continue = continued.is_some_and(|l| l.open);
+    let mut name_open = continued.is_some_and(|l| l.name_open);
+    let mut last_bottom = if continued.is_some() {
         lines.first().map_or(0.0, |(_, l)| l.bbox().y0)
     } else {
         0.0f32
@@ -823,7 +835,7 @@ fn read_rows(
         // Abschläge"): text at the margin, left of the descriptions, set apart from the line
         // above by more than a wrapped line's spacing, with no number in the numeric columns.
         // Rows, their codes and position markers, and wrapped descriptions never look so.
-        if (items.len() > first_item || continued)
+        if (items.len() > first_item || continued.is_some())
             && let Some((_, above)) = idx.checked_sub(1).and_then(|j| lines.get(j))
             && is_heading(ctx, line, above, &geo)
         {
@@ -1003,6 +1015,7 @@ fn read_rows(
             }
             items.push(item);
             can_continue = true;
+            name_open = true;
             last_bottom = lb.y1;
             last_table_line = k;
         } else if can_continue && nums.iter().all(|n| !n.decimals) {
@@ -1060,11 +1073,14 @@ fn read_rows(
                 matches!(*w, "-" | "–" | "*" | "•" | "·" | "▪") || w.starts_with(['•', '·', '▪'])
             });
             if key || bullet {
-                can_continue = false;
+                // Its position number may still follow ("2  Bestellt wurden …").
+                name_open = false;
+                last_bottom = lb.y1;
                 continue;
             }
             if !extra.is_empty()
                 && !note_like
+                && name_open
                 && let Some(last) = items.last_mut()
             {
                 last_table_line = k;
@@ -1113,6 +1129,10 @@ fn read_rows(
         consumed,
         open,
         cols: cols.to_vec(),
+        last: LastItem {
+            open: can_continue,
+            name_open,
+        },
     }
 }
 
