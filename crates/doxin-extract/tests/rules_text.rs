@@ -543,52 +543,26 @@ Total                                                            810.79 USD
     );
 }
 
-fn buyer(inv: &Invoice) -> Option<&str> {
-    inv.buyer.name.as_ref().map(|e| e.value.as_str())
+fn amounts_and_descriptions(inv: &Invoice) -> Vec<(Option<Decimal>, String)> {
+    inv.lines
+        .iter()
+        .map(|l| {
+            (
+                l.line_amount.as_ref().map(|a| a.value),
+                l.description
+                    .as_ref()
+                    .map_or(String::new(), |d| d.value.clone()),
+            )
+        })
+        .collect()
 }
 
-/// A hosting invoice as many are printed: a logo (no text) for a letterhead, the customer's
-/// address where the envelope window shows it, the provider's name only in the footer.
-const HOSTING_INVOICE: &str = r"                                                            INVOICE
-
-
-
-Kunde Handels GmbH
-Einkauf
-Marktstraße 5
-10115 Berlin
-
-
-
-Invoice No: H-2024-118                              Date: 05.03.2024
-
-
-Description                                                  Amount
-Webhosting M, March 2024                                      40.00
-Domain kunde-handel.de                                        10.00
-
-Net amount                                                    50.00
-VAT 19 %                                                       9.50
-Total                                                         59.50
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-CloudHost GmbH           Serverweg 1, D-80331 München        IBAN DE89 3704 0044 0532 0130 00
-";
+fn quantities(inv: &Invoice) -> Vec<Option<Decimal>> {
+    inv.lines
+        .iter()
+        .map(|l| l.quantity.as_ref().map(|q| q.value))
+        .collect()
+}
 
 #[test]
 fn the_address_in_the_envelope_window_is_the_buyer_when_the_footer_names_the_seller() {
@@ -839,3 +813,210 @@ fn a_tax_summary_row_under_a_total_label_is_net_and_tax() {
     assert_eq!(net(&inv), Some(dec("10.94")));
     assert_eq!(tax(&inv), Some(dec("0.66")));
 }
+
+#[test]
+fn an_amount_centred_in_a_tall_row_joins_the_numbers_on_the_line_above() {
+    // The code column stacks three lines per item; the amount, centred, lands on the second.
+    let inv = read(
+        r"Lieferant GmbH
+Rechnung Nr. 471102                                   Datum: 05.03.2018
+
+Pos   Art-Nr          Beschreibung          Nettopreis    Menge   Steuersatz   Nettobetrag
+1     TB100A4         Trennblätter A4           9,9000   20 Stk        19 %
+      4012345001235                                                                 198,00
+      (GTIN)
+2     GTRWA5          Mineralwasser Medium      5,4900   20 Stk         7 %
+      4000001234561   12 x 1,0l PET                                                 109,80
+      (GTIN)
+",
+    );
+    assert_eq!(
+        amounts_and_descriptions(&inv),
+        vec![
+            (Some(dec("198.00")), "Trennblätter A4".to_string()),
+            (
+                Some(dec("109.80")),
+                "Mineralwasser Medium\n12 x 1,0l PET".to_string()
+            ),
+        ]
+    );
+    assert_eq!(quantities(&inv), vec![Some(dec("20")), Some(dec("20"))]);
+}
+
+#[test]
+fn a_table_goes_on_over_a_page_break_and_a_heading_ends_it() {
+    // The first item's name goes on at the top of page 2; the second prints its name under
+    // its numbers; a tax note in the description column is no total; the payment terms'
+    // heading ends the table, so their amount is no item.
+    let inv = read(
+        "Versicherung AG
+Rechnung Nr. 2018-17                                  Datum: 05.03.2018
+
+Pos   Beschreibung      Nettopreis     Menge    Steuersatz    Nettobetrag
+1     Kfz-                 67,2244     1 Stk           0 %          80,00
+      Haftpflicht
+\u{c}      SF25 Regio R9
+      Enthält 19% Versicherungssteuer = 12,7726 €
+2                         117,6471     1 Stk           0 %         140,00
+      Vollkasko
+      SF25 Regio R4
+
+
+Zahlungsbedingungen:
+Zahlbar sofort                                                     220,00
+",
+    );
+    assert_eq!(
+        amounts_and_descriptions(&inv),
+        vec![
+            (
+                Some(dec("80.00")),
+                "Kfz-Haftpflicht\nSF25 Regio R9".to_string()
+            ),
+            (Some(dec("140.00")), "Vollkasko\nSF25 Regio R4".to_string()),
+        ]
+    );
+}
+
+#[test]
+fn with_no_amount_header_the_rows_amounts_show_the_amount_column() {
+    // "Entgelt" is in no vocabulary; without the amounts' column the note's 12,77 would pass
+    // for an amount and its tax word for the table's total.
+    let inv = read(
+        r"Versicherung AG
+Rechnung Nr. 2018-17                                  Datum: 05.03.2018
+
+Pos   Beschreibung      Nettopreis     Menge     Steuer            Entgelt
+1     Kfz-Haftpflicht      67,22       1 Stk      0 %                80,00
+      Bruttopreis : 80,00
+      Enthält 19% Versicherungssteuer = 12,77 €
+2     Vollkasko           117,65       1 Stk      0 %               140,00
+",
+    );
+    assert_eq!(
+        amounts_and_descriptions(&inv),
+        vec![
+            (Some(dec("80.00")), "Kfz-Haftpflicht".to_string()),
+            (Some(dec("140.00")), "Vollkasko".to_string()),
+        ]
+    );
+}
+
+#[test]
+fn a_number_under_a_code_header_is_not_the_quantity() {
+    let inv = read(
+        r"Musterlieferant GmbH
+Gutschrift 471102                                     Datum: 13.09.2013
+
+GTIN            Art-Nr-Lieferant   Menge          VKE/Geb   Nettopreis   MwSt-%   Nettowert
+Art-Nr-Kunde    Artikelbezeichnung
+4123456000014   ZS997              -5,0000 Stk.   1         1,0000       19,0     -5,00
+                Zitronensäure 100ml
+4123456000021   GZ250              -2,0000 Stk.   1         1,4500        7,0     -2,90
+                Gelierzucker Extra 250g
+",
+    );
+    assert_eq!(quantities(&inv), vec![Some(dec("-5")), Some(dec("-2"))]);
+}
+
+#[test]
+fn a_sentence_with_a_column_word_under_a_heading_is_no_header() {
+    // "Der Betrag wird …" names the amount column by its vocabulary, but it is a sentence: the
+    // totals below are no items.
+    let inv = read(
+        r"Lieferant GmbH
+Gutschrift Nr. 471102                                 Datum: 05.03.2018
+
+Pos   Beschreibung          Nettopreis    Menge    Nettobetrag
+1     Joghurt Banane            5,5000       50         275,00
+
+
+Zahlungsbedingungen:
+Beschreibung                          Fälligkeit      Teilzahlung
+Der Betrag wird Ihrem Kundenkonto gutgeschrieben.
+
+Positionssumme                                            275,00
+Gesamtbetrag der Zuschläge                                  0,00
+",
+    );
+    assert_eq!(
+        amounts_and_descriptions(&inv),
+        vec![(Some(dec("275.00")), "Joghurt Banane".to_string())]
+    );
+}
+
+#[test]
+fn notes_under_an_item_are_not_its_name() {
+    // A bulleted order reference and a key in the code column end the item's name; a dash set
+    // apart by a space stays apart from the next word.
+    let inv = read(
+        r"Autohaus GmbH
+Rechnung Nr. 4711                                     Datum: 05.03.2018
+
+Pos   Art-Nr             Beschreibung                       Menge   Einzelpreis   Gesamtpreis
+1                        Navigationssystem -                    2          5,04         10,08
+                         Garantie
+                         • Bestellung Nr. ORDER84359 Zeile 1
+2                        Physiotherapie                        10         26,00        260,00
+      Art-Nr-Lieferant:
+                         Behandlungen laut Verordnung
+",
+    );
+    assert_eq!(
+        amounts_and_descriptions(&inv),
+        vec![
+            (
+                Some(dec("10.08")),
+                "Navigationssystem -\nGarantie".to_string()
+            ),
+            (Some(dec("260.00")), "Physiotherapie".to_string()),
+        ]
+    );
+}
+
+fn buyer(inv: &Invoice) -> Option<&str> {
+    inv.buyer.name.as_ref().map(|e| e.value.as_str())
+}
+
+/// A hosting invoice as many are printed: a logo (no text) for a letterhead, the customer's
+/// address where the envelope window shows it, the provider's name only in the footer.
+const HOSTING_INVOICE: &str = r"                                                            INVOICE
+
+
+
+Kunde Handels GmbH
+Einkauf
+Marktstraße 5
+10115 Berlin
+
+
+
+Invoice No: H-2024-118                              Date: 05.03.2024
+
+
+Description                                                  Amount
+Webhosting M, March 2024                                      40.00
+Domain kunde-handel.de                                        10.00
+
+Net amount                                                    50.00
+VAT 19 %                                                       9.50
+Total                                                         59.50
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+CloudHost GmbH           Serverweg 1, D-80331 München        IBAN DE89 3704 0044 0532 0130 00
+";

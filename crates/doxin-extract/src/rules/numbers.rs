@@ -18,8 +18,22 @@ pub enum DecimalMark {
 /// digits at the end is a decimal mark; one followed by groups of three is a grouping mark.
 pub fn detect_decimal_mark<'a>(tokens: impl IntoIterator<Item = &'a str>) -> DecimalMark {
     let (mut point, mut comma) = (0i32, 0i32);
-    for t in tokens {
-        let t = t.trim_matches(|c: char| !c.is_ascii_digit() && c != '.' && c != ',');
+    let tokens: Vec<&str> = tokens.into_iter().collect();
+    let is_currency = |t: &str| {
+        let u = t.to_uppercase();
+        CURRENCY_AFFIXES.iter().any(|a| a.to_uppercase() == u)
+    };
+    for (i, raw) in tokens.iter().enumerate() {
+        // An amount printed with its currency ("50,00 €", "EUR 12.50", "9,50€") is surely an
+        // amount, unlike clock times ("08.30 - 12.30 Uhr") or reference numbers: its vote
+        // counts double.
+        let with_currency = raw.contains(['€', '$', '£'])
+            || tokens.get(i + 1).is_some_and(|n| is_currency(n))
+            || i.checked_sub(1)
+                .and_then(|p| tokens.get(p))
+                .is_some_and(|p| is_currency(p));
+        let weight = if with_currency { 2 } else { 1 };
+        let t = raw.trim_matches(|c: char| !c.is_ascii_digit() && c != '.' && c != ',');
         if t.is_empty() || !t.starts_with(|c: char| c.is_ascii_digit()) {
             continue;
         }
@@ -40,12 +54,12 @@ pub fn detect_decimal_mark<'a>(tokens: impl IntoIterator<Item = &'a str>) -> Dec
         }
         let has_both = t.contains('.') && t.contains(',');
         match (sep, digits_after, has_both) {
-            (b'.', 1 | 2, _) => point += 2,
-            (b',', 1 | 2, _) => comma += 2,
-            (b'.', 3, true) => comma += 2,
-            (b',', 3, true) => point += 2,
-            (b'.', 4..=6, false) => point += 1,
-            (b',', 4..=6, false) => comma += 1,
+            (b'.', 1 | 2, _) => point += 2 * weight,
+            (b',', 1 | 2, _) => comma += 2 * weight,
+            (b'.', 3, true) => comma += 2 * weight,
+            (b',', 3, true) => point += 2 * weight,
+            (b'.', 4..=6, false) => point += weight,
+            (b',', 4..=6, false) => comma += weight,
             _ => {}
         }
     }
@@ -253,6 +267,34 @@ mod tests {
             detect_decimal_mark(["05.03.2013", "12,5"]),
             DecimalMark::Comma
         );
+    }
+
+    #[test]
+    fn amounts_printed_with_their_currency_outvote_clock_times() {
+        // Opening hours on an insurer's letter: six times with a point, five amounts with a
+        // comma and the euro sign.
+        let words = [
+            "08.30",
+            "-",
+            "12.30",
+            "14.00",
+            "-",
+            "17.00",
+            "8.00-20.00",
+            "8.00-14.00",
+            "50,00",
+            "€",
+            "0,00",
+            "€",
+            "50,00",
+            "€",
+            "9,50",
+            "€",
+            "59,50",
+            "€",
+            "01.234.567.8",
+        ];
+        assert_eq!(detect_decimal_mark(words), DecimalMark::Comma);
     }
 
     #[test]

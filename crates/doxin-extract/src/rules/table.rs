@@ -7,7 +7,7 @@ use doxin_model::{BBox, Decimal, InvoiceLine};
 use super::Ctx;
 use super::labels::{LabelKind, match_label, norm};
 use super::numbers::{has_decimals, parse_amount};
-use crate::layout::{LayoutLine, LayoutWord};
+use crate::layout::{LayoutLine, LayoutPage, LayoutWord};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Col {
@@ -246,6 +246,24 @@ fn nearest(cols: &[Column], bbox: BBox, roles: &[Col]) -> Option<Col> {
         .map(|(_, c)| c)
 }
 
+/// Whether a box lies mostly under a code column's header.
+fn under_code_column(cols: &[Column], bbox: BBox) -> bool {
+    let width = (bbox.x1 - bbox.x0).max(1.0);
+    cols.iter()
+        .filter(|c| c.col == Col::Code)
+        .any(|c| bbox.x1.min(c.x1) - bbox.x0.max(c.x0) > 0.5 * width)
+}
+
+/// The text column a word is in. Text is left-aligned: a word starting at or right of where
+/// the description column starts is in it, however wide a code column's header left of it
+/// is ("Art-Nr-Kunde" reaching nearer a short word than "Beschreibung"'s centre).
+fn text_role(cols: &[Column], bbox: BBox) -> Option<Col> {
+    match cols.iter().find(|c| c.col == Col::Description) {
+        Some(d) if bbox.x0 >= d.x0 - 4.0 => Some(Col::Description),
+        _ => nearest(cols, bbox, &ALL_TEXT_COLS),
+    }
+}
+
 const ALL_TEXT_COLS: [Col; 4] = [Col::Position, Col::Code, Col::Description, Col::Unit];
 
 fn is_totals_line(line: &LayoutLine) -> Option<LabelKind> {
@@ -293,41 +311,105 @@ fn unit_code(unit: &str) -> Option<&'static str> {
 
 pub(crate) fn read_lines(ctx: &Ctx<'_>) -> Vec<InvoiceLine> {
     let mut items: Vec<InvoiceLine> = Vec::new();
+    // The columns of a table still open at the end of the previous page: its rows may go on
+    // at the top of the next page without the header printed again.
+    let mut carry: Option<(Vec<Column>, LastItem)> = None;
+    let mut previous: Option<&LayoutPage> = None;
     for page in &ctx.layout.pages {
         let lines = &page.lines;
         let mut i = 0;
+        if let (Some((cols, last)), Some(prev)) = (carry.take(), previous)
+            && let Some(start) = continuation_start(ctx, prev, page, &cols)
+        {
+            let table = read_rows(ctx, page, start, &cols, &mut items, Some(last));
+            i = start + table.consumed.max(1);
+            if table.open {
+                carry = Some((table.cols, table.last));
+            }
+        }
         while i < lines.len() {
             // A header may span up to three lines.
             let window: Vec<&LayoutLine> = lines[i..lines.len().min(i + 3)].iter().collect();
-            let mut found = None;
-            for n in 1..=window.len() {
-                let cols = header_columns(&window[..n]);
-                if is_header(&cols) {
-                    found = Some((n, cols));
-                    // Prefer the larger header if the next line adds columns.
-                    if n < window.len()
-                        && is_header(&header_columns(&window[..n + 1]))
-                        && header_columns(&window[..n + 1]).len()
-                            > header_columns(&window[..n]).len()
-                    {
-                        continue;
-                    }
-                    break;
-                }
-            }
-            let Some((n, cols)) = found else {
+            let Some((n, cols)) = header_at(&window) else {
                 i += 1;
                 continue;
             };
-            let (rows, consumed) = read_rows(ctx, page.number, &lines[i + n..], &cols);
-            items.extend(rows);
-            i += n + consumed.max(1);
+            let table = read_rows(ctx, page, i + n, &cols, &mut items, None);
+            carry = table.open.then_some((table.cols, table.last));
+            i += n + table.consumed.max(1);
         }
+        previous = Some(page);
     }
     if items.is_empty() {
         items = headerless_items(ctx);
     }
     items
+}
+
+/// The header starting at the first line of `window` (one to three lines) and how many
+/// lines it takes.
+fn header_at(window: &[&LayoutLine]) -> Option<(usize, Vec<Column>)> {
+    // Each line of a header is mostly column names: a sentence under a heading ("Der Betrag
+    // wird Ihrem Kundenkonto gutgeschrieben") names no column, whatever word it contains.
+    let header_like = |l: &LayoutLine| {
+        let named = l
+            .words
+            .iter()
+            .filter(|w| header_col(&w.text).is_some())
+            .count();
+        named > 0 && 3 * named >= l.words.len()
+    };
+    let lines = window.iter().take_while(|l| header_like(l)).count();
+    let window = &window[..lines];
+    for n in 1..=window.len() {
+        let cols = header_columns(&window[..n]);
+        if is_header(&cols) {
+            // Prefer the larger header if the next line adds columns.
+            if n < window.len() {
+                let more = header_columns(&window[..n + 1]);
+                if is_header(&more) && more.len() > cols.len() {
+                    continue;
+                }
+            }
+            return Some((n, cols));
+        }
+    }
+    None
+}
+
+/// Where a table left open at the end of `prev` goes on in `page`: the first line that is
+/// neither page furniture printed on both pages nor a repeated header line, if it is an item
+/// row or text in the description column. A new header, a heading at the left margin or a
+/// totals line mean the table ended with the previous page.
+fn continuation_start(
+    ctx: &Ctx<'_>,
+    prev: &LayoutPage,
+    page: &LayoutPage,
+    cols: &[Column],
+) -> Option<usize> {
+    let geo = Geometry::of(cols);
+    let furniture: Vec<String> = prev.lines.iter().map(|l| norm(&l.text())).collect();
+    for (k, line) in page.lines.iter().enumerate() {
+        if furniture.contains(&norm(&line.text()))
+            || is_header_words(line)
+            || geo.is_code_stack(line)
+        {
+            continue;
+        }
+        let window: Vec<&LayoutLine> = page.lines[k..page.lines.len().min(k + 3)].iter().collect();
+        if header_at(&window).is_some() || is_totals_line(line).is_some() {
+            return None;
+        }
+        let item_row = line_amount_of(ctx, line, &geo).is_some();
+        return (item_row || geo.starts_in_descriptions(line)).then_some(k);
+    }
+    None
+}
+
+/// A line made only of column names ("Art-Nr", "(Art)"): the rest of a header repeated on a
+/// new page.
+fn is_header_words(line: &LayoutLine) -> bool {
+    !line.words.is_empty() && line.words.iter().all(|w| header_col(&w.text).is_some())
 }
 
 /// Items listed without a header: the run right above the first total label, else an
@@ -498,63 +580,300 @@ fn items_above_total(ctx: &Ctx<'_>) -> Vec<InvoiceLine> {
     Vec::new()
 }
 
+/// Where a table's columns are: the amount column, where the numeric columns begin and where
+/// the descriptions start.
+struct Geometry {
+    amount_col: Column,
+    first_numeric_x: f32,
+    has_description_col: bool,
+    description_x0: f32,
+}
+
+impl Geometry {
+    fn of(cols: &[Column]) -> Geometry {
+        let amount_col = cols
+            .iter()
+            .rev()
+            .find(|c| c.col == Col::Amount)
+            .or_else(|| cols.last())
+            .cloned()
+            .unwrap_or(Column {
+                col: Col::Amount,
+                x0: f32::INFINITY,
+                x1: f32::INFINITY,
+            });
+        let first_numeric_x = cols
+            .iter()
+            .filter(|c| {
+                matches!(
+                    c.col,
+                    Col::Quantity | Col::UnitPrice | Col::Amount | Col::VatRate | Col::Discount
+                )
+            })
+            .map(|c| c.x0)
+            .fold(f32::INFINITY, f32::min);
+        let description = cols.iter().find(|c| c.col == Col::Description);
+        Geometry {
+            amount_col,
+            first_numeric_x,
+            has_description_col: description.is_some(),
+            description_x0: description.map_or(f32::NEG_INFINITY, |c| c.x0),
+        }
+    }
+
+    /// With no header naming the amount column ("Entgelt" is in no vocabulary), the last
+    /// named column stands in for it, which may be the quantity's: then any decimal number
+    /// right of the quantities passes for a line amount. The amounts show where the column
+    /// is: the rightmost decimal number of the rows under the header, up to the first total,
+    /// all end near one right edge.
+    fn infer_amount_column(&mut self, ctx: &Ctx<'_>, lines: &[LayoutLine]) -> bool {
+        let rightmost: Vec<BBox> = lines
+            .iter()
+            .take_while(|l| is_totals_line(l).is_none())
+            .take(60)
+            .filter_map(|l| {
+                numbers_of(ctx, l)
+                    .into_iter()
+                    .rev()
+                    .find(|n| n.decimals && !n.percent)
+                    .map(|n| n.bbox)
+            })
+            .filter(|b| b.x0 > self.first_numeric_x)
+            .collect();
+        let Some(right) = rightmost.iter().map(|b| b.x1).reduce(f32::max) else {
+            return false;
+        };
+        let x0 = rightmost
+            .iter()
+            .filter(|b| b.x1 > right - 20.0)
+            .map(|b| b.x0)
+            .fold(right, f32::min);
+        if x0 <= self.amount_col.x1 {
+            return false;
+        }
+        self.amount_col = Column {
+            col: Col::Amount,
+            x0,
+            x1: right,
+        };
+        true
+    }
+
+    /// Whether a line starts in the description column (not at the margin left of it).
+    fn starts_in_descriptions(&self, line: &LayoutLine) -> bool {
+        line.words.first().is_some_and(|w| {
+            self.has_description_col
+                && w.bbox.x0 >= self.description_x0 - 20.0
+                && w.bbox.x0 < self.first_numeric_x - 2.0
+        })
+    }
+
+    /// A line of codes stacked in the columns left of the descriptions under an item's
+    /// row ("4012345001235", "(GTIN)"): every word starts left of the descriptions and holds
+    /// a digit or is bracketed.
+    fn is_code_stack(&self, line: &LayoutLine) -> bool {
+        !line.words.is_empty()
+            && line.words.iter().all(|w| {
+                w.bbox.x0 < self.description_x0 - 4.0
+                    && (w.text.chars().any(|c| c.is_ascii_digit())
+                        || (w.text.starts_with('(') && w.text.ends_with(')')))
+            })
+    }
+
+    /// Numbers of a line that lie in the numeric columns.
+    fn numeric<'n>(&self, nums: &'n [Num]) -> impl Iterator<Item = &'n Num> {
+        let x = self.first_numeric_x;
+        nums.iter().filter(move |n| n.bbox.x1 > x - 2.0)
+    }
+}
+
+/// Whether `line`, below `above`, opens a new section rather than going on with the table.
+fn is_heading(ctx: &Ctx<'_>, line: &LayoutLine, above: &LayoutLine, geo: &Geometry) -> bool {
+    let (b, a) = (line.bbox(), above.bbox());
+    let height = (b.y1 - b.y0).max(6.0);
+    let apart = b.y0 - a.y1 > 1.8 * height;
+    let at_margin = geo.has_description_col && b.x0 < geo.description_x0 - 20.0;
+    let first_is_text = line
+        .words
+        .first()
+        .is_some_and(|w| !w.text.chars().any(|c| c.is_ascii_digit()));
+    apart && at_margin && first_is_text && geo.numeric(&numbers_of(ctx, line)).next().is_none()
+}
+
+/// The line amount of a row: a decimal number at the right, under or near the amount column.
+fn line_amount_of(ctx: &Ctx<'_>, line: &LayoutLine, geo: &Geometry) -> Option<Num> {
+    amount_in(&numbers_of(ctx, line), geo).cloned()
+}
+
+fn amount_in<'n>(nums: &'n [Num], geo: &Geometry) -> Option<&'n Num> {
+    nums.iter()
+        .rev()
+        .find(|n| n.decimals && !n.percent && n.bbox.x1 > geo.amount_col.x0 - 40.0)
+}
+
+/// A row whose cells are not all on one text line: in a tall row (a code, a GTIN and its
+/// kind stacked in the first column) the amount is centred vertically and lands on the line
+/// below the price and quantity. A line with values in the numeric columns but no amount,
+/// and right below it a line whose only value in the numeric columns is an amount, are one
+/// row: the amount joins the first line, the rest of the second stays (codes, a wrapped
+/// description). Returns the lines with their index in `lines`.
+fn join_split_rows(
+    ctx: &Ctx<'_>,
+    lines: &[LayoutLine],
+    geo: &Geometry,
+) -> Vec<(usize, LayoutLine)> {
+    let mut out: Vec<(usize, LayoutLine)> = Vec::with_capacity(lines.len());
+    let mut k = 0;
+    while k < lines.len() {
+        let line = &lines[k];
+        if let Some(next) = lines.get(k + 1)
+            && is_totals_line(line).is_none()
+            && is_totals_line(next).is_none()
+        {
+            let nums = numbers_of(ctx, line);
+            let next_nums = numbers_of(ctx, next);
+            let open_row = amount_in(&nums, geo).is_none() && geo.numeric(&nums).next().is_some();
+            let amount = amount_in(&next_nums, geo);
+            let lone = geo.numeric(&next_nums).count() == 1;
+            let (b, nb) = (line.bbox(), next.bbox());
+            let close = nb.y0 - b.y0 <= 1.5 * (b.y1 - b.y0).max(1.0);
+            if open_row
+                && lone
+                && close
+                && let Some(amount) = amount
+            {
+                let mut joined = line.clone();
+                joined.words.push(next.words[amount.word].clone());
+                let mut rest = next.clone();
+                rest.words.remove(amount.word);
+                out.push((k, joined));
+                if !rest.words.is_empty() {
+                    out.push((k + 1, rest));
+                }
+                k += 2;
+                continue;
+            }
+        }
+        out.push((k, line.clone()));
+        k += 1;
+    }
+    out
+}
+
+/// How reading the rows under one header went.
+struct Table {
+    /// Lines of the page used, from the first row.
+    consumed: usize,
+    /// The page ended inside the table: no total closed it and nothing but notes and page
+    /// furniture followed its last row, so it may go on on the next page.
+    open: bool,
+    /// The columns the rows were read with (the header's, and an amount column found from
+    /// the rows' values).
+    cols: Vec<Column>,
+    /// Where the last item stood at the end.
+    last: LastItem,
+}
+
+/// What the lines under the last item may still add to it.
+#[derive(Debug, Clone, Copy)]
+struct LastItem {
+    /// Lines below may still belong to it (its description, its position number).
+    open: bool,
+    /// Its name is still being written: no note has come between it and the next line.
+    name_open: bool,
+}
+
+/// Reads the rows under a header (or, `continued`, the rows of a table going on from the
+/// previous page, with how its last item stood) from line `start` of the page into `items`.
 fn read_rows(
     ctx: &Ctx<'_>,
-    page: u32,
-    lines: &[LayoutLine],
+    page_layout: &LayoutPage,
+    start: usize,
     cols: &[Column],
-) -> (Vec<InvoiceLine>, usize) {
-    let mut items: Vec<InvoiceLine> = Vec::new();
-    let amount_col = cols
-        .iter()
-        .rev()
-        .find(|c| c.col == Col::Amount)
-        .or_else(|| cols.last());
-    let Some(amount_col) = amount_col.cloned() else {
-        return (items, 0);
+    items: &mut Vec<InvoiceLine>,
+    continued: Option<LastItem>,
+) -> Table {
+    let page = page_layout.number;
+    let first_item = items.len();
+    let mut geo = Geometry::of(cols);
+    let mut cols = cols.to_vec();
+    if !cols.iter().any(|c| c.col == Col::Amount)
+        && geo.infer_amount_column(ctx, page_layout.lines.get(start..).unwrap_or(&[]))
+    {
+        // Kept with the columns, for the rows going on on the next page.
+        cols.push(geo.amount_col.clone());
+    }
+    let cols = cols.as_slice();
+    let Geometry {
+        first_numeric_x,
+        has_description_col,
+        description_x0,
+        ..
+    } = geo;
+    let lines = join_split_rows(ctx, page_layout.lines.get(start..).unwrap_or(&[]), &geo);
+    // A table going on from the previous page may open with the rest of the last item's
+    // description.
+    let mut can_continue = continued.is_some_and(|l| l.open);
+    let mut name_open = continued.is_some_and(|l| l.name_open);
+    let mut last_bottom = if continued.is_some() {
+        lines.first().map_or(0.0, |(_, l)| l.bbox().y0)
+    } else {
+        0.0f32
     };
-    let first_numeric_x = cols
-        .iter()
-        .filter(|c| {
-            matches!(
-                c.col,
-                Col::Quantity | Col::UnitPrice | Col::Amount | Col::VatRate | Col::Discount
-            )
-        })
-        .map(|c| c.x0)
-        .fold(f32::INFINITY, f32::min);
-    let has_description_col = cols.iter().any(|c| c.col == Col::Description);
-    let description_x0 = cols
-        .iter()
-        .find(|c| c.col == Col::Description)
-        .map_or(f32::NEG_INFINITY, |c| c.x0);
-    let mut can_continue = false;
-    let mut last_bottom = 0.0f32;
     let mut consumed = 0;
+    let mut ended = false;
+    // The last line that belonged to the table (an item, a wrapped description, a note in
+    // the description column).
+    let mut last_table_line = 0;
     // Below a subtotal line (a section's, or the table's), a row whose arithmetic does not hold
     // and that carries a totals label anywhere ("IBAN: ES46 … IVA 21 % 92,87" beside the
     // totals block) ends the table: it is the totals block, not an item.
     let mut below_totals = false;
-    for (k, line) in lines.iter().enumerate() {
+    for (idx, (k, line)) in lines.iter().enumerate() {
+        let k = *k;
+        // A heading after the rows ends the table ("Zahlungsbedingungen:", "Zu- und
+        // Abschläge"): text at the margin, left of the descriptions, set apart from the line
+        // above by more than a wrapped line's spacing, with no number in the numeric columns.
+        // Rows, their codes and position markers, and wrapped descriptions never look so.
+        if (items.len() > first_item || continued.is_some())
+            && let Some((_, above)) = idx.checked_sub(1).and_then(|j| lines.get(j))
+            && is_heading(ctx, line, above, &geo)
+        {
+            ended = true;
+            break;
+        }
         consumed = k + 1;
-        if let Some(kind) = is_totals_line(line) {
+        // A totals label inside the description column ("Enthält 19 % Versicherungssteuer =
+        // 12,77 €" under an item) is a note, not the table's total: a total has its amount in
+        // the amount column or starts left of the descriptions.
+        let totals = is_totals_line(line).filter(|_| {
+            amount_in(&numbers_of(ctx, line), &geo).is_some() || !geo.starts_in_descriptions(line)
+        });
+        // Before the first row, a totals word with no number at all ("(Art) USt." under a
+        // header whose "ohne USt." names the net amount column) is the rest of the header.
+        if totals.is_some() && items.len() == first_item && numbers_of(ctx, line).is_empty() {
+            can_continue = false;
+            continue;
+        }
+        if let Some(kind) = totals {
             can_continue = false;
             below_totals = true;
             if matches!(
                 kind,
                 LabelKind::GrossTotal | LabelKind::TaxTotal | LabelKind::AmountDue
-            ) && !items.is_empty()
+            ) && items.len() > first_item
             {
+                ended = true;
                 break;
             }
             continue;
         }
+        if geo.starts_in_descriptions(line) {
+            last_table_line = k;
+        }
         let nums = numbers_of(ctx, line);
         // The line amount: a decimal number at the right, under or near the amount column.
-        let amount = nums
-            .iter()
-            .rev()
-            .find(|n| n.decimals && !n.percent && n.bbox.x1 > amount_col.x0 - 40.0);
+        let amount = amount_in(&nums, &geo);
         let lb = line.bbox();
         if let Some(amount) = amount {
             let mut item = InvoiceLine::default();
@@ -573,6 +892,11 @@ fn read_rows(
                 // Numbers left of where the descriptions start (positions, codes) are none
                 // of the numeric columns, which lie right of the descriptions.
                 if has_description_col && n.bbox.x1 < description_x0 {
+                    continue;
+                }
+                // A number under a code column's header ("GTIN", "Art-Nr") is an article
+                // number, however far the nearest numeric column.
+                if n.bbox.x0 < first_numeric_x - 2.0 && under_code_column(cols, n.bbox) {
                     continue;
                 }
                 let role = if n.percent {
@@ -626,7 +950,7 @@ fn read_rows(
                     break;
                 }
                 let t = w.text.as_str();
-                let role = nearest(cols, w.bbox, &[Col::Position, Col::Code, Col::Description]);
+                let role = text_role(cols, w.bbox);
                 // A leading number under no header of its own but left of where the
                 // descriptions start is the position ("N.º" is nobody's vocabulary), unless
                 // the row's arithmetic made it the quantity.
@@ -668,6 +992,7 @@ fn read_rows(
                 _ => false,
             };
             if below_totals && !holds && has_totals_label(line) {
+                ended = true;
                 break;
             }
             // Arithmetic agreement raises confidence in the whole row.
@@ -690,11 +1015,18 @@ fn read_rows(
             }
             items.push(item);
             can_continue = true;
+            name_open = true;
             last_bottom = lb.y1;
+            last_table_line = k;
         } else if can_continue && nums.iter().all(|n| !n.decimals) {
             // Continuation of the previous description, if close below it.
             let height = (lb.y1 - lb.y0).max(6.0);
-            if lb.y0 - last_bottom > 1.8 * height || lb.x0 >= first_numeric_x {
+            // Text printed out of reading order (a margin note further up the page) is no
+            // continuation either.
+            if lb.y0 - last_bottom > 1.8 * height
+                || lb.y1 < last_bottom - height
+                || lb.x0 >= first_numeric_x
+            {
                 can_continue = false;
                 continue;
             }
@@ -724,7 +1056,7 @@ fn read_rows(
                     w.bbox.x0 < first_numeric_x - 2.0
                         && w.bbox.x0 >= description_x0 - 20.0
                         && (!has_description_col
-                            || nearest(cols, w.bbox, &ALL_TEXT_COLS) == Some(Col::Description))
+                            || text_role(cols, w.bbox) == Some(Col::Description))
                 })
                 .map(|w| w.text.as_str())
                 .collect();
@@ -732,17 +1064,43 @@ fn read_rows(
                 || extra.iter().all(|w| {
                     w.chars().filter(char::is_ascii_digit).count() >= 8 || w.starts_with('(')
                 });
+            // A key in another column ("Art-Nr-Lieferant:" under the codes) or a bulleted
+            // line ("• Bestellung Nr. …", "* Herkunftsland: DE") is a note on the item: the
+            // item's name is complete, and the text after it is the item's longer
+            // description, not its name.
+            let key = extra.is_empty() && line.words.iter().any(|w| w.text.ends_with(':'));
+            let bullet = extra.first().is_some_and(|w| {
+                matches!(*w, "-" | "–" | "*" | "•" | "·" | "▪") || w.starts_with(['•', '·', '▪'])
+            });
+            if key || bullet {
+                // Its position number may still follow ("2  Bestellt wurden …").
+                name_open = false;
+                last_bottom = lb.y1;
+                continue;
+            }
             if !extra.is_empty()
                 && !note_like
+                && name_open
                 && let Some(last) = items.last_mut()
-                && let Some(d) = last.description.as_mut()
             {
-                // A word broken at a hyphen or slash continues without a line break.
-                let sep = if d.value.ends_with('-') || d.value.ends_with('/') {
-                    ""
-                } else {
-                    "\n"
+                last_table_line = k;
+                // A row may print its description only below its numbers.
+                let Some(d) = last.description.as_mut() else {
+                    let text = extra.join(" ");
+                    last.description = Some(ctx.value_at(text.clone(), &text, page, lb, 0.75));
+                    last_bottom = lb.y1;
+                    continue;
                 };
+                // A word broken at a hyphen or slash continues without a line break
+                // ("Kfz-" + "Haftpflicht"), unlike a dash set apart by a space
+                // ("Navigationssystem -" + "Garantie").
+                let broken = d.value.ends_with(['-', '/'])
+                    && d.value
+                        .chars()
+                        .rev()
+                        .nth(1)
+                        .is_some_and(char::is_alphanumeric);
+                let sep = if broken { "" } else { "\n" };
                 d.value = format!("{}{sep}{}", d.value, extra.join(" "));
                 if let Some(b) = d.bbox {
                     d.bbox = Some(b.union(lb));
@@ -751,7 +1109,31 @@ fn read_rows(
             last_bottom = lb.y1;
         }
     }
-    (items, consumed)
+    // Open at the end of the page when only what an item carries under its row follows the
+    // table's last line (notes in the description column, codes stacked left of it, each
+    // close below the one before), page furniture (the bottom tenth of the page) or repeated
+    // column names.
+    let mut open = !ended && !below_totals;
+    let mut previous_bottom = f32::NEG_INFINITY;
+    for (k, l) in &lines {
+        let b = l.bbox();
+        if *k > last_table_line && open && b.y0 <= 0.9 * page_layout.height {
+            let close = b.y0 - previous_bottom <= 1.8 * (b.y1 - b.y0).max(6.0);
+            let note =
+                geo.starts_in_descriptions(l) && amount_in(&numbers_of(ctx, l), &geo).is_none();
+            open = is_header_words(l) || note || (close && geo.is_code_stack(l));
+        }
+        previous_bottom = b.y1;
+    }
+    Table {
+        consumed,
+        open,
+        cols: cols.to_vec(),
+        last: LastItem {
+            open: can_continue,
+            name_open,
+        },
+    }
 }
 
 /// Header geometry cannot always tell a row's numbers apart (a position number under an
