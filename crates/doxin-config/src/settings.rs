@@ -214,9 +214,10 @@ pub struct PipelineSettings {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OcrLanguageChoice {
     /// `auto`: the first language alone; another listed one is added (the page read again)
-    /// only when its words show in that reading.
+    /// only when its words show in that reading. Faster, less accurate on poor scans.
     Auto,
-    /// `all`: every listed language together on every page (Tesseract's `-l eng+deu`).
+    /// `all` (default): every listed language together on every page (Tesseract's
+    /// `-l eng+deu`), which retries the words one model reads poorly with the others.
     All,
 }
 
@@ -448,7 +449,7 @@ impl PipelineSettings {
             ocr_upscale_below: r.number("OCR_UPSCALE_BELOW", 0u32, 0, 100_000)?,
             ocr_language_choice: r.parsed(
                 "OCR_LANGUAGE_CHOICE",
-                OcrLanguageChoice::Auto,
+                OcrLanguageChoice::All,
                 "auto or all",
                 |c| match c {
                     OcrLanguageChoice::Auto => "auto".into(),
@@ -1178,14 +1179,14 @@ mod tests {
             .pipeline;
         assert_eq!(p.queue_max, 5);
         assert!((p.confidence_threshold - 0.95).abs() < f32::EPSILON);
-        // OCR reads with one language unless the page shows another.
+        // OCR reads with all languages together unless told to choose.
         let defaults = load(&[]).expect("defaults").pipeline;
         assert_eq!(defaults.ocr_languages, "eng+deu");
-        assert_eq!(defaults.ocr_language_choice, OcrLanguageChoice::Auto);
-        let all = load(&[("OCR_LANGUAGE_CHOICE", "All")])
+        assert_eq!(defaults.ocr_language_choice, OcrLanguageChoice::All);
+        let auto = load(&[("OCR_LANGUAGE_CHOICE", "Auto")])
             .expect("valid")
             .pipeline;
-        assert_eq!(all.ocr_language_choice, OcrLanguageChoice::All);
+        assert_eq!(auto.ocr_language_choice, OcrLanguageChoice::Auto);
         for (var, value) in [
             ("QUEUE_MAX", "0"),
             ("MAX_ATTEMPTS", "lots"),

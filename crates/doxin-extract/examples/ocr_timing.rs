@@ -1,7 +1,8 @@
-//! Where OCR time goes, per image: Tesseract alone with one language, Tesseract with
-//! `eng+deu`, and DoxIn's `ocr::ocr_image` (as the pipeline runs it), interleaved so that
-//! machine load falls on all three alike; then DoxIn's own steps apart (decoding, the faded
-//! check, the PNM hand-over, TSV parsing, the rules).
+//! Where OCR time goes, per image: Tesseract alone with one language (as it comes, and on
+//! one OpenMP thread), Tesseract with `eng+deu`, DoxIn's OCR as it was before the language
+//! choice, and `ocr::ocr_image` now (as the pipeline runs it), interleaved so that machine
+//! load falls on all alike; then DoxIn's own steps apart (decoding, the faded check, the
+//! PNM hand-over, TSV parsing, the rules).
 //!
 //! ```text
 //! cargo run --release -p doxin-extract --example ocr_timing -- [--rounds N] [--lang eng] IMAGE|DIR…
@@ -60,19 +61,58 @@ fn measure<T>(f: impl FnOnce() -> T) -> (T, Cost) {
     (out, cost)
 }
 
-fn tesseract(path: &Path, langs: &str) -> Cost {
+/// `tesseract IMG - -l LANGS --psm 6 tsv`, with OMP_THREAD_LIMIT=1 when `one_thread`.
+fn tesseract(path: &Path, langs: &str, one_thread: bool) -> Cost {
     measure(|| {
-        let status = Command::new("tesseract")
+        let mut command = Command::new("tesseract");
+        command
             .arg(path)
             .args(["-", "-l", langs, "--psm", "6", "tsv"])
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status();
-        if !status.is_ok_and(|s| s.success()) {
+            .stderr(Stdio::null());
+        if one_thread {
+            command.env("OMP_THREAD_LIMIT", "1");
+        }
+        if !command.status().is_ok_and(|s| s.success()) {
             eprintln!("tesseract failed on {}", path.display());
         }
     })
     .1
+}
+
+/// DoxIn's OCR as it was before the language choice (commit 161f1ba): the prepared image
+/// to one `tesseract stdin stdout -l eng+deu --psm 6 tsv` with the environment as it is,
+/// its end polled every 20 ms, the TSV parsed.
+fn ocr_before(bytes: &[u8]) -> Option<(Vec<doxin_extract::layout::LayoutPage>, String)> {
+    use std::io::{Read, Write};
+    let (input, _) = prepare_image(bytes, 0);
+    let mut child = Command::new("tesseract")
+        .args(["stdin", "stdout", "-l", "eng+deu", "--psm", "6", "tsv"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .ok()?;
+    let mut stdin = child.stdin.take()?;
+    let writer = std::thread::spawn(move || {
+        let _ = stdin.write_all(&input);
+    });
+    let mut stdout = child.stdout.take()?;
+    let reader = std::thread::spawn(move || {
+        let mut out = String::new();
+        let _ = stdout.read_to_string(&mut out);
+        out
+    });
+    loop {
+        match child.try_wait() {
+            Ok(Some(_)) => break,
+            Ok(None) => std::thread::sleep(std::time::Duration::from_millis(20)),
+            Err(_) => return None,
+        }
+    }
+    let _ = writer.join();
+    let tsv = reader.join().ok()?;
+    Some((parse_tsv(&tsv), tsv))
 }
 
 fn images(args: &[String]) -> Vec<PathBuf> {
@@ -122,12 +162,15 @@ fn main() -> ExitCode {
         return ExitCode::from(2);
     }
     let opts = OcrOptions::default();
-    println!("OCR options: {opts:?}");
     println!(
-        "{:<22} {:>13} {:>13} {:>13} {:>7} | decode  faded  hand-over  parse  rules (ms)",
-        "image", "tess 1 lang", "tess eng+deu", "doxin OCR", "ratio"
+        "OCR options now: {opts:?}; OMP_THREAD_LIMIT={:?}",
+        std::env::var("OMP_THREAD_LIMIT").ok()
     );
-    let (mut one, mut two, mut dox) = (Cost::default(), Cost::default(), Cost::default());
+    println!(
+        "{:<20} {:>11} {:>11} {:>11} {:>11} {:>11} | wall/CPU s; decode grey faded+hand-over parse rules (ms)",
+        "image", "tess 1", "tess 1 omp1", "tess e+d", "doxin was", "doxin now"
+    );
+    let mut sums = [Cost::default(); 5];
     let mut steps = [0f64; 5];
     for round in 0..rounds {
         for path in &files {
@@ -136,15 +179,31 @@ fn main() -> ExitCode {
                 continue;
             };
             // Interleaved, and the order turned each round, so drift hits all alike.
-            let (a, b, (pages, c)) = if round % 2 == 0 {
-                let a = tesseract(path, &lang);
-                let b = tesseract(path, "eng+deu");
-                (a, b, measure(|| ocr_image(&bytes, &opts)))
-            } else {
-                let c = measure(|| ocr_image(&bytes, &opts));
-                let b = tesseract(path, "eng+deu");
-                (tesseract(path, &lang), b, c)
-            };
+            let mut costs = [Cost::default(); 5];
+            let mut pages = None;
+            let mut tsv = String::new();
+            let mut order = [0usize, 1, 2, 3, 4];
+            if round % 2 == 1 {
+                order.reverse();
+            }
+            for i in order {
+                costs[i] = match i {
+                    0 => tesseract(path, &lang, false),
+                    1 => tesseract(path, &lang, true),
+                    2 => tesseract(path, "eng+deu", false),
+                    3 => {
+                        let (out, c) = measure(|| ocr_before(&bytes));
+                        tsv = out.map(|(_, t)| t).unwrap_or_default();
+                        c
+                    }
+                    _ => {
+                        let (p, c) = measure(|| ocr_image(&bytes, &opts));
+                        pages = Some(p);
+                        c
+                    }
+                };
+            }
+            let Some(pages) = pages else { continue };
             let pages = match pages {
                 Ok(p) => p,
                 Err(e) => {
@@ -152,9 +211,9 @@ fn main() -> ExitCode {
                     continue;
                 }
             };
-            one += a;
-            two += b;
-            dox += c;
+            for (sum, c) in sums.iter_mut().zip(costs) {
+                *sum += c;
+            }
             // DoxIn's own steps, one by one.
             let t = Instant::now();
             let decoded = image::load_from_memory(&bytes);
@@ -170,13 +229,6 @@ fn main() -> ExitCode {
             // What prepare_image adds beyond the decode (the faded check, a PNM encode).
             let prepare = (t.elapsed().as_secs_f64() - decode).max(0.0);
             let changed = input != bytes;
-            let tsv = Command::new("tesseract")
-                .arg(path)
-                .args(["stdout", "-l", &lang, "--psm", "6", "tsv"])
-                .stderr(Stdio::null())
-                .output()
-                .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
-                .unwrap_or_default();
             let t = Instant::now();
             let parsed = parse_tsv(&tsv);
             let parse = t.elapsed().as_secs_f64();
@@ -192,18 +244,17 @@ fn main() -> ExitCode {
             for (s, r) in steps.iter_mut().zip(row) {
                 *s += r;
             }
+            let cell = |c: Cost| format!("{:>5.2}/{:<5.2}", c.wall, c.cpu);
             println!(
-                "{:<22} {:>5.2}/{:>5.2}s {:>5.2}/{:>5.2}s {:>5.2}/{:>5.2}s {:>6.2}x | {:>6.1} {:>6.1} {:>6.1}{} {:>6.1} {:>6.1}",
+                "{:<20} {} {} {} {} {} | {:>5.1} {:>5.1} {:>5.1}{} {:>5.1} {:>5.1}",
                 path.file_name()
                     .map(|n| n.to_string_lossy())
                     .unwrap_or_default(),
-                a.wall,
-                a.cpu,
-                b.wall,
-                b.cpu,
-                c.wall,
-                c.cpu,
-                c.cpu / a.cpu.max(0.01),
+                cell(costs[0]),
+                cell(costs[1]),
+                cell(costs[2]),
+                cell(costs[3]),
+                cell(costs[4]),
                 decode * 1000.0,
                 grey * 1000.0,
                 prepare * 1000.0,
@@ -214,22 +265,25 @@ fn main() -> ExitCode {
         }
     }
     let n = (files.len() * rounds) as f64;
-    println!(
-        "\nper image (mean of {n}): tesseract {lang}: {:.3} s wall, {:.3} s CPU; eng+deu: {:.3} s wall, {:.3} s CPU; doxin OCR: {:.3} s wall, {:.3} s CPU",
-        one.wall / n,
-        one.cpu / n,
-        two.wall / n,
-        two.cpu / n,
-        dox.wall / n,
-        dox.cpu / n
-    );
-    println!(
-        "ratio doxin / tesseract {lang}: {:.2}x wall, {:.2}x CPU; eng+deu / {lang}: {:.2}x wall, {:.2}x CPU",
-        dox.wall / one.wall,
-        dox.cpu / one.cpu,
-        two.wall / one.wall,
-        two.cpu / one.cpu
-    );
+    let names = [
+        format!("tesseract {lang}"),
+        format!("tesseract {lang}, OMP_THREAD_LIMIT=1"),
+        "tesseract eng+deu".to_string(),
+        "doxin OCR before".to_string(),
+        "doxin OCR now".to_string(),
+    ];
+    println!("\nper image, mean of {n}:");
+    for (name, c) in names.iter().zip(sums) {
+        println!(
+            "  {name:<38} {:.3} s wall {:.3} s CPU   vs tesseract {lang}: {:.2}x wall {:.2}x CPU   vs with one thread: {:.2}x wall {:.2}x CPU",
+            c.wall / n,
+            c.cpu / n,
+            c.wall / sums[0].wall,
+            c.cpu / sums[0].cpu,
+            c.wall / sums[1].wall,
+            c.cpu / sums[1].cpu,
+        );
+    }
     println!(
         "doxin steps per image (ms, wall): decode {:.1}, grey {:.1}, faded check + hand-over encode {:.1} (* = image changed), TSV parse {:.1}, rules {:.1}",
         steps[0] / n * 1000.0,
