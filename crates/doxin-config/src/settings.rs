@@ -206,6 +206,19 @@ pub struct PipelineSettings {
     /// Images narrower than this many pixels are enlarged twice before OCR
     /// (`OCR_UPSCALE_BELOW`; 0: never).
     pub ocr_upscale_below: u32,
+    /// How several OCR languages are used (`OCR_LANGUAGE_CHOICE`).
+    pub ocr_language_choice: OcrLanguageChoice,
+}
+
+/// How a page is read when `OCR_LANGUAGES` lists several languages (`OCR_LANGUAGE_CHOICE`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OcrLanguageChoice {
+    /// `auto`: the first language alone; another listed one is added (the page read again)
+    /// only when its words show in that reading. Faster, less accurate on poor scans.
+    Auto,
+    /// `all` (default): every listed language together on every page (Tesseract's
+    /// `-l eng+deu`), which retries the words one model reads poorly with the others.
+    All,
 }
 
 /// Settings of sign-up, sign-in and sessions.
@@ -434,6 +447,15 @@ impl PipelineSettings {
             url_fetch_timeout_secs: r.number("URL_FETCH_TIMEOUT", 20u64, 1, 600)?,
             ocr_languages: ocr_languages(r)?,
             ocr_upscale_below: r.number("OCR_UPSCALE_BELOW", 0u32, 0, 100_000)?,
+            ocr_language_choice: r.parsed(
+                "OCR_LANGUAGE_CHOICE",
+                OcrLanguageChoice::All,
+                "auto or all",
+                |c| match c {
+                    OcrLanguageChoice::Auto => "auto".into(),
+                    OcrLanguageChoice::All => "all".into(),
+                },
+            )?,
         })
     }
 }
@@ -871,6 +893,17 @@ impl FromStr for SmtpTls {
     }
 }
 
+impl FromStr for OcrLanguageChoice {
+    type Err = ();
+    fn from_str(s: &str) -> Result<Self, ()> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "auto" => Ok(OcrLanguageChoice::Auto),
+            "all" => Ok(OcrLanguageChoice::All),
+            _ => Err(()),
+        }
+    }
+}
+
 impl FromStr for LogFormat {
     type Err = ();
     fn from_str(s: &str) -> Result<Self, ()> {
@@ -1146,6 +1179,14 @@ mod tests {
             .pipeline;
         assert_eq!(p.queue_max, 5);
         assert!((p.confidence_threshold - 0.95).abs() < f32::EPSILON);
+        // OCR reads with all languages together unless told to choose.
+        let defaults = load(&[]).expect("defaults").pipeline;
+        assert_eq!(defaults.ocr_languages, "eng+deu");
+        assert_eq!(defaults.ocr_language_choice, OcrLanguageChoice::All);
+        let auto = load(&[("OCR_LANGUAGE_CHOICE", "Auto")])
+            .expect("valid")
+            .pipeline;
+        assert_eq!(auto.ocr_language_choice, OcrLanguageChoice::Auto);
         for (var, value) in [
             ("QUEUE_MAX", "0"),
             ("MAX_ATTEMPTS", "lots"),
@@ -1156,6 +1197,7 @@ mod tests {
             ("CONFIDENCE_THRESHOLD", "1.5"),
             ("CONFIDENCE_THRESHOLD", "high"),
             ("URL_FETCH_TIMEOUT", "0"),
+            ("OCR_LANGUAGE_CHOICE", "both"),
         ] {
             assert_eq!(
                 invalid_variable(load(&[(var, value)]).unwrap_err()),

@@ -3,10 +3,20 @@
 //! or a hang (killed after a timeout) cannot take the worker down. A missing program or
 //! language pack is reported as [`ExtractError::OcrUnavailable`], which is retryable: it is
 //! fixed by installing, not by changing the document.
+//!
+//! With several languages listed, Tesseract runs them together by default
+//! ([`LanguageChoice::All`]): it retries every word the first model reads poorly with the
+//! second and keeps the surer reading. That costs 1.6–1.7× the time of one language on
+//! receipts but pays on English receipts too: on the 50 SROIE receipts `eng` alone found 38
+//! totals where `eng+deu` found 46 (docs/benchmarks.md, "OCR time per receipt").
+//! [`LanguageChoice::Auto`] reads a page with the first language only and again with
+//! another only when that language's words show in the first reading (see
+//! [`languages_shown`]): the faster choice where accuracy on poor scans matters less.
 
 use std::io::{Read, Write};
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
+use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use doxin_model::BBox;
@@ -31,6 +41,9 @@ pub struct OcrOptions {
     /// Tesseract reads text best at a cap height of about 30 px, and receipt photos and
     /// small renderings print their text at half that. 0 turns enlarging off.
     pub upscale_below: u32,
+    /// How several listed languages are used.
+    #[serde(default)]
+    pub language_choice: LanguageChoice,
 }
 
 impl Default for OcrOptions {
@@ -41,6 +54,35 @@ impl Default for OcrOptions {
             timeout: Duration::from_secs(120),
             page_segmentation: 6,
             upscale_below: 0,
+            language_choice: LanguageChoice::All,
+        }
+    }
+}
+
+/// How a page is read when [`OcrOptions::languages`] lists more than one language.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LanguageChoice {
+    /// The first language reads the page; when words of another listed language show in
+    /// that reading, the page is read once more with that language first and the first
+    /// one after it, and the second reading is kept. A listed language whose words cannot
+    /// be told apart (see [`language_markers`]) makes every page read with all of them
+    /// together, as [`LanguageChoice::All`]. One run instead of 1.6–1.7× on pages in the
+    /// first language, two on pages in another, and fewer words read right on poor scans.
+    Auto,
+    /// Every page with all listed languages together in one Tesseract run, which retries
+    /// the words one model reads poorly with the others.
+    #[default]
+    All,
+}
+
+impl LanguageChoice {
+    /// The setting's spelling (`OCR_LANGUAGE_CHOICE`).
+    pub fn parse(s: &str) -> Option<LanguageChoice> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "auto" => Some(LanguageChoice::Auto),
+            "all" => Some(LanguageChoice::All),
+            _ => None,
         }
     }
 }
@@ -48,9 +90,9 @@ impl Default for OcrOptions {
 /// Recognises an image (PNG, JPEG, TIFF including multi-page, WebP) into layout pages.
 /// Box units are image pixels.
 pub fn ocr_image(image: &[u8], opts: &OcrOptions) -> Result<Vec<LayoutPage>, ExtractError> {
-    if !opts
-        .languages
-        .split('+')
+    let listed: Vec<&str> = opts.languages.split('+').collect();
+    if !listed
+        .iter()
         .all(|l| !l.is_empty() && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
     {
         return Err(ExtractError::OcrUnavailable(format!(
@@ -59,92 +101,23 @@ pub fn ocr_image(image: &[u8], opts: &OcrOptions) -> Result<Vec<LayoutPage>, Ext
         )));
     }
     let (input, scale) = prepare_image(image, opts.upscale_below);
-    let psm = opts.page_segmentation.min(13).to_string();
-    let mut child = Command::new(&opts.program)
-        .args([
-            "stdin",
-            "stdout",
-            "-l",
-            &opts.languages,
-            "--psm",
-            &psm,
-            "tsv",
-        ])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|e| match e.kind() {
-            std::io::ErrorKind::NotFound => ExtractError::OcrUnavailable(format!(
-                "the OCR program {} is not installed (Debian: apt install tesseract-ocr \
-                 tesseract-ocr-eng tesseract-ocr-deu)",
-                opts.program.display()
-            )),
-            _ => ExtractError::OcrFailed(format!("cannot start {}: {e}", opts.program.display())),
-        })?;
-    // Feed stdin and drain stdout/stderr on threads so a full pipe cannot deadlock.
-    let mut stdin = child.stdin.take();
-    let writer = std::thread::spawn(move || {
-        if let Some(s) = stdin.as_mut() {
-            let _ = s.write_all(&input);
-        }
-    });
-    let mut stdout = child.stdout.take();
-    let reader = std::thread::spawn(move || {
-        let mut out = String::new();
-        if let Some(s) = stdout.as_mut() {
-            let _ = s.read_to_string(&mut out);
-        }
-        out
-    });
-    let mut stderr = child.stderr.take();
-    let err_reader = std::thread::spawn(move || {
-        let mut out = String::new();
-        if let Some(s) = stderr.as_mut() {
-            let _ = s.read_to_string(&mut out);
-        }
-        out
-    });
-    let started = Instant::now();
-    let status = loop {
-        match child.try_wait() {
-            Ok(Some(status)) => break status,
-            Ok(None) if started.elapsed() > opts.timeout => {
-                let _ = child.kill();
-                let _ = child.wait();
-                return Err(ExtractError::OcrFailed(format!(
-                    "OCR took longer than {:?} and was stopped",
-                    opts.timeout
-                )));
+    let mut pages = match first_pass(&listed, opts.language_choice) {
+        FirstPass::Alone(first) => {
+            let pages = parse_tsv(&run_tesseract(&input, first, opts)?);
+            let others: Vec<&str> = listed[1..].to_vec();
+            let shown = languages_shown(&pages, &others);
+            if shown.is_empty() {
+                pages
+            } else {
+                // The second language leads so that its model reads each word first, and
+                // the first one stays as the fallback for what it reads poorly (English
+                // words on a German invoice).
+                let again = [shown.as_slice(), &[first]].concat().join("+");
+                parse_tsv(&run_tesseract(&input, &again, opts)?)
             }
-            Ok(None) => std::thread::sleep(Duration::from_millis(20)),
-            Err(e) => return Err(ExtractError::OcrFailed(e.to_string())),
         }
+        FirstPass::Together => parse_tsv(&run_tesseract(&input, &opts.languages, opts)?),
     };
-    let _ = writer.join();
-    let tsv = reader.join().unwrap_or_default();
-    let stderr = err_reader.join().unwrap_or_default();
-    if !status.success() {
-        if stderr.contains("Failed loading language") || stderr.contains("Error opening data file")
-        {
-            return Err(ExtractError::OcrUnavailable(format!(
-                "Tesseract lacks a language of {:?} (Debian: apt install tesseract-ocr-<lang>): {}",
-                opts.languages,
-                stderr.lines().next().unwrap_or("").trim()
-            )));
-        }
-        if stderr.contains("Error in pixReadMem") || stderr.contains("Unsupported image type") {
-            return Err(ExtractError::Corrupt(format!(
-                "the image cannot be read: {}",
-                stderr.lines().next().unwrap_or("").trim()
-            )));
-        }
-        return Err(ExtractError::OcrFailed(format!(
-            "Tesseract exited with {status}: {}",
-            stderr.lines().take(3).collect::<Vec<_>>().join(" ")
-        )));
-    }
-    let mut pages = parse_tsv(&tsv);
     if scale != 1.0 {
         // Back to the pixels of the image as given.
         for page in &mut pages {
@@ -161,6 +134,295 @@ pub fn ocr_image(image: &[u8], opts: &OcrOptions) -> Result<Vec<LayoutPage>, Ext
         }
     }
     Ok(pages)
+}
+
+/// How the first (often the only) Tesseract run of a page is made.
+#[derive(Debug, PartialEq, Eq)]
+enum FirstPass<'a> {
+    /// With this language alone; the others only if its reading shows them.
+    Alone(&'a str),
+    /// With every listed language together.
+    Together,
+}
+
+fn first_pass<'a>(listed: &[&'a str], choice: LanguageChoice) -> FirstPass<'a> {
+    match (choice, listed) {
+        (_, [only]) => FirstPass::Alone(only),
+        // A language that cannot be recognised in another's reading would never be added,
+        // so such a list is read as the operator listed it: all together.
+        (LanguageChoice::Auto, [first, others @ ..])
+            if others.iter().all(|l| language_markers(l).is_some()) =>
+        {
+            FirstPass::Alone(first)
+        }
+        _ => FirstPass::Together,
+    }
+}
+
+/// Words that show a page is in a language, as another language's model still reads them:
+/// labels of invoices and receipts and short words of running text, lower case. Each must be
+/// rare in the other languages' receipts (no "total", "bar", "pos", "bis": English and
+/// Malay receipts print them). Letters the other model may not know (ä, ö, ü, ß) count too,
+/// see [`languages_shown`].
+pub fn language_markers(code: &str) -> Option<&'static [&'static str]> {
+    const DEU: &[&str] = &[
+        "rechnung",
+        "rechnungsnummer",
+        "rechnungsnr",
+        "rechnungsdatum",
+        "mwst",
+        "ust",
+        "ust-idnr",
+        "umsatzsteuer",
+        "steuernummer",
+        "steuer",
+        "summe",
+        "zwischensumme",
+        "gesamt",
+        "gesamtbetrag",
+        "endbetrag",
+        "betrag",
+        "netto",
+        "brutto",
+        "nettobetrag",
+        "datum",
+        "lieferdatum",
+        "leistungsdatum",
+        "zahlbar",
+        "zahlungsziel",
+        "zahlungsbedingungen",
+        "bankverbindung",
+        "kundennummer",
+        "kunde",
+        "menge",
+        "einzelpreis",
+        "gesamtpreis",
+        "preis",
+        "bezeichnung",
+        "beschreibung",
+        "rabatt",
+        "skonto",
+        "gmbh",
+        "strasse",
+        "str",
+        "und",
+        "fur",
+        "bitte",
+        "vielen",
+        "dank",
+        "kasse",
+        "ruckgeld",
+        "wechselgeld",
+        "gegeben",
+        "stuck",
+        "stk",
+        "anzahl",
+        "lieferung",
+        "zahlung",
+        "uberweisung",
+        "innerhalb",
+        "tagen",
+        "ohne",
+        "abzug",
+        "inkl",
+        "zzgl",
+        "seite",
+        "bestellung",
+        "auftrag",
+        "leistung",
+        "positionen",
+    ];
+    const ENG: &[&str] = &[
+        "invoice",
+        "receipt",
+        "subtotal",
+        "amount",
+        "date",
+        "thank",
+        "you",
+        "tax",
+        "qty",
+        "quantity",
+        "price",
+        "payment",
+        "due",
+        "balance",
+        "change",
+        "cash",
+        "description",
+        "please",
+        "the",
+        "and",
+        "of",
+        "customer",
+    ];
+    match code {
+        "deu" => Some(DEU),
+        "eng" => Some(ENG),
+        _ => None,
+    }
+}
+
+/// Distinct marker words (or words with a letter of the language's own, for German
+/// ä ö ü ß) a reading must show before a language is taken to be on the page: one can be
+/// a name or a misread word, two distinct ones are text in that language.
+const MARKERS_NEEDED: usize = 2;
+
+/// The languages of `candidates` whose words show in `pages` (read with another language),
+/// in the order given.
+pub fn languages_shown<'a>(pages: &[LayoutPage], candidates: &[&'a str]) -> Vec<&'a str> {
+    let words: Vec<String> = pages
+        .iter()
+        .flat_map(|p| p.lines.iter())
+        .flat_map(|l| l.words.iter())
+        .map(|w| {
+            w.text
+                .trim_matches(|c: char| !c.is_alphanumeric() && c != '-')
+                .to_lowercase()
+        })
+        .filter(|w| !w.is_empty())
+        .collect();
+    candidates
+        .iter()
+        .copied()
+        .filter(|code| {
+            let Some(markers) = language_markers(code) else {
+                return false;
+            };
+            let own_letters: &[char] = if *code == "deu" {
+                &['ä', 'ö', 'ü', 'ß']
+            } else {
+                &[]
+            };
+            let mut seen: Vec<&str> = Vec::new();
+            for w in &words {
+                // Umlauts folded, so that "Rückgeld" read right and "Ruckgeld" read by an
+                // English model both count.
+                let folded = w
+                    .replace('ä', "a")
+                    .replace('ö', "o")
+                    .replace('ü', "u")
+                    .replace('ß', "ss");
+                let hit = markers.iter().any(|m| *m == folded)
+                    || (w.chars().any(|c| own_letters.contains(&c))
+                        && w.chars().filter(|c| c.is_alphabetic()).count() >= 3);
+                if hit && !seen.contains(&w.as_str()) {
+                    seen.push(w);
+                    if seen.len() >= MARKERS_NEEDED {
+                        return true;
+                    }
+                }
+            }
+            false
+        })
+        .collect()
+}
+
+/// Runs Tesseract once on `input` with `languages` and returns its TSV.
+fn run_tesseract(input: &[u8], languages: &str, opts: &OcrOptions) -> Result<String, ExtractError> {
+    let psm = opts.page_segmentation.min(13).to_string();
+    let mut command = Command::new(&opts.program);
+    command
+        .args(["stdin", "stdout", "-l", languages, "--psm", &psm])
+        // Tesseract 5 reads every line it is unsure of a second time inverted, for white
+        // text on dark bars. On receipts that is most lines: 6 % of the CPU time (eng+deu,
+        // SROIE) for the same totals, dates and companies, so it is off.
+        .args(["-c", "tessedit_do_invert=0", "tsv"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    // Tesseract's OpenMP threads busy-wait for each other: on a machine whose cores are
+    // taken (several workers and sandbox children), one receipt took 2.5–4× the CPU time
+    // and longer wall time with them than with one thread, and the words are the same. An
+    // operator's own OMP_THREAD_LIMIT is kept.
+    if std::env::var_os("OMP_THREAD_LIMIT").is_none() {
+        command.env("OMP_THREAD_LIMIT", "1");
+    }
+    let mut child = command.spawn().map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => ExtractError::OcrUnavailable(format!(
+            "the OCR program {} is not installed (Debian: apt install tesseract-ocr \
+             tesseract-ocr-eng tesseract-ocr-deu)",
+            opts.program.display()
+        )),
+        _ => ExtractError::OcrFailed(format!("cannot start {}: {e}", opts.program.display())),
+    })?;
+    // Feed stdin and drain stdout/stderr on threads so a full pipe cannot deadlock.
+    let mut stdin = child.stdin.take();
+    let input = input.to_vec();
+    let writer = std::thread::spawn(move || {
+        if let Some(s) = stdin.as_mut() {
+            let _ = s.write_all(&input);
+        }
+    });
+    // Tesseract closes stdout when it exits: waiting for the reader wakes up as soon as it
+    // is done, where polling the child would add up to a poll interval per page.
+    let (done, finished) = mpsc::channel();
+    let mut stdout = child.stdout.take();
+    let reader = std::thread::spawn(move || {
+        let mut out = String::new();
+        if let Some(s) = stdout.as_mut() {
+            let _ = s.read_to_string(&mut out);
+        }
+        let _ = done.send(());
+        out
+    });
+    let mut stderr = child.stderr.take();
+    let err_reader = std::thread::spawn(move || {
+        let mut out = String::new();
+        if let Some(s) = stderr.as_mut() {
+            let _ = s.read_to_string(&mut out);
+        }
+        out
+    });
+    let started = Instant::now();
+    let timed_out = || {
+        ExtractError::OcrFailed(format!(
+            "OCR took longer than {:?} and was stopped",
+            opts.timeout
+        ))
+    };
+    if finished.recv_timeout(opts.timeout).is_err() {
+        let _ = child.kill();
+        let _ = child.wait();
+        return Err(timed_out());
+    }
+    // Output closed: the process is ending (or closed its output and hangs, which the
+    // remaining time still bounds).
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break status,
+            Ok(None) if started.elapsed() > opts.timeout => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(timed_out());
+            }
+            Ok(None) => std::thread::sleep(Duration::from_millis(2)),
+            Err(e) => return Err(ExtractError::OcrFailed(e.to_string())),
+        }
+    };
+    let _ = writer.join();
+    let tsv = reader.join().unwrap_or_default();
+    let stderr = err_reader.join().unwrap_or_default();
+    if !status.success() {
+        if stderr.contains("Failed loading language") || stderr.contains("Error opening data file")
+        {
+            return Err(ExtractError::OcrUnavailable(format!(
+                "Tesseract lacks a language of {languages:?} (Debian: apt install tesseract-ocr-<lang>): {}",
+                stderr.lines().next().unwrap_or("").trim()
+            )));
+        }
+        if stderr.contains("Error in pixReadMem") || stderr.contains("Unsupported image type") {
+            return Err(ExtractError::Corrupt(format!(
+                "the image cannot be read: {}",
+                stderr.lines().next().unwrap_or("").trim()
+            )));
+        }
+        return Err(ExtractError::OcrFailed(format!(
+            "Tesseract exited with {status}: {}",
+            stderr.lines().take(3).collect::<Vec<_>>().join(" ")
+        )));
+    }
+    Ok(tsv)
 }
 
 /// A PNG or JPEG prepared for recognition: a faded one gets its grey range stretched (see
@@ -645,6 +907,125 @@ mod tests {
             "{err:?}"
         );
         assert!(err.is_some_and(|e| e.is_retryable()));
+    }
+
+    fn pages_of(text: &str) -> Vec<LayoutPage> {
+        crate::layout::Layout::from_text(text).pages
+    }
+
+    #[test]
+    fn german_words_in_an_english_reading_show_german() {
+        let german = pages_of(
+            "Muster GmbH\nRechnung Nr. 2024-17\nMenge Einzelpreis Betrag\nSumme 119,00 EUR\nMwSt 19 %",
+        );
+        assert_eq!(languages_shown(&german, &["deu"]), ["deu"]);
+        // Read right by a German model, or with the umlaut lost by an English one.
+        assert_eq!(
+            languages_shown(&pages_of("Rückgeld 1,00\nZahlung bar"), &["deu"]),
+            ["deu"]
+        );
+        assert_eq!(
+            languages_shown(&pages_of("Ruckgeld 1,00\nZahlung bar"), &["deu"]),
+            ["deu"]
+        );
+        assert_eq!(
+            languages_shown(&pages_of("Müller Straße 5"), &["deu"]),
+            ["deu"]
+        );
+    }
+
+    #[test]
+    fn english_and_malay_receipts_show_no_german() {
+        let receipt = pages_of(
+            "KEDAI RUNCIT SDN BHD\nJALAN BAHRU 12, KUALA LUMPUR\nGST REG NO 0012\nTOTAL RM 9.00\n\
+             CASH 10.00 CHANGE 1.00\nTHANK YOU PLEASE COME AGAIN\nBIS BAR POS",
+        );
+        assert!(languages_shown(&receipt, &["deu"]).is_empty());
+        // One German-looking word (a name) is not enough.
+        let one = pages_of("KUNDE TRADING\nTOTAL 9.00");
+        assert!(languages_shown(&one, &["deu"]).is_empty());
+        // Languages without markers are never shown.
+        assert!(languages_shown(&receipt, &["xyz"]).is_empty());
+    }
+
+    #[test]
+    fn the_first_language_reads_alone_only_when_the_others_can_be_told() {
+        use LanguageChoice::{All, Auto};
+        assert_eq!(first_pass(&["eng", "deu"], Auto), FirstPass::Alone("eng"));
+        assert_eq!(first_pass(&["deu", "eng"], Auto), FirstPass::Alone("deu"));
+        assert_eq!(first_pass(&["eng"], All), FirstPass::Alone("eng"));
+        assert_eq!(first_pass(&["eng", "deu"], All), FirstPass::Together);
+        // No markers for French: it would never be added, so all together as listed.
+        assert_eq!(first_pass(&["eng", "fra"], Auto), FirstPass::Together);
+        assert_eq!(LanguageChoice::parse(" Auto "), Some(Auto));
+        assert_eq!(LanguageChoice::parse("all"), Some(All));
+        assert_eq!(LanguageChoice::parse("both"), None);
+    }
+
+    /// A stand-in for Tesseract that logs the languages of each run and answers with the
+    /// TSV in `answer`.
+    #[cfg(unix)]
+    fn fake_tesseract(dir: &std::path::Path, answer: &str) -> PathBuf {
+        use std::os::unix::fs::PermissionsExt;
+        let tsv = dir.join("answer.tsv");
+        std::fs::write(&tsv, answer).expect("write answer");
+        let program = dir.join("tesseract");
+        let script = format!(
+            "#!/bin/sh\ncat >/dev/null\necho \"$4 $OMP_THREAD_LIMIT\" >> {log}\ncat {tsv}\n",
+            log = dir.join("runs.log").display(),
+            tsv = tsv.display()
+        );
+        std::fs::write(&program, script).expect("write program");
+        std::fs::set_permissions(&program, std::fs::Permissions::from_mode(0o755))
+            .expect("make executable");
+        program
+    }
+
+    #[cfg(unix)]
+    fn runs(answer: &str, choice: LanguageChoice) -> Vec<String> {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let opts = OcrOptions {
+            program: fake_tesseract(dir.path(), answer),
+            language_choice: choice,
+            ..OcrOptions::default()
+        };
+        let pages = ocr_image(b"not an image, handed over as it is", &opts).expect("ocr");
+        assert!(!pages.is_empty());
+        std::fs::read_to_string(dir.path().join("runs.log"))
+            .expect("log")
+            .lines()
+            .map(|l| l.split(' ').next().unwrap_or("").to_string())
+            .collect()
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn an_english_page_is_read_once_with_one_language_and_a_german_one_again() {
+        assert_eq!(runs(TSV, LanguageChoice::Auto), ["eng"]);
+        let german = "level\tpage_num\tblock_num\tpar_num\tline_num\tword_num\tleft\ttop\twidth\theight\tconf\ttext
+1\t1\t0\t0\t0\t0\t0\t0\t600\t800\t-1\t
+5\t1\t1\t1\t1\t1\t10\t10\t80\t12\t90\tRechnung
+5\t1\t1\t1\t2\t1\t10\t40\t60\t12\t90\tSumme
+5\t1\t1\t1\t2\t2\t400\t40\t40\t12\t90\t9,00
+";
+        assert_eq!(runs(german, LanguageChoice::Auto), ["eng", "deu+eng"]);
+        assert_eq!(runs(german, LanguageChoice::All), ["eng+deu"]);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn tesseract_runs_on_one_thread_unless_the_operator_says_otherwise() {
+        if std::env::var_os("OMP_THREAD_LIMIT").is_some() {
+            return;
+        }
+        let dir = tempfile::tempdir().expect("tempdir");
+        let opts = OcrOptions {
+            program: fake_tesseract(dir.path(), TSV),
+            ..OcrOptions::default()
+        };
+        ocr_image(b"x", &opts).expect("ocr");
+        let log = std::fs::read_to_string(dir.path().join("runs.log")).expect("log");
+        assert_eq!(log.trim(), "eng+deu 1");
     }
 
     #[test]

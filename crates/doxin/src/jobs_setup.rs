@@ -183,11 +183,17 @@ pub fn embedder(settings: &Settings) -> anyhow::Result<Arc<dyn doxin_embed::Embe
     })
 }
 
-/// How workers, `extract` and `eval` run OCR (`OCR_LANGUAGES`, `OCR_UPSCALE_BELOW`).
+/// How workers, `extract` and `eval` run OCR (`OCR_LANGUAGES`, `OCR_UPSCALE_BELOW`,
+/// `OCR_LANGUAGE_CHOICE`).
 pub fn ocr_options(settings: &Settings) -> doxin_extract::ocr::OcrOptions {
+    use doxin_extract::ocr::LanguageChoice;
     doxin_extract::ocr::OcrOptions {
         languages: settings.pipeline.ocr_languages.clone(),
         upscale_below: settings.pipeline.ocr_upscale_below,
+        language_choice: match settings.pipeline.ocr_language_choice {
+            doxin_config::OcrLanguageChoice::Auto => LanguageChoice::Auto,
+            doxin_config::OcrLanguageChoice::All => LanguageChoice::All,
+        },
         ..Default::default()
     }
 }

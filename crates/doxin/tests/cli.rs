@@ -617,6 +617,7 @@ fn config_check_lists_the_ocr_and_every_smtp_setting() {
         for var in [
             "OCR_LANGUAGES",
             "OCR_UPSCALE_BELOW",
+            "OCR_LANGUAGE_CHOICE",
             "SMTP_HOST",
             "SMTP_PORT",
             "SMTP_TLS",
