@@ -1020,3 +1020,25 @@ Total                                                         59.50
 
 CloudHost GmbH           Serverweg 1, D-80331 München        IBAN DE89 3704 0044 0532 0130 00
 ";
+
+#[test]
+fn a_quantity_written_as_money_beside_a_whole_price_is_the_other_way_round() {
+    // The price column comes before the quantity's: 3 × 155.33 = 155.33 × 3, so only the
+    // way the numbers are written tells which is the count.
+    let inv = read(
+        r"Rechnung Nr. 2024-77                                   Datum: 04.03.2024
+Lieferant GmbH
+
+Pos  Beschreibung                     Menge      Einzelpreis        Betrag
+1    Caisson mobile                  155.33        3               465.99
+
+Summe netto                                                        465.99
+",
+    );
+    let line = inv.lines.first().expect("one line");
+    assert_eq!(line.quantity.as_ref().map(|q| q.value), Some(dec("3")));
+    assert_eq!(
+        line.unit_price.as_ref().map(|p| p.value),
+        Some(dec("155.33"))
+    );
+}

@@ -985,6 +985,7 @@ fn read_rows(
                 let d = desc_words.join(" ");
                 item.description = Some(ctx.value_at(d.clone(), &d, page, b, 0.8));
             }
+            put_count_before_price(&mut item);
             let holds = match (&item.quantity, &item.unit_price, &item.line_amount) {
                 (Some(q), Some(p), Some(a)) => {
                     (q.value * p.value - a.value).abs() <= Decimal::new(1, 2)
@@ -1133,6 +1134,29 @@ fn read_rows(
             open: can_continue,
             name_open,
         },
+    }
+}
+
+/// Quantity × price is the amount either way round, so the arithmetic cannot tell the two
+/// apart when the columns were placed wrongly (a price printed before the quantity, a header
+/// over another column). A "quantity" written as money (two decimals, not whole) beside a
+/// "price" written as a whole number without decimals is the other way round.
+fn put_count_before_price(item: &mut InvoiceLine) {
+    let (Some(q), Some(p)) = (&item.quantity, &item.unit_price) else {
+        return;
+    };
+    let decimals = |raw: &Option<String>| {
+        raw.as_deref().map_or(0, |r| {
+            let r = r.trim();
+            r.rfind(['.', ',']).map_or(0, |i| {
+                r[i + 1..].chars().filter(char::is_ascii_digit).count()
+            })
+        })
+    };
+    let money_like = decimals(&q.raw_text) == 2 && !q.value.fract().is_zero();
+    let count_like = decimals(&p.raw_text) == 0 && p.value.fract().is_zero();
+    if money_like && count_like {
+        std::mem::swap(&mut item.quantity, &mut item.unit_price);
     }
 }
 
