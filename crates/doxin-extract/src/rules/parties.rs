@@ -827,19 +827,27 @@ fn guess_seller_name(ctx: &Ctx<'_>, inv: &mut Invoice, buyer_block: &[usize]) {
         fill_party(ctx, &lines, &mut inv.seller, confidence);
         return;
     }
-    // No company form anywhere: a name with an address under it is a party, a lone line (a
-    // logo's text, a slogan) is not.
+    // No company form anywhere: the first name line, unless it stands alone (a logo's text, a
+    // slogan) and a name with an address under it follows.
+    // (A street line has digits and an address under it too: names have none.)
     let addressed = |j: usize| {
-        following_lines(ctx, j).iter().any(|(_, t)| {
-            let t = t.trim();
-            postal_city(t).is_some() || country_code(t).is_some()
-        })
+        !ctx.segs[j].seg.text.chars().any(|c| c.is_ascii_digit())
+            && following_lines(ctx, j).iter().any(|(_, t)| {
+                let t = t.trim();
+                postal_city(t).is_some() || country_code(t).is_some()
+            })
     };
-    let pick = candidates
-        .iter()
-        .copied()
-        .find(|&j| addressed(j))
-        .or_else(|| candidates.first().copied());
+    // Alone: nothing on the next two lines under it (a centred receipt header has its
+    // address lines under it, however they are aligned).
+    let lone = |j: usize| ctx.below(j, 2).is_empty();
+    let pick = match candidates.first() {
+        Some(&first) if lone(first) => candidates
+            .iter()
+            .copied()
+            .find(|&j| addressed(j))
+            .or(Some(first)),
+        first => first.copied(),
+    };
     if let Some(j) = pick {
         let t = ctx.segs[j].seg.text.trim().to_string();
         let mut lines = vec![(j, t)];
