@@ -564,12 +564,16 @@ fn totals(c: &mut Canvas<'_>, y: f32) -> f32 {
     totals_at(c, 340.0, RIGHT, y, colon)
 }
 
-/// The totals block between `x` and `right` from `y`, labels ending in `colon`; returns the
-/// baseline after it.
-pub(crate) fn totals_at(c: &mut Canvas<'_>, x: f32, right: f32, y: f32, colon: &str) -> f32 {
+/// The subtotal and one row per VAT rate between `x` and `right` from baseline `y`, labels
+/// ending in `colon`; returns the baseline after them.
+pub(crate) fn net_and_tax_rows(
+    c: &mut Canvas<'_>,
+    x: f32,
+    right: f32,
+    mut y: f32,
+    colon: &str,
+) -> f32 {
     let doc = c.doc;
-    let mut y = y + 12.0;
-    c.page().rule(x, y - 12.0, right, 0.5, 0.0);
     c.put(
         None,
         x,
@@ -607,6 +611,16 @@ pub(crate) fn totals_at(c: &mut Canvas<'_>, x: f32, right: f32, y: f32, colon: &
         }
         y += ROW;
     }
+    y
+}
+
+/// The totals block between `x` and `right` from `y`, labels ending in `colon`; returns the
+/// baseline after it.
+pub(crate) fn totals_at(c: &mut Canvas<'_>, x: f32, right: f32, y: f32, colon: &str) -> f32 {
+    let doc = c.doc;
+    let mut y = y + 12.0;
+    c.page().rule(x, y - 12.0, right, 0.5, 0.0);
+    y = net_and_tax_rows(c, x, right, y, colon);
     c.page().rule(x, y - 10.0, right, 0.8, 0.0);
     y += 2.0;
     c.put(

@@ -8,7 +8,8 @@ use crate::LayoutKind;
 use crate::build::{Doc, LineData};
 use crate::layout::{
     BOLD, Canvas, L, LABEL_GRAY, LEFT, Laid, R, REG, RIGHT, ROW, ROW_LIMIT, TAIL_LIMIT, Tag,
-    bank_rows, buyer_block_at, closing_at, footer, info_rows, totals_at, totals_height,
+    bank_rows, buyer_block_at, closing_at, footer, info_rows, net_and_tax_rows, totals_at,
+    totals_height,
 };
 use crate::pdf::{Align, Font};
 
@@ -410,43 +411,7 @@ fn left_totals_tail(c: &mut Canvas<'_>, top: f32) -> f32 {
     let doc = c.doc;
     let (x, right) = (LEFT + 10.0, LEFT + BOX_WIDTH - 10.0);
     let mut y = top + 18.0;
-    c.put(
-        None,
-        x,
-        y,
-        9.0,
-        REG,
-        L,
-        &format!("{}:", doc.labels.subtotal),
-    );
-    c.put(
-        Some(Tag::Net),
-        right,
-        y,
-        9.0,
-        REG,
-        R,
-        &doc.total_value(doc.net),
-    );
-    y += ROW;
-    let single = doc.breakdown.len() == 1;
-    for (i, &(rate, _taxable, tax)) in doc.breakdown.iter().enumerate() {
-        let label = format!("{} {}:", doc.tax_label(), doc.rate(rate));
-        c.put(Some(Tag::TaxLabel(i)), x, y, 9.0, REG, L, &label);
-        c.put(
-            Some(Tag::Tax(i)),
-            right,
-            y,
-            9.0,
-            REG,
-            R,
-            &doc.total_value(tax),
-        );
-        if single && let Some(&(_, page, run)) = c.tags.last() {
-            c.tags.push((Tag::TaxTotal, page, run));
-        }
-        y += ROW;
-    }
+    y = net_and_tax_rows(c, x, right, y, ":");
     c.page()
         .fill(LEFT + 1.0, y - 9.0, BOX_WIDTH - 2.0, 19.0, 0.9);
     y += 5.0;
