@@ -80,6 +80,25 @@ pub fn highest_rate(country: Option<&str>) -> Decimal {
         .unwrap_or(Decimal::from(MAX_PLAUSIBLE_RATE))
 }
 
+/// `rate` percent of `net`, rounded to cents; `None` for an amount too large to multiply.
+pub fn tax_at(net: Decimal, rate: Decimal) -> Option<Decimal> {
+    net.checked_mul(rate)
+        .map(|v| (v / Decimal::ONE_HUNDRED).round_dp(2))
+}
+
+/// How far a tax may stray from rate × net by rounding per line and per rate: 5 cents, or a
+/// tenth of a percent of the net when that is more.
+pub fn rounding_slack(net: Decimal) -> Decimal {
+    Decimal::new(5, 2).max((net.abs() / Decimal::from(1000)).round_dp(2))
+}
+
+/// Whether `tax` is more than the `highest` rate of `net` gives, rounding aside (signs
+/// ignored); `None` for amounts too large to compare.
+pub fn above_rate(net: Decimal, tax: Decimal, highest: Decimal) -> Option<bool> {
+    let ceiling = tax_at(net.abs(), highest)?.checked_add(rounding_slack(net))?;
+    Some(tax.abs() > ceiling)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

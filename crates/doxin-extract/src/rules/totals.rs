@@ -2,7 +2,9 @@
 //! one that satisfies net + tax = gross (and Σ lines = net) wins; a total that does not add
 //! up keeps a low confidence.
 
-use doxin_model::vat_rates::{highest_rate, rates_of, seller_country};
+use doxin_model::vat_rates::{
+    above_rate, highest_rate, rates_of, rounding_slack, seller_country, tax_at,
+};
 use doxin_model::{Decimal, Extracted, Invoice};
 
 use super::labels::{LabelKind, norm};
@@ -300,20 +302,14 @@ fn rate_fit(net: Decimal, tax: Decimal, highest: Decimal, rates: &[Decimal]) -> 
         return RateFit::Impossible;
     }
     let (net, tax) = (net.abs(), tax.abs());
-    // Rounding per line or per rate moves the tax by a few cents.
-    let slack = Decimal::new(5, 2).max((net / Decimal::from(1000)).round_dp(2));
-    // A rate of an amount too large to multiply is nobody's tax.
-    let of_net = |rate: Decimal| {
-        net.checked_mul(rate)
-            .map(|v| (v / Decimal::ONE_HUNDRED).round_dp(2))
-    };
-    match of_net(highest).and_then(|c| c.checked_add(slack)) {
-        Some(ceiling) if tax <= ceiling => {}
-        _ => return RateFit::Impossible,
+    // Beyond the highest rate (or too large to multiply): nobody's tax.
+    if above_rate(net, tax, highest) != Some(false) {
+        return RateFit::Impossible;
     }
+    let slack = rounding_slack(net);
     let exact = rates
         .iter()
-        .any(|r| !r.is_zero() && of_net(*r).is_some_and(|t| (tax - t).abs() <= slack));
+        .any(|r| !r.is_zero() && tax_at(net, *r).is_some_and(|t| (tax - t).abs() <= slack));
     if exact {
         RateFit::CountryRate
     } else {

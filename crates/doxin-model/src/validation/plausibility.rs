@@ -6,7 +6,7 @@ use rust_decimal::Decimal;
 
 use super::{Checker, Finding, RuleId};
 use crate::provenance::{Field, value_of};
-use crate::vat_rates::{country_rates, highest_rate, seller_country};
+use crate::vat_rates::{above_rate, country_rates, highest_rate, seller_country, tax_at};
 
 pub(super) fn run(c: &mut Checker<'_>) {
     mandatory(c);
@@ -144,32 +144,26 @@ fn tax_share(c: &mut Checker<'_>) {
     let country = seller_country(c.invoice);
     let highest = highest_rate(country.as_deref());
     // Amounts near Decimal's limits cannot be a share of anything: other rules report them.
-    let (Some(ceiling), Some(share)) = (
-        net.checked_mul(highest)
-            .map(|v| (v / Decimal::ONE_HUNDRED).round_dp(2)),
+    let (Some(true), Some(ceiling), Some(share)) = (
+        above_rate(net, tax, highest),
+        tax_at(net, highest),
         tax.checked_mul(Decimal::ONE_HUNDRED)
             .and_then(|v| v.checked_div(net)),
     ) else {
         return;
     };
-    let allowance = Decimal::new(5, 2).max((net / Decimal::from(1000)).round_dp(2));
-    if ceiling
-        .checked_add(allowance)
-        .is_some_and(|limit| tax > limit)
-    {
-        let share = share.round_dp(1).normalize();
-        let whose = country.map_or("any country's".to_string(), |c| format!("{c}'s highest"));
-        c.fail(
-            Finding::new(
-                RuleId::DxVat04,
-                format!(
-                    "the total VAT (BT-110) is {share} % of the total without VAT (BT-109), more than {whose} rate of {} %: are net and tax read the right way round?",
-                    highest.normalize()
-                ),
-            )
-            .field("totals.tax_amount")
-            .expected(ceiling)
-            .actual(tax),
-        );
-    }
+    let share = share.round_dp(1).normalize();
+    let whose = country.map_or("any country's".to_string(), |c| format!("{c}'s highest"));
+    c.fail(
+        Finding::new(
+            RuleId::DxVat04,
+            format!(
+                "the total VAT (BT-110) is {share} % of the total without VAT (BT-109), more than {whose} rate of {} %: are net and tax read the right way round?",
+                highest.normalize()
+            ),
+        )
+        .field("totals.tax_amount")
+        .expected(ceiling)
+        .actual(tax),
+    );
 }
