@@ -86,13 +86,48 @@ fn display(v: &Value) -> String {
     }
 }
 
-/// Names compare without punctuation: "SDN. BHD." is "SDN BHD", "{SP}" is "(SP)".
+/// Legal forms written out, and the abbreviation the law gives each: a company is the same
+/// whichever of the two its invoice prints ("ORLEN S.A." is "ORLEN spółka akcyjna").
+const LEGAL_FORMS: &[(&str, &str)] = &[
+    ("gesellschaft mit beschränkter haftung", "gmbh"),
+    ("aktiengesellschaft", "ag"),
+    ("spółka z ograniczoną odpowiedzialnością", "sp zoo"),
+    ("spółka akcyjna", "sa"),
+    ("société anonyme", "sa"),
+    ("sociedad anónima", "sa"),
+    ("société à responsabilité limitée", "sarl"),
+    ("sociedad limitada", "sl"),
+    ("sendirian berhad", "sdn bhd"),
+    ("private limited", "pvt ltd"),
+    ("public limited company", "plc"),
+    ("limited", "ltd"),
+    ("incorporated", "inc"),
+    ("corporation", "corp"),
+];
+
+/// Names compare without punctuation ("SDN. BHD." is "SDN BHD", "{SP}" is "(SP)"), with
+/// initials run together ("S.A." is "SA") and legal forms abbreviated.
 fn normalize_name(s: &str) -> String {
     let spaced: String = s
         .chars()
         .map(|c| if c.is_alphanumeric() { c } else { ' ' })
         .collect();
-    normalize_text(&spaced)
+    let text = normalize_text(&spaced);
+    let mut words: Vec<String> = Vec::new();
+    let mut prev_single = false;
+    for w in text.split(' ').filter(|w| !w.is_empty()) {
+        let single = w.chars().count() == 1;
+        match words.last_mut() {
+            Some(last) if single && prev_single => last.push_str(w),
+            _ => words.push(w.to_string()),
+        }
+        prev_single = single;
+    }
+    let mut name = format!(" {} ", words.join(" "));
+    for (long, short) in LEGAL_FORMS {
+        name = name.replace(&format!(" {long} "), &format!(" {short} "));
+    }
+    name.trim().to_string()
 }
 
 /// Whether the value at `path` agrees with the truth; names ignore punctuation.
@@ -464,6 +499,28 @@ mod tests {
             &json!("INV/2023/1"),
             &json!("INV 2023 1")
         ));
+    }
+
+    #[test]
+    fn a_legal_form_written_out_is_its_abbreviation() {
+        let same = |a: &str, b: &str| field_agrees("seller.name", &json!(a), &json!(b));
+        assert!(same(
+            "Polski Koncern Naftowy ORLEN spółka akcyjna",
+            "Polski Koncern Naftowy ORLEN S.A."
+        ));
+        assert!(same(
+            "Muster Gesellschaft mit beschränkter Haftung",
+            "Muster GmbH"
+        ));
+        assert!(same("ACME Limited", "ACME LTD."));
+        assert!(same(
+            "Kowalski spółka z ograniczoną odpowiedzialnością",
+            "Kowalski Sp. z o.o."
+        ));
+        assert!(same("MR. D.I.Y. (M) SDN BHD", "MR D I Y (M) Sdn. Bhd."));
+        // A different company, or another legal form, stays different.
+        assert!(!same("Muster GmbH", "Muster AG"));
+        assert!(!same("ORLEN S.A.", "ORLEN Sp. z o.o."));
     }
 
     #[test]

@@ -118,6 +118,27 @@ Virement   BANQUE EXEMPLE – Titulaire du compte : ANNONCEPRESSE
 }
 
 #[test]
+fn the_party_a_receipt_says_received_the_payment_is_the_seller() {
+    let inv = read(
+        r"                     PAYMENT RECEIPT
+
+Guest Name: Priya                                             Date: 14/02/2024
+
+ Hotel Details                                  Check In        Check Out
+ Lakeview Residency 12 Marine Drive,            14/02/2024      15/02/2024
+ Kochi
+
+  Room Charges                        Rs 2450 x 1 Night            Rs 2450
+
+  Grand Total                                                      Rs 2450
+
+  Payment received by Staywell              Paid by card           Rs 2450
+",
+    );
+    assert_eq!(seller(&inv), Some("Staywell"));
+}
+
+#[test]
 fn a_service_provider_label_names_the_seller_and_bill_to_address_the_buyer() {
     let inv = read(
         r"                                   Example Cloud Invoice

@@ -220,12 +220,20 @@ pub fn find_date(text: &str, order: DateOrder) -> Option<(NaiveDate, std::ops::R
         if let Some(d) = parse_numeric_date(clean, order) {
             return Some((d, start..start + w.len()));
         }
-        // 12-Mar-2026 / 12.Mar.2026
+        // A receipt prints its date beside the time; OCR may lose the separators there
+        // ("25032018 13:11:54") or read one as a digit ("10103/2018 5:41:06"). The time is
+        // what makes such a run of digits a date rather than a number.
+        if words.get(i + 1).is_some_and(|(_, next)| is_time(next))
+            && let Some(d) = date_with_misread_separators(clean, order)
+        {
+            return Some((d, start..start + w.len()));
+        }
+        // 12-Mar-2026 / 12.Mar.2026; between two numbers a month may be misread ("02/lan/2017").
         let dashed: Vec<&str> = clean.split(['-', '.', '/']).collect();
         if dashed.len() == 3
             && let (Ok(d), Some(m), Ok(y)) = (
                 dashed[0].parse::<u32>(),
-                month_number(dashed[1]),
+                month_number(dashed[1]).or_else(|| misread_month(dashed[1])),
                 dashed[2].parse::<u32>(),
             )
             && let Some(date) = year4(y).and_then(|y| ymd(y, m, d))
@@ -242,6 +250,89 @@ pub fn find_date(text: &str, order: DateOrder) -> Option<(NaiveDate, std::ops::R
         }
     }
     None
+}
+
+/// `13:11`, `5:41:06`, `12:56PM`: a clock time.
+fn is_time(w: &str) -> bool {
+    let w = w.trim_end_matches(|c: char| c.is_ascii_alphabetic() || matches!(c, ',' | ')'));
+    let parts: Vec<&str> = w.split(':').collect();
+    (2..=3).contains(&parts.len())
+        && parts[0].len() <= 2
+        && parts[1..].iter().all(|p| p.len() == 2)
+        && parts
+            .iter()
+            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+        && parts[0].parse::<u32>().is_ok_and(|h| h < 24)
+        && parts[1..]
+            .iter()
+            .all(|p| p.parse::<u32>().is_ok_and(|m| m < 60))
+}
+
+/// Characters OCR reads for a thin separator stroke (`/`, `-`) that stands close to digits.
+const SEPARATOR_LOOK_ALIKES: &[char] = &['1', 'l', 'I', '|', '7', 'i'];
+
+/// A date whose separators OCR lost or misread: eight digits (`25032018` day-month-year,
+/// `20180325` year-month-day), or `dd?mm?yyyy` / `dd?mm?yy` where one separator stands and the
+/// other was read as a look-alike (`10103/2018`).
+fn date_with_misread_separators(t: &str, order: DateOrder) -> Option<NaiveDate> {
+    let chars: Vec<char> = t.chars().collect();
+    if chars.len() == 8 && chars.iter().all(char::is_ascii_digit) {
+        let n = |r: std::ops::Range<usize>| t[r].parse::<u32>().ok();
+        let year_first = n(0..4)
+            .filter(|y| (1900..=2100).contains(y))
+            .and_then(|y| ymd(y as i32, n(4..6)?, n(6..8)?));
+        return year_first.or_else(|| {
+            parse_numeric_date(&format!("{}/{}/{}", &t[0..2], &t[2..4], &t[4..8]), order)
+        });
+    }
+    if chars.len() != 8 && chars.len() != 10 {
+        return None;
+    }
+    let is_sep = |c: char| matches!(c, '/' | '-' | '.');
+    let (a, b) = (chars[2], chars[5]);
+    let sep = match (is_sep(a), is_sep(b)) {
+        (true, false) if SEPARATOR_LOOK_ALIKES.contains(&b) => a,
+        (false, true) if SEPARATOR_LOOK_ALIKES.contains(&a) => b,
+        _ => return None,
+    };
+    let mut fixed = chars;
+    fixed[2] = sep;
+    fixed[5] = sep;
+    parse_numeric_date(&fixed.into_iter().collect::<String>(), order)
+}
+
+/// Letters OCR confuses with each other in month abbreviations.
+const LOOK_ALIKE_LETTERS: &[&[char]] = &[
+    &['i', 'l', 'j', '1', '|', '!'],
+    &['o', '0'],
+    &['s', '5'],
+    &['b', '8'],
+    &['g', '9', 'q'],
+    &['u', 'v'],
+    &['n', 'h'],
+    &['c', 'e'],
+];
+
+/// A three-letter English month with one letter misread as a look-alike (`lan`, `0ct`, `Auq`),
+/// when exactly one month reads so. Only used between a day and a year, which vouch for it.
+fn misread_month(word: &str) -> Option<u32> {
+    let w: Vec<char> = word.to_lowercase().chars().collect();
+    if w.len() != 3 {
+        return None;
+    }
+    let alike = |x: char, y: char| {
+        x == y
+            || LOOK_ALIKE_LETTERS
+                .iter()
+                .any(|c| c.contains(&x) && c.contains(&y))
+    };
+    let mut found = MONTHS[..12].iter().filter_map(|(name, m)| {
+        let abbr: Vec<char> = name.chars().take(3).collect();
+        let differing = abbr.iter().zip(&w).filter(|(a, b)| a != b).count();
+        (differing == 1 && abbr.iter().zip(&w).all(|(a, b)| alike(*a, *b))).then_some(*m)
+    });
+    let first = found.next()?;
+    found.next().is_none().then_some(first)
 }
 
 fn num(w: &str) -> Option<u32> {
@@ -362,6 +453,42 @@ mod tests {
             find_date("Date:07-06-16 10:21", o).map(|(x, _)| x),
             Some(d(2016, 6, 7))
         );
+    }
+
+    #[test]
+    fn dates_beside_a_time_survive_misread_separators() {
+        let o = DateOrder::DayMonth;
+        let date = |t: &str| find_date(t, o).map(|(x, _)| x);
+        assert_eq!(date("Date: 10103/2018 5:41:06 PM"), Some(d(2018, 3, 10)));
+        assert_eq!(
+            date("00440010036 25032018 13:11:54 0003"),
+            Some(d(2018, 3, 25))
+        );
+        assert_eq!(date("20180325 13:11"), Some(d(2018, 3, 25)));
+        assert_eq!(date("12-06l16 10:21"), Some(d(2016, 6, 12)));
+        // Without a time beside it a run of digits or a numbered document is no date.
+        assert_eq!(date("Order 25032018 shipped"), None);
+        assert_eq!(date("Faktura 10103/2018"), None);
+        // Nor is an impossible reading or a number that is not a time.
+        assert_eq!(date("99999999 13:11"), None);
+        assert_eq!(date("25032018 1311"), None);
+    }
+
+    #[test]
+    fn a_misread_month_between_day_and_year_is_read() {
+        let o = DateOrder::DayMonth;
+        let date = |t: &str| find_date(t, o).map(|(x, _)| x);
+        assert_eq!(
+            date("CH# : 5927350475 02/lan/2017 10:49:25"),
+            Some(d(2017, 1, 2))
+        );
+        assert_eq!(date("12-0ct-2019"), Some(d(2019, 10, 12)));
+        assert_eq!(date("3-Auq-2020"), Some(d(2020, 8, 3)));
+        // A word more than one look-alike letter away from every month is none.
+        assert_eq!(date("12-xyz-2019"), None);
+        assert_eq!(date("12-1an-2O19"), None);
+        assert_eq!(misread_month("ma1"), None);
+        assert_eq!(misread_month("jan"), None);
     }
 
     #[test]
