@@ -638,9 +638,7 @@ async fn create(
     // The workspace's own companies only: a guessed seller name must not return another
     // team's record (VAT id, tax number), nor a typed VAT id land on one.
     let (vendor_id, customer_id) =
-        doxin_jobs::match_companies(state.store.as_ref(), caller.workspace_id(), &invoice)
-            .await
-            .map_err(|e| ApiError::Internal(Box::new(e)))?;
+        doxin_jobs::match_companies(state.store.as_ref(), caller.workspace_id(), &invoice).await?;
     with_vendor_range(
         &state,
         &mut a,
@@ -772,9 +770,7 @@ async fn update(
     let mut a = assess(&invoice);
     // Companies of the invoice's workspace, also when a system administrator edits it.
     let (vendor_id, customer_id) =
-        doxin_jobs::match_companies(state.store.as_ref(), before.workspace_id, &invoice)
-            .await
-            .map_err(|e| ApiError::Internal(Box::new(e)))?;
+        doxin_jobs::match_companies(state.store.as_ref(), before.workspace_id, &invoice).await?;
     with_vendor_range(
         &state,
         &mut a,

@@ -160,7 +160,20 @@ pub async fn spawn_app() -> TestApp {
     spawn_app_with(SpawnOptions::default()).await
 }
 
+/// Errors the server logs (an internal error's cause never reaches the client) go to the
+/// test's captured output, so a failing test shows why it got a 500.
+fn log_server_errors() {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("DOXIN_TEST_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_test_writer()
+        .try_init();
+}
+
 pub async fn spawn_app_with(opts: SpawnOptions) -> TestApp {
+    log_server_errors();
     let dir = tempfile::tempdir().expect("tempdir");
     let db_url = opts
         .database_url

@@ -22,6 +22,8 @@ type ThisStore = PostgresStore;
 /// What keeps a subquery from being merged into its outer query: an `OFFSET 0`.
 const FENCE: &str = " OFFSET 0";
 const LOCK_ROWS: &str = " FOR UPDATE SKIP LOCKED";
+/// How a transaction that writes begins (SQLite needs `BEGIN IMMEDIATE`; see there).
+const BEGIN_WRITE: &str = "BEGIN";
 const BACKEND: Backend = Backend::Postgres;
 
 static MIGRATOR: Migrator = sqlx::migrate!("./migrations/postgres");

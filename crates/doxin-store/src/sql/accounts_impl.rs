@@ -83,7 +83,7 @@ impl AccountStore for ThisStore {
     ) -> Result<User> {
         let now = Utc::now();
         let id = new_id();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
         // Redeem first: the conditional UPDATE is what makes a code single-use under races
         // (the second sign-up finds `used_at` set and matches no row).
         let (code_id, grant) = match access_code_hash {

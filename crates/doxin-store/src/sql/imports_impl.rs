@@ -25,7 +25,7 @@ impl ImportStore for ThisStore {
         rows: &[ReferenceRow],
     ) -> Result<UpsertCounts> {
         let mut counts = UpsertCounts::default();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
         for kind in ReferenceKind::ALL {
             let of_kind: Vec<&ReferenceRow> = rows.iter().filter(|r| r.kind == kind).collect();
             for chunk in of_kind.chunks(500) {
@@ -98,7 +98,7 @@ impl ImportStore for ThisStore {
     ) -> Result<(UpsertCounts, HashMap<String, Uuid>)> {
         let mut counts = UpsertCounts::default();
         let mut ids = HashMap::with_capacity(rows.len());
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
         for chunk in rows.chunks(500) {
             let mut args = Args::default();
             let w = args.push(workspace);
@@ -224,7 +224,7 @@ impl ImportStore for ThisStore {
                 "an imported invoice belongs to another workspace".into(),
             ));
         }
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
         for chunk in rows.chunks(500) {
             let mut args = Args::default();
             let w = args.push(workspace);

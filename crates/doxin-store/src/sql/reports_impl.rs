@@ -274,7 +274,7 @@ impl ReportStore for ThisStore {
     }
 
     async fn save_report_files(&self, id: Uuid, files: Vec<ReportFile>) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
         query("DELETE FROM report_files WHERE report_id = $1", vec![id.into()])
             .execute(&mut *tx)
             .await?;

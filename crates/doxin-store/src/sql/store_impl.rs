@@ -1,6 +1,7 @@
 // The `Store` implementation shared by both SQL backends. Included by `sqlite/mod.rs` and
 // `postgres/mod.rs`, which define before the include:
-//   - `ThisStore` (the struct, with a `pool` field) and `BACKEND`,
+//   - `ThisStore` (the struct, with a `pool` field), `BACKEND`, and `BEGIN_WRITE` (how a
+//     transaction that writes begins: every `begin_with(BEGIN_WRITE)` below writes),
 //   - `query(sql, args)`: a query in the dialect with the arguments bound,
 //   - `col_id`, `col_opt_id`, `col_ts`, `col_opt_ts`, `col_opt_dec`, `col_json`,
 //     `col_opt_json`: column decoders for the dialect's representations,
@@ -1168,7 +1169,7 @@ impl Store for ThisStore {
     async fn insert_invoice(&self, new: NewInvoice) -> Result<InvoiceRecord> {
         self.check_company_workspace(new.workspace_id, [new.vendor_id, new.customer_id])
             .await?;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
         let row = Self::insert_invoice_row(&mut tx, &new, None).await;
         // Roll back a refused insert now: a dropped transaction is rolled back only when its
         // connection is next used, and until then SQLite answers other writers "database is
@@ -1319,7 +1320,7 @@ impl Store for ThisStore {
         // when they were set.
         self.check_company_workspace(current.workspace_id, [update.vendor_id, update.customer_id])
             .await?;
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
         let row = query(
             &format!(
                 "UPDATE invoices SET status = $2, confidence = $3, vendor_id = $4, \
@@ -2325,7 +2326,7 @@ impl Store for ThisStore {
         }
         // One transaction per batch: a flush is all or nothing, and SQLite takes its write
         // lock once.
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
         for (key, n) in counts {
             query(
                 "INSERT INTO api_usage (day, method, route, user_id, status, count) \
@@ -2455,7 +2456,7 @@ impl Store for ThisStore {
     async fn create_workspace(&self, new: NewWorkspace) -> Result<Workspace> {
         let now = Utc::now();
         let id = new_id();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
         let row = query(
             "INSERT INTO workspaces (id, name, created_by, created_at, updated_at) \
              VALUES ($1, $2, $3, $4, $4) RETURNING *",
@@ -2667,7 +2668,7 @@ impl Store for ThisStore {
         let mut written = 0;
         // One transaction: a notification is stored whole or not at all (Alertmanager then
         // retries it), and SQLite takes its write lock once.
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.pool.begin_with(BEGIN_WRITE).await?;
         for a in alerts {
             let done = query(
                 "INSERT INTO alerts (id, fingerprint, alertname, status, severity, labels, \

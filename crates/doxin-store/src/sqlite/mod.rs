@@ -29,6 +29,13 @@ type ThisStore = SqliteStore;
 /// What keeps a subquery from being merged into its outer query: `LIMIT -1 OFFSET 0` (SQLite needs the limit).
 const FENCE: &str = " LIMIT -1 OFFSET 0";
 const LOCK_ROWS: &str = "";
+/// How a transaction that writes begins. A deferred `BEGIN` takes SQLite's write lock only at
+/// the first write, after the transaction may already have read (its own `SELECT`, or the
+/// schema a fresh connection loads to prepare the statement); if another connection wrote in
+/// between, SQLite answers `SQLITE_BUSY_SNAPSHOT` at once, without waiting out the busy
+/// timeout (seen as an intermittent 500 on `POST /invoices`, "(code: 517) database is
+/// locked"). `BEGIN IMMEDIATE` takes the write lock first and waits for it like any writer.
+const BEGIN_WRITE: &str = "BEGIN IMMEDIATE";
 const BACKEND: Backend = Backend::Sqlite;
 
 static MIGRATOR: Migrator = sqlx::migrate!("./migrations/sqlite");

@@ -54,6 +54,7 @@ conformance!(
     amounts_round_trip_exactly,
     job_lifecycle_follows_the_rules,
     concurrent_job_updates_do_not_both_win,
+    concurrent_writers_all_succeed,
     jobs_list_and_viewed,
     audit_log_filters_and_pages,
     usage_counters_add_up_by_route_user_and_day,

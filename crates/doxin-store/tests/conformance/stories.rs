@@ -1124,6 +1124,50 @@ pub async fn concurrent_job_updates_do_not_both_win(store: &dyn Store) {
     );
 }
 
+/// Writers on many connections at once (the API's requests, the workers, the usage flusher)
+/// each succeed: none is refused "database is locked" because another committed between its
+/// transaction's first read (on SQLite also the schema a fresh connection loads) and its
+/// first write.
+pub async fn concurrent_writers_all_succeed(store: &dyn Store) {
+    let owner = user(store, "busy@example.com").await;
+    let writer = |w: usize| async move {
+        for i in 0..6 {
+            let name = format!("Seller {w}-{i} GmbH");
+            let company = store
+                .upsert_company(NewCompany {
+                    workspace_id: Some(owner.id),
+                    kind: CompanyKind::Vendor,
+                    name: name.clone(),
+                    vat_id: None,
+                    tax_number: None,
+                    country: None,
+                    address: serde_json::Value::Null,
+                })
+                .await?;
+            let mut new = new_invoice(
+                Some(owner.id),
+                sample_invoice(&format!("C-{w}-{i}"), &name, None, dec!(309)),
+            );
+            new.vendor_id = Some(company.id);
+            let inv = store.insert_invoice(new).await?;
+            store
+                .update_invoice(
+                    inv.id,
+                    Scope::All,
+                    InvoiceUpdate {
+                        confidence: Some(0.9),
+                        ..Default::default()
+                    },
+                )
+                .await?;
+        }
+        Ok::<(), StoreError>(())
+    };
+    for result in futures::future::join_all((0..8).map(writer)).await {
+        result.expect("every concurrent write succeeds");
+    }
+}
+
 pub async fn jobs_list_and_viewed(store: &dyn Store) {
     let a = user(store, "a@example.com").await;
     let b = user(store, "b@example.com").await;
