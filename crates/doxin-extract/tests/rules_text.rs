@@ -139,6 +139,45 @@ Guest Name: Priya                                             Date: 14/02/2024
 }
 
 #[test]
+fn a_salesperson_by_staff_code_is_not_the_seller() {
+    let inv = read(
+        r"          Tokoden Malaysia (308282-A)
+          Lot 26, Subang Parade
+          47500 Subang Jaya, Selangor
+          GST Reg. No. 001348481728
+
+01/05/16 2:51            Slip: 0020018018
+Sold by: QX204 AHMAD RAZAK
+
+Model     Price    Qty    Amount
+240201    89.00    1      89.00
+
+Total RM                  89.00
+",
+    );
+    assert_eq!(seller(&inv), Some("Tokoden Malaysia"));
+}
+
+#[test]
+fn the_company_owning_a_shop_is_the_seller_and_the_shop_its_trading_name() {
+    let inv = read(
+        r"               Kopi Lane
+  Dimiliki: kopi lane sdn bhd 1110644-W
+  No. 1 Jalan Puteri 7/10
+  47100 Puchong, Selangor
+
+  Latte                              12.00
+  Total                              12.00
+",
+    );
+    assert_eq!(seller(&inv), Some("kopi lane sdn bhd"));
+    assert_eq!(
+        inv.seller.trading_name.as_ref().map(|n| n.value.as_str()),
+        Some("Kopi Lane")
+    );
+}
+
+#[test]
 fn a_service_provider_label_names_the_seller_and_bill_to_address_the_buyer() {
     let inv = read(
         r"                                   Example Cloud Invoice

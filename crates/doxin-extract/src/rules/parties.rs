@@ -466,9 +466,14 @@ fn in_block(block: &[usize], seg: usize) -> bool {
 }
 
 pub(crate) fn read_parties(ctx: &Ctx<'_>, inv: &mut Invoice, warnings: &mut Vec<String>) {
-    let seller_hit = ctx
-        .hits_of(LabelKind::Seller)
-        .find(|h| ctx.segs[h.at].page == 1);
+    // On a receipt "Sold by: BDL187 MUHAMMAD SHAFIK" names the salesperson by staff code,
+    // not the shop: such a label names no seller.
+    let seller_hit = ctx.hits_of(LabelKind::Seller).find(|h| {
+        ctx.segs[h.at].page == 1
+            && party_lines(ctx, h)
+                .first()
+                .is_none_or(|(_, name)| !is_staff_member(name))
+    });
     let buyer_hit = ctx
         .hits_of(LabelKind::Buyer)
         .find(|h| ctx.segs[h.at].page == 1 && h.label.tokens >= 1);
@@ -522,6 +527,24 @@ pub(crate) fn read_parties(ctx: &Ctx<'_>, inv: &mut Invoice, warnings: &mut Vec<
             inv.seller = Party::default();
             fill_party(ctx, &[(seg, name)], &mut inv.seller, 0.7);
         }
+    }
+    // The company owning the shop is the seller; the shop's name on top its trading name.
+    if inv
+        .seller
+        .name
+        .as_ref()
+        .is_none_or(|n| !has_legal_form(&n.value))
+        && let Some((seg, owner)) = owner_name(ctx)
+        && !in_block(&buyer_block, seg)
+        && inv
+            .seller
+            .name
+            .as_ref()
+            .is_none_or(|n| norm(&n.value) != norm(&owner))
+    {
+        let raw = ctx.segs[seg].seg.text.clone();
+        inv.seller.trading_name = inv.seller.name.take();
+        inv.seller.name = Some(ctx.value(owner, &raw, seg, 0.8));
     }
     let taken_from_window = window_is_uncertain
         && window.as_ref().is_some_and(|b| {
@@ -879,6 +902,43 @@ fn named_again(ctx: &Ctx<'_>, j: usize, buyer_block: &[usize]) -> bool {
     })
 }
 
+/// A person named after a staff code ("BDL187 MUHAMMAD SHAFIK", "S1023 Lee"): the first word
+/// mixes letters with at least two digits, a name follows, and no company form ends it.
+fn is_staff_member(text: &str) -> bool {
+    let words: Vec<&str> = text.split_whitespace().collect();
+    let Some(code) = words
+        .first()
+        .map(|w| w.trim_matches(|c: char| !c.is_alphanumeric()))
+    else {
+        return false;
+    };
+    let digits = code.chars().filter(char::is_ascii_digit).count();
+    let letters = code.chars().filter(|c| c.is_alphabetic()).count();
+    code.len() >= 4
+        && digits >= 2
+        && letters >= 1
+        && words[1..]
+            .iter()
+            .any(|w| w.chars().all(char::is_alphabetic))
+        && !has_legal_form(text)
+}
+
+/// Phrases naming the company behind a shop or brand ("Dimiliki: … SDN BHD" on a Malaysian
+/// receipt): with a company form, that company is the seller and the shop its trading name.
+const OWNER_PHRASES: &[&str] = &[
+    "owned by",
+    "operated by",
+    "a brand of",
+    "a division of",
+    "dimiliki oleh",
+    "dimiliki",
+    "betrieben von",
+    "eine marke der",
+    "exploité par",
+    "operado por",
+    "gestito da",
+];
+
 /// Phrases naming who is to be paid: the bank account's holder or the payee is the seller.
 const PAYEE_PHRASES: &[&str] = &[
     "account holder",
@@ -900,12 +960,43 @@ const PAYEE_PHRASES: &[&str] = &[
     "intestato a",
 ];
 
-/// The payee named after a payee phrase: the rest of its segment up to the next separator,
-/// else the next column, else the line below.
+/// The payee named after a payee phrase.
 fn payee_name(ctx: &Ctx<'_>) -> Option<(usize, String)> {
+    named_after(ctx, PAYEE_PHRASES, |t| {
+        looks_like_a_name(t, 1.0) && !t.chars().any(|c| c.is_ascii_digit())
+    })
+}
+
+/// The company an owner phrase names, without its registration number, when it carries a
+/// company form.
+fn owner_name(ctx: &Ctx<'_>) -> Option<(usize, String)> {
+    let company = |t: &str| -> Option<String> {
+        let mut name = strip_registration(t).to_string();
+        // "… SDN BHD 1110644-W": a registration number may also follow without brackets.
+        if let Some((head, last)) = name.rsplit_once(' ')
+            && last.chars().filter(char::is_ascii_digit).count() >= 4
+        {
+            name = head.trim_end().to_string();
+        }
+        if ctx.source == doxin_model::Source::Ocr {
+            name = fix_ocr_legal_form(&name);
+        }
+        (looks_like_a_name(&name, 1.0) && has_legal_form(&name)).then_some(name)
+    };
+    named_after(ctx, OWNER_PHRASES, |t| company(t).is_some())
+        .and_then(|(seg, t)| Some((seg, company(&t)?)))
+}
+
+/// The name after one of `phrases`: the rest of its segment up to the next separator, else
+/// the next column, else the line below — the first of them that is `plausible`.
+fn named_after(
+    ctx: &Ctx<'_>,
+    phrases: &[&str],
+    plausible: impl Fn(&str) -> bool,
+) -> Option<(usize, String)> {
     for (i, s) in ctx.segs.iter().enumerate() {
         let n = norm(&s.seg.text);
-        let Some(phrase) = PAYEE_PHRASES
+        let Some(phrase) = phrases
             .iter()
             .find(|p| n == **p || n.ends_with(&format!(" {p}")) || n.contains(&format!("{p} ")))
         else {
@@ -927,8 +1018,6 @@ fn payee_name(ctx: &Ctx<'_>) -> Option<(usize, String)> {
                 .unwrap_or(t.len());
             t[..end].trim().to_string()
         };
-        let plausible =
-            |t: &str| looks_like_a_name(t, 1.0) && !t.chars().any(|c| c.is_ascii_digit());
         if let Some(a) = after.map(|a| cut(&a)).filter(|a| plausible(a)) {
             return Some((i, a));
         }
@@ -948,14 +1037,19 @@ fn payee_name(ctx: &Ctx<'_>) -> Option<(usize, String)> {
     None
 }
 
-/// OCR reads "SDN BHD" (Malaysian Sendirian Berhad) as "SON BHD" or "SDN. BHD": put back
+/// OCR reads "SDN BHD" (Malaysian Sendirian Berhad) as "SON BHD", "SAN BHD" or "SDN. BHD": put back
 /// the only spelling that exists.
 fn fix_ocr_legal_form(name: &str) -> String {
     let words: Vec<&str> = name.split_whitespace().collect();
     let mut out: Vec<String> = words.iter().map(|w| w.to_string()).collect();
     for i in 0..words.len().saturating_sub(1) {
         let next = norm(words[i + 1]);
-        if next == "bhd" && matches!(norm(words[i]).as_str(), "son" | "sdn" | "sdm" | "scn") {
+        if next == "bhd"
+            && matches!(
+                norm(words[i]).as_str(),
+                "son" | "sdn" | "sdm" | "scn" | "san"
+            )
+        {
             out[i] = if words[i].chars().any(char::is_lowercase) {
                 "Sdn".into()
             } else {
