@@ -1081,6 +1081,64 @@ Total                                                         59.50
 CloudHost GmbH           Serverweg 1, D-80331 München        IBAN DE89 3704 0044 0532 0130 00
 ";
 
+/// A British letter: the letterhead's address on one line between middle dots, the return
+/// address over the window with a postcode, the addressee's city over its postcode.
+const BRITISH_INVOICE: &str = r"Harbour Joinery Ltd
+12 Quay Street · Bristol · BS1 4DJ · United Kingdom
+Tel. +44 117 496 0123 · accounts@harbour-joinery.co.uk
+
+Harbour Joinery Ltd · 12 Quay Street · Bristol · BS1 4DJ
+Ashby Kitchens Limited                                    Invoice No.:       HJ-7781
+41 Mill Lane                                              Invoice date:  20/02/2026
+Leeds
+LS1 4DY
+United Kingdom
+
+
+Description                                                  Amount
+Oak worktop, fitted                                          400.00
+
+Net amount                                                   400.00
+VAT 20 %                                                      80.00
+Total                                                        480.00
+
+
+
+
+
+
+
+
+
+
+";
+
+#[test]
+fn british_addresses_read_with_their_postcodes_and_the_return_line_names_the_sender() {
+    let inv = read(BRITISH_INVOICE);
+    let v = |f: &Option<doxin_model::Extracted<String>>| f.as_ref().map(|x| x.value.clone());
+    assert_eq!(seller(&inv), Some("Harbour Joinery Ltd"));
+    assert_eq!(buyer(&inv), Some("Ashby Kitchens Limited"));
+    let (s, b) = (&inv.seller.address, &inv.buyer.address);
+    assert_eq!(
+        [v(&s.line1), v(&s.city), v(&s.postal_code), v(&s.country)],
+        [
+            Some("12 Quay Street".into()),
+            Some("Bristol".into()),
+            Some("BS1 4DJ".into()),
+            Some("GB".into())
+        ]
+    );
+    assert_eq!(
+        [v(&b.line1), v(&b.city), v(&b.postal_code)],
+        [
+            Some("41 Mill Lane".into()),
+            Some("Leeds".into()),
+            Some("LS1 4DY".into())
+        ]
+    );
+}
+
 #[test]
 fn a_quantity_written_as_money_beside_a_whole_price_is_the_other_way_round() {
     // The price column comes before the quantity's: 3 × 155.33 = 155.33 × 3, so only the
@@ -1101,4 +1159,124 @@ Summe netto                                                        465.99
         line.unit_price.as_ref().map(|p| p.value),
         Some(dec("155.33"))
     );
+}
+
+fn line_parts(inv: &Invoice) -> Vec<[Option<String>; 4]> {
+    inv.lines
+        .iter()
+        .map(|l| {
+            [
+                l.id.as_ref().map(|x| x.value.clone()),
+                l.seller_item_id.as_ref().map(|x| x.value.clone()),
+                l.description.as_ref().map(|x| x.value.clone()),
+                l.unit_code.as_ref().map(|x| x.value.clone()),
+            ]
+        })
+        .collect()
+}
+
+fn some(parts: [&str; 4]) -> [Option<String>; 4] {
+    parts.map(|p| Some(p.to_string()))
+}
+
+#[test]
+fn item_and_article_number_columns_left_of_the_description_are_position_and_code() {
+    let inv = read(
+        r"INVOICE 230081                                   Date 20 February 2026
+
+Item    Art. No.            Description                                Qty     Unit      Unit price    VAT %     Amount
+
+1       505208              Swivel office chair with armrests            1      pcs          396.70      20%      396.70
+2       942175              Ballpoint pens, blue (box of 50)            12      pcs           22.60      20%      271.20
+
+                                                                        Subtotal:                              667.90
+",
+    );
+    assert_eq!(
+        line_parts(&inv),
+        vec![
+            some(["1", "505208", "Swivel office chair with armrests", "H87"]),
+            some(["2", "942175", "Ballpoint pens, blue (box of 50)", "H87"]),
+        ]
+    );
+}
+
+#[test]
+fn reference_columns_are_read_as_position_and_article_number() {
+    let inv = read(
+        r"Facture n° 230081                     Date 20/02/2026
+
+Réf.     Réf. article        Désignation                                   Quantité     Unité        Prix unitaire HT          TVA %     Montant HT
+
+1        165655              Caisson mobile 3 tiroirs                            4      pce                    213,84           20 %          855,36
+2        281466              Chaise de conférence empilable                      9      pce                     54,80           20 %          493,20
+
+                                                                          Total HT                  1 348,56
+",
+    );
+    assert_eq!(
+        line_parts(&inv),
+        vec![
+            some(["1", "165655", "Caisson mobile 3 tiroirs", "H87"]),
+            some(["2", "281466", "Chaise de conférence empilable", "H87"]),
+        ]
+    );
+    // "Artikelnr." names a code column however it is compounded.
+    let inv = read(
+        r"Factuur 2026-118                        Datum 20-02-2026
+
+Nr.      Artikelnr.               Omschrijving                          Aantal     Eenheid     Prijs per stuk   BTW %          Bedrag
+
+1        622870                   Boek: Ergonomie op de werkplek             1      st.                  46,00    21%             46,00
+
+                                                                      Totaal excl. BTW                           46,00
+",
+    );
+    assert_eq!(
+        line_parts(&inv),
+        vec![some([
+            "1",
+            "622870",
+            "Boek: Ergonomie op de werkplek",
+            "H87"
+        ])]
+    );
+}
+
+#[test]
+fn a_line_set_in_under_an_item_is_its_longer_description_not_its_name() {
+    let inv = read(
+        r"INVOICE 230081                                   Date 20 February 2026
+
+Item      Description                                           Qty        Unit price      Amount
+
+1         Swivel office chair with armrests                        1            396.70      396.70
+2         Ballpoint pens, blue (box of 50)                        12             22.60      271.20
+            Serial no. QY-22483 – QY-22494
+3         Copy paper A4 80 g (500 sheets),                         2              4.25        8.50
+          white
+                                                                                 Subtotal:   676.40
+",
+    );
+    let names: Vec<Option<&str>> = inv
+        .lines
+        .iter()
+        .map(|l| l.description.as_ref().map(|d| d.value.as_str()))
+        .collect();
+    assert_eq!(
+        names,
+        vec![
+            Some("Swivel office chair with armrests"),
+            Some("Ballpoint pens, blue (box of 50)"),
+            Some("Copy paper A4 80 g (500 sheets),\nwhite"),
+        ]
+    );
+    assert_eq!(
+        inv.lines[1]
+            .item_description
+            .as_ref()
+            .map(|d| d.value.as_str()),
+        Some("Serial no. QY-22483 – QY-22494")
+    );
+    assert!(inv.lines[0].item_description.is_none() && inv.lines[2].item_description.is_none());
 }

@@ -338,18 +338,48 @@ fn fill_party(ctx: &Ctx<'_>, lines: &[(usize, String)], party: &mut Party, confi
     }
     party.name = Some(ctx.value(clean, name, *seg, confidence));
     let mut street_lines: Vec<(usize, String)> = Vec::new();
-    for (seg, text) in iter {
+    // A letterhead's address on one line, its parts set apart by middle dots, bars or bullets
+    // ("9 Station Road · Edinburgh · EH1 1YZ · United Kingdom"), is read part by part.
+    let parts: Vec<(usize, String)> = iter
+        .flat_map(|(seg, text)| {
+            let split: Vec<String> = if text.contains(['·', '|', '•']) {
+                text.split(['·', '|', '•'])
+                    .map(|p| p.trim().to_string())
+                    .filter(|p| !p.is_empty())
+                    .collect()
+            } else {
+                vec![text.clone()]
+            };
+            split.into_iter().map(move |p| (*seg, p))
+        })
+        .collect();
+    for (seg, text) in &parts {
         let t = text.trim();
         if let Some(code) = country_code(t) {
             party.address.country = Some(ctx.value(code.to_string(), t, *seg, confidence * 0.95));
             break;
         }
-        if let Some((country, postal, city)) = postal_city(t) {
+        if let Some((country, postal, mut city)) = postal_city(t) {
+            let mut city_seg = *seg;
+            // "Leeds" over "LS1 4DY": the line above the code is the city.
+            if city.is_empty() {
+                match street_lines.pop() {
+                    Some((s, above)) if !above.chars().any(|c| c.is_ascii_digit()) => {
+                        city = above;
+                        city_seg = s;
+                    }
+                    Some(other) => street_lines.push(other),
+                    None => {}
+                }
+            }
             if let Some(c) = country {
                 party.address.country = Some(ctx.value(c, t, *seg, confidence * 0.9));
             }
             party.address.postal_code = Some(ctx.value(postal, t, *seg, confidence * 0.95));
-            party.address.city = Some(ctx.value(city, t, *seg, confidence * 0.9));
+            if !city.is_empty() {
+                let raw = ctx.segs[city_seg].seg.text.clone();
+                party.address.city = Some(ctx.value(city, &raw, city_seg, confidence * 0.9));
+            }
             continue;
         }
         if party.address.city.is_none() && street_lines.len() < 3 && !is_identifier_line(t) {
@@ -378,10 +408,41 @@ fn is_identifier_line(t: &str) -> bool {
 
 /// `80333 München`, `DE 80333 München`, `D-80333 München`, `1234 AB Amsterdam`,
 /// `Fremont CA 94538`, `09-411 Płock`.
+/// A British postcode, outward and inward part: "EH1 1YZ", "LS1 4DY", "SW1A 2AA", "M1 1AE".
+fn is_uk_postcode(outward: &str, inward: &str) -> bool {
+    let o: Vec<char> = outward.chars().collect();
+    let i: Vec<char> = inward.chars().collect();
+    let letters = o.iter().take_while(|c| c.is_ascii_uppercase()).count();
+    let inward_ok = i.len() == 3
+        && i[0].is_ascii_digit()
+        && i[1].is_ascii_uppercase()
+        && i[2].is_ascii_uppercase();
+    let outward_ok = (2..=4).contains(&o.len())
+        && (1..=2).contains(&letters)
+        && o.get(letters).is_some_and(char::is_ascii_digit)
+        && o[letters + 1..]
+            .iter()
+            .all(|c| c.is_ascii_digit() || c.is_ascii_uppercase());
+    inward_ok && outward_ok
+}
+
+/// The postal code and city of an address line (with the country when the line or the code
+/// tells it). A British postcode may stand on its own line under the city: the city is then
+/// empty, for the caller to take from the line above.
 fn postal_city(t: &str) -> Option<(Option<String>, String, String)> {
     let words: Vec<&str> = t.split_whitespace().collect();
     if words.len() < 2 {
         return None;
+    }
+    let n = words.len();
+    if is_uk_postcode(words[n - 2], words[n - 1].trim_end_matches(',')) {
+        let city = words[..n - 2]
+            .join(" ")
+            .trim_end_matches(',')
+            .trim()
+            .to_string();
+        let code = format!("{} {}", words[n - 2], words[n - 1].trim_end_matches(','));
+        return Some((Some("GB".to_string()), code, city));
     }
     let mut i = 0;
     let mut country = None;
@@ -651,7 +712,9 @@ fn window_block(ctx: &Ctx<'_>) -> Option<Vec<usize>> {
             && looks_like_a_name(&s.seg.text, s.seg.confidence)
             && !is_title(&s.seg.text)
             && !is_not_name(&s.seg.text)
-            && !ctx.hits.iter().any(|hit| hit.at == j);
+            && !ctx.hits.iter().any(|hit| hit.at == j)
+            // The return-address line over the window names the sender, not the addressee.
+            && sender_parts(&s.seg.text).is_none();
         if !in_zone {
             return None;
         }
@@ -1184,6 +1247,31 @@ mod tests {
         assert_eq!(
             fix_ocr_legal_form("SUN WONG KUT SON BHD"),
             "SUN WONG KUT SDN BHD"
+        );
+    }
+
+    #[test]
+    fn british_postcodes_with_or_without_their_city() {
+        let read = postal_city;
+        let gb = Some("GB".to_string());
+        assert_eq!(
+            read("Leeds LS1 4DY"),
+            Some((gb.clone(), "LS1 4DY".into(), "Leeds".into()))
+        );
+        assert_eq!(
+            read("SW1A 2AA"),
+            Some((gb.clone(), "SW1A 2AA".into(), String::new()))
+        );
+        assert_eq!(
+            read("Manchester M1 1AE"),
+            Some((gb, "M1 1AE".into(), "Manchester".into()))
+        );
+        // Not postcodes: an inward part of digits, a reference, a German code stays German.
+        assert_eq!(read("Order AB12 345"), None);
+        assert_eq!(read("Ref 1AB 2CD"), None);
+        assert_eq!(
+            read("10115 Berlin"),
+            Some((None, "10115".into(), "Berlin".into()))
         );
     }
 }

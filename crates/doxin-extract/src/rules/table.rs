@@ -38,6 +38,7 @@ const HEADER_WORDS: &[(&str, Col)] = &[
     ("referenz", Col::Code),
     ("referenzen", Col::Code),
     ("ref", Col::Code),
+    ("réf", Col::Code),
     ("référence", Col::Code),
     ("codice", Col::Code),
     ("código", Col::Code),
@@ -127,10 +128,28 @@ const HEADER_WORDS: &[(&str, Col)] = &[
     ("line total", Col::Amount),
 ];
 
-fn header_col(word: &str) -> Option<Col> {
+/// "No.", "Nr.": the number of what the word before names.
+fn is_number_word(word: &str) -> bool {
+    matches!(norm(word).as_str(), "no" | "nr")
+}
+
+/// The column a header word names in the vocabulary.
+fn vocabulary_col(word: &str) -> Option<Col> {
     let n = norm(word);
     let n = n.split(' ').next().unwrap_or("");
     HEADER_WORDS.iter().find(|(w, _)| *w == n).map(|(_, c)| *c)
+}
+
+/// The column a word names in a header: the vocabulary's, or a code column for a compound
+/// naming a thing's number ("Artikelnr.", "Bestellnummer"). The compound alone does not make
+/// a line a header ("Klantnummer C0488" above a table is a key and its value).
+fn header_col(word: &str) -> Option<Col> {
+    vocabulary_col(word).or_else(|| {
+        let n = norm(word);
+        let n = n.split(' ').next().unwrap_or("");
+        (n.chars().count() >= 6 && (n.ends_with("nr") || n.ends_with("nummer")))
+            .then_some(Col::Code)
+    })
 }
 
 /// Column anchors from one or more header lines: role and horizontal extent.
@@ -144,19 +163,30 @@ struct Column {
 fn header_columns(lines: &[&LayoutLine]) -> Vec<Column> {
     let mut cols: Vec<Column> = Vec::new();
     for line in lines {
+        let mut joined_until = 0;
         for (i, w) in line.words.iter().enumerate() {
-            if let Some(col) = header_col(&w.text) {
+            if i < joined_until {
+                continue;
+            }
+            if let Some(mut col) = header_col(&w.text) {
                 // A header of several words ("Precio unitario", "Prix unitaire HT", "IVA %")
                 // spans them all: words that follow at a single space and name no column of
-                // their own belong to it.
+                // their own belong to it. So does a number word after a name ("Art. No.",
+                // "Item No.", "Artikel-Nr."): the number of that thing, its identifier.
                 let mut x1 = w.bbox.x1;
-                for next in &line.words[i + 1..] {
+                for (k, next) in line.words.iter().enumerate().skip(i + 1) {
                     let gap = next.bbox.x0 - x1;
                     let space = 0.6 * (next.bbox.y1 - next.bbox.y0).max(1.0);
-                    if gap > space || header_col(&next.text).is_some() {
+                    let number_word =
+                        is_number_word(&next.text) && matches!(col, Col::Code | Col::Description);
+                    if gap > space || (header_col(&next.text).is_some() && !number_word) {
                         break;
                     }
+                    if number_word {
+                        col = Col::Code;
+                    }
                     x1 = next.bbox.x1;
+                    joined_until = k + 1;
                 }
                 let w = LayoutWord {
                     bbox: BBox::new(w.bbox.x0, w.bbox.y0, x1, w.bbox.y1),
@@ -181,7 +211,29 @@ fn header_columns(lines: &[&LayoutLine]) -> Vec<Column> {
         }
     }
     cols.sort_by(|a, b| a.x0.total_cmp(&b.x0));
+    demote_extra_descriptions(&mut cols);
     cols
+}
+
+/// "Item | Art. No. | Description", "Pos | Artikel | Bezeichnung": a word that can name the
+/// description ("Item", "Artikel") standing left of another such column heads the position
+/// (as the first column, when no other is the position) or the article number. The
+/// rightmost is the description: text runs right from it towards the numbers.
+fn demote_extra_descriptions(cols: &mut [Column]) {
+    let descriptions: Vec<usize> = (0..cols.len())
+        .filter(|&i| cols[i].col == Col::Description)
+        .collect();
+    let Some((_, left)) = descriptions.split_last() else {
+        return;
+    };
+    for &i in left {
+        let has_position = cols.iter().any(|c| c.col == Col::Position);
+        cols[i].col = if i == 0 && !has_position {
+            Col::Position
+        } else {
+            Col::Code
+        };
+    }
 }
 
 fn is_header(cols: &[Column]) -> bool {
@@ -305,6 +357,18 @@ fn unit_code(unit: &str) -> Option<&'static str> {
         "l" | "liter" | "litre" => "LTR",
         "h" | "hrs" | "hours" | "std" | "stunden" => "HUR",
         "m" => "MTR",
+        "km" => "KMT",
+        "m2" | "m²" | "qm" => "MTK",
+        "m3" | "m³" => "MTQ",
+        // UN/ECE Recommendation 20: H87 is the piece.
+        "pcs" | "pc" | "pce" | "piece" | "pieces" | "stk" | "stck" | "stück" | "st" | "pz"
+        | "pzs" | "pzas" | "ud" | "uds" | "szt" => "H87",
+        "day" | "days" | "tag" | "tage" | "jour" | "jours" | "dag" | "dagen" | "día" | "días"
+        | "giorno" | "giorni" => "DAY",
+        "month" | "months" | "monat" | "monate" | "mois" | "maand" | "mes" | "meses" | "mese"
+        | "mesi" => "MON",
+        "set" | "sets" => "SET",
+        "pair" | "pairs" | "paar" => "PR",
         _ => return None,
     })
 }
@@ -355,7 +419,7 @@ fn header_at(window: &[&LayoutLine]) -> Option<(usize, Vec<Column>)> {
         let named = l
             .words
             .iter()
-            .filter(|w| header_col(&w.text).is_some())
+            .filter(|w| vocabulary_col(&w.text).is_some())
             .count();
         named > 0 && 3 * named >= l.words.len()
     };
@@ -815,6 +879,9 @@ fn read_rows(
     // description.
     let mut can_continue = continued.is_some_and(|l| l.open);
     let mut name_open = continued.is_some_and(|l| l.name_open);
+    // Where the last item's name starts: a line set in further is a sub-line (`None` for an
+    // item carried over from the previous page).
+    let mut name_x0: Option<f32> = None;
     let mut last_bottom = if continued.is_some() {
         lines.first().map_or(0.0, |(_, l)| l.bbox().y0)
     } else {
@@ -1014,6 +1081,7 @@ fn read_rows(
                     d.confidence = if agree { 0.85 } else { 0.7 };
                 }
             }
+            name_x0 = item.description.as_ref().and_then(|d| d.bbox).map(|b| b.x0);
             items.push(item);
             can_continue = true;
             name_open = true;
@@ -1086,9 +1154,18 @@ fn read_rows(
             {
                 last_table_line = k;
                 // A row may print its description only below its numbers.
+                // Where the line's description words start.
+                let extra_x0 = line
+                    .words
+                    .iter()
+                    .find(|w| {
+                        w.bbox.x0 >= description_x0 - 20.0 && w.bbox.x0 < first_numeric_x - 2.0
+                    })
+                    .map_or(lb.x0, |w| w.bbox.x0);
                 let Some(d) = last.description.as_mut() else {
                     let text = extra.join(" ");
                     last.description = Some(ctx.value_at(text.clone(), &text, page, lb, 0.75));
+                    name_x0 = Some(extra_x0);
                     last_bottom = lb.y1;
                     continue;
                 };
@@ -1101,6 +1178,26 @@ fn read_rows(
                         .rev()
                         .nth(1)
                         .is_some_and(char::is_alphanumeric);
+                // A line set in further than the item's name ("Serial no. QY-22483 –
+                // QY-22494" under "Ballpoint pens") is a sub-line: the item's longer
+                // description (BT-154), not more of its name; so is what follows it.
+                let indented =
+                    name_x0.is_some_and(|x0| extra_x0 - x0 > 0.5 * (lb.y1 - lb.y0).max(6.0));
+                if indented || last.item_description.is_some() {
+                    let text = extra.join(" ");
+                    match last.item_description.as_mut() {
+                        Some(sub) => {
+                            sub.value = format!("{}\n{text}", sub.value);
+                            sub.bbox = sub.bbox.map(|b| b.union(lb));
+                        }
+                        None => {
+                            last.item_description =
+                                Some(ctx.value_at(text.clone(), &text, page, lb, 0.7));
+                        }
+                    }
+                    last_bottom = lb.y1;
+                    continue;
+                }
                 let sep = if broken { "" } else { "\n" };
                 d.value = format!("{}{sep}{}", d.value, extra.join(" "));
                 if let Some(b) = d.bbox {
