@@ -1140,6 +1140,86 @@ fn british_addresses_read_with_their_postcodes_and_the_return_line_names_the_sen
 }
 
 #[test]
+fn a_letterhead_set_flush_right_or_centred_keeps_its_address() {
+    let right = r"                                                               Harbour Joinery Ltd
+INVOICE                                                              12 Quay Street
+                                                                            Bristol
+                                                                            BS1 4DJ
+                                                                     United Kingdom
+
+Invoice No.: HJ-7781                                    Invoice date: 20/02/2026
+
+Description                                                  Amount
+Oak worktop, fitted                                          400.00
+
+Total                                                        400.00
+";
+    let centred = r"                         Harbour Joinery Ltd
+                           12 Quay Street
+                              Bristol
+                              BS1 4DJ
+                          United Kingdom
+
+Invoice No.: HJ-7781                                    Invoice date: 20/02/2026
+
+Description                                                  Amount
+Oak worktop, fitted                                          400.00
+
+Total                                                        400.00
+";
+    for text in [right, centred] {
+        let inv = read(text);
+        let a = &inv.seller.address;
+        let v = |f: &Option<doxin_model::Extracted<String>>| f.as_ref().map(|x| x.value.clone());
+        assert_eq!(
+            [v(&a.line1), v(&a.city), v(&a.postal_code), v(&a.country)],
+            [
+                Some("12 Quay Street".into()),
+                Some("Bristol".into()),
+                Some("BS1 4DJ".into()),
+                Some("GB".into())
+            ],
+            "{text}"
+        );
+    }
+}
+
+#[test]
+fn an_american_address_gives_city_state_and_country() {
+    let inv = read(
+        r"Summit Furniture Corp.
+850 Lake Shore Drive
+Austin, TX 78701
+
+Invoice No.: SF-1207                                    Invoice date: 03/02/2026
+
+Description                                                  Amount
+Standing desk                                                640.00
+
+Total                                                        640.00
+",
+    );
+    let a = &inv.seller.address;
+    let v = |f: &Option<doxin_model::Extracted<String>>| f.as_ref().map(|x| x.value.clone());
+    assert_eq!(
+        [
+            v(&a.line1),
+            v(&a.city),
+            v(&a.country_subdivision),
+            v(&a.postal_code),
+            v(&a.country)
+        ],
+        [
+            Some("850 Lake Shore Drive".into()),
+            Some("Austin".into()),
+            Some("TX".into()),
+            Some("78701".into()),
+            Some("US".into())
+        ]
+    );
+}
+
+#[test]
 fn a_quantity_written_as_money_beside_a_whole_price_is_the_other_way_round() {
     // The price column comes before the quantity's: 3 × 155.33 = 155.33 × 3, so only the
     // way the numbers are written tells which is the count.

@@ -375,6 +375,10 @@ fn fill_party(ctx: &Ctx<'_>, lines: &[(usize, String)], party: &mut Party, confi
             if let Some(c) = country {
                 party.address.country = Some(ctx.value(c, t, *seg, confidence * 0.9));
             }
+            if let Some(state) = us_state(t) {
+                party.address.country_subdivision =
+                    Some(ctx.value(state, t, *seg, confidence * 0.9));
+            }
             party.address.postal_code = Some(ctx.value(postal, t, *seg, confidence * 0.95));
             if !city.is_empty() {
                 let raw = ctx.segs[city_seg].seg.text.clone();
@@ -484,17 +488,43 @@ fn postal_city(t: &str) -> Option<(Option<String>, String, String)> {
             return Some((country, code, city));
         }
     }
-    // US: "City ST 12345"
-    let n = words.len();
-    if n >= 3
-        && words[n - 1].len() >= 5
-        && words[n - 1].chars().take(5).all(|c| c.is_ascii_digit())
-        && words[n - 2].len() == 2
-        && words[n - 2].chars().all(|c| c.is_ascii_uppercase())
-    {
-        return Some((None, words[n - 1].to_string(), words[..n - 2].join(" ")));
+    // US: "City, ST 12345" (or "ST 12345" under the city's line); a state code tells the
+    // country.
+    if let Some(state) = us_state(t) {
+        let city = words[..n - 2]
+            .join(" ")
+            .trim_end_matches(',')
+            .trim()
+            .to_string();
+        let country = US_STATES
+            .contains(&state.as_str())
+            .then(|| "US".to_string());
+        return Some((country, words[n - 1].to_string(), city));
     }
     None
+}
+
+/// The postal abbreviations of the states of the United States (and DC).
+const US_STATES: &[&str] = &[
+    "AL", "AK", "AZ", "AR", "CA", "CO", "CT", "DE", "DC", "FL", "GA", "HI", "ID", "IL", "IN", "IA",
+    "KS", "KY", "LA", "ME", "MD", "MA", "MI", "MN", "MS", "MO", "MT", "NE", "NV", "NH", "NJ", "NM",
+    "NY", "NC", "ND", "OH", "OK", "OR", "PA", "RI", "SC", "SD", "TN", "TX", "UT", "VT", "VA", "WA",
+    "WV", "WI", "WY",
+];
+
+/// The state of a US address line ending "ST 12345" or "ST 12345-6789".
+fn us_state(t: &str) -> Option<String> {
+    let words: Vec<&str> = t.split_whitespace().collect();
+    let n = words.len();
+    (n >= 2
+        && words[n - 1].len() >= 5
+        && words[n - 1].chars().take(5).all(|c| c.is_ascii_digit())
+        && words[n - 1][5..]
+            .chars()
+            .all(|c| c.is_ascii_digit() || c == '-')
+        && words[n - 2].len() == 2
+        && words[n - 2].chars().all(|c| c.is_ascii_uppercase()))
+    .then(|| words[n - 2].to_string())
 }
 
 /// VAT ids anywhere, checksum-validated; returns (segment, id) in reading order.
@@ -1181,13 +1211,30 @@ fn line_above(ctx: &Ctx<'_>, j: usize) -> Option<String> {
 /// Address lines under a name found without a label.
 fn following_lines(ctx: &Ctx<'_>, j: usize) -> Vec<(usize, String)> {
     let head = &ctx.segs[j];
+    let h = head.seg.bbox;
+    // A letterhead may be set flush left, flush right or centred: a line below belongs to
+    // the block when it shares the name's left edge, or (with the name not at the left
+    // margin of the page, where every line starts) its right edge or its centre.
+    let page_w = ctx
+        .layout
+        .pages
+        .iter()
+        .find(|p| p.number == head.page)
+        .map_or(f32::MAX, |p| p.width);
+    let indented = h.x0 > 0.2 * page_w;
+    let aligned = |b: doxin_model::BBox| {
+        (b.x0 - h.x0).abs() <= 15.0
+            || (indented
+                && ((b.x1 - h.x1).abs() <= 15.0
+                    || ((b.x0 + b.x1) / 2.0 - (h.x0 + h.x1) / 2.0).abs() <= 15.0))
+    };
     let mut out = Vec::new();
     let mut last = head.line;
     for (k, s) in ctx.segs.iter().enumerate().skip(j + 1) {
         if s.page != head.page || s.line > last + 1 || out.len() >= 5 {
             break;
         }
-        if s.line == head.line || (s.seg.bbox.x0 - head.seg.bbox.x0).abs() > 15.0 {
+        if s.line == head.line || !aligned(s.seg.bbox) {
             continue;
         }
         out.push((k, s.seg.text.clone()));
@@ -1220,7 +1267,16 @@ mod tests {
         );
         assert_eq!(
             postal_city("Fremont CA 94538"),
-            Some((None, "94538".into(), "Fremont".into()))
+            Some((Some("US".into()), "94538".into(), "Fremont".into()))
+        );
+        assert_eq!(
+            postal_city("Chicago, IL 60601-1234"),
+            Some((Some("US".into()), "60601-1234".into(), "Chicago".into()))
+        );
+        // The state and ZIP code alone, under the city's line.
+        assert_eq!(
+            postal_city("TX 78701"),
+            Some((Some("US".into()), "78701".into(), String::new()))
         );
         assert_eq!(postal_city("Lieferantenstraße 20"), None);
     }
