@@ -1279,6 +1279,35 @@ Item    Art. No.            Description                                Qty     U
 }
 
 #[test]
+fn a_key_and_value_right_above_the_header_is_not_part_of_it() {
+    let inv = read(
+        r"INVOICE 230081                                   Date 20 February 2026
+
+Bill to
+Thornbury Consulting Limited
+VAT No.: GB839613991
+Description                                Qty      Unit price      VAT %      Amount
+Swivel office chair with armrests            1          396.70        20%      396.70
+Ballpoint pens, blue (box of 50)            12           22.60        20%      271.20
+
+                                                          Subtotal:            667.90
+",
+    );
+    let names: Vec<Option<&str>> = inv
+        .lines
+        .iter()
+        .map(|l| l.description.as_ref().map(|d| d.value.as_str()))
+        .collect();
+    assert_eq!(
+        names,
+        vec![
+            Some("Swivel office chair with armrests"),
+            Some("Ballpoint pens, blue (box of 50)")
+        ]
+    );
+}
+
+#[test]
 fn reference_columns_are_read_as_position_and_article_number() {
     let inv = read(
         r"Facture n° 230081                     Date 20/02/2026

@@ -421,7 +421,13 @@ fn header_at(window: &[&LayoutLine]) -> Option<(usize, Vec<Column>)> {
             .iter()
             .filter(|w| vocabulary_col(&w.text).is_some())
             .count();
-        named > 0 && 3 * named >= l.words.len()
+        // A value ("VAT No.: GB839613991" right above the table) makes a key line, however
+        // many of its words are column names.
+        let holds_value = l
+            .words
+            .iter()
+            .any(|w| w.text.chars().filter(char::is_ascii_digit).count() >= 4);
+        named > 0 && 3 * named >= l.words.len() && !holds_value
     };
     let lines = window.iter().take_while(|l| header_like(l)).count();
     let window = &window[..lines];
