@@ -1308,6 +1308,37 @@ Ballpoint pens, blue (box of 50)            12           22.60        20%      2
 }
 
 #[test]
+fn a_number_inside_the_description_is_no_price_and_a_discount_no_rate() {
+    let inv = read(
+        r"Facture n° 230081                     Date 20/02/2026
+
+Réf.     Désignation                                 Prix   Quantité   Remise    TVA %    Montant
+
+1        Caisson mobile 3 tiroirs                  213,84          4     10 %     20 %     769,82
+2        Papier A4 80 g                              4,25          2              20 %       8,50
+
+                                                                          Total HT                  778,32
+",
+    );
+    let parts: Vec<(Option<String>, Option<String>, Option<String>)> = inv
+        .lines
+        .iter()
+        .map(|l| {
+            (
+                l.unit_price.as_ref().map(|x| x.value.to_string()),
+                l.quantity.as_ref().map(|x| x.value.to_string()),
+                l.vat_rate.as_ref().map(|x| x.value.to_string()),
+            )
+        })
+        .collect();
+    let some = |p: &str, q: &str, r: &str| (Some(p.into()), Some(q.into()), Some(r.into()));
+    assert_eq!(
+        parts,
+        vec![some("213.84", "4", "20"), some("4.25", "2", "20")]
+    );
+}
+
+#[test]
 fn reference_columns_are_read_as_position_and_article_number() {
     let inv = read(
         r"Facture n° 230081                     Date 20/02/2026

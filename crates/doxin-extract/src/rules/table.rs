@@ -967,13 +967,22 @@ fn read_rows(
                 if has_description_col && n.bbox.x1 < description_x0 {
                     continue;
                 }
+                // Nor are numbers inside the description ("Caisson mobile 3 tiroirs", "A4
+                // 80 g"), which ends where the first numeric column begins.
+                if has_description_col
+                    && n.bbox.x0 >= description_x0
+                    && n.bbox.x1 < first_numeric_x - 2.0
+                {
+                    continue;
+                }
                 // A number under a code column's header ("GTIN", "Art-Nr") is an article
                 // number, however far the nearest numeric column.
                 if n.bbox.x0 < first_numeric_x - 2.0 && under_code_column(cols, n.bbox) {
                     continue;
                 }
                 let role = if n.percent {
-                    Some(Col::VatRate)
+                    // Under a discount column ("Remise 10 %") a percentage is the discount.
+                    nearest(cols, n.bbox, &[Col::VatRate, Col::Discount]).or(Some(Col::VatRate))
                 } else {
                     nearest(
                         cols,
