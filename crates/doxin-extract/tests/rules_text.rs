@@ -1182,6 +1182,43 @@ INVOICE                                                              12 Quay Str
 }
 
 #[test]
+fn the_sellers_register_number_is_read_from_the_footer() {
+    let footers = [
+        ("Registered in England and Wales No. 12240135", "12240135"),
+        ("KvK 22189276 · IBAN NL91 ABNA 0417 1643 00", "22189276"),
+        (
+            "Amtsgericht Hamburg HRB 190878 · Geschäftsführer: J. Petersen",
+            "HRB 190878",
+        ),
+        (
+            "SAS au capital de 10 000 € · RCS Lyon 709 478 408",
+            "709478408",
+        ),
+        (
+            "TVA : FR11999999998 - SIRET : 99999999800010 - APE : 4778C",
+            "99999999800010",
+        ),
+    ];
+    for (footer, want) in footers {
+        let text = format!("{JOINERY_BODY}\n\n\nHarbour Joinery Ltd    {footer}\n");
+        let inv = read(&text);
+        assert_eq!(
+            inv.seller
+                .legal_registration_id
+                .as_ref()
+                .map(|x| x.value.as_str()),
+            Some(want),
+            "{footer}"
+        );
+    }
+    // A VAT id or a telephone number is no register number.
+    let inv = read(&format!(
+        "{JOINERY_BODY}\n\nHarbour Joinery Ltd    VAT No. GB286114555    Tel. 0117 496 0123\n"
+    ));
+    assert!(inv.seller.legal_registration_id.is_none());
+}
+
+#[test]
 fn an_american_address_gives_city_state_and_country() {
     let inv = read(
         r"Summit Furniture Corp.

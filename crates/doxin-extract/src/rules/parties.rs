@@ -662,6 +662,13 @@ pub(crate) fn read_parties(ctx: &Ctx<'_>, inv: &mut Invoice, warnings: &mut Vec<
             )
         });
     }
+    // The seller's entry in a company register, printed in the letterhead or the footer.
+    if inv.seller.legal_registration_id.is_none()
+        && let Some((seg, id)) = registration_id(ctx, &buyer_block)
+    {
+        let raw = ctx.segs[seg].seg.text.clone();
+        inv.seller.legal_registration_id = Some(ctx.value(id, &raw, seg, 0.75));
+    }
     // VAT ids: an id under a party's block is that party's; the others go to the seller in
     // reading order, outside the buyer's block.
     let seller_block = block_of(ctx, &inv.seller);
@@ -993,6 +1000,96 @@ fn named_again(ctx: &Ctx<'_>, j: usize, buyer_block: &[usize]) -> bool {
             && !in_block(buyer_block, k)
             && format!(" {} ", norm(&s.seg.text)).contains(&format!(" {name} "))
     })
+}
+
+/// Phrases a company's register number follows ("Registered in England and Wales No.
+/// 12240135", "Company No. SC123456", "KvK 22189276", "SIRET : 99999999800010").
+const REGISTER_PHRASES: &[&str] = &[
+    "registered in england and wales no",
+    "registered in england and wales",
+    "registered in scotland no",
+    "company registration number",
+    "company registration no",
+    "company reg no",
+    "company number",
+    "company no",
+    "registration number",
+    "registration no",
+    "handelsregisternummer",
+    "registernummer",
+    "kvk nummer",
+    "kvk nr",
+    "kvk",
+    "siret",
+    "siren",
+];
+
+/// The seller's register number outside the buyer's block: after a register phrase, the
+/// German court register's "HRB 190878", or the French "RCS Lyon 709 478 408" (digit groups
+/// joined).
+fn registration_id(ctx: &Ctx<'_>, buyer_block: &[usize]) -> Option<(usize, String)> {
+    let digits = |w: &str| w.chars().filter(char::is_ascii_digit).count();
+    for (i, s) in ctx.segs.iter().enumerate() {
+        if in_block(buyer_block, i) {
+            continue;
+        }
+        let words: Vec<&str> = s
+            .seg
+            .text
+            .split_whitespace()
+            .map(|w| w.trim_matches(|c: char| matches!(c, ',' | ';' | ':' | '(' | ')')))
+            .filter(|w| !w.is_empty())
+            .collect();
+        let lower: Vec<String> = words.iter().map(|w| norm(w)).collect();
+        for k in 0..words.len() {
+            // "HRB 190878", "HRA 4711 B".
+            if matches!(lower[k].as_str(), "hrb" | "hra")
+                && let Some(n) = words.get(k + 1).filter(|w| digits(w) >= 3)
+            {
+                return Some((i, format!("{} {n}", words[k].to_uppercase())));
+            }
+            // "RCS Lyon 709 478 408": the city, then nine digits, maybe in groups.
+            if lower[k] == "rcs" {
+                let number: String = words[k + 1..]
+                    .iter()
+                    .skip_while(|w| digits(w) == 0)
+                    .take_while(|w| w.chars().all(|c| c.is_ascii_digit()))
+                    .copied()
+                    .collect();
+                if number.len() == 9 {
+                    return Some((i, number));
+                }
+            }
+            for phrase in REGISTER_PHRASES {
+                let len = phrase.split(' ').count();
+                if k + len > words.len() || lower[k..k + len].join(" ") != *phrase {
+                    continue;
+                }
+                // Skip "No.", "Nr.", "number" and a colon; the number may come in digit groups.
+                let rest: Vec<&str> = words[k + len..]
+                    .iter()
+                    .skip_while(|w| matches!(norm(w).as_str(), "no" | "nr" | "number" | ""))
+                    .copied()
+                    .collect();
+                let Some(first) = rest.first().filter(|w| digits(w) >= 2) else {
+                    continue;
+                };
+                let mut id = first.to_string();
+                if first.chars().all(|c| c.is_ascii_digit()) {
+                    for w in &rest[1..] {
+                        if !w.chars().all(|c| c.is_ascii_digit()) || id.len() >= 14 {
+                            break;
+                        }
+                        id.push_str(w);
+                    }
+                }
+                if digits(&id) >= 5 {
+                    return Some((i, id));
+                }
+            }
+        }
+    }
+    None
 }
 
 /// A person named after a staff code ("BDL187 MUHAMMAD SHAFIK", "S1023 Lee"): the first word
