@@ -25,6 +25,19 @@ fn tax(inv: &Invoice) -> Option<Decimal> {
     inv.totals.tax_amount.as_ref().map(|e| e.value)
 }
 
+/// Each line's description, in order.
+fn descriptions(inv: &Invoice) -> Vec<Option<&str>> {
+    inv.lines
+        .iter()
+        .map(|l| l.description.as_ref().map(|d| d.value.as_str()))
+        .collect()
+}
+
+/// A text field's value.
+fn value_of(f: &Option<doxin_model::Extracted<String>>) -> Option<String> {
+    f.as_ref().map(|x| x.value.clone())
+}
+
 fn seller(inv: &Invoice) -> Option<&str> {
     inv.seller.name.as_ref().map(|e| e.value.as_str())
 }
@@ -1116,12 +1129,16 @@ Total                                                        480.00
 #[test]
 fn british_addresses_read_with_their_postcodes_and_the_return_line_names_the_sender() {
     let inv = read(BRITISH_INVOICE);
-    let v = |f: &Option<doxin_model::Extracted<String>>| f.as_ref().map(|x| x.value.clone());
     assert_eq!(seller(&inv), Some("Harbour Joinery Ltd"));
     assert_eq!(buyer(&inv), Some("Ashby Kitchens Limited"));
     let (s, b) = (&inv.seller.address, &inv.buyer.address);
     assert_eq!(
-        [v(&s.line1), v(&s.city), v(&s.postal_code), v(&s.country)],
+        [
+            value_of(&s.line1),
+            value_of(&s.city),
+            value_of(&s.postal_code),
+            value_of(&s.country)
+        ],
         [
             Some("12 Quay Street".into()),
             Some("Bristol".into()),
@@ -1130,7 +1147,11 @@ fn british_addresses_read_with_their_postcodes_and_the_return_line_names_the_sen
         ]
     );
     assert_eq!(
-        [v(&b.line1), v(&b.city), v(&b.postal_code)],
+        [
+            value_of(&b.line1),
+            value_of(&b.city),
+            value_of(&b.postal_code)
+        ],
         [
             Some("41 Mill Lane".into()),
             Some("Leeds".into()),
@@ -1167,9 +1188,13 @@ INVOICE                                                              12 Quay Str
         let text = format!("{head}{JOINERY_BODY}");
         let inv = read(&text);
         let a = &inv.seller.address;
-        let v = |f: &Option<doxin_model::Extracted<String>>| f.as_ref().map(|x| x.value.clone());
         assert_eq!(
-            [v(&a.line1), v(&a.city), v(&a.postal_code), v(&a.country)],
+            [
+                value_of(&a.line1),
+                value_of(&a.city),
+                value_of(&a.postal_code),
+                value_of(&a.country)
+            ],
             [
                 Some("12 Quay Street".into()),
                 Some("Bristol".into()),
@@ -1234,14 +1259,13 @@ Total                                                        640.00
 ",
     );
     let a = &inv.seller.address;
-    let v = |f: &Option<doxin_model::Extracted<String>>| f.as_ref().map(|x| x.value.clone());
     assert_eq!(
         [
-            v(&a.line1),
-            v(&a.city),
-            v(&a.country_subdivision),
-            v(&a.postal_code),
-            v(&a.country)
+            value_of(&a.line1),
+            value_of(&a.city),
+            value_of(&a.country_subdivision),
+            value_of(&a.postal_code),
+            value_of(&a.country)
         ],
         [
             Some("850 Lake Shore Drive".into()),
@@ -1330,11 +1354,7 @@ Ballpoint pens, blue (box of 50)            12           22.60        20%      2
                                                           Subtotal:            667.90
 ",
     );
-    let names: Vec<Option<&str>> = inv
-        .lines
-        .iter()
-        .map(|l| l.description.as_ref().map(|d| d.value.as_str()))
-        .collect();
+    let names = descriptions(&inv);
     assert_eq!(
         names,
         vec![
@@ -1432,11 +1452,7 @@ Item      Description                                           Qty        Unit 
                                                                                  Subtotal:   676.40
 ",
     );
-    let names: Vec<Option<&str>> = inv
-        .lines
-        .iter()
-        .map(|l| l.description.as_ref().map(|d| d.value.as_str()))
-        .collect();
+    let names = descriptions(&inv);
     assert_eq!(
         names,
         vec![
