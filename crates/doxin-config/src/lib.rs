@@ -15,6 +15,6 @@ pub use reader::{ConfigEntry, Origin, Vars};
 pub use secret::{Secret, mask_url_password, mask_url_userinfo};
 pub use settings::{
     AccountSettings, ConfigError, DatabaseBackend, EmbeddingsProvider, EmbeddingsSettings,
-    Environment, ExtractionMode, LlmProvider, LlmSettings, LogFormat, OcrLanguageChoice,
+    Environment, ExtractionMode, LlmProvider, LlmSettings, LogFormat, OcrEngine, OcrLanguageChoice,
     PipelineSettings, SandboxSettings, Settings, SmtpSettings, SmtpTls, StorageLocation,
 };

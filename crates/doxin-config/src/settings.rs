@@ -208,6 +208,18 @@ pub struct PipelineSettings {
     pub ocr_upscale_below: u32,
     /// How several OCR languages are used (`OCR_LANGUAGE_CHOICE`).
     pub ocr_language_choice: OcrLanguageChoice,
+    /// How Tesseract is run (`OCR_ENGINE`).
+    pub ocr_engine: OcrEngine,
+}
+
+/// How Tesseract is run (`OCR_ENGINE`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OcrEngine {
+    /// `library` (default): Tesseract's library, its models loaded once per process and kept;
+    /// the program where the library is missing.
+    Library,
+    /// `program`: the `tesseract` program once per page, loading its models each time.
+    Program,
 }
 
 /// How a page is read when `OCR_LANGUAGES` lists several languages (`OCR_LANGUAGE_CHOICE`).
@@ -454,6 +466,15 @@ impl PipelineSettings {
                 |c| match c {
                     OcrLanguageChoice::Auto => "auto".into(),
                     OcrLanguageChoice::All => "all".into(),
+                },
+            )?,
+            ocr_engine: r.parsed(
+                "OCR_ENGINE",
+                OcrEngine::Library,
+                "library or program",
+                |e| match e {
+                    OcrEngine::Library => "library".into(),
+                    OcrEngine::Program => "program".into(),
                 },
             )?,
         })
@@ -893,6 +914,17 @@ impl FromStr for SmtpTls {
     }
 }
 
+impl FromStr for OcrEngine {
+    type Err = ();
+    fn from_str(s: &str) -> Result<Self, ()> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "library" => Ok(OcrEngine::Library),
+            "program" => Ok(OcrEngine::Program),
+            _ => Err(()),
+        }
+    }
+}
+
 impl FromStr for OcrLanguageChoice {
     type Err = ();
     fn from_str(s: &str) -> Result<Self, ()> {
@@ -1187,6 +1219,12 @@ mod tests {
             .expect("valid")
             .pipeline;
         assert_eq!(auto.ocr_language_choice, OcrLanguageChoice::Auto);
+        // Tesseract's library unless the program is asked for.
+        assert_eq!(defaults.ocr_engine, OcrEngine::Library);
+        let program = load(&[("OCR_ENGINE", " Program ")])
+            .expect("valid")
+            .pipeline;
+        assert_eq!(program.ocr_engine, OcrEngine::Program);
         for (var, value) in [
             ("QUEUE_MAX", "0"),
             ("MAX_ATTEMPTS", "lots"),
@@ -1198,6 +1236,7 @@ mod tests {
             ("CONFIDENCE_THRESHOLD", "high"),
             ("URL_FETCH_TIMEOUT", "0"),
             ("OCR_LANGUAGE_CHOICE", "both"),
+            ("OCR_ENGINE", "cli"),
         ] {
             assert_eq!(
                 invalid_variable(load(&[(var, value)]).unwrap_err()),

@@ -1,8 +1,10 @@
 //! Where OCR time goes, per image: Tesseract alone with one language (as it comes, and on
-//! one OpenMP thread), Tesseract with `eng+deu`, DoxIn's OCR as it was before the language
-//! choice, and `ocr::ocr_image` now (as the pipeline runs it), interleaved so that machine
-//! load falls on all alike; then DoxIn's own steps apart (decoding, the faded check, the
-//! PNM hand-over, TSV parsing, the rules).
+//! one OpenMP thread), Tesseract with `eng+deu`, `ocr::ocr_image` with the Tesseract program
+//! (`OCR_ENGINE=program`, the engine before the library) and `ocr::ocr_image` as the pipeline
+//! runs it by default (the library, models loaded once: the first image's loading is timed
+//! apart, as a worker pays it once), interleaved so that machine load falls on all alike;
+//! then DoxIn's own steps apart (decoding, the faded check, the PNM hand-over, TSV parsing,
+//! the rules).
 //!
 //! ```text
 //! cargo run --release -p doxin-extract --example ocr_timing -- [--rounds N] [--lang eng] IMAGE|DIR…
@@ -18,7 +20,7 @@ use std::process::{Command, ExitCode, Stdio};
 use std::time::Instant;
 
 use doxin_extract::layout::Layout;
-use doxin_extract::ocr::{OcrOptions, ocr_image, parse_tsv, prepare_image};
+use doxin_extract::ocr::{OcrEngine, OcrOptions, ocr_image, parse_tsv, prepare_image};
 
 /// CPU seconds used so far by this process and its waited-for children.
 fn cpu_seconds() -> f64 {
@@ -80,39 +82,25 @@ fn tesseract(path: &Path, langs: &str, one_thread: bool) -> Cost {
     .1
 }
 
-/// DoxIn's OCR as it was before the language choice (commit 161f1ba): the prepared image
-/// to one `tesseract stdin stdout -l eng+deu --psm 6 tsv` with the environment as it is,
-/// its end polled every 20 ms, the TSV parsed.
-fn ocr_before(bytes: &[u8]) -> Option<(Vec<doxin_extract::layout::LayoutPage>, String)> {
-    use std::io::{Read, Write};
-    let (input, _) = prepare_image(bytes, 0);
-    let mut child = Command::new("tesseract")
-        .args(["stdin", "stdout", "-l", "eng+deu", "--psm", "6", "tsv"])
+/// What `tesseract stdin stdout -l LANGS --psm 6 tsv` prints for `input`.
+fn tesseract_tsv(input: &[u8], langs: &str) -> String {
+    use std::io::Write;
+    let Ok(mut child) = Command::new("tesseract")
+        .args(["stdin", "stdout", "-l", langs, "--psm", "6", "tsv"])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
-        .ok()?;
-    let mut stdin = child.stdin.take()?;
-    let writer = std::thread::spawn(move || {
-        let _ = stdin.write_all(&input);
-    });
-    let mut stdout = child.stdout.take()?;
-    let reader = std::thread::spawn(move || {
-        let mut out = String::new();
-        let _ = stdout.read_to_string(&mut out);
-        out
-    });
-    loop {
-        match child.try_wait() {
-            Ok(Some(_)) => break,
-            Ok(None) => std::thread::sleep(std::time::Duration::from_millis(20)),
-            Err(_) => return None,
-        }
+    else {
+        return String::new();
+    };
+    if let Some(mut stdin) = child.stdin.take() {
+        let _ = stdin.write_all(input);
     }
-    let _ = writer.join();
-    let tsv = reader.join().ok()?;
-    Some((parse_tsv(&tsv), tsv))
+    child
+        .wait_with_output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+        .unwrap_or_default()
 }
 
 fn images(args: &[String]) -> Vec<PathBuf> {
@@ -162,13 +150,24 @@ fn main() -> ExitCode {
         return ExitCode::from(2);
     }
     let opts = OcrOptions::default();
+    let program = OcrOptions {
+        engine: OcrEngine::Program,
+        ..opts.clone()
+    };
+    if let Some(first) = files.first().and_then(|f| std::fs::read(f).ok()) {
+        let (_, c) = measure(|| ocr_image(&first, &opts));
+        println!(
+            "first image with the default engine, models loaded: {:.3} s wall {:.3} s CPU (once per process)",
+            c.wall, c.cpu
+        );
+    }
     println!(
         "OCR options now: {opts:?}; OMP_THREAD_LIMIT={:?}",
         std::env::var("OMP_THREAD_LIMIT").ok()
     );
     println!(
         "{:<20} {:>11} {:>11} {:>11} {:>11} {:>11} | wall/CPU s; decode grey faded+hand-over parse rules (ms)",
-        "image", "tess 1", "tess 1 omp1", "tess e+d", "doxin was", "doxin now"
+        "image", "tess 1", "tess 1 omp1", "tess e+d", "doxin prog", "doxin now"
     );
     let mut sums = [Cost::default(); 5];
     let mut steps = [0f64; 5];
@@ -181,7 +180,6 @@ fn main() -> ExitCode {
             // Interleaved, and the order turned each round, so drift hits all alike.
             let mut costs = [Cost::default(); 5];
             let mut pages = None;
-            let mut tsv = String::new();
             let mut order = [0usize, 1, 2, 3, 4];
             if round % 2 == 1 {
                 order.reverse();
@@ -191,11 +189,7 @@ fn main() -> ExitCode {
                     0 => tesseract(path, &lang, false),
                     1 => tesseract(path, &lang, true),
                     2 => tesseract(path, "eng+deu", false),
-                    3 => {
-                        let (out, c) = measure(|| ocr_before(&bytes));
-                        tsv = out.map(|(_, t)| t).unwrap_or_default();
-                        c
-                    }
+                    3 => measure(|| ocr_image(&bytes, &program)).1,
                     _ => {
                         let (p, c) = measure(|| ocr_image(&bytes, &opts));
                         pages = Some(p);
@@ -229,6 +223,8 @@ fn main() -> ExitCode {
             // What prepare_image adds beyond the decode (the faded check, a PNM encode).
             let prepare = (t.elapsed().as_secs_f64() - decode).max(0.0);
             let changed = input != bytes;
+            // The TSV the program prints for the prepared image (not timed), to time parsing.
+            let tsv = tesseract_tsv(&input, &opts.languages);
             let t = Instant::now();
             let parsed = parse_tsv(&tsv);
             let parse = t.elapsed().as_secs_f64();
@@ -269,8 +265,8 @@ fn main() -> ExitCode {
         format!("tesseract {lang}"),
         format!("tesseract {lang}, OMP_THREAD_LIMIT=1"),
         "tesseract eng+deu".to_string(),
-        "doxin OCR before".to_string(),
-        "doxin OCR now".to_string(),
+        "doxin OCR, OCR_ENGINE=program".to_string(),
+        "doxin OCR now (library)".to_string(),
     ];
     println!("\nper image, mean of {n}:");
     for (name, c) in names.iter().zip(sums) {

@@ -1,14 +1,19 @@
-//! OCR with the Tesseract 5 command-line program: the image goes in on stdin, words with
-//! boxes and confidences come back as TSV. Running it as a separate process means a crash
-//! or a hang (killed after a timeout) cannot take the worker down. A missing program or
-//! language pack is reported as [`ExtractError::OcrUnavailable`], which is retryable: it is
-//! fixed by installing, not by changing the document.
+//! OCR with Tesseract 5: an image in, words with boxes and confidences out as TSV. By default
+//! ([`OcrEngine::Library`]) Tesseract's own library reads the page with each language set's
+//! models loaded once per process and kept (`library.rs`); otherwise, and for whatever the
+//! library does not read, the command-line program gets the image on stdin, one run per page,
+//! killed after a timeout. Crash isolation is the sandbox's (`doxin-sandbox`), whose child
+//! process runs extraction, OCR included. A missing program, library or language pack is
+//! reported as [`ExtractError::OcrUnavailable`], which is retryable: it is fixed by
+//! installing, not by changing the document.
 //!
 //! With several languages listed, Tesseract runs them together by default
 //! ([`LanguageChoice::All`]): it retries every word the first model reads poorly with the
-//! second and keeps the surer reading. That costs 1.6–1.7× the time of one language on
-//! receipts but pays on English receipts too: on the 50 SROIE receipts `eng` alone found 38
-//! totals where `eng+deu` found 46 (docs/benchmarks.md, "OCR time per receipt").
+//! second and keeps the surer reading. With the program that cost 1.67× the time of `eng`
+//! alone on receipts (both loading their models); with the library, models loaded once, it
+//! is 1.38× (docs/benchmarks.md). It pays on English receipts too: on the 50 SROIE receipts
+//! `eng` alone found 38 totals where `eng+deu` found 46 (docs/benchmarks.md, "OCR time per
+//! receipt").
 //! [`LanguageChoice::Auto`] reads a page with the first language only and again with
 //! another only when that language's words show in the first reading (see
 //! [`languages_shown`]): the faster choice where accuracy on poor scans matters less.
@@ -24,12 +29,18 @@ use doxin_model::BBox;
 use crate::ExtractError;
 use crate::layout::{LayoutLine, LayoutPage, LayoutWord};
 
+mod library;
+
+/// Tesseract's program, found on `PATH`.
+const DEFAULT_PROGRAM: &str = "tesseract";
+
 /// How OCR runs.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct OcrOptions {
     /// Tesseract languages joined with `+`, e.g. `eng+deu`.
     pub languages: String,
-    /// The program (default `tesseract` from `PATH`).
+    /// The program (default `tesseract` from `PATH`). Another program named here is always run
+    /// as a program, whatever [`OcrOptions::engine`] says.
     pub program: PathBuf,
     /// A run that takes longer is killed.
     pub timeout: Duration,
@@ -44,17 +55,46 @@ pub struct OcrOptions {
     /// How several listed languages are used.
     #[serde(default)]
     pub language_choice: LanguageChoice,
+    /// Tesseract's library with models kept loaded, or the program run per page.
+    #[serde(default)]
+    pub engine: OcrEngine,
+}
+
+/// How Tesseract is run (`OCR_ENGINE`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OcrEngine {
+    /// Tesseract's library (`libtesseract.so.5`), loaded once per process, each language
+    /// set's models once and kept: a PNG, JPEG or prepared image is recognised without
+    /// loading models again (see `library.rs`). Multi-page TIFF and WebP, and every image
+    /// when the library cannot be loaded, go to the program.
+    #[default]
+    Library,
+    /// The program ([`OcrOptions::program`]) once per page, as Tesseract 5 ships it.
+    Program,
+}
+
+impl OcrEngine {
+    /// The setting's spelling (`OCR_ENGINE`).
+    pub fn parse(s: &str) -> Option<OcrEngine> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "library" => Some(OcrEngine::Library),
+            "program" => Some(OcrEngine::Program),
+            _ => None,
+        }
+    }
 }
 
 impl Default for OcrOptions {
     fn default() -> Self {
         OcrOptions {
             languages: "eng+deu".into(),
-            program: PathBuf::from("tesseract"),
+            program: PathBuf::from(DEFAULT_PROGRAM),
             timeout: Duration::from_secs(120),
             page_segmentation: 6,
             upscale_below: 0,
             language_choice: LanguageChoice::All,
+            engine: OcrEngine::Library,
         }
     }
 }
@@ -318,8 +358,32 @@ pub fn languages_shown<'a>(pages: &[LayoutPage], candidates: &[&'a str]) -> Vec<
         .collect()
 }
 
-/// Runs Tesseract once on `input` with `languages` and returns its TSV.
+/// Runs Tesseract once on `input` with `languages` and returns its TSV: through the library
+/// when it is chosen, loadable and the image is one it reads as the program would (a single
+/// page: PNG, JPEG, or the PNM [`prepare_image`] hands over), else the program.
 fn run_tesseract(input: &[u8], languages: &str, opts: &OcrOptions) -> Result<String, ExtractError> {
+    let single_page = matches!(
+        crate::sniff(input),
+        Ok(crate::DocumentKind::Png | crate::DocumentKind::Jpeg)
+    ) || is_pnm(input);
+    if opts.engine == OcrEngine::Library
+        && opts.program == std::path::Path::new(DEFAULT_PROGRAM)
+        && single_page
+        && let Some(result) =
+            library::recognize(input, languages, opts.page_segmentation, opts.timeout)
+    {
+        return result;
+    }
+    run_program(input, languages, opts)
+}
+
+/// Whether `bytes` start like the binary PNM [`prepare_image`] writes (`P5` grey, `P6` colour).
+fn is_pnm(bytes: &[u8]) -> bool {
+    matches!(bytes, [b'P', b'5' | b'6', c, ..] if c.is_ascii_whitespace())
+}
+
+/// Runs the Tesseract program once on `input` with `languages` and returns its TSV.
+fn run_program(input: &[u8], languages: &str, opts: &OcrOptions) -> Result<String, ExtractError> {
     let psm = opts.page_segmentation.min(13).to_string();
     let mut command = Command::new(&opts.program);
     command

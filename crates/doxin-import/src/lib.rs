@@ -15,6 +15,7 @@
 //! ([`ImportSummary`]). Every record carries a natural key and a hash of the source rows it
 //! came from, so importing the same file again changes nothing and a changed row updates its
 //! record in place.
+#![forbid(unsafe_code)]
 
 mod cells;
 pub mod invoices_csv;

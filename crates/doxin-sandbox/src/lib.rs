@@ -16,6 +16,7 @@
 //! [`Isolation::InProcess`] runs the same work on a blocking thread instead (tests of the
 //! library crates, `SANDBOX=off`); the structural checks of `doxin_extract::pdf::budget` apply
 //! either way.
+#![forbid(unsafe_code)]
 
 mod child;
 pub mod protocol;

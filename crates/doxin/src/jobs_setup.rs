@@ -184,7 +184,7 @@ pub fn embedder(settings: &Settings) -> anyhow::Result<Arc<dyn doxin_embed::Embe
 }
 
 /// How workers, `extract` and `eval` run OCR (`OCR_LANGUAGES`, `OCR_UPSCALE_BELOW`,
-/// `OCR_LANGUAGE_CHOICE`).
+/// `OCR_LANGUAGE_CHOICE`, `OCR_ENGINE`).
 pub fn ocr_options(settings: &Settings) -> doxin_extract::ocr::OcrOptions {
     use doxin_extract::ocr::LanguageChoice;
     doxin_extract::ocr::OcrOptions {
@@ -193,6 +193,10 @@ pub fn ocr_options(settings: &Settings) -> doxin_extract::ocr::OcrOptions {
         language_choice: match settings.pipeline.ocr_language_choice {
             doxin_config::OcrLanguageChoice::Auto => LanguageChoice::Auto,
             doxin_config::OcrLanguageChoice::All => LanguageChoice::All,
+        },
+        engine: match settings.pipeline.ocr_engine {
+            doxin_config::OcrEngine::Library => doxin_extract::ocr::OcrEngine::Library,
+            doxin_config::OcrEngine::Program => doxin_extract::ocr::OcrEngine::Program,
         },
         ..Default::default()
     }

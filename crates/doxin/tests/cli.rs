@@ -618,6 +618,7 @@ fn config_check_lists_the_ocr_and_every_smtp_setting() {
             "OCR_LANGUAGES",
             "OCR_UPSCALE_BELOW",
             "OCR_LANGUAGE_CHOICE",
+            "OCR_ENGINE",
             "SMTP_HOST",
             "SMTP_PORT",
             "SMTP_TLS",
