@@ -1470,3 +1470,44 @@ Item      Description                                           Qty        Unit 
     );
     assert!(inv.lines[0].item_description.is_none() && inv.lines[2].item_description.is_none());
 }
+
+fn issue_date(inv: &Invoice) -> Option<String> {
+    inv.issue_date.as_ref().map(|d| d.value.to_string())
+}
+
+#[test]
+fn without_an_issue_date_label_the_end_of_a_period_dates_the_receipt() {
+    // A parking ticket: entry and payment, no "Date" label; the receipt is the payment's.
+    let ticket = read(
+        r"        CITY CAR PARK SDN BHD
+        Ticket No: 0420913
+
+Entry Time     30/01/17 (Mon)  20:22
+Paid Time      30/04/17 (Sun)  21:51
+
+Parking Fee                      5.00
+Total                         RM 5.00
+",
+    );
+    assert_eq!(issue_date(&ticket).as_deref(), Some("2017-04-30"));
+    // A hotel bill in German: arrival, then departure.
+    let hotel = read(
+        r"Hotel Seeblick GmbH
+Seestrasse 4, 82319 Starnberg
+
+Ankunft: 01.05.2024          Abreise: 03.05.2024
+
+Übernachtung 2 x 95,00        190,00
+Gesamtbetrag EUR              190,00
+",
+    );
+    assert_eq!(issue_date(&hotel).as_deref(), Some("2024-05-03"));
+    // A start date alone is still the only date there is.
+    let entry_only = read(
+        r"CITY CAR PARK SDN BHD
+Entry Time     30/01/17 20:22
+Total                         RM 5.00
+",
+    );
+    assert_eq!(issue_date(&entry_only).as_deref(), Some("2017-01-30"));
+}

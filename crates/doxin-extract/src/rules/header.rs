@@ -226,17 +226,73 @@ fn read_dates(ctx: &Ctx<'_>, inv: &mut Invoice) {
             inv.issue_date = Some(ctx.value(date, &raw, seg, 0.85));
             return read_other_dates(ctx, inv);
         }
-        let first = ctx.segs.iter().enumerate().find_map(|(i, s)| {
-            (s.page == 1)
-                .then(|| dates::find_date(&s.seg.text, ctx.order))
-                .flatten()
-                .map(|(d, r)| (i, d, s.seg.text[r].to_string()))
-        });
-        if let Some((seg, date, raw)) = first {
+        // The first date on the first page, unless it starts a period ("Entry Time",
+        // "Check-in") and a later date does not: a receipt is written when the stay or the
+        // parking ends.
+        let on_first_page: Vec<(usize, NaiveDate, String, bool)> = ctx
+            .segs
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| s.page == 1)
+            .flat_map(|(i, s)| {
+                // Every date of the segment: "Entry 30/01/17 Exit 30/04/17" may be one.
+                let text = s.seg.text.as_str();
+                let mut found = Vec::new();
+                let mut from = 0;
+                while let Some((d, r)) = text
+                    .get(from..)
+                    .and_then(|rest| dates::find_date(rest, ctx.order))
+                {
+                    let (start, end) = (from + r.start, from + r.end);
+                    let period_start = starts_a_period(ctx, i, &text[from..start]);
+                    found.push((i, d, text[start..end].to_string(), period_start));
+                    from = end;
+                }
+                found
+            })
+            .collect();
+        let first = on_first_page
+            .iter()
+            .find(|(.., start)| !start)
+            .or(on_first_page.first());
+        if let Some((seg, date, raw, _)) = first.cloned() {
             inv.issue_date = Some(ctx.value(date, &raw, seg, 0.6));
         }
     }
     read_other_dates(ctx, inv);
+}
+
+/// Words naming the start of a stay or a parking period, in the languages of the labels
+/// (Malay "masuk" on parking tickets too), after [`norm`].
+const PERIOD_START_WORDS: &[&str] = &[
+    "entry", "entrance", "arrival", "check in", "checkin", "time in", "einfahrt", "ankunft",
+    "anreise", "arrivée", "entrée", "llegada", "entrada", "arrivo", "ingresso", "aankomst",
+    "masuk",
+];
+
+/// Whether the date in segment `seg`, preceded there by `before`, is labelled as the start of
+/// a period: by a start word in `before`, or, when the date opens its segment, in the nearest
+/// segment left of it on its line (a label in a column of its own).
+fn starts_a_period(ctx: &Ctx<'_>, seg: usize, before: &str) -> bool {
+    let s = &ctx.segs[seg];
+    let label = if before.trim().is_empty() {
+        let left = ctx
+            .segs
+            .iter()
+            .filter(|o| o.page == s.page && o.line == s.line && o.seg.bbox.x1 <= s.seg.bbox.x0)
+            .max_by(|a, b| a.seg.bbox.x1.total_cmp(&b.seg.bbox.x1));
+        match left {
+            // A segment holding a date of its own is that date's, not a label for this one.
+            Some(o) if dates::find_date(&o.seg.text, ctx.order).is_none() => o.seg.text.as_str(),
+            _ => return false,
+        }
+    } else {
+        before
+    };
+    let words = format!(" {} ", norm(label));
+    PERIOD_START_WORDS
+        .iter()
+        .any(|w| words.contains(&format!(" {w} ")))
 }
 
 fn read_other_dates(ctx: &Ctx<'_>, inv: &mut Invoice) {
