@@ -38,9 +38,10 @@ RUN cargo build --release --locked --bin doxin \
     && install -m 0755 target/release/doxin /usr/local/bin/doxin
 
 FROM debian:${DEBIAN_SUITE}-slim AS runtime
-# tesseract-ocr + eng/deu: OCR of scans and photos (OCR_LANGUAGES=eng+deu). No poppler: PDFs are
-# read and rendered in Rust. curl: the health checks. tini: PID 1 that reaps orphaned OCR and
-# sandbox children and forwards SIGTERM (doxin finishes or returns its jobs on SIGTERM).
+# tesseract-ocr + eng/deu: OCR of scans and photos (OCR_LANGUAGES=eng+deu; the libtesseract5 it
+# brings is what OCR_ENGINE=library loads). No poppler: PDFs are read and rendered in Rust.
+# curl: the health checks. tini: PID 1 that reaps orphaned OCR and sandbox children and forwards
+# SIGTERM (doxin finishes or returns its jobs on SIGTERM).
 # hadolint ignore=DL3008
 RUN apt-get update \
     && apt-get install -y --no-install-recommends \
