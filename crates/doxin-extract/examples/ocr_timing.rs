@@ -63,44 +63,27 @@ fn measure<T>(f: impl FnOnce() -> T) -> (T, Cost) {
     (out, cost)
 }
 
-/// `tesseract IMG - -l LANGS --psm 6 tsv`, with OMP_THREAD_LIMIT=1 when `one_thread`.
-fn tesseract(path: &Path, langs: &str, one_thread: bool) -> Cost {
-    measure(|| {
+/// `tesseract IMG - -l LANGS --psm 6 tsv`, with OMP_THREAD_LIMIT=1 when `one_thread`; its
+/// cost and the TSV it printed.
+fn tesseract(path: &Path, langs: &str, one_thread: bool) -> (Cost, String) {
+    let (tsv, cost) = measure(|| {
         let mut command = Command::new("tesseract");
         command
             .arg(path)
             .args(["-", "-l", langs, "--psm", "6", "tsv"])
-            .stdout(Stdio::null())
             .stderr(Stdio::null());
         if one_thread {
             command.env("OMP_THREAD_LIMIT", "1");
         }
-        if !command.status().is_ok_and(|s| s.success()) {
-            eprintln!("tesseract failed on {}", path.display());
+        match command.output() {
+            Ok(out) if out.status.success() => String::from_utf8_lossy(&out.stdout).into_owned(),
+            _ => {
+                eprintln!("tesseract failed on {}", path.display());
+                String::new()
+            }
         }
-    })
-    .1
-}
-
-/// What `tesseract stdin stdout -l LANGS --psm 6 tsv` prints for `input`.
-fn tesseract_tsv(input: &[u8], langs: &str) -> String {
-    use std::io::Write;
-    let Ok(mut child) = Command::new("tesseract")
-        .args(["stdin", "stdout", "-l", langs, "--psm", "6", "tsv"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-    else {
-        return String::new();
-    };
-    if let Some(mut stdin) = child.stdin.take() {
-        let _ = stdin.write_all(input);
-    }
-    child
-        .wait_with_output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
-        .unwrap_or_default()
+    });
+    (cost, tsv)
 }
 
 fn images(args: &[String]) -> Vec<PathBuf> {
@@ -180,15 +163,20 @@ fn main() -> ExitCode {
             // Interleaved, and the order turned each round, so drift hits all alike.
             let mut costs = [Cost::default(); 5];
             let mut pages = None;
+            let mut tsv = String::new();
             let mut order = [0usize, 1, 2, 3, 4];
             if round % 2 == 1 {
                 order.reverse();
             }
             for i in order {
                 costs[i] = match i {
-                    0 => tesseract(path, &lang, false),
-                    1 => tesseract(path, &lang, true),
-                    2 => tesseract(path, "eng+deu", false),
+                    0 => tesseract(path, &lang, false).0,
+                    1 => tesseract(path, &lang, true).0,
+                    2 => {
+                        let (c, out) = tesseract(path, "eng+deu", false);
+                        tsv = out;
+                        c
+                    }
                     3 => measure(|| ocr_image(&bytes, &program)).1,
                     _ => {
                         let (p, c) = measure(|| ocr_image(&bytes, &opts));
@@ -223,8 +211,6 @@ fn main() -> ExitCode {
             // What prepare_image adds beyond the decode (the faded check, a PNM encode).
             let prepare = (t.elapsed().as_secs_f64() - decode).max(0.0);
             let changed = input != bytes;
-            // The TSV the program prints for the prepared image (not timed), to time parsing.
-            let tsv = tesseract_tsv(&input, &opts.languages);
             let t = Instant::now();
             let parsed = parse_tsv(&tsv);
             let parse = t.elapsed().as_secs_f64();

@@ -74,17 +74,6 @@ pub enum OcrEngine {
     Program,
 }
 
-impl OcrEngine {
-    /// The setting's spelling (`OCR_ENGINE`).
-    pub fn parse(s: &str) -> Option<OcrEngine> {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "library" => Some(OcrEngine::Library),
-            "program" => Some(OcrEngine::Program),
-            _ => None,
-        }
-    }
-}
-
 impl Default for OcrOptions {
     fn default() -> Self {
         OcrOptions {

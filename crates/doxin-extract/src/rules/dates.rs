@@ -252,6 +252,20 @@ pub fn find_date(text: &str, order: DateOrder) -> Option<(NaiveDate, std::ops::R
     None
 }
 
+/// Every date in a piece of text, left to right, each with the byte range it came from.
+pub fn find_dates(
+    text: &str,
+    order: DateOrder,
+) -> impl Iterator<Item = (NaiveDate, std::ops::Range<usize>)> + '_ {
+    let mut from = 0;
+    std::iter::from_fn(move || {
+        let (date, r) = find_date(text.get(from..)?, order)?;
+        let range = from + r.start..from + r.end;
+        from = range.end;
+        Some((date, range))
+    })
+}
+
 /// `13:11`, `5:41:06`, `12:56PM`: a clock time.
 fn is_time(w: &str) -> bool {
     let w = w.trim_end_matches(|c: char| c.is_ascii_alphabetic() || matches!(c, ',' | ')'));

@@ -229,7 +229,8 @@ fn read_dates(ctx: &Ctx<'_>, inv: &mut Invoice) {
         // The first date on the first page, unless it starts a period ("Entry Time",
         // "Check-in") and a later date does not: a receipt is written when the stay or the
         // parking ends.
-        let on_first_page: Vec<(usize, NaiveDate, String, bool)> = ctx
+        let mut first = None;
+        let chosen = ctx
             .segs
             .iter()
             .enumerate()
@@ -237,26 +238,20 @@ fn read_dates(ctx: &Ctx<'_>, inv: &mut Invoice) {
             .flat_map(|(i, s)| {
                 // Every date of the segment: "Entry 30/01/17 Exit 30/04/17" may be one.
                 let text = s.seg.text.as_str();
-                let mut found = Vec::new();
-                let mut from = 0;
-                while let Some((d, r)) = text
-                    .get(from..)
-                    .and_then(|rest| dates::find_date(rest, ctx.order))
-                {
-                    let (start, end) = (from + r.start, from + r.end);
-                    let period_start = starts_a_period(ctx, i, &text[from..start]);
-                    found.push((i, d, text[start..end].to_string(), period_start));
-                    from = end;
-                }
-                found
+                let mut label_from = 0;
+                dates::find_dates(text, ctx.order).map(move |(date, r)| {
+                    let before = &text[label_from..r.start];
+                    label_from = r.end;
+                    (i, date, &text[r], before)
+                })
             })
-            .collect();
-        let first = on_first_page
-            .iter()
-            .find(|(.., start)| !start)
-            .or(on_first_page.first());
-        if let Some((seg, date, raw, _)) = first.cloned() {
-            inv.issue_date = Some(ctx.value(date, &raw, seg, 0.6));
+            .find(|&(seg, date, raw, before)| {
+                first.get_or_insert((seg, date, raw));
+                !starts_a_period(ctx, seg, before)
+            })
+            .map(|(seg, date, raw, _)| (seg, date, raw));
+        if let Some((seg, date, raw)) = chosen.or(first) {
+            inv.issue_date = Some(ctx.value(date, raw, seg, 0.6));
         }
     }
     read_other_dates(ctx, inv);
