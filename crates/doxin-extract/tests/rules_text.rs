@@ -1511,3 +1511,43 @@ Total                         RM 5.00
     );
     assert_eq!(issue_date(&entry_only).as_deref(), Some("2017-01-30"));
 }
+
+#[test]
+fn a_name_set_on_two_lines_is_one_name_and_its_registration_number_no_address() {
+    // A receipt's letterhead: the name on two lines, closed by the registration number.
+    let two_lines = read(
+        r"        RESTAURANT JIAWEI
+           JIAWEI HOUSE
+            002693074-K
+       13, JLN TASIK UTAMA 8
+      57000 KUALA LUMPUR
+Date: 25/03/2018
+Total                  RM 12.00
+",
+    );
+    assert_eq!(
+        value_of(&two_lines.seller.name).as_deref(),
+        Some("RESTAURANT JIAWEI JIAWEI HOUSE")
+    );
+    assert_eq!(
+        value_of(&two_lines.seller.address.line1).as_deref(),
+        Some("13, JLN TASIK UTAMA 8")
+    );
+    // A line of letters with the address under it is the address's first line.
+    let street_first = read(
+        r"        FUYI MINI MARKET
+          TAMAN SEJATI
+       45600 BESTARI JAYA
+Date: 25/01/2018
+Total                  RM 91.00
+",
+    );
+    assert_eq!(
+        value_of(&street_first.seller.name).as_deref(),
+        Some("FUYI MINI MARKET")
+    );
+    assert_eq!(
+        value_of(&street_first.seller.address.line1).as_deref(),
+        Some("TAMAN SEJATI")
+    );
+}

@@ -11,6 +11,7 @@
 pub mod dates;
 mod header;
 pub mod labels;
+mod name_repair;
 pub mod numbers;
 mod parties;
 mod table;

@@ -4,6 +4,7 @@
 use doxin_model::{Invoice, Party, VatId};
 
 use super::labels::{LabelKind, match_label, norm};
+use super::name_repair::repair_ocr_name;
 use super::{Ctx, Hit};
 
 /// Legal-form words: a line holding one is very likely a company name.
@@ -334,7 +335,7 @@ fn fill_party(ctx: &Ctx<'_>, lines: &[(usize, String)], party: &mut Party, confi
     };
     let mut clean = strip_registration(name).to_string();
     if ctx.source == doxin_model::Source::Ocr {
-        clean = fix_ocr_legal_form(&clean);
+        clean = repair_ocr_name(&clean);
     }
     party.name = Some(ctx.value(clean, name, *seg, confidence));
     let mut street_lines: Vec<(usize, String)> = Vec::new();
@@ -386,7 +387,12 @@ fn fill_party(ctx: &Ctx<'_>, lines: &[(usize, String)], party: &mut Party, confi
             }
             continue;
         }
-        if party.address.city.is_none() && street_lines.len() < 3 && !is_identifier_line(t) {
+        // A registration number under a letterhead's name is no part of its address.
+        if party.address.city.is_none()
+            && street_lines.len() < 3
+            && !is_identifier_line(t)
+            && !is_registration_line(t)
+        {
             street_lines.push((*seg, t.to_string()));
         }
     }
@@ -972,11 +978,66 @@ fn guess_seller_name(ctx: &Ctx<'_>, inv: &mut Invoice, buyer_block: &[usize]) {
         first => first.copied(),
     };
     if let Some(j) = pick {
-        let t = ctx.segs[j].seg.text.trim().to_string();
+        let mut t = ctx.segs[j].seg.text.trim().to_string();
+        let mut below = following_lines(ctx, j);
+        if let Some(more) = name_continued(&t, &below) {
+            t = format!("{t} {more}");
+            below.remove(0);
+        }
         let mut lines = vec![(j, t)];
-        lines.extend(following_lines(ctx, j));
+        lines.extend(below);
         fill_party(ctx, &lines, &mut inv.seller, 0.5);
     }
+}
+
+/// The second line of a name set on two lines ("RESTAURANT JIAWEI" over "JIAWEI HOUSE",
+/// "TSH POWER HARDWARE" over "TRADING"): a short line of letters in the name's case right
+/// under it, followed by the registration number that closes a letterhead's name block. An
+/// address line without digits ("TAMAN SEJATI,") has the address, not a number, under it.
+fn name_continued(name: &str, below: &[(usize, String)]) -> Option<String> {
+    let [(_, next), (_, after), ..] = below else {
+        return None;
+    };
+    // OCR adds a stray colon to a word standing alone ("TRADING :").
+    let next = next.trim().trim_end_matches([':', ' ']);
+    // Set in capitals, or not: by most of the letters, as OCR lowers one now and then.
+    let capitals = |s: &str| {
+        let (upper, all) = s
+            .chars()
+            .filter(|c| c.is_alphabetic())
+            .fold((0, 0), |(u, a), c| (u + usize::from(c.is_uppercase()), a + 1));
+        upper * 5 >= all * 4
+    };
+    let ok = (1..=3).contains(&next.split_whitespace().count())
+        && next.chars().filter(|c| c.is_alphabetic()).count() >= 3
+        && next
+            .chars()
+            .all(|c| c.is_alphabetic() || matches!(c, ' ' | '&' | '-' | '\''))
+        && capitals(next) == capitals(name)
+        && !is_title(next)
+        && !is_not_name(next)
+        && !is_identifier_line(next)
+        && postal_city(next).is_none()
+        && country_code(next).is_none()
+        && is_registration_line(after);
+    ok.then(|| next.to_string())
+}
+
+/// A line that is only a company's registration number: "002693074-K", "(124525-H)",
+/// "Co-REG:860571-D", "BR No.: 0195932-X", "Company No. 12240135".
+fn is_registration_line(t: &str) -> bool {
+    let inner = t.trim().trim_matches(['(', ')', '[', ']', ' ']);
+    let digits = inner.chars().filter(char::is_ascii_digit).count();
+    let letters = inner.chars().filter(|c| c.is_alphabetic()).count();
+    if digits >= 5 && letters <= 2 {
+        return true;
+    }
+    let n = norm(inner);
+    digits >= 4
+        && (REGISTER_PHRASES.iter().any(|p| n.starts_with(p))
+            || ["co reg", "co no", "br no", "reg no", "roc no", "ssm"]
+                .iter()
+                .any(|p| n.starts_with(p)))
 }
 
 /// Whether a segment is the key of a "key: value" line ("Nummer      : 549910"), its colon
@@ -1169,7 +1230,7 @@ fn owner_name(ctx: &Ctx<'_>) -> Option<(usize, String)> {
             name = head.trim_end().to_string();
         }
         if ctx.source == doxin_model::Source::Ocr {
-            name = fix_ocr_legal_form(&name);
+            name = repair_ocr_name(&name);
         }
         (looks_like_a_name(&name, 1.0) && has_legal_form(&name)).then_some(name)
     };
@@ -1225,29 +1286,6 @@ fn named_after(
         }
     }
     None
-}
-
-/// OCR reads "SDN BHD" (Malaysian Sendirian Berhad) as "SON BHD", "SAN BHD" or "SDN. BHD": put back
-/// the only spelling that exists.
-fn fix_ocr_legal_form(name: &str) -> String {
-    let words: Vec<&str> = name.split_whitespace().collect();
-    let mut out: Vec<String> = words.iter().map(|w| w.to_string()).collect();
-    for i in 0..words.len().saturating_sub(1) {
-        let next = norm(words[i + 1]);
-        if next == "bhd"
-            && matches!(
-                norm(words[i]).as_str(),
-                "son" | "sdn" | "sdm" | "scn" | "san"
-            )
-        {
-            out[i] = if words[i].chars().any(char::is_lowercase) {
-                "Sdn".into()
-            } else {
-                "SDN".into()
-            };
-        }
-    }
-    out.join(" ")
 }
 
 /// How surely a segment's name was read: the mean confidence of its words (one doubtful
@@ -1396,10 +1434,6 @@ mod tests {
         assert_eq!(
             strip_registration("BEMED (SP) SDN BHD"),
             "BEMED (SP) SDN BHD"
-        );
-        assert_eq!(
-            fix_ocr_legal_form("SUN WONG KUT SON BHD"),
-            "SUN WONG KUT SDN BHD"
         );
     }
 
