@@ -175,8 +175,10 @@ fn letters_for_marks(word: &str) -> String {
     let letters = chars.iter().filter(|c| c.is_alphabetic()).count();
     // Initials: single characters each followed by a dot, at least two of them letters.
     let initials = chars.len() >= 4
-        && chars.len() % 2 == 0
-        && chars.chunks(2).all(|p| p[1] == '.' && p[0].is_alphanumeric())
+        && chars.len().is_multiple_of(2)
+        && chars
+            .chunks(2)
+            .all(|p| p[1] == '.' && p[0].is_alphanumeric())
         && letters >= 2;
     if initials {
         return chars
@@ -257,7 +259,10 @@ mod tests {
     #[test]
     fn a_trade_word_one_letter_off_is_put_back() {
         assert_eq!(repair_ocr_name("KESTAURANT JIAWEI"), "RESTAURANT JIAWEI");
-        assert_eq!(repair_ocr_name("Tan Hardwere Trading"), "Tan Hardware Trading");
+        assert_eq!(
+            repair_ocr_name("Tan Hardwere Trading"),
+            "Tan Hardware Trading"
+        );
         // The name itself is left alone, and so is a word near two trade words or none.
         assert_eq!(repair_ocr_name("JIAWEI HOUSE"), "JIAWEI HOUSE");
         assert_eq!(repair_ocr_name("Mustermann Handel"), "Mustermann Handel");
@@ -268,7 +273,10 @@ mod tests {
     #[test]
     fn marks_inside_a_word_are_the_letters_they_look_like() {
         assert_eq!(repair_ocr_name("BHPetro] Subang"), "BHPetrol Subang");
-        assert_eq!(repair_ocr_name("MR. D.1.Y. (M) SDN BHD"), "MR. D.I.Y. (M) SDN BHD");
+        assert_eq!(
+            repair_ocr_name("MR. D.1.Y. (M) SDN BHD"),
+            "MR. D.I.Y. (M) SDN BHD"
+        );
         // Brackets around a word, numbers and prices stay as printed.
         assert_eq!(repair_ocr_name("Shop [Outlet 12]"), "Shop [Outlet 12]");
         assert_eq!(repair_ocr_name("Café |"), "Café |");
@@ -280,7 +288,10 @@ mod tests {
     #[test]
     fn a_misread_malaysian_form_is_spelt_out() {
         assert_eq!(repair_ocr_name("SUN WONG SON BHD"), "SUN WONG SDN BHD");
-        assert_eq!(repair_ocr_name("Watson Personal San Bhd"), "Watson Personal Sdn Bhd");
+        assert_eq!(
+            repair_ocr_name("Watson Personal San Bhd"),
+            "Watson Personal Sdn Bhd"
+        );
         assert_eq!(repair_ocr_name("SON OF MINE"), "SON OF MINE");
     }
 }

@@ -1005,7 +1005,9 @@ fn name_continued(name: &str, below: &[(usize, String)]) -> Option<String> {
         let (upper, all) = s
             .chars()
             .filter(|c| c.is_alphabetic())
-            .fold((0, 0), |(u, a), c| (u + usize::from(c.is_uppercase()), a + 1));
+            .fold((0, 0), |(u, a), c| {
+                (u + usize::from(c.is_uppercase()), a + 1)
+            });
         upper * 5 >= all * 4
     };
     let ok = (1..=3).contains(&next.split_whitespace().count())
