@@ -130,8 +130,45 @@ fn normalize_name(s: &str) -> String {
     name.trim().to_string()
 }
 
+/// The words of an address, in capitals, without punctuation, in any order: a receipt's
+/// truth keeps its address as one printed string ("NO 21, JLN BUNGA KANTAN ... 53000 KUALA
+/// LUMPUR"), DoxIn keeps its parts (street lines, postal code, city), whose printed order
+/// differs by country.
+fn address_words(s: &str) -> Vec<String> {
+    let mut words: Vec<String> = s
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_uppercase)
+        .collect();
+    words.sort();
+    words
+}
+
+/// An extracted party's address as one text, for truths that keep it so: street lines,
+/// postal code, city and subdivision. The country is a code, and a country printed in the
+/// truth's text stays unmatched.
+fn address_text(address: &Value) -> Option<Value> {
+    let parts: Vec<&str> = [
+        "line1",
+        "line2",
+        "line3",
+        "postal_code",
+        "city",
+        "country_subdivision",
+    ]
+    .iter()
+    .filter_map(|k| address.get(*k).and_then(Value::as_str))
+    .collect();
+    (!parts.is_empty()).then(|| Value::String(parts.join(", ")))
+}
+
 /// Whether the value at `path` agrees with the truth; names ignore punctuation.
 pub fn field_agrees(path: &str, expected: &Value, got: &Value) -> bool {
+    if path.ends_with(".address_text")
+        && let (Value::String(a), Value::String(b)) = (expected, got)
+    {
+        return address_words(a) == address_words(b);
+    }
     let is_name = path.ends_with(".name") || path.ends_with(".trading_name");
     match (is_name, expected, got) {
         (true, Value::String(a), Value::String(b)) => normalize_name(a) == normalize_name(b),
@@ -375,12 +412,18 @@ pub fn compare_document(
     }
     for (path, expected) in leaves {
         let conf = confidences.get(&path).copied();
-        score.fields.push(score_leaf(
-            path.clone(),
-            &expected,
-            lookup(got, &path),
-            conf,
-        ));
+        // "seller.address_text": the seller's address parts read as one text.
+        let derived = path
+            .strip_suffix(".address_text")
+            .and_then(|party| lookup(got, &format!("{party}.address")))
+            .and_then(address_text);
+        let got_value = match &derived {
+            Some(text) => Some(text),
+            None => lookup(got, &path),
+        };
+        score
+            .fields
+            .push(score_leaf(path.clone(), &expected, got_value, conf));
     }
     if truth_lines.is_empty() {
         return score;
@@ -521,6 +564,26 @@ mod tests {
         // A different company, or another legal form, stays different.
         assert!(!same("Muster GmbH", "Muster AG"));
         assert!(!same("ORLEN S.A.", "ORLEN Sp. z o.o."));
+    }
+
+    #[test]
+    fn an_address_printed_as_one_text_is_scored_against_the_address_parts() {
+        let truth =
+            json!({"seller": {"address_text": "NO 21, JLN BUNGA KANTAN, 53000 KUALA LUMPUR."}});
+        let parts = |line1: &str| {
+            json!({"seller": {"address": {"line1": line1, "postal_code": "53000",
+                "city": "KUALA LUMPUR"}}})
+        };
+        let score = compare_document(&truth, &parts("NO 21 JLN BUNGA KANTAN"), &HashMap::new());
+        assert!(score.fields[0].is_correct(), "{:?}", score.fields);
+        // One word more or less is another address.
+        let score = compare_document(&truth, &parts("NO 21 JLN BUNGA"), &HashMap::new());
+        assert!(!score.fields[0].is_correct());
+        let score = compare_document(&truth, &json!({"seller": {}}), &HashMap::new());
+        assert!(matches!(
+            score.fields[0].outcome,
+            FieldOutcome::Missing { .. }
+        ));
     }
 
     #[test]

@@ -1551,3 +1551,41 @@ Total                  RM 91.00
         Some("TAMAN SEJATI")
     );
 }
+
+#[test]
+fn a_receipts_address_keeps_its_street_before_the_postal_code_and_its_region_after() {
+    // The area before the postal code on one line, shop numbers after the address.
+    let split = read(
+        r"                   WAHIN HARDWARE SDN BHD
+                          148481-U
+                     425, JALAN PAHANG,
+                SETAPAK, 53000 KUALA LUMPUR.
+              STORE: 40225409 FAX : 603-40217507.
+Date: 25/03/2018
+Total                                         RM 12.00
+",
+    );
+    let address = &split.seller.address;
+    assert_eq!(
+        value_of(&address.line1).as_deref(),
+        Some("425, JALAN PAHANG,")
+    );
+    assert_eq!(value_of(&address.line2).as_deref(), Some("SETAPAK"));
+    assert_eq!(value_of(&address.postal_code).as_deref(), Some("53000"));
+    assert_eq!(value_of(&address.line3), None);
+    // The state under the postal code and city is the region; what follows it is not.
+    let region = read(
+        r"                   SAM SAM TRADING SDN BHD
+                     67,JLN MEWAH 25/63,
+                      40400 SHAH ALAM,
+                         SELANGOR.
+                           CASH
+Date: 25/03/2018
+Total                                         RM 12.00
+",
+    );
+    assert_eq!(
+        value_of(&region.seller.address.country_subdivision).as_deref(),
+        Some("SELANGOR")
+    );
+}

@@ -354,6 +354,17 @@ fn fill_party(ctx: &Ctx<'_>, lines: &[(usize, String)], party: &mut Party, confi
             split.into_iter().map(move |p| (*seg, p))
         })
         .collect();
+    // A street part before the postal code on the same line is a street line of its own.
+    let parts: Vec<(usize, String)> = parts
+        .into_iter()
+        .flat_map(|(seg, text)| match postal_tail(&text) {
+            Some((head, tail)) if postal_city(&text).is_none() => {
+                vec![(seg, head.to_string()), (seg, tail.to_string())]
+            }
+            _ => vec![(seg, text)],
+        })
+        .collect();
+    let mut just_after_postal = false;
     for (seg, text) in &parts {
         let t = text.trim();
         if let Some(code) = country_code(t) {
@@ -381,20 +392,51 @@ fn fill_party(ctx: &Ctx<'_>, lines: &[(usize, String)], party: &mut Party, confi
                     Some(ctx.value(state, t, *seg, confidence * 0.9));
             }
             party.address.postal_code = Some(ctx.value(postal, t, *seg, confidence * 0.95));
+            just_after_postal = true;
             if !city.is_empty() {
                 let raw = ctx.segs[city_seg].seg.text.clone();
                 party.address.city = Some(ctx.value(city, &raw, city_seg, confidence * 0.9));
             }
             continue;
         }
+        // "Dimiliki: BANH MI CAFE SDN BHD": the owning company's line is no address line.
+        let owner_line = OWNER_PHRASES.iter().any(|p| norm(t).contains(p));
+        let address_line = !is_identifier_line(t) && !is_registration_line(t) && !owner_line;
+        // The region under the postal code and city ("SELANGOR D.E.", "KUALA LUMPUR."): a
+        // line of words only, where the country would stand, set in capitals as the address
+        // lines of a receipt are (a letterhead's "Amtsgericht München" under the city is no
+        // region).
+        if party.address.city.is_some() {
+            let after_postal = std::mem::take(&mut just_after_postal);
+            let words_only = t
+                .chars()
+                .all(|c| c.is_uppercase() || matches!(c, ' ' | '.' | ',' | '-'));
+            if after_postal
+                && address_line
+                && words_only
+                && t.split_whitespace().count() <= 4
+                && party.address.country_subdivision.is_none()
+            {
+                let region = t.trim_end_matches([',', '.', ' ']).to_string();
+                party.address.country_subdivision =
+                    Some(ctx.value(region, t, *seg, confidence * 0.8));
+            }
+            continue;
+        }
         // A registration number under a letterhead's name is no part of its address.
-        if party.address.city.is_none()
-            && street_lines.len() < 3
-            && !is_identifier_line(t)
-            && !is_registration_line(t)
-        {
+        if street_lines.len() < 5 && address_line {
             street_lines.push((*seg, t.to_string()));
         }
+    }
+    // The model has three street lines: a fourth and fifth are kept on the third.
+    if street_lines.len() > 3 {
+        let rest: Vec<(usize, String)> = street_lines.split_off(2);
+        let text = rest
+            .iter()
+            .map(|(_, t)| t.trim().trim_end_matches(',').to_string())
+            .collect::<Vec<_>>()
+            .join(", ");
+        street_lines.push((rest[0].0, text));
     }
     let slots = [
         &mut party.address.line1,
@@ -408,12 +450,29 @@ fn fill_party(ctx: &Ctx<'_>, lines: &[(usize, String)], party: &mut Party, confi
 
 fn is_identifier_line(t: &str) -> bool {
     let n = norm(t);
-    [
+    let known = [
         "gln", "ust", "vat", "tax", "steuer", "tel", "phone", "fax", "email", "e mail", "www",
-        "iban", "bic",
+        "iban", "bic", "gst", "sst", "mobile", "hp ", "website", "web ",
     ]
     .iter()
-    .any(|k| n.starts_with(k))
+    .any(|k| n.starts_with(k));
+    // "STORE: 40225409", "Site: 1046": a short key and a number, whatever the key says.
+    // ("NO: 28, JALAN ASTANA 1C" is a street: its value has words.)
+    let keyed_number = t.split_once(':').is_some_and(|(key, value)| {
+        let letters = value.chars().filter(|c| c.is_alphabetic()).count();
+        let digits = value.chars().filter(char::is_ascii_digit).count();
+        (1..=3).contains(&key.split_whitespace().count()) && digits >= 4 && letters <= 2
+    });
+    known || keyed_number
+}
+
+/// "SETAPAK, 53000 KUALA LUMPUR.": a line whose end, after a comma, is the postal code and
+/// city, split into the street part and that end.
+fn postal_tail(t: &str) -> Option<(&str, &str)> {
+    t.match_indices(',').find_map(|(at, _)| {
+        let (head, tail) = (t[..at].trim(), t[at + 1..].trim());
+        (!head.is_empty() && postal_city(tail).is_some()).then_some((head, tail))
+    })
 }
 
 /// `80333 München`, `DE 80333 München`, `D-80333 München`, `1234 AB Amsterdam`,
@@ -1031,7 +1090,8 @@ fn is_registration_line(t: &str) -> bool {
     let inner = t.trim().trim_matches(['(', ')', '[', ']', ' ']);
     let digits = inner.chars().filter(char::is_ascii_digit).count();
     let letters = inner.chars().filter(|c| c.is_alphabetic()).count();
-    if digits >= 5 && letters <= 2 {
+    // "002693074-K", "JM0325956-V": one token of digits with a letter or few.
+    if digits >= 5 && letters * 2 <= digits && !inner.contains(' ') || digits >= 5 && letters <= 2 {
         return true;
     }
     let n = norm(inner);
