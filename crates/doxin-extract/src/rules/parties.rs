@@ -1075,6 +1075,10 @@ fn name_continued(name: &str, below: &[(usize, String)]) -> Option<String> {
             .chars()
             .all(|c| c.is_alphabetic() || matches!(c, ' ' | '&' | '-' | '\''))
         && capitals(next) == capitals(name)
+        // "FACE TO FACE NOODLE HOUSE" over "FTOF NOODLE HOUSE": a line ending as the name
+        // does is the name again in another form, not its second half.
+        && next.split_whitespace().last().map(str::to_lowercase)
+            != name.split_whitespace().last().map(str::to_lowercase)
         && !is_title(next)
         && !is_not_name(next)
         && !is_identifier_line(next)
@@ -1418,7 +1422,10 @@ fn following_lines(ctx: &Ctx<'_>, j: usize) -> Vec<(usize, String)> {
         .iter()
         .find(|p| p.number == head.page)
         .map_or(f32::MAX, |p| p.width);
-    let indented = h.x0 > 0.2 * page_w;
+    // A receipt's name is centred and may be nearly as wide as the paper: centred, it is
+    // set apart from the margin as an indented one is.
+    let centred = ((h.x0 + h.x1) / 2.0 - page_w / 2.0).abs() < 0.1 * page_w && h.x0 > 0.05 * page_w;
+    let indented = h.x0 > 0.2 * page_w || centred;
     let aligned = |b: doxin_model::BBox| {
         (b.x0 - h.x0).abs() <= 15.0
             || (indented
