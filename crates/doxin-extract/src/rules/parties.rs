@@ -452,7 +452,7 @@ fn is_identifier_line(t: &str) -> bool {
     let n = norm(t);
     let known = [
         "gln", "ust", "vat", "tax", "steuer", "tel", "phone", "fax", "email", "e mail", "www",
-        "iban", "bic", "gst", "sst", "mobile", "hp ", "website", "web ",
+        "iban", "bic", "gst", "sst", "mobile", "hp ", "website", "web ", "http",
     ]
     .iter()
     .any(|k| n.starts_with(k));
