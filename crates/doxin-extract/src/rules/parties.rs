@@ -450,12 +450,20 @@ fn fill_party(ctx: &Ctx<'_>, lines: &[(usize, String)], party: &mut Party, confi
 
 fn is_identifier_line(t: &str) -> bool {
     let n = norm(t);
-    let known = [
+    // Stems ("tel" for "Telefon", "steuer" for "Steuernummer"), then whole words: "TVA"
+    // starts a French VAT line, not "Tvardovskogo 12".
+    let stem = [
         "gln", "ust", "vat", "tax", "steuer", "tel", "phone", "fax", "email", "e mail", "www",
-        "iban", "bic", "gst", "sst", "mobile", "hp ", "website", "web ", "http",
+        "iban", "bic",
     ]
     .iter()
     .any(|k| n.starts_with(k));
+    let first_word = n.split(' ').next().unwrap_or_default();
+    let word = [
+        "gst", "sst", "mobile", "hp", "website", "web", "http", "https", "tva", "siret", "siren",
+    ]
+    .contains(&first_word);
+    let known = stem || word;
     // "STORE: 40225409", "Site: 1046": a short key and a number, whatever the key says.
     // ("NO: 28, JALAN ASTANA 1C" is a street: its value has words.)
     let keyed_number = t.split_once(':').is_some_and(|(key, value)| {
@@ -1483,6 +1491,24 @@ mod tests {
             Some((Some("US".into()), "78701".into(), String::new()))
         );
         assert_eq!(postal_city("Lieferantenstraße 20"), None);
+    }
+
+    #[test]
+    fn identifier_lines_are_no_street_lines() {
+        for line in [
+            "TVA : FR11999999998 - SIRET : 99999999800010",
+            "http://www.aubonmoulin.fr",
+            "GST Reg No : 000154042368",
+            "STORE: 40225409",
+            "Site: 1046",
+        ] {
+            assert!(is_identifier_line(line), "{line}");
+        }
+        assert!(!is_identifier_line("NO: 28, JALAN ASTANA 1C"));
+        assert!(!is_identifier_line("Tvardovskogo 12"));
+        assert!(is_registration_line("002693074-K"));
+        assert!(is_registration_line("JM0325956-V"));
+        assert!(!is_registration_line("13, JLN TASIK UTAMA 8"));
     }
 
     #[test]
