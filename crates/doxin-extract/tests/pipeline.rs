@@ -165,6 +165,77 @@ fn a_scan_of_the_same_invoice_is_read_by_ocr() {
 }
 
 #[test]
+fn a_letterhead_in_large_type_over_small_print_is_read_and_names_the_seller() {
+    if !tesseract_available() {
+        return;
+    }
+    // The name three times the size of everything else, as letterheads set it: read as one
+    // block, Tesseract set such lines aside as oversized characters and never read them, and
+    // the addressee in the window became the seller.
+    let mut page = Page::a4()
+        .bold(40.0, 60.0, 17.0, "NORTHWIND TRADERS LTD.")
+        .bold(470.0, 55.0, 17.0, "INVOICE")
+        .text(40.0, 105.0, 10.0, "Northwind Headquarters")
+        .text(40.0, 119.0, 10.0, "77 Harbour Road")
+        .text(40.0, 133.0, 10.0, "Bristol BS1 5TT")
+        .text_right(555.0, 105.0, 10.0, "INVOICE: NW-2207")
+        .text_right(555.0, 119.0, 10.0, "INVOICE DATE: 03/11/2026")
+        .text_right(555.0, 133.0, 10.0, "DUE DATE: 03/12/2026")
+        .text_right(555.0, 147.0, 10.0, "CUSTOMER ID: CID-4471")
+        .text(40.0, 185.0, 10.0, "Fabrikam Inc.")
+        .text(40.0, 199.0, 10.0, "12 Other Street")
+        .text(40.0, 213.0, 10.0, "Leeds LS1 4DY");
+    for (i, (head, name)) in [
+        ("BILL TO:", "Fabrikam Finance"),
+        ("SHIP TO:", "Fabrikam Delivery"),
+        ("SERVICE ADDRESS:", "Fabrikam Services"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let x = 40.0 + 190.0 * i as f32;
+        page = page
+            .bold(x, 270.0, 10.0, head)
+            .text(x, 284.0, 10.0, name)
+            .text(x, 298.0, 10.0, "40 Mill Lane,")
+            .text(x, 312.0, 10.0, "Leeds LS2 7HD");
+    }
+    let page = page
+        .raw("0.8 w 32 490 m 558 490 l 32 470 m 558 470 l 32 450 m 558 450 l 32 490 m 32 450 l 120 490 m 120 450 l 450 490 m 450 450 l 558 490 m 558 450 l S")
+        .text(40.0, 366.0, 10.0, "QUANTITY")
+        .text(200.0, 366.0, 10.0, "DESCRIPTION")
+        .text(460.0, 366.0, 10.0, "TOTAL")
+        .text(40.0, 386.0, 10.0, "1")
+        .text(130.0, 386.0, 10.0, "Consulting service")
+        .text_right(550.0, 386.0, 10.0, "$100.00")
+        .text_right(440.0, 420.0, 10.0, "SUBTOTAL")
+        .text_right(550.0, 420.0, 10.0, "$100.00")
+        .text_right(440.0, 438.0, 10.0, "SALES TAX")
+        .text_right(550.0, 438.0, 10.0, "$10.00")
+        .text_right(440.0, 456.0, 10.0, "TOTAL")
+        .text_right(550.0, 456.0, 10.0, "$110.00")
+        .bold(250.0, 500.0, 10.0, "THANK YOU FOR YOUR BUSINESS!")
+        .bold(40.0, 580.0, 10.0, "REMIT TO:")
+        .text(40.0, 594.0, 10.0, "Northwind Billing")
+        .text(40.0, 608.0, 10.0, "9 Remit Street")
+        .text(40.0, 622.0, 10.0, "Bristol BS1 6AA");
+    let pdf = PdfBuilder::new().page(page).build();
+    let png = doxin_extract::render::render_page_png(&pdf, 1, 200.0).expect("render");
+    let x = extract(&png, &ExtractOptions::default()).expect("extract");
+    assert_eq!(x.path, ExtractionPath::Ocr);
+    assert_eq!(
+        x.invoice
+            .seller
+            .name
+            .as_ref()
+            .map(|e| e.value.trim_end_matches('.')),
+        Some("NORTHWIND TRADERS LTD"),
+        "{:?}",
+        x.invoice.seller
+    );
+}
+
+#[test]
 fn a_pdf_without_text_is_rendered_and_ocred() {
     if !tesseract_available() {
         return;

@@ -164,8 +164,13 @@ fn engine(api: &Api, languages: &str, page_segmentation: u8) -> Result<Engine, E
             "Tesseract lacks a language of {languages:?} (Debian: apt install tesseract-ocr-<lang>)"
         )));
     }
-    // The same as the program's `-c tessedit_do_invert=0 --psm N` (see `run_tesseract`).
-    set(c"tessedit_do_invert", c"0");
+    // The same as the program's `-c name=value` and `--psm N` (see `run_program`).
+    for (name, value) in super::TESSERACT_VARIABLES {
+        let (Ok(name), Ok(value)) = (CString::new(*name), CString::new(*value)) else {
+            continue;
+        };
+        set(&name, &value);
+    }
     // SAFETY: a live, initialised handle.
     unsafe { (api.set_page_seg_mode)(engine.handle, c_int::from(page_segmentation.min(13))) };
     Ok(engine)

@@ -400,7 +400,8 @@ fn fill_party(ctx: &Ctx<'_>, lines: &[(usize, String)], party: &mut Party, confi
             continue;
         }
         // "Dimiliki: BANH MI CAFE SDN BHD": the owning company's line is no address line.
-        let owner_line = OWNER_PHRASES.iter().any(|p| norm(t).contains(p));
+        let normalised = norm(t);
+        let owner_line = OWNER_PHRASES.iter().any(|p| normalised.contains(p));
         let address_line = !is_identifier_line(t) && !is_registration_line(t) && !owner_line;
         // The region under the postal code and city ("SELANGOR D.E.", "KUALA LUMPUR."): a
         // line of words only, where the country would stand, set in capitals as the address
@@ -423,7 +424,8 @@ fn fill_party(ctx: &Ctx<'_>, lines: &[(usize, String)], party: &mut Party, confi
             }
             continue;
         }
-        // A registration number under a letterhead's name is no part of its address.
+        // A registration number under a letterhead's name, an identifier line (VAT, phone,
+        // web) and the owner's line are no part of its address.
         if street_lines.len() < 5 && address_line {
             street_lines.push((*seg, t.to_string()));
         }
