@@ -1589,3 +1589,24 @@ Total                                         RM 12.00
         Some("SELANGOR")
     );
 }
+
+#[test]
+fn a_name_key_after_the_party_label_is_no_part_of_the_name() {
+    // "CUSTOMER NAME:" is one key: the buyer is what follows its colon.
+    let inv = read(
+        r"CONTOSO LTD.                                                        INVOICE
+Contoso Headquarters                                       INVOICE: INV-100
+123 456th St                                      INVOICE DATE: 11/15/2019
+New York, NY, 10001                                  DUE DATE: 12/15/2019
+                                      CUSTOMER NAME: MICROSOFT CORPORATION
+SUBTOTAL                                                            $100.00
+SALES TAX                                                            $10.00
+TOTAL                                                               $110.00
+",
+    );
+    assert_eq!(
+        value_of(&inv.buyer.name).as_deref(),
+        Some("MICROSOFT CORPORATION")
+    );
+    assert_eq!(seller(&inv), Some("CONTOSO LTD."));
+}

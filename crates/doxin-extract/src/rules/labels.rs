@@ -298,6 +298,9 @@ const LABELS: &[(&str, LabelKind)] = &[
     ("seller", Seller),
     ("supplier", Seller),
     ("vendor", Seller),
+    ("seller name", Seller),
+    ("supplier name", Seller),
+    ("vendor name", Seller),
     ("bill from", Seller),
     // Block headings over the sender's address ("From", "Van", "Émetteur"): a label only
     // alone on its line or with a colon, like "To" (see `Ctx::new`).
@@ -331,6 +334,13 @@ const LABELS: &[(&str, LabelKind)] = &[
     // Only as "To:" (see `Ctx::new`): "to" opens many sentences.
     ("to", Buyer),
     ("customer", Buyer),
+    // "Customer name: Microsoft Corporation": the key is both words, not "customer" with a
+    // value starting "Name:".
+    ("customer name", Buyer),
+    ("client name", Buyer),
+    ("buyer name", Buyer),
+    ("kundenname", Buyer),
+    ("nom du client", Buyer),
     ("buyer", Buyer),
     ("client", Buyer),
     ("rechnungsempfänger", Buyer),
