@@ -1610,3 +1610,45 @@ TOTAL                                                               $110.00
     );
     assert_eq!(seller(&inv), Some("CONTOSO LTD."));
 }
+
+#[test]
+fn the_title_says_whether_a_document_is_an_invoice_or_a_credit_note() {
+    let body = "
+Northwind Traders Ltd
+77 Harbour Road, Bristol BS1 5TT
+Date: 14/03/2026
+Net                                                                 100.00
+VAT 20%                                                              20.00
+Total                                                               120.00
+";
+    let credit = read(&format!("CREDIT NOTE No. CN-0042{body}"));
+    assert_eq!(credit.document_type, doxin_model::DocumentType::CreditNote);
+    assert_eq!(value_of(&credit.type_code).as_deref(), Some("381"));
+    let invoice = read(&format!("INVOICE No. 2026-0042{body}"));
+    assert_eq!(invoice.document_type, doxin_model::DocumentType::Invoice);
+    assert_eq!(value_of(&invoice.type_code).as_deref(), Some("380"));
+    let stated = read(&format!("Rechnungskorrektur (384) Nr. RK21012345{body}"));
+    assert_eq!(value_of(&stated.type_code).as_deref(), Some("384"));
+}
+
+#[test]
+fn a_line_taxed_above_zero_is_standard_rated_and_a_zero_rate_stays_open() {
+    let inv = read(
+        r"Northwind Traders Ltd                                      INVOICE No. 7
+Description                 Qty        Price      VAT %          Amount
+Consulting                    2        50.00         20          100.00
+Export crate                  1        10.00          0           10.00
+Net                                                              110.00
+VAT                                                               20.00
+Total                                                            130.00
+",
+    );
+    let category = |description: &str| {
+        inv.lines
+            .iter()
+            .find(|l| value_of(&l.description).as_deref() == Some(description))
+            .map(|l| value_of(&l.vat_category))
+    };
+    assert_eq!(category("Consulting"), Some(Some("S".to_string())));
+    assert_eq!(category("Export crate"), Some(None));
+}

@@ -25,6 +25,7 @@ mod values;
 use doxin_model::Invoice;
 pub use doxin_model::invoice::Syntax;
 pub use tree::Limits;
+pub(crate) use ubl::document_type;
 
 /// UBL 2.x document namespaces are `urn:oasis:names:specification:ubl:schema:xsd:<Kind>-2`.
 const UBL_NS_PREFIX: &str = "urn:oasis:names:specification:ubl:schema:xsd:";

@@ -10,6 +10,7 @@
 
 pub mod dates;
 mod header;
+mod kind;
 pub mod labels;
 mod name_repair;
 pub mod numbers;
@@ -206,6 +207,7 @@ pub fn read(layout: &Layout) -> Reading {
     let ctx = Ctx::new(layout);
     let invoice = &mut reading.invoice;
     header::read_header(&ctx, invoice);
+    kind::read_kind(&ctx, invoice);
     parties::read_parties(&ctx, invoice, &mut reading.warnings);
     invoice.lines = table::read_lines(&ctx);
     totals::read_totals(&ctx, invoice);
