@@ -1652,3 +1652,28 @@ Total                                                            130.00
     assert_eq!(category("Consulting"), Some(Some("S".to_string())));
     assert_eq!(category("Export crate"), Some(None));
 }
+
+#[test]
+fn due_dates_are_read_under_their_labels_in_each_language() {
+    let due = |text: &str| read(text).due_date.map(|d| d.value.to_string());
+    assert_eq!(
+        due("Fattura N. 749069\nData fattura: 25/11/2025\nData di scadenza: 25/12/2025\n")
+            .as_deref(),
+        Some("2025-12-25")
+    );
+    assert_eq!(
+        due("FACTUUR\nFactuurnr.: 2024-6935\nFactuurdatum: 18-12-2024\nTe betalen voor: 16-02-2025\n")
+            .as_deref(),
+        Some("2025-02-16")
+    );
+    // The heading of a payment-terms table, the date under it.
+    assert_eq!(
+        due(r"Rechnung Nr. 471102 vom 05.02.2019
+Zahlungsbedingungen
+Beschreibung                 Fälligkeit                 Teilzahlung
+                             05.03.2019
+")
+        .as_deref(),
+        Some("2019-03-05")
+    );
+}

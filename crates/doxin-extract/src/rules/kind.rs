@@ -72,13 +72,17 @@ const STATED_CODES: &[&str] = &[
 /// makes the phrase part of a sentence or another label ("Invoice date", "Rechnung gemäß
 /// Bestellung").
 fn title_tail(rest: &str) -> bool {
-    let first = rest.split(' ').next().unwrap_or("");
+    let mut words = rest.split(' ');
+    let first = words.next().unwrap_or("");
+    let starts_with_digit = |w: &str| w.chars().next().is_some_and(|c| c.is_ascii_digit());
     rest.is_empty()
-        || first.chars().next().is_some_and(|c| c.is_ascii_digit())
+        || starts_with_digit(first)
         || matches!(
             first,
             "nr" | "no" | "n" | "nº" | "number" | "nummer" | "num" | "numéro" | "numero" | "núm"
         )
+        // A number with a short prefix ("Facture FA-2017-0009", "Invoice INV-100").
+        || (first.chars().count() <= 3 && words.next().is_some_and(starts_with_digit))
 }
 
 /// Words whose presence in a title's first word makes a code in brackets its type code
@@ -158,6 +162,7 @@ mod tests {
         assert_eq!(code("CREDIT NOTE No. CN-0042"), Some("381"));
         assert_eq!(code("Facture d'avoir"), Some("381"));
         assert_eq!(code("Rechnungskorrektur Nr. RK21012345"), Some("384"));
+        assert_eq!(code("Facture FA-2017-0009"), Some("380"));
         assert_eq!(
             title_code("Handelsrechnung (380) Nr. 4711"),
             Some(("380", true))
