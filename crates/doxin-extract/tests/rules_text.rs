@@ -1677,3 +1677,23 @@ Beschreibung                 Fälligkeit                 Teilzahlung
         Some("2019-03-05")
     );
 }
+
+#[test]
+fn a_prepayment_printed_as_a_deduction_is_the_amount_paid() {
+    let inv = read(
+        r"Lieferant GmbH
+Rechnung Nr. 4711                                          Datum: 05.03.2024
+Rechnungssumme Netto                                             100,00
+Summe Umsatzsteuer 19 %                                           19,00
+Bruttosumme                                                      119,00
+Erhaltene Anzahlungen                                            -50,00
+Zahlbetrag                                                        69,00
+",
+    );
+    let prepaid = inv.totals.prepaid_amount.as_ref().map(|p| p.value);
+    assert_eq!(prepaid, Some(dec("50.00")));
+    assert_eq!(
+        inv.totals.payable_amount.as_ref().map(|p| p.value),
+        Some(dec("69.00"))
+    );
+}

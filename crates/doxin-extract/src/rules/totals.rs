@@ -705,7 +705,21 @@ pub(crate) fn read_totals(ctx: &Ctx<'_>, inv: &mut Invoice) {
         }
     }
     if let Some(p) = prepaid.first() {
-        inv.totals.prepaid_amount = Some(wrap(p, 0.7));
+        let mut v = wrap(p, 0.7);
+        // A prepayment is printed as what it does to the sum ("Erhaltene Anzahlungen
+        // -50,00" above "Zahlbetrag 147,65") but is the amount paid (BT-113): payable =
+        // gross - prepaid. The arithmetic tells which sign the printed amount stands for.
+        if let (Some(g), Some(d)) = (&gross_v, &payable) {
+            let paid = p.value.abs();
+            if near(g.value - paid, d.value) {
+                v.value = paid;
+                v.confidence = (v.confidence + 0.2).min(conf);
+            } else if near(g.value + paid, d.value) {
+                v.value = -paid;
+                v.confidence = (v.confidence + 0.2).min(conf);
+            }
+        }
+        inv.totals.prepaid_amount = Some(v);
     }
     inv.totals.tax_inclusive_amount = gross_v;
     inv.totals.tax_exclusive_amount = net_v;
