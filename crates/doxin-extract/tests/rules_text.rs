@@ -1697,3 +1697,40 @@ Zahlbetrag                                                        69,00
         Some(dec("69.00"))
     );
 }
+
+#[test]
+fn the_buyers_reference_is_read_as_printed() {
+    let inv = read(
+        r"Lieferant GmbH
+Rechnung Nr. 4711                                          Datum: 05.03.2024
+Leitweg-ID:                                                04011000-12345-34
+Referenz des Käufers:                                      05 158 004 - 11023 - 45
+",
+    );
+    assert_eq!(
+        value_of(&inv.buyer_reference).as_deref(),
+        Some("04011000-12345-34")
+    );
+    let inv = read("Rechnung Nr. 4711\nReferenz des Käufers:   05 158 004 - 11023 - 45\n");
+    assert_eq!(
+        value_of(&inv.buyer_reference).as_deref(),
+        Some("05 158 004 - 11023 - 45")
+    );
+    // A name is a reference too; the line under it is another label's.
+    let inv = read(
+        r"Rechnung Nr. 4711
+Referenz des Käufers:        Liselotte Müller-Lüdenscheidt
+Buchungsreferenz:            420
+",
+    );
+    assert_eq!(
+        value_of(&inv.buyer_reference).as_deref(),
+        Some("Liselotte Müller-Lüdenscheidt")
+    );
+    // The colon set apart in the value's column.
+    let inv = read("Rechnung Nr. 4711\nLeitweg-ID          : 04011000-12345-34\n");
+    assert_eq!(
+        value_of(&inv.buyer_reference).as_deref(),
+        Some("04011000-12345-34")
+    );
+}

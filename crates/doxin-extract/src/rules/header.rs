@@ -430,13 +430,23 @@ fn read_references(ctx: &Ctx<'_>, inv: &mut Invoice) {
     for (kind, slot) in [
         (LabelKind::CustomerNumber, &mut inv.customer_number),
         (LabelKind::OrderNumber, &mut inv.purchase_order_ref),
+        (LabelKind::BuyerReference, &mut inv.buyer_reference),
     ] {
         'hits: for hit in ctx.hits_of(kind) {
             for c in candidates(ctx, hit) {
                 if c.seg != hit.at && is_label(ctx, c.seg, &c.text) {
                     continue;
                 }
-                if let Some(id) = identifier(&c.text) {
+                // A buyer's reference is quoted as printed, spaces and all ("05 158 004 -
+                // 11023 - 45"), and may be a name ("Liselotte Müller"); the other
+                // references are one identifier.
+                let value = if kind == LabelKind::BuyerReference {
+                    let t = c.text.trim_start_matches([':', '#', ' ']).trim();
+                    (!t.is_empty() && t.chars().count() <= 60).then(|| t.to_string())
+                } else {
+                    identifier(&c.text)
+                };
+                if let Some(id) = value {
                     *slot = Some(ctx.value(id.clone(), &id, c.seg, 0.5 + 0.4 * c.weight));
                     break 'hits;
                 }

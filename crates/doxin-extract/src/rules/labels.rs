@@ -20,6 +20,9 @@ pub enum LabelKind {
     Buyer,
     CustomerNumber,
     OrderNumber,
+    /// The reference the buyer asks to be quoted (BT-10), such as the German public
+    /// sector's routing id.
+    BuyerReference,
     VatId,
     TaxNumber,
     Iban,
@@ -398,6 +401,13 @@ const LABELS: &[(&str, LabelKind)] = &[
     ("klantnummer", CustomerNumber),
     ("número de cliente", CustomerNumber),
     ("codice cliente", CustomerNumber),
+    ("leitweg id", BuyerReference),
+    ("leitwege id", BuyerReference),
+    ("referenz des käufers", BuyerReference),
+    ("käuferreferenz", BuyerReference),
+    ("buyer reference", BuyerReference),
+    ("buyer s reference", BuyerReference),
+    ("référence acheteur", BuyerReference),
     ("order number", OrderNumber),
     // "Your order: 343085" — the buyer's order the invoice answers.
     ("your order", OrderNumber),
