@@ -1734,3 +1734,80 @@ Buchungsreferenz:            420
         Some("04011000-12345-34")
     );
 }
+
+#[test]
+fn a_whole_amount_with_its_currency_symbol_joined_is_money() {
+    // An unseen statement prints whole dollars beside a total with cents, and the tax as a
+    // rate only.
+    let inv = read(
+        r"Contoso, Ltd.                                          Project Statement
+                                                           Date: 9/10/2020
+                                                   Receipt # No.: 9876
+Training Date   Description          Price      Discount     Line Total
+12/5/2020       Manager Training     $3,500     -            $3,500
+12/11/2020      Leadership Training  $4,500     25%          $3,375
+
+                                            Subtotal            $6,875
+                                            Sales Tax           3%
+                                            Total               $7,081.25
+",
+    );
+    assert_eq!(net(&inv), Some(dec("6875")));
+    assert_eq!(gross(&inv), Some(dec("7081.25")));
+    assert_eq!(tax(&inv), Some(dec("206.25")));
+    let amounts: Vec<Option<Decimal>> = inv
+        .lines
+        .iter()
+        .map(|l| l.line_amount.as_ref().map(|a| a.value))
+        .collect();
+    assert_eq!(amounts, vec![Some(dec("3500")), Some(dec("3375"))]);
+}
+
+#[test]
+fn an_amount_whose_thousands_a_space_groups_is_one_line_amount() {
+    let inv = read(
+        r"Mobilier Durand SARL                                               FACTURE N° F-2026-118
+Date : 14/03/2026
+Pos.  Désignation                          Qté     Prix unitaire     TVA        Montant HT
+1     Bureau réglable en hauteur 160x80      6            635,54     20 %         3 813,24
+2     Chaise de bureau Ergo Plus             5            401,17     20 %         2 005,85
+                                                        Total HT                  5 819,09
+                                                        TVA 20 %                  1 163,82
+                                                        Total TTC                 6 982,91
+",
+    );
+    let amounts: Vec<Option<Decimal>> = inv
+        .lines
+        .iter()
+        .map(|l| l.line_amount.as_ref().map(|a| a.value))
+        .collect();
+    assert_eq!(amounts, vec![Some(dec("3813.24")), Some(dec("2005.85"))]);
+    let quantities: Vec<Option<Decimal>> = inv
+        .lines
+        .iter()
+        .map(|l| l.quantity.as_ref().map(|a| a.value))
+        .collect();
+    assert_eq!(quantities, vec![Some(dec("6")), Some(dec("5"))]);
+    assert_eq!(gross(&inv), Some(dec("6982.91")));
+}
+
+#[test]
+fn a_position_number_equal_to_the_quantity_stays_the_position() {
+    let inv = read(
+        r"Mobilier Durand SARL                                               FACTURE N° F-2026-119
+Date : 14/03/2026
+Pos.  Désignation                                 Prix unitaire        Montant HT
+4     Chaise de bureau Ergo Plus             4            491,90          1 967,60
+                                                        Total HT          1 967,60
+                                                        TVA 20 %            393,52
+                                                        Total TTC         2 361,12
+",
+    );
+    let line = inv.lines.first().expect("a line");
+    assert_eq!(value_of(&line.id).as_deref(), Some("4"));
+    let quantity = line.quantity.as_ref().expect("a quantity");
+    assert_eq!(quantity.value, dec("4"));
+    // No column names the quantity; of the two numbers that make 4 × 491,90 = 1 967,60,
+    // the one beside the price is the quantity.
+    assert!(quantity.bbox.is_some_and(|b| b.x0 > 200.0), "{quantity:?}");
+}

@@ -6,7 +6,7 @@ use doxin_model::{BBox, Decimal, InvoiceLine};
 
 use super::Ctx;
 use super::labels::{LabelKind, match_label, norm};
-use super::numbers::{has_decimals, parse_amount};
+use super::numbers::{DecimalMark, has_decimals, parse_amount};
 use crate::layout::{LayoutLine, LayoutPage, LayoutWord};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -250,9 +250,14 @@ fn is_header(cols: &[Column]) -> bool {
 struct Num {
     value: Decimal,
     bbox: BBox,
+    /// Written as money: with decimals, or whole with its currency symbol joined ("$3,500").
+    /// A bare whole number is more often a quantity, a code or a count.
     decimals: bool,
     percent: bool,
+    /// The (first) word the number was read from.
     word: usize,
+    /// The number as printed ("3 813,24" when a space groups its thousands).
+    raw: String,
 }
 
 fn numbers_of(ctx: &Ctx<'_>, line: &LayoutLine) -> Vec<Num> {
@@ -269,18 +274,68 @@ fn numbers_of(ctx: &Ctx<'_>, line: &LayoutLine) -> Vec<Num> {
             i += 1;
             continue;
         }
+        // "3 813,24": a space groups thousands (French style). The group joins the number
+        // after it when they stand a space apart; a quantity column's "6" before a price
+        // stands a column apart.
+        if let Some(next) = words.get(i + 1)
+            && let Some(joined) = space_grouped(t, &next.text, ctx.mark)
+            && next.bbox.x0 - words[i].bbox.x1 < 1.5 * char_width(&words[i], next)
+            && let Some(v) = parse_amount(&joined, ctx.mark)
+        {
+            out.push(Num {
+                value: v,
+                bbox: BBox::new(
+                    words[i].bbox.x0,
+                    words[i].bbox.y0.min(next.bbox.y0),
+                    next.bbox.x1,
+                    words[i].bbox.y1.max(next.bbox.y1),
+                ),
+                decimals: true,
+                percent: false,
+                word: i,
+                raw: format!("{t} {}", next.text),
+            });
+            i += 2;
+            continue;
+        }
         if let Some(v) = parse_amount(t, ctx.mark) {
             out.push(Num {
                 value: v,
                 bbox: words[i].bbox,
-                decimals: has_decimals(t, ctx.mark),
+                decimals: has_decimals(t, ctx.mark)
+                    || (t.starts_with(['$', '€', '£', '₹']) || t.ends_with(['$', '€', '£', '₹'])),
                 percent,
                 word: i,
+                raw: w.clone(),
             });
         }
         i += 1;
     }
     out
+}
+
+/// The mean width of a character in two words.
+fn char_width(a: &LayoutWord, b: &LayoutWord) -> f32 {
+    let chars = (a.text.chars().count() + b.text.chars().count()).max(1) as f32;
+    (a.bbox.x1 - a.bbox.x0 + b.bbox.x1 - b.bbox.x0) / chars
+}
+
+/// `head` and `tail` as one amount when `head` is a group of one to three digits and `tail`
+/// three digits with decimals ("3" and "813,24").
+fn space_grouped(head: &str, tail: &str, mark: DecimalMark) -> Option<String> {
+    let decimal = match mark {
+        DecimalMark::Point => '.',
+        DecimalMark::Comma => ',',
+    };
+    let (int, frac) = tail.split_once(decimal)?;
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    ((1..=3).contains(&head.len())
+        && digits(head)
+        && int.len() == 3
+        && digits(int)
+        && (1..=2).contains(&frac.len())
+        && digits(frac))
+    .then(|| format!("{head}{tail}"))
 }
 
 fn nearest(cols: &[Column], bbox: BBox, roles: &[Col]) -> Option<Col> {
@@ -617,7 +672,7 @@ fn row_item(ctx: &Ctx<'_>, page: u32, line: &LayoutLine, n: &Num, conf: f32) -> 
         .collect::<Vec<_>>()
         .join(" ");
     let desc_box = text.iter().map(|w| w.bbox).reduce(BBox::union);
-    let raw = &line.words[n.word].text;
+    let raw = &n.raw;
     InvoiceLine {
         description: desc_box.map(|b| ctx.value_at(desc.clone(), &desc, page, b, conf - 0.1)),
         line_amount: Some(ctx.value_at(n.value, raw, page, n.bbox, conf)),
@@ -973,11 +1028,7 @@ fn read_rows(
             let mut item = InvoiceLine::default();
             let conf = 0.8;
             let src = |v: Decimal, raw: &str, b: BBox| ctx.value_at(v, raw, page, b, conf);
-            item.line_amount = Some(src(
-                amount.value,
-                &line.words[amount.word].text,
-                amount.bbox,
-            ));
+            item.line_amount = Some(src(amount.value, &amount.raw, amount.bbox));
             // Rates first: a number printed with its percent sign is the rate, whatever
             // column a plain number nearby would otherwise claim.
             let mut others: Vec<&Num> = nums.iter().filter(|n| n.word != amount.word).collect();
@@ -1018,7 +1069,7 @@ fn read_rows(
                         ],
                     )
                 };
-                let raw = &line.words[n.word].text;
+                let raw = &n.raw;
                 match role {
                     Some(Col::Quantity) if item.quantity.is_none() => {
                         item.quantity = Some(src(n.value, raw, n.bbox))
@@ -1032,7 +1083,7 @@ fn read_rows(
                     _ => {}
                 }
             }
-            quantity_by_arithmetic(&mut item, &nums, amount.word, line, src);
+            quantity_by_arithmetic(&mut item, &nums, amount.word, src);
             // Unit: a word right after the quantity ("1.00 kg").
             if let Some(q) = &item.quantity
                 && let Some(qi) = nums.iter().find(|n| Some(n.bbox) == q.bbox).map(|n| n.word)
@@ -1301,7 +1352,6 @@ fn quantity_by_arithmetic(
     item: &mut InvoiceLine,
     nums: &[Num],
     amount_word: usize,
-    line: &LayoutLine,
     src: impl Fn(Decimal, &str, BBox) -> doxin_model::Extracted<Decimal>,
 ) {
     let (Some(p), Some(a)) = (&item.unit_price, &item.line_amount) else {
@@ -1312,7 +1362,9 @@ fn quantity_by_arithmetic(
         return;
     }
     let taken = [p.bbox, item.vat_rate.as_ref().and_then(|r| r.bbox)];
-    let fits = nums.iter().find(|n| {
+    // The rightmost that fits: a position number printed as the quantity is ("4 Chaise …
+    // 4 491,90 1 967,60") stands at the row's start, the quantity beside the price.
+    let fits = nums.iter().rev().find(|n| {
         n.word != amount_word
             && !n.percent
             && !taken.contains(&Some(n.bbox))
@@ -1320,6 +1372,6 @@ fn quantity_by_arithmetic(
             && holds(n.value)
     });
     if let Some(n) = fits {
-        item.quantity = Some(src(n.value, &line.words[n.word].text, n.bbox));
+        item.quantity = Some(src(n.value, &n.raw, n.bbox));
     }
 }

@@ -201,8 +201,23 @@ fn is_money(raw: &str, mark: DecimalMark) -> bool {
     );
     let sign =
         |w: &str| CURRENCY_WORDS.contains(&w) || CURRENCY_WORDS.contains(&w.trim_end_matches('.'));
-    raw.split_whitespace().count() == 2 && (sign(head) || sign(tail))
+    // "$10,375", "€25", "1.200 €": a currency symbol joined to the number.
+    let joined = |w: &str| {
+        let number = w
+            .trim_start_matches(CURRENCY_SYMBOLS)
+            .trim_end_matches(CURRENCY_SYMBOLS);
+        number.len() < w.len()
+            && number.starts_with(|c: char| c.is_ascii_digit())
+            && number
+                .bytes()
+                .all(|b| b.is_ascii_digit() || b == b',' || b == b'.')
+    };
+    (raw.split_whitespace().count() == 2 && (sign(head) || sign(tail)))
+        || (raw.split_whitespace().count() == 1 && joined(raw.trim()))
 }
+
+/// Currency symbols that may be written against the number.
+const CURRENCY_SYMBOLS: &[char] = &['$', '€', '£', '₹'];
 
 /// Currency signs and codes that may stand as their own word before an amount.
 const CURRENCY_WORDS: &[&str] = &[
