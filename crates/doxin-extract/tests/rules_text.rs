@@ -1811,3 +1811,25 @@ Pos.  Désignation                                 Prix unitaire        Montant 
     // the one beside the price is the quantity.
     assert!(quantity.bbox.is_some_and(|b| b.x0 > 200.0), "{quantity:?}");
 }
+
+#[test]
+fn two_vat_ids_on_one_line_belong_to_the_blocks_above_them() {
+    // Seller and buyer side by side, each block closing with its VAT id on the same line.
+    let inv = read(
+        r"Factuur
+Van                                                 Factuur aan
+De Vries Kantoorinrichting B.V.                     Advies Van der Berg N.V.
+Marktplein 14                                       Kerkstraat 24
+2511 BT Den Haag                                    1015 CJ Amsterdam
+Nederland                                           Nederland
+Btw-nummer: NL333793961B01                          Btw-nummer: NL807146845B01
+Factuurnummer:    2026-9176                         Factuurdatum:      13-01-2026
+Subtotaal:                                                                  46,00
+BTW 21%:                                                                     9,66
+Totaal:                                                                     55,66
+",
+    );
+    let id = |p: &doxin_model::Party| p.vat_id.as_ref().map(|v| v.value.clone());
+    assert_eq!(id(&inv.seller).as_deref(), Some("NL333793961B01"));
+    assert_eq!(id(&inv.buyer).as_deref(), Some("NL807146845B01"));
+}

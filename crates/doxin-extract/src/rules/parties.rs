@@ -508,6 +508,34 @@ fn is_uk_postcode(outward: &str, inward: &str) -> bool {
 /// The postal code and city of an address line (with the country when the line or the code
 /// tells it). A British postcode may stand on its own line under the city: the city is then
 /// empty, for the caller to take from the line above.
+/// The last word of an English street name ("Oak Avenue", "Main St."): a line ending so is a
+/// street, whatever number starts it.
+const STREET_TYPES: &[&str] = &[
+    "street",
+    "st",
+    "avenue",
+    "ave",
+    "road",
+    "rd",
+    "drive",
+    "dr",
+    "lane",
+    "ln",
+    "boulevard",
+    "blvd",
+    "way",
+    "court",
+    "ct",
+    "place",
+    "pl",
+    "parkway",
+    "pkwy",
+    "highway",
+    "hwy",
+    "terrace",
+    "circle",
+];
+
 fn postal_city(t: &str) -> Option<(Option<String>, String, String)> {
     let words: Vec<&str> = t.split_whitespace().collect();
     if words.len() < 2 {
@@ -559,7 +587,12 @@ fn postal_city(t: &str) -> Option<(Option<String>, String, String)> {
             (code.to_string(), i + 1)
         };
         let city = words[city_start..].join(" ");
-        if city.chars().next().is_some_and(char::is_alphabetic) {
+        // "1410 Oak Avenue": an American house number before a street, not a postal code
+        // before a city.
+        let street = words[city_start..]
+            .last()
+            .is_some_and(|w| STREET_TYPES.contains(&norm(w).as_str()));
+        if city.chars().next().is_some_and(char::is_alphabetic) && !street {
             return Some((country, code, city));
         }
     }
@@ -938,12 +971,25 @@ fn block_of(ctx: &Ctx<'_>, party: &Party) -> Vec<usize> {
 /// buyer's address is the buyer's, whatever comes first in reading order.)
 fn owner_of(ctx: &Ctx<'_>, seg: usize, seller: &[usize], buyer: &[usize]) -> Option<Role> {
     let s = &ctx.segs[seg];
-    let own_line: Vec<f32> = (0..ctx.segs.len())
-        .filter(|&k| ctx.segs[k].page == s.page && ctx.segs[k].line == s.line)
-        .map(|k| ctx.segs[k].seg.bbox.x0)
-        .collect();
+    // The identifier's own segment, and its label when that stands alone in the column to
+    // its left ("USt-IdNr.:      DE…"). Not the whole line: beside a buyer's block the
+    // seller's id may stand on the same line, under the seller's block.
+    let mut anchors = vec![s.seg.bbox.x0];
+    if let Some(left) = (0..ctx.segs.len())
+        .filter(|&k| {
+            let o = &ctx.segs[k];
+            o.page == s.page && o.line == s.line && o.seg.bbox.x1 <= s.seg.bbox.x0
+        })
+        .max_by(|&a, &b| ctx.segs[a].seg.bbox.x1.total_cmp(&ctx.segs[b].seg.bbox.x1))
+        && ctx
+            .hits
+            .iter()
+            .any(|h| h.at == left && h.label.kind == LabelKind::VatId && h.label.rest.is_empty())
+    {
+        anchors.push(ctx.segs[left].seg.bbox.x0);
+    }
     let aligned = |k: usize| {
-        own_line
+        anchors
             .iter()
             .any(|x| (ctx.segs[k].seg.bbox.x0 - x).abs() < 25.0)
     };
@@ -1493,6 +1539,9 @@ mod tests {
             Some((Some("US".into()), "78701".into(), String::new()))
         );
         assert_eq!(postal_city("Lieferantenstraße 20"), None);
+        // An American house number is no postal code.
+        assert_eq!(postal_city("1410 Oak Avenue"), None);
+        assert_eq!(postal_city("2500 Main St."), None);
     }
 
     #[test]
