@@ -1833,3 +1833,24 @@ Totaal:                                                                     55,6
     assert_eq!(id(&inv.seller).as_deref(), Some("NL333793961B01"));
     assert_eq!(id(&inv.buyer).as_deref(), Some("NL807146845B01"));
 }
+
+#[test]
+fn a_discount_column_in_dutch_is_no_vat_rate() {
+    let inv = read(
+        r"De Vries Kantoorinrichting B.V.                                      FACTUUR
+Factuurnummer: 2023-118                                        Datum: 10-05-2023
+Nr.  Omschrijving                        Aantal  Prijs per stuk  Korting  BTW %    Bedrag
+1    Levering en vracht                       1           58,50       2%    21%     57,33
+2    Onderhoudscontract (maandelijks)         1          179,61      10%    21%    161,65
+                                                               Subtotaal:         218,98
+                                                               BTW 21%:            45,99
+                                                               Totaal:            264,97
+",
+    );
+    let rates: Vec<Option<Decimal>> = inv
+        .lines
+        .iter()
+        .map(|l| l.vat_rate.as_ref().map(|r| r.value))
+        .collect();
+    assert_eq!(rates, vec![Some(dec("21")), Some(dec("21"))]);
+}

@@ -111,6 +111,11 @@ const HEADER_WORDS: &[(&str, Col)] = &[
     ("discount", Col::Discount),
     ("rabatt", Col::Discount),
     ("remise", Col::Discount),
+    ("korting", Col::Discount),
+    ("descuento", Col::Discount),
+    ("dto", Col::Discount),
+    ("sconto", Col::Discount),
+    ("rabat", Col::Discount),
     ("amount", Col::Amount),
     ("total", Col::Amount),
     ("betrag", Col::Amount),
@@ -410,14 +415,15 @@ fn unit_code(unit: &str) -> Option<&'static str> {
         "kg" => "KGM",
         "g" => "GRM",
         "l" | "liter" | "litre" => "LTR",
-        "h" | "hrs" | "hours" | "std" | "stunden" => "HUR",
+        "h" | "hr" | "hrs" | "hour" | "hours" | "std" | "stunde" | "stunden" | "uur" | "uren"
+        | "heure" | "heures" | "hora" | "horas" | "ora" | "ore" | "godz" => "HUR",
         "m" => "MTR",
         "km" => "KMT",
         "m2" | "m²" | "qm" => "MTK",
         "m3" | "m³" => "MTQ",
         // UN/ECE Recommendation 20: H87 is the piece.
         "pcs" | "pc" | "pce" | "piece" | "pieces" | "stk" | "stck" | "stück" | "st" | "pz"
-        | "pzs" | "pzas" | "ud" | "uds" | "szt" => "H87",
+        | "pzs" | "pzas" | "pezzi" | "pezzo" | "ud" | "uds" | "szt" => "H87",
         "day" | "days" | "tag" | "tage" | "jour" | "jours" | "dag" | "dagen" | "día" | "días"
         | "giorno" | "giorni" => "DAY",
         "month" | "months" | "monat" | "monate" | "mois" | "maand" | "mes" | "meses" | "mese"
@@ -1373,5 +1379,36 @@ fn quantity_by_arithmetic(
     });
     if let Some(n) = fits {
         item.quantity = Some(src(n.value, &n.raw, n.bbox));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn units_in_each_language_have_their_codes() {
+        for hour in ["h", "Std.", "uur", "ore", "heures", "horas", "hrs"] {
+            assert_eq!(unit_code(hour), Some("HUR"), "{hour}");
+        }
+        for piece in ["Stk", "pz.", "pcs", "st.", "szt", "pezzi"] {
+            assert_eq!(unit_code(piece), Some("H87"), "{piece}");
+        }
+        assert_eq!(unit_code("Tage"), Some("DAY"));
+        assert_eq!(unit_code("Consulting"), None);
+    }
+
+    #[test]
+    fn thousands_a_space_groups_join_only_as_a_group_of_three() {
+        assert_eq!(
+            space_grouped("3", "813,24", DecimalMark::Comma).as_deref(),
+            Some("3813,24")
+        );
+        assert_eq!(space_grouped("12", "5,85", DecimalMark::Comma), None);
+        assert_eq!(space_grouped("1234", "500,00", DecimalMark::Comma), None);
+        assert_eq!(
+            space_grouped("1", "250.00", DecimalMark::Point).as_deref(),
+            Some("1250.00")
+        );
     }
 }
