@@ -1854,3 +1854,34 @@ Nr.  Omschrijving                        Aantal  Prijs per stuk  Korting  BTW % 
         .collect();
     assert_eq!(rates, vec![Some(dec("21")), Some(dec("21"))]);
 }
+
+#[test]
+fn a_gross_price_noted_under_an_item_is_its_gross_unit_price() {
+    let inv = read(
+        r"Lieferant GmbH                                           Rechnung Nr. 471102
+Pos   Beschreibung          Nettopreis     Menge       Steuer        Entgelt
+1     Trennblätter                9,90    20 Stk         19 %         198,00
+  TB100A4             A4
+  4012345001235
+  (GLN)
+                     Bruttopreis : 10,50
+2     Joghurt                     5,50    50 Stk          7 %         275,00
+                     Bruttopreis : 5,50
+                                         Rechnungssumme ohne USt.      473,00
+                                         Steuerbetrag                   56,87
+                                         Bruttosumme                   529,87
+",
+    );
+    let gross: Vec<Option<Decimal>> = inv
+        .lines
+        .iter()
+        .map(|l| l.gross_unit_price.as_ref().map(|p| p.value))
+        .collect();
+    assert_eq!(gross, vec![Some(dec("10.50")), Some(dec("5.50"))]);
+    let amounts: Vec<Option<Decimal>> = inv
+        .lines
+        .iter()
+        .map(|l| l.line_amount.as_ref().map(|p| p.value))
+        .collect();
+    assert_eq!(amounts, vec![Some(dec("198.00")), Some(dec("275.00"))]);
+}

@@ -319,6 +319,31 @@ fn numbers_of(ctx: &Ctx<'_>, line: &LayoutLine) -> Vec<Num> {
     out
 }
 
+/// Labels of an item's gross unit price printed under its row.
+const GROSS_PRICE_LABELS: &[&str] = &[
+    "bruttopreis",
+    "brutto preis",
+    "gross price",
+    "gross unit price",
+    "prix brut",
+    "prix unitaire brut",
+    "precio bruto",
+    "prezzo lordo",
+    "brutoprijs",
+];
+
+/// The amount of a "gross price: amount" note line: the label first, one amount after it.
+fn gross_price_note<'n>(line: &LayoutLine, nums: &'n [Num]) -> Option<&'n Num> {
+    let text = norm(&line.text());
+    let labelled = GROSS_PRICE_LABELS
+        .iter()
+        .any(|l| text == *l || text.starts_with(&format!("{l} ")));
+    match nums {
+        [price] if labelled && price.decimals && !price.percent => Some(price),
+        _ => None,
+    }
+}
+
 /// The mean width of a character in two words.
 fn char_width(a: &LayoutWord, b: &LayoutWord) -> f32 {
     let chars = (a.text.chars().count() + b.text.chars().count()).max(1) as f32;
@@ -1030,6 +1055,20 @@ fn read_rows(
         // The line amount: a decimal number at the right, under or near the amount column.
         let amount = amount_in(&nums, &geo);
         let lb = line.bbox();
+        // "Bruttopreis : 9,90" under an item (below its codes and GTIN, which may stack
+        // three or four lines): its price before the price discount (BT-148), no row of
+        // its own.
+        if items.len() > first_item
+            && lb.y0 - last_bottom <= 6.0 * (lb.y1 - lb.y0).max(6.0)
+            && let Some(last) = items.last_mut()
+            && last.gross_unit_price.is_none()
+            && let Some(price) = gross_price_note(line, &nums)
+        {
+            last.gross_unit_price =
+                Some(ctx.value_at(price.value, &price.raw, page, price.bbox, 0.8));
+            last_bottom = lb.y1;
+            continue;
+        }
         if let Some(amount) = amount {
             let mut item = InvoiceLine::default();
             let conf = 0.8;
