@@ -38,6 +38,17 @@ fn value_of(f: &Option<doxin_model::Extracted<String>>) -> Option<String> {
     f.as_ref().map(|x| x.value.clone())
 }
 
+/// One decimal field of every line, in order.
+fn per_line(
+    inv: &Invoice,
+    field: impl Fn(&doxin_model::InvoiceLine) -> &doxin_model::Field<Decimal>,
+) -> Vec<Option<Decimal>> {
+    inv.lines
+        .iter()
+        .map(|l| field(l).as_ref().map(|e| e.value))
+        .collect()
+}
+
 fn seller(inv: &Invoice) -> Option<&str> {
     inv.seller.name.as_ref().map(|e| e.value.as_str())
 }
@@ -1755,11 +1766,7 @@ Training Date   Description          Price      Discount     Line Total
     assert_eq!(net(&inv), Some(dec("6875")));
     assert_eq!(gross(&inv), Some(dec("7081.25")));
     assert_eq!(tax(&inv), Some(dec("206.25")));
-    let amounts: Vec<Option<Decimal>> = inv
-        .lines
-        .iter()
-        .map(|l| l.line_amount.as_ref().map(|a| a.value))
-        .collect();
+    let amounts = per_line(&inv, |l| &l.line_amount);
     assert_eq!(amounts, vec![Some(dec("3500")), Some(dec("3375"))]);
 }
 
@@ -1776,17 +1783,9 @@ Pos.  Désignation                          Qté     Prix unitaire     TVA      
                                                         Total TTC                 6 982,91
 ",
     );
-    let amounts: Vec<Option<Decimal>> = inv
-        .lines
-        .iter()
-        .map(|l| l.line_amount.as_ref().map(|a| a.value))
-        .collect();
+    let amounts = per_line(&inv, |l| &l.line_amount);
     assert_eq!(amounts, vec![Some(dec("3813.24")), Some(dec("2005.85"))]);
-    let quantities: Vec<Option<Decimal>> = inv
-        .lines
-        .iter()
-        .map(|l| l.quantity.as_ref().map(|a| a.value))
-        .collect();
+    let quantities = per_line(&inv, |l| &l.quantity);
     assert_eq!(quantities, vec![Some(dec("6")), Some(dec("5"))]);
     assert_eq!(gross(&inv), Some(dec("6982.91")));
 }
@@ -1847,11 +1846,7 @@ Nr.  Omschrijving                        Aantal  Prijs per stuk  Korting  BTW % 
                                                                Totaal:            264,97
 ",
     );
-    let rates: Vec<Option<Decimal>> = inv
-        .lines
-        .iter()
-        .map(|l| l.vat_rate.as_ref().map(|r| r.value))
-        .collect();
+    let rates = per_line(&inv, |l| &l.vat_rate);
     assert_eq!(rates, vec![Some(dec("21")), Some(dec("21"))]);
 }
 
@@ -1872,16 +1867,8 @@ Pos   Beschreibung          Nettopreis     Menge       Steuer        Entgelt
                                          Bruttosumme                   529,87
 ",
     );
-    let gross: Vec<Option<Decimal>> = inv
-        .lines
-        .iter()
-        .map(|l| l.gross_unit_price.as_ref().map(|p| p.value))
-        .collect();
+    let gross = per_line(&inv, |l| &l.gross_unit_price);
     assert_eq!(gross, vec![Some(dec("10.50")), Some(dec("5.50"))]);
-    let amounts: Vec<Option<Decimal>> = inv
-        .lines
-        .iter()
-        .map(|l| l.line_amount.as_ref().map(|p| p.value))
-        .collect();
+    let amounts = per_line(&inv, |l| &l.line_amount);
     assert_eq!(amounts, vec![Some(dec("198.00")), Some(dec("275.00"))]);
 }
