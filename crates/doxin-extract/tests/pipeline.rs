@@ -169,9 +169,9 @@ fn a_letterhead_in_large_type_over_small_print_is_read_and_names_the_seller() {
     if !tesseract_available() {
         return;
     }
-    // The name three times the size of everything else, as letterheads set it: read as one
-    // block, Tesseract set such lines aside as oversized characters and never read them, and
-    // the addressee in the window became the seller.
+    // The name in large type (17 points over a 10-point page), as letterheads set it: read as
+    // one block, Tesseract set such lines aside as oversized characters and never read them,
+    // and the addressee in the window became the seller.
     let mut page = Page::a4()
         .bold(40.0, 60.0, 17.0, "NORTHWIND TRADERS LTD.")
         .bold(470.0, 55.0, 17.0, "INVOICE")

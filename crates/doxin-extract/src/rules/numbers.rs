@@ -14,6 +14,45 @@ pub enum DecimalMark {
     Comma,
 }
 
+impl DecimalMark {
+    /// The character itself.
+    pub fn char(self) -> char {
+        match self {
+            DecimalMark::Point => '.',
+            DecimalMark::Comma => ',',
+        }
+    }
+}
+
+/// Currency symbols that may be written against the number ("$10,375", "1.200 €").
+pub const CURRENCY_SYMBOLS: &[char] = &['$', '€', '£', '₹'];
+
+/// Whether a word is a whole number with its currency symbol joined ("$3,500", "€25").
+pub fn symbol_joined(word: &str) -> bool {
+    let number = word
+        .trim_start_matches(CURRENCY_SYMBOLS)
+        .trim_end_matches(CURRENCY_SYMBOLS);
+    number.len() < word.len()
+        && number.starts_with(|c: char| c.is_ascii_digit())
+        && number
+            .bytes()
+            .all(|b| b.is_ascii_digit() || b == b',' || b == b'.')
+}
+
+/// `head` and `tail` as one amount when a space groups thousands ("3" and "813,24", the
+/// French way): `head` one to three digits, `tail` three digits with decimals.
+pub fn space_grouped(head: &str, tail: &str, mark: DecimalMark) -> Option<String> {
+    let (int, frac) = tail.split_once(mark.char())?;
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    ((1..=3).contains(&head.len())
+        && digits(head)
+        && int.len() == 3
+        && digits(int)
+        && (1..=2).contains(&frac.len())
+        && digits(frac))
+    .then(|| format!("{head}{tail}"))
+}
+
 /// Votes over all number-like tokens of a document: a separator followed by exactly two
 /// digits at the end is a decimal mark; one followed by groups of three is a grouping mark.
 pub fn detect_decimal_mark<'a>(tokens: impl IntoIterator<Item = &'a str>) -> DecimalMark {
@@ -179,12 +218,8 @@ pub fn parse_amount(raw: &str, mark: DecimalMark) -> Option<Decimal> {
 /// Whether a token looks like a money amount with decimals (`12,50`, `1.234,00`), which is
 /// stronger evidence than a bare integer.
 pub fn has_decimals(raw: &str, mark: DecimalMark) -> bool {
-    let sep = match mark {
-        DecimalMark::Point => '.',
-        DecimalMark::Comma => ',',
-    };
     raw.trim_end_matches(|c: char| !c.is_ascii_digit())
-        .rsplit_once(sep)
+        .rsplit_once(mark.char())
         .is_some_and(|(_, f)| (1..=4).contains(&f.len()) && f.bytes().all(|b| b.is_ascii_digit()))
 }
 
@@ -302,5 +337,19 @@ mod tests {
         assert!(has_decimals("12,50", DecimalMark::Comma));
         assert!(!has_decimals("1250", DecimalMark::Comma));
         assert!(has_decimals("1,234.5", DecimalMark::Point));
+    }
+
+    #[test]
+    fn thousands_a_space_groups_join_only_as_a_group_of_three() {
+        assert_eq!(
+            space_grouped("3", "813,24", DecimalMark::Comma).as_deref(),
+            Some("3813,24")
+        );
+        assert_eq!(space_grouped("12", "5,85", DecimalMark::Comma), None);
+        assert_eq!(space_grouped("1234", "500,00", DecimalMark::Comma), None);
+        assert_eq!(
+            space_grouped("1", "250.00", DecimalMark::Point).as_deref(),
+            Some("1250.00")
+        );
     }
 }

@@ -505,9 +505,6 @@ fn is_uk_postcode(outward: &str, inward: &str) -> bool {
     inward_ok && outward_ok
 }
 
-/// The postal code and city of an address line (with the country when the line or the code
-/// tells it). A British postcode may stand on its own line under the city: the city is then
-/// empty, for the caller to take from the line above.
 /// The last word of an English street name ("Oak Avenue", "Main St."): a line ending so is a
 /// street, whatever number starts it.
 const STREET_TYPES: &[&str] = &[
@@ -536,6 +533,9 @@ const STREET_TYPES: &[&str] = &[
     "circle",
 ];
 
+/// The postal code and city of an address line (with the country when the line or the code
+/// tells it). A British postcode may stand on its own line under the city: the city is then
+/// empty, for the caller to take from the line above.
 fn postal_city(t: &str) -> Option<(Option<String>, String, String)> {
     let words: Vec<&str> = t.split_whitespace().collect();
     if words.len() < 2 {

@@ -6,7 +6,7 @@ use doxin_model::{BBox, Decimal, InvoiceLine};
 
 use super::Ctx;
 use super::labels::{LabelKind, match_label, norm};
-use super::numbers::{DecimalMark, has_decimals, parse_amount};
+use super::numbers::{has_decimals, parse_amount, space_grouped, symbol_joined};
 use crate::layout::{LayoutLine, LayoutPage, LayoutWord};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -307,8 +307,7 @@ fn numbers_of(ctx: &Ctx<'_>, line: &LayoutLine) -> Vec<Num> {
             out.push(Num {
                 value: v,
                 bbox: words[i].bbox,
-                decimals: has_decimals(t, ctx.mark)
-                    || (t.starts_with(['$', '€', '£', '₹']) || t.ends_with(['$', '€', '£', '₹'])),
+                decimals: has_decimals(t, ctx.mark) || symbol_joined(t),
                 percent,
                 word: i,
                 raw: w.clone(),
@@ -348,24 +347,6 @@ fn gross_price_note<'n>(line: &LayoutLine, nums: &'n [Num]) -> Option<&'n Num> {
 fn char_width(a: &LayoutWord, b: &LayoutWord) -> f32 {
     let chars = (a.text.chars().count() + b.text.chars().count()).max(1) as f32;
     (a.bbox.x1 - a.bbox.x0 + b.bbox.x1 - b.bbox.x0) / chars
-}
-
-/// `head` and `tail` as one amount when `head` is a group of one to three digits and `tail`
-/// three digits with decimals ("3" and "813,24").
-fn space_grouped(head: &str, tail: &str, mark: DecimalMark) -> Option<String> {
-    let decimal = match mark {
-        DecimalMark::Point => '.',
-        DecimalMark::Comma => ',',
-    };
-    let (int, frac) = tail.split_once(decimal)?;
-    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
-    ((1..=3).contains(&head.len())
-        && digits(head)
-        && int.len() == 3
-        && digits(int)
-        && (1..=2).contains(&frac.len())
-        && digits(frac))
-    .then(|| format!("{head}{tail}"))
 }
 
 fn nearest(cols: &[Column], bbox: BBox, roles: &[Col]) -> Option<Col> {
@@ -1435,19 +1416,5 @@ mod tests {
         }
         assert_eq!(unit_code("Tage"), Some("DAY"));
         assert_eq!(unit_code("Consulting"), None);
-    }
-
-    #[test]
-    fn thousands_a_space_groups_join_only_as_a_group_of_three() {
-        assert_eq!(
-            space_grouped("3", "813,24", DecimalMark::Comma).as_deref(),
-            Some("3813,24")
-        );
-        assert_eq!(space_grouped("12", "5,85", DecimalMark::Comma), None);
-        assert_eq!(space_grouped("1234", "500,00", DecimalMark::Comma), None);
-        assert_eq!(
-            space_grouped("1", "250.00", DecimalMark::Point).as_deref(),
-            Some("1250.00")
-        );
     }
 }

@@ -8,7 +8,7 @@ use doxin_model::vat_rates::{
 use doxin_model::{Decimal, Extracted, Invoice};
 
 use super::labels::{LabelKind, norm};
-use super::numbers::{DecimalMark, has_decimals, parse_amount};
+use super::numbers::{DecimalMark, has_decimals, parse_amount, space_grouped, symbol_joined};
 use super::{Ctx, Hit};
 
 #[derive(Debug, Clone)]
@@ -201,23 +201,11 @@ fn is_money(raw: &str, mark: DecimalMark) -> bool {
     );
     let sign =
         |w: &str| CURRENCY_WORDS.contains(&w) || CURRENCY_WORDS.contains(&w.trim_end_matches('.'));
-    // "$10,375", "€25", "1.200 €": a currency symbol joined to the number.
-    let joined = |w: &str| {
-        let number = w
-            .trim_start_matches(CURRENCY_SYMBOLS)
-            .trim_end_matches(CURRENCY_SYMBOLS);
-        number.len() < w.len()
-            && number.starts_with(|c: char| c.is_ascii_digit())
-            && number
-                .bytes()
-                .all(|b| b.is_ascii_digit() || b == b',' || b == b'.')
-    };
+    // "Rs 1939", "€ 25": a currency word beside the number; "$10,375", "1.200€": a symbol
+    // joined to it.
     (raw.split_whitespace().count() == 2 && (sign(head) || sign(tail)))
-        || (raw.split_whitespace().count() == 1 && joined(raw.trim()))
+        || (raw.split_whitespace().count() == 1 && symbol_joined(raw.trim()))
 }
-
-/// Currency symbols that may be written against the number.
-const CURRENCY_SYMBOLS: &[char] = &['$', '€', '£', '₹'];
 
 /// Currency signs and codes that may stand as their own word before an amount.
 const CURRENCY_WORDS: &[&str] = &[
@@ -246,24 +234,15 @@ fn split_amount_tokens(text: &str, mark: DecimalMark) -> Vec<String> {
             continue;
         }
         let t = w.trim_matches(|c: char| matches!(c, ':' | '(' | ')' | '*'));
-        // "6 760,08": a space groups thousands (French style); join "6" and "760,08" when
-        // the second part is exactly three digits before this document's decimal mark.
-        let decimal = match mark {
-            DecimalMark::Point => '.',
-            DecimalMark::Comma => ',',
-        };
+        // "6 760,08": a space groups thousands (French style); join "6" and "760,08".
         if let Some(prev) = out.last_mut()
             && pending_sign.is_none()
-            && t.split_once(decimal).is_some_and(|(int, frac)| {
-                int.len() == 3
-                    && int.bytes().all(|b| b.is_ascii_digit())
-                    && (1..=2).contains(&frac.len())
-                    && frac.bytes().all(|b| b.is_ascii_digit())
-            })
-            && {
-                let digits = prev.trim_start_matches(|c: char| !c.is_ascii_digit());
-                (1..=3).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit())
-            }
+            && space_grouped(
+                prev.trim_start_matches(|c: char| !c.is_ascii_digit()),
+                t,
+                mark,
+            )
+            .is_some()
         {
             prev.push(' ');
             prev.push_str(t);
