@@ -1,0 +1,258 @@
+#!/usr/bin/env python3
+"""Invoices laid out by other people's generators, with their truth, for `doxin eval`.
+
+The rules were never written against these layouts: two invoice generators from PyPI draw the
+pages (InvoiceGenerator 1.2.0, reportlab, a Czech-born boxed layout in English, Czech and
+Brazilian Portuguese; PyInvoice 0.1.7, reportlab tables with key/value party blocks), and this
+script only chooses the data (seeded, so a run is repeatable) and writes what the page must say
+as `<stem>.expected.json` beside each PDF, in the layout of `../shared/eval`.
+
+    scripts/third-party-invoices.sh OUT [COUNT_PER_GENERATOR] [SEED]
+    doxin eval OUT --json --misses 100000
+
+Run it through the shell wrapper, which installs the two generators into a virtual
+environment of their own; nothing of theirs is committed or linked into DoxIn.
+"""
+
+import datetime
+import json
+import os
+import random
+import sys
+from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
+
+# Invented parties: name, street, postal code, city, country code, VAT id prefix.
+SELLERS = [
+    ("Brightline Analytics Ltd", "14 Harbour Road", "BS1 5TY", "Bristol", "GB", "GB"),
+    ("Nordwerk Maschinenbau GmbH", "Industriestraße 42", "70565", "Stuttgart", "DE", "DE"),
+    ("Kovárna Horák s.r.o.", "Průmyslová 1187", "530 02", "Pardubice", "CZ", "CZ"),
+    ("Atelier Lumière SARL", "12 rue des Tanneurs", "69002", "Lyon", "FR", "FR"),
+    ("Pinecrest Software Inc.", "2200 Market Street", "94114", "San Francisco", "US", None),
+    ("Van Dijk Logistiek B.V.", "Havenweg 8", "3011 AB", "Rotterdam", "NL", "NL"),
+    ("Greenfield Office Supply Co.", "77 Lakeview Drive", "60601", "Chicago", "US", None),
+    ("Stahlbau Reiter AG", "Bahnhofplatz 3", "8001", "Zürich", "CH", "CHE"),
+]
+BUYERS = [
+    ("Meridian Health Partners", "400 Elm Avenue", "02139", "Cambridge", "US"),
+    ("Bäckerei Sonnenschein KG", "Lindenallee 5", "50667", "Köln", "DE"),
+    ("Stavby Novák a.s.", "Nádražní 45", "602 00", "Brno", "CZ"),
+    ("Harlow & Finch LLP", "3 Queen Square", "WC1N 3AR", "London", "GB"),
+    ("Cooperativa Agrícola Vale Verde", "Rua das Flores 210", "01310-100", "São Paulo", "BR"),
+    ("Hôtel du Parc SAS", "8 avenue Foch", "75116", "Paris", "FR"),
+]
+ITEMS = [
+    ("Consulting services", "h"), ("Website maintenance", "h"), ("Steel bracket 40 mm", "pcs"),
+    ("Printer paper A4, 500 sheets", "pcs"), ("Software licence, annual", "pcs"),
+    ("Freight Rotterdam - Hamburg", "pcs"), ("Training workshop", "day"),
+    ("Hydraulic hose 2 m", "pcs"), ("Cloud hosting, monthly", "pcs"), ("Installation", "h"),
+    ("Ergonomic office chair", "pcs"), ("Database migration", "h"),
+]
+CENT = Decimal("0.01")
+
+
+def money(value, rounding=ROUND_HALF_UP):
+    return str(Decimal(value).quantize(CENT, rounding=rounding))
+
+
+def printed(value):
+    """An amount as InvoiceGenerator prints it: Babel rounds half to even."""
+    return money(value, ROUND_HALF_EVEN)
+
+
+def vat_id(rng, prefix):
+    """A VAT id of the seller's country that passes that country's check-digit test."""
+    while True:
+        body = [rng.randint(1, 9)] + [rng.randint(0, 9) for _ in range(7)]
+        text = "".join(map(str, body))
+        if prefix == "DE":  # ISO 7064 MOD 11,10
+            product = 10
+            for d in body:
+                total = (d + product) % 10 or 10
+                product = (2 * total) % 11
+            return "DE%s%d" % (text, (11 - product) % 10)
+        if prefix == "FR":  # key over the 9-digit SIREN
+            siren = int(text + str(rng.randint(0, 9)))
+            return "FR%02d%09d" % ((12 + 3 * (siren % 97)) % 97, siren)
+        if prefix == "NL":  # 9 digits, weights 9..2, remainder mod 11
+            check = sum(w * d for w, d in zip(range(9, 1, -1), body)) % 11
+            if check < 10:
+                return "NL%s%dB01" % (text, check)
+        elif prefix == "CHE":  # 8 digits, weights 5 4 3 2 7 6 5 4, mod 11
+            check = 11 - sum(w * d for w, d in zip((5, 4, 3, 2, 7, 6, 5, 4), body)) % 11
+            if check < 10:
+                return "CHE%s%d" % (text, check % 11)
+            if check == 11:
+                return "CHE%s0" % text
+        elif prefix is None:
+            return None
+        else:  # GB and CZ have no check digits
+            return prefix + text + str(rng.randint(0, 9))
+
+
+def party_truth(name, street, postal, city, country, vat=None):
+    party = {
+        "name": name,
+        "address": {"line1": street, "city": city, "postal_code": postal, "country": country},
+    }
+    if vat:
+        party["vat_id"] = vat
+    return party
+
+
+def write_truth(out, stem, document, fields):
+    truth = {
+        "documents": [document],
+        "truth": "generated",
+        "truth_note": "the data this script handed to the generator that drew the page",
+        "fields": fields,
+    }
+    with open(os.path.join(out, stem + ".expected.json"), "w", encoding="utf-8") as f:
+        json.dump(truth, f, ensure_ascii=False, indent=1)
+
+
+def choose_lines(rng, count_range, with_fractions):
+    lines = []
+    for name, unit in rng.sample(ITEMS, rng.randint(*count_range)):
+        quantity = Decimal(rng.randint(1, 40))
+        if with_fractions and unit == "h" and rng.random() < 0.5:
+            quantity += Decimal("0.5")
+        price = Decimal(rng.randint(150, 250000)) / 100
+        lines.append((name, unit, quantity, price))
+    return lines
+
+
+def invoice_generator(out, index, rng):
+    """InvoiceGenerator's SimpleInvoice: boxed provider/customer, dates, items, VAT breakdown."""
+    from InvoiceGenerator.api import Client, Creator, Invoice, Item, Provider
+    from InvoiceGenerator.pdf import SimpleInvoice
+
+    lang, locale_name, currency = rng.choice(
+        [("en", "en_US", "USD"), ("en", "en_GB", "GBP"), ("en", "de_DE", "EUR"),
+         ("cs", "cs_CZ", "CZK"), ("pt_BR", "pt_BR", "BRL")]
+    )
+    os.environ["INVOICE_LANG"] = lang
+    s_name, s_street, s_postal, s_city, s_country, s_prefix = rng.choice(SELLERS)
+    b_name, b_street, b_postal, b_city, b_country = rng.choice(BUYERS)
+    s_vat = vat_id(rng, s_prefix)
+    provider = Provider(s_name, address=s_street, zip_code=s_postal, city=s_city,
+                        bank_account=str(rng.randint(10**8, 10**10)), bank_code="0800",
+                        vat_id=s_vat or "")
+    client = Client(b_name, address=b_street, zip_code=b_postal, city=b_city)
+    invoice = Invoice(client, provider, Creator(rng.choice(["Jana Horáková", "Tom Baker", "Ana Lima"])))
+    invoice.currency_locale = locale_name + ".UTF-8"
+    invoice.currency = currency
+    invoice.use_tax = rng.random() < 0.75
+    invoice.number = "%d%04d" % (rng.choice([2024, 2025, 2026]), index + 1)
+    issue = datetime.date(2026, 1, 1) + datetime.timedelta(days=rng.randint(0, 330))
+    invoice.date = issue
+    invoice.payback = issue + datetime.timedelta(days=rng.choice([14, 30]))
+    invoice.variable_symbol = invoice.number
+    rate = Decimal(rng.choice([21, 19, 20, 15])) if invoice.use_tax else Decimal(0)
+    lines = choose_lines(rng, (1, 6), True)
+    for name, unit, quantity, price in lines:
+        invoice.add_item(Item(quantity, price, description=name, unit=unit, tax=rate))
+
+    document = "invoicegenerator_%03d.pdf" % index
+    import locale as pylocale
+    try:
+        pylocale.setlocale(pylocale.LC_ALL, "C.UTF-8")
+    except pylocale.Error:
+        pass
+    SimpleInvoice(invoice).gen(os.path.join(out, document))
+
+    # Totals are sums of the unrounded line amounts, each rounded only where printed.
+    net, gross = invoice.price, invoice.price_tax if invoice.use_tax else invoice.price
+    fields = {
+        "invoice_id": invoice.number,
+        "issue_date": issue.isoformat(),
+        "due_date": invoice.payback.isoformat(),
+        "currency": currency,
+        "seller": party_truth(s_name, s_street, s_postal, s_city, s_country, s_vat),
+        "buyer": party_truth(b_name, b_street, b_postal, b_city, b_country),
+        "totals": {"tax_inclusive_amount": printed(gross)},
+        "lines": [
+            {"description": name, "quantity": str(q), "unit_price": printed(p),
+             "line_amount": printed(q * p)}
+            for name, _, q, p in lines
+        ],
+    }
+    if invoice.use_tax:
+        fields["totals"]["tax_exclusive_amount"] = printed(net)
+        fields["totals"]["tax_amount"] = printed(gross - net)
+        for line in fields["lines"]:
+            line["vat_rate"] = money(rate)
+    # Neither the buyer's country nor the seller's is printed: score what the page shows.
+    for party in ("seller", "buyer"):
+        fields[party]["address"].pop("country")
+    write_truth(out, document.rsplit(".", 1)[0], document, fields)
+
+
+def pyinvoice(out, index, rng):
+    """PyInvoice's SimpleInvoice: key/value tables for the parties, one items table with sums."""
+    from pyinvoice.models import ClientInfo, InvoiceInfo, Item, ServiceProviderInfo
+    from pyinvoice.templates import SimpleInvoice
+
+    s_name, s_street, s_postal, s_city, s_country, s_prefix = rng.choice(SELLERS)
+    b_name, b_street, b_postal, b_city, b_country = rng.choice(BUYERS)
+    s_vat = vat_id(rng, s_prefix)
+    document = "pyinvoice_%03d.pdf" % index
+    doc = SimpleInvoice(os.path.join(out, document))
+    number = "INV-%05d" % rng.randint(1, 99999)
+    issue = datetime.datetime(2026, 1, 1, 9, 0) + datetime.timedelta(days=rng.randint(0, 330),
+                                                                    minutes=rng.randint(0, 480))
+    due = issue + datetime.timedelta(days=30)
+    doc.invoice_info = InvoiceInfo(number, issue, due)
+    doc.service_provider_info = ServiceProviderInfo(
+        name=s_name, street=s_street, city=s_city, country=s_country, post_code=s_postal,
+        vat_tax_number=s_vat)
+    doc.client_info = ClientInfo(name=b_name, street=b_street, city=b_city, country=b_country,
+                                 post_code=b_postal, email="accounts@example.com",
+                                 client_id=rng.randint(100, 9999))
+    lines = [(n, u, q, p) for n, u, q, p in choose_lines(rng, (1, 5), False)]
+    for name, _, quantity, price in lines:
+        doc.add_item(Item(name[:18], name, int(quantity), str(price)))
+    rate = rng.choice([None, 7, 10, 20])
+    if rate is not None:
+        doc.set_item_tax_rate(rate)
+    doc.finish()
+
+    net = sum(q * p for _, _, q, p in lines)
+    tax = (net * Decimal(rate or 0) / 100).quantize(CENT, rounding=ROUND_HALF_UP)
+    seller = party_truth(s_name, s_street, s_postal, s_city, s_country, s_vat)
+    buyer = party_truth(b_name, b_street, b_postal, b_city, b_country)
+    fields = {
+        "invoice_id": number,
+        "issue_date": issue.date().isoformat(),
+        "due_date": due.date().isoformat(),
+        "seller": seller,
+        "buyer": buyer,
+        "totals": {
+            "line_extension_amount": money(net),
+            "tax_inclusive_amount": money(net + tax),
+        },
+        "lines": [
+            {"description": name, "quantity": str(q), "unit_price": money(p),
+             "line_amount": money(q * p)}
+            for name, _, q, p in lines
+        ],
+    }
+    if rate is not None:
+        fields["totals"]["tax_amount"] = money(tax)
+    write_truth(out, document.rsplit(".", 1)[0], document, fields)
+
+
+def main():
+    if len(sys.argv) < 2:
+        sys.exit(__doc__)
+    out = sys.argv[1]
+    count = int(sys.argv[2]) if len(sys.argv) > 2 else 20
+    seed = int(sys.argv[3]) if len(sys.argv) > 3 else 1
+    os.makedirs(out, exist_ok=True)
+    rng = random.Random(seed)
+    for index in range(count):
+        invoice_generator(out, index, rng)
+        pyinvoice(out, index, rng)
+
+
+if __name__ == "__main__":
+    main()
