@@ -1872,3 +1872,59 @@ Pos   Beschreibung          Nettopreis     Menge       Steuer        Entgelt
     let amounts = per_line(&inv, |l| &l.line_amount);
     assert_eq!(amounts, vec![Some(dec("198.00")), Some(dec("275.00"))]);
 }
+
+#[test]
+fn units_count_the_items_and_a_column_with_the_tax_in_is_no_line_amount() {
+    // A generator's table: "Units" holds the count with its unit, "Total price" is the net
+    // amount of the line, "Total price with tax" the gross beside it.
+    let inv = read(
+        r"Nordwerk Maschinenbau GmbH
+Invoice num.: 20260004                                Date: 2026-08-19
+
+Description               Units    Price per one    Total price    Tax    Total price with tax
+Ergonomic office chair    4 pcs         1,934.68       7,738.72   20 %                9,286.46
+Consulting services      20.50 h          557.59      11,430.60   20 %               13,716.72
+
+                                                     Total with tax: 23,003.18
+",
+    );
+    assert_eq!(
+        per_line(&inv, |l| &l.quantity),
+        vec![Some(dec("4")), Some(dec("20.50"))]
+    );
+    assert_eq!(
+        per_line(&inv, |l| &l.line_amount),
+        vec![Some(dec("7738.72")), Some(dec("11430.60"))]
+    );
+    assert_eq!(
+        descriptions(&inv),
+        vec![Some("Ergonomic office chair"), Some("Consulting services")]
+    );
+    assert_eq!(
+        per_line(&inv, |l| &l.vat_rate),
+        vec![Some(dec("20")), Some(dec("20"))]
+    );
+    // "Total price" heads a column: the first row's amount under it is no total.
+    assert_eq!(gross(&inv), Some(dec("23003.18")));
+    assert_eq!(net(&inv), Some(dec("19169.32")));
+}
+
+#[test]
+fn a_unit_price_heading_of_two_words_is_one_column() {
+    let inv = read(
+        r"Azure Interior                                             INVOICE INV/2024/0007
+Invoice Date: 03/05/2024
+
+Description                      Quantity      Unit Price      Taxes       Amount
+Office chair                       3.00           42.00          15%       126.00
+Desk lamp                          2.00           70.00          15%       140.00
+
+                                                      Untaxed Amount       266.00
+                                                      Total                305.90
+",
+    );
+    assert_eq!(
+        per_line(&inv, |l| &l.unit_price),
+        vec![Some(dec("42.00")), Some(dec("70.00"))]
+    );
+}

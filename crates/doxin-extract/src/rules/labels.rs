@@ -36,6 +36,16 @@ pub enum LabelKind {
 
 use LabelKind::*;
 
+impl LabelKind {
+    /// Labels of the invoice's totals.
+    pub(crate) fn is_total(self) -> bool {
+        matches!(
+            self,
+            GrossTotal | AmountDue | NetTotal | TaxTotal | LineTotal | AllowanceTotal | ChargeTotal
+        )
+    }
+}
+
 /// `(label, kind)`; labels are normalised (see [`norm`]). Longer labels win over shorter ones.
 const LABELS: &[(&str, LabelKind)] = &[
     // invoice number
@@ -219,6 +229,8 @@ const LABELS: &[(&str, LabelKind)] = &[
     ("da pagare", AmountDue),
     ("netto a pagare", AmountDue),
     ("subtotal", NetTotal),
+    // Odoo's net total.
+    ("untaxed amount", NetTotal),
     ("sub total", NetTotal),
     ("net amount", NetTotal),
     ("net total", NetTotal),

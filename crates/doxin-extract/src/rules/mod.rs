@@ -74,6 +74,17 @@ impl<'a> Ctx<'a> {
                 }
             }
         }
+        let header_lines: Vec<(u32, usize)> = layout
+            .pages
+            .iter()
+            .flat_map(|p| {
+                p.lines
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, l)| table::is_header_line(l))
+                    .map(|(li, _)| (p.number, li))
+            })
+            .collect();
         let hits = segs
             .iter()
             .enumerate()
@@ -93,6 +104,9 @@ impl<'a> Ctx<'a> {
                             && words.first().is_some_and(|w| labels::norm(w) == "to")
                             && !words.first().is_some_and(|w| w.ends_with(':')))
                     })
+                    // "Total price" heading a line table's column announces the rows' amounts
+                    // below it, not a total.
+                    .filter(|m| !(m.kind.is_total() && header_lines.contains(&(s.page, s.line))))
                     .map(|label| Hit { at: i, label })
             })
             .collect();

@@ -20,6 +20,23 @@ enum Col {
     VatRate,
     Discount,
     Amount,
+    /// An amount that includes the tax ("Total price with tax", "Betrag inkl. MwSt."), beside
+    /// the net line amount: no field of the line, which is net.
+    GrossAmount,
+    /// A unit price with the tax in, beside the net one.
+    GrossUnitPrice,
+    /// The tax of the line ("Tax amount", "MwSt.-Betrag"): no field of the line either.
+    TaxAmount,
+}
+
+impl Col {
+    /// Columns whose numbers are no field of the line.
+    fn is_set_aside(self) -> bool {
+        matches!(
+            self,
+            Col::GrossAmount | Col::GrossUnitPrice | Col::TaxAmount
+        )
+    }
 }
 
 const HEADER_WORDS: &[(&str, Col)] = &[
@@ -78,6 +95,11 @@ const HEADER_WORDS: &[(&str, Col)] = &[
     ("ilość", Col::Quantity),
     ("hours", Col::Quantity),
     ("stunden", Col::Quantity),
+    // "Units" counts them: "Units | Price per one" over "4 pcs | 1.934,68 €".
+    ("units", Col::Quantity),
+    ("quantidade", Col::Quantity),
+    ("qtd", Col::Quantity),
+    ("qtde", Col::Quantity),
     ("unit", Col::Unit),
     ("einheit", Col::Unit),
     ("unité", Col::Unit),
@@ -157,6 +179,74 @@ fn header_col(word: &str) -> Option<Col> {
     })
 }
 
+/// Words of a header cell that make its amount one with the tax in, with a tax word beside
+/// them ("with tax", "incl. VAT", "inkl. MwSt.") or alone ("TTC", "brutto", "gross").
+const WITH_WORDS: &[&str] = &["with", "incl", "inc", "including", "inkl", "inklusive"];
+const GROSS_WORDS: &[&str] = &["ttc", "tvac", "brutto", "gross", "bruto", "lordo"];
+/// Words that make it an amount without the tax ("excl. VAT", "ohne MwSt.", "HT", "net").
+const NET_WORDS: &[&str] = &[
+    "excl",
+    "excluding",
+    "exkl",
+    "ohne",
+    "without",
+    "before",
+    "net",
+    "netto",
+    "ht",
+    "sans",
+    "zonder",
+    "sin",
+    "senza",
+];
+/// Words naming the tax in a header cell.
+const TAX_WORDS: &[&str] = &[
+    "tax", "vat", "mwst", "ust", "tva", "btw", "iva", "gst", "steuer",
+];
+/// Words naming a sum of money in a header cell.
+const MONEY_WORDS: &[&str] = &[
+    "amount", "total", "price", "sum", "value", "betrag", "preis", "summe", "montant", "prix",
+    "bedrag", "prijs", "importe", "precio", "importo", "prezzo", "valor", "cena",
+];
+/// Words making it the sum of the line rather than one unit's price.
+const LINE_SUM_WORDS: &[&str] = &["amount", "total", "sum", "betrag", "summe", "montant"];
+/// Words making a price one unit's.
+const PER_UNIT_WORDS: &[&str] = &[
+    "unit", "per", "each", "ea", "einzel", "unitaire", "unitario",
+];
+
+/// The column a header cell of several words names as a phrase, where its words one by one
+/// would name two columns or the wrong one: "Total price" is the line amount, not a total
+/// and a price; "Price per one" and "Unit price" a unit price; "Total price with tax" and
+/// "Betrag inkl. MwSt." the gross amount beside the net one; "Tax amount" the line's tax,
+/// not its rate. `None` leaves the cell to its words.
+fn phrase_col(words: &[&LayoutWord]) -> Option<Col> {
+    if words.len() < 2 {
+        return None;
+    }
+    let normed: Vec<String> = words.iter().map(|w| norm(&w.text)).collect();
+    let has = |set: &[&str]| {
+        normed
+            .iter()
+            .flat_map(|n| n.split(' '))
+            .any(|w| set.contains(&w))
+    };
+    if !has(MONEY_WORDS) {
+        return None;
+    }
+    let per_unit = has(PER_UNIT_WORDS);
+    let net = has(NET_WORDS);
+    let gross = !net && (has(GROSS_WORDS) || (has(TAX_WORDS) && has(WITH_WORDS)));
+    Some(match (per_unit, gross) {
+        (true, true) => Col::GrossUnitPrice,
+        (false, true) => Col::GrossAmount,
+        (true, false) => Col::UnitPrice,
+        (false, false) if has(TAX_WORDS) && !net => Col::TaxAmount,
+        (false, false) if has(LINE_SUM_WORDS) => Col::Amount,
+        _ => return None,
+    })
+}
+
 /// Column anchors from one or more header lines: role and horizontal extent.
 #[derive(Debug, Clone)]
 struct Column {
@@ -171,6 +261,23 @@ fn header_columns(lines: &[&LayoutLine]) -> Vec<Column> {
         let mut joined_until = 0;
         for (i, w) in line.words.iter().enumerate() {
             if i < joined_until {
+                continue;
+            }
+            // The words of this cell: those that follow at a single space (under one and a
+            // half characters' width; columns stand further apart).
+            let mut cell_end = i + 1;
+            while let Some(next) = line.words.get(cell_end) {
+                let prev = &line.words[cell_end - 1];
+                if next.bbox.x0 - prev.bbox.x1 >= 1.5 * char_width(prev, next) {
+                    break;
+                }
+                cell_end += 1;
+            }
+            let cell: Vec<&LayoutWord> = line.words[i..cell_end].iter().collect();
+            if let Some(col) = phrase_col(&cell) {
+                joined_until = cell_end;
+                let last = cell[cell.len() - 1];
+                add_anchor(&mut cols, col, w.bbox.x0, last.bbox.x1);
                 continue;
             }
             if let Some(mut col) = header_col(&w.text) {
@@ -193,31 +300,36 @@ fn header_columns(lines: &[&LayoutLine]) -> Vec<Column> {
                     x1 = next.bbox.x1;
                     joined_until = k + 1;
                 }
-                let w = LayoutWord {
-                    bbox: BBox::new(w.bbox.x0, w.bbox.y0, x1, w.bbox.y1),
-                    ..w.clone()
-                };
-                // Two header lines may name the same column ("Menge" over "einheit"): merge
-                // overlapping anchors, keeping the first role.
-                if let Some(c) = cols
-                    .iter_mut()
-                    .find(|c| w.bbox.x0 < c.x1 + 2.0 && w.bbox.x1 > c.x0 - 2.0)
-                {
-                    c.x0 = c.x0.min(w.bbox.x0);
-                    c.x1 = c.x1.max(w.bbox.x1);
-                } else {
-                    cols.push(Column {
-                        col,
-                        x0: w.bbox.x0,
-                        x1: w.bbox.x1,
-                    });
-                }
+                add_anchor(&mut cols, col, w.bbox.x0, x1);
             }
         }
     }
     cols.sort_by(|a, b| a.x0.total_cmp(&b.x0));
     demote_extra_descriptions(&mut cols);
+    // Prices and amounts printed only with the tax in ("Total incl. VAT" on a receipt) are
+    // the line's amounts: the gross column is set aside only beside a net one.
+    for (gross, net) in [
+        (Col::GrossAmount, Col::Amount),
+        (Col::GrossUnitPrice, Col::UnitPrice),
+    ] {
+        if !cols.iter().any(|c| c.col == net) {
+            for c in cols.iter_mut().filter(|c| c.col == gross) {
+                c.col = net;
+            }
+        }
+    }
     cols
+}
+
+/// Adds a column's anchor. Two header lines may name the same column ("Menge" over
+/// "einheit"): overlapping anchors merge, keeping the first role.
+fn add_anchor(cols: &mut Vec<Column>, col: Col, x0: f32, x1: f32) {
+    if let Some(c) = cols.iter_mut().find(|c| x0 < c.x1 + 2.0 && x1 > c.x0 - 2.0) {
+        c.x0 = c.x0.min(x0);
+        c.x1 = c.x1.max(x1);
+    } else {
+        cols.push(Column { col, x0, x1 });
+    }
 }
 
 /// "Item | Art. No. | Description", "Pos | Artikel | Bezeichnung": a word that can name the
@@ -382,6 +494,14 @@ fn text_role(cols: &[Column], bbox: BBox) -> Option<Col> {
     }
 }
 
+/// The amount column and the columns set aside beside it.
+const SET_ASIDE_COLS: [Col; 4] = [
+    Col::Amount,
+    Col::GrossAmount,
+    Col::GrossUnitPrice,
+    Col::TaxAmount,
+];
+
 const ALL_TEXT_COLS: [Col; 4] = [Col::Position, Col::Code, Col::Description, Col::Unit];
 
 fn is_totals_line(line: &LayoutLine) -> Option<LabelKind> {
@@ -496,6 +616,12 @@ fn standard_rated(item: &mut InvoiceLine) {
         category.confidence *= 0.98;
         item.vat_category = Some(category);
     }
+}
+
+/// Whether a line is, on its own, the header of a line table ("Description | Units | Price
+/// per one | Total price"): its "Total" names a column, not the invoice's total.
+pub(crate) fn is_header_line(line: &LayoutLine) -> bool {
+    header_at(&[line]).is_some()
 }
 
 /// The header starting at the first line of `window` (one to three lines) and how many
@@ -742,6 +868,8 @@ fn items_above_total(ctx: &Ctx<'_>) -> Vec<InvoiceLine> {
 /// the descriptions start.
 struct Geometry {
     amount_col: Column,
+    /// Columns of amounts that are no field of the line (gross amounts, the line's tax).
+    set_aside: Vec<Column>,
     first_numeric_x: f32,
     has_description_col: bool,
     description_x0: f32,
@@ -765,14 +893,27 @@ impl Geometry {
             .filter(|c| {
                 matches!(
                     c.col,
-                    Col::Quantity | Col::UnitPrice | Col::Amount | Col::VatRate | Col::Discount
+                    Col::Quantity
+                        | Col::UnitPrice
+                        | Col::Amount
+                        | Col::VatRate
+                        | Col::Discount
+                        | Col::GrossAmount
+                        | Col::GrossUnitPrice
+                        | Col::TaxAmount
                 )
             })
             .map(|c| c.x0)
             .fold(f32::INFINITY, f32::min);
         let description = cols.iter().find(|c| c.col == Col::Description);
+        let set_aside = cols
+            .iter()
+            .filter(|c| c.col.is_set_aside())
+            .cloned()
+            .collect();
         Geometry {
             amount_col,
+            set_aside,
             first_numeric_x,
             has_description_col: description.is_some(),
             description_x0: description.map_or(f32::NEG_INFINITY, |c| c.x0),
@@ -838,6 +979,16 @@ impl Geometry {
             })
     }
 
+    /// Whether a number stands under a set-aside column rather than the amount column.
+    fn is_set_aside(&self, bbox: BBox) -> bool {
+        if self.set_aside.is_empty() {
+            return false;
+        }
+        let mut candidates = self.set_aside.clone();
+        candidates.push(self.amount_col.clone());
+        nearest(&candidates, bbox, &SET_ASIDE_COLS).is_some_and(|c| c.is_set_aside())
+    }
+
     /// Numbers of a line that lie in the numeric columns.
     fn numeric<'n>(&self, nums: &'n [Num]) -> impl Iterator<Item = &'n Num> {
         let x = self.first_numeric_x;
@@ -864,9 +1015,12 @@ fn line_amount_of(ctx: &Ctx<'_>, line: &LayoutLine, geo: &Geometry) -> Option<Nu
 }
 
 fn amount_in<'n>(nums: &'n [Num], geo: &Geometry) -> Option<&'n Num> {
-    nums.iter()
-        .rev()
-        .find(|n| n.decimals && !n.percent && n.bbox.x1 > geo.amount_col.x0 - 40.0)
+    nums.iter().rev().find(|n| {
+        n.decimals
+            && !n.percent
+            && n.bbox.x1 > geo.amount_col.x0 - 40.0
+            && !geo.is_set_aside(n.bbox)
+    })
 }
 
 /// A row whose cells are not all on one text line: in a tall row (a code, a GTIN and its
@@ -1092,6 +1246,9 @@ fn read_rows(
                             Col::Discount,
                             Col::Amount,
                             Col::Position,
+                            Col::GrossAmount,
+                            Col::GrossUnitPrice,
+                            Col::TaxAmount,
                         ],
                     )
                 };

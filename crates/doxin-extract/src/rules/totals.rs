@@ -635,6 +635,17 @@ pub(crate) fn read_totals(ctx: &Ctx<'_>, inv: &mut Invoice) {
     let mut gross_v = g.as_ref().map(|a| wrap(a, conf));
     let mut net_v = n.as_ref().map(|a| wrap(a, conf));
     let mut tax_v = t.as_ref().map(|a| wrap(a, conf));
+    // A total with the tax in and neither net nor tax printed ("Total with tax: 23,003.18"
+    // under a table of net lines with their rates): the lines are the net when their sum
+    // and the tax their rates give add up to the total.
+    if let (Some(g), None, None, Some(s), Some(r)) =
+        (&gross_v, &net_v, &tax_v, lines_sum, rates_tax)
+        && r != Decimal::ZERO
+        && near(s + r, g.value)
+    {
+        net_v = Some(derived(s, g, 0.75));
+        tax_v = Some(derived(r, g, 0.75));
+    }
     // Derive the one missing member of the triple.
     match (&gross_v, &net_v, &tax_v) {
         // The difference is a tax only at a rate the seller can charge (else a charge or a
