@@ -1928,3 +1928,97 @@ Desk lamp                          2.00           70.00          15%       140.0
         vec![Some(dec("42.00")), Some(dec("70.00"))]
     );
 }
+
+#[test]
+fn a_form_names_each_part_of_an_address_with_its_own_key() {
+    let inv = read(
+        r"                                                                 Invoice
+                                       Invoice id:         INV-35295
+                                       Invoice date:       2026-10-08 14:11
+                                       Invoice due date:   2026-11-07 14:11
+Service Provider                        Client
+Name:        Brightline Analytics Ltd   Name:        Bäckerei Sonnenschein KG
+Street:      14 Harbour Road            Street:      Lindenallee 5
+City:        Bristol                    City:        Köln
+Country:     GB                         Country:     DE
+Post code:   BS1 5TY                    Post code:   50667
+",
+    );
+    let address = |p: &doxin_model::Party| {
+        (
+            value_of(&p.address.line1),
+            value_of(&p.address.city),
+            value_of(&p.address.postal_code),
+            value_of(&p.address.country),
+        )
+    };
+    assert_eq!(seller(&inv), Some("Brightline Analytics Ltd"));
+    let some = |s: &str| Some(s.to_string());
+    assert_eq!(
+        address(&inv.seller),
+        (
+            some("14 Harbour Road"),
+            some("Bristol"),
+            some("BS1 5TY"),
+            some("GB")
+        )
+    );
+    assert_eq!(
+        address(&inv.buyer),
+        (
+            some("Lindenallee 5"),
+            some("Köln"),
+            some("50667"),
+            some("DE")
+        )
+    );
+    assert_eq!(
+        inv.due_date.as_ref().map(|d| d.value.to_string()),
+        Some("2026-11-07".to_string())
+    );
+}
+
+#[test]
+fn a_heading_in_larger_type_over_a_name_is_no_part_of_it() {
+    use doxin_extract::layout::{LayoutLine, LayoutPage, LayoutWord};
+    use doxin_model::BBox;
+    // Words at (x, top, size in points): a 12-point heading a word the vocabulary does not
+    // know, over a letterhead in 8 points; a two-line name would be set in one size.
+    let line = |words: &[(f32, f32, f32, &str)]| LayoutLine {
+        words: words
+            .iter()
+            .map(|&(x, y, size, text)| LayoutWord {
+                text: text.to_string(),
+                bbox: BBox::new(x, y, x + 0.5 * size * text.chars().count() as f32, y + size),
+                confidence: 1.0,
+            })
+            .collect(),
+    };
+    let layout = Layout {
+        pages: vec![LayoutPage {
+            number: 1,
+            width: 612.0,
+            height: 792.0,
+            lines: vec![
+                line(&[
+                    (312.0, 40.0, 10.0, "Invoice"),
+                    (352.0, 40.0, 10.0, "20260004"),
+                ]),
+                line(&[(63.0, 70.0, 12.0, "Contractor")]),
+                line(&[
+                    (63.0, 85.0, 8.0, "Nordwerk"),
+                    (100.0, 85.0, 8.0, "Maschinenbau"),
+                    (152.0, 85.0, 8.0, "GmbH"),
+                ]),
+                line(&[
+                    (63.0, 95.0, 8.0, "Industriestraße"),
+                    (125.0, 95.0, 8.0, "42"),
+                ]),
+                line(&[(63.0, 105.0, 8.0, "70565"), (88.0, 105.0, 8.0, "Stuttgart")]),
+            ],
+        }],
+        source: doxin_model::Source::Text,
+    };
+    let inv = extract_invoice(&layout);
+    assert_eq!(seller(&inv), Some("Nordwerk Maschinenbau GmbH"));
+}

@@ -131,6 +131,8 @@ const LABELS: &[(&str, LabelKind)] = &[
     ("data wystawienia", IssueDate),
     // due date
     ("due date", DueDate),
+    ("invoice due date", DueDate),
+    ("payment due date", DueDate),
     ("payment due", DueDate),
     ("date due", DueDate),
     ("pay by", DueDate),
@@ -337,6 +339,7 @@ const LABELS: &[(&str, LabelKind)] = &[
     ("emetteur", Seller),
     ("sold by", Seller),
     ("service provider", Seller),
+    ("provider", Seller),
     ("issued by", Seller),
     ("verkauft von", Seller),
     ("vendu par", Seller),

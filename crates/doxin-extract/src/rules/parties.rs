@@ -196,16 +196,77 @@ const ADDRESS_KEYS: &[&str] = &[
     "street",
 ];
 
+/// A part of an address a form names with its own key ("City: Bristol", "Post code:
+/// BS1 5TY", "Country: GB").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum AddressPart {
+    City,
+    PostalCode,
+    Country,
+    Subdivision,
+}
+
+const PART_KEYS: &[(&str, AddressPart)] = &[
+    ("city", AddressPart::City),
+    ("town", AddressPart::City),
+    ("ort", AddressPart::City),
+    ("stadt", AddressPart::City),
+    ("ville", AddressPart::City),
+    ("plaats", AddressPart::City),
+    ("woonplaats", AddressPart::City),
+    ("ciudad", AddressPart::City),
+    ("localidad", AddressPart::City),
+    ("città", AddressPart::City),
+    ("miejscowość", AddressPart::City),
+    ("post code", AddressPart::PostalCode),
+    ("postcode", AddressPart::PostalCode),
+    ("postal code", AddressPart::PostalCode),
+    ("zip", AddressPart::PostalCode),
+    ("zip code", AddressPart::PostalCode),
+    ("zipcode", AddressPart::PostalCode),
+    ("plz", AddressPart::PostalCode),
+    ("postleitzahl", AddressPart::PostalCode),
+    ("code postal", AddressPart::PostalCode),
+    ("código postal", AddressPart::PostalCode),
+    ("cap", AddressPart::PostalCode),
+    ("kod pocztowy", AddressPart::PostalCode),
+    ("country", AddressPart::Country),
+    ("land", AddressPart::Country),
+    ("pays", AddressPart::Country),
+    ("país", AddressPart::Country),
+    ("paese", AddressPart::Country),
+    ("kraj", AddressPart::Country),
+    ("state", AddressPart::Subdivision),
+    ("province", AddressPart::Subdivision),
+    ("county", AddressPart::Subdivision),
+    ("region", AddressPart::Subdivision),
+    ("bundesland", AddressPart::Subdivision),
+    ("provincia", AddressPart::Subdivision),
+];
+
+fn part_key(key: &str) -> Option<AddressPart> {
+    PART_KEYS.iter().find(|(k, _)| *k == key).map(|(_, p)| *p)
+}
+
+/// A party's block: its lines as a person reads them (name first, then address lines), and
+/// the address parts a form gives under keys of their own.
+#[derive(Debug, Default)]
+struct PartyBlock {
+    lines: Vec<(usize, String)>,
+    parts: Vec<(AddressPart, usize, String)>,
+}
+
 /// The party block under (or beside) a party label, as the lines a person would read as that
 /// party: name first, then address lines. Understands plain address blocks and "Name: …",
-/// "Anschrift: …" forms whose values stand in a column to the right.
-fn party_lines(ctx: &Ctx<'_>, hit: &Hit) -> Vec<(usize, String)> {
+/// "Anschrift: …", "City: …" forms whose values stand in a column to the right.
+fn party_lines(ctx: &Ctx<'_>, hit: &Hit) -> PartyBlock {
     let head = &ctx.segs[hit.at];
     let x0 = head.seg.bbox.x0;
     let line_h = (head.seg.bbox.y1 - head.seg.bbox.y0).max(6.0);
     let mut name: Option<(usize, String)> = None;
     let mut plain: Vec<(usize, String)> = Vec::new();
     let mut address: Vec<(usize, String)> = Vec::new();
+    let mut parts: Vec<(AddressPart, usize, String)> = Vec::new();
     let is_label_seg = |j: usize| ctx.hits.iter().any(|h| h.at == j);
     // "Bill to Address:" — the rest of the label is a form word, not the party.
     let rest_is_key = {
@@ -270,9 +331,9 @@ fn party_lines(ctx: &Ctx<'_>, hit: &Hit) -> Vec<(usize, String)> {
                         line.iter()
                             .copied()
                             .find(|&v| v > k)
-                            .map(|v| (v, ctx.segs[v].seg.text.clone()))
+                            .map(|v| (v, without_next_key(&ctx.segs[v].seg.text).to_string()))
                     } else {
-                        Some((k, inline.trim().to_string()))
+                        Some((k, without_next_key(inline.trim()).to_string()))
                     };
                     value_x = None;
                     let above = pending.take();
@@ -290,6 +351,8 @@ fn party_lines(ctx: &Ctx<'_>, hit: &Hit) -> Vec<(usize, String)> {
                         } else if ADDRESS_KEYS.contains(&key.as_str()) {
                             value_x = Some(ctx.segs[v].seg.bbox.x0);
                             address.push((v, text));
+                        } else if let Some(part) = part_key(&key) {
+                            parts.push((part, v, text));
                         }
                     }
                 } else {
@@ -315,9 +378,62 @@ fn party_lines(ctx: &Ctx<'_>, hit: &Hit) -> Vec<(usize, String)> {
             }
         }
     }
-    match name {
+    let lines = match name {
         Some(n) => std::iter::once(n).chain(address).collect(),
         None => plain.into_iter().chain(address).collect(),
+    };
+    PartyBlock { lines, parts }
+}
+
+/// A value without the key of the next column run into it ("Brightline Analytics Ltd
+/// Name:" where the other party's form starts close by).
+fn without_next_key(value: &str) -> &str {
+    let Some(head) = value.strip_suffix(':') else {
+        return value;
+    };
+    let words: Vec<&str> = head.split_whitespace().collect();
+    for n in (1..=2.min(words.len().saturating_sub(1))).rev() {
+        let key = norm(&words[words.len() - n..].join(" "));
+        let is_key = NAME_KEYS.contains(&key.as_str())
+            || ADDRESS_KEYS.contains(&key.as_str())
+            || part_key(&key).is_some();
+        if is_key && let Some(at) = head.rfind(words[words.len() - n]) {
+            return head[..at].trim_end();
+        }
+    }
+    value
+}
+
+/// Sets the address parts a form gave under their own keys, over what the lines suggested.
+fn fill_parts(
+    ctx: &Ctx<'_>,
+    parts: &[(AddressPart, usize, String)],
+    party: &mut Party,
+    confidence: f32,
+) {
+    for (part, seg, text) in parts {
+        let text = text.trim().trim_end_matches([',', '.']).trim();
+        if text.is_empty() {
+            continue;
+        }
+        let value = |v: String| Some(ctx.value(v, text, *seg, confidence * 0.9));
+        match part {
+            AddressPart::City => party.address.city = value(text.to_string()),
+            AddressPart::PostalCode => party.address.postal_code = value(text.to_string()),
+            AddressPart::Subdivision => {
+                party.address.country_subdivision = value(text.to_string());
+            }
+            AddressPart::Country => {
+                let code = country_code(text).map(str::to_string).or_else(|| {
+                    doxin_model::CountryCode::parse(text)
+                        .ok()
+                        .map(|c| c.as_str().to_string())
+                });
+                if let Some(code) = code {
+                    party.address.country = value(code);
+                }
+            }
+        }
     }
 }
 
@@ -670,6 +786,7 @@ pub(crate) fn read_parties(ctx: &Ctx<'_>, inv: &mut Invoice, warnings: &mut Vec<
     let seller_hit = ctx.hits_of(LabelKind::Seller).find(|h| {
         ctx.segs[h.at].page == 1
             && party_lines(ctx, h)
+                .lines
                 .first()
                 .is_none_or(|(_, name)| !is_staff_member(name))
     });
@@ -678,9 +795,11 @@ pub(crate) fn read_parties(ctx: &Ctx<'_>, inv: &mut Invoice, warnings: &mut Vec<
         .find(|h| ctx.segs[h.at].page == 1 && h.label.tokens >= 1);
     let mut buyer_block = Vec::new();
     if let Some(hit) = buyer_hit {
-        let lines = party_lines(ctx, hit);
-        buyer_block = lines.iter().map(|(j, _)| *j).collect();
-        fill_party(ctx, &lines, &mut inv.buyer, 0.8);
+        let block = party_lines(ctx, hit);
+        buyer_block = block.lines.iter().map(|(j, _)| *j).collect();
+        buyer_block.extend(block.parts.iter().map(|(_, j, _)| *j));
+        fill_party(ctx, &block.lines, &mut inv.buyer, 0.8);
+        fill_parts(ctx, &block.parts, &mut inv.buyer, 0.8);
     }
     // An address block where an envelope window shows the addressee. It is the addressee
     // when something else names the sender: a seller label, the return-address line over
@@ -706,8 +825,9 @@ pub(crate) fn read_parties(ctx: &Ctx<'_>, inv: &mut Invoice, warnings: &mut Vec<
         }
     }
     if let Some(hit) = seller_hit {
-        let lines = party_lines(ctx, hit);
-        fill_party(ctx, &lines, &mut inv.seller, 0.85);
+        let block = party_lines(ctx, hit);
+        fill_party(ctx, &block.lines, &mut inv.seller, 0.85);
+        fill_parts(ctx, &block.parts, &mut inv.seller, 0.85);
     }
     if inv.seller.name.is_none() {
         guess_seller_name(ctx, inv, &buyer_block);
@@ -1455,7 +1575,11 @@ fn line_above(ctx: &Ctx<'_>, j: usize) -> Option<String> {
             && ((t.seg.bbox.x0 - s.seg.bbox.x0).abs() < 8.0
                 || (form_only && t.seg.bbox.x0 < centre && centre < t.seg.bbox.x1))
     })?;
+    // A name set on two lines is set in one size: a heading over it ("Provider" in 12 points
+    // over an 8-point name) is no part of it.
+    let above_h = (above.seg.bbox.y1 - above.seg.bbox.y0).max(1.0);
     let ok = s.seg.bbox.y0 - above.seg.bbox.y1 < 0.8 * h
+        && (0.75..=1.33).contains(&(above_h / (s.seg.bbox.y1 - s.seg.bbox.y0).max(1.0)))
         && !above.seg.text.chars().any(|c| c.is_ascii_digit())
         // "Note : payment to be made in favour of" is a sentence, not the first name line.
         && !above.seg.text.contains(':')
@@ -1606,5 +1730,19 @@ mod tests {
             read("10115 Berlin"),
             Some((None, "10115".into(), "Berlin".into()))
         );
+    }
+
+    #[test]
+    fn the_next_columns_key_run_into_a_value_is_no_part_of_it() {
+        assert_eq!(
+            without_next_key("Brightline Analytics Ltd Name:"),
+            "Brightline Analytics Ltd"
+        );
+        assert_eq!(
+            without_next_key("14 Harbour Road Post code:"),
+            "14 Harbour Road"
+        );
+        assert_eq!(without_next_key("Ratio:"), "Ratio:");
+        assert_eq!(without_next_key("Name:"), "Name:");
     }
 }
