@@ -667,6 +667,14 @@ fn postal_city(t: &str) -> Option<(Option<String>, String, String)> {
         let code = format!("{} {}", words[n - 2], words[n - 1].trim_end_matches(','));
         return Some((Some("GB".to_string()), code, city));
     }
+    // The postcode before the city, as forms print any code: "WC1N 3AR London".
+    if n >= 3
+        && is_uk_postcode(words[0], words[1])
+        && words[2].chars().next().is_some_and(char::is_alphabetic)
+    {
+        let code = format!("{} {}", words[0], words[1]);
+        return Some((Some("GB".to_string()), code, words[2..].join(" ")));
+    }
     let mut i = 0;
     let mut country = None;
     let first = words[0];
@@ -687,12 +695,24 @@ fn postal_city(t: &str) -> Option<(Option<String>, String, String)> {
         code = rest;
     }
     let digits = code.chars().filter(char::is_ascii_digit).count();
-    let code_ok = (4..=6).contains(&digits)
-        && code.chars().all(|c| c.is_ascii_digit() || c == '-')
-        && code.len() <= 7;
-    if code_ok && i + 1 < words.len() {
+    let all_digits = |w: &str, len: usize| w.len() == len && w.chars().all(|c| c.is_ascii_digit());
+    // Brazil's CEP: "01310-100".
+    let cep = code
+        .split_once('-')
+        .is_some_and(|(a, b)| all_digits(a, 5) && all_digits(b, 3));
+    let code_ok = cep
+        || ((4..=6).contains(&digits)
+            && code.chars().all(|c| c.is_ascii_digit() || c == '-')
+            && code.len() <= 7);
+    // Czech, Slovak, Swedish and Greek codes are written in two groups: "602 00 Brno".
+    let grouped = all_digits(code, 3)
+        && words.get(i + 1).is_some_and(|w| all_digits(w, 2))
+        && words.len() > i + 2;
+    if (code_ok || grouped) && i + 1 < words.len() {
         // Dutch postcodes: "1234 AB".
-        let (code, city_start) = if words
+        let (code, city_start) = if grouped {
+            (format!("{} {}", code, words[i + 1]), i + 2)
+        } else if words
             .get(i + 1)
             .is_some_and(|w| w.len() == 2 && w.chars().all(|c| c.is_ascii_uppercase()))
             && digits == 4
@@ -1721,7 +1741,12 @@ mod tests {
         );
         assert_eq!(
             read("Manchester M1 1AE"),
-            Some((gb, "M1 1AE".into(), "Manchester".into()))
+            Some((gb.clone(), "M1 1AE".into(), "Manchester".into()))
+        );
+        // A postcode before the city, as forms print every code.
+        assert_eq!(
+            read("WC1N 3AR London"),
+            Some((gb, "WC1N 3AR".into(), "London".into()))
         );
         // Not postcodes: an inward part of digits, a reference, a German code stays German.
         assert_eq!(read("Order AB12 345"), None);
@@ -1730,6 +1755,22 @@ mod tests {
             read("10115 Berlin"),
             Some((None, "10115".into(), "Berlin".into()))
         );
+    }
+
+    #[test]
+    fn postal_codes_in_two_groups_and_brazilian_ceps_come_before_the_city() {
+        let read = |t: &str| postal_city(t).map(|(_, code, city)| (code, city));
+        assert_eq!(read("602 00 Brno"), Some(("602 00".into(), "Brno".into())));
+        assert_eq!(
+            read("114 55 Stockholm"),
+            Some(("114 55".into(), "Stockholm".into()))
+        );
+        assert_eq!(
+            read("01310-100 São Paulo"),
+            Some(("01310-100".into(), "São Paulo".into()))
+        );
+        // A house number and a flat number before a street are no code.
+        assert_eq!(read("221 12 Baker Street"), None);
     }
 
     #[test]
