@@ -24,6 +24,7 @@ import sys
 from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
 
 # Invented parties: name, street, postal code, city, country code, VAT id prefix.
+# (A seller charges its own country's rates: RATES.)
 SELLERS = [
     ("Brightline Analytics Ltd", "14 Harbour Road", "BS1 5TY", "Bristol", "GB", "GB"),
     ("Nordwerk Maschinenbau GmbH", "Industriestraße 42", "70565", "Stuttgart", "DE", "DE"),
@@ -34,6 +35,10 @@ SELLERS = [
     ("Greenfield Office Supply Co.", "77 Lakeview Drive", "60601", "Chicago", "US", None),
     ("Stahlbau Reiter AG", "Bahnhofplatz 3", "8001", "Zürich", "CH", "CHE"),
 ]
+RATES = {
+    "GB": [20, 5], "DE": [19, 7], "CZ": [21, 12], "FR": [20, 10], "US": [7, 8],
+    "NL": [21, 9], "CH": [8.1, 2.6],
+}
 BUYERS = [
     ("Meridian Health Partners", "400 Elm Avenue", "02139", "Cambridge", "US"),
     ("Bäckerei Sonnenschein KG", "Lindenallee 5", "50667", "Köln", "DE"),
@@ -151,7 +156,10 @@ def invoice_generator(out, index, rng):
     invoice.date = issue
     invoice.payback = issue + datetime.timedelta(days=rng.choice([14, 30]))
     invoice.variable_symbol = invoice.number
-    rate = Decimal(rng.choice([21, 19, 20, 15])) if invoice.use_tax else Decimal(0)
+    # The generator prints a line's rate without decimals ("8 %" for 8.1 %): whole rates only.
+    whole = [r for r in RATES[s_country] if r == int(r)]
+    invoice.use_tax = invoice.use_tax and bool(whole)
+    rate = Decimal(rng.choice(whole)) if invoice.use_tax else Decimal(0)
     # The generator writes quantities with Python's locale module, which here is "C": a
     # fraction is "20.50" whatever the currency's locale, so fractions only where "." is the
     # decimal mark anyway.
@@ -199,8 +207,16 @@ def pyinvoice(out, index, rng):
     from pyinvoice.models import ClientInfo, InvoiceInfo, Item, ServiceProviderInfo
     from pyinvoice.templates import SimpleInvoice
 
-    s_name, s_street, s_postal, s_city, s_country, s_prefix = rng.choice(SELLERS)
-    b_name, b_street, b_postal, b_city, b_country = rng.choice(BUYERS)
+    # PyInvoice sets the parties in Helvetica, whose encoding (WinAnsi) has no "ř" or "ů": the
+    # page would show a box, not what the truth says. Parties it can print only.
+    def printable(party):
+        return all(str(part).encode("cp1252", "ignore").decode("cp1252") == str(part)
+                   for part in party)
+
+    s_name, s_street, s_postal, s_city, s_country, s_prefix = rng.choice(
+        [p for p in SELLERS if printable(p[:4])])
+    b_name, b_street, b_postal, b_city, b_country = rng.choice(
+        [p for p in BUYERS if printable(p[:4])])
     s_vat = vat_id(rng, s_prefix)
     document = "pyinvoice_%03d.pdf" % index
     doc = SimpleInvoice(os.path.join(out, document))
@@ -218,7 +234,7 @@ def pyinvoice(out, index, rng):
     lines = [(n, u, q, p) for n, u, q, p in choose_lines(rng, (1, 5), False)]
     for name, _, quantity, price in lines:
         doc.add_item(Item(name[:18], name, int(quantity), str(price)))
-    rate = rng.choice([None, 7, 10, 20])
+    rate = rng.choice([None, *RATES[s_country]])
     if rate is not None:
         doc.set_item_tax_rate(rate)
     doc.finish()
