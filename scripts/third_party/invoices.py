@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """Invoices laid out by other people's generators, with their truth, for `doxin eval`.
 
-The rules were never written against these layouts: two invoice generators from PyPI draw the
-pages (InvoiceGenerator 1.2.0, reportlab, a Czech-born boxed layout in English, Czech and
-Brazilian Portuguese; PyInvoice 0.1.7, reportlab tables with key/value party blocks), and this
+The rules were never written against these layouts: three invoice generators draw the pages
+(from PyPI, InvoiceGenerator 1.2.0, reportlab, a Czech-born boxed layout in English, Czech and
+Brazilian Portuguese, and PyInvoice 0.1.7, reportlab tables with key/value party blocks; from
+npm, microinvoice 1.0.6, PDFKit, a designed layout whose labels the user writes), and this
 script only chooses the data (seeded, so a run is repeatable) and writes what the page must say
 as `<stem>.expected.json` beside each PDF, in the layout of `../shared/eval`.
 
@@ -20,6 +21,7 @@ import datetime
 import json
 import os
 import random
+import subprocess
 import sys
 from decimal import ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
 
@@ -264,6 +266,98 @@ def pyinvoice(out, index, rng):
     write_truth(out, document.rsplit(".", 1)[0], document, fields)
 
 
+MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August",
+          "September", "October", "November", "December"]
+
+
+def microinvoice(out, index, rng):
+    """microinvoice's layout (npm, PDFKit): a header block of labelled values, two party
+    columns of free lines under their labels, a details table and a totals block. Labels
+    and columns are the user's choice: two sets a user would write."""
+    s_name, s_street, s_postal, s_city, s_country, s_prefix = rng.choice(SELLERS)
+    b_name, b_street, b_postal, b_city, b_country = rng.choice(BUYERS)
+    s_vat = vat_id(rng, s_prefix)
+    currency = {"GB": "GBP", "US": "USD", "CH": "CHF", "CZ": "CZK"}.get(s_country, "EUR")
+    issue = datetime.date(2026, 1, 1) + datetime.timedelta(days=rng.randint(0, 330))
+    due = issue + datetime.timedelta(days=rng.choice([14, 30]))
+    if s_country == "US":
+        show = lambda d: "%s %d, %d" % (MONTHS[d.month - 1], d.day, d.year)
+    elif s_country == "GB":
+        show = lambda d: "%d %s %d" % (d.day, MONTHS[d.month - 1], d.year)
+    else:
+        show = lambda d: d.strftime("%d/%m/%Y")
+    number = "%s-%d-%04d" % (rng.choice(["INV", "F", "RE"]), issue.year, rng.randint(1, 9999))
+    rate = Decimal(str(rng.choice(RATES[s_country])))
+    lines = choose_lines(rng, (1, 5), False)
+    net = sum(q * p for _, _, q, p in lines)
+    tax = (net * rate / 100).quantize(CENT, rounding=ROUND_HALF_UP)
+    plain = rng.random() < 0.5
+    labels = (
+        ["Subtotal", "Tax rate", "Tax", "Total"] if plain
+        else ["Total without VAT", "VAT Rate", "VAT Paid", "Total paid with VAT"]
+    )
+    postal_city = "%s %s" % (s_postal, s_city)
+    buyer_postal_city = "%s %s" % (b_postal, b_city)
+    options = {
+        "data": {
+            "invoice": {
+                "name": "Invoice",
+                "currency": currency,
+                "header": [
+                    {"label": "Invoice Number", "value": number},
+                    {"label": "Date", "value": show(issue)},
+                    {"label": "Due Date", "value": show(due)},
+                ],
+                "customer": [
+                    {"label": "Bill To", "value": [b_name, b_street, buyer_postal_city]},
+                ],
+                "seller": [
+                    {"label": "Bill From", "value": [s_name, s_street, postal_city]},
+                ] + ([{"label": "VAT Number", "value": s_vat}] if s_vat else []),
+                "legal": [{"value": "Payment within %d days." % (due - issue).days}],
+                "details": {
+                    "header": [{"value": "Description"}, {"value": "Quantity"},
+                               {"value": "Unit price"}, {"value": "Amount"}],
+                    "parts": [
+                        [{"value": name}, {"value": int(q)}, {"value": money(p), "price": True},
+                         {"value": money(q * p), "price": True}]
+                        for name, _, q, p in lines
+                    ],
+                    "total": [
+                        {"label": labels[0], "value": money(net), "price": True},
+                        {"label": labels[1], "value": "%s%%" % rate},
+                        {"label": labels[2], "value": money(tax), "price": True},
+                        {"label": labels[3], "value": money(net + tax), "price": True},
+                    ],
+                },
+            }
+        }
+    }
+    document = "microinvoice_%03d.pdf" % index
+    fields = {
+        "invoice_id": number,
+        "issue_date": issue.isoformat(),
+        "due_date": due.isoformat(),
+        "currency": currency,
+        "seller": party_truth(s_name, s_street, s_postal, s_city, s_country, s_vat),
+        "buyer": party_truth(b_name, b_street, b_postal, b_city, b_country),
+        "totals": {
+            "tax_exclusive_amount": money(net),
+            "tax_amount": money(tax),
+            "tax_inclusive_amount": money(net + tax),
+        },
+        "lines": [
+            {"description": name, "quantity": str(q), "unit_price": money(p),
+             "line_amount": money(q * p)}
+            for name, _, q, p in lines
+        ],
+    }
+    for party in ("seller", "buyer"):
+        fields[party]["address"].pop("country")
+    write_truth(out, document.rsplit(".", 1)[0], document, fields)
+    return {"file": os.path.join(out, document), "options": options}
+
+
 def main():
     if len(sys.argv) < 2:
         sys.exit(__doc__)
@@ -272,9 +366,18 @@ def main():
     seed = int(sys.argv[3]) if len(sys.argv) > 3 else 1
     os.makedirs(out, exist_ok=True)
     rng = random.Random(seed)
+    specs = []
     for index in range(count):
         invoice_generator(out, index, rng)
         pyinvoice(out, index, rng)
+        specs.append(microinvoice(out, index, rng))
+    # microinvoice draws with Node: all its invoices in one run.
+    spec_file = os.path.join(out, ".microinvoice-specs.json")
+    with open(spec_file, "w", encoding="utf-8") as f:
+        json.dump(specs, f)
+    renderer = os.path.join(os.path.dirname(os.path.abspath(__file__)), "microinvoice_render.js")
+    subprocess.run(["node", renderer, spec_file], check=True)
+    os.remove(spec_file)
 
 
 if __name__ == "__main__":
