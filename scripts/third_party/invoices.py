@@ -56,6 +56,17 @@ ITEMS = [
     ("Hydraulic hose 2 m", "pcs"), ("Cloud hosting, monthly", "pcs"), ("Installation", "h"),
     ("Ergonomic office chair", "pcs"), ("Database migration", "h"),
 ]
+# PyInvoice prints an item's name (cut at 18 characters) and its description in two columns.
+NAMED_ITEMS = [
+    ("Hosting plan", "Cloud hosting, monthly, EU region"),
+    ("Support hours", "Priority support by phone and e-mail"),
+    ("Office chair", "Ergonomic office chair with armrests"),
+    ("Steel bracket", "Galvanised steel bracket 40 mm"),
+    ("Paper A4", "Printer paper A4, 80 g, 500 sheets"),
+    ("Licence", "Software licence, annual subscription"),
+    ("Freight", "Freight Rotterdam - Hamburg, one pallet"),
+    ("Workshop", "Training workshop, one day on site"),
+]
 CENT = Decimal("0.01")
 
 
@@ -233,9 +244,10 @@ def pyinvoice(out, index, rng):
     doc.client_info = ClientInfo(name=b_name, street=b_street, city=b_city, country=b_country,
                                  post_code=b_postal, email="accounts@example.com",
                                  client_id=rng.randint(100, 9999))
-    lines = [(n, u, q, p) for n, u, q, p in choose_lines(rng, (1, 5), False)]
-    for name, _, quantity, price in lines:
-        doc.add_item(Item(name[:18], name, int(quantity), str(price)))
+    lines = [(n, d, Decimal(rng.randint(1, 40)), Decimal(rng.randint(150, 250000)) / 100)
+             for n, d in rng.sample(NAMED_ITEMS, rng.randint(1, 5))]
+    for name, description, quantity, price in lines:
+        doc.add_item(Item(name, description, int(quantity), str(price)))
     rate = rng.choice([None, *RATES[s_country]])
     if rate is not None:
         doc.set_item_tax_rate(rate)
@@ -256,9 +268,9 @@ def pyinvoice(out, index, rng):
             "tax_inclusive_amount": money(net + tax),
         },
         "lines": [
-            {"description": name, "quantity": str(q), "unit_price": money(p),
-             "line_amount": money(q * p)}
-            for name, _, q, p in lines
+            {"description": name, "item_description": text, "quantity": str(q),
+             "unit_price": money(p), "line_amount": money(q * p)}
+            for name, text, q, p in lines
         ],
     }
     if rate is not None:

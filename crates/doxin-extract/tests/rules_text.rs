@@ -2022,3 +2022,46 @@ fn a_heading_in_larger_type_over_a_name_is_no_part_of_it() {
     let inv = extract_invoice(&layout);
     assert_eq!(seller(&inv), Some("Nordwerk Maschinenbau GmbH"));
 }
+
+#[test]
+fn a_description_cell_centred_on_its_row_describes_the_named_item() {
+    // "Name | Description": the description cell wraps over three lines centred on the row's
+    // numbers, so its first line stands above the row. The second row's price and amount
+    // are whole and printed without decimals.
+    let inv = read(
+        r"Pinecrest Software Inc.                                            Invoice id: INV-82491
+Detail
+          Name               Description            Units              Unit Price            Amount
+                           Priority support
+   Support hours           by phone and               33               2456.32              81058.56
+                                e-mail
+                           Software licence,
+         Licence                annual                28                   800                 22400
+                             subscription
+                                                                            Subtotal        103458.56
+                                                                       Vat/Tax (7%)          7242.10
+                                                                                 Total      110700.66
+",
+    );
+    assert_eq!(
+        descriptions(&inv),
+        vec![Some("Support hours"), Some("Licence")]
+    );
+    let details: Vec<Option<String>> = inv
+        .lines
+        .iter()
+        .map(|l| value_of(&l.item_description))
+        .collect();
+    assert_eq!(
+        details,
+        vec![
+            Some("Priority support\nby phone and\ne-mail".to_string()),
+            Some("Software licence,\nannual\nsubscription".to_string()),
+        ]
+    );
+    assert_eq!(
+        per_line(&inv, |l| &l.line_amount),
+        vec![Some(dec("81058.56")), Some(dec("22400"))]
+    );
+    assert_eq!(net(&inv), Some(dec("103458.56")));
+}

@@ -14,6 +14,12 @@ enum Col {
     Position,
     Code,
     Description,
+    /// "Name", where a table names an item and describes it in two columns: the item's
+    /// name. Read as the description column unless a description column stands beside it.
+    Name,
+    /// The longer description beside an item's name (BT-154), its cell wrapped over several
+    /// lines and often centred on the row.
+    Detail,
     Quantity,
     Unit,
     UnitPrice,
@@ -59,6 +65,7 @@ const HEADER_WORDS: &[(&str, Col)] = &[
     ("référence", Col::Code),
     ("codice", Col::Code),
     ("código", Col::Code),
+    ("name", Col::Name),
     ("description", Col::Description),
     ("beschreibung", Col::Description),
     ("artikelbeschreibung", Col::Description),
@@ -305,6 +312,7 @@ fn header_columns(lines: &[&LayoutLine]) -> Vec<Column> {
         }
     }
     cols.sort_by(|a, b| a.x0.total_cmp(&b.x0));
+    name_and_detail(&mut cols);
     demote_extra_descriptions(&mut cols);
     // Prices and amounts printed only with the tax in ("Total incl. VAT" on a receipt) are
     // the line's amounts: the gross column is set aside only beside a net one.
@@ -329,6 +337,22 @@ fn add_anchor(cols: &mut Vec<Column>, col: Col, x0: f32, x1: f32) {
         c.x1 = c.x1.max(x1);
     } else {
         cols.push(Column { col, x0, x1 });
+    }
+}
+
+/// "Name | Description": the name column is the item's name (the description the rest of the
+/// rules read), and a description column right of it the item's longer description. A name
+/// column alone is the description column.
+fn name_and_detail(cols: &mut [Column]) {
+    let Some(name_x) = cols.iter().find(|c| c.col == Col::Name).map(|c| c.x0) else {
+        return;
+    };
+    for c in cols.iter_mut() {
+        if c.col == Col::Description && c.x0 > name_x {
+            c.col = Col::Detail;
+        } else if c.col == Col::Name {
+            c.col = Col::Description;
+        }
     }
 }
 
@@ -1015,12 +1039,28 @@ fn line_amount_of(ctx: &Ctx<'_>, line: &LayoutLine, geo: &Geometry) -> Option<Nu
 }
 
 fn amount_in<'n>(nums: &'n [Num], geo: &Geometry) -> Option<&'n Num> {
-    nums.iter().rev().find(|n| {
-        n.decimals
-            && !n.percent
-            && n.bbox.x1 > geo.amount_col.x0 - 40.0
-            && !geo.is_set_aside(n.bbox)
-    })
+    let in_column =
+        |n: &&Num| !n.percent && n.bbox.x1 > geo.amount_col.x0 - 40.0 && !geo.is_set_aside(n.bbox);
+    nums.iter()
+        .rev()
+        .filter(in_column)
+        .find(|n| n.decimals)
+        // "28   800   22400": a price and amount that happen to be whole are printed
+        // without decimals; the row's own arithmetic (quantity × price = amount) tells the
+        // amount from a count or a code.
+        .or_else(|| {
+            let whole = nums.iter().rev().find(in_column)?;
+            let others: Vec<&Num> = geo
+                .numeric(nums)
+                .filter(|n| n.word != whole.word && !n.percent)
+                .collect();
+            let holds = others.iter().enumerate().any(|(i, a)| {
+                others[i + 1..]
+                    .iter()
+                    .any(|b| a.value * b.value == whole.value && whole.value != Decimal::ZERO)
+            });
+            holds.then_some(whole)
+        })
 }
 
 /// A row whose cells are not all on one text line: in a tall row (a code, a GTIN and its
@@ -1070,6 +1110,78 @@ fn join_split_rows(
         k += 1;
     }
     out
+}
+
+/// Where a "Name | Description" table's description cells stand: from halfway between the
+/// name column and the description column to where the numeric columns begin.
+struct DetailColumn {
+    x0: f32,
+    x1: f32,
+}
+
+impl DetailColumn {
+    fn of(cols: &[Column], first_numeric_x: f32) -> Option<DetailColumn> {
+        let detail = cols.iter().find(|c| c.col == Col::Detail)?;
+        let name = cols
+            .iter()
+            .filter(|c| c.col == Col::Description && c.x1 <= detail.x0)
+            .last()?;
+        Some(DetailColumn {
+            x0: (name.x1 + detail.x0) / 2.0,
+            x1: first_numeric_x - 2.0,
+        })
+    }
+
+    /// Whether a word stands in the description cells (centred text may start left of the
+    /// column's heading).
+    fn holds(&self, b: BBox) -> bool {
+        let centre = (b.x0 + b.x1) / 2.0;
+        centre > self.x0 && b.x1 <= self.x1
+    }
+}
+
+fn centre_y(b: BBox) -> f32 {
+    (b.y0 + b.y1) / 2.0
+}
+
+/// Gives each line of the description cells to the row it is nearest (a cell centred on its
+/// row has lines above the row's own line and below it), within four lines of the row, as
+/// the item's longer description in reading order.
+fn place_detail_lines(
+    ctx: &Ctx<'_>,
+    page: u32,
+    items: &mut [InvoiceLine],
+    rows: &[(usize, f32, f32)],
+    lines: Vec<(f32, String, BBox)>,
+) {
+    let mut placed: Vec<Vec<(f32, String, BBox)>> = vec![Vec::new(); rows.len()];
+    for (y, text, b) in lines {
+        let nearest = rows
+            .iter()
+            .enumerate()
+            .min_by(|a, b| (a.1.1 - y).abs().total_cmp(&(b.1.1 - y).abs()));
+        if let Some((r, &(_, row_y, height))) = nearest
+            && (row_y - y).abs() <= 4.0 * height
+        {
+            placed[r].push((y, text, b));
+        }
+    }
+    for ((item, _, _), mut parts) in rows.iter().zip(placed) {
+        parts.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let Some(bbox) = parts.iter().map(|p| p.2).reduce(BBox::union) else {
+            continue;
+        };
+        let text = parts
+            .iter()
+            .map(|p| p.1.as_str())
+            .collect::<Vec<_>>()
+            .join("\n");
+        if let Some(line) = items.get_mut(*item)
+            && line.item_description.is_none()
+        {
+            line.item_description = Some(ctx.value_at(text.clone(), &text, page, bbox, 0.75));
+        }
+    }
 }
 
 /// How reading the rows under one header went.
@@ -1144,6 +1256,11 @@ fn read_rows(
     // and that carries a totals label anywhere ("IBAN: ES46 … IVA 21 % 92,87" beside the
     // totals block) ends the table: it is the totals block, not an item.
     let mut below_totals = false;
+    // A "Name | Description" table: the description cell's lines, wrapped and often centred
+    // on the row, are placed after the rows are read (each to the row nearest it).
+    let detail = DetailColumn::of(cols, first_numeric_x);
+    let mut detail_lines: Vec<(f32, String, BBox)> = Vec::new();
+    let mut row_centres: Vec<(usize, f32, f32)> = Vec::new();
     for (idx, (k, line)) in lines.iter().enumerate() {
         let k = *k;
         // A heading after the rows ends the table ("Zahlungsbedingungen:", "Zu- und
@@ -1202,6 +1319,18 @@ fn read_rows(
             last.gross_unit_price =
                 Some(ctx.value_at(price.value, &price.raw, page, price.bbox, 0.8));
             last_bottom = lb.y1;
+            continue;
+        }
+        if let Some(detail) = &detail
+            && amount.is_none()
+            && line.words.iter().all(|w| detail.holds(w.bbox))
+        {
+            let text = line
+                .words
+                .iter()
+                .map(|w| w.text.as_str())
+                .collect::<Vec<_>>();
+            detail_lines.push((centre_y(lb), text.join(" "), lb));
             continue;
         }
         if let Some(amount) = amount {
@@ -1279,12 +1408,17 @@ fn read_rows(
             // number and a bracketed or column code.
             let mut desc_words: Vec<&str> = Vec::new();
             let mut desc_box: Option<BBox> = None;
+            let mut row_detail: Vec<&LayoutWord> = Vec::new();
             for (wi, w) in line.words.iter().enumerate() {
                 if w.bbox.x1 > first_numeric_x - 2.0 && nums.iter().any(|n| n.word == wi) {
                     break;
                 }
                 if w.bbox.x0 >= first_numeric_x - 2.0 {
                     break;
+                }
+                if detail.as_ref().is_some_and(|d| d.holds(w.bbox)) {
+                    row_detail.push(w);
+                    continue;
                 }
                 let t = w.text.as_str();
                 let role = text_role(cols, w.bbox);
@@ -1352,6 +1486,16 @@ fn read_rows(
                 }
             }
             name_x0 = item.description.as_ref().and_then(|d| d.bbox).map(|b| b.x0);
+            if detail.is_some() {
+                row_centres.push((items.len(), centre_y(lb), (lb.y1 - lb.y0).max(6.0)));
+                if let Some(b) = row_detail.iter().map(|w| w.bbox).reduce(BBox::union) {
+                    let text = row_detail
+                        .iter()
+                        .map(|w| w.text.as_str())
+                        .collect::<Vec<_>>();
+                    detail_lines.push((centre_y(b), text.join(" "), b));
+                }
+            }
             items.push(item);
             can_continue = true;
             name_open = true;
@@ -1477,6 +1621,7 @@ fn read_rows(
             last_bottom = lb.y1;
         }
     }
+    place_detail_lines(ctx, page, items, &row_centres, detail_lines);
     // Open at the end of the page when only what an item carries under its row follows the
     // table's last line (notes in the description column, codes stacked left of it, each
     // close below the one before), page furniture (the bottom tenth of the page) or repeated
