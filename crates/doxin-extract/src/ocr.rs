@@ -44,10 +44,17 @@ pub struct OcrOptions {
     pub program: PathBuf,
     /// A run that takes longer is killed.
     pub timeout: Duration,
-    /// Tesseract page segmentation mode. 6 (one uniform block) reads receipts and invoices
-    /// better than automatic layout analysis (3): the rules rebuild columns from the word
-    /// boxes themselves, and mode 3 drops short isolated words such as totals.
+    /// Tesseract page segmentation mode for receipts, strips and anything not shaped like a
+    /// page. 6 (one uniform block) reads receipts better than automatic layout analysis
+    /// (3): the rules rebuild columns from the word boxes themselves, and mode 3 drops short
+    /// isolated words such as totals.
     pub page_segmentation: u8,
+    /// The mode for an image shaped like a whole page (see [`is_full_page`]). 4 (one column
+    /// of text in several sizes) reads lines across the page as mode 6 does, but first finds
+    /// the page's blocks: mode 6 drops every line inside a ruled frame (a boxed items table
+    /// came out as one garbled word), mode 4 reads them.
+    #[serde(default = "full_page_segmentation")]
+    pub page_segmentation_full_page: u8,
     /// PNG and JPEG images narrower than this (pixels) are enlarged before recognition:
     /// Tesseract reads text best at a cap height of about 30 px, and receipt photos and
     /// small renderings print their text at half that. 0 turns enlarging off.
@@ -74,6 +81,39 @@ pub enum OcrEngine {
     Program,
 }
 
+fn full_page_segmentation() -> u8 {
+    4
+}
+
+/// Whether an image of `width` × `height` pixels is a whole page scanned or photographed flat:
+/// A4 or Letter proportions (portrait 0.65–0.85, landscape 1.2–1.55) at 120 dpi or more (the
+/// short side 1,000 px). Receipts are strips (SROIE's run 0.28–0.60) and small renderings are
+/// narrower: they keep the one-block reading.
+pub fn is_full_page(width: u32, height: u32) -> bool {
+    if width == 0 || height == 0 {
+        return false;
+    }
+    let ratio = width as f32 / height as f32;
+    let page_shaped = (0.65..=0.85).contains(&ratio) || (1.2..=1.55).contains(&ratio);
+    page_shaped && width.min(height) >= 1000
+}
+
+/// The page segmentation mode for an image: by its shape when its header tells its size.
+fn segmentation_for(image: &[u8], opts: &OcrOptions) -> u8 {
+    let format = match crate::sniff(image) {
+        Ok(crate::DocumentKind::Png) => image::ImageFormat::Png,
+        Ok(crate::DocumentKind::Jpeg) => image::ImageFormat::Jpeg,
+        _ => return opts.page_segmentation,
+    };
+    let size = image::ImageReader::with_format(std::io::Cursor::new(image), format)
+        .into_dimensions()
+        .ok();
+    match size {
+        Some((w, h)) if is_full_page(w, h) => opts.page_segmentation_full_page,
+        _ => opts.page_segmentation,
+    }
+}
+
 impl Default for OcrOptions {
     fn default() -> Self {
         OcrOptions {
@@ -81,6 +121,7 @@ impl Default for OcrOptions {
             program: PathBuf::from(DEFAULT_PROGRAM),
             timeout: Duration::from_secs(120),
             page_segmentation: 6,
+            page_segmentation_full_page: full_page_segmentation(),
             upscale_below: 0,
             language_choice: LanguageChoice::All,
             engine: OcrEngine::Library,
@@ -129,6 +170,11 @@ pub fn ocr_image(image: &[u8], opts: &OcrOptions) -> Result<Vec<LayoutPage>, Ext
             opts.languages
         )));
     }
+    // The page's shape chooses how Tesseract segments it, once, before the first reading.
+    let opts = &OcrOptions {
+        page_segmentation: segmentation_for(image, opts),
+        ..opts.clone()
+    };
     let (input, scale) = prepare_image(image, opts.upscale_below);
     let mut pages = match first_pass(&listed, opts.language_choice) {
         FirstPass::Alone(first) => {
@@ -1105,5 +1151,19 @@ mod tests {
             ocr_image(b"x", &opts),
             Err(ExtractError::OcrUnavailable(_))
         ));
+    }
+
+    #[test]
+    fn pages_are_told_from_receipts_by_their_shape() {
+        // A4 and Letter scans at 150-300 dpi, portrait and landscape.
+        assert!(is_full_page(1654, 2339));
+        assert!(is_full_page(1700, 2200));
+        assert!(is_full_page(2339, 1654));
+        // Receipt strips (SROIE's narrowest and widest), a small rendering, a square photo.
+        assert!(!is_full_page(812, 2864));
+        assert!(!is_full_page(744, 1244));
+        assert!(!is_full_page(789, 557));
+        assert!(!is_full_page(746, 768));
+        assert!(!is_full_page(0, 0));
     }
 }

@@ -386,3 +386,55 @@ fn a_faded_scan_has_its_grey_range_stretched_and_is_still_read() {
         Some(dec("415.31"))
     );
 }
+
+#[test]
+fn a_scanned_page_reads_the_items_inside_a_ruled_frame() {
+    if !tesseract_available() {
+        return;
+    }
+    // An invoice generator's boxed items table: read as one uniform block (Tesseract's mode
+    // 6), a page lost every line inside the frame. A page-shaped image is read in mode 4.
+    let mut page = Page::a4()
+        .bold(40.0, 60.0, 14.0, "Brightline Analytics Ltd")
+        .text(40.0, 80.0, 10.0, "14 Harbour Road")
+        .text(40.0, 94.0, 10.0, "Bristol BS1 5TY")
+        .text(330.0, 60.0, 10.0, "Invoice num.: 20260042")
+        .text(330.0, 74.0, 10.0, "Date of exposure: Aug 19, 2026")
+        .text(330.0, 140.0, 12.0, "Customer")
+        .text(330.0, 156.0, 10.0, "Meridian Health Partners")
+        .text(330.0, 170.0, 10.0, "400 Elm Avenue")
+        .text(330.0, 184.0, 10.0, "Cambridge, MA 02139")
+        .raw("1 w 50 532 m 545 532 l 545 382 l 50 382 l h S 50 512 m 545 512 l S")
+        .raw("0.3 w 50 496 m 545 496 l 50 478 m 545 478 l 50 460 m 545 460 l 50 442 m 545 442 l S")
+        .bold(56.0, 325.0, 10.0, "List of items")
+        .bold(56.0, 342.0, 9.0, "Description")
+        .bold(300.0, 342.0, 9.0, "Units")
+        .bold(360.0, 342.0, 9.0, "Price per one")
+        .bold(470.0, 342.0, 9.0, "Total price");
+    let rows = [
+        ("Ergonomic office chair", "4 pcs", "$193.50", "$774.00"),
+        ("Consulting services", "12 h", "$95.00", "$1,140.00"),
+        ("Printer paper A4", "10 pcs", "$4.20", "$42.00"),
+    ];
+    for (i, (name, units, price, amount)) in rows.into_iter().enumerate() {
+        let y = 359.0 + 18.0 * i as f32;
+        page = page
+            .text(56.0, y, 9.0, name)
+            .text_right(330.0, y, 9.0, units)
+            .text_right(430.0, y, 9.0, price)
+            .text_right(538.0, y, 9.0, amount);
+    }
+    let page = page.bold(380.0, 480.0, 11.0, "Total: $1,956.00");
+    let pdf = PdfBuilder::new().page(page).build();
+    let png = doxin_extract::render::render_page_png(&pdf, 1, 200.0).expect("render");
+    let x = extract(&png, &ExtractOptions::default()).expect("extract");
+    assert_eq!(x.path, ExtractionPath::Ocr);
+    let amounts: Vec<Option<Decimal>> = x
+        .invoice
+        .lines
+        .iter()
+        .map(|l| l.line_amount.as_ref().map(|a| a.value))
+        .collect();
+    let dec = |s: &str| Some(s.parse::<Decimal>().expect("decimal"));
+    assert_eq!(amounts, vec![dec("774.00"), dec("1140.00"), dec("42.00")]);
+}

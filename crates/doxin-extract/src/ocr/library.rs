@@ -114,7 +114,6 @@ fn load() -> Result<Api, libloading::Error> {
 struct Engine {
     handle: Handle,
     languages: String,
-    page_segmentation: u8,
 }
 
 // SAFETY: a TessBaseAPI may move between threads; the pool hands each to one thread at a time.
@@ -131,12 +130,11 @@ impl Drop for Engine {
 
 static IDLE: Mutex<Vec<Engine>> = Mutex::new(Vec::new());
 
-/// An idle engine for these languages and mode, or a new one.
-fn engine(api: &Api, languages: &str, page_segmentation: u8) -> Result<Engine, ExtractError> {
+/// An idle engine for these languages, or a new one. (The page segmentation mode is set for
+/// each reading: a receipt and a page share one engine and its loaded models.)
+fn engine(api: &Api, languages: &str) -> Result<Engine, ExtractError> {
     if let Ok(mut idle) = IDLE.lock()
-        && let Some(i) = idle
-            .iter()
-            .position(|e| e.languages == languages && e.page_segmentation == page_segmentation)
+        && let Some(i) = idle.iter().position(|e| e.languages == languages)
     {
         return Ok(idle.swap_remove(i));
     }
@@ -147,7 +145,6 @@ fn engine(api: &Api, languages: &str, page_segmentation: u8) -> Result<Engine, E
     let engine = Engine {
         handle: unsafe { (api.create)() },
         languages: languages.to_owned(),
-        page_segmentation,
     };
     let set = |name: &CStr, value: &CStr| {
         // SAFETY: a live handle and two NUL-terminated strings.
@@ -164,15 +161,13 @@ fn engine(api: &Api, languages: &str, page_segmentation: u8) -> Result<Engine, E
             "Tesseract lacks a language of {languages:?} (Debian: apt install tesseract-ocr-<lang>)"
         )));
     }
-    // The same as the program's `-c name=value` and `--psm N` (see `run_program`).
+    // The same as the program's `-c name=value` (see `run_program`).
     for (name, value) in super::TESSERACT_VARIABLES {
         let (Ok(name), Ok(value)) = (CString::new(*name), CString::new(*value)) else {
             continue;
         };
         set(&name, &value);
     }
-    // SAFETY: a live, initialised handle.
-    unsafe { (api.set_page_seg_mode)(engine.handle, c_int::from(page_segmentation.min(13))) };
     Ok(engine)
 }
 
@@ -209,7 +204,9 @@ fn recognize_with(
     page_segmentation: u8,
     timeout: Duration,
 ) -> Result<String, ExtractError> {
-    let engine = engine(api, languages, page_segmentation)?;
+    let engine = engine(api, languages)?;
+    // The program's `--psm N`. SAFETY: a live, initialised handle.
+    unsafe { (api.set_page_seg_mode)(engine.handle, c_int::from(page_segmentation.min(13))) };
     // SAFETY: Leptonica reads `image.len()` bytes from a live slice and returns an owned Pix
     // or null.
     let mut pix = unsafe { (api.pix_read_mem)(image.as_ptr(), image.len()) };

@@ -1040,9 +1040,20 @@ fn window_block(ctx: &Ctx<'_>) -> Option<Vec<usize>> {
 /// on one line, split by middle dots, bars, bullets, dashes or commas, one of the parts a
 /// postal code with its city. Returns the parts.
 fn sender_parts(text: &str) -> Option<Vec<String>> {
-    let parts: Vec<String> = text
+    // OCR reads the small middle dots and dashes between the parts as whatever mark is
+    // nearest ("Mobilier Bonnet SAS . 35 rue des Lilas + 44000 Nantes"): a lone mark between
+    // spaces separates parts too.
+    let mut marked = String::with_capacity(text.len());
+    for word in text.split_whitespace() {
+        let lone_mark = word.chars().count() == 1
+            && word
+                .chars()
+                .all(|c| !c.is_alphanumeric() && !matches!(c, '&' | '/' | '#'));
+        marked.push_str(if lone_mark { "|" } else { word });
+        marked.push(' ');
+    }
+    let parts: Vec<String> = marked
         .split(['·', '|', '•', '–', ','])
-        .flat_map(|p| p.split(" - "))
         .map(|p| p.trim().to_string())
         .filter(|p| !p.is_empty())
         .collect();
@@ -1771,6 +1782,20 @@ mod tests {
         );
         // A house number and a flat number before a street are no code.
         assert_eq!(read("221 12 Baker Street"), None);
+    }
+
+    #[test]
+    fn a_return_line_splits_at_the_marks_ocr_makes_of_its_dots() {
+        assert_eq!(
+            sender_parts("Mobilier Bonnet SAS . 35 rue des Lilas + 44000 Nantes"),
+            Some(vec![
+                "Mobilier Bonnet SAS".to_string(),
+                "35 rue des Lilas".to_string(),
+                "44000 Nantes".to_string()
+            ])
+        );
+        // "&" joins a name; a name alone is no return line.
+        assert_eq!(sender_parts("Smith & Sons Ltd"), None);
     }
 
     #[test]
