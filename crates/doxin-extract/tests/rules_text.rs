@@ -2065,3 +2065,34 @@ Detail
     );
     assert_eq!(net(&inv), Some(dec("103458.56")));
 }
+
+#[test]
+fn a_quantity_with_its_unit_joined_is_a_quantity() {
+    // OCR and some tables join the unit to the count: "14h", "25pcs".
+    let inv = read(
+        r"Nordwerk Maschinenbau GmbH                             Invoice num.: 20240001
+
+Description                      Units    Price per one    Total price
+Consulting services                14h         1,904.27      26,659.78
+Freight Rotterdam - Hamburg      25pcs         1,801.07      45,026.75
+
+                                                  Total: 71,686.53
+",
+    );
+    assert_eq!(
+        per_line(&inv, |l| &l.quantity),
+        vec![Some(dec("14")), Some(dec("25"))]
+    );
+    let units: Vec<Option<String>> = inv.lines.iter().map(|l| value_of(&l.unit_code)).collect();
+    assert_eq!(
+        units,
+        vec![Some("HUR".to_string()), Some("H87".to_string())]
+    );
+    assert_eq!(
+        descriptions(&inv),
+        vec![
+            Some("Consulting services"),
+            Some("Freight Rotterdam - Hamburg")
+        ]
+    );
+}

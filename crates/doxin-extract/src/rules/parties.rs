@@ -709,15 +709,13 @@ fn postal_city(t: &str) -> Option<(Option<String>, String, String)> {
         && words.get(i + 1).is_some_and(|w| all_digits(w, 2))
         && words.len() > i + 2;
     if (code_ok || grouped) && i + 1 < words.len() {
-        // Dutch postcodes: "1234 AB".
-        let (code, city_start) = if grouped {
-            (format!("{} {}", code, words[i + 1]), i + 2)
-        } else if words
+        // Dutch postcodes: "1234 AB"; two groups of digits.
+        let dutch = words
             .get(i + 1)
             .is_some_and(|w| w.len() == 2 && w.chars().all(|c| c.is_ascii_uppercase()))
             && digits == 4
-            && words.len() > i + 2
-        {
+            && words.len() > i + 2;
+        let (code, city_start) = if grouped || dutch {
             (format!("{} {}", code, words[i + 1]), i + 2)
         } else {
             (code.to_string(), i + 1)
@@ -760,12 +758,15 @@ const US_STATES: &[&str] = &[
 fn us_state(t: &str) -> Option<String> {
     let words: Vec<&str> = t.split_whitespace().collect();
     let n = words.len();
+    // A ZIP code is five digits, or ZIP+4 with its dash: "DE 636405252" is a German VAT id
+    // read with a space, not Delaware.
+    let digits = |s: &str, len: usize| s.len() == len && s.chars().all(|c| c.is_ascii_digit());
+    let zip = |w: &str| match w.split_once('-') {
+        Some((five, four)) => digits(five, 5) && digits(four, 4),
+        None => digits(w, 5),
+    };
     (n >= 2
-        && words[n - 1].len() >= 5
-        && words[n - 1].chars().take(5).all(|c| c.is_ascii_digit())
-        && words[n - 1][5..]
-            .chars()
-            .all(|c| c.is_ascii_digit() || c == '-')
+        && zip(words[n - 1])
         && words[n - 2].len() == 2
         && words[n - 2].chars().all(|c| c.is_ascii_uppercase()))
     .then(|| words[n - 2].to_string())
@@ -1782,6 +1783,13 @@ mod tests {
         );
         // A house number and a flat number before a street are no code.
         assert_eq!(read("221 12 Baker Street"), None);
+    }
+
+    #[test]
+    fn a_state_needs_a_zip_code_of_five_digits_or_zip_plus_four() {
+        assert_eq!(us_state("Austin, TX 78701"), Some("TX".to_string()));
+        assert_eq!(us_state("Dover, DE 19901-1234"), Some("DE".to_string()));
+        assert_eq!(us_state("DE 636405252"), None);
     }
 
     #[test]

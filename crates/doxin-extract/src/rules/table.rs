@@ -399,6 +399,19 @@ struct Num {
     word: usize,
     /// The number as printed ("3 813,24" when a space groups its thousands).
     raw: String,
+    /// A unit of measure joined to the number ("14h", "25pcs"): a quantity, never money.
+    unit: Option<&'static str>,
+}
+
+/// A quantity with its unit joined ("14h", "25pcs", "2.5kg"), as some tables print it and
+/// OCR often reads "14 h": the number and the unit's code.
+fn glued_unit(t: &str, mark: super::numbers::DecimalMark) -> Option<(Decimal, &'static str)> {
+    let at = t.find(|c: char| c.is_alphabetic())?;
+    let (number, unit) = t.split_at(at);
+    if !number.ends_with(|c: char| c.is_ascii_digit()) {
+        return None;
+    }
+    Some((parse_amount(number, mark)?, unit_code(unit)?))
 }
 
 fn numbers_of(ctx: &Ctx<'_>, line: &LayoutLine) -> Vec<Num> {
@@ -435,6 +448,7 @@ fn numbers_of(ctx: &Ctx<'_>, line: &LayoutLine) -> Vec<Num> {
                 percent: false,
                 word: i,
                 raw: format!("{t} {}", next.text),
+                unit: None,
             });
             i += 2;
             continue;
@@ -447,6 +461,17 @@ fn numbers_of(ctx: &Ctx<'_>, line: &LayoutLine) -> Vec<Num> {
                 percent,
                 word: i,
                 raw: w.clone(),
+                unit: None,
+            });
+        } else if let Some((v, unit)) = glued_unit(t, ctx.mark) {
+            out.push(Num {
+                value: v,
+                bbox: words[i].bbox,
+                decimals: false,
+                percent: false,
+                word: i,
+                raw: w.clone(),
+                unit: Some(unit),
             });
         }
         i += 1;
@@ -1124,8 +1149,7 @@ impl DetailColumn {
         let detail = cols.iter().find(|c| c.col == Col::Detail)?;
         let name = cols
             .iter()
-            .filter(|c| c.col == Col::Description && c.x1 <= detail.x0)
-            .last()?;
+            .rfind(|c| c.col == Col::Description && c.x1 <= detail.x0)?;
         Some(DetailColumn {
             x0: (name.x1 + detail.x0) / 2.0,
             x1: first_numeric_x - 2.0,
@@ -1396,13 +1420,19 @@ fn read_rows(
                 }
             }
             quantity_by_arithmetic(&mut item, &nums, amount.word, src);
-            // Unit: a word right after the quantity ("1.00 kg").
+            // Unit: joined to the quantity ("14h"), or the word right after it ("1.00 kg").
             if let Some(q) = &item.quantity
-                && let Some(qi) = nums.iter().find(|n| Some(n.bbox) == q.bbox).map(|n| n.word)
-                && let Some(w) = line.words.get(qi + 1)
-                && let Some(code) = unit_code(&w.text)
+                && let Some(n) = nums.iter().find(|n| Some(n.bbox) == q.bbox)
             {
-                item.unit_code = Some(ctx.value_at(code.to_string(), &w.text, page, w.bbox, 0.7));
+                let after = line.words.get(n.word + 1);
+                let unit = n
+                    .unit
+                    .map(|code| (code, &line.words[n.word]))
+                    .or_else(|| after.and_then(|w| unit_code(&w.text).map(|code| (code, w))));
+                if let Some((code, w)) = unit {
+                    item.unit_code =
+                        Some(ctx.value_at(code.to_string(), &w.text, page, w.bbox, 0.7));
+                }
             }
             // Description: words left of the numeric columns, minus a leading position
             // number and a bracketed or column code.
