@@ -52,6 +52,16 @@ pub(crate) struct Ctx<'a> {
     pub source: Source,
 }
 
+/// Whether a segment stands on a line that is a line table's header.
+fn on_table_header(layout: &Layout, s: &Seg) -> bool {
+    layout
+        .pages
+        .iter()
+        .find(|p| p.number == s.page)
+        .and_then(|p| p.lines.get(s.line))
+        .is_some_and(table::is_header_line)
+}
+
 /// A wide gap (in characters) separates columns.
 const COLUMN_GAP_CHARS: f32 = 2.5;
 
@@ -74,17 +84,6 @@ impl<'a> Ctx<'a> {
                 }
             }
         }
-        let header_lines: Vec<(u32, usize)> = layout
-            .pages
-            .iter()
-            .flat_map(|p| {
-                p.lines
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, l)| table::is_header_line(l))
-                    .map(|(li, _)| (p.number, li))
-            })
-            .collect();
         let hits = segs
             .iter()
             .enumerate()
@@ -106,7 +105,7 @@ impl<'a> Ctx<'a> {
                     })
                     // "Total price" heading a line table's column announces the rows' amounts
                     // below it, not a total.
-                    .filter(|m| !(m.kind.is_total() && header_lines.contains(&(s.page, s.line))))
+                    .filter(|m| !(m.kind.is_total() && on_table_header(layout, s)))
                     .map(|label| Hit { at: i, label })
             })
             .collect();

@@ -649,6 +649,11 @@ const STREET_TYPES: &[&str] = &[
     "circle",
 ];
 
+/// Whether `w` is `len` ASCII digits.
+fn all_digits(w: &str, len: usize) -> bool {
+    w.len() == len && w.chars().all(|c| c.is_ascii_digit())
+}
+
 /// The postal code and city of an address line (with the country when the line or the code
 /// tells it). A British postcode may stand on its own line under the city: the city is then
 /// empty, for the caller to take from the line above.
@@ -695,7 +700,6 @@ fn postal_city(t: &str) -> Option<(Option<String>, String, String)> {
         code = rest;
     }
     let digits = code.chars().filter(char::is_ascii_digit).count();
-    let all_digits = |w: &str, len: usize| w.len() == len && w.chars().all(|c| c.is_ascii_digit());
     // Brazil's CEP: "01310-100".
     let cep = code
         .split_once('-')
@@ -760,10 +764,9 @@ fn us_state(t: &str) -> Option<String> {
     let n = words.len();
     // A ZIP code is five digits, or ZIP+4 with its dash: "DE 636405252" is a German VAT id
     // read with a space, not Delaware.
-    let digits = |s: &str, len: usize| s.len() == len && s.chars().all(|c| c.is_ascii_digit());
     let zip = |w: &str| match w.split_once('-') {
-        Some((five, four)) => digits(five, 5) && digits(four, 4),
-        None => digits(w, 5),
+        Some((five, four)) => all_digits(five, 5) && all_digits(four, 4),
+        None => all_digits(w, 5),
     };
     (n >= 2
         && zip(words[n - 1])

@@ -6,7 +6,7 @@ use doxin_model::{BBox, Decimal, InvoiceLine};
 
 use super::Ctx;
 use super::labels::{LabelKind, match_label, norm};
-use super::numbers::{has_decimals, parse_amount, space_grouped, symbol_joined};
+use super::numbers::{DecimalMark, has_decimals, parse_amount, space_grouped, symbol_joined};
 use crate::layout::{LayoutLine, LayoutPage, LayoutWord};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -262,6 +262,16 @@ struct Column {
     x1: f32,
 }
 
+impl Column {
+    /// How far a value stands from this column. Numbers are right-aligned under their
+    /// header, or centred: the distance to the nearer of the header's right edge and centre.
+    fn distance(&self, bbox: BBox) -> f32 {
+        let centre = (self.x0 + self.x1) / 2.0;
+        let cx = (bbox.x0 + bbox.x1) / 2.0;
+        (bbox.x1 - self.x1).abs().min((cx - centre).abs())
+    }
+}
+
 fn header_columns(lines: &[&LayoutLine]) -> Vec<Column> {
     let mut cols: Vec<Column> = Vec::new();
     for line in lines {
@@ -405,7 +415,7 @@ struct Num {
 
 /// A quantity with its unit joined ("14h", "25pcs", "2.5kg"), as some tables print it and
 /// OCR often reads "14 h": the number and the unit's code.
-fn glued_unit(t: &str, mark: super::numbers::DecimalMark) -> Option<(Decimal, &'static str)> {
+fn glued_unit(t: &str, mark: DecimalMark) -> Option<(Decimal, &'static str)> {
     let at = t.find(|c: char| c.is_alphabetic())?;
     let (number, unit) = t.split_at(at);
     if !number.ends_with(|c: char| c.is_ascii_digit()) {
@@ -511,16 +521,9 @@ fn char_width(a: &LayoutWord, b: &LayoutWord) -> f32 {
 }
 
 fn nearest(cols: &[Column], bbox: BBox, roles: &[Col]) -> Option<Col> {
-    let cx = (bbox.x0 + bbox.x1) / 2.0;
     cols.iter()
         .filter(|c| roles.contains(&c.col))
-        .map(|c| {
-            // Numbers are right-aligned under their header, or centred: distance to the
-            // nearer of the header's right edge and centre.
-            let centre = (c.x0 + c.x1) / 2.0;
-            let d = (bbox.x1 - c.x1).abs().min((cx - centre).abs());
-            (d, c.col)
-        })
+        .map(|c| (c.distance(bbox), c.col))
         .min_by(|a, b| a.0.total_cmp(&b.0))
         .map(|(_, c)| c)
 }
@@ -542,14 +545,6 @@ fn text_role(cols: &[Column], bbox: BBox) -> Option<Col> {
         _ => nearest(cols, bbox, &ALL_TEXT_COLS),
     }
 }
-
-/// The amount column and the columns set aside beside it.
-const SET_ASIDE_COLS: [Col; 4] = [
-    Col::Amount,
-    Col::GrossAmount,
-    Col::GrossUnitPrice,
-    Col::TaxAmount,
-];
 
 const ALL_TEXT_COLS: [Col; 4] = [Col::Position, Col::Code, Col::Description, Col::Unit];
 
@@ -940,17 +935,11 @@ impl Geometry {
         let first_numeric_x = cols
             .iter()
             .filter(|c| {
-                matches!(
-                    c.col,
-                    Col::Quantity
-                        | Col::UnitPrice
-                        | Col::Amount
-                        | Col::VatRate
-                        | Col::Discount
-                        | Col::GrossAmount
-                        | Col::GrossUnitPrice
-                        | Col::TaxAmount
-                )
+                c.col.is_set_aside()
+                    || matches!(
+                        c.col,
+                        Col::Quantity | Col::UnitPrice | Col::Amount | Col::VatRate | Col::Discount
+                    )
             })
             .map(|c| c.x0)
             .fold(f32::INFINITY, f32::min);
@@ -1030,12 +1019,8 @@ impl Geometry {
 
     /// Whether a number stands under a set-aside column rather than the amount column.
     fn is_set_aside(&self, bbox: BBox) -> bool {
-        if self.set_aside.is_empty() {
-            return false;
-        }
-        let mut candidates = self.set_aside.clone();
-        candidates.push(self.amount_col.clone());
-        nearest(&candidates, bbox, &SET_ASIDE_COLS).is_some_and(|c| c.is_set_aside())
+        let to_amount = self.amount_col.distance(bbox);
+        self.set_aside.iter().any(|c| c.distance(bbox) < to_amount)
     }
 
     /// Numbers of a line that lie in the numeric columns.
@@ -1075,6 +1060,9 @@ fn amount_in<'n>(nums: &'n [Num], geo: &Geometry) -> Option<&'n Num> {
         // amount from a count or a code.
         .or_else(|| {
             let whole = nums.iter().rev().find(in_column)?;
+            if whole.value == Decimal::ZERO {
+                return None;
+            }
             let others: Vec<&Num> = geo
                 .numeric(nums)
                 .filter(|n| n.word != whole.word && !n.percent)
@@ -1082,7 +1070,7 @@ fn amount_in<'n>(nums: &'n [Num], geo: &Geometry) -> Option<&'n Num> {
             let holds = others.iter().enumerate().any(|(i, a)| {
                 others[i + 1..]
                     .iter()
-                    .any(|b| a.value * b.value == whole.value && whole.value != Decimal::ZERO)
+                    .any(|b| a.value * b.value == whole.value)
             });
             holds.then_some(whole)
         })
@@ -1168,6 +1156,33 @@ fn centre_y(b: BBox) -> f32 {
     (b.y0 + b.y1) / 2.0
 }
 
+/// Words of the description cells on one line: their text, box and where they stand.
+struct DetailPiece {
+    y: f32,
+    text: String,
+    bbox: BBox,
+}
+
+impl DetailPiece {
+    fn of(words: &[&LayoutWord]) -> Option<DetailPiece> {
+        let bbox = words.iter().map(|w| w.bbox).reduce(BBox::union)?;
+        let text = words.iter().map(|w| w.text.as_str()).collect::<Vec<_>>();
+        Some(DetailPiece {
+            y: centre_y(bbox),
+            text: text.join(" "),
+            bbox,
+        })
+    }
+}
+
+/// An item row of a "Name | Description" table: the item's index, where the row stands and its
+/// line height.
+struct DetailRow {
+    item: usize,
+    y: f32,
+    height: f32,
+}
+
 /// Gives each line of the description cells to the row it is nearest (a cell centred on its
 /// row has lines above the row's own line and below it), within four lines of the row, as
 /// the item's longer description in reading order.
@@ -1175,32 +1190,32 @@ fn place_detail_lines(
     ctx: &Ctx<'_>,
     page: u32,
     items: &mut [InvoiceLine],
-    rows: &[(usize, f32, f32)],
-    lines: Vec<(f32, String, BBox)>,
+    rows: &[DetailRow],
+    pieces: Vec<DetailPiece>,
 ) {
-    let mut placed: Vec<Vec<(f32, String, BBox)>> = vec![Vec::new(); rows.len()];
-    for (y, text, b) in lines {
+    let mut placed: Vec<Vec<DetailPiece>> = rows.iter().map(|_| Vec::new()).collect();
+    for piece in pieces {
         let nearest = rows
             .iter()
             .enumerate()
-            .min_by(|a, b| (a.1.1 - y).abs().total_cmp(&(b.1.1 - y).abs()));
-        if let Some((r, &(_, row_y, height))) = nearest
-            && (row_y - y).abs() <= 4.0 * height
+            .min_by(|a, b| (a.1.y - piece.y).abs().total_cmp(&(b.1.y - piece.y).abs()));
+        if let Some((r, row)) = nearest
+            && (row.y - piece.y).abs() <= 4.0 * row.height
         {
-            placed[r].push((y, text, b));
+            placed[r].push(piece);
         }
     }
-    for ((item, _, _), mut parts) in rows.iter().zip(placed) {
-        parts.sort_by(|a, b| a.0.total_cmp(&b.0));
-        let Some(bbox) = parts.iter().map(|p| p.2).reduce(BBox::union) else {
+    for (row, mut parts) in rows.iter().zip(placed) {
+        parts.sort_by(|a, b| a.y.total_cmp(&b.y));
+        let Some(bbox) = parts.iter().map(|p| p.bbox).reduce(BBox::union) else {
             continue;
         };
         let text = parts
             .iter()
-            .map(|p| p.1.as_str())
+            .map(|p| p.text.as_str())
             .collect::<Vec<_>>()
             .join("\n");
-        if let Some(line) = items.get_mut(*item)
+        if let Some(line) = items.get_mut(row.item)
             && line.item_description.is_none()
         {
             line.item_description = Some(ctx.value_at(text.clone(), &text, page, bbox, 0.75));
@@ -1283,8 +1298,8 @@ fn read_rows(
     // A "Name | Description" table: the description cell's lines, wrapped and often centred
     // on the row, are placed after the rows are read (each to the row nearest it).
     let detail = DetailColumn::of(cols, first_numeric_x);
-    let mut detail_lines: Vec<(f32, String, BBox)> = Vec::new();
-    let mut row_centres: Vec<(usize, f32, f32)> = Vec::new();
+    let mut detail_pieces: Vec<DetailPiece> = Vec::new();
+    let mut detail_rows: Vec<DetailRow> = Vec::new();
     for (idx, (k, line)) in lines.iter().enumerate() {
         let k = *k;
         // A heading after the rows ends the table ("Zahlungsbedingungen:", "Zu- und
@@ -1349,12 +1364,8 @@ fn read_rows(
             && amount.is_none()
             && line.words.iter().all(|w| detail.holds(w.bbox))
         {
-            let text = line
-                .words
-                .iter()
-                .map(|w| w.text.as_str())
-                .collect::<Vec<_>>();
-            detail_lines.push((centre_y(lb), text.join(" "), lb));
+            let words: Vec<&LayoutWord> = line.words.iter().collect();
+            detail_pieces.extend(DetailPiece::of(&words));
             continue;
         }
         if let Some(amount) = amount {
@@ -1517,14 +1528,12 @@ fn read_rows(
             }
             name_x0 = item.description.as_ref().and_then(|d| d.bbox).map(|b| b.x0);
             if detail.is_some() {
-                row_centres.push((items.len(), centre_y(lb), (lb.y1 - lb.y0).max(6.0)));
-                if let Some(b) = row_detail.iter().map(|w| w.bbox).reduce(BBox::union) {
-                    let text = row_detail
-                        .iter()
-                        .map(|w| w.text.as_str())
-                        .collect::<Vec<_>>();
-                    detail_lines.push((centre_y(b), text.join(" "), b));
-                }
+                detail_rows.push(DetailRow {
+                    item: items.len(),
+                    y: centre_y(lb),
+                    height: (lb.y1 - lb.y0).max(6.0),
+                });
+                detail_pieces.extend(DetailPiece::of(&row_detail));
             }
             items.push(item);
             can_continue = true;
@@ -1651,7 +1660,7 @@ fn read_rows(
             last_bottom = lb.y1;
         }
     }
-    place_detail_lines(ctx, page, items, &row_centres, detail_lines);
+    place_detail_lines(ctx, page, items, &detail_rows, detail_pieces);
     // Open at the end of the page when only what an item carries under its row follows the
     // table's last line (notes in the description column, codes stacked left of it, each
     // close below the one before), page furniture (the bottom tenth of the page) or repeated
