@@ -2096,3 +2096,140 @@ Freight Rotterdam - Hamburg      25pcs         1,801.07      45,026.75
         ]
     );
 }
+
+/// The header fields, parties and totals a reader checks first.
+fn summary(inv: &Invoice) -> Vec<Option<String>> {
+    let date = |f: &doxin_model::Field<chrono::NaiveDate>| f.as_ref().map(|d| d.value.to_string());
+    vec![
+        value_of(&inv.invoice_number),
+        date(&inv.issue_date),
+        date(&inv.due_date),
+        value_of(&inv.currency),
+        seller(inv).map(str::to_string),
+        value_of(&inv.buyer.name),
+        value_of(&inv.seller.vat_id),
+    ]
+}
+
+#[test]
+fn a_czech_invoice_is_read_in_its_own_words() {
+    let inv = read(
+        r"FAKTURA - DAŇOVÝ DOKLAD č. 2026-0117
+
+Dodavatel:                              Odběratel:
+Truhlářství Dvořák s.r.o.               Kavárna U Mostu s.r.o.
+Husova 12                               Karlova 3
+602 00 Brno                             110 00 Praha 1
+DIČ: CZ25596641                         DIČ: CZ27082440
+
+Datum vystavení: 3. 11. 2026
+Datum zdanitelného plnění: 3. 11. 2026
+Datum splatnosti: 17. 11. 2026
+
+Popis                          Množství  MJ     Cena za MJ      Celkem
+Dubový stůl                        2     ks      9 500,00     19 000,00
+Židle                              6     ks      1 800,00     10 800,00
+
+                                        Celkem bez DPH:    29 800,00 Kč
+                                        DPH 21 %:           6 258,00 Kč
+                                        Celkem k úhradě:   36 058,- Kč
+",
+    );
+    let some = |s: &str| Some(s.to_string());
+    assert_eq!(
+        summary(&inv),
+        vec![
+            some("2026-0117"),
+            some("2026-11-03"),
+            some("2026-11-17"),
+            some("CZK"),
+            some("Truhlářství Dvořák s.r.o."),
+            some("Kavárna U Mostu s.r.o."),
+            some("CZ25596641"),
+        ]
+    );
+    assert_eq!(
+        (gross(&inv), net(&inv), tax(&inv)),
+        (
+            Some(dec("36058")),
+            Some(dec("29800.00")),
+            Some(dec("6258.00"))
+        )
+    );
+    assert_eq!(
+        per_line(&inv, |l| &l.unit_price),
+        vec![Some(dec("9500.00")), Some(dec("1800.00"))]
+    );
+    assert_eq!(
+        per_line(&inv, |l| &l.line_amount),
+        vec![Some(dec("19000.00")), Some(dec("10800.00"))]
+    );
+}
+
+#[test]
+fn a_portuguese_invoice_is_read_in_its_own_words() {
+    let inv = read(
+        r"Papelaria Central, Lda.
+Rua Augusta 101
+1100-048 Lisboa
+NIF: PT503004642
+                                   FATURA N.º FT2026/88
+                                   Data de emissão: 14 de out. de 2026
+                                   Data de vencimento: 13/11/2026
+Cliente:
+Oficina Mecânica Silva
+Avenida da Liberdade 200
+4000-322 Porto
+
+Descrição                    Quantidade   Preço unitário    IVA     Valor
+Resma de papel A4                 10             4,50 €     23%     45,00 €
+Tinteiro preto                     2            18,90 €     23%     37,80 €
+
+                                            Total sem IVA       82,80 €
+                                            IVA 23%             19,04 €
+                                            Total com IVA      101,84 €
+",
+    );
+    let some = |s: &str| Some(s.to_string());
+    assert_eq!(
+        summary(&inv),
+        vec![
+            some("FT2026/88"),
+            some("2026-10-14"),
+            some("2026-11-13"),
+            some("EUR"),
+            some("Papelaria Central, Lda."),
+            some("Oficina Mecânica Silva"),
+            some("PT503004642"),
+        ]
+    );
+    assert_eq!(
+        (gross(&inv), net(&inv), tax(&inv)),
+        (Some(dec("101.84")), Some(dec("82.80")), Some(dec("19.04")))
+    );
+    assert_eq!(
+        per_line(&inv, |l| &l.unit_price),
+        vec![Some(dec("4.50")), Some(dec("18.90"))]
+    );
+    assert_eq!(
+        descriptions(&inv),
+        vec![Some("Resma de papel A4"), Some("Tinteiro preto")]
+    );
+}
+
+#[test]
+fn a_dollar_sign_after_letters_names_that_dollar() {
+    // "R$" is the Brazilian real, "A$" the Australian dollar: not US dollars.
+    for (sign, code) in [("R$", "BRL"), ("A$", "AUD"), ("US$", "USD")] {
+        let inv = read(&format!(
+            r"Cooperativa Vale Verde                      Fatura n.º 2026/7
+
+Descrição                 Quantidade     Preço unitário       Valor
+Consultoria                        2        {sign} 150,00    {sign} 300,00
+
+                                        Total:   {sign} 300,00
+"
+        ));
+        assert_eq!(value_of(&inv.currency).as_deref(), Some(code), "{sign}");
+    }
+}

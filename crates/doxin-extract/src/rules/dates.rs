@@ -1,6 +1,7 @@
 //! Dates as invoices print them: numeric (`05.03.2013`, `03/20/2023`, `2023-03-20`,
 //! `20-03-23`) and written (`12 March 2026`, `March 12, 2026`, `12. März 2026`, `12 mars 2026`,
-//! `12 maart 2026`, `12 de marzo de 2026`, `12 marzo 2026`, `12-Mar-2026`). Whether `03/04`
+//! `12 maart 2026`, `12 de marzo de 2026`, `12 marzo 2026`, `10 de jun. de 2026`,
+//! `29. července 2026`, `12-Mar-2026`). Whether `03/04`
 //! is March 4 or April 3 is decided by evidence in the document (a day above 12 in either
 //! position, or the language).
 
@@ -115,6 +116,67 @@ const MONTHS: &[(&str, u32)] = &[
     ("lug", 7),
     ("set", 9),
     ("ott", 10),
+    // Portuguese ("10 de jun. de 2026"; the rest are spelled as in Spanish or Italian)
+    ("janeiro", 1),
+    ("fevereiro", 2),
+    ("março", 3),
+    ("maio", 5),
+    ("junho", 6),
+    ("julho", 7),
+    ("setembro", 9),
+    ("outubro", 10),
+    ("novembro", 11),
+    ("dezembro", 12),
+    ("fev", 2),
+    ("out", 10),
+    // Czech, nominative and genitive ("29. července 2026")
+    ("leden", 1),
+    ("ledna", 1),
+    ("únor", 2),
+    ("února", 2),
+    ("březen", 3),
+    ("března", 3),
+    ("duben", 4),
+    ("dubna", 4),
+    ("květen", 5),
+    ("května", 5),
+    ("červen", 6),
+    ("června", 6),
+    ("červenec", 7),
+    ("července", 7),
+    ("srpen", 8),
+    ("srpna", 8),
+    ("září", 9),
+    ("říjen", 10),
+    ("října", 10),
+    ("listopad", 11),
+    ("listopadu", 11),
+    ("prosinec", 12),
+    ("prosince", 12),
+    // Polish, nominative and genitive
+    ("styczeń", 1),
+    ("stycznia", 1),
+    ("luty", 2),
+    ("lutego", 2),
+    ("marzec", 3),
+    ("marca", 3),
+    ("kwiecień", 4),
+    ("kwietnia", 4),
+    ("maj", 5),
+    ("maja", 5),
+    ("czerwiec", 6),
+    ("czerwca", 6),
+    ("lipiec", 7),
+    ("lipca", 7),
+    ("sierpień", 8),
+    ("sierpnia", 8),
+    ("wrzesień", 9),
+    ("września", 9),
+    ("październik", 10),
+    ("października", 10),
+    ("listopada", 11),
+    ("grudzień", 12),
+    ("grudnia", 12),
 ];
 
 pub(crate) fn month_number(word: &str) -> Option<u32> {
@@ -240,6 +302,13 @@ pub fn find_date(text: &str, order: DateOrder) -> Option<(NaiveDate, std::ops::R
         {
             return Some((date, start..start + w.len()));
         }
+        // "29. 7. 2026": day and month each with its dot and a space after it (Czech,
+        // Slovak, often German).
+        if let [(_, m), (year_start, y), ..] = words[(i + 1).min(words.len())..]
+            && let Some(date) = spaced_dotted_date(clean, m, y)
+        {
+            return Some((date, start..year_start + y.len()));
+        }
         let window: Vec<&str> = words[i..words.len().min(i + 5)]
             .iter()
             .map(|(_, w)| *w)
@@ -264,6 +333,21 @@ pub fn find_dates(
         from = range.end;
         Some((date, range))
     })
+}
+
+/// `29.` `7.` `2026`: a day and a month each ending in its dot, then a four-digit year.
+fn spaced_dotted_date(day: &str, month: &str, year: &str) -> Option<NaiveDate> {
+    let part = |w: &str| {
+        let digits = w.strip_suffix('.')?;
+        ((1..=2).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| digits.parse::<u32>().ok())
+            .flatten()
+    };
+    let year = year.trim_end_matches([',', ';', ')']);
+    if year.len() != 4 || !year.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    ymd(year.parse().ok()?, part(month)?, part(day)?)
 }
 
 /// `13:11`, `5:41:06`, `12:56PM`: a clock time.
@@ -444,7 +528,7 @@ mod tests {
     }
 
     #[test]
-    fn written_forms_in_six_languages() {
+    fn written_forms_in_nine_languages() {
         let o = DateOrder::DayMonth;
         let cases = [
             ("Date: 12 March 2026", d(2026, 3, 12)),
@@ -458,6 +542,11 @@ mod tests {
             ("Jan 3, 2015", d(2015, 1, 3)),
             ("28 Jan 2015", d(2015, 1, 28)),
             ("Invoice Date: August 3 , 2014", d(2014, 8, 3)),
+            ("Data de tributação: 25 de fev. de 2026", d(2026, 2, 25)),
+            ("10 de outubro de 2026", d(2026, 10, 10)),
+            ("V Praze dne 29. července 2026", d(2026, 7, 29)),
+            ("Datum vystavení: 29. 7. 2026", d(2026, 7, 29)),
+            ("Warszawa, 3 października 2026", d(2026, 10, 3)),
         ];
         for (text, want) in cases {
             assert_eq!(find_date(text, o).map(|(x, _)| x), Some(want), "{text}");

@@ -62,6 +62,8 @@ const INVOICE_STEMS: &[&str] = &[
     "factuur",
     "factura",
     "fattura",
+    "fatura",
+    "faktura",
     "gutschrift",
     "credit",
     "korrektur",
@@ -324,14 +326,29 @@ const SYMBOLS: &[(&str, &str)] = &[
     ("£", "GBP"),
     ("₹", "INR"),
     ("zł", "PLN"),
+    ("kč", "CZK"),
     ("¥", "JPY"),
     ("$", "USD"),
     ("rs.", "INR"),
     ("rm", "MYR"),
 ];
+/// Dollars (and reais) named by the letters before the sign: "R$ 1.196,50" is Brazilian,
+/// not American.
+const DOLLAR_PREFIXES: &[(&str, &str)] = &[
+    ("r", "BRL"),
+    ("us", "USD"),
+    ("a", "AUD"),
+    ("au", "AUD"),
+    ("c", "CAD"),
+    ("ca", "CAD"),
+    ("nz", "NZD"),
+    ("s", "SGD"),
+    ("hk", "HKD"),
+    ("mx", "MXN"),
+];
 const CODES: &[&str] = &[
     "EUR", "USD", "GBP", "CHF", "INR", "PLN", "SEK", "NOK", "DKK", "CZK", "HUF", "JPY", "CAD",
-    "AUD", "MYR", "SGD", "CNY", "RON", "BGN", "HRK", "TRY", "ZAR", "NZD", "MXN", "BRL",
+    "AUD", "MYR", "SGD", "CNY", "RON", "BGN", "HRK", "TRY", "ZAR", "NZD", "MXN", "BRL", "HKD",
 ];
 
 fn read_currency(ctx: &Ctx<'_>, inv: &mut Invoice) {
@@ -358,21 +375,33 @@ fn read_currency(ctx: &Ctx<'_>, inv: &mut Invoice) {
         None => votes.push((code.to_string(), w, seg)),
     };
     for (i, s) in ctx.segs.iter().enumerate() {
-        for w in &s.words {
+        for (j, w) in s.words.iter().enumerate() {
             let clean = w.trim_matches(|c: char| !c.is_alphanumeric() && !"€£₹$¥".contains(c));
             let upper = clean.to_uppercase();
             // Codes are written in capitals; "try" or "aud" in running text are words.
             if CODES.contains(&upper.as_str()) && clean.len() == 3 && clean == upper {
                 vote(&upper, 2.0, i);
             }
+            let lower = w.to_lowercase();
+            if let Some(code) = dollar_prefix(&lower) {
+                vote(code, 1.0, i);
+                continue;
+            }
+            let after_number = j
+                .checked_sub(1)
+                .and_then(|p| s.words.get(p))
+                .is_some_and(|p| p.ends_with(|c: char| c.is_ascii_digit() || c == '-'));
             for (sym, code) in SYMBOLS {
-                // Signs count anywhere in a word; letter abbreviations ("zł", "RM") only
-                // right before a number.
+                // Signs count anywhere in a word; letter abbreviations ("zł", "RM", "Kč")
+                // only against a number: joined before it, or a word of their own after it
+                // ("95 410,18 Kč").
                 let sign = sym.chars().all(|c| !c.is_alphabetic()) && w.contains(sym);
-                let prefix = w.to_lowercase().starts_with(sym)
-                    && w.get(sym.len()..)
+                let prefix = lower.starts_with(sym)
+                    && lower
+                        .get(sym.len()..)
                         .is_some_and(|rest| rest.starts_with(|c: char| c.is_ascii_digit()));
-                if sign || prefix {
+                let suffix = after_number && lower.trim_end_matches(['.', ',', ':']) == *sym;
+                if sign || prefix || suffix {
                     vote(code, 1.0, i);
                 }
             }
@@ -405,6 +434,15 @@ fn read_currency(ctx: &Ctx<'_>, inv: &mut Invoice) {
             }
         }
     }
+}
+
+/// The dollar a word's letters before its "$" name ("R$", "US$", "A$1,200"), if any.
+fn dollar_prefix(lower: &str) -> Option<&'static str> {
+    let (letters, _) = lower.split_once('$')?;
+    DOLLAR_PREFIXES
+        .iter()
+        .find(|(p, _)| *p == letters)
+        .map(|(_, code)| *code)
 }
 
 /// The currency of a country (ISO 3166 alpha-2), for the countries the rules name.

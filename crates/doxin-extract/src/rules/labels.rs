@@ -1,5 +1,5 @@
-//! Label dictionaries in English, German, French, Dutch, Spanish and Italian (and a few
-//! Polish ones), and matching of labels at the start of a run of words.
+//! Label dictionaries in English, German, French, Dutch, Spanish, Italian, Czech and
+//! Portuguese (and a few Polish ones), and matching of labels at the start of a run of words.
 
 /// What a label announces.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -478,6 +478,106 @@ const LABELS: &[(&str, LabelKind)] = &[
     ("bic", Bic),
     ("swift", Bic),
     ("bic swift", Bic),
+    // Czech
+    ("faktura č", InvoiceNumber),
+    ("faktura číslo", InvoiceNumber),
+    ("číslo faktury", InvoiceNumber),
+    ("daňový doklad", InvoiceNumber),
+    ("daňový doklad č", InvoiceNumber),
+    ("faktura daňový doklad", InvoiceNumber),
+    ("faktura daňový doklad č", InvoiceNumber),
+    ("faktura", InvoiceNumber),
+    ("datum vystavení", IssueDate),
+    ("vystaveno", IssueDate),
+    ("datum splatnosti", DueDate),
+    ("splatnost", DueDate),
+    ("splatno", DueDate),
+    // The date of the taxable supply ("DUZP"), printed on every Czech tax document beside
+    // the date of issue.
+    ("datum zdanitelného plnění", DeliveryDate),
+    ("datum uskutečnění zdanitelného plnění", DeliveryDate),
+    ("duzp", DeliveryDate),
+    ("datum plnění", DeliveryDate),
+    ("celkem", GrossTotal),
+    ("celkem s dph", GrossTotal),
+    ("celkem k úhradě", AmountDue),
+    ("k úhradě", AmountDue),
+    ("zbývá uhradit", AmountDue),
+    ("celkem bez dph", NetTotal),
+    ("základ daně", NetTotal),
+    ("dph", TaxTotal),
+    ("celkem dph", TaxTotal),
+    ("zaplaceno", Prepaid),
+    ("zaplaceno zálohou", Prepaid),
+    ("měna", Currency),
+    ("dodavatel", Seller),
+    ("poskytovatel", Seller),
+    ("prodávající", Seller),
+    ("odběratel", Buyer),
+    ("příjemce", Buyer),
+    ("kupující", Buyer),
+    ("objednatel", Buyer),
+    ("číslo zákazníka", CustomerNumber),
+    ("číslo objednávky", OrderNumber),
+    ("objednávka", OrderNumber),
+    ("dič", VatId),
+    // Portuguese (Portugal and Brazil)
+    ("fatura", InvoiceNumber),
+    ("fatura n", InvoiceNumber),
+    ("fatura nº", InvoiceNumber),
+    ("fatura n º", InvoiceNumber),
+    ("n º fatura", InvoiceNumber),
+    ("nº fatura", InvoiceNumber),
+    ("número da fatura", InvoiceNumber),
+    ("numero da fatura", InvoiceNumber),
+    ("fatura recibo", InvoiceNumber),
+    ("nota fiscal", InvoiceNumber),
+    ("data de emissão", IssueDate),
+    ("data emissão", IssueDate),
+    ("data da fatura", IssueDate),
+    ("data de faturação", IssueDate),
+    ("data de faturamento", IssueDate),
+    ("data de vencimento", DueDate),
+    ("vencimento", DueDate),
+    ("data limite de pagamento", DueDate),
+    ("pagar até", DueDate),
+    // The date a document (its payment slip) is valid until: on an invoice, the day to pay by.
+    ("data de validade", DueDate),
+    ("data de entrega", DeliveryDate),
+    ("valor total", GrossTotal),
+    ("total da fatura", GrossTotal),
+    ("total geral", GrossTotal),
+    ("total com iva", GrossTotal),
+    ("total com imposto", GrossTotal),
+    ("total com impostos", GrossTotal),
+    ("valor a pagar", AmountDue),
+    ("total sem iva", NetTotal),
+    ("total sem imposto", NetTotal),
+    ("total sem impostos", NetTotal),
+    ("base tributável", NetTotal),
+    ("total do iva", TaxTotal),
+    ("valor do iva", TaxTotal),
+    ("total de impostos", TaxTotal),
+    ("impostos", TaxTotal),
+    ("moeda", Currency),
+    ("fornecedor", Seller),
+    ("prestador", Seller),
+    ("prestador de serviços", Seller),
+    ("emitente", Seller),
+    ("vendedor", Seller),
+    ("adquirente", Buyer),
+    ("tomador", Buyer),
+    ("tomador de serviços", Buyer),
+    ("destinatário", Buyer),
+    ("faturar a", Buyer),
+    ("faturado a", Buyer),
+    ("código do cliente", CustomerNumber),
+    ("n º cliente", CustomerNumber),
+    ("encomenda", OrderNumber),
+    ("n º encomenda", OrderNumber),
+    ("nipc", VatId),
+    ("n º contribuinte", VatId),
+    ("contribuinte", VatId),
 ];
 
 /// Lower case; anything not a letter or digit becomes a space; spaces collapsed.
@@ -615,6 +715,45 @@ mod tests {
             assert_eq!((got.kind, got.rest.as_str()), (kind, rest), "{text}");
         }
         assert_eq!(m("Office chair 2 x 149,50"), None);
+    }
+
+    #[test]
+    fn labels_in_czech_and_portuguese() {
+        let cases = [
+            ("Faktura č.: 20260014", InvoiceNumber, "20260014"),
+            (
+                "FAKTURA - DAŇOVÝ DOKLAD č. 2024-17",
+                InvoiceNumber,
+                "2024-17",
+            ),
+            ("Datum vystavení: 29. 7. 2026", IssueDate, "29. 7. 2026"),
+            ("Splatnost: 28. 8. 2026", DueDate, "28. 8. 2026"),
+            ("DUZP: 29. 7. 2026", DeliveryDate, "29. 7. 2026"),
+            ("Celkem k úhradě: 95 410,18 Kč", AmountDue, "95 410,18 Kč"),
+            ("Celkem bez DPH 1 000,00", NetTotal, "1 000,00"),
+            ("Odběratel", Buyer, ""),
+            ("Poskytovatel", Seller, ""),
+            ("DIČ: CZ12345678", VatId, "CZ12345678"),
+            ("Fatura n.º FT 2026/17", InvoiceNumber, "FT 2026/17"),
+            ("Data de emissão: 10/06/2026", IssueDate, "10/06/2026"),
+            (
+                "Data de vencimento: 10 de jul. de 2026",
+                DueDate,
+                "10 de jul. de 2026",
+            ),
+            (
+                "Total com imposto: R$ 49.929,94",
+                GrossTotal,
+                "R$ 49.929,94",
+            ),
+            ("Total sem IVA 100,00", NetTotal, "100,00"),
+            ("Fornecedor", Seller, ""),
+            ("Tomador de serviços", Buyer, ""),
+        ];
+        for (text, kind, rest) in cases {
+            let got = m(text).unwrap_or_else(|| panic!("no label in {text:?}"));
+            assert_eq!((got.kind, got.rest.as_str()), (kind, rest), "{text}");
+        }
     }
 
     #[test]

@@ -1,5 +1,5 @@
 //! Amounts as invoices print them: `1,234.56`, `1.234,56`, `1 234,56`, `1'234.56`, with or
-//! without currency signs, negative as `-12.00`, `12.00-` or `(12.00)`. Which mark is the
+//! without currency signs, negative as `-12.00`, `12.00-` or `(12.00)`, whole as `34 782,-`. Which mark is the
 //! decimal separator is decided by evidence from the whole document, since `1.234` alone is
 //! ambiguous.
 
@@ -112,7 +112,7 @@ pub fn detect_decimal_mark<'a>(tokens: impl IntoIterator<Item = &'a str>) -> Dec
 /// Currency signs and codes that may stick to an amount.
 const CURRENCY_AFFIXES: &[&str] = &[
     "EUR", "USD", "GBP", "CHF", "INR", "PLN", "SEK", "NOK", "DKK", "CZK", "HUF", "JPY", "CAD",
-    "AUD", "RM", "MYR", "SGD", "RS", "RS.", "€", "$", "£", "¥", "₹", "zł", "ZŁ", "KČ", "FR.",
+    "AUD", "RM", "MYR", "SGD", "RS", "RS.", "R$", "€", "$", "£", "¥", "₹", "zł", "ZŁ", "KČ", "FR.",
 ];
 
 /// Parses one amount token (or a few tokens joined with spaces, like `1 234,56 €`).
@@ -145,6 +145,14 @@ pub fn parse_amount(raw: &str, mark: DecimalMark) -> Option<Decimal> {
         if s.len() == before {
             break;
         }
+    }
+    // "34 782,-" and "50.--": a whole amount with a dash for its cents (Czech, German, Swiss
+    // prices), not a trailing minus.
+    if let Some(rest) = [",--", ",-", ",–", ",—", ".--", ".-", ".–", ".—"]
+        .iter()
+        .find_map(|dash| s.strip_suffix(dash))
+    {
+        s = rest.trim_end().to_string();
     }
     if let Some(rest) = s.strip_prefix(['-', '−', '–']) {
         negative = !negative;
@@ -249,6 +257,20 @@ mod tests {
         assert_eq!(
             parse_amount("12.345.678,9", DecimalMark::Comma),
             Some(dec!(12345678.9))
+        );
+    }
+
+    #[test]
+    fn a_dash_for_the_cents_is_a_whole_amount() {
+        assert_eq!(
+            parse_amount("34 782,- Kč", DecimalMark::Comma),
+            Some(dec!(34782))
+        );
+        assert_eq!(parse_amount("50.--", DecimalMark::Point), Some(dec!(50)));
+        assert_eq!(
+            parse_amount("12,00-", DecimalMark::Comma),
+            Some(dec!(-12.00)),
+            "a minus after the cents still makes it negative"
         );
     }
 

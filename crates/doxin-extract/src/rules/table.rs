@@ -84,6 +84,13 @@ const HEADER_WORDS: &[(&str, Col)] = &[
     ("concepto", Col::Description),
     ("descrizione", Col::Description),
     ("nazwa", Col::Description),
+    ("popis", Col::Description),
+    ("název", Col::Name),
+    ("položka", Col::Description),
+    ("descrição", Col::Description),
+    ("descricao", Col::Description),
+    ("produto", Col::Description),
+    ("serviço", Col::Description),
     ("particulars", Col::Description),
     ("details", Col::Description),
     ("service", Col::Description),
@@ -107,6 +114,11 @@ const HEADER_WORDS: &[(&str, Col)] = &[
     ("quantidade", Col::Quantity),
     ("qtd", Col::Quantity),
     ("qtde", Col::Quantity),
+    ("unidades", Col::Quantity),
+    ("množství", Col::Quantity),
+    ("počet", Col::Quantity),
+    // "Jednotek": "(number) of units", as "Units" above.
+    ("jednotek", Col::Quantity),
     ("unit", Col::Unit),
     ("einheit", Col::Unit),
     ("unité", Col::Unit),
@@ -114,6 +126,9 @@ const HEADER_WORDS: &[(&str, Col)] = &[
     ("unidad", Col::Unit),
     ("jm", Col::Unit),
     ("uom", Col::Unit),
+    ("mj", Col::Unit),
+    ("jednotka", Col::Unit),
+    ("unidade", Col::Unit),
     ("price", Col::UnitPrice),
     ("unit price", Col::UnitPrice),
     ("rate", Col::UnitPrice),
@@ -126,6 +141,8 @@ const HEADER_WORDS: &[(&str, Col)] = &[
     ("prezzo", Col::UnitPrice),
     ("cena", Col::UnitPrice),
     ("stückpreis", Col::UnitPrice),
+    ("preço", Col::UnitPrice),
+    ("preco", Col::UnitPrice),
     ("vat", Col::VatRate),
     ("tax", Col::VatRate),
     ("taxes", Col::VatRate),
@@ -136,6 +153,9 @@ const HEADER_WORDS: &[(&str, Col)] = &[
     ("btw", Col::VatRate),
     ("iva", Col::VatRate),
     ("gst", Col::VatRate),
+    ("dph", Col::VatRate),
+    ("impostos", Col::VatRate),
+    ("imposto", Col::VatRate),
     ("disc", Col::Discount),
     ("discount", Col::Discount),
     ("rabatt", Col::Discount),
@@ -145,6 +165,8 @@ const HEADER_WORDS: &[(&str, Col)] = &[
     ("dto", Col::Discount),
     ("sconto", Col::Discount),
     ("rabat", Col::Discount),
+    ("sleva", Col::Discount),
+    ("desconto", Col::Discount),
     ("amount", Col::Amount),
     ("total", Col::Amount),
     ("betrag", Col::Amount),
@@ -157,6 +179,9 @@ const HEADER_WORDS: &[(&str, Col)] = &[
     ("importe", Col::Amount),
     ("importo", Col::Amount),
     ("wartość", Col::Amount),
+    ("částka", Col::Amount),
+    ("celkem", Col::Amount),
+    ("valor", Col::Amount),
     ("subtotal", Col::Amount),
     ("net", Col::Amount),
     ("line total", Col::Amount),
@@ -188,7 +213,18 @@ fn header_col(word: &str) -> Option<Col> {
 
 /// Words of a header cell that make its amount one with the tax in, with a tax word beside
 /// them ("with tax", "incl. VAT", "inkl. MwSt.") or alone ("TTC", "brutto", "gross").
-const WITH_WORDS: &[&str] = &["with", "incl", "inc", "including", "inkl", "inklusive"];
+const WITH_WORDS: &[&str] = &[
+    "with",
+    "incl",
+    "inc",
+    "including",
+    "inkl",
+    "inklusive",
+    "com",
+    "s",
+    "vč",
+    "včetně",
+];
 const GROSS_WORDS: &[&str] = &["ttc", "tvac", "brutto", "gross", "bruto", "lordo"];
 /// Words that make it an amount without the tax ("excl. VAT", "ohne MwSt.", "HT", "net").
 const NET_WORDS: &[&str] = &[
@@ -205,21 +241,37 @@ const NET_WORDS: &[&str] = &[
     "zonder",
     "sin",
     "senza",
+    "sem",
+    "bez",
 ];
 /// Words naming the tax in a header cell.
 const TAX_WORDS: &[&str] = &[
-    "tax", "vat", "mwst", "ust", "tva", "btw", "iva", "gst", "steuer",
+    "tax", "vat", "mwst", "ust", "tva", "btw", "iva", "gst", "steuer", "dph", "imposto", "impostos",
 ];
 /// Words naming a sum of money in a header cell.
 const MONEY_WORDS: &[&str] = &[
     "amount", "total", "price", "sum", "value", "betrag", "preis", "summe", "montant", "prix",
-    "bedrag", "prijs", "importe", "precio", "importo", "prezzo", "valor", "cena",
+    "bedrag", "prijs", "importe", "precio", "importo", "prezzo", "valor", "cena", "preço",
+    "částka",
 ];
 /// Words making it the sum of the line rather than one unit's price.
-const LINE_SUM_WORDS: &[&str] = &["amount", "total", "sum", "betrag", "summe", "montant"];
+const LINE_SUM_WORDS: &[&str] = &[
+    "amount", "total", "sum", "betrag", "summe", "montant", "celková", "celkem", "částka",
+];
 /// Words making a price one unit's.
 const PER_UNIT_WORDS: &[&str] = &[
-    "unit", "per", "each", "ea", "einzel", "unitaire", "unitario",
+    "unit",
+    "per",
+    "each",
+    "ea",
+    "einzel",
+    "unitaire",
+    "unitario",
+    "unitário",
+    "jednotku",
+    "jednotková",
+    "jednotkova",
+    "mj",
 ];
 
 /// The column a header cell of several words names as a phrase, where its words one by one
