@@ -2233,3 +2233,48 @@ Consultoria                        2        {sign} 150,00    {sign} 300,00
         assert_eq!(value_of(&inv.currency).as_deref(), Some(code), "{sign}");
     }
 }
+
+#[test]
+fn a_one_line_letterhead_gives_the_name_and_the_address_and_the_residual_is_due() {
+    // The letterhead's parts on one line, set apart by dashes; a payment already made and
+    // the residual under the total; a sentence that starts "Invoice to pay by …".
+    let inv = read(
+        r"     Au bon moulin SARL - 1242 chemin de l'olive - 84340 Malaucène - France
+     TVA : FR11999999998 - SIRET : 99999999800010
+
+Invoice FA-2017-0008
+
+Invoice Date       11/03/2017
+
+Description                       Quantity     Unit Price          Amount
+Huile d'olive à l'ancienne       100 Liter(s)     19.80 €      1,980.00 €
+                                                       Total      1,980.00 €
+Payment        Date          Amount
+SEPA           11/17/2017    623.00 €                  Residual   1,357.00 €
+
+Invoice to pay by wire transfer to the following bank account:
+",
+    );
+    assert_eq!(seller(&inv), Some("Au bon moulin SARL"));
+    let a = &inv.seller.address;
+    assert_eq!(
+        (
+            value_of(&a.line1),
+            value_of(&a.postal_code),
+            value_of(&a.city),
+            value_of(&a.country)
+        ),
+        (
+            Some("1242 chemin de l'olive".to_string()),
+            Some("84340".to_string()),
+            Some("Malaucène".to_string()),
+            Some("FR".to_string())
+        )
+    );
+    assert_eq!(value_of(&inv.buyer.name), None, "a sentence names no buyer");
+    assert_eq!(gross(&inv), Some(dec("1980.00")));
+    assert_eq!(
+        inv.totals.payable_amount.as_ref().map(|e| e.value),
+        Some(dec("1357.00"))
+    );
+}

@@ -209,6 +209,10 @@ const LABELS: &[(&str, LabelKind)] = &[
     ("nett total", GrossTotal),
     ("net total incl", GrossTotal),
     ("total payable", AmountDue),
+    // What is left to pay after a payment the invoice lists ("Residual 1,453.76").
+    ("residual", AmountDue),
+    ("residual amount", AmountDue),
+    ("restbetrag", AmountDue),
     ("total amount payable", AmountDue),
     ("rounded total", GrossTotal),
     ("total rounded", GrossTotal),

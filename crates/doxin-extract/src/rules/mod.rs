@@ -90,11 +90,18 @@ impl<'a> Ctx<'a> {
             .filter_map(|(i, s)| {
                 let words: Vec<&str> = s.words.iter().map(String::as_str).collect();
                 labels::match_label(&words)
-                    // "Lieferant GmbH" names a party; "Lieferant: ACME GmbH" labels one.
+                    // "Lieferant GmbH" names a party; "Lieferant: ACME GmbH" labels one. The
+                    // colon follows the label or the word after it ("Bill to Address:");
+                    // "Invoice to pay by wire transfer to the following account:" is a
+                    // sentence.
                     .filter(|m| {
+                        let colon_after_label = words[..m.words_used.min(words.len())]
+                            .iter()
+                            .any(|w| w.contains(':'))
+                            || words.get(m.words_used).is_some_and(|w| w.contains(':'));
                         !matches!(m.kind, LabelKind::Seller | LabelKind::Buyer)
                             || m.rest.is_empty()
-                            || s.seg.text.contains(':')
+                            || colon_after_label
                     })
                     // "To" names the addressee only as "To:"; "To be paid …" is a sentence.
                     .filter(|m| {

@@ -449,15 +449,28 @@ fn fill_party(ctx: &Ctx<'_>, lines: &[(usize, String)], party: &mut Party, confi
     let Some((seg, name)) = iter.next() else {
         return;
     };
-    let mut clean = strip_registration(name).to_string();
+    // A letterhead with name and address on one line ("Au bon moulin SARL - 1242 chemin de
+    // l'olive - 84340 Malaucène - France"): the first part is the name, the rest address.
+    let (first, inline_address) = match sender_parts(name) {
+        Some(mut parts) => {
+            let rest = parts.split_off(1);
+            (parts.pop().unwrap_or_default(), rest)
+        }
+        None => (name.clone(), Vec::new()),
+    };
+    let mut clean = strip_registration(&first).to_string();
     if ctx.source == doxin_model::Source::Ocr {
         clean = repair_ocr_name(&clean);
     }
     party.name = Some(ctx.value(clean, name, *seg, confidence));
     let mut street_lines: Vec<(usize, String)> = Vec::new();
+    let name_seg = *seg;
     // A letterhead's address on one line, its parts set apart by middle dots, bars or bullets
     // ("9 Station Road · Edinburgh · EH1 1YZ · United Kingdom"), is read part by part.
-    let parts: Vec<(usize, String)> = iter
+    let parts: Vec<(usize, String)> = inline_address
+        .into_iter()
+        .map(|p| (name_seg, p))
+        .chain(iter.cloned())
         .flat_map(|(seg, text)| {
             let split: Vec<String> = if text.contains(['·', '|', '•']) {
                 text.split(['·', '|', '•'])
@@ -465,9 +478,9 @@ fn fill_party(ctx: &Ctx<'_>, lines: &[(usize, String)], party: &mut Party, confi
                     .filter(|p| !p.is_empty())
                     .collect()
             } else {
-                vec![text.clone()]
+                vec![text]
             };
-            split.into_iter().map(move |p| (*seg, p))
+            split.into_iter().map(move |p| (seg, p))
         })
         .collect();
     // A street part before the postal code on the same line is a street line of its own.
@@ -649,6 +662,38 @@ const STREET_TYPES: &[&str] = &[
     "circle",
 ];
 
+/// The first word of a street name in French, Spanish, Italian and Portuguese ("rue de la
+/// Paix", "chemin de l'olive", "calle Mayor", "via Roma", "rua das Flores"): a number before
+/// it is a house number, not a postal code.
+const STREET_FIRST_WORDS: &[&str] = &[
+    "rue",
+    "chemin",
+    "avenue",
+    "av",
+    "boulevard",
+    "bd",
+    "allée",
+    "impasse",
+    "route",
+    "quai",
+    "place",
+    "calle",
+    "avenida",
+    "avda",
+    "paseo",
+    "plaza",
+    "carrer",
+    "via",
+    "viale",
+    "piazza",
+    "corso",
+    "strada",
+    "rua",
+    "travessa",
+    "largo",
+    "praça",
+];
+
 /// Whether `w` is `len` ASCII digits.
 fn all_digits(w: &str, len: usize) -> bool {
     w.len() == len && w.chars().all(|c| c.is_ascii_digit())
@@ -725,11 +770,14 @@ fn postal_city(t: &str) -> Option<(Option<String>, String, String)> {
             (code.to_string(), i + 1)
         };
         let city = words[city_start..].join(" ");
-        // "1410 Oak Avenue": an American house number before a street, not a postal code
-        // before a city.
+        // "1410 Oak Avenue", "1242 chemin de l'olive": a house number before a street, not a
+        // postal code before a city.
         let street = words[city_start..]
             .last()
-            .is_some_and(|w| STREET_TYPES.contains(&norm(w).as_str()));
+            .is_some_and(|w| STREET_TYPES.contains(&norm(w).as_str()))
+            || words
+                .get(city_start)
+                .is_some_and(|w| STREET_FIRST_WORDS.contains(&norm(w).as_str()));
         if city.chars().next().is_some_and(char::is_alphabetic) && !street {
             return Some((country, code, city));
         }
