@@ -2278,3 +2278,35 @@ Invoice to pay by wire transfer to the following bank account:
         Some(dec("1357.00"))
     );
 }
+
+#[test]
+fn the_sellers_article_number_under_its_key_is_the_items_id() {
+    // Keys in a references column: the value beside its key or on the line below it; the
+    // buyer's article number is not the seller's.
+    let inv = read(
+        r"Lieferant GmbH                                          Rechnung Nr. 471102
+
+Pos  Referenzen          Beschreibung        Nettopreis   Menge      Nettobetrag
+1    Art-Nr-Kunde: K-77  Trennblätter A4         9,9000   20 Stk          198,00
+     Art-Nr-Lieferant:
+     TB100A4
+2                        Joghurt Banane          5,5000   50 Stk          275,00
+     Art-Nr-Lieferant: ARNR2
+
+                                                     Gesamtbetrag         473,00
+",
+    );
+    let ids: Vec<Option<String>> = inv
+        .lines
+        .iter()
+        .map(|l| value_of(&l.seller_item_id))
+        .collect();
+    assert_eq!(
+        ids,
+        vec![Some("TB100A4".to_string()), Some("ARNR2".to_string())]
+    );
+    assert_eq!(
+        descriptions(&inv),
+        vec![Some("Trennblätter A4"), Some("Joghurt Banane")]
+    );
+}

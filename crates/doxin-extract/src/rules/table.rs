@@ -591,6 +591,94 @@ fn under_code_column(cols: &[Column], bbox: BBox) -> bool {
 /// The text column a word is in. Text is left-aligned: a word starting at or right of where
 /// the description column starts is in it, however wide a code column's header left of it
 /// is ("Art-Nr-Kunde" reaching nearer a short word than "Beschreibung"'s centre).
+/// Whose article number a key names ("Art-Nr-Lieferant:", "Supplier item no.:" against
+/// "Art-Nr-Kunde:", "Customer item:").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ItemKey {
+    Seller,
+    Buyer,
+}
+
+/// Words of a key naming the seller's, or the buyer's, article number; with a word for the
+/// article itself.
+const SELLER_WORDS: &[&str] = &[
+    "lieferant",
+    "lief",
+    "supplier",
+    "seller",
+    "vendor",
+    "verkäufer",
+    "fournisseur",
+    "vendeur",
+];
+const BUYER_WORDS: &[&str] = &["kunde", "kunden", "customer", "buyer", "käufer", "client"];
+const ARTICLE_WORDS: &[&str] = &[
+    "art",
+    "artikel",
+    "artikelnr",
+    "artikelnummer",
+    "item",
+    "article",
+    "sku",
+    "ref",
+    "réf",
+];
+
+/// The article-number key a word is ("Art-Nr-Lieferant:"; a key ends with its colon).
+fn item_key(word: &str) -> Option<ItemKey> {
+    if !word.ends_with(':') {
+        return None;
+    }
+    let n = norm(word);
+    let has = |set: &[&str]| n.split(' ').any(|t| set.contains(&t));
+    if !has(ARTICLE_WORDS) {
+        return None;
+    }
+    if has(SELLER_WORDS) {
+        Some(ItemKey::Seller)
+    } else if has(BUYER_WORDS) {
+        Some(ItemKey::Buyer)
+    } else {
+        None
+    }
+}
+
+/// Article numbers printed under keys beside or below a row ("Art-Nr-Lieferant: ARNR2", or
+/// the key on one line and "TB100A4" on the next): the seller's is the item's id, the
+/// buyer's is no part of the description. `pending` carries a key whose value is on the
+/// next line. Returns the seller's article number and the words the keys and values used.
+fn keyed_item_ids<'w>(
+    words: &'w [LayoutWord],
+    pending: &mut Option<ItemKey>,
+) -> (Option<&'w LayoutWord>, Vec<usize>) {
+    let mut seller = None;
+    let mut used = Vec::new();
+    // A pending key's value opens the next line; a key's value on its own line stands right
+    // after it (a word further off is the next column's).
+    let mut open = pending.take().map(|k| (k, None::<BBox>));
+    for (i, w) in words.iter().enumerate() {
+        if let Some(key) = item_key(&w.text) {
+            used.push(i);
+            open = Some((key, Some(w.bbox)));
+            continue;
+        }
+        let Some((key, at)) = open else {
+            continue;
+        };
+        let height = (w.bbox.y1 - w.bbox.y0).max(4.0);
+        if at.is_some_and(|k| w.bbox.x0 - k.x1 > 1.5 * height) {
+            break;
+        }
+        open = None;
+        used.push(i);
+        if key == ItemKey::Seller && seller.is_none() {
+            seller = Some(w);
+        }
+    }
+    *pending = open.map(|(k, _)| k);
+    (seller, used)
+}
+
 fn text_role(cols: &[Column], bbox: BBox) -> Option<Col> {
     match cols.iter().find(|c| c.col == Col::Description) {
         Some(d) if bbox.x0 >= d.x0 - 4.0 => Some(Col::Description),
@@ -1330,6 +1418,8 @@ fn read_rows(
     // description.
     let mut can_continue = continued.is_some_and(|l| l.open);
     let mut name_open = continued.is_some_and(|l| l.name_open);
+    // An article-number key at the end of the last line, its value on the next.
+    let mut pending_item_key: Option<ItemKey> = None;
     // Where the last item's name starts: a line set in further is a sub-line (`None` for an
     // item carried over from the previous page).
     let mut name_x0: Option<f32> = None;
@@ -1502,7 +1592,22 @@ fn read_rows(
             let mut desc_words: Vec<&str> = Vec::new();
             let mut desc_box: Option<BBox> = None;
             let mut row_detail: Vec<&LayoutWord> = Vec::new();
+            pending_item_key = None;
+            let text_end = line
+                .words
+                .iter()
+                .position(|w| w.bbox.x0 >= first_numeric_x - 2.0)
+                .unwrap_or(line.words.len());
+            let (keyed, keyed_words) =
+                keyed_item_ids(&line.words[..text_end], &mut pending_item_key);
+            if let Some(w) = keyed {
+                item.seller_item_id =
+                    Some(ctx.value_at(w.text.clone(), &w.text, page, w.bbox, 0.8));
+            }
             for (wi, w) in line.words.iter().enumerate() {
+                if keyed_words.contains(&wi) {
+                    continue;
+                }
                 if w.bbox.x1 > first_numeric_x - 2.0 && nums.iter().any(|n| n.word == wi) {
                     break;
                 }
@@ -1604,6 +1709,24 @@ fn read_rows(
                 can_continue = false;
                 continue;
             }
+            // The seller's article number under its key ("Art-Nr-Lieferant:" over "TB100A4").
+            let text_end = line
+                .words
+                .iter()
+                .position(|w| w.bbox.x0 >= first_numeric_x - 2.0)
+                .unwrap_or(line.words.len());
+            let (keyed, keyed_words) =
+                keyed_item_ids(&line.words[..text_end], &mut pending_item_key);
+            if let Some(w) = keyed
+                && let Some(last) = items.last_mut()
+                && last
+                    .seller_item_id
+                    .as_ref()
+                    .is_none_or(|id| id.value.ends_with(':'))
+            {
+                last.seller_item_id =
+                    Some(ctx.value_at(w.text.clone(), &w.text, page, w.bbox, 0.8));
+            }
             // A line opening with the position number ("1  Wir erlauben uns …") is the item's
             // note, not its description: it gives the position and ends the description.
             let first = &line.words[0];
@@ -1626,6 +1749,9 @@ fn read_rows(
             let extra: Vec<&str> = line
                 .words
                 .iter()
+                .enumerate()
+                .filter(|(i, _)| !keyed_words.contains(i))
+                .map(|(_, w)| w)
                 .filter(|w| {
                     w.bbox.x0 < first_numeric_x - 2.0
                         && w.bbox.x0 >= description_x0 - 20.0
