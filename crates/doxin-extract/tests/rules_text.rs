@@ -2310,3 +2310,37 @@ Pos  Referenzen          Beschreibung        Nettopreis   Menge      Nettobetrag
         vec![Some("Trennblätter A4"), Some("Joghurt Banane")]
     );
 }
+
+#[test]
+fn a_code_column_with_stacked_headings_gives_the_sellers_number_by_its_place() {
+    // The headings of the code column stacked over each other; each row's cell stacks its
+    // codes the same way, the empty ones (here the buyer's number on row 1) left out at the
+    // top.
+    let inv = read(
+        r"Pos  Art-Nr-Kunde                                               Positions-
+     Art-Nr-Lief.                                                  betrag
+     Art-Nr        Beschreibung   Nettopreis    Menge   USt.      ohne USt.
+     (Art)
+1                  Trennblätter       9,9000   20 Stk   19 %         198,00
+     TB100A4       A4
+     4012345001235
+     (GLN)
+2                  Joghurt            5,5000   50 Stk    7 %         275,00
+     K-1
+     ARNR2         Banane
+     4000050986428
+     (GLN)
+
+                                            Gesamtbetrag             473,00
+",
+    );
+    let ids: Vec<Option<String>> = inv
+        .lines
+        .iter()
+        .map(|l| value_of(&l.seller_item_id))
+        .collect();
+    assert_eq!(
+        ids,
+        vec![Some("TB100A4".to_string()), Some("ARNR2".to_string())]
+    );
+}

@@ -588,9 +588,6 @@ fn under_code_column(cols: &[Column], bbox: BBox) -> bool {
         .any(|c| bbox.x1.min(c.x1) - bbox.x0.max(c.x0) > 0.5 * width)
 }
 
-/// The text column a word is in. Text is left-aligned: a word starting at or right of where
-/// the description column starts is in it, however wide a code column's header left of it
-/// is ("Art-Nr-Kunde" reaching nearer a short word than "Beschreibung"'s centre).
 /// Whose article number a key names ("Art-Nr-Lieferant:", "Supplier item no.:" against
 /// "Art-Nr-Kunde:", "Customer item:").
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -679,6 +676,9 @@ fn keyed_item_ids<'w>(
     (seller, used)
 }
 
+/// The text column a word is in. Text is left-aligned: a word starting at or right of where
+/// the description column starts is in it, however wide a code column's header left of it
+/// is ("Art-Nr-Kunde" reaching nearer a short word than "Beschreibung"'s centre).
 fn text_role(cols: &[Column], bbox: BBox) -> Option<Col> {
     match cols.iter().find(|c| c.col == Col::Description) {
         Some(d) if bbox.x0 >= d.x0 - 4.0 => Some(Col::Description),
@@ -748,18 +748,18 @@ pub(crate) fn read_lines(ctx: &Ctx<'_>) -> Vec<InvoiceLine> {
     let mut items: Vec<InvoiceLine> = Vec::new();
     // The columns of a table still open at the end of the previous page: its rows may go on
     // at the top of the next page without the header printed again.
-    let mut carry: Option<(Vec<Column>, LastItem)> = None;
+    let mut carry: Option<(Vec<Column>, Option<CodeStack>, LastItem)> = None;
     let mut previous: Option<&LayoutPage> = None;
     for page in &ctx.layout.pages {
         let lines = &page.lines;
         let mut i = 0;
-        if let (Some((cols, last)), Some(prev)) = (carry.take(), previous)
+        if let (Some((cols, stack, last)), Some(prev)) = (carry.take(), previous)
             && let Some(start) = continuation_start(ctx, prev, page, &cols)
         {
-            let table = read_rows(ctx, page, start, &cols, &mut items, Some(last));
+            let table = read_rows(ctx, page, start, &cols, stack, &mut items, Some(last));
             i = start + table.consumed.max(1);
             if table.open {
-                carry = Some((table.cols, table.last));
+                carry = Some((table.cols, table.code_stack, table.last));
             }
         }
         while i < lines.len() {
@@ -769,8 +769,11 @@ pub(crate) fn read_lines(ctx: &Ctx<'_>) -> Vec<InvoiceLine> {
                 i += 1;
                 continue;
             };
-            let table = read_rows(ctx, page, i + n, &cols, &mut items, None);
-            carry = table.open.then_some((table.cols, table.last));
+            let stack = CodeStack::of(&cols, &lines[i..lines.len().min(i + n + 2)]);
+            let table = read_rows(ctx, page, i + n, &cols, stack, &mut items, None);
+            carry = table
+                .open
+                .then_some((table.cols, table.code_stack, table.last));
             i += n + table.consumed.max(1);
         }
         previous = Some(page);
@@ -1375,6 +1378,8 @@ struct Table {
     cols: Vec<Column>,
     /// Where the last item stood at the end.
     last: LastItem,
+    /// The code column's stacked headings, for the rows going on on the next page.
+    code_stack: Option<CodeStack>,
 }
 
 /// What the lines under the last item may still add to it.
@@ -1386,6 +1391,98 @@ struct LastItem {
     name_open: bool,
 }
 
+/// A code column whose heading is stacked on several lines ("Art-Nr-Kunde" over
+/// "Art-Nr-Lief." over "Art-Nr" over "(Art)"): each row's cell stacks its codes the same way,
+/// empty ones left out at the top. `seller` is the place of the seller's article number in
+/// the stack of `len` headings; the cell's lines are matched to the headings from the bottom.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct CodeStack {
+    seller: usize,
+    len: usize,
+}
+
+impl CodeStack {
+    /// The stack over the code column in the lines of a header and the lines after it up to
+    /// the first one holding a digit (the first row).
+    fn of(cols: &[Column], lines: &[LayoutLine]) -> Option<CodeStack> {
+        let code: Vec<&Column> = cols.iter().filter(|c| c.col == Col::Code).collect();
+        let (x0, x1) = code
+            .iter()
+            .fold((f32::MAX, f32::MIN), |(a, b), c| (a.min(c.x0), b.max(c.x1)));
+        if code.is_empty() {
+            return None;
+        }
+        let headings: Vec<String> = lines
+            .iter()
+            .take_while(|l| {
+                !l.words
+                    .iter()
+                    .any(|w| w.text.chars().any(|c| c.is_ascii_digit()))
+            })
+            .filter_map(|l| {
+                let words: Vec<&str> = l
+                    .words
+                    .iter()
+                    .filter(|w| w.bbox.x0 >= x0 - 2.0 && w.bbox.x0 <= x1 + 2.0)
+                    .map(|w| w.text.as_str())
+                    .collect();
+                let text = words.join(" ");
+                // A key ("Art-Nr-Lieferant:") labels a value in a row, not a heading.
+                (!words.is_empty() && !text.ends_with(':')).then_some(text)
+            })
+            .collect();
+        let seller = headings
+            .iter()
+            .position(|h| norm(h).split(' ').any(|t| SELLER_WORDS.contains(&t)))?;
+        (headings.len() >= 2).then_some(CodeStack {
+            seller,
+            len: headings.len(),
+        })
+    }
+
+    /// The seller's article number in one row's code cell (its lines top to bottom), if the
+    /// cell reaches up to it; never a GTIN (all digits) or a bracketed scheme name.
+    fn seller_code<'c>(&self, cell: &'c [(String, BBox)]) -> Option<&'c (String, BBox)> {
+        let from_bottom = self.len - self.seller;
+        let at = cell.len().checked_sub(from_bottom)?;
+        let found = cell.get(at)?;
+        let t = found.0.as_str();
+        let gtin = t.chars().all(|c| c.is_ascii_digit());
+        let scheme = t.starts_with('(') && t.ends_with(')');
+        let plain = !gtin && !scheme && t.chars().any(|c| c.is_ascii_alphanumeric());
+        plain.then_some(found)
+    }
+}
+
+/// Gives each item the seller's article number from its cell of a stacked code column:
+/// `code_lines` holds the column's text per line with the number of items read by then.
+fn place_stacked_codes(
+    ctx: &Ctx<'_>,
+    page: u32,
+    stack: CodeStack,
+    code_lines: &[(usize, String, BBox)],
+    items: &mut [InvoiceLine],
+) {
+    let mut i = 0;
+    while i < code_lines.len() {
+        let owner = code_lines[i].0;
+        let end = code_lines[i..]
+            .iter()
+            .position(|(n, _, _)| *n != owner)
+            .map_or(code_lines.len(), |p| i + p);
+        let cell: Vec<(String, BBox)> = code_lines[i..end]
+            .iter()
+            .map(|(_, t, b)| (t.clone(), *b))
+            .collect();
+        if let Some(item) = owner.checked_sub(1).and_then(|o| items.get_mut(o))
+            && let Some((code, b)) = stack.seller_code(&cell)
+        {
+            item.seller_item_id = Some(ctx.value_at(code.clone(), code, page, *b, 0.75));
+        }
+        i = end;
+    }
+}
+
 /// Reads the rows under a header (or, `continued`, the rows of a table going on from the
 /// previous page, with how its last item stood) from line `start` of the page into `items`.
 fn read_rows(
@@ -1393,6 +1490,7 @@ fn read_rows(
     page_layout: &LayoutPage,
     start: usize,
     cols: &[Column],
+    code_stack: Option<CodeStack>,
     items: &mut Vec<InvoiceLine>,
     continued: Option<LastItem>,
 ) -> Table {
@@ -1442,8 +1540,31 @@ fn read_rows(
     let detail = DetailColumn::of(cols, first_numeric_x);
     let mut detail_pieces: Vec<DetailPiece> = Vec::new();
     let mut detail_rows: Vec<DetailRow> = Vec::new();
+    // The code column's words line by line, each with the number of items read after its
+    // line (its item is the last of them), for a stacked code heading.
+    let mut code_lines: Vec<(usize, String, BBox)> = Vec::new();
+    let mut line_codes: Option<(String, BBox)> = None;
     for (idx, (k, line)) in lines.iter().enumerate() {
         let k = *k;
+        if let Some((text, b)) = line_codes.take() {
+            code_lines.push((items.len(), text, b));
+        }
+        if code_stack.is_some() {
+            let words: Vec<&LayoutWord> = line
+                .words
+                .iter()
+                .filter(|w| w.bbox.x1 < first_numeric_x - 2.0 && under_code_column(cols, w.bbox))
+                .collect();
+            if let Some(first) = words.first() {
+                let text = words
+                    .iter()
+                    .map(|w| w.text.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                let b = words.iter().fold(first.bbox, |b, w| b.union(w.bbox));
+                line_codes = Some((text, b));
+            }
+        }
         // A heading after the rows ends the table ("Zahlungsbedingungen:", "Zu- und
         // Abschläge"): text at the margin, left of the descriptions, set apart from the line
         // above by more than a wrapped line's spacing, with no number in the numeric columns.
@@ -1855,6 +1976,12 @@ fn read_rows(
         }
         previous_bottom = b.y1;
     }
+    if !ended && let Some((text, b)) = line_codes.take() {
+        code_lines.push((items.len(), text, b));
+    }
+    if let Some(stack) = code_stack {
+        place_stacked_codes(ctx, page, stack, &code_lines, items);
+    }
     Table {
         consumed,
         open,
@@ -1863,6 +1990,7 @@ fn read_rows(
             open: can_continue,
             name_open,
         },
+        code_stack,
     }
 }
 
