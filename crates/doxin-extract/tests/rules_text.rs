@@ -2344,3 +2344,39 @@ fn a_code_column_with_stacked_headings_gives_the_sellers_number_by_its_place() {
         vec![Some("TB100A4".to_string()), Some("ARNR2".to_string())]
     );
 }
+
+#[test]
+fn a_czech_price_with_tax_is_the_gross_column_beside_the_net_one() {
+    // "Celková cena s daní": the total price with the tax, set aside beside "Celková cena";
+    // one row, so no arithmetic across rows tells the columns apart.
+    let inv = read(
+        r"Faktura č.: 20250039
+
+Popis                   Jednotek  Cena za jednotku  Celková cena   DPH  Celková cena s daní
+Website maintenance         15 h       315,59 Kč     4 733,85 Kč  19 %          5 633,28 Kč
+
+                                                          Celkem: 5 633,28 Kč
+",
+    );
+    assert_eq!(
+        per_line(&inv, |l| &l.line_amount),
+        vec![Some(dec("4733.85"))]
+    );
+    // Whole prices with a dash for the cents are amounts of a row like any other.
+    let inv = read(
+        r"Faktura č.: 20250003
+
+Popis                   Jednotek  Cena za jednotku  Celková cena   DPH  Celková cena s daní
+Steel bracket 40 mm         11 pcs       449,- Kč      4 939,- Kč  12 %          5 531,68 Kč
+
+                                                          Celkem: 5 531,68 Kč
+",
+    );
+    assert_eq!(
+        (
+            per_line(&inv, |l| &l.unit_price),
+            per_line(&inv, |l| &l.line_amount)
+        ),
+        (vec![Some(dec("449"))], vec![Some(dec("4939"))])
+    );
+}

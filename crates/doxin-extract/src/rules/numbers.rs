@@ -39,11 +39,27 @@ pub fn symbol_joined(word: &str) -> bool {
             .all(|b| b.is_ascii_digit() || b == b',' || b == b'.')
 }
 
+/// Ways of writing a whole amount with a dash for its cents ("34 782,-", "50.--").
+const DASH_CENTS: &[&str] = &[",--", ",-", ",–", ",—", ".--", ".-", ".–", ".—"];
+
+/// The amount without its dash cents ("449,-" → "449"), if it has them after a digit.
+fn strip_dash_cents(raw: &str) -> Option<&str> {
+    DASH_CENTS
+        .iter()
+        .find_map(|dash| raw.strip_suffix(dash))
+        .filter(|rest| rest.ends_with(|c: char| c.is_ascii_digit()))
+}
+
 /// `head` and `tail` as one amount when a space groups thousands ("3" and "813,24", the
-/// French way): `head` one to three digits, `tail` three digits with decimals.
+/// French way): `head` one to three digits, `tail` three digits with decimals (or a dash for
+/// them: "4" and "939,-").
 pub fn space_grouped(head: &str, tail: &str, mark: DecimalMark) -> Option<String> {
-    let (int, frac) = tail.split_once(mark.char())?;
     let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    if let Some(int) = strip_dash_cents(tail) {
+        return ((1..=3).contains(&head.len()) && digits(head) && int.len() == 3 && digits(int))
+            .then(|| format!("{head}{int}"));
+    }
+    let (int, frac) = tail.split_once(mark.char())?;
     ((1..=3).contains(&head.len())
         && digits(head)
         && int.len() == 3
@@ -148,10 +164,7 @@ pub fn parse_amount(raw: &str, mark: DecimalMark) -> Option<Decimal> {
     }
     // "34 782,-" and "50.--": a whole amount with a dash for its cents (Czech, German, Swiss
     // prices), not a trailing minus.
-    if let Some(rest) = [",--", ",-", ",–", ",—", ".--", ".-", ".–", ".—"]
-        .iter()
-        .find_map(|dash| s.strip_suffix(dash))
-    {
+    if let Some(rest) = strip_dash_cents(&s) {
         s = rest.trim_end().to_string();
     }
     if let Some(rest) = s.strip_prefix(['-', '−', '–']) {
@@ -226,6 +239,9 @@ pub fn parse_amount(raw: &str, mark: DecimalMark) -> Option<Decimal> {
 /// Whether a token looks like a money amount with decimals (`12,50`, `1.234,00`), which is
 /// stronger evidence than a bare integer.
 pub fn has_decimals(raw: &str, mark: DecimalMark) -> bool {
+    if strip_dash_cents(raw.trim_end()).is_some() {
+        return true;
+    }
     raw.trim_end_matches(|c: char| !c.is_ascii_digit())
         .rsplit_once(mark.char())
         .is_some_and(|(_, f)| (1..=4).contains(&f.len()) && f.bytes().all(|b| b.is_ascii_digit()))
@@ -267,6 +283,14 @@ mod tests {
             Some(dec!(34782))
         );
         assert_eq!(parse_amount("50.--", DecimalMark::Point), Some(dec!(50)));
+        assert!(
+            has_decimals("449,-", DecimalMark::Comma),
+            "money, like 449,00"
+        );
+        assert_eq!(
+            space_grouped("4", "939,-", DecimalMark::Comma).as_deref(),
+            Some("4939")
+        );
         assert_eq!(
             parse_amount("12,00-", DecimalMark::Comma),
             Some(dec!(-12.00)),

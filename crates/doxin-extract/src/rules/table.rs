@@ -246,7 +246,8 @@ const NET_WORDS: &[&str] = &[
 ];
 /// Words naming the tax in a header cell.
 const TAX_WORDS: &[&str] = &[
-    "tax", "vat", "mwst", "ust", "tva", "btw", "iva", "gst", "steuer", "dph", "imposto", "impostos",
+    "tax", "vat", "mwst", "ust", "tva", "btw", "iva", "gst", "steuer", "dph", "daň", "daní",
+    "daně", "imposto", "impostos",
 ];
 /// Words naming a sum of money in a header cell.
 const MONEY_WORDS: &[&str] = &[
