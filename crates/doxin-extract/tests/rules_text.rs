@@ -2380,3 +2380,19 @@ Steel bracket 40 mm         11 pcs       449,- Kč      4 939,- Kč  12 %       
         (vec![Some(dec("449"))], vec![Some(dec("4939"))])
     );
 }
+
+#[test]
+fn two_party_headings_run_together_each_head_their_block() {
+    // "Service Provider" and "Client" set so close that they read as one segment.
+    let inv = read(
+        r"                                                                 Invoice
+                                       Invoice id:         INV-72936
+Service Provider Client
+Name:    Pinecrest Inc.   Name:    Harlow LLP
+Street:  2200 Market St   Street:  3 Queen Square
+City:    San Francisco    City:    London
+",
+    );
+    assert_eq!(seller(&inv), Some("Pinecrest Inc."));
+    assert_eq!(value_of(&inv.buyer.name).as_deref(), Some("Harlow LLP"));
+}

@@ -62,6 +62,47 @@ fn on_table_header(layout: &Layout, s: &Seg) -> bool {
         .is_some_and(table::is_header_line)
 }
 
+/// Two party headings set so close that they form one segment ("Service Provider Client",
+/// "Lieferant Kunde") are two segments, each heading its own block. Anything else is left
+/// as it is.
+fn split_party_headings(line: &crate::layout::LayoutLine, seg: Segment) -> Vec<Segment> {
+    let words = &line.words[seg.words.clone()];
+    let texts: Vec<&str> = words.iter().map(|w| w.text.as_str()).collect();
+    let party = |part: &[&str]| {
+        labels::match_label(part)
+            .filter(|m| m.words_used == part.len() && m.rest.is_empty())
+            .map(|m| m.kind)
+            .filter(|k| matches!(k, LabelKind::Seller | LabelKind::Buyer))
+    };
+    let cut = (1..texts.len()).find(|&k| {
+        matches!(
+            (party(&texts[..k]), party(&texts[k..])),
+            (Some(a), Some(b)) if a != b
+        )
+    });
+    let Some(k) = cut else {
+        return vec![seg];
+    };
+    let part = |r: std::ops::Range<usize>| {
+        let ws = &words[r.clone()];
+        Segment {
+            text: ws
+                .iter()
+                .map(|w| w.text.as_str())
+                .collect::<Vec<_>>()
+                .join(" "),
+            bbox: ws
+                .iter()
+                .map(|w| w.bbox)
+                .reduce(BBox::union)
+                .unwrap_or(seg.bbox),
+            confidence: ws.iter().map(|w| w.confidence).fold(1.0, f32::min),
+            words: seg.words.start + r.start..seg.words.start + r.end,
+        }
+    };
+    vec![part(0..k), part(k..texts.len())]
+}
+
 /// A wide gap (in characters) separates columns.
 const COLUMN_GAP_CHARS: f32 = 2.5;
 
@@ -70,7 +111,11 @@ impl<'a> Ctx<'a> {
         let mut segs = Vec::new();
         for page in &layout.pages {
             for (li, line) in page.lines.iter().enumerate() {
-                for seg in line.segments(COLUMN_GAP_CHARS) {
+                let segments = line
+                    .segments(COLUMN_GAP_CHARS)
+                    .into_iter()
+                    .flat_map(|seg| split_party_headings(line, seg));
+                for seg in segments {
                     let words = line.words[seg.words.clone()]
                         .iter()
                         .map(|w| w.text.clone())
