@@ -67,25 +67,30 @@ impl LayoutLine {
             let split = i + 1 == self.words.len()
                 || self.words[i + 1].bbox.x0 - self.words[i].bbox.x1 > gap_chars * cw;
             if split {
-                let words = &self.words[start..=i];
-                out.push(Segment {
-                    text: words
-                        .iter()
-                        .map(|w| w.text.as_str())
-                        .collect::<Vec<_>>()
-                        .join(" "),
-                    bbox: words
-                        .iter()
-                        .map(|w| w.bbox)
-                        .reduce(BBox::union)
-                        .unwrap_or(words[0].bbox),
-                    confidence: words.iter().map(|w| w.confidence).fold(1.0, f32::min),
-                    words: start..i + 1,
-                });
+                out.push(self.segment(start..i + 1));
                 start = i + 1;
             }
         }
         out
+    }
+
+    /// The segment made of the words in `range` (not empty).
+    pub fn segment(&self, range: std::ops::Range<usize>) -> Segment {
+        let words = &self.words[range.clone()];
+        Segment {
+            text: words
+                .iter()
+                .map(|w| w.text.as_str())
+                .collect::<Vec<_>>()
+                .join(" "),
+            bbox: words
+                .iter()
+                .map(|w| w.bbox)
+                .reduce(BBox::union)
+                .unwrap_or(BBox::new(0.0, 0.0, 0.0, 0.0)),
+            confidence: words.iter().map(|w| w.confidence).fold(1.0, f32::min),
+            words: range,
+        }
     }
 }
 

@@ -66,41 +66,31 @@ fn on_table_header(layout: &Layout, s: &Seg) -> bool {
 /// "Lieferant Kunde") are two segments, each heading its own block. Anything else is left
 /// as it is.
 fn split_party_headings(line: &crate::layout::LayoutLine, seg: Segment) -> Vec<Segment> {
-    let words = &line.words[seg.words.clone()];
-    let texts: Vec<&str> = words.iter().map(|w| w.text.as_str()).collect();
+    let texts: Vec<&str> = line.words[seg.words.clone()]
+        .iter()
+        .map(|w| w.text.as_str())
+        .collect();
     let party = |part: &[&str]| {
-        labels::match_label(part)
-            .filter(|m| m.words_used == part.len() && m.rest.is_empty())
-            .map(|m| m.kind)
-            .filter(|k| matches!(k, LabelKind::Seller | LabelKind::Buyer))
+        labels::match_label(part).filter(|m| matches!(m.kind, LabelKind::Seller | LabelKind::Buyer))
     };
-    let cut = (1..texts.len()).find(|&k| {
-        matches!(
-            (party(&texts[..k]), party(&texts[k..])),
-            (Some(a), Some(b)) if a != b
-        )
+    // The first heading's words, when the rest of the segment is the other party's heading.
+    let cut = party(&texts).and_then(|first| {
+        let rest = texts.get(first.words_used..)?;
+        let second = party(rest)?;
+        (!rest.is_empty()
+            && first.rest == rest.join(" ")
+            && second.kind != first.kind
+            && second.words_used == rest.len()
+            && second.rest.is_empty())
+        .then_some(first.words_used)
     });
-    let Some(k) = cut else {
-        return vec![seg];
-    };
-    let part = |r: std::ops::Range<usize>| {
-        let ws = &words[r.clone()];
-        Segment {
-            text: ws
-                .iter()
-                .map(|w| w.text.as_str())
-                .collect::<Vec<_>>()
-                .join(" "),
-            bbox: ws
-                .iter()
-                .map(|w| w.bbox)
-                .reduce(BBox::union)
-                .unwrap_or(seg.bbox),
-            confidence: ws.iter().map(|w| w.confidence).fold(1.0, f32::min),
-            words: seg.words.start + r.start..seg.words.start + r.end,
-        }
-    };
-    vec![part(0..k), part(k..texts.len())]
+    match cut {
+        Some(k) => vec![
+            line.segment(seg.words.start..seg.words.start + k),
+            line.segment(seg.words.start + k..seg.words.end),
+        ],
+        None => vec![seg],
+    }
 }
 
 /// A wide gap (in characters) separates columns.

@@ -645,6 +645,16 @@ fn item_key(word: &str) -> Option<ItemKey> {
 /// the key on one line and "TB100A4" on the next): the seller's is the item's id, the
 /// buyer's is no part of the description. `pending` carries a key whose value is on the
 /// next line. Returns the seller's article number and the words the keys and values used.
+/// The words of a line left of the numeric columns.
+fn text_words(line: &LayoutLine, first_numeric_x: f32) -> &[LayoutWord] {
+    let end = line
+        .words
+        .iter()
+        .position(|w| w.bbox.x0 >= first_numeric_x - 2.0)
+        .unwrap_or(line.words.len());
+    &line.words[..end]
+}
+
 fn keyed_item_ids<'w>(
     words: &'w [LayoutWord],
     pending: &mut Option<ItemKey>,
@@ -1443,11 +1453,14 @@ impl CodeStack {
 
     /// The seller's article number in one row's code cell (its lines top to bottom), if the
     /// cell reaches up to it; never a GTIN (all digits) or a bracketed scheme name.
-    fn seller_code<'c>(&self, cell: &'c [(String, BBox)]) -> Option<&'c (String, BBox)> {
+    fn seller_code<'c>(
+        &self,
+        cell: &'c [(usize, String, BBox)],
+    ) -> Option<&'c (usize, String, BBox)> {
         let from_bottom = self.len - self.seller;
         let at = cell.len().checked_sub(from_bottom)?;
         let found = cell.get(at)?;
-        let t = found.0.as_str();
+        let t = found.1.as_str();
         let gtin = t.chars().all(|c| c.is_ascii_digit());
         let scheme = t.starts_with('(') && t.ends_with(')');
         let plain = !gtin && !scheme && t.chars().any(|c| c.is_ascii_alphanumeric());
@@ -1464,23 +1477,12 @@ fn place_stacked_codes(
     code_lines: &[(usize, String, BBox)],
     items: &mut [InvoiceLine],
 ) {
-    let mut i = 0;
-    while i < code_lines.len() {
-        let owner = code_lines[i].0;
-        let end = code_lines[i..]
-            .iter()
-            .position(|(n, _, _)| *n != owner)
-            .map_or(code_lines.len(), |p| i + p);
-        let cell: Vec<(String, BBox)> = code_lines[i..end]
-            .iter()
-            .map(|(_, t, b)| (t.clone(), *b))
-            .collect();
-        if let Some(item) = owner.checked_sub(1).and_then(|o| items.get_mut(o))
-            && let Some((code, b)) = stack.seller_code(&cell)
+    for cell in code_lines.chunk_by(|a, b| a.0 == b.0) {
+        if let Some(item) = cell[0].0.checked_sub(1).and_then(|o| items.get_mut(o))
+            && let Some((_, code, b)) = stack.seller_code(cell)
         {
             item.seller_item_id = Some(ctx.value_at(code.clone(), code, page, *b, 0.75));
         }
-        i = end;
     }
 }
 
@@ -1715,13 +1717,8 @@ fn read_rows(
             let mut desc_box: Option<BBox> = None;
             let mut row_detail: Vec<&LayoutWord> = Vec::new();
             pending_item_key = None;
-            let text_end = line
-                .words
-                .iter()
-                .position(|w| w.bbox.x0 >= first_numeric_x - 2.0)
-                .unwrap_or(line.words.len());
             let (keyed, keyed_words) =
-                keyed_item_ids(&line.words[..text_end], &mut pending_item_key);
+                keyed_item_ids(text_words(line, first_numeric_x), &mut pending_item_key);
             if let Some(w) = keyed {
                 item.seller_item_id =
                     Some(ctx.value_at(w.text.clone(), &w.text, page, w.bbox, 0.8));
@@ -1832,13 +1829,8 @@ fn read_rows(
                 continue;
             }
             // The seller's article number under its key ("Art-Nr-Lieferant:" over "TB100A4").
-            let text_end = line
-                .words
-                .iter()
-                .position(|w| w.bbox.x0 >= first_numeric_x - 2.0)
-                .unwrap_or(line.words.len());
             let (keyed, keyed_words) =
-                keyed_item_ids(&line.words[..text_end], &mut pending_item_key);
+                keyed_item_ids(text_words(line, first_numeric_x), &mut pending_item_key);
             if let Some(w) = keyed
                 && let Some(last) = items.last_mut()
                 && last
